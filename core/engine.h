@@ -1,0 +1,31 @@
+/* The engine: one per database per process, owning the driver's per-engine
+ * state and the connection pool. */
+#ifndef DBAL_CORE_ENGINE_H
+#define DBAL_CORE_ENGINE_H
+
+#include "pool.h"
+#include "url.h"
+
+#include <dbal/driver.h>
+#include <pthread.h>
+
+/* Whether the driver's table has an optional slot and fills it. */
+#define DBAL__HAS_SLOT(d, slot) \
+    (offsetof(dbal_driver, slot) + sizeof((d)->slot) <= (d)->size && (d)->slot != NULL)
+
+struct dbal_engine {
+    const dbal_driver *driver;
+    void *driver_ctx;
+    dbal__url *url;
+    dbal__pool pool;
+    /* Sessions still open keep the engine alive after dbal_engine_close(). */
+    int sessions;
+    int closed;
+};
+
+/* Session bookkeeping: a closing session drops its reference, and the last
+ * one frees an engine that was closed while sessions were open. */
+int dbal__engine_ref(dbal_engine *e);
+void dbal__engine_unref(dbal_engine *e);
+
+#endif

@@ -1,0 +1,28 @@
+/* The host table: what the core lends to driver modules, which do not link
+ * libdbal themselves. */
+#include "alloc.h"
+#include "errors.h"
+#include "loader.h"
+#include "placeholders.h"
+
+#include <stdarg.h>
+
+static void host_set_error(dbal_error *err, int code, const char *sqlstate, int native_code,
+                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    dbal__error_vset(err, code, sqlstate, native_code, fmt, ap);
+    va_end(ap);
+}
+
+const dbal_host dbal__host = {
+    .abi_version = DBAL_DRIVER_ABI_VERSION,
+    .size = sizeof(dbal_host),
+    .malloc = dbal__malloc,
+    .realloc = dbal__realloc,
+    .free = dbal__free,
+    .rewrite_dollar = dbal__rewrite_dollar,
+    .code_for_sqlstate = dbal__code_for_sqlstate,
+    .set_error = host_set_error,
+};

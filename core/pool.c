@@ -1,0 +1,293 @@
+#include "pool.h"
+
+#include "alloc.h"
+#include "engine.h"
+#include "errors.h"
+
+#include <errno.h>
+#include <time.h>
+
+struct dbal__waiter {
+    dbal__waiter *next;
+    pthread_cond_t cond;
+    dbal__conn *conn; /* a connection handed over by a returning session */
+    int slot;         /* or the right to open a new one */
+    int failed;       /* or the news that the engine closed */
+};
+
+/* Skip pre-ping for a connection used this recently (HikariCP's bypass
+ * window): a busy service should not pay a round trip per checkout. */
+#define PRE_PING_BYPASS_SECONDS 0.5
+
+double dbal__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int dbal__pool_init(dbal__pool *p, const dbal_driver *d, void *ctx, const dbal__engine_opts *o)
+{
+    *p = (dbal__pool){.driver = d, .driver_ctx = ctx, .opts = *o};
+    return pthread_mutex_init(&p->lock, NULL) == 0 ? DBAL_OK : DBAL_ENOMEM;
+}
+
+static int limit(const dbal__pool *p)
+{
+    return p->opts.pool_size + p->opts.max_overflow;
+}
+
+static void close_conn(dbal__pool *p, dbal__conn *c)
+{
+    p->driver->disconnect(c->dc);
+    dbal__free(c);
+}
+
+/* Called with the lock held. Removes and returns the oldest waiter. */
+static dbal__waiter *pop_waiter(dbal__pool *p)
+{
+    dbal__waiter *w = p->wait_head;
+    if (w) {
+        p->wait_head = w->next;
+        if (!p->wait_head)
+            p->wait_tail = NULL;
+        p->nwaiting--;
+    }
+    return w;
+}
+
+static void unlink_waiter(dbal__pool *p, dbal__waiter *w)
+{
+    dbal__waiter **pp = &p->wait_head, *prev = NULL;
+    while (*pp && *pp != w) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (*pp) {
+        *pp = w->next;
+        if (p->wait_tail == w)
+            p->wait_tail = prev;
+        p->nwaiting--;
+    }
+}
+
+/* Called with the lock held: a connection slot came free; the oldest waiter
+ * gets the right to open a connection in it. */
+static int hand_slot(dbal__pool *p)
+{
+    dbal__waiter *w = pop_waiter(p);
+    if (!w)
+        return 0;
+    p->nopen++;
+    w->slot = 1;
+    pthread_cond_signal(&w->cond);
+    return 1;
+}
+
+static int ping(dbal__pool *p, dbal__conn *c)
+{
+    dbal_error err;
+    if (DBAL__HAS_SLOT(p->driver, ping))
+        return p->driver->ping(c->dc, &err);
+    return p->driver->exec(c->dc, "SELECT 1", NULL, 0, NULL, &err);
+}
+
+/* Whether an idle connection may be handed out as it is. */
+static int still_good(dbal__pool *p, dbal__conn *c)
+{
+    double now = dbal__now();
+    if (c->dc->broken)
+        return 0;
+    if (p->opts.pool_recycle >= 0 && now - c->created > p->opts.pool_recycle)
+        return 0;
+    if (p->opts.pool_pre_ping && now - c->last_used > PRE_PING_BYPASS_SECONDS) {
+        if (ping(p, c) != DBAL_OK)
+            return 0;
+        c->last_used = now;
+    }
+    return 1;
+}
+
+static int open_conn(dbal__pool *p, dbal__conn **out, dbal_error *err)
+{
+    dbal__conn *c = dbal__calloc(1, sizeof *c);
+    if (!c)
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    int rc = p->driver->connect(p->driver_ctx, &c->dc, err);
+    if (rc != DBAL_OK) {
+        dbal__free(c);
+        return rc;
+    }
+    c->created = c->last_used = dbal__now();
+    *out = c;
+    return DBAL_OK;
+}
+
+static void deadline_after(struct timespec *ts, double seconds)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    double whole = (double)(long)seconds;
+    ts->tv_sec += (time_t)whole;
+    ts->tv_nsec += (long)((seconds - whole) * 1e9);
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Called with the lock held; returns with it held. Waits in line for a
+ * connection or a slot. */
+static int wait_turn(dbal__pool *p, dbal__conn **conn, int *slot, dbal_error *err)
+{
+    dbal__waiter w = {0};
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w.cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (p->wait_tail)
+        p->wait_tail->next = &w;
+    else
+        p->wait_head = &w;
+    p->wait_tail = &w;
+    p->nwaiting++;
+
+    struct timespec deadline;
+    deadline_after(&deadline, p->opts.pool_timeout);
+    int rc = DBAL_OK;
+    while (!w.conn && !w.slot && !w.failed) {
+        if (pthread_cond_timedwait(&w.cond, &p->lock, &deadline) == ETIMEDOUT &&
+            !w.conn && !w.slot && !w.failed) {
+            unlink_waiter(p, &w);
+            p->stats.timeouts++;
+            rc = dbal__error_set(err, DBAL_EPOOLTIMEOUT, NULL, 0,
+                                 "no connection available within pool_timeout=%gs "
+                                 "(pool_size=%d, max_overflow=%d, all in use)",
+                                 p->opts.pool_timeout, p->opts.pool_size, p->opts.max_overflow);
+            break;
+        }
+    }
+    if (w.failed)
+        rc = dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine was closed while waiting");
+    pthread_cond_destroy(&w.cond);
+    *conn = w.conn;
+    *slot = w.slot;
+    return rc;
+}
+
+int dbal__pool_checkout(dbal__pool *p, dbal__conn **out, dbal_error *err)
+{
+    dbal__conn *c = NULL;
+    int slot = 0, rc = DBAL_OK;
+    pthread_mutex_lock(&p->lock);
+    if (p->closing) {
+        rc = dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine is closed");
+    } else if (!p->wait_head && p->idle) {
+        c = p->idle;
+        p->idle = c->next;
+        p->nidle--;
+    } else if (!p->wait_head && p->nopen < limit(p)) {
+        p->nopen++;
+        slot = 1;
+    } else {
+        rc = wait_turn(p, &c, &slot, err);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (rc != DBAL_OK)
+        return rc;
+
+    if (c && !still_good(p, c)) {
+        /* Replace it in the same slot: only the health check is retried,
+         * never a user's statement. */
+        close_conn(p, c);
+        c = NULL;
+        slot = 1;
+        pthread_mutex_lock(&p->lock);
+        p->stats.discarded++;
+        pthread_mutex_unlock(&p->lock);
+    }
+    if (slot) {
+        rc = open_conn(p, &c, err);
+        pthread_mutex_lock(&p->lock);
+        if (rc != DBAL_OK) {
+            p->nopen--;
+            hand_slot(p);
+        } else {
+            p->stats.connects++;
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (rc != DBAL_OK)
+            return rc;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->stats.checkouts++;
+    pthread_mutex_unlock(&p->lock);
+    c->next = NULL;
+    *out = c;
+    return DBAL_OK;
+}
+
+void dbal__pool_return(dbal__pool *p, dbal__conn *c)
+{
+    int broken = c->dc->broken;
+    if (!broken)
+        c->last_used = dbal__now();
+    pthread_mutex_lock(&p->lock);
+    if (!broken && !p->closing && p->wait_head) {
+        dbal__waiter *w = pop_waiter(p);
+        w->conn = c;
+        pthread_cond_signal(&w->cond);
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    if (!broken && !p->closing && p->nidle < p->opts.pool_size) {
+        c->next = p->idle;
+        p->idle = c;
+        p->nidle++;
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    p->nopen--;
+    if (broken)
+        p->stats.discarded++;
+    if (!p->closing)
+        hand_slot(p);
+    pthread_mutex_unlock(&p->lock);
+    close_conn(p, c);
+}
+
+void dbal__pool_shutdown(dbal__pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->closing = 1;
+    dbal__conn *idle = p->idle;
+    p->idle = NULL;
+    p->nopen -= p->nidle;
+    p->nidle = 0;
+    for (dbal__waiter *w; (w = pop_waiter(p));) {
+        w->failed = 1;
+        pthread_cond_signal(&w->cond);
+    }
+    pthread_mutex_unlock(&p->lock);
+    while (idle) {
+        dbal__conn *next = idle->next;
+        close_conn(p, idle);
+        idle = next;
+    }
+}
+
+void dbal__pool_destroy(dbal__pool *p)
+{
+    pthread_mutex_destroy(&p->lock);
+}
+
+void dbal__pool_stats(dbal__pool *p, dbal_engine_stats *out)
+{
+    pthread_mutex_lock(&p->lock);
+    *out = p->stats;
+    out->open = p->nopen;
+    out->idle = p->nidle;
+    out->in_use = p->nopen - p->nidle;
+    out->waiting = p->nwaiting;
+    pthread_mutex_unlock(&p->lock);
+}

@@ -1,0 +1,235 @@
+/* Cursors and column access. Conversions live here, in the core, so that a
+ * column read as an integer, a double, a bool or text converts by one set of
+ * rules on every driver. */
+#include "session.h"
+
+#include "alloc.h"
+#include "convert.h"
+#include "errors.h"
+
+#include <string.h>
+
+int dbal_rows_next(dbal_rows *r)
+{
+    if (!r)
+        return DBAL_EMISUSE;
+    dbal_session *s = r->s;
+    int rc = s->engine->driver->rows_next(r->dr, &s->err);
+    r->on_row = rc == DBAL_ROW;
+    if (rc == DBAL_ROW || rc == DBAL_DONE)
+        return rc;
+    return dbal__session_failed(s, rc);
+}
+
+void dbal_rows_close(dbal_rows *r)
+{
+    if (!r)
+        return;
+    dbal_session *s = r->s;
+    s->engine->driver->rows_close(r->dr);
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        s->rows = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    dbal__free(r->numbuf);
+    dbal__free(r);
+    dbal__session_drop_broken(s);
+}
+
+int dbal_col_count(dbal_rows *r)
+{
+    return r ? r->dr->ncols : 0;
+}
+
+const char *dbal_col_name(dbal_rows *r, int col)
+{
+    if (!r || col < 0 || col >= r->dr->ncols)
+        return NULL;
+    return r->s->engine->driver->col_name(r->dr, col);
+}
+
+/* Whether col of the current row can be read; sets the session error if not. */
+static int readable(dbal_rows *r, int col)
+{
+    if (!r)
+        return DBAL_EMISUSE;
+    if (col < 0 || col >= r->dr->ncols)
+        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "column %d is out of range (%d columns)",
+                               col, r->dr->ncols);
+    if (!r->on_row)
+        return dbal__error_set(&r->s->err, DBAL_EMISUSE, NULL, 0,
+                               "no current row: call dbal_rows_next() and check for DBAL_ROW");
+    return DBAL_OK;
+}
+
+static int raw(dbal_rows *r, int col, dbal_value *v)
+{
+    int rc = readable(r, col);
+    if (rc == DBAL_OK)
+        r->s->engine->driver->col_value(r->dr, col, v);
+    return rc;
+}
+
+static int conversion_error(dbal_rows *r, int col, int rc, const char *want)
+{
+    if (rc == DBAL_ENULL)
+        return dbal__error_set(&r->s->err, rc, NULL, 0, "column %d is NULL, %s expected", col, want);
+    return dbal__error_set(&r->s->err, rc, rc == DBAL_ERANGE ? "22003" : "22P02", 0,
+                           rc == DBAL_ERANGE ? "column %d: value out of range for %s"
+                                             : "column %d: value cannot be read as %s",
+                           col, want);
+}
+
+dbal_type dbal_col_type(dbal_rows *r, int col)
+{
+    if (readable(r, col))
+        return DBAL_TYPE_NULL;
+    return r->s->engine->driver->col_type(r->dr, col);
+}
+
+int dbal_col_is_null(dbal_rows *r, int col)
+{
+    dbal_value v;
+    return raw(r, col, &v) != DBAL_OK || v.type == DBAL_TYPE_NULL;
+}
+
+int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
+{
+    dbal_value v;
+    int rc = raw(r, col, &v);
+    if (rc)
+        return rc;
+    switch (v.type) {
+    case DBAL_TYPE_INT64: *out = v.u.i; return DBAL_OK;
+    case DBAL_TYPE_BOOL: *out = v.u.b; return DBAL_OK;
+    case DBAL_TYPE_DOUBLE: rc = dbal__double_to_int64(v.u.d, out); break;
+    case DBAL_TYPE_TEXT: rc = dbal__parse_int64(v.u.s, v.len, out); break;
+    case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
+    default: rc = DBAL_ETYPE; break;
+    }
+    return rc ? conversion_error(r, col, rc, "an integer") : DBAL_OK;
+}
+
+int dbal_col_get_double(dbal_rows *r, int col, double *out)
+{
+    dbal_value v;
+    int rc = raw(r, col, &v);
+    if (rc)
+        return rc;
+    switch (v.type) {
+    case DBAL_TYPE_DOUBLE: *out = v.u.d; return DBAL_OK;
+    case DBAL_TYPE_INT64: *out = (double)v.u.i; return DBAL_OK;
+    case DBAL_TYPE_TEXT: rc = dbal__parse_double(v.u.s, v.len, out); break;
+    case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
+    default: rc = DBAL_ETYPE; break;
+    }
+    return rc ? conversion_error(r, col, rc, "a double") : DBAL_OK;
+}
+
+int dbal_col_get_bool(dbal_rows *r, int col, int *out)
+{
+    dbal_value v;
+    int rc = raw(r, col, &v);
+    if (rc)
+        return rc;
+    switch (v.type) {
+    case DBAL_TYPE_BOOL: *out = v.u.b; return DBAL_OK;
+    case DBAL_TYPE_INT64: *out = v.u.i != 0; return DBAL_OK;
+    case DBAL_TYPE_TEXT: rc = dbal__parse_bool(v.u.s, v.len, out); break;
+    case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
+    default: rc = DBAL_ETYPE; break;
+    }
+    return rc ? conversion_error(r, col, rc, "a bool") : DBAL_OK;
+}
+
+/* Text of a number, kept in a per-column buffer of the cursor so that the
+ * pointers of several columns of one row stay valid together. */
+static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_t *len)
+{
+    if (!r->numbuf) {
+        r->numbuf = dbal__malloc((size_t)r->dr->ncols * sizeof *r->numbuf);
+        if (!r->numbuf) {
+            dbal__error_set(&r->s->err, DBAL_ENOMEM, NULL, 0, NULL);
+            return NULL;
+        }
+    }
+    char *buf = r->numbuf[col];
+    if (v->type == DBAL_TYPE_DOUBLE)
+        *len = dbal__format_double(v->u.d, buf);
+    else if (v->type == DBAL_TYPE_INT64)
+        *len = dbal__format_int64(v->u.i, buf);
+    else
+        *len = (size_t)(v->u.b ? 4 : 5), memcpy(buf, v->u.b ? "true" : "false", *len + 1);
+    return buf;
+}
+
+int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len)
+{
+    dbal_value v;
+    size_t n = 0;
+    int rc = raw(r, col, &v);
+    *out = NULL;
+    if (rc)
+        return rc;
+    switch (v.type) {
+    case DBAL_TYPE_TEXT:
+    case DBAL_TYPE_BLOB:
+        *out = v.u.s;
+        n = v.len;
+        break;
+    case DBAL_TYPE_NULL:
+        return conversion_error(r, col, DBAL_ENULL, "text");
+    default:
+        *out = number_text(r, col, &v, &n);
+        if (!*out)
+            return DBAL_ENOMEM;
+        break;
+    }
+    if (len)
+        *len = n;
+    return DBAL_OK;
+}
+
+int64_t dbal_col_int64(dbal_rows *r, int col)
+{
+    int64_t v = 0;
+    return dbal_col_get_int64(r, col, &v) == DBAL_OK ? v : 0;
+}
+
+double dbal_col_double(dbal_rows *r, int col)
+{
+    double v = 0;
+    return dbal_col_get_double(r, col, &v) == DBAL_OK ? v : 0;
+}
+
+int dbal_col_bool(dbal_rows *r, int col)
+{
+    int v = 0;
+    return dbal_col_get_bool(r, col, &v) == DBAL_OK ? v : 0;
+}
+
+const char *dbal_col_text(dbal_rows *r, int col)
+{
+    const char *t = NULL;
+    return dbal_col_get_text(r, col, &t, NULL) == DBAL_OK ? t : NULL;
+}
+
+const void *dbal_col_blob(dbal_rows *r, int col, size_t *len)
+{
+    const char *t = NULL;
+    size_t n = 0;
+    if (dbal_col_get_text(r, col, &t, &n) != DBAL_OK)
+        n = 0;
+    if (len)
+        *len = n;
+    return t;
+}
+
+size_t dbal_col_bytes(dbal_rows *r, int col)
+{
+    size_t n = 0;
+    dbal_col_blob(r, col, &n);
+    return n;
+}

@@ -1,0 +1,161 @@
+#include "session.h"
+
+#include "alloc.h"
+#include "errors.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const dbal_error null_session_error = {
+    .code = DBAL_EMISUSE, .message = "the session is NULL"};
+
+int dbal_session_open(dbal_engine *e, dbal_session **out, dbal_error *err)
+{
+    dbal__error_clear(err);
+    if (!e || !out)
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "dbal_session_open: engine and out are required");
+    *out = NULL;
+    dbal_session *s = dbal__calloc(1, sizeof *s);
+    if (!s)
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    if (!dbal__engine_ref(e)) {
+        dbal__free(s);
+        return dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine is closed");
+    }
+    s->engine = e;
+    *out = s;
+    return DBAL_OK;
+}
+
+const dbal_error *dbal_session_error(const dbal_session *s)
+{
+    return s ? &s->err : &null_session_error;
+}
+
+static void give_back(dbal_session *s)
+{
+    if (s->conn) {
+        dbal__pool_return(&s->engine->pool, s->conn);
+        s->conn = NULL;
+    }
+}
+
+void dbal__session_drop_broken(dbal_session *s)
+{
+    if (s->conn && s->conn->dc->broken && s->depth == 0 && !s->rows)
+        give_back(s);
+}
+
+int dbal__session_failed(dbal_session *s, int rc)
+{
+    if (s->depth > 0 && rc != DBAL_EMISUSE && rc != DBAL_EINVAL)
+        s->failed = 1;
+    dbal__session_drop_broken(s);
+    return rc;
+}
+
+/* The connection for the next statement, checked out on first use. */
+static int need_conn(dbal_session *s)
+{
+    if (s->conn)
+        return DBAL_OK;
+    return dbal__pool_checkout(&s->engine->pool, &s->conn, &s->err);
+}
+
+void dbal_session_close(dbal_session *s)
+{
+    if (!s)
+        return;
+    while (s->rows)
+        dbal_rows_close(s->rows);
+    if (s->conn && s->depth > 0 && !s->conn->dc->broken) {
+        dbal_error e;
+        /* A connection whose rollback failed may still hold the
+         * transaction: it must not reach the next user. */
+        if (s->engine->driver->rollback(s->conn->dc, &e) != DBAL_OK)
+            s->conn->dc->broken = 1;
+    }
+    if (s->conn && !s->conn->dc->broken && DBAL__HAS_SLOT(s->engine->driver, reset)) {
+        dbal_error e;
+        if (s->engine->driver->reset(s->conn->dc, &e) != DBAL_OK)
+            s->conn->dc->broken = 1;
+    }
+    give_back(s);
+    dbal_engine *e = s->engine;
+    dbal__free(s);
+    dbal__engine_unref(e);
+}
+
+/* Checks common to statements; sets the session error. */
+static int check_statement(dbal_session *s, const char *sql, dbal_params params)
+{
+    dbal__error_clear(&s->err);
+    if (!sql)
+        return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "sql is NULL");
+    if (params.count && !params.values)
+        return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "params.values is NULL");
+    for (size_t i = 0; i < params.count; i++) {
+        const dbal_value *v = &params.values[i];
+        if ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && !v->u.p)
+            return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0,
+                                   "parameter %zu is text or blob with a NULL pointer", i + 1);
+        if ((unsigned)v->type > DBAL_TYPE_BLOB)
+            return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "parameter %zu has no valid type", i + 1);
+    }
+    if (s->failed)
+        return dbal__error_set(&s->err, DBAL_ETXFAILED, "25P02", 0,
+                               "current transaction is aborted, commands ignored until rollback");
+    return need_conn(s);
+}
+
+int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *affected)
+{
+    if (!s)
+        return DBAL_EMISUSE;
+    if (affected)
+        *affected = 0;
+    int rc = check_statement(s, sql, params);
+    if (rc)
+        return rc;
+    rc = s->engine->driver->exec(s->conn->dc, sql, params.values, params.count, affected, &s->err);
+    return rc ? dbal__session_failed(s, rc) : DBAL_OK;
+}
+
+int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out)
+{
+    if (!s || !out)
+        return s ? dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "dbal_query: out is NULL") : DBAL_EMISUSE;
+    *out = NULL;
+    int rc = check_statement(s, sql, params);
+    if (rc)
+        return rc;
+    dbal_rows *r = dbal__calloc(1, sizeof *r);
+    if (!r)
+        return dbal__error_set(&s->err, DBAL_ENOMEM, NULL, 0, NULL);
+    rc = s->engine->driver->query(s->conn->dc, sql, params.values, params.count, &r->dr, &s->err);
+    if (rc) {
+        dbal__free(r);
+        return dbal__session_failed(s, rc);
+    }
+    r->s = s;
+    r->next = s->rows;
+    if (s->rows)
+        s->rows->prev = r;
+    s->rows = r;
+    *out = r;
+    return DBAL_OK;
+}
+
+int dbal_last_insert_id(dbal_session *s, int64_t *out)
+{
+    if (!s || !out)
+        return s ? dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "out is NULL") : DBAL_EMISUSE;
+    dbal__error_clear(&s->err);
+    const dbal_driver *d = s->engine->driver;
+    if (!DBAL__HAS_SLOT(d, last_insert_id))
+        return dbal__error_set(&s->err, DBAL_EUNSUPPORTED, NULL, 0,
+                               "driver '%s' has no last insert id; use RETURNING", d->name);
+    if (!s->conn)
+        return dbal__error_set(&s->err, DBAL_EMISUSE, NULL, 0, "no statement has run on this session");
+    return d->last_insert_id(s->conn->dc, out, &s->err);
+}

@@ -1,0 +1,31 @@
+/* Sessions and their cursors: one unit of work on one pooled connection. */
+#ifndef DBAL_CORE_SESSION_H
+#define DBAL_CORE_SESSION_H
+
+#include "engine.h"
+
+struct dbal_session {
+    dbal_engine *engine;
+    dbal__conn *conn; /* taken lazily, on the first statement */
+    dbal_error err;
+    int depth;  /* 0 outside a transaction; 2+ inside savepoints */
+    int failed; /* a statement failed in the transaction: PostgreSQL's 25P02 state */
+    dbal_rows *rows; /* open cursors */
+};
+
+struct dbal_rows {
+    dbal_session *s;
+    dbal_driver_rows *dr;
+    dbal_rows *prev, *next;
+    int on_row;      /* rows_next returned DBAL_ROW and the row is current */
+    char (*numbuf)[40]; /* per-column text of numbers, made on first use */
+};
+
+/* Records that a driver call failed with rc: a failure inside a transaction
+ * fails the transaction, and a dead connection outside one is given back.
+ * Returns rc. */
+int dbal__session_failed(dbal_session *s, int rc);
+/* Gives a broken connection back as soon as nothing refers to it. */
+void dbal__session_drop_broken(dbal_session *s);
+
+#endif

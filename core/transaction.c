@@ -1,0 +1,158 @@
+/* Transactions and savepoints, with PostgreSQL's failed-transaction rule
+ * enforced by the core so that every driver behaves alike: after a statement
+ * fails inside a transaction, everything but a rollback is refused until the
+ * failed level is rolled back. */
+#include "session.h"
+
+#include "errors.h"
+
+#include <stdio.h>
+
+static int savepoint_sql(dbal_session *s, const char *verb, int level)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "%s dbal_sp_%d", verb, level);
+    return s->engine->driver->exec(s->conn->dc, sql, NULL, 0, NULL, &s->err);
+}
+
+static int need_tx(dbal_session *s, const char *what)
+{
+    dbal__error_clear(&s->err);
+    if (s->depth == 0)
+        return dbal__error_set(&s->err, DBAL_EMISUSE, NULL, 0, "%s without a transaction", what);
+    return DBAL_OK;
+}
+
+static int tx_failed_error(dbal_session *s)
+{
+    return dbal__error_set(&s->err, DBAL_ETXFAILED, "25P02", 0,
+                           "a statement in the transaction failed; it was rolled back");
+}
+
+int dbal_begin_with(dbal_session *s, unsigned options)
+{
+    if (!s)
+        return DBAL_EMISUSE;
+    dbal__error_clear(&s->err);
+    if (s->depth > 0) {
+        if (options)
+            return dbal__error_set(&s->err, DBAL_EMISUSE, NULL, 0,
+                                   "a nested begin (savepoint) cannot take transaction options");
+        if (s->failed)
+            return dbal__error_set(&s->err, DBAL_ETXFAILED, "25P02", 0,
+                                   "current transaction is aborted, commands ignored until rollback");
+        int rc = savepoint_sql(s, "SAVEPOINT", s->depth);
+        if (rc)
+            return dbal__session_failed(s, rc);
+        s->depth++;
+        return DBAL_OK;
+    }
+    if (!s->conn) {
+        int rc = dbal__pool_checkout(&s->engine->pool, &s->conn, &s->err);
+        if (rc)
+            return rc;
+    }
+    int rc = s->engine->driver->begin(s->conn->dc, options, &s->err);
+    if (rc) {
+        dbal__session_drop_broken(s);
+        return rc;
+    }
+    s->depth = 1;
+    s->failed = 0;
+    return DBAL_OK;
+}
+
+int dbal_begin(dbal_session *s)
+{
+    return dbal_begin_with(s, 0);
+}
+
+/* Ends the outermost level with a rollback, whatever state it is in. */
+static int rollback_outer(dbal_session *s)
+{
+    int rc = DBAL_OK;
+    s->depth = 0;
+    s->failed = 0;
+    if (!s->conn->dc->broken) {
+        dbal_error e;
+        rc = s->engine->driver->rollback(s->conn->dc, &e);
+        if (rc) {
+            /* It may still hold the transaction: never pool it again. */
+            s->conn->dc->broken = 1;
+            dbal__error_copy(&s->err, &e);
+        }
+    }
+    dbal__session_drop_broken(s);
+    return rc;
+}
+
+/* Rolls back to the innermost savepoint and forgets it. */
+static int rollback_savepoint(dbal_session *s)
+{
+    int level = s->depth - 1;
+    s->depth--;
+    int rc = s->conn->dc->broken ? DBAL_ECONNLOST : savepoint_sql(s, "ROLLBACK TO SAVEPOINT", level);
+    if (rc == DBAL_OK)
+        rc = savepoint_sql(s, "RELEASE SAVEPOINT", level);
+    if (rc) {
+        if (rc == DBAL_ECONNLOST && !s->err.code)
+            dbal__error_set(&s->err, rc, "08006", 0, "connection to the database lost");
+        s->failed = 1;
+        return rc;
+    }
+    s->failed = 0;
+    return DBAL_OK;
+}
+
+int dbal_commit(dbal_session *s)
+{
+    if (!s)
+        return DBAL_EMISUSE;
+    int rc = need_tx(s, "commit");
+    if (rc)
+        return rc;
+    if (s->depth > 1) {
+        if (s->failed) {
+            rollback_savepoint(s);
+            return tx_failed_error(s);
+        }
+        rc = savepoint_sql(s, "RELEASE SAVEPOINT", s->depth - 1);
+        if (rc)
+            return dbal__session_failed(s, rc);
+        s->depth--;
+        return DBAL_OK;
+    }
+    if (s->failed) {
+        rollback_outer(s);
+        return tx_failed_error(s);
+    }
+    rc = s->engine->driver->commit(s->conn->dc, &s->err);
+    if (rc) {
+        /* A commit that failed must not leave the transaction open (SQLite
+         * keeps it open after SQLITE_BUSY): roll back, keep commit's error. */
+        dbal_error keep = s->err;
+        rollback_outer(s);
+        s->err = keep;
+        return rc;
+    }
+    s->depth = 0;
+    dbal__session_drop_broken(s);
+    return DBAL_OK;
+}
+
+int dbal_rollback(dbal_session *s)
+{
+    if (!s)
+        return DBAL_EMISUSE;
+    int rc = need_tx(s, "rollback");
+    if (rc)
+        return rc;
+    if (s->depth > 1)
+        return rollback_savepoint(s);
+    return rollback_outer(s);
+}
+
+int dbal_tx_depth(const dbal_session *s)
+{
+    return s ? s->depth : 0;
+}

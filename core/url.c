@@ -1,0 +1,406 @@
+#include "url.h"
+
+#include "alloc.h"
+#include "errors.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define URL_ERR(err, ...) dbal__error_set(err, DBAL_EURL, NULL, 0, "bad database URL: " __VA_ARGS__)
+
+int dbal__valid_name(const char *name, size_t len)
+{
+    if (len == 0 || len > 32 || name[0] < 'a' || name[0] > 'z')
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes s[0..len) into a new string. `what` names the part for
+ * the message; the part's text itself is never quoted (it may be a secret). */
+static int decode(const char *s, size_t len, const char *what, char **out, dbal_error *err)
+{
+    char *d = dbal__malloc(len + 1);
+    if (!d)
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '%') {
+            d[n++] = s[i];
+            continue;
+        }
+        int hi = i + 1 < len ? hexval(s[i + 1]) : -1;
+        int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+            dbal__free(d);
+            return URL_ERR(err, "invalid percent-encoding in the %s", what);
+        }
+        d[n++] = (char)(hi * 16 + lo);
+        i += 2;
+    }
+    d[n] = '\0';
+    *out = d;
+    return DBAL_OK;
+}
+
+static int parse_int(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || errno || x < lo || x > hi)
+        return 0;
+    *out = x;
+    return 1;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *yes[] = {"1", "true", "yes", "on"}, *no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0)
+            return *out = 1, 1;
+        if (strcmp(v, no[i]) == 0)
+            return *out = 0, 1;
+    }
+    return 0;
+}
+
+static int parse_seconds(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (!*v || *end || errno || !isfinite(x))
+        return 0;
+    *out = x;
+    return 1;
+}
+
+/* Consumes key=value if it is an engine option. Returns 1 if consumed, 0 if
+ * it belongs to the driver, or a negative dbal code on a bad value. */
+static int engine_option(dbal__engine_opts *o, const char *k, const char *v, dbal_error *err)
+{
+    long n;
+    int b;
+    double d;
+    if (strcmp(k, "pool_size") == 0) {
+        if (!parse_int(v, 1, 100000, &n))
+            return -URL_ERR(err, "pool_size must be an integer from 1 to 100000, got '%s'", v);
+        o->pool_size = (int)n;
+    } else if (strcmp(k, "max_overflow") == 0) {
+        if (!parse_int(v, 0, 100000, &n))
+            return -URL_ERR(err, "max_overflow must be an integer from 0 to 100000, got '%s'", v);
+        o->max_overflow = (int)n;
+    } else if (strcmp(k, "pool_timeout") == 0) {
+        if (!parse_seconds(v, &d) || d < 0)
+            return -URL_ERR(err, "pool_timeout must be a number of seconds >= 0, got '%s'", v);
+        o->pool_timeout = d;
+    } else if (strcmp(k, "pool_recycle") == 0) {
+        if (!parse_seconds(v, &d))
+            return -URL_ERR(err, "pool_recycle must be a number of seconds (-1 = never), got '%s'", v);
+        o->pool_recycle = d;
+    } else if (strcmp(k, "pool_pre_ping") == 0) {
+        if (!parse_bool(v, &b))
+            return -URL_ERR(err, "pool_pre_ping must be true or false, got '%s'", v);
+        o->pool_pre_ping = b;
+    } else if (strcmp(k, "statement_cache_size") == 0) {
+        if (!parse_int(v, 0, 100000, &n))
+            return -URL_ERR(err, "statement_cache_size must be an integer from 0 to 100000, got '%s'", v);
+        o->statement_cache_size = (int)n;
+    } else if (strcmp(k, "echo") == 0) {
+        if (!parse_bool(v, &b))
+            return -URL_ERR(err, "echo must be true or false, got '%s'", v);
+        o->echo = b;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_query(dbal__url *u, const char *q, size_t len, dbal_error *err)
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < len; i++)
+        cap += q[i] == '&';
+    u->params = dbal__calloc(cap, sizeof *u->params);
+    if (!u->params)
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    const char *p = q, *end = q + len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        if (stop == p) { /* tolerate "a=1&&b=2" and a trailing '&' */
+            p = stop + 1;
+            continue;
+        }
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        if (!eq || eq == p)
+            return URL_ERR(err, "query option %zu is not key=value", u->pub.nparams + 1);
+        char *k, *v;
+        if (decode(p, (size_t)(eq - p), "option name", &k, err))
+            return err ? err->code : DBAL_EURL;
+        if (decode(eq + 1, (size_t)(stop - eq - 1), "option value", &v, err)) {
+            dbal__free(k);
+            return err ? err->code : DBAL_EURL;
+        }
+        int used = engine_option(&u->opts, k, v, err);
+        if (used != 0) {
+            dbal__free(k);
+            dbal__free(v);
+            if (used < 0)
+                return -used;
+        } else {
+            u->params[u->pub.nparams].key = k;
+            u->params[u->pub.nparams].value = v;
+            u->pub.nparams++;
+        }
+        p = stop + 1;
+    }
+    return DBAL_OK;
+}
+
+static int parse_port(const char *s, size_t len, size_t index, char **out, dbal_error *err)
+{
+    if (len == 0 || len > 5)
+        return URL_ERR(err, "port of host %zu must be a number from 1 to 65535", index);
+    long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return URL_ERR(err, "port of host %zu must be a number from 1 to 65535", index);
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < 1 || v > 65535)
+        return URL_ERR(err, "port of host %zu must be a number from 1 to 65535", index);
+    *out = dbal__strndup(s, len);
+    return *out ? DBAL_OK : dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+}
+
+/* One entry of a comma-separated host list: host, [v6], host:port, [v6]:port. */
+static int parse_host(dbal_url_host *h, const char *s, size_t len, size_t index, dbal_error *err)
+{
+    const char *hend = s + len, *port = NULL;
+    const char *hs = s;
+    if (len && s[0] == '[') {
+        const char *rb = memchr(s, ']', len);
+        if (!rb)
+            return URL_ERR(err, "host %zu has '[' without ']'", index);
+        hs = s + 1;
+        hend = rb;
+        if (rb + 1 < s + len) {
+            if (rb[1] != ':')
+                return URL_ERR(err, "unexpected text after ']' in host %zu", index);
+            port = rb + 2;
+        }
+    } else {
+        const char *colon = NULL;
+        for (const char *p = s; p < s + len; p++)
+            if (*p == ':')
+                colon = p;
+        if (colon) {
+            hend = colon;
+            port = colon + 1;
+        }
+    }
+    char *host = NULL, *portstr = NULL;
+    if (hend > hs && decode(hs, (size_t)(hend - hs), "host", &host, err))
+        return err ? err->code : DBAL_EURL;
+    h->host = host;
+    if (port) {
+        int rc = parse_port(port, (size_t)(s + len - port), index, &portstr, err);
+        if (rc)
+            return rc;
+        h->port = portstr;
+    }
+    return DBAL_OK;
+}
+
+static int parse_hosts(dbal__url *u, const char *s, size_t len, dbal_error *err)
+{
+    if (len == 0)
+        return DBAL_OK;
+    size_t n = 1;
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == ',';
+    u->hosts = dbal__calloc(n, sizeof *u->hosts);
+    if (!u->hosts)
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    const char *p = s, *end = s + len;
+    for (size_t i = 0; i < n; i++) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end;
+        u->pub.nhosts = i + 1;
+        int rc = parse_host(&u->hosts[i], p, (size_t)(stop - p), i + 1, err);
+        if (rc)
+            return rc;
+        p = stop + 1;
+    }
+    return DBAL_OK;
+}
+
+static int parse_userinfo(dbal__url *u, const char *s, size_t len, dbal_error *err)
+{
+    const char *colon = memchr(s, ':', len);
+    size_t ulen = colon ? (size_t)(colon - s) : len;
+    if (ulen && decode(s, ulen, "user name", &u->user, err))
+        return err ? err->code : DBAL_EURL;
+    if (colon && decode(colon + 1, (size_t)(s + len - colon - 1), "password", &u->password, err))
+        return err ? err->code : DBAL_EURL;
+    return DBAL_OK;
+}
+
+/* sqlite:///abs, sqlite:////abs (SQLAlchemy), sqlite://rel, sqlite://:memory:,
+ * sqlite:// (memory, as in SQLAlchemy). */
+static int parse_file_path(dbal__url *u, const char *s, size_t len, dbal_error *err)
+{
+    if (len == 0)
+        return (u->database = dbal__strdup(":memory:")) ? DBAL_OK
+                                                        : dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    if (s[0] == '/')
+        while (len > 1 && s[1] == '/')
+            s++, len--;
+    if (decode(s, len, "database path", &u->database, err))
+        return err ? err->code : DBAL_EURL;
+    return DBAL_OK;
+}
+
+static int parse_authority_form(dbal__url *u, const char *s, size_t len, dbal_error *err)
+{
+    const char *slash = memchr(s, '/', len);
+    size_t alen = slash ? (size_t)(slash - s) : len;
+    /* The last '@' ends the user info, so an unencoded '@' in a password
+     * still parses. */
+    const char *at = NULL;
+    for (const char *p = s; p < s + alen; p++)
+        if (*p == '@')
+            at = p;
+    const char *hosts = s;
+    if (at) {
+        int rc = parse_userinfo(u, s, (size_t)(at - s), err);
+        if (rc)
+            return rc;
+        hosts = at + 1;
+    }
+    int rc = parse_hosts(u, hosts, (size_t)(s + alen - hosts), err);
+    if (rc)
+        return rc;
+    if (slash && slash + 1 < s + len) {
+        if (decode(slash + 1, (size_t)(s + len - slash - 1), "database name", &u->database, err))
+            return err ? err->code : DBAL_EURL;
+    }
+    return DBAL_OK;
+}
+
+static int parse_scheme(dbal__url *u, const char *text, size_t len, dbal_error *err)
+{
+    const char *plus = memchr(text, '+', len);
+    size_t slen = plus ? (size_t)(plus - text) : len;
+    if (!dbal__valid_name(text, slen))
+        return URL_ERR(err, "scheme must be lowercase letters, digits and '_' (for example "
+                            "postgresql:// or sqlite://)");
+    if (plus && !dbal__valid_name(plus + 1, len - slen - 1))
+        return URL_ERR(err, "driver name after '+' must be lowercase letters, digits and '_'");
+    if (slen == 8 && memcmp(text, "postgres", 8) == 0)
+        u->scheme = dbal__strdup("postgresql");
+    else
+        u->scheme = dbal__strndup(text, slen);
+    u->driver = plus ? dbal__strndup(plus + 1, len - slen - 1) : dbal__strdup(u->scheme ? u->scheme : "");
+    if (!u->scheme || !u->driver)
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    return DBAL_OK;
+}
+
+static int parse(dbal__url *u, const char *text, dbal_error *err)
+{
+    const char *colon = strchr(text, ':');
+    if (!colon)
+        return URL_ERR(err, "no scheme (expected for example postgresql://host/db or sqlite::memory:)");
+    int rc = parse_scheme(u, text, (size_t)(colon - text), err);
+    if (rc)
+        return rc;
+    const char *rest = colon + 1;
+    int file_form = strcmp(u->scheme, "sqlite") == 0;
+    if (strncmp(rest, "//", 2) != 0) {
+        if (file_form && strcmp(rest, ":memory:") == 0)
+            return (u->database = dbal__strdup(":memory:")) ? DBAL_OK
+                                                            : dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+        return URL_ERR(err, "expected '//' after '%s:'", u->scheme);
+    }
+    rest += 2;
+    const char *q = strchr(rest, '?');
+    size_t blen = q ? (size_t)(q - rest) : strlen(rest);
+    rc = file_form ? parse_file_path(u, rest, blen, err) : parse_authority_form(u, rest, blen, err);
+    if (rc)
+        return rc;
+    return q ? parse_query(u, q + 1, strlen(q + 1), err) : DBAL_OK;
+}
+
+int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err)
+{
+    *out = NULL;
+    if (!text || !*text)
+        return URL_ERR(err, "empty");
+    dbal__url *u = dbal__calloc(1, sizeof *u);
+    if (!u)
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    u->opts = (dbal__engine_opts){.pool_size = 5,
+                                  .max_overflow = 10,
+                                  .pool_timeout = 30,
+                                  .pool_recycle = -1,
+                                  .statement_cache_size = 100};
+    int rc = parse(u, text, err);
+    if (rc) {
+        dbal__url_free(u);
+        return rc;
+    }
+    u->pub.scheme = u->scheme;
+    u->pub.driver = u->driver;
+    u->pub.user = u->user;
+    u->pub.password = u->password;
+    u->pub.database = u->database;
+    u->pub.hosts = u->hosts;
+    u->pub.params = u->params;
+    *out = u;
+    return DBAL_OK;
+}
+
+void dbal__url_free(dbal__url *u)
+{
+    if (!u)
+        return;
+    for (size_t i = 0; i < u->pub.nhosts; i++) {
+        dbal__free((char *)u->hosts[i].host);
+        dbal__free((char *)u->hosts[i].port);
+    }
+    for (size_t i = 0; i < u->pub.nparams; i++) {
+        dbal__free((char *)u->params[i].key);
+        dbal__free((char *)u->params[i].value);
+    }
+    if (u->password) /* do not leave the secret in freed memory */
+        memset(u->password, 0, strlen(u->password));
+    dbal__free(u->hosts);
+    dbal__free(u->params);
+    dbal__free(u->scheme);
+    dbal__free(u->driver);
+    dbal__free(u->user);
+    dbal__free(u->password);
+    dbal__free(u->database);
+    dbal__free(u);
+}

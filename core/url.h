@@ -1,0 +1,35 @@
+/* Connection URLs: scheme://[user[:password]@][host][:port][,...][/database][?k=v&...] */
+#ifndef DBAL_CORE_URL_H
+#define DBAL_CORE_URL_H
+
+#include <dbal/driver.h>
+
+/* Engine options, consumed by the core and never passed to a driver. */
+typedef struct dbal__engine_opts {
+    int pool_size;            /* default 5 */
+    int max_overflow;         /* default 10 */
+    double pool_timeout;      /* seconds, default 30 */
+    double pool_recycle;      /* seconds, < 0 = never (default) */
+    int pool_pre_ping;        /* default 0 */
+    int statement_cache_size; /* default 100 */
+    int echo;                 /* default 0 */
+} dbal__engine_opts;
+
+typedef struct dbal__url {
+    dbal_url pub;          /* what drivers see; points into the fields below */
+    dbal__engine_opts opts;
+    char *scheme, *driver, *user, *password, *database;
+    dbal_url_host *hosts;
+    dbal_url_param *params;
+} dbal__url;
+
+/* Parses and percent-decodes text. Every failure is DBAL_EURL (or
+ * DBAL_ENOMEM) with a message that names the part at fault and never contains
+ * the password. */
+int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err);
+void dbal__url_free(dbal__url *u);
+
+/* Whether name is a valid scheme or driver name: [a-z][a-z0-9_]*, at most 32. */
+int dbal__valid_name(const char *name, size_t len);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * A per-connection LRU of prepared statements keyed by their SQL text,
+ * compiled into each driver module. The cache owns the statements it holds:
+ * it calls the driver's release function when one is evicted or removed, so
+ * a statement that is in use when evicted must be marked by the driver and
+ * released when its user is done (see the release function's contract).
+ */
+#ifndef DBAL_STMT_CACHE_H
+#define DBAL_STMT_CACHE_H
+
+#include <dbal/driver.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct stmt_cache stmt_cache;
+
+/* Called when the cache lets go of stmt (eviction, remove, clear, free). */
+typedef void (*stmt_cache_release_fn)(void *stmt, void *userdata);
+
+/* A cache of at most `capacity` statements (capacity > 0). NULL when out of
+ * memory. */
+stmt_cache *stmt_cache_new(const dbal_host *host, int capacity, stmt_cache_release_fn release,
+                           void *userdata);
+/* Releases every statement and frees the cache. Accepts NULL. */
+void stmt_cache_free(stmt_cache *c);
+
+/* The statement cached for sql, made most recently used; NULL on a miss. */
+void *stmt_cache_get(stmt_cache *c, const char *sql, size_t len);
+
+/* Adds stmt for sql (not already present), evicting the least recently used
+ * entry when full. Returns DBAL_OK or DBAL_ENOMEM (then stmt is not taken). */
+int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, void *stmt);
+
+/* Drops the entry for sql, releasing its statement, if there is one. */
+void stmt_cache_remove(stmt_cache *c, const char *sql, size_t len);
+
+/* Releases every statement, keeping the cache usable. */
+void stmt_cache_clear(stmt_cache *c);
+
+int stmt_cache_count(const stmt_cache *c);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * Connections: connect, disconnect, ping, cancel, and the bookkeeping that
+ * must run before any command is sent on a connection.
+ */
+#include "pg_internal.h"
+
+#include <string.h>
+
+/* libpq prints notices (WARNING, NOTICE) to stderr by default; a library
+ * must not write to the application's stderr. */
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static pg_conn *conn_new(const pg_ctx *x, PGconn *pg)
+{
+    pg_conn *c = pg_host->malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->pg = pg;
+    c->ctx = x;
+    c->next_stmt_id = 1;
+    c->cancel = PQgetCancel(pg);
+    if (x->cache_size > 0)
+        c->cache = stmt_cache_new(pg_host, x->cache_size, pg_stmt_release, c);
+    if (!c->cancel || (x->cache_size > 0 && !c->cache)) {
+        PQfreeCancel(c->cancel);
+        stmt_cache_free(c->cache);
+        pg_host->free(c);
+        return NULL;
+    }
+    PQsetNoticeProcessor(pg, ignore_notice, NULL);
+    return c;
+}
+
+int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
+{
+    const pg_ctx *x = ctx;
+    *out = NULL;
+    /* expand_dbname 0: a database name is only ever a name, never a
+     * connection string smuggled in through the URL's path. */
+    PGconn *pg = PQconnectdbParams(x->keywords, x->values, 0);
+    if (!pg)
+        return pg_error_nomem(err);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x);
+        PQfinish(pg);
+        return DBAL_ECONNECT;
+    }
+    pg_conn *c = conn_new(x, pg);
+    if (!c) {
+        PQfinish(pg);
+        return pg_error_nomem(err);
+    }
+    *out = &c->base;
+    return DBAL_OK;
+}
+
+void pg_disconnect(dbal_driver_conn *base)
+{
+    pg_conn *c = (pg_conn *)base;
+    if (!c)
+        return;
+    /* The server forgets prepared statements with the session. */
+    c->closing = 1;
+    stmt_cache_free(c->cache);
+    PQfreeCancel(c->cancel);
+    PQfinish(c->pg);
+    pg_params_free(&c->params);
+    pg_host->free(c->key);
+    pg_host->free(c->pending);
+    pg_host->free(c);
+}
+
+int pg_ping(dbal_driver_conn *base, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    pg_conn_ready(c);
+    /* An empty query is one round trip and runs nothing, even inside a
+     * failed transaction. */
+    PGresult *res = PQexec(c->pg, "");
+    int ok = PQresultStatus(res) == PGRES_EMPTY_QUERY;
+    if (!ok) {
+        const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
+        c->base.broken = 1;
+        pg_error_clean(err, DBAL_ECONNLOST, "08006", msg);
+    }
+    PQclear(res);
+    return ok ? DBAL_OK : DBAL_ECONNLOST;
+}
+
+int pg_cancel(dbal_driver_conn *base)
+{
+    pg_conn *c = (pg_conn *)base;
+    char errbuf[256];
+    /* PQcancel is safe to call from another thread and from signal
+     * handlers: it only opens a new socket to the server. */
+    if (!c || !c->cancel)
+        return DBAL_ERROR;
+    return PQcancel(c->cancel, errbuf, (int)sizeof errbuf) ? DBAL_OK : DBAL_ERROR;
+}
+
+void pg_conn_ready(pg_conn *c)
+{
+    if (c->streaming)
+        pg_rows_spill(c->streaming);
+    if (c->npending > 0 && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+        pg_stmt_flush_pending(c);
+}
+
+/* A COPY started by the application's SQL would leave libpq waiting for
+ * data forever: end it, so that the connection stays usable. */
+static void end_copy(PGconn *pg, ExecStatusType st)
+{
+    if (st == PGRES_COPY_OUT) {
+        char *buf;
+        while (PQgetCopyData(pg, &buf, 0) > 0)
+            PQfreemem(buf);
+    } else {
+        PQputCopyEnd(pg, "COPY is not supported by dbal");
+    }
+}
+
+void pg_drain(pg_conn *c)
+{
+    PGresult *res;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        PQclear(res);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+            end_copy(c->pg, st);
+    }
+}

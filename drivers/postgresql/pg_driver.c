@@ -1,0 +1,50 @@
+/*
+ * The PostgreSQL driver's entry point and its table of operations.
+ */
+#include "pg_internal.h"
+
+#include <stddef.h>
+
+/* The only mutable global: set once, before the core calls anything else. */
+const dbal_host *pg_host;
+
+static const dbal_driver pg_driver = {
+    .abi_version = DBAL_DRIVER_ABI_VERSION,
+    .size = sizeof(dbal_driver),
+    .name = "postgresql",
+    .version = "0.1.0",
+    .engine_open = pg_engine_open,
+    .engine_close = pg_engine_close,
+    .connect = pg_connect,
+    .disconnect = pg_disconnect,
+    .exec = pg_exec,
+    .query = pg_query,
+    .rows_next = pg_rows_next,
+    .rows_close = pg_rows_close,
+    .col_name = pg_col_name,
+    .col_value = pg_col_value,
+    .col_type = pg_col_type,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .last_insert_id = pg_last_insert_id,
+    .ping = pg_ping,
+    .reset = NULL,
+    .cancel = pg_cancel,
+};
+
+/* The host must be at least as new as the ABI this driver was built for:
+ * every slot up to set_error is called. */
+static int host_usable(const dbal_host *host)
+{
+    return host && host->abi_version >= 1 &&
+           host->size >= offsetof(dbal_host, set_error) + sizeof host->set_error;
+}
+
+DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host)
+{
+    if (!host_usable(host))
+        return NULL;
+    pg_host = host;
+    return &pg_driver;
+}

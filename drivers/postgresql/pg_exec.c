@@ -1,0 +1,118 @@
+/*
+ * Statements: exec (rows discarded), query (a streamed cursor), and the
+ * few fixed commands the driver runs itself.
+ */
+#include "pg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int is_copy(ExecStatusType st)
+{
+    return st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH;
+}
+
+static int refuse_copy(dbal_error *err)
+{
+    pg_host->set_error(err, DBAL_EUNSUPPORTED, "0A000", 0,
+                       "COPY is not supported by dbal; use INSERT or a query");
+    return DBAL_EUNSUPPORTED;
+}
+
+/* Folds one result of exec into rc (the first error wins) and *count. */
+static int exec_result(pg_conn *c, PGresult *res, int rc, int64_t *count, dbal_error *err)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        *count = strtoll(PQcmdTuples(res), NULL, 10);
+    else if (is_copy(st))
+        rc = rc == DBAL_OK ? refuse_copy(err) : rc;
+    else if (st != PGRES_SINGLE_TUPLE && st != PGRES_EMPTY_QUERY && rc == DBAL_OK)
+        rc = pg_error_result(c, res, err);
+    return rc;
+}
+
+int pg_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t nparams,
+            int64_t *affected, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    PGresult *res;
+    int rc = pg_send(c, sql, params, nparams, &res, err);
+    if (rc != DBAL_OK)
+        return rc;
+    int64_t count = 0;
+    /* Read to the end: rows are discarded one by one as they arrive. */
+    while (res) {
+        ExecStatusType st = PQresultStatus(res);
+        rc = exec_result(c, res, rc, &count, err);
+        PQclear(res);
+        if (is_copy(st))
+            break;
+        res = PQgetResult(c->pg);
+    }
+    pg_drain(c);
+    if (rc == DBAL_OK && affected)
+        *affected = count;
+    return rc;
+}
+
+int pg_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t nparams,
+             dbal_driver_rows **out, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    PGresult *res;
+    *out = NULL;
+    int rc = pg_send(c, sql, params, nparams, &res, err);
+    if (rc != DBAL_OK)
+        return rc;
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ||
+        st == PGRES_EMPTY_QUERY) {
+        pg_rows *r;
+        rc = pg_rows_open(c, res, &r, err);
+        if (rc == DBAL_OK)
+            *out = &r->base;
+        return rc;
+    }
+    /* Errors reported before the first row belong to query(). */
+    rc = is_copy(st) ? refuse_copy(err) : pg_error_result(c, res, err);
+    PQclear(res);
+    pg_drain(c);
+    return rc;
+}
+
+int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
+              dbal_error *err)
+{
+    pg_conn_ready(c);
+    PGresult *res = PQexec(c->pg, sql);
+    if (PQresultStatus(res) != want) {
+        int rc = pg_error_result(c, res, err);
+        PQclear(res);
+        return rc == DBAL_OK ? DBAL_ERROR : rc;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return DBAL_OK;
+}
+
+int pg_last_insert_id(dbal_driver_conn *base, int64_t *out, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    PGresult *res;
+    int rc = pg_simple(c, "SELECT lastval()", PGRES_TUPLES_OK, &res, err);
+    if (rc != DBAL_OK) {
+        /* 55000: lastval is not yet defined in this session. */
+        if (strcmp(err->sqlstate, "55000") == 0) {
+            pg_host->set_error(err, DBAL_EMISUSE, "55000", 0,
+                               "no sequence value has been generated in this session");
+            return DBAL_EMISUSE;
+        }
+        return rc;
+    }
+    *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return DBAL_OK;
+}

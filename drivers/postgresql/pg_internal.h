@@ -1,0 +1,185 @@
+/*
+ * Shared state of the PostgreSQL driver: the engine context, the connection
+ * and the cursor, and the functions the driver's files call in each other.
+ * Nothing here leaves the module (the build hides every symbol but the entry
+ * point).
+ */
+#ifndef DBAL_PG_INTERNAL_H
+#define DBAL_PG_INTERNAL_H
+
+#include <dbal/driver.h>
+#include <libpq-fe.h>
+
+#include "stmt_cache.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Type OIDs from pg_type.dat that the driver sends or recognises. */
+#define PG_BOOLOID 16
+#define PG_BYTEAOID 17
+#define PG_INT8OID 20
+#define PG_INT2OID 21
+#define PG_INT4OID 23
+#define PG_OIDOID 26
+#define PG_FLOAT4OID 700
+#define PG_FLOAT8OID 701
+
+/* The host table, set once by dbal_driver_entry (pg_driver.c). */
+extern const dbal_host *pg_host;
+
+/* What engine_open worked out once: libpq keyword/value arrays, each
+ * NULL-terminated, ready for PQconnectdbParams. */
+typedef struct pg_ctx {
+    const char **keywords;
+    const char **values;
+    char *hosts; /* owned: the URL's hosts joined by commas */
+    char *ports; /* owned: their ports, an empty entry for "default" */
+    int cache_size;
+} pg_ctx;
+
+/* Reusable storage for one statement's parameters, grown and never shrunk,
+ * so that a connection in its steady state sends without allocating. */
+typedef struct pg_params {
+    const char **values;
+    int *lengths;
+    int *formats;
+    Oid *types;
+    size_t cap; /* entries in each array above */
+    char *arena; /* NUL-terminated copies of text, decimal forms of numbers */
+    size_t arena_cap;
+} pg_params;
+
+struct pg_rows;
+
+typedef struct pg_conn {
+    dbal_driver_conn base;
+    PGconn *pg;
+    PGcancel *cancel;
+    const pg_ctx *ctx;
+    stmt_cache *cache;        /* NULL when statement_cache_size is 0 */
+    uint64_t next_stmt_id;    /* names dbal_1, dbal_2, ... */
+    struct pg_rows *streaming; /* the cursor whose rows are still on the wire */
+    pg_params params;
+    char *key; /* cache key scratch: SQL, NUL, parameter type letters */
+    size_t key_cap;
+    uint64_t *pending; /* evicted statements to DEALLOCATE once idle */
+    size_t npending, pending_cap;
+    int closing; /* disconnecting: evictions need no DEALLOCATE */
+} pg_conn;
+
+/* One column's decoded bytea, kept per cursor and grown only. */
+typedef struct pg_blob {
+    unsigned char *data;
+    size_t cap, len;
+    uint64_t row; /* the row it was decoded for */
+} pg_blob;
+
+/* A value of a buffered row. */
+typedef struct pg_cell {
+    const char *p; /* NULL for SQL NULL */
+    int len;
+} pg_cell;
+
+typedef struct pg_rows {
+    dbal_driver_rows base;
+    pg_conn *conn;
+    PGresult *meta; /* first result: column names and types */
+    PGresult *cur;  /* the current row while served from the wire */
+    int first_ready; /* the first row, fetched by query(), is not served yet */
+    int done;
+    uint64_t rowno;
+    pg_blob *blobs; /* ncols entries, made on first bytea */
+
+    /* Rows pulled off the wire because the session sent another command
+     * (see pg_rows_spill): each value is a 4-byte length (UINT32_MAX for
+     * NULL), its bytes and a NUL. */
+    int spilled;
+    char *buf;
+    size_t buf_len, buf_cap, buf_pos;
+    pg_cell *cells;
+    int pend_code; /* an error met while spilling, served after the rows */
+    dbal_error pend_err;
+} pg_rows;
+
+/* pg_engine.c */
+int pg_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err);
+void pg_engine_close(void *ctx);
+
+/* pg_conn.c */
+int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
+void pg_disconnect(dbal_driver_conn *c);
+int pg_ping(dbal_driver_conn *c, dbal_error *err);
+int pg_cancel(dbal_driver_conn *c);
+/* Makes the connection ready to send a command: an open cursor's rows are
+ * pulled into its buffer, deferred DEALLOCATEs are run when idle. */
+void pg_conn_ready(pg_conn *c);
+/* Reads and discards results until libpq has none left. */
+void pg_drain(pg_conn *c);
+
+/* pg_params.c */
+/* Converts params into c->params and writes one type letter per parameter
+ * to sig (n bytes). DBAL_OK, DBAL_EDATA, DBAL_EINVAL or DBAL_ENOMEM. */
+int pg_params_build(pg_conn *c, const dbal_value *params, size_t n, char *sig,
+                    dbal_error *err);
+void pg_params_free(pg_params *p);
+
+/* pg_stmt.c */
+/* Sends sql with params in single-row mode, through the statement cache
+ * when it is on, and returns its first result (never NULL on DBAL_OK),
+ * which the caller clears. A stale cached statement is re-prepared and
+ * sent again once when that is safe. */
+int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGresult **first,
+            dbal_error *err);
+/* The statement cache's release function. */
+void pg_stmt_release(void *stmt, void *userdata);
+/* Runs deferred DEALLOCATEs; only call when the connection is idle. */
+void pg_stmt_flush_pending(pg_conn *c);
+
+/* pg_exec.c */
+int pg_exec(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
+            int64_t *affected, dbal_error *err);
+int pg_query(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
+             dbal_driver_rows **out, dbal_error *err);
+int pg_last_insert_id(dbal_driver_conn *c, int64_t *out, dbal_error *err);
+/* Runs a parameterless command with the simple protocol; *res (optional)
+ * receives the successful result, which the caller clears. */
+int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
+              dbal_error *err);
+
+/* pg_tx.c */
+int pg_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
+int pg_commit(dbal_driver_conn *c, dbal_error *err);
+int pg_rollback(dbal_driver_conn *c, dbal_error *err);
+
+/* pg_rows.c */
+/* A cursor over a query whose first result is `first` (taken). */
+int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err);
+/* Pulls every row still on the wire into the cursor's buffer. */
+void pg_rows_spill(pg_rows *r);
+int pg_rows_next(dbal_driver_rows *r, dbal_error *err);
+void pg_rows_close(dbal_driver_rows *r);
+const char *pg_col_name(dbal_driver_rows *r, int col);
+void pg_col_value(dbal_driver_rows *r, int col, dbal_value *out);
+dbal_type pg_col_type(dbal_driver_rows *r, int col);
+
+/* pg_bytea.c */
+/* Decodes bytea text output (hex "\x..." or the old escape format) into b,
+ * followed by a NUL byte. DBAL_OK or DBAL_ENOMEM. */
+int pg_bytea_decode(pg_blob *b, const char *text, size_t len);
+
+/* pg_errors.c */
+/* Fills err from a failed result and returns its code; a connection that is
+ * gone is marked broken and reported as DBAL_ECONNLOST. */
+int pg_error_result(pg_conn *c, const PGresult *res, dbal_error *err);
+/* As pg_error_result, for a failure libpq reports only on the connection. */
+int pg_error_conn(pg_conn *c, dbal_error *err);
+/* Fills err with msg on one line (lines joined with "; "). */
+void pg_error_clean(dbal_error *err, int code, const char *sqlstate, const char *msg);
+/* As pg_error_clean, with every password of the engine's URL in msg
+ * replaced by "***". */
+void pg_error_redacted(dbal_error *err, int code, const char *sqlstate, const char *msg,
+                       const pg_ctx *x);
+int pg_error_nomem(dbal_error *err);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * Parameters: dbal values turned into libpq's parallel arrays (values,
+ * lengths, formats, type OIDs), plus the type signature that is part of the
+ * statement cache key, because a prepared statement fixes the types of its
+ * parameters.
+ */
+#include "pg_internal.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Room for the decimal form of an int64 or a double ("%.17g"). */
+#define NUM_LEN 32
+
+/* Grows the four arrays to hold n parameters, in one block. */
+static int grow_arrays(pg_params *p, size_t n)
+{
+    if (n <= p->cap)
+        return DBAL_OK;
+    size_t cap = p->cap ? p->cap : 8;
+    while (cap < n)
+        cap *= 2;
+    /* Pointers first so that every array is aligned for its type. */
+    size_t each = sizeof(char *) + sizeof(Oid) + 2 * sizeof(int);
+    char *block = pg_host->malloc(cap * each);
+    if (!block)
+        return DBAL_ENOMEM;
+    pg_host->free(p->values);
+    p->values = (const char **)block;
+    p->types = (Oid *)(block + cap * sizeof(char *));
+    p->lengths = (int *)(block + cap * (sizeof(char *) + sizeof(Oid)));
+    p->formats = p->lengths + cap;
+    p->cap = cap;
+    return DBAL_OK;
+}
+
+static int grow_arena(pg_params *p, size_t need)
+{
+    if (need <= p->arena_cap)
+        return DBAL_OK;
+    size_t cap = p->arena_cap ? p->arena_cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *a = pg_host->malloc(cap);
+    if (!a)
+        return DBAL_ENOMEM;
+    pg_host->free(p->arena);
+    p->arena = a;
+    p->arena_cap = cap;
+    return DBAL_OK;
+}
+
+/* Bytes of arena the values need: text is copied because libpq reads text
+ * parameters up to a NUL, and dbal_textn() values need not have one. */
+static size_t arena_need(const dbal_value *v, size_t n)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].type == DBAL_TYPE_TEXT)
+            need += v[i].len + 1;
+        else if (v[i].type == DBAL_TYPE_INT64 || v[i].type == DBAL_TYPE_DOUBLE)
+            need += NUM_LEN;
+    }
+    return need;
+}
+
+/* Checks what the server cannot take, before anything is sent. */
+static int check_value(const dbal_value *v, size_t i, dbal_error *err)
+{
+    if (v->type == DBAL_TYPE_TEXT && memchr(v->u.s, '\0', v->len)) {
+        pg_host->set_error(err, DBAL_EDATA, "22021", 0,
+                           "text parameter %zu contains a NUL byte, which PostgreSQL text "
+                           "cannot hold (send it as a blob)",
+                           i + 1);
+        return DBAL_EDATA;
+    }
+    if ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && v->len >= INT_MAX) {
+        pg_host->set_error(err, DBAL_EDATA, "54000", 0,
+                           "parameter %zu is too large (%zu bytes) for PostgreSQL", i + 1, v->len);
+        return DBAL_EDATA;
+    }
+    if (v->type > DBAL_TYPE_BLOB) {
+        pg_host->set_error(err, DBAL_EINVAL, NULL, 0, "parameter %zu has an unknown type %d",
+                           i + 1, (int)v->type);
+        return DBAL_EINVAL;
+    }
+    return DBAL_OK;
+}
+
+/* PostgreSQL spells the special values this way, and "%.17g" does not. */
+static const char *double_text(double d, char *buf)
+{
+    if (isnan(d))
+        return "NaN";
+    if (isinf(d))
+        return d > 0 ? "Infinity" : "-Infinity";
+    snprintf(buf, NUM_LEN, "%.17g", d);
+    return buf;
+}
+
+/* Fills slot i for v; *arena advances past what the value used. Returns
+ * the type letter for the cache key: OID 0 (let the server infer) is one
+ * letter for text and NULL alike, since both prepare the same way. */
+static char put_value(pg_params *p, size_t i, const dbal_value *v, char **arena)
+{
+    p->lengths[i] = 0;
+    p->formats[i] = 0;
+    p->types[i] = 0;
+    p->values[i] = NULL;
+    switch (v->type) {
+    case DBAL_TYPE_BOOL:
+        p->values[i] = v->u.b ? "t" : "f";
+        p->types[i] = PG_BOOLOID;
+        return 'b';
+    case DBAL_TYPE_INT64:
+        snprintf(*arena, NUM_LEN, "%" PRId64, v->u.i);
+        p->values[i] = *arena;
+        *arena += NUM_LEN;
+        p->types[i] = PG_INT8OID;
+        return 'i';
+    case DBAL_TYPE_DOUBLE:
+        p->values[i] = double_text(v->u.d, *arena);
+        *arena += NUM_LEN;
+        p->types[i] = PG_FLOAT8OID;
+        return 'd';
+    case DBAL_TYPE_TEXT:
+        memcpy(*arena, v->u.s, v->len);
+        (*arena)[v->len] = '\0';
+        p->values[i] = *arena;
+        p->lengths[i] = (int)v->len;
+        *arena += v->len + 1;
+        return 't';
+    case DBAL_TYPE_BLOB:
+        /* Binary format: the bytes go as they are, NUL bytes and all. */
+        p->values[i] = v->u.p;
+        p->lengths[i] = (int)v->len;
+        p->formats[i] = 1;
+        p->types[i] = PG_BYTEAOID;
+        return 'x';
+    default:
+        return 't';
+    }
+}
+
+int pg_params_build(pg_conn *c, const dbal_value *params, size_t n, char *sig,
+                    dbal_error *err)
+{
+    pg_params *p = &c->params;
+    if (n > PQ_QUERY_PARAM_MAX_LIMIT) {
+        pg_host->set_error(err, DBAL_EINVAL, NULL, 0,
+                           "%zu parameters given, PostgreSQL takes at most %d", n,
+                           PQ_QUERY_PARAM_MAX_LIMIT);
+        return DBAL_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = check_value(&params[i], i, err);
+        if (rc != DBAL_OK)
+            return rc;
+    }
+    if (grow_arrays(p, n) != DBAL_OK || grow_arena(p, arena_need(params, n)) != DBAL_OK)
+        return pg_error_nomem(err);
+    char *arena = p->arena;
+    for (size_t i = 0; i < n; i++)
+        sig[i] = put_value(p, i, &params[i], &arena);
+    return DBAL_OK;
+}
+
+void pg_params_free(pg_params *p)
+{
+    pg_host->free(p->values);
+    pg_host->free(p->arena);
+    memset(p, 0, sizeof *p);
+}

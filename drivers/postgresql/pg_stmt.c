@@ -1,0 +1,222 @@
+/*
+ * Sending a statement: through the per-connection cache of named prepared
+ * statements (dbal_1, dbal_2, ...) or, with the cache off, as an unnamed
+ * statement, which is what PgBouncer's transaction mode needs.
+ */
+#include "pg_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* What the cache holds for one prepared statement. */
+typedef struct pg_stmt {
+    uint64_t id;
+    int gone; /* the server no longer has it: nothing to DEALLOCATE */
+} pg_stmt;
+
+#define NAME_LEN 32
+
+static void stmt_name(char *buf, uint64_t id)
+{
+    snprintf(buf, NAME_LEN, "dbal_%" PRIu64, id);
+}
+
+static void deallocate(pg_conn *c, uint64_t id)
+{
+    char sql[NAME_LEN + 16];
+    snprintf(sql, sizeof sql, "DEALLOCATE dbal_%" PRIu64, id);
+    PQclear(PQexec(c->pg, sql));
+}
+
+/* Remembers a statement to DEALLOCATE once the connection is idle. When
+ * out of memory it is forgotten: the server frees it with the session. */
+static void defer(pg_conn *c, uint64_t id)
+{
+    if (c->npending == c->pending_cap) {
+        size_t cap = c->pending_cap ? c->pending_cap * 2 : 8;
+        uint64_t *p = pg_host->realloc(c->pending, cap * sizeof *p);
+        if (!p)
+            return;
+        c->pending = p;
+        c->pending_cap = cap;
+    }
+    c->pending[c->npending++] = id;
+}
+
+/* Evicted statements are freed on the server so that it does not
+ * accumulate them. Only outside a transaction block, where a failing
+ * DEALLOCATE (someone ran DISCARD ALL) cannot abort the application's
+ * transaction; inside one the name waits for the next idle moment. */
+void pg_stmt_release(void *stmt, void *userdata)
+{
+    pg_conn *c = userdata;
+    pg_stmt *s = stmt;
+    if (!s->gone && !c->closing) {
+        PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+        if (ts == PQTRANS_IDLE)
+            deallocate(c, s->id);
+        else if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+            defer(c, s->id);
+    }
+    pg_host->free(s);
+}
+
+void pg_stmt_flush_pending(pg_conn *c)
+{
+    for (size_t i = 0; i < c->npending; i++)
+        deallocate(c, c->pending[i]);
+    c->npending = 0;
+}
+
+/* Rewrites ? to $n and checks the count before anything is sent. */
+static int rewrite(const char *sql, size_t nparams, char **out, dbal_error *err)
+{
+    size_t len;
+    int count;
+    if (pg_host->rewrite_dollar(sql, out, &len, &count) != DBAL_OK)
+        return pg_error_nomem(err);
+    if (count < 0 || (size_t)count != nparams) {
+        pg_host->free(*out);
+        *out = NULL;
+        pg_host->set_error(err, DBAL_EMISUSE, NULL, 0,
+                           "statement has %d placeholder%s, %zu parameter%s given", count,
+                           count == 1 ? "" : "s", nparams, nparams == 1 ? "" : "s");
+        return DBAL_EMISUSE;
+    }
+    return DBAL_OK;
+}
+
+static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_error *err)
+{
+    char *text, name[NAME_LEN];
+    int rc = rewrite(sql, n, &text, err);
+    if (rc != DBAL_OK)
+        return rc;
+    pg_stmt *s = pg_host->malloc(sizeof *s);
+    if (!s) {
+        pg_host->free(text);
+        return pg_error_nomem(err);
+    }
+    s->id = c->next_stmt_id++;
+    s->gone = 0;
+    stmt_name(name, s->id);
+    PGresult *res = PQprepare(c->pg, name, text, (int)n, c->params.types);
+    pg_host->free(text);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = pg_error_result(c, res, err);
+        PQclear(res);
+        pg_host->free(s);
+        return rc;
+    }
+    PQclear(res);
+    *out = s;
+    return DBAL_OK;
+}
+
+/* Sends through the cache (preparing on a miss); *used is the statement. */
+static int send_cached(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **used,
+                       dbal_error *err)
+{
+    pg_stmt *s = stmt_cache_get(c->cache, c->key, key_len);
+    if (!s) {
+        int rc = prepare(c, sql, n, &s, err);
+        if (rc != DBAL_OK)
+            return rc;
+        if (stmt_cache_put(c->cache, c->key, key_len, s) != DBAL_OK) {
+            pg_stmt_release(s, c);
+            return pg_error_nomem(err);
+        }
+    }
+    char name[NAME_LEN];
+    stmt_name(name, s->id);
+    const pg_params *p = &c->params;
+    if (!PQsendQueryPrepared(c->pg, name, (int)n, p->values, p->lengths, p->formats, 0))
+        return pg_error_conn(c, err);
+    *used = s;
+    return DBAL_OK;
+}
+
+static int send_unnamed(pg_conn *c, const char *sql, size_t n, dbal_error *err)
+{
+    char *text;
+    int rc = rewrite(sql, n, &text, err);
+    if (rc != DBAL_OK)
+        return rc;
+    const pg_params *p = &c->params;
+    int ok = PQsendQueryParams(c->pg, text, (int)n, p->types, p->values, p->lengths,
+                               p->formats, 0);
+    pg_host->free(text);
+    return ok ? DBAL_OK : pg_error_conn(c, err);
+}
+
+/* The cache key is the SQL, a NUL, and one type letter per parameter. */
+static int key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, dbal_error *err)
+{
+    size_t need = sql_len + 1 + n;
+    if (need > c->key_cap) {
+        char *k = pg_host->malloc(need);
+        if (!k)
+            return pg_error_nomem(err);
+        pg_host->free(c->key);
+        c->key = k;
+        c->key_cap = need;
+    }
+    memcpy(c->key, sql, sql_len + 1);
+    return DBAL_OK;
+}
+
+/* A cached statement the server has dropped (26000) or whose result type
+ * DDL changed (0A000 "cached plan must not change result type"). */
+static int stale(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return PQresultStatus(res) == PGRES_FATAL_ERROR && state &&
+           (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0);
+}
+
+/* Sends once and returns the first result. */
+static int send_once(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **used,
+                     PGresult **first, dbal_error *err)
+{
+    *used = NULL;
+    int rc = c->cache ? send_cached(c, sql, n, key_len, used, err)
+                      : send_unnamed(c, sql, n, err);
+    if (rc != DBAL_OK)
+        return rc;
+    /* Rows then come one result each, so that memory stays flat however
+     * many there are. */
+    if (!PQsetSingleRowMode(c->pg)) {
+        pg_drain(c);
+        pg_host->set_error(err, DBAL_ERROR, NULL, 0, "libpq refused single-row mode");
+        return DBAL_ERROR;
+    }
+    *first = PQgetResult(c->pg);
+    return *first ? DBAL_OK : pg_error_conn(c, err);
+}
+
+int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGresult **first,
+            dbal_error *err)
+{
+    size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
+    pg_conn_ready(c);
+    int rc = key_reserve(c, sql, sql_len, n, err);
+    if (rc == DBAL_OK)
+        rc = pg_params_build(c, params, n, c->key + sql_len + 1, err);
+    if (rc != DBAL_OK)
+        return rc;
+    /* Outside a transaction block the failed attempt changed nothing, so
+     * running the statement again is invisible to the application. */
+    int retry_ok = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    pg_stmt *used;
+    rc = send_once(c, sql, n, key_len, &used, first, err);
+    if (rc != DBAL_OK || !used || !retry_ok || !stale(*first))
+        return rc;
+    const char *state = PQresultErrorField(*first, PG_DIAG_SQLSTATE);
+    used->gone = strcmp(state, "26000") == 0;
+    PQclear(*first);
+    *first = NULL;
+    pg_drain(c);
+    stmt_cache_remove(c->cache, c->key, key_len);
+    return send_once(c, sql, n, key_len, &used, first, err);
+}

@@ -1,0 +1,158 @@
+/* Connections: open with the engine's settings, transaction control. */
+#include "sqlite_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void release_stmt(void *stmt, void *userdata)
+{
+    sq_stmt *s = stmt;
+    (void)userdata;
+    if (s->busy) {
+        s->evicted = 1; /* the cursor reading it finalizes it */
+        return;
+    }
+    sqlite3_finalize(s->st);
+    sq_host->free(s);
+}
+
+static int run(sq_conn *c, const char *sql, dbal_error *err)
+{
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? DBAL_OK : sq_error(c->db, rc, err);
+}
+
+/* Settings every connection of the engine gets. The busy timeout comes
+ * first: switching to WAL itself needs a lock another connection may hold. */
+static int configure(sq_conn *c, dbal_error *err)
+{
+    sq_engine *e = c->engine;
+    char sql[96];
+    sqlite3_busy_timeout(c->db, e->busy_timeout);
+    sqlite3_extended_result_codes(c->db, 1);
+    int rc = run(c, e->foreign_keys ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF", err);
+    if (rc == DBAL_OK && e->journal_mode) {
+        snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", e->journal_mode);
+        rc = run(c, sql, err);
+    }
+    if (rc == DBAL_OK && e->synchronous) {
+        snprintf(sql, sizeof sql, "PRAGMA synchronous=%s", e->synchronous);
+        rc = run(c, sql, err);
+    }
+    for (int i = 0; rc == DBAL_OK && i < e->npragmas; i++)
+        rc = run(c, e->pragmas[i], err);
+    return rc;
+}
+
+int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
+{
+    sq_engine *e = ctx;
+    sq_conn *c = sq_host->malloc(sizeof *c);
+    if (!c) {
+        sq_host->set_error(err, DBAL_ENOMEM, "53200", 0, "out of memory");
+        return DBAL_ENOMEM;
+    }
+    memset(c, 0, sizeof *c);
+    c->engine = e;
+    int rc = sqlite3_open_v2(e->uri, &c->db, e->flags, NULL);
+    if (rc != SQLITE_OK) {
+        rc = sq_error(c->db, rc, err);
+        sq_host->set_error(err, DBAL_ECONNECT, "08001", err->native_code, "cannot open SQLite database: %s",
+                           err->message);
+        sqlite3_close_v2(c->db);
+        sq_host->free(c);
+        return DBAL_ECONNECT;
+    }
+    rc = configure(c, err);
+    if (rc == DBAL_OK && e->cache_size > 0) {
+        c->cache = stmt_cache_new(sq_host, e->cache_size, release_stmt, NULL);
+        if (!c->cache) {
+            sq_host->set_error(err, DBAL_ENOMEM, "53200", 0, "out of memory");
+            rc = DBAL_ENOMEM;
+        }
+    }
+    if (rc != DBAL_OK) {
+        sqlite3_close_v2(c->db);
+        sq_host->free(c);
+        return rc;
+    }
+    *out = &c->base;
+    return DBAL_OK;
+}
+
+void sq_disconnect(dbal_driver_conn *base)
+{
+    sq_conn *c = (sq_conn *)base;
+    stmt_cache_free(c->cache);
+    /* _v2: any statement a caller leaked is finalized with the handle. */
+    sqlite3_close_v2(c->db);
+    sq_host->free(c);
+}
+
+int sq_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
+{
+    sq_conn *c = (sq_conn *)base;
+    if (options & (DBAL_TX_READ_COMMITTED | DBAL_TX_REPEATABLE_READ)) {
+        sq_host->set_error(err, DBAL_EUNSUPPORTED, "0A000", 0,
+                           "SQLite transactions are always serializable; READ COMMITTED and REPEATABLE "
+                           "READ are not available");
+        return DBAL_EUNSUPPORTED;
+    }
+    if (options & DBAL_TX_READ_ONLY) {
+        /* A read-only transaction takes no write lock, so DEFERRED; query_only
+         * makes writes fail as PostgreSQL's READ ONLY does (25006). */
+        int rc = run(c, "BEGIN DEFERRED", err);
+        if (rc == DBAL_OK && (rc = run(c, "PRAGMA query_only=1", err)) != DBAL_OK)
+            sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        c->read_only_tx = rc == DBAL_OK;
+        return rc;
+    }
+    return run(c, c->engine->begin_sql, err);
+}
+
+static void end_read_only(sq_conn *c)
+{
+    if (c->read_only_tx) {
+        sqlite3_exec(c->db, "PRAGMA query_only=0", NULL, NULL, NULL);
+        c->read_only_tx = 0;
+    }
+}
+
+int sq_commit(dbal_driver_conn *base, dbal_error *err)
+{
+    sq_conn *c = (sq_conn *)base;
+    int rc = run(c, "COMMIT", err);
+    if (rc == DBAL_OK)
+        end_read_only(c);
+    return rc;
+}
+
+int sq_rollback(dbal_driver_conn *base, dbal_error *err)
+{
+    sq_conn *c = (sq_conn *)base;
+    /* Some errors (SQLITE_FULL, IOERR, BUSY in places) end the transaction
+     * themselves; rolling back nothing is then success. */
+    int rc = sqlite3_get_autocommit(c->db) ? DBAL_OK : run(c, "ROLLBACK", err);
+    end_read_only(c);
+    return rc;
+}
+
+int sq_last_insert_id(dbal_driver_conn *base, int64_t *out, dbal_error *err)
+{
+    (void)err;
+    *out = sqlite3_last_insert_rowid(((sq_conn *)base)->db);
+    return DBAL_OK;
+}
+
+int sq_ping(dbal_driver_conn *base, dbal_error *err)
+{
+    (void)base;
+    (void)err;
+    return DBAL_OK; /* an open SQLite handle has no server to lose */
+}
+
+int sq_cancel(dbal_driver_conn *base)
+{
+    sqlite3_interrupt(((sq_conn *)base)->db);
+    return DBAL_OK;
+}

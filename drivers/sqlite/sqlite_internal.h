@@ -1,0 +1,80 @@
+/* The SQLite driver's shared state; one file per concern beside it. */
+#ifndef DBAL_SQLITE_INTERNAL_H
+#define DBAL_SQLITE_INTERNAL_H
+
+#include "stmt_cache.h"
+
+#include <dbal/driver.h>
+#include <sqlite3.h>
+
+extern const dbal_host *sq_host;
+
+#define SQ_MAX_PRAGMAS 16
+
+/* Per-engine settings, parsed once from the URL. */
+typedef struct sq_engine {
+    char *uri;          /* what sqlite3_open_v2 gets */
+    int memory;         /* one in-memory database shared by the engine's connections */
+    int flags;          /* SQLITE_OPEN_* */
+    int busy_timeout;   /* milliseconds */
+    int foreign_keys;
+    char *journal_mode; /* NULL: leave as is */
+    char *synchronous;  /* NULL: leave as is */
+    const char *begin_sql;
+    char *pragmas[SQ_MAX_PRAGMAS]; /* "PRAGMA name(value)" from _pragma= */
+    int npragmas;
+    int cache_size;
+    sqlite3 *anchor; /* keeps an in-memory database alive while the engine lives */
+} sq_engine;
+
+/* A prepared statement and whether a cursor is reading it. */
+typedef struct sq_stmt {
+    sqlite3_stmt *st;
+    int cached;  /* owned by the cache */
+    int busy;    /* a cursor is reading it */
+    int evicted; /* the cache let go while busy: finalize when the cursor closes */
+} sq_stmt;
+
+typedef struct sq_conn {
+    dbal_driver_conn base;
+    sqlite3 *db;
+    sq_engine *engine;
+    stmt_cache *cache; /* NULL when statement_cache_size is 0 */
+    int read_only_tx;  /* query_only was set by begin */
+} sq_conn;
+
+typedef struct sq_rows {
+    dbal_driver_rows base;
+    sq_conn *conn;
+    sq_stmt *stmt;
+    int pending; /* query() stepped onto the first row already */
+    int done;
+} sq_rows;
+
+/* Fills err from the connection's last error, with the SQLSTATE PostgreSQL
+ * would give. Returns the dbal code. */
+int sq_error(sqlite3 *db, int rc, dbal_error *err);
+
+int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
+void sq_disconnect(dbal_driver_conn *c);
+int sq_exec(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
+            int64_t *affected, dbal_error *err);
+int sq_query(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
+             dbal_driver_rows **out, dbal_error *err);
+int sq_rows_next(dbal_driver_rows *r, dbal_error *err);
+void sq_rows_close(dbal_driver_rows *r);
+const char *sq_col_name(dbal_driver_rows *r, int col);
+void sq_col_value(dbal_driver_rows *r, int col, dbal_value *out);
+dbal_type sq_col_type(dbal_driver_rows *r, int col);
+
+int sq_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
+int sq_commit(dbal_driver_conn *c, dbal_error *err);
+int sq_rollback(dbal_driver_conn *c, dbal_error *err);
+int sq_last_insert_id(dbal_driver_conn *c, int64_t *out, dbal_error *err);
+int sq_ping(dbal_driver_conn *c, dbal_error *err);
+int sq_cancel(dbal_driver_conn *c);
+
+int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err);
+void sq_engine_close(void *ctx);
+
+#endif

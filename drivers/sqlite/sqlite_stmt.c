@@ -1,0 +1,262 @@
+/* Statements: prepared once per connection and reused, parameters bound
+ * without intermediate strings, rows stepped one at a time. */
+#include "sqlite_internal.h"
+
+#include <string.h>
+
+/* Only whitespace and comments may follow the one statement of a call:
+ * PostgreSQL refuses several statements with parameters, and running the
+ * first of them silently would lose the rest. */
+static int only_trailing_noise(const char *tail)
+{
+    while (*tail) {
+        if (*tail == ' ' || *tail == '\t' || *tail == '\n' || *tail == '\r' || *tail == ';') {
+            tail++;
+        } else if (tail[0] == '-' && tail[1] == '-') {
+            while (*tail && *tail != '\n')
+                tail++;
+        } else if (tail[0] == '/' && tail[1] == '*') {
+            const char *end = strstr(tail + 2, "*/");
+            if (!end)
+                return 1;
+            tail = end + 2;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int prepare_new(sq_conn *c, const char *sql, size_t len, int cached, sq_stmt **out, dbal_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, (int)len + 1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &st, &tail);
+    if (rc != SQLITE_OK)
+        return sq_error(c->db, rc, err);
+    if (!st) {
+        sq_host->set_error(err, DBAL_EMISUSE, "42601", 0, "the statement is empty");
+        return DBAL_EMISUSE;
+    }
+    if (tail && !only_trailing_noise(tail)) {
+        sqlite3_finalize(st);
+        sq_host->set_error(err, DBAL_EMISUSE, "42601", 0,
+                           "one statement per call: the SQL holds more than one statement");
+        return DBAL_EMISUSE;
+    }
+    sq_stmt *s = sq_host->malloc(sizeof *s);
+    if (!s) {
+        sqlite3_finalize(st);
+        sq_host->set_error(err, DBAL_ENOMEM, "53200", 0, "out of memory");
+        return DBAL_ENOMEM;
+    }
+    *s = (sq_stmt){.st = st, .cached = cached};
+    if (cached && stmt_cache_put(c->cache, sql, len, s) != DBAL_OK)
+        s->cached = 0; /* still usable, just not kept */
+    *out = s;
+    return DBAL_OK;
+}
+
+/* The cached statement for sql, or a fresh one when it is not cached or a
+ * cursor is still reading the cached one. */
+static int prepare(sq_conn *c, const char *sql, sq_stmt **out, dbal_error *err)
+{
+    size_t len = strlen(sql);
+    if (c->cache) {
+        sq_stmt *s = stmt_cache_get(c->cache, sql, len);
+        if (s && !s->busy) {
+            *out = s;
+            return DBAL_OK;
+        }
+        if (!s)
+            return prepare_new(c, sql, len, 1, out, err);
+    }
+    return prepare_new(c, sql, len, 0, out, err);
+}
+
+/* Ends one use of a statement: reset for the next use, or finalize. */
+static void done_with(sq_stmt *s)
+{
+    s->busy = 0;
+    if (s->cached && !s->evicted) {
+        sqlite3_reset(s->st);
+        sqlite3_clear_bindings(s->st);
+        return;
+    }
+    sqlite3_finalize(s->st);
+    sq_host->free(s);
+}
+
+static int bind(sq_conn *c, sq_stmt *s, const dbal_value *params, size_t n, dbal_error *err)
+{
+    int want = sqlite3_bind_parameter_count(s->st);
+    if ((size_t)want != n) {
+        sq_host->set_error(err, DBAL_EMISUSE, "08P01", 0,
+                           "statement has %d placeholders, %zu parameters given", want, n);
+        return DBAL_EMISUSE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const dbal_value *v = &params[i];
+        int idx = (int)i + 1, rc;
+        switch (v->type) {
+        case DBAL_TYPE_NULL: rc = sqlite3_bind_null(s->st, idx); break;
+        case DBAL_TYPE_BOOL: rc = sqlite3_bind_int(s->st, idx, v->u.b); break;
+        case DBAL_TYPE_INT64: rc = sqlite3_bind_int64(s->st, idx, v->u.i); break;
+        case DBAL_TYPE_DOUBLE: rc = sqlite3_bind_double(s->st, idx, v->u.d); break;
+        /* SQLITE_STATIC: the value outlives the step, as dbal's API promises. */
+        case DBAL_TYPE_TEXT: rc = sqlite3_bind_text64(s->st, idx, v->u.s, v->len, SQLITE_STATIC, SQLITE_UTF8); break;
+        default: rc = sqlite3_bind_blob64(s->st, idx, v->u.p, v->len, SQLITE_STATIC); break;
+        }
+        if (rc != SQLITE_OK)
+            return sq_error(c->db, rc, err);
+    }
+    return DBAL_OK;
+}
+
+static int start(sq_conn *c, const char *sql, const dbal_value *params, size_t n, sq_stmt **out,
+                 dbal_error *err)
+{
+    sq_stmt *s;
+    int rc = prepare(c, sql, &s, err);
+    if (rc != DBAL_OK)
+        return rc;
+    s->busy = 1;
+    rc = bind(c, s, params, n, err);
+    if (rc != DBAL_OK) {
+        done_with(s);
+        return rc;
+    }
+    *out = s;
+    return DBAL_OK;
+}
+
+int sq_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t n,
+            int64_t *affected, dbal_error *err)
+{
+    sq_conn *c = (sq_conn *)base;
+    sq_stmt *s;
+    int rc = start(c, sql, params, n, &s, err);
+    if (rc != DBAL_OK)
+        return rc;
+    int step;
+    while ((step = sqlite3_step(s->st)) == SQLITE_ROW)
+        ;
+    if (step != SQLITE_DONE) {
+        rc = sq_error(c->db, step, err);
+    } else if (affected) {
+        /* sqlite3_changes keeps the count of the last write: a SELECT must not
+         * report it again. */
+        *affected = sqlite3_stmt_readonly(s->st) ? 0 : sqlite3_changes64(c->db);
+    }
+    done_with(s);
+    return rc;
+}
+
+int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t n,
+             dbal_driver_rows **out, dbal_error *err)
+{
+    sq_conn *c = (sq_conn *)base;
+    sq_rows *r = sq_host->malloc(sizeof *r);
+    if (!r) {
+        sq_host->set_error(err, DBAL_ENOMEM, "53200", 0, "out of memory");
+        return DBAL_ENOMEM;
+    }
+    int rc = start(c, sql, params, n, &r->stmt, err);
+    if (rc != DBAL_OK) {
+        sq_host->free(r);
+        return rc;
+    }
+    r->conn = c;
+    r->base.ncols = sqlite3_column_count(r->stmt->st);
+    /* Step once now: errors before the first row (a constraint hit by
+     * INSERT ... RETURNING) come from query() as on PostgreSQL. */
+    int step = sqlite3_step(r->stmt->st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = sq_error(c->db, step, err);
+        done_with(r->stmt);
+        sq_host->free(r);
+        return rc;
+    }
+    r->pending = step == SQLITE_ROW;
+    r->done = step == SQLITE_DONE;
+    *out = &r->base;
+    return DBAL_OK;
+}
+
+int sq_rows_next(dbal_driver_rows *base, dbal_error *err)
+{
+    sq_rows *r = (sq_rows *)base;
+    if (r->pending) {
+        r->pending = 0;
+        return DBAL_ROW;
+    }
+    if (r->done)
+        return DBAL_DONE;
+    int step = sqlite3_step(r->stmt->st);
+    if (step == SQLITE_ROW)
+        return DBAL_ROW;
+    r->done = 1;
+    if (step == SQLITE_DONE)
+        return DBAL_DONE;
+    return sq_error(r->conn->db, step, err);
+}
+
+void sq_rows_close(dbal_driver_rows *base)
+{
+    sq_rows *r = (sq_rows *)base;
+    done_with(r->stmt);
+    sq_host->free(r);
+}
+
+const char *sq_col_name(dbal_driver_rows *base, int col)
+{
+    return sqlite3_column_name(((sq_rows *)base)->stmt->st, col);
+}
+
+void sq_col_value(dbal_driver_rows *base, int col, dbal_value *out)
+{
+    sqlite3_stmt *st = ((sq_rows *)base)->stmt->st;
+    out->len = 0;
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_INTEGER:
+        out->type = DBAL_TYPE_INT64;
+        out->u.i = sqlite3_column_int64(st, col);
+        break;
+    case SQLITE_FLOAT:
+        out->type = DBAL_TYPE_DOUBLE;
+        out->u.d = sqlite3_column_double(st, col);
+        break;
+    case SQLITE_TEXT:
+    case SQLITE_BLOB:
+        out->type = sqlite3_column_type(st, col) == SQLITE_TEXT ? DBAL_TYPE_TEXT : DBAL_TYPE_BLOB;
+        /* _text for blobs too: it adds the NUL the driver ABI promises. */
+        out->u.s = (const char *)sqlite3_column_text(st, col);
+        out->len = (size_t)sqlite3_column_bytes(st, col);
+        if (!out->u.s) /* an empty blob */
+            out->u.s = "";
+        break;
+    default:
+        out->type = DBAL_TYPE_NULL;
+        out->u.i = 0;
+        break;
+    }
+}
+
+dbal_type sq_col_type(dbal_driver_rows *base, int col)
+{
+    sqlite3_stmt *st = ((sq_rows *)base)->stmt->st;
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_INTEGER: {
+        /* SQLite stores booleans as integers; a column declared BOOLEAN says
+         * what they mean, as PostgreSQL's bool type does. */
+        const char *decl = sqlite3_column_decltype(st, col);
+        if (decl && (strcasecmp(decl, "BOOLEAN") == 0 || strcasecmp(decl, "BOOL") == 0))
+            return DBAL_TYPE_BOOL;
+        return DBAL_TYPE_INT64;
+    }
+    case SQLITE_FLOAT: return DBAL_TYPE_DOUBLE;
+    case SQLITE_TEXT: return DBAL_TYPE_TEXT;
+    case SQLITE_BLOB: return DBAL_TYPE_BLOB;
+    default: return DBAL_TYPE_NULL;
+    }
+}

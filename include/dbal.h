@@ -1,0 +1,456 @@
+/*
+ * dbal.h - one session/transaction API over PostgreSQL and SQLite.
+ *
+ * The application never names a database in code: it opens an engine from a
+ * URL (by convention read from DATABASE_URL), and the URL's scheme picks a
+ * driver module that is loaded at run time.
+ *
+ * Thread rules, stated once:
+ *   - dbal_engine is shareable: any thread may open sessions on it at any time.
+ *   - dbal_session is used by one thread at a time (it may move between threads
+ *     between calls).
+ *   - dbal_rows belongs to its session and follows the session's rule; it must
+ *     be closed before its session is closed.
+ *
+ * Error convention: every fallible call returns a dbal_code; DBAL_OK is 0.
+ * Calls that create an engine or a session fill an optional caller-owned
+ * dbal_error. Everything done on a session keeps its details as the session's
+ * last error, read with dbal_session_error().
+ */
+#ifndef DBAL_H
+#define DBAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+#include <initializer_list>
+extern "C" {
+#endif
+
+#define DBAL_VERSION_MAJOR 0
+#define DBAL_VERSION_MINOR 1
+#define DBAL_VERSION_PATCH 0
+#define DBAL_VERSION "0.1.0"
+/* major * 10000 + minor * 100 + patch */
+#define DBAL_VERSION_NUMBER 100
+
+#if defined(_WIN32)
+#define DBAL_API
+#elif defined(__GNUC__)
+#define DBAL_API __attribute__((visibility("default")))
+#else
+#define DBAL_API
+#endif
+
+/*
+ * The result codes. One table generates the enum, dbal_strerror() and
+ * dbal_code_name(), so they cannot drift apart. Codes are only ever appended.
+ * X(name, value, text)
+ */
+#define DBAL_CODE_MAP(X)                                                        \
+    X(OK, 0, "success")                                                         \
+    X(ERROR, 1, "database error")                                               \
+    X(EMISUSE, 2, "library used incorrectly")                                   \
+    X(EINVAL, 3, "invalid argument")                                            \
+    X(ENOMEM, 4, "out of memory")                                               \
+    X(EURL, 5, "malformed database URL")                                        \
+    X(ENODRIVER, 6, "no driver for this URL scheme")                            \
+    X(EDRIVER, 7, "driver module refused")                                      \
+    X(ECONNECT, 8, "cannot connect to the database")                            \
+    X(ECONNLOST, 9, "connection to the database lost")                          \
+    X(EPOOLTIMEOUT, 10, "timed out waiting for a pooled connection")            \
+    X(EUNIQUE, 11, "unique constraint violated")                                \
+    X(EFOREIGNKEY, 12, "foreign key constraint violated")                       \
+    X(ENOTNULL, 13, "not-null constraint violated")                             \
+    X(ECHECK, 14, "check constraint violated")                                  \
+    X(ECONSTRAINT, 15, "integrity constraint violated")                         \
+    X(ESYNTAX, 16, "SQL syntax error")                                          \
+    X(EUNDEFINED, 17, "undefined table, column or function")                    \
+    X(ESERIALIZATION, 18, "serialization failure, retry the transaction")       \
+    X(EDEADLOCK, 19, "deadlock detected, retry the transaction")                \
+    X(EBUSY, 20, "database is busy or locked")                                  \
+    X(ECANCELED, 21, "statement canceled")                                      \
+    X(ETIMEOUT, 22, "statement timed out")                                      \
+    X(ETXFAILED, 23, "transaction failed, roll it back")                        \
+    X(ETYPE, 24, "value cannot be converted to the requested type")             \
+    X(ERANGE, 25, "value out of range")                                         \
+    X(ENULL, 26, "value is NULL")                                               \
+    X(EREADONLY, 27, "attempt to write in a read-only transaction or database") \
+    X(EPERM, 28, "permission denied")                                           \
+    X(EDATA, 29, "invalid data for the column type")                            \
+    X(EUNSUPPORTED, 30, "not supported by this driver")                         \
+    X(ROW, 100, "a row is ready")                                               \
+    X(DONE, 101, "no more rows")
+
+typedef enum dbal_code {
+#define DBAL__CODE_ENUM(name, value, text) DBAL_##name = value,
+    DBAL_CODE_MAP(DBAL__CODE_ENUM)
+#undef DBAL__CODE_ENUM
+} dbal_code;
+
+/* Fixed text for a code, for example "unique constraint violated". Static
+ * storage; never NULL (unknown codes give "unknown error code"). Any thread. */
+DBAL_API const char *dbal_strerror(int code);
+/* The code's name, for example "DBAL_EUNIQUE". Static storage; never NULL. */
+DBAL_API const char *dbal_code_name(int code);
+
+/* Run-time version: DBAL_VERSION_NUMBER and DBAL_VERSION of the library that
+ * is loaded, which may be newer than the header the caller compiled against. */
+DBAL_API int dbal_version_number(void);
+DBAL_API const char *dbal_version(void);
+
+/*
+ * The details of a failure. The struct is caller-owned and holds its strings
+ * inline, so nothing in it needs freeing and it stays valid as long as the
+ * struct does. Messages never contain a password.
+ */
+typedef struct dbal_error {
+    int code;             /* a dbal_code */
+    char sqlstate[6];     /* five characters and NUL; "" when none applies */
+    int native_code;      /* the driver's own code (SQLite extended code), or 0 */
+    char constraint[64];  /* constraint name when the database reports one, or "" */
+    char message[512];    /* one line, never a password */
+} dbal_error;
+
+/* Opaque handles. */
+typedef struct dbal_engine dbal_engine;
+typedef struct dbal_session dbal_session;
+typedef struct dbal_rows dbal_rows;
+
+/* ---- values ---------------------------------------------------------------- */
+
+typedef enum dbal_type {
+    DBAL_TYPE_NULL = 0,
+    DBAL_TYPE_BOOL = 1,
+    DBAL_TYPE_INT64 = 2,
+    DBAL_TYPE_DOUBLE = 3,
+    DBAL_TYPE_TEXT = 4,
+    DBAL_TYPE_BLOB = 5
+} dbal_type;
+
+/*
+ * A parameter value. It borrows text and blob bytes: they must stay valid
+ * until the call that takes the value returns. Build one with the
+ * constructors below.
+ */
+typedef struct dbal_value {
+    dbal_type type;
+    size_t len; /* bytes of text (without NUL) or blob */
+    union {
+        int b;
+        int64_t i;
+        double d;
+        const char *s;
+        const void *p;
+    } u;
+} dbal_value;
+
+/* A parameter list: a borrowed array and its length. */
+typedef struct dbal_params {
+    const dbal_value *values;
+    size_t count;
+} dbal_params;
+
+static inline dbal_value dbal_null(void)
+{
+    dbal_value v;
+    v.type = DBAL_TYPE_NULL;
+    v.len = 0;
+    v.u.i = 0;
+    return v;
+}
+
+static inline dbal_value dbal_bool(int b)
+{
+    dbal_value v = dbal_null();
+    v.type = DBAL_TYPE_BOOL;
+    v.u.b = b ? 1 : 0;
+    return v;
+}
+
+static inline dbal_value dbal_int64(int64_t i)
+{
+    dbal_value v = dbal_null();
+    v.type = DBAL_TYPE_INT64;
+    v.u.i = i;
+    return v;
+}
+
+static inline dbal_value dbal_double(double d)
+{
+    dbal_value v = dbal_null();
+    v.type = DBAL_TYPE_DOUBLE;
+    v.u.d = d;
+    return v;
+}
+
+/* Text of a known length; it may contain no NUL byte on PostgreSQL. A NULL
+ * pointer gives SQL NULL, as None does in Python drivers. */
+static inline dbal_value dbal_textn(const char *s, size_t len)
+{
+    dbal_value v = dbal_null();
+    if (s) {
+        v.type = DBAL_TYPE_TEXT;
+        v.len = len;
+        v.u.s = s;
+    }
+    return v;
+}
+
+/* NUL-terminated UTF-8 text. A NULL pointer gives SQL NULL. */
+static inline dbal_value dbal_text(const char *s)
+{
+    size_t n = 0;
+    if (s)
+        while (s[n])
+            n++;
+    return dbal_textn(s, n);
+}
+
+/* Bytes, NUL bytes allowed. A NULL pointer gives SQL NULL; a non-NULL
+ * pointer with length 0 gives an empty blob. */
+static inline dbal_value dbal_blob(const void *p, size_t len)
+{
+    dbal_value v = dbal_null();
+    if (p) {
+        v.type = DBAL_TYPE_BLOB;
+        v.len = len;
+        v.u.p = p;
+    }
+    return v;
+}
+
+/*
+ * DBAL_ARGS(v1, v2, ...) builds a dbal_params from values in place; the array
+ * lives until the end of the enclosing full expression, which covers the
+ * call it is passed to. DBAL_NOARGS is the empty list.
+ */
+#ifdef __cplusplus
+} /* extern "C" */
+inline dbal_params dbal__params_of(std::initializer_list<dbal_value> l)
+{
+    dbal_params p = {l.begin(), l.size()};
+    return p;
+}
+#define DBAL_ARGS(...) dbal__params_of({__VA_ARGS__})
+#define DBAL_NOARGS (dbal_params{nullptr, 0})
+extern "C" {
+#else
+#define DBAL_ARGS(...)                                                                   \
+    ((dbal_params){(const dbal_value[]){__VA_ARGS__},                                    \
+                   sizeof((const dbal_value[]){__VA_ARGS__}) / sizeof(dbal_value)})
+#define DBAL_NOARGS ((dbal_params){NULL, 0})
+#endif
+
+/* Builds a dbal_params from an array the caller owns; works in C and C++. */
+static inline dbal_params dbal_params_array(const dbal_value *values, size_t count)
+{
+    dbal_params p;
+    p.values = values;
+    p.count = count;
+    return p;
+}
+
+/* ---- engine ------------------------------------------------------------------ */
+
+/*
+ * Opens an engine for a URL: parses it, loads the driver for its scheme, and
+ * sets up the connection pool. No connection is made yet (the first session
+ * that runs a statement makes one), so a reachable database is not needed to
+ * open an engine; a malformed URL, an unknown scheme or a missing driver fail
+ * here. On success *out owns the engine until dbal_engine_close(). On failure
+ * *out is NULL and err (optional) says why.
+ * Returns DBAL_OK, DBAL_EURL, DBAL_ENODRIVER, DBAL_EDRIVER, DBAL_ENOMEM,
+ * DBAL_EINVAL. Any thread.
+ */
+DBAL_API int dbal_engine_open(dbal_engine **out, const char *url, dbal_error *err);
+
+/*
+ * As dbal_engine_open(), with the URL read from the environment variable
+ * `var` (for example "DATABASE_URL"); when it is unset or empty, `fallback` is
+ * used (for example "sqlite::memory:"). A NULL fallback makes an unset
+ * variable DBAL_EURL.
+ */
+DBAL_API int dbal_engine_open_env(dbal_engine **out, const char *var, const char *fallback,
+                                  dbal_error *err);
+
+/*
+ * Closes the engine and every idle pooled connection. All sessions must be
+ * closed first: sessions still open are reported through the error text of
+ * the return value and keep their connections, which are closed when those
+ * sessions close. Accepts NULL. Returns DBAL_OK, or DBAL_EMISUSE when sessions
+ * were still open (the engine is freed once the last of them closes).
+ */
+DBAL_API int dbal_engine_close(dbal_engine *engine);
+
+/* The driver's name ("sqlite", "postgresql") of an engine. Owned by the
+ * engine; valid until it is closed. */
+DBAL_API const char *dbal_engine_driver(const dbal_engine *engine);
+
+/* Counters of the pool, read under its lock. */
+typedef struct dbal_engine_stats {
+    int open;             /* connections open now (idle + in use) */
+    int idle;             /* connections in the pool, ready */
+    int in_use;           /* connections held by sessions */
+    int waiting;          /* sessions waiting for a connection */
+    uint64_t checkouts;   /* total successful checkouts */
+    uint64_t timeouts;    /* total DBAL_EPOOLTIMEOUT answers */
+    uint64_t connects;    /* total connections made */
+    uint64_t discarded;   /* connections closed because they were broken */
+} dbal_engine_stats;
+
+DBAL_API int dbal_engine_stats_get(dbal_engine *engine, dbal_engine_stats *out);
+
+/* ---- driver registration -------------------------------------------------- */
+
+struct dbal_driver;
+struct dbal_host;
+/* The entry point a driver module exports (see dbal/driver.h). */
+typedef const struct dbal_driver *(*dbal_driver_entry_fn)(const struct dbal_host *host);
+
+/*
+ * Registers a driver under `name` (a scheme, [a-z][a-z0-9_]*), for static
+ * builds and test doubles; it takes precedence over modules on disk. The
+ * driver table is checked as a loaded module's would be. Any thread.
+ * Returns DBAL_OK, DBAL_EINVAL (bad name), DBAL_EDRIVER (table refused),
+ * DBAL_EMISUSE (name already registered), DBAL_ENOMEM.
+ */
+DBAL_API int dbal_register_driver(const char *name, dbal_driver_entry_fn entry, dbal_error *err);
+
+/* ---- sessions ------------------------------------------------------------- */
+
+/*
+ * Opens a session: one unit of work on one thread. The pooled connection is
+ * taken lazily, on the first statement, and given back on close.
+ * Returns DBAL_OK, DBAL_EINVAL, DBAL_ENOMEM, DBAL_EMISUSE (engine closing).
+ */
+DBAL_API int dbal_session_open(dbal_engine *engine, dbal_session **out, dbal_error *err);
+
+/*
+ * Closes the session: rolls back an open transaction, then gives the
+ * connection back to the pool. Any dbal_rows still open on it are closed.
+ * Accepts NULL.
+ */
+DBAL_API void dbal_session_close(dbal_session *s);
+
+/* The session's last error: code DBAL_OK when the last call succeeded.
+ * Owned by the session; valid until the next call on it or its close. */
+DBAL_API const dbal_error *dbal_session_error(const dbal_session *s);
+
+/* ---- transactions ----------------------------------------------------------- */
+
+/* Options of dbal_begin_with(); 0 is the database's default. */
+#define DBAL_TX_READ_COMMITTED 0x01u  /* PostgreSQL; SQLite: EUNSUPPORTED */
+#define DBAL_TX_REPEATABLE_READ 0x02u /* PostgreSQL; SQLite: EUNSUPPORTED */
+#define DBAL_TX_SERIALIZABLE 0x04u    /* both: SQLite is always serializable */
+#define DBAL_TX_READ_ONLY 0x08u       /* both: SQLite uses query_only */
+#define DBAL_TX_DEFERRABLE 0x10u      /* PostgreSQL, with SERIALIZABLE READ ONLY */
+
+/*
+ * Begins a transaction; inside a transaction it makes a SAVEPOINT instead, and
+ * the matching commit/rollback releases / rolls back to it.
+ * Returns DBAL_OK or an error code (the session's error has details).
+ */
+DBAL_API int dbal_begin(dbal_session *s);
+/* As dbal_begin() with DBAL_TX_* options; options on a nested begin are
+ * DBAL_EMISUSE (a savepoint cannot change them). */
+DBAL_API int dbal_begin_with(dbal_session *s, unsigned options);
+
+/*
+ * Commits the innermost transaction level. If a statement failed inside the
+ * transaction, it is rolled back instead and DBAL_ETXFAILED is returned, as
+ * PostgreSQL does on both drivers. Without a transaction: DBAL_EMISUSE.
+ */
+DBAL_API int dbal_commit(dbal_session *s);
+/* Rolls back the innermost level (to its savepoint when nested). Without a
+ * transaction: DBAL_EMISUSE. */
+DBAL_API int dbal_rollback(dbal_session *s);
+/* Nesting depth: 0 outside a transaction, 1 in one, 2+ in savepoints. */
+DBAL_API int dbal_tx_depth(const dbal_session *s);
+
+/* ---- statements ------------------------------------------------------------- */
+
+/*
+ * Runs one statement with `?` placeholders bound to `params`. Rows it returns
+ * are discarded. `affected` (optional) receives the rows inserted, updated or
+ * deleted. A placeholder count that does not match params.count is
+ * DBAL_EMISUSE, before anything is sent.
+ * Returns DBAL_OK or an error code (details in dbal_session_error()).
+ */
+DBAL_API int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *affected);
+
+/*
+ * Runs a query and returns a cursor over its rows in *out, streamed from the
+ * database. The caller closes it with dbal_rows_close(); while it is open,
+ * the session may run other statements.
+ */
+DBAL_API int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out);
+
+/*
+ * The id of the last row inserted on this session's connection: SQLite's
+ * rowid; on PostgreSQL the value last produced by a sequence in this session
+ * (lastval()), DBAL_EMISUSE when none was. Prefer RETURNING, which works on
+ * both databases.
+ */
+DBAL_API int dbal_last_insert_id(dbal_session *s, int64_t *out);
+
+/*
+ * Unit of work: opens a session, begins, calls fn, commits when fn returns
+ * DBAL_OK and rolls back otherwise; the connection is always given back.
+ * When the transaction fails with DBAL_ESERIALIZATION or DBAL_EDEADLOCK (or
+ * DBAL_EBUSY on SQLite), the whole unit is run again, up to `retries` more
+ * times, so fn must be safe to repeat. Returns fn's code, or the commit's.
+ * err (optional) receives the details of a failure.
+ */
+typedef int (*dbal_transact_fn)(dbal_session *s, void *userdata);
+DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userdata,
+                           unsigned retries, dbal_error *err);
+
+/* ---- cursors ---------------------------------------------------------------- */
+
+/* Advances to the next row: DBAL_ROW, DBAL_DONE, or an error code. */
+DBAL_API int dbal_rows_next(dbal_rows *r);
+/* Closes the cursor and discards unread rows. Accepts NULL. */
+DBAL_API void dbal_rows_close(dbal_rows *r);
+
+/* Number of result columns. */
+DBAL_API int dbal_col_count(dbal_rows *r);
+/* Column name, owned by the cursor, valid until it is closed; NULL when the
+ * index is out of range. */
+DBAL_API const char *dbal_col_name(dbal_rows *r, int col);
+/* The type of the current row's value (DBAL_TYPE_NULL for NULL). */
+DBAL_API dbal_type dbal_col_type(dbal_rows *r, int col);
+DBAL_API int dbal_col_is_null(dbal_rows *r, int col);
+
+/*
+ * Getters for the current row. Pointers they return are owned by the cursor
+ * and valid until the next dbal_rows_next() or dbal_rows_close().
+ * Conversions are the same on every driver: integers from integers, from
+ * integral doubles and from text that is exactly an integer; doubles from
+ * numbers and numeric text (NaN, Infinity); bools from integers 0/1 and from
+ * true/false/t/f; text from any value (numbers in their decimal form).
+ * The plain getters return 0 / NULL when the value is NULL or cannot be
+ * converted (the session's error then says DBAL_ETYPE or DBAL_ERANGE); the
+ * dbal_col_get_* forms return the code, DBAL_ENULL for NULL.
+ */
+DBAL_API int64_t dbal_col_int64(dbal_rows *r, int col);
+DBAL_API double dbal_col_double(dbal_rows *r, int col);
+DBAL_API int dbal_col_bool(dbal_rows *r, int col);
+/* NUL-terminated; NULL for SQL NULL. */
+DBAL_API const char *dbal_col_text(dbal_rows *r, int col);
+/* Bytes of text or blob; *len (optional) receives the length. NULL for SQL
+ * NULL; a non-NULL pointer for an empty blob. */
+DBAL_API const void *dbal_col_blob(dbal_rows *r, int col, size_t *len);
+/* Length in bytes of the text or blob value. */
+DBAL_API size_t dbal_col_bytes(dbal_rows *r, int col);
+
+DBAL_API int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out);
+DBAL_API int dbal_col_get_double(dbal_rows *r, int col, double *out);
+DBAL_API int dbal_col_get_bool(dbal_rows *r, int col, int *out);
+DBAL_API int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DBAL_H */

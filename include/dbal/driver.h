@@ -1,0 +1,207 @@
+/*
+ * dbal/driver.h - the driver ABI: what a driver module exports and what the
+ * core hands it.
+ *
+ * A driver is a shared object (dbal_<name>.so) that exports one symbol,
+ * DBAL_DRIVER_ENTRY_SYMBOL, a dbal_driver_entry_fn. The core calls it once per
+ * process with its host table and gets back the driver's table, which must
+ * stay valid for the life of the process. Returning NULL means the driver
+ * failed its own initialisation; the core then unloads it.
+ *
+ * Versioning, as sqlite3_vfs does it: both tables start with an ABI version
+ * and their size. Slots are only ever appended; a newer slot is used only
+ * when the other side's version has it. The core refuses a driver whose
+ * version is newer than its own, and an optional slot that is NULL means "not
+ * supported": the core's fallback is documented on each slot.
+ *
+ * A driver module links only its own client library, never libdbal: all it
+ * needs from the core arrives in the host table.
+ *
+ * Threads: the core calls a connection (and its rows) from one thread at a
+ * time. engine_open/engine_close and connect may run on any thread and
+ * concurrently for different engines or connections; `cancel` may be called
+ * from any thread while another thread is inside a call on that connection.
+ */
+#ifndef DBAL_DRIVER_H
+#define DBAL_DRIVER_H
+
+#include <dbal.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DBAL_DRIVER_ABI_VERSION 1
+#define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
+
+/* One key=value of the URL's query string that the core did not consume. */
+typedef struct dbal_url_param {
+    const char *key;
+    const char *value;
+} dbal_url_param;
+
+/* One host of the URL's authority; port is NULL when absent. A host that is
+ * an IPv6 literal is given without its brackets. */
+typedef struct dbal_url_host {
+    const char *host;
+    const char *port;
+} dbal_url_host;
+
+/*
+ * A parsed, percent-decoded URL. Every string is NUL-terminated and owned by
+ * the core; it stays valid until engine_close. Absent parts are NULL.
+ * For sqlite the database is the file path (relative or absolute) or
+ * ":memory:".
+ */
+typedef struct dbal_url {
+    const char *scheme;   /* "postgresql" for postgres:// too; before any "+driver" */
+    const char *driver;   /* the driver's name: the "+driver" part, else the scheme */
+    const char *user;
+    const char *password; /* never put it in a message */
+    const dbal_url_host *hosts;
+    size_t nhosts;
+    const char *database;
+    const dbal_url_param *params; /* driver options only: engine options are removed */
+    size_t nparams;
+} dbal_url;
+
+/* What the core tells a driver when an engine opens. */
+typedef struct dbal_engine_config {
+    size_t size; /* sizeof(dbal_engine_config) of the core; fields only appended */
+    const dbal_url *url;
+    int statement_cache_size; /* prepared statements kept per connection; 0 = none */
+    int pool_size;            /* most connections the engine keeps */
+} dbal_engine_config;
+
+/*
+ * Base of a driver's connection state: the driver allocates a larger struct
+ * that starts with this one, as sqlite3_file is extended by each VFS.
+ */
+typedef struct dbal_driver_conn {
+    /* Set by the driver when the connection is unusable (server gone, socket
+     * closed): the core discards it instead of pooling it. */
+    int broken;
+} dbal_driver_conn;
+
+/* Base of a driver's cursor state. */
+typedef struct dbal_driver_rows {
+    int ncols; /* set by query(); fixed for the cursor's life */
+} dbal_driver_rows;
+
+/*
+ * The host table: what the core gives a driver. Valid for the life of the
+ * process.
+ */
+typedef struct dbal_host {
+    unsigned abi_version;
+    size_t size;
+
+    /* The allocator the core uses, so that an application's allocator hook
+     * and out-of-memory tests reach drivers too. */
+    void *(*malloc)(size_t n);
+    void *(*realloc)(void *p, size_t n);
+    void (*free)(void *p);
+
+    /*
+     * Rewrites `?` placeholders to $1..$n, leaving alone those inside string
+     * literals (also E'' and dollar-quoted bodies), quoted identifiers and
+     * comments; `??` becomes a literal `?`. *out is allocated with the host
+     * allocator and NUL-terminated; *nparams receives n.
+     * Returns DBAL_OK or DBAL_ENOMEM.
+     */
+    int (*rewrite_dollar)(const char *sql, char **out, size_t *out_len, int *nparams);
+
+    /* The portable code for a SQLSTATE ("23505" -> DBAL_EUNIQUE); DBAL_ERROR
+     * for one it does not know. */
+    int (*code_for_sqlstate)(const char *sqlstate);
+
+    /* Fills an error: code, SQLSTATE (NULL for none), native code and a
+     * printf-style message, truncated to fit. Clears the constraint name. */
+    void (*set_error)(dbal_error *err, int code, const char *sqlstate, int native_code,
+                      const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 5, 6)))
+#endif
+        ;
+} dbal_host;
+
+/*
+ * The driver table. Every call that can fail returns a dbal_code and fills
+ * err (never NULL when the core calls) on failure.
+ */
+typedef struct dbal_driver {
+    unsigned abi_version; /* DBAL_DRIVER_ABI_VERSION the driver was built for */
+    size_t size;          /* sizeof(struct dbal_driver) the driver was built with */
+    const char *name;     /* "sqlite" */
+    const char *version;  /* the driver's own version text */
+
+    /* ---- ABI version 1: required slots ---- */
+
+    /* Validates the URL and options once per engine and keeps what connect
+     * needs in *ctx. Bad options are DBAL_EURL. */
+    int (*engine_open)(const dbal_engine_config *cfg, void **ctx, dbal_error *err);
+    void (*engine_close)(void *ctx);
+
+    int (*connect)(void *ctx, dbal_driver_conn **out, dbal_error *err);
+    void (*disconnect)(dbal_driver_conn *c);
+
+    /* Runs one statement, discarding rows; params are already checked for
+     * NULL pointers, the placeholder count is the driver's to check
+     * (DBAL_EMISUSE). `affected` may be NULL. */
+    int (*exec)(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
+                int64_t *affected, dbal_error *err);
+
+    /* Starts a query. Errors the database reports before the first row are
+     * returned here, not from rows_next, so both drivers fail at the same
+     * call. The cursor borrows the connection until rows_close. */
+    int (*query)(dbal_driver_conn *c, const char *sql, const dbal_value *params,
+                 size_t nparams, dbal_driver_rows **out, dbal_error *err);
+
+    /* DBAL_ROW, DBAL_DONE or an error code. */
+    int (*rows_next)(dbal_driver_rows *r, dbal_error *err);
+    void (*rows_close)(dbal_driver_rows *r);
+
+    /* Column name; col is in range (the core checks). */
+    const char *(*col_name)(dbal_driver_rows *r, int col);
+
+    /*
+     * The current row's value in the driver's natural form: NULL, INT64,
+     * DOUBLE, BOOL, TEXT or BLOB. Text and blob bytes must stay valid until
+     * the next rows_next/rows_close and be followed by a NUL byte at [len].
+     * A driver whose wire format is text (PostgreSQL) may hand numbers as
+     * TEXT: the core converts with one set of rules for every driver.
+     */
+    void (*col_value)(dbal_driver_rows *r, int col, dbal_value *out);
+
+    /* The logical type of the current value (what dbal_col_type() says),
+     * which may differ from col_value's form: an int8 column read as TEXT is
+     * DBAL_TYPE_INT64. */
+    dbal_type (*col_type)(dbal_driver_rows *r, int col);
+
+    /* Transaction control at depth 0. DBAL_TX_* options the database cannot
+     * honour are DBAL_EUNSUPPORTED. Savepoints are standard SQL that the
+     * core runs through exec (SAVEPOINT / RELEASE / ROLLBACK TO). */
+    int (*begin)(dbal_driver_conn *c, unsigned options, dbal_error *err);
+    int (*commit)(dbal_driver_conn *c, dbal_error *err);
+    int (*rollback)(dbal_driver_conn *c, dbal_error *err);
+
+    /* ---- ABI version 1: optional slots (NULL = not supported) ---- */
+
+    /* Core fallback when NULL: DBAL_EUNSUPPORTED. */
+    int (*last_insert_id)(dbal_driver_conn *c, int64_t *out, dbal_error *err);
+    /* Health check; core fallback when NULL: exec of "SELECT 1". */
+    int (*ping)(dbal_driver_conn *c, dbal_error *err);
+    /* Clears session state before the connection is pooled again (the core
+     * has already rolled back). Core fallback when NULL: nothing. */
+    int (*reset)(dbal_driver_conn *c, dbal_error *err);
+    /* Interrupts what runs on c; any thread. Core fallback: EUNSUPPORTED. */
+    int (*cancel)(dbal_driver_conn *c);
+} dbal_driver;
+
+/* What a driver module exports under DBAL_DRIVER_ENTRY_SYMBOL. */
+DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DBAL_DRIVER_H */
