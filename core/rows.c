@@ -26,6 +26,7 @@ void dbal_rows_close(dbal_rows *r)
     if (!r)
         return;
     dbal_session *s = r->s;
+    int ncols = r->dr->ncols;
     s->engine->driver->rows_close(r->dr);
     if (r->prev)
         r->prev->next = r->next;
@@ -34,6 +35,9 @@ void dbal_rows_close(dbal_rows *r)
     if (r->next)
         r->next->prev = r->prev;
     dbal__free(r->numbuf);
+    for (int i = 0; r->blobtext && i < ncols; i++)
+        dbal__free(r->blobtext[i].p);
+    dbal__free(r->blobtext);
     dbal__free(r);
     dbal__session_drop_broken(s);
 }
@@ -136,7 +140,13 @@ int dbal_col_get_bool(dbal_rows *r, int col, int *out)
         return rc;
     switch (v.type) {
     case DBAL_TYPE_BOOL: *out = v.u.b; return DBAL_OK;
-    case DBAL_TYPE_INT64: *out = v.u.i != 0; return DBAL_OK;
+    case DBAL_TYPE_INT64:
+        if (v.u.i == 0 || v.u.i == 1) {
+            *out = (int)v.u.i;
+            return DBAL_OK;
+        }
+        rc = DBAL_ETYPE;
+        break;
     case DBAL_TYPE_TEXT: rc = dbal__parse_bool(v.u.s, v.len, out); break;
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
@@ -148,13 +158,8 @@ int dbal_col_get_bool(dbal_rows *r, int col, int *out)
  * pointers of several columns of one row stay valid together. */
 static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_t *len)
 {
-    if (!r->numbuf) {
-        r->numbuf = dbal__malloc((size_t)r->dr->ncols * sizeof *r->numbuf);
-        if (!r->numbuf) {
-            dbal__error_set(&r->s->err, DBAL_ENOMEM, NULL, 0, NULL);
-            return NULL;
-        }
-    }
+    if (!r->numbuf && !(r->numbuf = dbal__malloc((size_t)r->dr->ncols * sizeof *r->numbuf)))
+        return NULL;
     char *buf = r->numbuf[col];
     if (v->type == DBAL_TYPE_DOUBLE)
         *len = dbal__format_double(v->u.d, buf);
@@ -165,31 +170,60 @@ static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_
     return buf;
 }
 
-int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len)
+/* A blob read as text gets a NUL-terminated copy in a per-column buffer
+ * that is reused from row to row. */
+static const char *blob_as_text(dbal_rows *r, int col, const dbal_value *v)
+{
+    if (!r->blobtext && !(r->blobtext = dbal__calloc((size_t)r->dr->ncols, sizeof *r->blobtext)))
+        return NULL;
+    struct dbal__textbuf *b = &r->blobtext[col];
+    if (b->cap < v->len + 1) {
+        char *p = dbal__realloc(b->p, v->len + 1);
+        if (!p)
+            return NULL;
+        b->p = p;
+        b->cap = v->len + 1;
+    }
+    memcpy(b->p, v->u.p, v->len);
+    b->p[v->len] = '\0';
+    return b->p;
+}
+
+/* The bytes of a value: as they are for text and blobs, the decimal form of
+ * numbers; want_nul asks for a terminator after blob bytes too. */
+static int bytes_of(dbal_rows *r, int col, int want_nul, const char **out, size_t *len)
 {
     dbal_value v;
     size_t n = 0;
-    int rc = raw(r, col, &v);
     *out = NULL;
+    int rc = raw(r, col, &v);
     if (rc)
         return rc;
     switch (v.type) {
     case DBAL_TYPE_TEXT:
-    case DBAL_TYPE_BLOB:
         *out = v.u.s;
+        n = v.len;
+        break;
+    case DBAL_TYPE_BLOB:
+        *out = want_nul ? blob_as_text(r, col, &v) : v.u.s;
         n = v.len;
         break;
     case DBAL_TYPE_NULL:
         return conversion_error(r, col, DBAL_ENULL, "text");
     default:
         *out = number_text(r, col, &v, &n);
-        if (!*out)
-            return DBAL_ENOMEM;
         break;
     }
+    if (!*out)
+        return dbal__error_set(&r->s->err, DBAL_ENOMEM, NULL, 0, NULL);
     if (len)
         *len = n;
     return DBAL_OK;
+}
+
+int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len)
+{
+    return bytes_of(r, col, 1, out, len);
 }
 
 int64_t dbal_col_int64(dbal_rows *r, int col)
@@ -220,7 +254,7 @@ const void *dbal_col_blob(dbal_rows *r, int col, size_t *len)
 {
     const char *t = NULL;
     size_t n = 0;
-    if (dbal_col_get_text(r, col, &t, &n) != DBAL_OK)
+    if (bytes_of(r, col, 0, &t, &n) != DBAL_OK)
         n = 0;
     if (len)
         *len = n;

@@ -19,6 +19,10 @@ struct dbal_rows {
     dbal_rows *prev, *next;
     int on_row;      /* rows_next returned DBAL_ROW and the row is current */
     char (*numbuf)[40]; /* per-column text of numbers, made on first use */
+    struct dbal__textbuf {
+        char *p;
+        size_t cap;
+    } *blobtext; /* per-column NUL-terminated copies of blobs read as text */
 };
 
 /* Records that a driver call failed with rc: a failure inside a transaction

@@ -1,5 +1,5 @@
-/* Per-engine setup: URL options, the file URI, and the anchor that keeps an
- * in-memory database alive for the engine's whole life. */
+/* Per-engine setup: URL options, the file URI, and the home of an in-memory
+ * database. */
 #include "sqlite_internal.h"
 
 #include <stdatomic.h>
@@ -178,13 +178,38 @@ static int apply_param(sq_engine *e, buf *uri_params, const char *k, const char 
     return DBAL_EURL;
 }
 
-/* Each in-memory engine gets its own database name; every connection of the
- * engine opens that name through the memdb VFS and so sees one database. */
-static void memory_name(char *out, size_t cap)
+/*
+ * sqlite::memory: must give every pooled session one database, isolated as
+ * PostgreSQL isolates them: a reader does not wait for a writer and sees only
+ * committed rows. Neither shared cache (table locks, SQLITE_LOCKED) nor the
+ * memdb VFS (readers blocked by any writer) does that; WAL does. So the
+ * database is a WAL file in a private directory on tmpfs (RAM), made with
+ * mkdtemp (0700, so no other user can plant files in it) and removed when
+ * the engine closes.
+ */
+static char *make_memdir(void)
 {
-    static atomic_uint counter;
-    snprintf(out, cap, "file:/dbal-memory-%ld-%u?vfs=memdb", (long)getpid(),
-             atomic_fetch_add(&counter, 1) + 1);
+    const char *tmp = getenv("TMPDIR");
+    const char *bases[] = {"/dev/shm", tmp && *tmp ? tmp : "/tmp", "/tmp"};
+    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+        char dir[512];
+        if (snprintf(dir, sizeof dir, "%s/dbal-memory-XXXXXX", bases[i]) >= (int)sizeof dir)
+            continue;
+        if (access(bases[i], W_OK) == 0 && mkdtemp(dir))
+            return sq_strdup(dir);
+    }
+    return NULL;
+}
+
+static void remove_memdir(const char *dir)
+{
+    static const char *const files[] = {"memory.db", "memory.db-wal", "memory.db-shm", "memory.db-journal"};
+    char path[600];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
 }
 
 static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_error *err)
@@ -194,18 +219,22 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
     if (url->nhosts || url->user || url->password)
         return bad(err, "host", "absent: a sqlite URL names a file, e.g. sqlite:///var/db/app.db");
     if (strcmp(path, ":memory:") == 0) {
-        char name[96];
-        memory_name(name, sizeof name);
-        put(&b, name, strlen(name)); /* carries "?vfs=memdb": options join with '&' */
-        put(&b, uri_params->p ? uri_params->p : "", uri_params->len);
         e->memory = 1;
+        if (!(e->memdir = make_memdir())) {
+            sq_host->set_error(err, DBAL_ECONNECT, "08001", 0,
+                               "cannot create a directory for the in-memory database in /dev/shm or /tmp");
+            return DBAL_ECONNECT;
+        }
+        put(&b, "file:", 5);
+        put_encoded(&b, e->memdir);
+        put(&b, "/memory.db", 10);
     } else {
         put(&b, "file:", 5);
         put_encoded(&b, path);
-        if (uri_params->len) {
-            put(&b, "?", 1);
-            put(&b, uri_params->p + 1, uri_params->len - 1); /* drop the leading '&' */
-        }
+    }
+    if (uri_params->len) {
+        put(&b, "?", 1);
+        put(&b, uri_params->p + 1, uri_params->len - 1); /* drop the leading '&' */
     }
     if (b.oom || uri_params->oom)
         return sq_host->free(b.p), DBAL_ENOMEM;
@@ -231,15 +260,13 @@ int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
     if (rc == DBAL_OK)
         rc = build_uri(e, cfg->url, &uri_params, err);
     sq_host->free(uri_params.p);
-    if (rc == DBAL_OK && !e->memory && !e->journal_mode && !(e->flags & SQLITE_OPEN_READONLY))
+    if (rc == DBAL_OK && !e->journal_mode && !(e->flags & SQLITE_OPEN_READONLY))
         rc = set_string(&e->journal_mode, "WAL");
+    /* A RAM database has nothing to make durable: no syncs at all. */
+    if (rc == DBAL_OK && !e->synchronous && e->memory)
+        rc = set_string(&e->synchronous, "OFF");
     if (rc == DBAL_OK && !e->synchronous && e->journal_mode && strcmp(e->journal_mode, "WAL") == 0)
         rc = set_string(&e->synchronous, "NORMAL");
-    if (rc == DBAL_OK && e->memory) {
-        int orc = sqlite3_open_v2(e->uri, &e->anchor, e->flags, NULL);
-        if (orc != SQLITE_OK)
-            rc = sq_error(e->anchor, orc, err);
-    }
     if (rc != DBAL_OK) {
         if (rc == DBAL_ENOMEM)
             sq_host->set_error(err, rc, NULL, 0, "out of memory");
@@ -255,7 +282,10 @@ void sq_engine_close(void *ctx)
     sq_engine *e = ctx;
     if (!e)
         return;
-    sqlite3_close_v2(e->anchor);
+    if (e->memdir) {
+        remove_memdir(e->memdir);
+        sq_host->free(e->memdir);
+    }
     for (int i = 0; i < e->npragmas; i++)
         sq_host->free(e->pragmas[i]);
     sq_host->free(e->journal_mode);

@@ -68,9 +68,10 @@ int sq_error(sqlite3 *db, int rc, dbal_error *err)
     if (strcmp(state, "XX000") == 0)
         code = DBAL_ERROR;
     sq_host->set_error(err, code, state, rc, "%s", msg);
-    /* "UNIQUE constraint failed: items.name": the nearest SQLite has to a
-     * constraint name is what follows the colon. */
-    const char *failed = (rc & 0xff) == SQLITE_CONSTRAINT ? strstr(msg, "constraint failed: ") : NULL;
+    /* SQLite names a constraint only for CHECK ("CHECK constraint failed:
+     * price_positive"); for UNIQUE and NOT NULL it names table.column, which
+     * is no constraint name, so the field stays empty as documented. */
+    const char *failed = rc == SQLITE_CONSTRAINT_CHECK ? strstr(msg, "constraint failed: ") : NULL;
     if (failed) {
         size_t n = strlen(failed + 19);
         if (n >= sizeof err->constraint)

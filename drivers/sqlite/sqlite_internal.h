@@ -14,7 +14,8 @@ extern const dbal_host *sq_host;
 /* Per-engine settings, parsed once from the URL. */
 typedef struct sq_engine {
     char *uri;          /* what sqlite3_open_v2 gets */
-    int memory;         /* one in-memory database shared by the engine's connections */
+    int memory;         /* sqlite::memory: one RAM database for all the engine's connections */
+    char *memdir;       /* its private directory on tmpfs, removed at engine close */
     int flags;          /* SQLITE_OPEN_* */
     int busy_timeout;   /* milliseconds */
     int foreign_keys;
@@ -24,7 +25,6 @@ typedef struct sq_engine {
     char *pragmas[SQ_MAX_PRAGMAS]; /* "PRAGMA name(value)" from _pragma= */
     int npragmas;
     int cache_size;
-    sqlite3 *anchor; /* keeps an in-memory database alive while the engine lives */
 } sq_engine;
 
 /* A prepared statement and whether a cursor is reading it. */

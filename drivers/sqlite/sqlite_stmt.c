@@ -35,12 +35,12 @@ static int prepare_new(sq_conn *c, const char *sql, size_t len, int cached, sq_s
     if (rc != SQLITE_OK)
         return sq_error(c->db, rc, err);
     if (!st) {
-        sq_host->set_error(err, DBAL_EMISUSE, "42601", 0, "the statement is empty");
+        sq_host->set_error(err, DBAL_EMISUSE, NULL, 0, "the statement is empty");
         return DBAL_EMISUSE;
     }
     if (tail && !only_trailing_noise(tail)) {
         sqlite3_finalize(st);
-        sq_host->set_error(err, DBAL_EMISUSE, "42601", 0,
+        sq_host->set_error(err, DBAL_EMISUSE, NULL, 0,
                            "one statement per call: the SQL holds more than one statement");
         return DBAL_EMISUSE;
     }
@@ -91,7 +91,7 @@ static int bind(sq_conn *c, sq_stmt *s, const dbal_value *params, size_t n, dbal
 {
     int want = sqlite3_bind_parameter_count(s->st);
     if ((size_t)want != n) {
-        sq_host->set_error(err, DBAL_EMISUSE, "08P01", 0,
+        sq_host->set_error(err, DBAL_EMISUSE, NULL, 0,
                            "statement has %d placeholders, %zu parameters given", want, n);
         return DBAL_EMISUSE;
     }
@@ -227,13 +227,18 @@ void sq_col_value(dbal_driver_rows *base, int col, dbal_value *out)
         out->u.d = sqlite3_column_double(st, col);
         break;
     case SQLITE_TEXT:
-    case SQLITE_BLOB:
-        out->type = sqlite3_column_type(st, col) == SQLITE_TEXT ? DBAL_TYPE_TEXT : DBAL_TYPE_BLOB;
-        /* _text for blobs too: it adds the NUL the driver ABI promises. */
+        out->type = DBAL_TYPE_TEXT;
         out->u.s = (const char *)sqlite3_column_text(st, col);
         out->len = (size_t)sqlite3_column_bytes(st, col);
-        if (!out->u.s) /* an empty blob */
-            out->u.s = "";
+        break;
+    case SQLITE_BLOB:
+        /* _blob, not _text: _text would convert the value in place and
+         * change what sqlite3_column_type says afterwards. */
+        out->type = DBAL_TYPE_BLOB;
+        out->u.p = sqlite3_column_blob(st, col);
+        out->len = (size_t)sqlite3_column_bytes(st, col);
+        if (!out->u.p) /* an empty blob */
+            out->u.p = "";
         break;
     default:
         out->type = DBAL_TYPE_NULL;

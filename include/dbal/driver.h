@@ -167,7 +167,9 @@ typedef struct dbal_driver {
     /*
      * The current row's value in the driver's natural form: NULL, INT64,
      * DOUBLE, BOOL, TEXT or BLOB. Text and blob bytes must stay valid until
-     * the next rows_next/rows_close and be followed by a NUL byte at [len].
+     * the next rows_next/rows_close; text must be followed by a NUL byte at
+     * [len] (blob bytes need not be: the core adds one when a blob is read
+     * as text).
      * A driver whose wire format is text (PostgreSQL) may hand numbers as
      * TEXT: the core converts with one set of rules for every driver.
      */

@@ -1,0 +1,283 @@
+/*
+ * Cursors. Rows stream from the server one PGresult each (single-row
+ * mode). libpq cannot send another command while a result streams, yet a
+ * session may run statements while a cursor is open: then the rest of the
+ * cursor's rows are pulled into a compact buffer it keeps (pg_rows_spill)
+ * and served from there.
+ */
+#include "pg_internal.h"
+
+#include <string.h>
+
+#define NULL_LEN UINT32_MAX
+
+int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
+{
+    pg_rows *r = pg_host->malloc(sizeof *r);
+    if (!r) {
+        PQclear(first);
+        pg_drain(c);
+        return pg_error_nomem(err);
+    }
+    memset(r, 0, sizeof *r);
+    r->conn = c;
+    r->meta = first;
+    r->base.ncols = PQnfields(first);
+    if (PQresultStatus(first) == PGRES_SINGLE_TUPLE) {
+        r->cur = first;
+        r->first_ready = 1;
+        c->streaming = r;
+    } else {
+        /* No rows (or not a query): the command is complete already. */
+        r->done = 1;
+        pg_drain(c);
+    }
+    *out = r;
+    return DBAL_OK;
+}
+
+/* The first result also holds the column descriptions, so it lives until
+ * the cursor closes; other rows go as soon as the next one is read. */
+static void drop_current(pg_rows *r)
+{
+    if (r->cur && r->cur != r->meta)
+        PQclear(r->cur);
+    r->cur = NULL;
+}
+
+/* The command is over: the connection is free for the next one. */
+static void finish(pg_rows *r)
+{
+    pg_drain(r->conn);
+    if (r->conn->streaming == r)
+        r->conn->streaming = NULL;
+    r->done = 1;
+}
+
+static int next_live(pg_rows *r, dbal_error *err)
+{
+    PGresult *res = PQgetResult(r->conn->pg);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_SINGLE_TUPLE) {
+        r->cur = res;
+        return DBAL_ROW;
+    }
+    int rc = DBAL_DONE;
+    if (res && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+        rc = pg_error_result(r->conn, res, err);
+    PQclear(res);
+    finish(r);
+    return rc;
+}
+
+static void read_buffered_row(pg_rows *r)
+{
+    for (int col = 0; col < r->base.ncols; col++) {
+        uint32_t len;
+        memcpy(&len, r->buf + r->buf_pos, sizeof len);
+        r->buf_pos += sizeof len;
+        if (len == NULL_LEN) {
+            r->cells[col].p = NULL;
+            r->cells[col].len = 0;
+            continue;
+        }
+        r->cells[col].p = r->buf + r->buf_pos;
+        r->cells[col].len = (int)len;
+        r->buf_pos += (size_t)len + 1;
+    }
+}
+
+static int next_buffered(pg_rows *r, dbal_error *err)
+{
+    if (r->buf_pos < r->buf_len) {
+        read_buffered_row(r);
+        return DBAL_ROW;
+    }
+    r->done = 1;
+    if (r->pend_code != DBAL_OK) {
+        *err = r->pend_err;
+        return r->pend_code;
+    }
+    return DBAL_DONE;
+}
+
+int pg_rows_next(dbal_driver_rows *base, dbal_error *err)
+{
+    pg_rows *r = (pg_rows *)base;
+    r->rowno++;
+    if (r->first_ready) {
+        r->first_ready = 0;
+        return DBAL_ROW;
+    }
+    drop_current(r);
+    if (r->done)
+        return DBAL_DONE;
+    return r->spilled ? next_buffered(r, err) : next_live(r, err);
+}
+
+static int buf_reserve(pg_rows *r, size_t more)
+{
+    if (r->buf_cap - r->buf_len >= more)
+        return DBAL_OK;
+    size_t cap = r->buf_cap ? r->buf_cap : 4096;
+    while (cap - r->buf_len < more)
+        cap *= 2;
+    char *b = pg_host->realloc(r->buf, cap);
+    if (!b)
+        return DBAL_ENOMEM;
+    r->buf = b;
+    r->buf_cap = cap;
+    return DBAL_OK;
+}
+
+static int append_row(pg_rows *r, const PGresult *res)
+{
+    size_t need = 0;
+    for (int col = 0; col < r->base.ncols; col++)
+        need += sizeof(uint32_t) + (size_t)PQgetlength(res, 0, col) + 1;
+    if (buf_reserve(r, need) != DBAL_OK)
+        return DBAL_ENOMEM;
+    for (int col = 0; col < r->base.ncols; col++) {
+        int null = PQgetisnull(res, 0, col);
+        uint32_t len = null ? NULL_LEN : (uint32_t)PQgetlength(res, 0, col);
+        memcpy(r->buf + r->buf_len, &len, sizeof len);
+        r->buf_len += sizeof len;
+        if (!null) {
+            memcpy(r->buf + r->buf_len, PQgetvalue(res, 0, col), len + 1);
+            r->buf_len += (size_t)len + 1;
+        }
+    }
+    return DBAL_OK;
+}
+
+/* Keeps the first error met while spilling; later results are only read. */
+static void spill_result(pg_rows *r, PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (r->pend_code != DBAL_OK)
+        return;
+    if (st == PGRES_SINGLE_TUPLE) {
+        if (append_row(r, res) != DBAL_OK)
+            r->pend_code = pg_error_nomem(&r->pend_err);
+    } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        r->pend_code = pg_error_result(r->conn, res, &r->pend_err);
+    }
+}
+
+void pg_rows_spill(pg_rows *r)
+{
+    PGresult *res;
+    r->conn->streaming = NULL;
+    r->spilled = 1;
+    if (r->base.ncols > 0 && !r->cells) {
+        r->cells = pg_host->malloc((size_t)r->base.ncols * sizeof *r->cells);
+        if (!r->cells)
+            r->pend_code = pg_error_nomem(&r->pend_err);
+    }
+    /* The current row stays where it is (its values may be in use); only
+     * the rows after it move to the buffer. */
+    while ((res = PQgetResult(r->conn->pg)) != NULL) {
+        spill_result(r, res);
+        PQclear(res);
+    }
+}
+
+void pg_rows_close(dbal_driver_rows *base)
+{
+    pg_rows *r = (pg_rows *)base;
+    if (!r)
+        return;
+    if (r->conn->streaming == r)
+        finish(r);
+    drop_current(r);
+    PQclear(r->meta);
+    if (r->blobs)
+        for (int col = 0; col < r->base.ncols; col++)
+            pg_host->free(r->blobs[col].data);
+    pg_host->free(r->blobs);
+    pg_host->free(r->buf);
+    pg_host->free(r->cells);
+    pg_host->free(r);
+}
+
+const char *pg_col_name(dbal_driver_rows *base, int col)
+{
+    return PQfname(((pg_rows *)base)->meta, col);
+}
+
+/* The current row's value of col as text, NULL for SQL NULL. */
+static const char *cell(const pg_rows *r, int col, int *len)
+{
+    *len = 0;
+    if (r->cur) {
+        if (PQgetisnull(r->cur, 0, col))
+            return NULL;
+        *len = PQgetlength(r->cur, 0, col);
+        return PQgetvalue(r->cur, 0, col);
+    }
+    if (!r->cells || r->done)
+        return NULL;
+    *len = r->cells[col].len;
+    return r->cells[col].p;
+}
+
+/* Decodes a bytea value into the column's own buffer, once per row: a
+ * second bytea column must not overwrite the first one's bytes. */
+static const pg_blob *decoded(pg_rows *r, int col, const char *text, int len)
+{
+    if (!r->blobs) {
+        r->blobs = pg_host->malloc((size_t)r->base.ncols * sizeof *r->blobs);
+        if (!r->blobs)
+            return NULL;
+        memset(r->blobs, 0, (size_t)r->base.ncols * sizeof *r->blobs);
+    }
+    pg_blob *b = &r->blobs[col];
+    if (b->data && b->row == r->rowno)
+        return b;
+    if (pg_bytea_decode(b, text, (size_t)len) != DBAL_OK)
+        return NULL;
+    b->row = r->rowno;
+    return b;
+}
+
+void pg_col_value(dbal_driver_rows *base, int col, dbal_value *out)
+{
+    pg_rows *r = (pg_rows *)base;
+    int len;
+    const char *text = cell(r, col, &len);
+    *out = dbal_null();
+    if (!text)
+        return;
+    const pg_blob *b = NULL;
+    if (PQftype(r->meta, col) == PG_BYTEAOID && (b = decoded(r, col, text, len)) != NULL) {
+        *out = dbal_blob(b->data, b->len);
+        return;
+    }
+    /* Out of memory for a bytea falls through to its text form: col_value
+     * has no way to report an error. */
+    *out = dbal_textn(text, (size_t)len);
+}
+
+dbal_type pg_col_type(dbal_driver_rows *base, int col)
+{
+    pg_rows *r = (pg_rows *)base;
+    int len;
+    if (!cell(r, col, &len))
+        return DBAL_TYPE_NULL;
+    switch (PQftype(r->meta, col)) {
+    case PG_BOOLOID:
+        return DBAL_TYPE_BOOL;
+    case PG_INT2OID:
+    case PG_INT4OID:
+    case PG_INT8OID:
+    case PG_OIDOID:
+        return DBAL_TYPE_INT64;
+    case PG_FLOAT4OID:
+    case PG_FLOAT8OID:
+        return DBAL_TYPE_DOUBLE;
+    case PG_BYTEAOID:
+        return DBAL_TYPE_BLOB;
+    default:
+        return DBAL_TYPE_TEXT;
+    }
+}

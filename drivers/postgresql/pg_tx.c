@@ -1,0 +1,86 @@
+/*
+ * Transaction control at depth 0. Savepoints are plain SQL that the core
+ * runs through exec.
+ */
+#include "pg_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TX_ISOLATION (DBAL_TX_READ_COMMITTED | DBAL_TX_REPEATABLE_READ | DBAL_TX_SERIALIZABLE)
+#define TX_ALL (TX_ISOLATION | DBAL_TX_READ_ONLY | DBAL_TX_DEFERRABLE)
+
+static const char *isolation_name(unsigned iso)
+{
+    switch (iso) {
+    case DBAL_TX_READ_COMMITTED:
+        return "ISOLATION LEVEL READ COMMITTED";
+    case DBAL_TX_REPEATABLE_READ:
+        return "ISOLATION LEVEL REPEATABLE READ";
+    default:
+        return "ISOLATION LEVEL SERIALIZABLE";
+    }
+}
+
+static void append(char *buf, size_t cap, const char **sep, const char *mode)
+{
+    size_t n = strlen(buf);
+    snprintf(buf + n, cap - n, "%s%s", *sep, mode);
+    *sep = ", ";
+}
+
+/* "BEGIN" with the transaction modes the options ask for. */
+static int begin_sql(unsigned options, char *buf, size_t cap, dbal_error *err)
+{
+    unsigned iso = options & TX_ISOLATION;
+    if (options & ~TX_ALL) {
+        pg_host->set_error(err, DBAL_EUNSUPPORTED, NULL, 0,
+                           "unknown transaction options 0x%x", options & ~TX_ALL);
+        return DBAL_EUNSUPPORTED;
+    }
+    if (iso & (iso - 1)) {
+        pg_host->set_error(err, DBAL_EINVAL, NULL, 0,
+                           "more than one isolation level asked for (options 0x%x)", options);
+        return DBAL_EINVAL;
+    }
+    const char *sep = " ";
+    snprintf(buf, cap, "BEGIN");
+    if (iso)
+        append(buf, cap, &sep, isolation_name(iso));
+    if (options & DBAL_TX_READ_ONLY)
+        append(buf, cap, &sep, "READ ONLY");
+    if (options & DBAL_TX_DEFERRABLE)
+        append(buf, cap, &sep, "DEFERRABLE");
+    return DBAL_OK;
+}
+
+int pg_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
+{
+    char sql[128];
+    int rc = begin_sql(options, sql, sizeof sql, err);
+    if (rc != DBAL_OK)
+        return rc;
+    return pg_simple((pg_conn *)base, sql, PGRES_COMMAND_OK, NULL, err);
+}
+
+int pg_commit(dbal_driver_conn *base, dbal_error *err)
+{
+    PGresult *res;
+    int rc = pg_simple((pg_conn *)base, "COMMIT", PGRES_COMMAND_OK, &res, err);
+    if (rc != DBAL_OK)
+        return rc;
+    /* COMMIT of a failed transaction succeeds with the tag ROLLBACK. */
+    int rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
+    PQclear(res);
+    if (rolled_back) {
+        pg_host->set_error(err, DBAL_ETXFAILED, "25P02", 0,
+                           "the transaction was rolled back because a statement in it failed");
+        return DBAL_ETXFAILED;
+    }
+    return DBAL_OK;
+}
+
+int pg_rollback(dbal_driver_conn *base, dbal_error *err)
+{
+    return pg_simple((pg_conn *)base, "ROLLBACK", PGRES_COMMAND_OK, NULL, err);
+}

@@ -1,0 +1,206 @@
+/* URL parsing: a table of good URLs with what they must parse to, and a
+ * table of bad ones with the word their message must contain. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "url.h"
+
+typedef struct {
+    const char *url;
+    const char *scheme, *driver, *user, *password, *database;
+    const char *host0, *port0, *host1, *port1;
+    size_t nhosts, nparams;
+    const char *key0, *value0;
+} good_case;
+
+static const good_case good[] = {
+    {"sqlite::memory:", "sqlite", "sqlite", NULL, NULL, ":memory:"},
+    {"sqlite://:memory:", "sqlite", "sqlite", NULL, NULL, ":memory:"},
+    {"sqlite://", "sqlite", "sqlite", NULL, NULL, ":memory:"},
+    {"sqlite:///abs/path.db", "sqlite", "sqlite", NULL, NULL, "/abs/path.db"},
+    {"sqlite:////abs/path.db", "sqlite", "sqlite", NULL, NULL, "/abs/path.db"},
+    {"sqlite://relative.db", "sqlite", "sqlite", NULL, NULL, "relative.db"},
+    {"sqlite://dir/rel.db?mode=ro", "sqlite", "sqlite", NULL, NULL, "dir/rel.db", .nparams = 1,
+     .key0 = "mode", .value0 = "ro"},
+    {"sqlite:///tmp/with%20space.db", "sqlite", "sqlite", NULL, NULL, "/tmp/with space.db"},
+    {"sqlite:///x.db?pool_size=3&busy_timeout=10", "sqlite", "sqlite", NULL, NULL, "/x.db",
+     .nparams = 1, .key0 = "busy_timeout", .value0 = "10"},
+    {"postgresql://u:p@h:5432/db", "postgresql", "postgresql", "u", "p", "db", "h", "5432",
+     .nhosts = 1},
+    {"postgres://u@h/db", "postgresql", "postgresql", "u", NULL, "db", "h", NULL, .nhosts = 1},
+    {"postgresql://h", "postgresql", "postgresql", NULL, NULL, NULL, "h", NULL, .nhosts = 1},
+    {"postgresql:///db?host=/run/postgresql", "postgresql", "postgresql", NULL, NULL, "db",
+     .nparams = 1, .key0 = "host", .value0 = "/run/postgresql"},
+    {"postgresql://%2Frun%2Fpostgresql/db", "postgresql", "postgresql", NULL, NULL, "db",
+     "/run/postgresql", NULL, .nhosts = 1},
+    {"postgresql://[::1]:5433/db", "postgresql", "postgresql", NULL, NULL, "db", "::1", "5433",
+     .nhosts = 1},
+    {"postgresql://[fe80::1%25eth0]/db", "postgresql", "postgresql", NULL, NULL, "db",
+     "fe80::1%eth0", NULL, .nhosts = 1},
+    {"postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write", "postgresql",
+     "postgresql", NULL, NULL, "db", "h1", "5432", "h2", "5433", .nhosts = 2, .nparams = 1,
+     .key0 = "target_session_attrs", .value0 = "read-write"},
+    {"postgresql://h1,[::1]:6000/db", "postgresql", "postgresql", NULL, NULL, "db", "h1", NULL,
+     "::1", "6000", .nhosts = 2},
+    {"postgresql://us%40er:p%3Aw%2Fd%40@h/d%2Fb", "postgresql", "postgresql", "us@er", "p:w/d@",
+     "d/b", "h", NULL, .nhosts = 1},
+    {"postgresql://u:p@ss@h/db", "postgresql", "postgresql", "u", "p@ss", "db", "h", NULL,
+     .nhosts = 1},
+    {"postgresql+mydrv://h/db", "postgresql", "mydrv", NULL, NULL, "db", "h", NULL, .nhosts = 1},
+    {"postgresql://h/db?sslmode=require&application_name=a%20b&pool_size=2&echo=true",
+     "postgresql", "postgresql", NULL, NULL, "db", "h", NULL, .nhosts = 1, .nparams = 2,
+     .key0 = "sslmode", .value0 = "require"},
+    {"postgresql://h/db?statement_cache_size=0", "postgresql", "postgresql", NULL, NULL, "db",
+     "h", NULL, .nhosts = 1},
+    {"postgresql://h/db?&&a=1&", "postgresql", "postgresql", NULL, NULL, "db", "h", NULL,
+     .nhosts = 1, .nparams = 1, .key0 = "a", .value0 = "1"},
+};
+
+static void eq_or_null(const char *want, const char *got, const char *url, const char *what)
+{
+    if (!want && !got)
+        return;
+    if (!want || !got || strcmp(want, got) != 0)
+        fail_msg("%s: %s is '%s', expected '%s'", url, what, got ? got : "(null)",
+                 want ? want : "(null)");
+}
+
+static void test_good_urls(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        const good_case *c = &good[i];
+        dbal__url *u = NULL;
+        dbal_error err;
+        int rc = dbal__url_parse(c->url, &u, &err);
+        if (rc != DBAL_OK)
+            fail_msg("%s: %s", c->url, err.message);
+        eq_or_null(c->scheme, u->pub.scheme, c->url, "scheme");
+        eq_or_null(c->driver, u->pub.driver, c->url, "driver");
+        eq_or_null(c->user, u->pub.user, c->url, "user");
+        eq_or_null(c->password, u->pub.password, c->url, "password");
+        eq_or_null(c->database, u->pub.database, c->url, "database");
+        assert_int_equal(u->pub.nhosts, c->nhosts);
+        if (c->nhosts > 0) {
+            eq_or_null(c->host0, u->pub.hosts[0].host, c->url, "host 1");
+            eq_or_null(c->port0, u->pub.hosts[0].port, c->url, "port 1");
+        }
+        if (c->nhosts > 1) {
+            eq_or_null(c->host1, u->pub.hosts[1].host, c->url, "host 2");
+            eq_or_null(c->port1, u->pub.hosts[1].port, c->url, "port 2");
+        }
+        assert_int_equal(u->pub.nparams, c->nparams);
+        if (c->nparams) {
+            eq_or_null(c->key0, u->pub.params[0].key, c->url, "first option");
+            eq_or_null(c->value0, u->pub.params[0].value, c->url, "first value");
+        }
+        dbal__url_free(u);
+    }
+}
+
+static void test_engine_options(void **state)
+{
+    (void)state;
+    dbal__url *u;
+    dbal_error err;
+    assert_int_equal(dbal__url_parse("postgresql://h/db", &u, &err), DBAL_OK);
+    assert_int_equal(u->opts.pool_size, 5);
+    assert_int_equal(u->opts.max_overflow, 10);
+    assert_true(u->opts.pool_timeout == 30);
+    assert_true(u->opts.pool_recycle < 0);
+    assert_int_equal(u->opts.statement_cache_size, 100);
+    dbal__url_free(u);
+    assert_int_equal(dbal__url_parse("postgresql://h/db?pool_size=7&max_overflow=0&pool_timeout=0.25"
+                                     "&pool_recycle=3600&pool_pre_ping=true&statement_cache_size=0&echo=1",
+                                     &u, &err),
+                     DBAL_OK);
+    assert_int_equal(u->opts.pool_size, 7);
+    assert_int_equal(u->opts.max_overflow, 0);
+    assert_true(u->opts.pool_timeout == 0.25);
+    assert_true(u->opts.pool_recycle == 3600);
+    assert_int_equal(u->opts.pool_pre_ping, 1);
+    assert_int_equal(u->opts.statement_cache_size, 0);
+    assert_int_equal(u->opts.echo, 1);
+    assert_int_equal(u->pub.nparams, 0); /* none of them reaches the driver */
+    dbal__url_free(u);
+}
+
+typedef struct {
+    const char *url;
+    const char *needle; /* the message names the problem */
+} bad_case;
+
+static const bad_case bad[] = {
+    {"", "empty"},
+    {"no-scheme-here", "scheme"},
+    {"Postgresql://h/db", "scheme"},
+    {"post gres://h/db", "scheme"},
+    {"../../etc://x", "scheme"},
+    {"a/b://x", "scheme"},
+    {"1pg://h", "scheme"},
+    {"postgresql+://h", "driver name"},
+    {"postgresql+Bad://h", "driver name"},
+    {"postgresql:h/db", "'//'"},
+    {"sqlite:relative.db", "'//'"},
+    {"postgresql://u:secret@h:abc/db", "port"},
+    {"postgresql://u:secret@h:0/db", "port"},
+    {"postgresql://u:secret@h:65536/db", "port"},
+    {"postgresql://u:secret@h:/db", "port"},
+    {"postgresql://[::1/db", "']'"},
+    {"postgresql://[::1]x/db", "after ']'"},
+    {"postgresql://u:secret%zz@h/db", "password"},
+    {"postgresql://u:secret%2@h/db", "password"},
+    {"postgresql://u:sec%00ret@h/db", "password"},
+    {"postgresql://h/d%4", "database name"},
+    {"postgresql://h/db?pool_size=0", "pool_size"},
+    {"postgresql://h/db?pool_size=abc", "pool_size"},
+    {"postgresql://h/db?pool_timeout=-1", "pool_timeout"},
+    {"postgresql://h/db?pool_pre_ping=maybe", "pool_pre_ping"},
+    {"postgresql://h/db?statement_cache_size=-5", "statement_cache_size"},
+    {"postgresql://h/db?max_overflow=x", "max_overflow"},
+    {"postgresql://h/db?novalue", "key=value"},
+    {"postgresql://h/db?=x", "key=value"},
+};
+
+static void test_bad_urls(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        dbal__url *u = (dbal__url *)1;
+        dbal_error err;
+        int rc = dbal__url_parse(bad[i].url, &u, &err);
+        if (rc != DBAL_EURL)
+            fail_msg("%s: returned %d, expected DBAL_EURL", bad[i].url, rc);
+        assert_null(u);
+        assert_int_equal(err.code, DBAL_EURL);
+        if (!strstr(err.message, bad[i].needle))
+            fail_msg("%s: message '%s' does not mention '%s'", bad[i].url, err.message, bad[i].needle);
+        if (strstr(err.message, "secret"))
+            fail_msg("%s: message '%s' leaks the password", bad[i].url, err.message);
+    }
+}
+
+static void test_null_url(void **state)
+{
+    (void)state;
+    dbal__url *u;
+    dbal_error err;
+    assert_int_equal(dbal__url_parse(NULL, &u, &err), DBAL_EURL);
+    assert_null(u);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_urls),
+        cmocka_unit_test(test_engine_options),
+        cmocka_unit_test(test_bad_urls),
+        cmocka_unit_test(test_null_url),
+    };
+    return cmocka_run_group_tests_name("url", tests, NULL, NULL);
+}
