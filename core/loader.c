@@ -102,10 +102,13 @@ static int default_dir(char *buf, size_t cap)
     Dl_info info;
     if (!dladdr((void *)&dbal__driver_find, &info) || !info.dli_fname)
         return 0;
-    const char *slash = strrchr(info.dli_fname, '/');
+    char lib[PATH_MAX];
+    if (!realpath(info.dli_fname, lib))
+        return 0;
+    const char *slash = strrchr(lib, '/');
     if (!slash)
         return 0;
-    int n = snprintf(buf, cap, "%.*s/dbal/drivers", (int)(slash - info.dli_fname), info.dli_fname);
+    int n = snprintf(buf, cap, "%.*s/dbal/drivers", (int)(slash - lib), lib);
     return n > 0 && (size_t)n < cap;
 }
 

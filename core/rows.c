@@ -76,6 +76,13 @@ static int raw(dbal_rows *r, int col, dbal_value *v)
     return rc;
 }
 
+/* A bool that a text-format driver (PostgreSQL) hands over as "t"/"f". Only
+ * asked on paths that are already off the fast one. */
+static int is_bool_column(dbal_rows *r, int col)
+{
+    return r->s->engine->driver->col_type(r->dr, col) == DBAL_TYPE_BOOL;
+}
+
 static int conversion_error(dbal_rows *r, int col, int rc, const char *want)
 {
     if (rc == DBAL_ENULL)
@@ -109,7 +116,14 @@ int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
     case DBAL_TYPE_INT64: *out = v.u.i; return DBAL_OK;
     case DBAL_TYPE_BOOL: *out = v.u.b; return DBAL_OK;
     case DBAL_TYPE_DOUBLE: rc = dbal__double_to_int64(v.u.d, out); break;
-    case DBAL_TYPE_TEXT: rc = dbal__parse_int64(v.u.s, v.len, out); break;
+    case DBAL_TYPE_TEXT:
+        rc = dbal__parse_int64(v.u.s, v.len, out);
+        if (rc == DBAL_ETYPE && is_bool_column(r, col)) {
+            int b;
+            if ((rc = dbal__parse_bool(v.u.s, v.len, &b)) == DBAL_OK)
+                *out = b;
+        }
+        break;
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
     }
@@ -165,8 +179,14 @@ static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_
         *len = dbal__format_double(v->u.d, buf);
     else if (v->type == DBAL_TYPE_INT64)
         *len = dbal__format_int64(v->u.i, buf);
-    else
-        *len = (size_t)(v->u.b ? 4 : 5), memcpy(buf, v->u.b ? "true" : "false", *len + 1);
+    /* Bools read as text are "t" and "f", as PostgreSQL prints them, also
+     * where SQLite stores them as 0/1 in a BOOLEAN column. */
+    if (v->type == DBAL_TYPE_BOOL || (v->type == DBAL_TYPE_INT64 && (v->u.i == 0 || v->u.i == 1) &&
+                                      is_bool_column(r, col))) {
+        int b = v->type == DBAL_TYPE_BOOL ? v->u.b : (int)v->u.i;
+        *len = 1;
+        memcpy(buf, b ? "t" : "f", 2);
+    }
     return buf;
 }
 

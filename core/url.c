@@ -338,10 +338,11 @@ static int parse(dbal__url *u, const char *text, dbal_error *err)
     const char *rest = colon + 1;
     int file_form = strcmp(u->scheme, "sqlite") == 0;
     if (strncmp(rest, "//", 2) != 0) {
-        if (file_form && strcmp(rest, ":memory:") == 0)
-            return (u->database = dbal__strdup(":memory:")) ? DBAL_OK
-                                                            : dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
-        return URL_ERR(err, "expected '//' after '%s:'", u->scheme);
+        if (!file_form || strncmp(rest, ":memory:", 8) != 0 || (rest[8] != '\0' && rest[8] != '?'))
+            return URL_ERR(err, "expected '//' after '%s:'", u->scheme);
+        if (!(u->database = dbal__strdup(":memory:")))
+            return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+        return rest[8] == '?' ? parse_query(u, rest + 9, strlen(rest + 9), err) : DBAL_OK;
     }
     rest += 2;
     const char *q = strchr(rest, '?');

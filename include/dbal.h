@@ -427,9 +427,11 @@ DBAL_API int dbal_col_is_null(dbal_rows *r, int col);
  * Getters for the current row. Pointers they return are owned by the cursor
  * and valid until the next dbal_rows_next() or dbal_rows_close().
  * Conversions are the same on every driver: integers from integers, from
- * integral doubles and from text that is exactly an integer; doubles from
- * numbers and numeric text (NaN, Infinity); bools from integers 0/1 and from
- * true/false/t/f; text from any value (numbers in their decimal form).
+ * bools (0/1), from integral doubles and from text that is exactly an
+ * integer; doubles from numbers and numeric text (NaN, Infinity); bools
+ * from integers 0/1 and from true/false/t/f/yes/no/on/off/1/0; text from
+ * any value: numbers in their shortest exact decimal form, bools "t"/"f"
+ * (also a 0/1 in a SQLite column declared BOOLEAN), blobs as their bytes.
  * The plain getters return 0 / NULL when the value is NULL or cannot be
  * converted (the session's error then says DBAL_ETYPE or DBAL_ERANGE); the
  * dbal_col_get_* forms return the code, DBAL_ENULL for NULL.

@@ -21,6 +21,8 @@ typedef struct {
 static const good_case good[] = {
     {"sqlite::memory:", "sqlite", "sqlite", NULL, NULL, ":memory:"},
     {"sqlite://:memory:", "sqlite", "sqlite", NULL, NULL, ":memory:"},
+    {"sqlite::memory:?pool_size=1&cache=shared", "sqlite", "sqlite", NULL, NULL, ":memory:",
+     .nparams = 1, .key0 = "cache", .value0 = "shared"},
     {"sqlite://", "sqlite", "sqlite", NULL, NULL, ":memory:"},
     {"sqlite:///abs/path.db", "sqlite", "sqlite", NULL, NULL, "/abs/path.db"},
     {"sqlite:////abs/path.db", "sqlite", "sqlite", NULL, NULL, "/abs/path.db"},
@@ -147,6 +149,7 @@ static const bad_case bad[] = {
     {"postgresql+Bad://h", "driver name"},
     {"postgresql:h/db", "'//'"},
     {"sqlite:relative.db", "'//'"},
+    {"sqlite::memory:x", "'//'"},
     {"postgresql://u:secret@h:abc/db", "port"},
     {"postgresql://u:secret@h:0/db", "port"},
     {"postgresql://u:secret@h:65536/db", "port"},

@@ -127,11 +127,22 @@ static void server_message(char *out, size_t cap, const PGresult *res, const cha
     one_line(out, cap, both);
 }
 
+/* The connection is gone, or the server said FATAL or PANIC (shutdown,
+ * terminated backend, idle session timeout): it ends the session after
+ * such an error, even if libpq has not yet seen the socket close. */
+static int session_over(const pg_conn *c, const PGresult *res)
+{
+    if (PQstatus(c->pg) == CONNECTION_BAD)
+        return 1;
+    const char *severity = res ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
+    return severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
+}
+
 int pg_error_result(pg_conn *c, const PGresult *res, dbal_error *err)
 {
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *fallback = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
-    if (PQstatus(c->pg) == CONNECTION_BAD) {
+    if (session_over(c, res)) {
         /* Whatever the server said last, the connection is gone: the pool
          * must discard it. */
         c->base.broken = 1;

@@ -195,6 +195,17 @@ static int send_once(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_s
     return *first ? DBAL_OK : pg_error_conn(c, err);
 }
 
+/* Drops a cached statement the server can no longer run, whether or not
+ * it is retried; its result has been read to the end first, so that the
+ * transaction status is known and a DEALLOCATE can be sent. */
+static void forget(pg_conn *c, pg_stmt *used, const PGresult *res, size_t key_len)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    pg_drain(c);
+    used->gone = strcmp(state, "26000") == 0;
+    stmt_cache_remove(c->cache, c->key, key_len);
+}
+
 int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGresult **first,
             dbal_error *err)
 {
@@ -206,17 +217,17 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
     if (rc != DBAL_OK)
         return rc;
     /* Outside a transaction block the failed attempt changed nothing, so
-     * running the statement again is invisible to the application. */
+     * running the statement again is invisible to the application. Inside
+     * one, the failure has aborted the transaction: the caller gets it. */
     int retry_ok = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
     pg_stmt *used;
     rc = send_once(c, sql, n, key_len, &used, first, err);
-    if (rc != DBAL_OK || !used || !retry_ok || !stale(*first))
+    if (rc != DBAL_OK || !used || !stale(*first))
         return rc;
-    const char *state = PQresultErrorField(*first, PG_DIAG_SQLSTATE);
-    used->gone = strcmp(state, "26000") == 0;
+    forget(c, used, *first, key_len);
+    if (!retry_ok)
+        return DBAL_OK;
     PQclear(*first);
     *first = NULL;
-    pg_drain(c);
-    stmt_cache_remove(c->cache, c->key, key_len);
     return send_once(c, sql, n, key_len, &used, first, err);
 }

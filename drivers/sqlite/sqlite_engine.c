@@ -216,8 +216,6 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
 {
     buf b = {0};
     const char *path = url->database ? url->database : ":memory:";
-    if (url->nhosts || url->user || url->password)
-        return bad(err, "host", "absent: a sqlite URL names a file, e.g. sqlite:///var/db/app.db");
     if (strcmp(path, ":memory:") == 0) {
         e->memory = 1;
         if (!(e->memdir = make_memdir())) {

@@ -1,0 +1,71 @@
+/* Small helpers shared by the test programs. */
+#ifndef DBAL_TEST_HELPERS_H
+#define DBAL_TEST_HELPERS_H
+
+#include <dbal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Fails the test with the session's error when rc is not what was wanted. */
+#define EXPECT_RC(s, call, want)                                                                  \
+    do {                                                                                          \
+        int rc_ = (call);                                                                         \
+        if (rc_ != (want))                                                                        \
+            fail_msg("%s returned %s, expected %s: %s", #call, dbal_code_name(rc_),              \
+                     dbal_code_name(want), dbal_session_error(s)->message);                       \
+    } while (0)
+#define OK(s, call) EXPECT_RC(s, call, DBAL_OK)
+
+static inline double test_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A fresh temporary directory; the caller removes it with test_rmdir. */
+static inline char *test_tmpdir(void)
+{
+    char tmpl[] = "/tmp/dbal-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    return d ? strdup(d) : NULL;
+}
+
+static inline void test_rmdir(char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    free(dir);
+}
+
+/* The single integer a query returns, or -999 on any failure. */
+static inline int64_t test_scalar(dbal_session *s, const char *sql)
+{
+    dbal_rows *r;
+    int64_t v = -999;
+    if (dbal_query(s, sql, DBAL_NOARGS, &r) != DBAL_OK)
+        return v;
+    if (dbal_rows_next(r) == DBAL_ROW)
+        dbal_col_get_int64(r, 0, &v);
+    dbal_rows_close(r);
+    return v;
+}
+
+/* The single text a query returns, copied into buf ("" on failure). */
+static inline const char *test_scalar_text(dbal_session *s, const char *sql, char *buf, size_t cap)
+{
+    dbal_rows *r;
+    buf[0] = '\0';
+    if (dbal_query(s, sql, DBAL_NOARGS, &r) != DBAL_OK)
+        return buf;
+    if (dbal_rows_next(r) == DBAL_ROW && dbal_col_text(r, 0))
+        snprintf(buf, cap, "%s", dbal_col_text(r, 0));
+    dbal_rows_close(r);
+    return buf;
+}
+
+#endif

@@ -1,0 +1,324 @@
+/* The pool: limits, timeouts, reuse, overflow, fairness, many threads, and
+ * closing an engine while sessions are open. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "test_helpers.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+static char *dir;
+static char url[600];
+
+static const char *db_url(const char *opts)
+{
+    snprintf(url, sizeof url, "sqlite://%s/pool.db%s", dir, opts);
+    return url;
+}
+
+static int setup(void **state)
+{
+    dir = test_tmpdir();
+    return dir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    test_rmdir(dir);
+    return 0;
+}
+
+static dbal_engine_stats stats(dbal_engine *e)
+{
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    return st;
+}
+
+static void test_lazy_checkout_and_reuse(void **state)
+{
+    dbal_engine *e;
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=2"), NULL), DBAL_OK);
+    for (int i = 0; i < 20; i++) {
+        dbal_session *s;
+        assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+        if (i == 0)
+            assert_int_equal(stats(e).open, 0); /* no statement yet, no connection */
+        assert_int_equal(test_scalar(s, "SELECT 1"), 1);
+        dbal_session_close(s);
+    }
+    dbal_engine_stats st = stats(e);
+    assert_int_equal(st.connects, 1); /* reused, not reopened */
+    assert_int_equal(st.checkouts, 20);
+    assert_int_equal(st.open, 1);
+    assert_int_equal(st.idle, 1);
+    assert_int_equal(st.in_use, 0);
+    dbal_engine_close(e);
+}
+
+static void test_timeout(void **state)
+{
+    dbal_engine *e;
+    dbal_session *a, *b, *c;
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=2&max_overflow=0&pool_timeout=0.2"), NULL), DBAL_OK);
+    dbal_session_open(e, &a, NULL);
+    dbal_session_open(e, &b, NULL);
+    dbal_session_open(e, &c, NULL);
+    OK(a, dbal_exec(a, "SELECT 1", DBAL_NOARGS, NULL));
+    OK(b, dbal_exec(b, "SELECT 1", DBAL_NOARGS, NULL));
+    double t0 = test_now();
+    EXPECT_RC(c, dbal_exec(c, "SELECT 1", DBAL_NOARGS, NULL), DBAL_EPOOLTIMEOUT);
+    double waited = test_now() - t0;
+    assert_true(waited >= 0.19 && waited < 5);
+    assert_non_null(strstr(dbal_session_error(c)->message, "pool_timeout"));
+    dbal_engine_stats st = stats(e);
+    assert_int_equal(st.timeouts, 1);
+    assert_int_equal(st.open, 2);
+    assert_int_equal(st.waiting, 0);
+    /* Once a connection comes back the waiting session gets it. */
+    dbal_session_close(a);
+    OK(c, dbal_exec(c, "SELECT 1", DBAL_NOARGS, NULL));
+    dbal_session_close(b);
+    dbal_session_close(c);
+    dbal_engine_close(e);
+}
+
+static void test_overflow_closed_on_return(void **state)
+{
+    dbal_engine *e;
+    dbal_session *s[4];
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=1&max_overflow=2&pool_timeout=0.1"), NULL), DBAL_OK);
+    for (int i = 0; i < 4; i++) {
+        dbal_session_open(e, &s[i], NULL);
+        EXPECT_RC(s[i], dbal_exec(s[i], "SELECT 1", DBAL_NOARGS, NULL), i < 3 ? DBAL_OK : DBAL_EPOOLTIMEOUT);
+    }
+    assert_int_equal(stats(e).open, 3);
+    for (int i = 0; i < 4; i++)
+        dbal_session_close(s[i]);
+    dbal_engine_stats st = stats(e);
+    assert_int_equal(st.open, 1); /* only pool_size connections are kept */
+    assert_int_equal(st.idle, 1);
+    dbal_engine_close(e);
+}
+
+/* A session closed inside a transaction gives back a clean connection. */
+static void test_reset_on_return(void **state)
+{
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=1"), NULL), DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    OK(s, dbal_exec(s, "CREATE TABLE IF NOT EXISTS r(x INTEGER)", DBAL_NOARGS, NULL));
+    OK(s, dbal_exec(s, "DELETE FROM r", DBAL_NOARGS, NULL));
+    OK(s, dbal_begin(s));
+    OK(s, dbal_begin(s));
+    OK(s, dbal_exec(s, "INSERT INTO r VALUES (1)", DBAL_NOARGS, NULL));
+    dbal_session_close(s); /* no commit */
+    dbal_session_open(e, &s, NULL);
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM r"), 0);
+    OK(s, dbal_begin(s)); /* would fail if the old transaction were still open */
+    OK(s, dbal_commit(s));
+    dbal_session_close(s);
+    assert_int_equal(stats(e).connects, 1);
+    dbal_engine_close(e);
+}
+
+/* Waiters are served in the order they came. */
+typedef struct {
+    dbal_engine *e;
+    int id;
+    atomic_int *order;
+    atomic_int *next;
+} waiter_arg;
+
+static void *wait_then_record(void *p)
+{
+    waiter_arg *w = p;
+    dbal_session *s;
+    dbal_session_open(w->e, &s, NULL);
+    if (dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL) == DBAL_OK)
+        w->order[atomic_fetch_add(w->next, 1)] = w->id;
+    usleep(20000);
+    dbal_session_close(s);
+    return NULL;
+}
+
+static void test_fifo(void **state)
+{
+    dbal_engine *e;
+    dbal_session *holder;
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=1&max_overflow=0&pool_timeout=10"), NULL), DBAL_OK);
+    dbal_session_open(e, &holder, NULL);
+    OK(holder, dbal_exec(holder, "SELECT 1", DBAL_NOARGS, NULL));
+    atomic_int order[4] = {0}, next = 0;
+    pthread_t t[4];
+    waiter_arg w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (waiter_arg){e, i + 1, order, &next};
+        pthread_create(&t[i], NULL, wait_then_record, &w[i]);
+        /* Let each one queue up before the next arrives. */
+        for (int spin = 0; spin < 200 && stats(e).waiting < i + 1; spin++)
+            usleep(1000);
+        assert_int_equal(stats(e).waiting, i + 1);
+    }
+    dbal_session_close(holder);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(order[i], i + 1);
+    dbal_engine_close(e);
+}
+
+/* Many threads, few connections: the limit holds, nothing deadlocks, every
+ * committed row is there and the counters add up. */
+typedef struct {
+    dbal_engine *e;
+    int failures;
+    atomic_int *max_open;
+} hammer_arg;
+
+static int insert_one(dbal_session *s, void *p)
+{
+    return dbal_exec(s, "INSERT INTO h(v) VALUES (?)", DBAL_ARGS(dbal_int64((intptr_t)p)), NULL);
+}
+
+static void *hammer(void *p)
+{
+    hammer_arg *h = p;
+    for (int i = 0; i < 100; i++) {
+        dbal_error err;
+        if (dbal_transact(h->e, insert_one, (void *)(intptr_t)i, 5, &err) != DBAL_OK) {
+            fprintf(stderr, "transact: %s\n", err.message);
+            h->failures++;
+        }
+        int open = stats(h->e).open;
+        int seen = atomic_load(h->max_open);
+        while (open > seen && !atomic_compare_exchange_weak(h->max_open, &seen, open))
+            ;
+    }
+    return NULL;
+}
+
+static void test_many_threads(void **state)
+{
+    enum { THREADS = 16 };
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=3&max_overflow=1&pool_timeout=60"), NULL), DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    OK(s, dbal_exec(s, "CREATE TABLE h(id INTEGER PRIMARY KEY, v INTEGER)", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    atomic_int max_open = 0;
+    pthread_t t[THREADS];
+    hammer_arg h[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        h[i] = (hammer_arg){e, 0, &max_open};
+        pthread_create(&t[i], NULL, hammer, &h[i]);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(h[i].failures, 0);
+    }
+    assert_true(atomic_load(&max_open) <= 4);
+    dbal_session_open(e, &s, NULL);
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM h"), THREADS * 100);
+    dbal_session_close(s);
+    dbal_engine_stats st = stats(e);
+    assert_int_equal(st.checkouts, 2 + THREADS * 100);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.waiting, 0);
+    assert_true(st.open <= 3);
+    dbal_engine_close(e);
+}
+
+/* dbal_engine_close with sessions open: it says so, refuses new work, and
+ * the last session to close frees the engine (ASan/valgrind check that). */
+static void test_close_engine_with_open_sessions(void **state)
+{
+    dbal_engine *e;
+    dbal_session *busy, *idle_session;
+    assert_int_equal(dbal_engine_open(&e, db_url(""), NULL), DBAL_OK);
+    dbal_session_open(e, &busy, NULL);
+    dbal_session_open(e, &idle_session, NULL);
+    OK(busy, dbal_begin(busy));
+    assert_int_equal(dbal_engine_close(e), DBAL_EMISUSE);
+    /* The session that holds a connection finishes its work... */
+    OK(busy, dbal_exec(busy, "SELECT 1", DBAL_NOARGS, NULL));
+    OK(busy, dbal_commit(busy));
+    /* ...one that has none cannot get one... */
+    EXPECT_RC(idle_session, dbal_exec(idle_session, "SELECT 1", DBAL_NOARGS, NULL), DBAL_EMISUSE);
+    /* ...and no new session opens. */
+    dbal_session *late;
+    dbal_error err;
+    assert_int_equal(dbal_session_open(e, &late, &err), DBAL_EMISUSE);
+    dbal_session_close(busy);
+    dbal_session_close(idle_session);
+}
+
+/* Fails like a serialization failure until its third run. */
+static int flaky(dbal_session *s, void *p)
+{
+    int *runs = p;
+    int rc = dbal_exec(s, "INSERT INTO tr(v) VALUES (?)", DBAL_ARGS(dbal_int64(*runs)), NULL);
+    if (rc)
+        return rc;
+    return ++*runs < 3 ? DBAL_ESERIALIZATION : DBAL_OK;
+}
+
+static int duplicate(dbal_session *s, void *p)
+{
+    int *runs = p;
+    ++*runs;
+    return dbal_exec(s, "INSERT INTO tr(v) VALUES (100), (100)", DBAL_NOARGS, NULL);
+}
+
+static void test_transact_retries_and_errors(void **state)
+{
+    dbal_engine *e;
+    dbal_session *s;
+    dbal_error err;
+    assert_int_equal(dbal_engine_open(&e, db_url(""), NULL), DBAL_OK);
+    assert_int_equal(dbal_transact(e, NULL, NULL, 0, &err), DBAL_EINVAL);
+    dbal_session_open(e, &s, NULL);
+    OK(s, dbal_exec(s, "CREATE TABLE tr(v INTEGER UNIQUE)", DBAL_NOARGS, NULL));
+
+    int runs = 0;
+    assert_int_equal(dbal_transact(e, flaky, &runs, 1, &err), DBAL_ESERIALIZATION);
+    assert_int_equal(runs, 2); /* one retry allowed */
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM tr"), 0); /* both rolled back */
+
+    runs = 0;
+    assert_int_equal(dbal_transact(e, flaky, &runs, 5, &err), DBAL_OK);
+    assert_int_equal(runs, 3);
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM tr"), 1); /* only the last run stays */
+    assert_int_equal(test_scalar(s, "SELECT v FROM tr"), 2);
+
+    runs = 0;
+    assert_int_equal(dbal_transact(e, duplicate, &runs, 5, &err), DBAL_EUNIQUE);
+    assert_int_equal(runs, 1); /* an integrity error is not retried */
+    assert_string_equal(err.sqlstate, "23505");
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM tr"), 1);
+    dbal_session_close(s);
+    assert_int_equal(stats(e).in_use, 0);
+    dbal_engine_close(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lazy_checkout_and_reuse),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_overflow_closed_on_return),
+        cmocka_unit_test(test_reset_on_return),
+        cmocka_unit_test(test_fifo),
+        cmocka_unit_test(test_many_threads),
+        cmocka_unit_test(test_close_engine_with_open_sessions),
+        cmocka_unit_test(test_transact_retries_and_errors),
+    };
+    return cmocka_run_group_tests_name("pool", tests, setup, teardown);
+}

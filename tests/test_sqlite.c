@@ -1,0 +1,308 @@
+/* What the SQLite driver does beyond the conformance suite: file set-up
+ * (WAL, busy timeout, foreign keys), write transactions that cannot deadlock
+ * on lock upgrade, the shared in-memory database, URL options. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "test_helpers.h"
+
+#include <dirent.h>
+#include <pthread.h>
+
+static char url_buf[512];
+
+static const char *file_url(const char *dir, const char *name, const char *opts)
+{
+    snprintf(url_buf, sizeof url_buf, "sqlite://%s/%s%s", dir, name, opts ? opts : "");
+    return url_buf;
+}
+
+static void test_file_defaults(void **state)
+{
+    char *dir = test_tmpdir();
+    dbal_engine *e;
+    dbal_session *s;
+    char buf[64];
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "a.db", NULL), NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    assert_string_equal(test_scalar_text(s, "PRAGMA journal_mode", buf, sizeof buf), "wal");
+    assert_int_equal(test_scalar(s, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(test_scalar(s, "PRAGMA busy_timeout"), 5000);
+    assert_int_equal(test_scalar(s, "PRAGMA synchronous"), 1); /* NORMAL */
+    dbal_session_close(s);
+    dbal_engine_close(e);
+
+    /* Each default can be overridden in the URL. */
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "b.db", "?journal_mode=delete&busy_timeout=250"
+                                                                "&foreign_keys=off&_pragma=cache_size(-4000)"),
+                                      NULL),
+                     DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    assert_string_equal(test_scalar_text(s, "PRAGMA journal_mode", buf, sizeof buf), "delete");
+    assert_int_equal(test_scalar(s, "PRAGMA foreign_keys"), 0);
+    assert_int_equal(test_scalar(s, "PRAGMA busy_timeout"), 250);
+    assert_int_equal(test_scalar(s, "PRAGMA cache_size"), -4000);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    test_rmdir(dir);
+}
+
+static void test_bad_options(void **state)
+{
+    static const char *const bad[] = {
+        "sqlite:///tmp/x.db?nosuch=1",         "sqlite:///tmp/x.db?journal_mode=bogus",
+        "sqlite:///tmp/x.db?busy_timeout=-1",  "sqlite:///tmp/x.db?_pragma=foo;drop%20table%20t",
+        "sqlite:///tmp/x.db?_pragma=a(b)c",    "sqlite:///tmp/x.db?mode=rwx",
+        "sqlite:///tmp/x.db?begin=later",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        dbal_engine *e;
+        dbal_error err;
+        int rc = dbal_engine_open(&e, bad[i], &err);
+        if (rc != DBAL_EURL)
+            fail_msg("%s: %s, expected DBAL_EURL", bad[i], dbal_code_name(rc));
+        assert_null(e);
+        assert_null(strstr(err.message, "pw@"));
+    }
+}
+
+static void test_cannot_open(void **state)
+{
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, "sqlite:///nonexistent/dir/x.db", NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    EXPECT_RC(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
+    assert_string_equal(dbal_session_error(s)->sqlstate, "08001");
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.open, 0);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+}
+
+static void test_read_only_mode(void **state)
+{
+    char *dir = test_tmpdir();
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "ro.db", NULL), NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    OK(s, dbal_exec(s, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    OK(s, dbal_exec(s, "INSERT INTO t VALUES (1)", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "ro.db", "?mode=ro"), NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    assert_int_equal(test_scalar(s, "SELECT x FROM t"), 1);
+    EXPECT_RC(s, dbal_exec(s, "INSERT INTO t VALUES (2)", DBAL_NOARGS, NULL), DBAL_EREADONLY);
+    assert_string_equal(dbal_session_error(s)->sqlstate, "25006");
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    test_rmdir(dir);
+}
+
+static void test_one_statement_per_call(void **state)
+{
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    EXPECT_RC(s, dbal_exec(s, "CREATE TABLE a(x); CREATE TABLE b(x)", DBAL_NOARGS, NULL), DBAL_EMISUSE);
+    EXPECT_RC(s, dbal_exec(s, "   ", DBAL_NOARGS, NULL), DBAL_EMISUSE);
+    /* A trailing semicolon and comment are fine. */
+    OK(s, dbal_exec(s, "CREATE TABLE c(x); -- done", DBAL_NOARGS, NULL));
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM sqlite_master WHERE name IN ('a','b','c')"), 1);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+}
+
+/* Two sessions of one in-memory engine share its database; a second engine
+ * has its own; closing the engine removes its files. */
+static void test_memory_engines(void **state)
+{
+    dbal_engine *e1, *e2;
+    dbal_session *a, *b, *c;
+    assert_int_equal(dbal_engine_open(&e1, "sqlite::memory:", NULL), DBAL_OK);
+    assert_int_equal(dbal_engine_open(&e2, "sqlite://:memory:", NULL), DBAL_OK);
+    dbal_session_open(e1, &a, NULL);
+    dbal_session_open(e1, &b, NULL);
+    dbal_session_open(e2, &c, NULL);
+    OK(a, dbal_exec(a, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    OK(a, dbal_begin(a));
+    OK(a, dbal_exec(a, "INSERT INTO t VALUES (7)", DBAL_NOARGS, NULL));
+    /* b reads at once (no waiting for a's write lock) and sees no
+     * uncommitted row, as on PostgreSQL. */
+    double t0 = test_now();
+    assert_int_equal(test_scalar(b, "SELECT count(*) FROM t"), 0);
+    assert_true(test_now() - t0 < 1.0);
+    OK(a, dbal_commit(a));
+    assert_int_equal(test_scalar(b, "SELECT x FROM t"), 7);
+    EXPECT_RC(c, dbal_exec(c, "SELECT * FROM t", DBAL_NOARGS, NULL), DBAL_EUNDEFINED);
+    dbal_session_close(a);
+    dbal_session_close(b);
+    dbal_session_close(c);
+    dbal_engine_close(e1);
+    dbal_engine_close(e2);
+    DIR *d = opendir("/dev/shm");
+    if (d) {
+        struct dirent *ent;
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "dbal-memory-");
+        while ((ent = readdir(d)))
+            if (strncmp(ent->d_name, prefix, strlen(prefix)) == 0)
+                fail_msg("/dev/shm/%s left behind after engine close", ent->d_name);
+        closedir(d);
+    }
+}
+
+/* Writers that read first then write: with BEGIN DEFERRED two of them can
+ * both hold read locks and neither can upgrade (SQLite answers BUSY at once,
+ * its busy handler cannot wait this out). BEGIN IMMEDIATE makes them queue. */
+typedef struct {
+    dbal_engine *e;
+    int failures;
+} worker_arg;
+
+static void *read_then_write(void *p)
+{
+    worker_arg *w = p;
+    for (int i = 0; i < 50; i++) {
+        dbal_session *s;
+        if (dbal_session_open(w->e, &s, NULL) != DBAL_OK) {
+            w->failures++;
+            continue;
+        }
+        int rc = dbal_begin(s);
+        int64_t n = rc == DBAL_OK ? test_scalar(s, "SELECT count(*) FROM counter") : -1;
+        if (rc == DBAL_OK)
+            rc = dbal_exec(s, "INSERT INTO counter(n) VALUES (?)", DBAL_ARGS(dbal_int64(n)), NULL);
+        if (rc == DBAL_OK)
+            rc = dbal_commit(s);
+        if (rc != DBAL_OK) {
+            fprintf(stderr, "writer failed: %s\n", dbal_session_error(s)->message);
+            w->failures++;
+        }
+        dbal_session_close(s);
+    }
+    return NULL;
+}
+
+static void test_concurrent_writers(void **state)
+{
+    char *dir = test_tmpdir();
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "w.db", "?pool_size=4"), NULL), DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    OK(s, dbal_exec(s, "CREATE TABLE counter(id INTEGER PRIMARY KEY, n INTEGER)", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    pthread_t t[4];
+    worker_arg w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker_arg){e, 0};
+        pthread_create(&t[i], NULL, read_then_write, &w[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    dbal_session_open(e, &s, NULL);
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM counter"), 200);
+    /* Each writer saw every earlier commit: the counts are 0..199, each once. */
+    assert_int_equal(test_scalar(s, "SELECT count(DISTINCT n) FROM counter"), 200);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    test_rmdir(dir);
+}
+
+/* A writer held up longer than busy_timeout gets DBAL_EBUSY, not a hang. */
+static void test_busy_timeout(void **state)
+{
+    char *dir = test_tmpdir();
+    dbal_engine *e;
+    dbal_session *a, *b;
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "busy.db", "?busy_timeout=100"), NULL), DBAL_OK);
+    dbal_session_open(e, &a, NULL);
+    dbal_session_open(e, &b, NULL);
+    OK(a, dbal_exec(a, "CREATE TABLE t(x)", DBAL_NOARGS, NULL));
+    OK(a, dbal_begin(a));
+    OK(a, dbal_exec(a, "INSERT INTO t VALUES (1)", DBAL_NOARGS, NULL));
+    double t0 = test_now();
+    EXPECT_RC(b, dbal_begin(b), DBAL_EBUSY);
+    double waited = test_now() - t0;
+    assert_true(waited >= 0.09);
+    assert_true(waited < 5);
+    assert_string_equal(dbal_session_error(b)->sqlstate, "55P03");
+    assert_int_equal(dbal_tx_depth(b), 0);
+    OK(a, dbal_commit(a));
+    OK(b, dbal_begin(b));
+    OK(b, dbal_rollback(b));
+    dbal_session_close(a);
+    dbal_session_close(b);
+    dbal_engine_close(e);
+    test_rmdir(dir);
+}
+
+/* Running the same SQL again while a cursor reads its cached statement. */
+static void test_same_sql_nested(void **state)
+{
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:?statement_cache_size=1", NULL), DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    OK(s, dbal_exec(s, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    for (int i = 1; i <= 3; i++)
+        OK(s, dbal_exec(s, "INSERT INTO t VALUES (?)", DBAL_ARGS(dbal_int64(i)), NULL));
+    const char *sql = "SELECT x FROM t WHERE x >= ? ORDER BY x";
+    dbal_rows *outer, *inner;
+    OK(s, dbal_query(s, sql, DBAL_ARGS(dbal_int64(1)), &outer));
+    int64_t sum = 0;
+    while (dbal_rows_next(outer) == DBAL_ROW) {
+        OK(s, dbal_query(s, sql, DBAL_ARGS(dbal_int64(dbal_col_int64(outer, 0))), &inner));
+        while (dbal_rows_next(inner) == DBAL_ROW)
+            sum += dbal_col_int64(inner, 0);
+        dbal_rows_close(inner);
+        /* Another statement evicts the one the outer cursor reads (cache of 1). */
+        assert_int_equal(test_scalar(s, "SELECT 1"), 1);
+    }
+    dbal_rows_close(outer);
+    assert_int_equal(sum, (1 + 2 + 3) + (2 + 3) + 3);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+}
+
+static void test_path_with_special_characters(void **state)
+{
+    char *dir = test_tmpdir();
+    dbal_engine *e;
+    dbal_session *s;
+    char url[600];
+    snprintf(url, sizeof url, "sqlite://%s/we%%20ird%%3Fname%%23x.db", dir);
+    assert_int_equal(dbal_engine_open(&e, url, NULL), DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    OK(s, dbal_exec(s, "CREATE TABLE t(x)", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    char path[600];
+    snprintf(path, sizeof path, "%s/we ird?name#x.db", dir);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fclose(f);
+    test_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_file_defaults),       cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_cannot_open),         cmocka_unit_test(test_read_only_mode),
+        cmocka_unit_test(test_one_statement_per_call), cmocka_unit_test(test_memory_engines),
+        cmocka_unit_test(test_concurrent_writers),  cmocka_unit_test(test_busy_timeout),
+        cmocka_unit_test(test_same_sql_nested),     cmocka_unit_test(test_path_with_special_characters),
+    };
+    return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
+}
