@@ -7,11 +7,12 @@
 # Passes:
 #   build      build/       RelWithDebInfo, -DDBAL_POSTGRESQL=ON
 #   build-asan build-asan/  Debug, -DDBAL_SANITIZE=address,undefined
+#   build-tsan build-tsan/  Debug, -DDBAL_SANITIZE=thread, the tests labelled "threads"
 # Each pass gets its own throwaway PostgreSQL cluster (tests/pg_cluster.sh) in a
 # mktemp -d directory, stopped and removed on exit whatever happens.
 #
 # Environment:
-#   DBAL_SKIP_ASAN=1        skip the sanitizer pass
+#   DBAL_SKIP_ASAN=1        skip the sanitizer passes
 #   DBAL_TEST_PG_URL=...    use that server instead of starting one
 #
 # Ends with one summary line per pass and, as the very last line,
@@ -152,7 +153,7 @@ run_pass() {
     # that a (re)started server might have inherited.
     out="$dir/run-all-ctest.log"
     rm -f "$out"
-    ctest --test-dir "$dir" --output-on-failure --output-log "$out" || rc=$?
+    ctest --test-dir "$dir" --output-on-failure --output-log "$out" ${PASS_CTEST_ARGS:-} || rc=$?
     stop_cluster
     # ctest catches SIGINT itself (so bash never sees it): stop after this pass.
     if grep -q '(INTERRUPT)' "$out" 2>/dev/null; then
@@ -199,6 +200,10 @@ else
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_pass build-asan build-asan -DCMAKE_BUILD_TYPE=Debug -DDBAL_SANITIZE=address,undefined
+    if [ "$INTERRUPTED" -eq 0 ]; then
+        export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+        PASS_CTEST_ARGS="-L threads" run_pass build-tsan build-tsan -DCMAKE_BUILD_TYPE=Debug -DDBAL_SANITIZE=thread
+    fi
 fi
 
 echo

@@ -869,6 +869,7 @@ static void text_nul_and_invalid_utf8(void **state)
  *   7   0     '12abc'                  NULL   0        NULL
  *   8   0     'NaN'                    NULL   0        NULL
  *   9   0     '-Infinity'              NULL   0        NULL
+ *   10  0     ''                       NULL   1e15     NULL
  */
 static void conv_insert_at(fixture *f, int id, int64_t n, const char *t, dbal_value b, double d,
                            dbal_value z, const char *file, int line)
@@ -893,6 +894,7 @@ static void make_conv_table(fixture *f)
     CONV_INSERT(7, 0, "12abc", dbal_null(), 0, dbal_null());
     CONV_INSERT(8, 0, "NaN", dbal_null(), 0, dbal_null());
     CONV_INSERT(9, 0, "-Infinity", dbal_null(), 0, dbal_null());
+    CONV_INSERT(10, 0, "", dbal_null(), 1e15, dbal_null());
 }
 
 static dbal_rows *conv_row_at(fixture *f, int id, const char *file, int line)
@@ -979,6 +981,12 @@ static void conversions_int64_rules(void **state)
     EXPECT_I64(i, 0);
     END(r);
 
+    r = CONV_ROW(10);
+    EXPECT_RC(f->s, dbal_col_get_int64(r, C_D, &i), DBAL_OK); /* 1e15: integral, fits */
+    EXPECT_I64(i, INT64_C(1000000000000000));
+    EXPECT_RC(f->s, dbal_col_get_int64(r, C_T, &i), DBAL_ETYPE); /* '' */
+    END(r);
+
     r = CONV_ROW(3);
     EXPECT_RC(f->s, dbal_col_get_int64(r, C_D, &i), DBAL_ERANGE); /* 1e300: integral, too big */
     EXPECT_I64(dbal_col_int64(r, C_D), 0);
@@ -1030,6 +1038,11 @@ static void conversions_double_rules(void **state)
     EXPECT_RC(f->s, dbal_col_get_double(r, C_T, &d), DBAL_ETYPE); /* '12abc' */
     END(r);
 
+    /* a bool is not a number (only integers convert from bools) */
+    r = CONV_ROW(1);
+    EXPECT_RC(f->s, dbal_col_get_double(r, C_B, &d), DBAL_ETYPE);
+    END(r);
+
     r = CONV_ROW(8);
     EXPECT_RC(f->s, dbal_col_get_double(r, C_T, &d), DBAL_OK); /* 'NaN' */
     CHECK(isnan(d), "'NaN' as a double is %g", d);
@@ -1068,6 +1081,11 @@ static void conversions_bool_rules(void **state)
 
     r = CONV_ROW(4);
     EXPECT_RC(f->s, dbal_col_get_bool(r, C_N, &b), DBAL_ETYPE); /* 7: only 0 and 1 are bools */
+    END(r);
+
+    /* doubles are not bools, not even 0.0 and 1.0 */
+    r = CONV_ROW(6);
+    EXPECT_RC(f->s, dbal_col_get_bool(r, C_D, &b), DBAL_ETYPE); /* 0.0 */
     END(r);
 
     r = CONV_ROW(7);
@@ -2081,6 +2099,237 @@ static void concurrent_sessions_isolation(void **state)
     close_extra(f, s2);
 }
 
+/* ---- more than nine parameters ---- */
+
+static void many_parameters(void **state)
+{
+    fixture *f = fix(state);
+    /* twelve columns, each its own parameter: $1 and $10..$12 must not mix */
+    dbal_value v[12];
+    for (int k = 0; k < 12; k++)
+        v[k] = dbal_int64((k + 1) * 11);
+    dbal_rows *r = QUERY(f->s,
+                         "SELECT ? AS c1, ? AS c2, ? AS c3, ? AS c4, ? AS c5, ? AS c6, ? AS c7, "
+                         "? AS c8, ? AS c9, ? AS c10, ? AS c11, ? AS c12",
+                         dbal_params_array(v, 12));
+    EXPECT_I64(dbal_col_count(r), 12);
+    NEXT_ROW(r);
+    for (int k = 0; k < 12; k++)
+        EXPECT_I64(dbal_col_int64(r, k), (k + 1) * 11);
+    NEXT_DONE(r);
+    close_rows(f, r);
+
+    /* 1000 parameters in one INSERT */
+    CREATE_TABLE(f, "conf_many", "id INTEGER PRIMARY KEY, v BIGINT");
+    enum { ROWS = 500 };
+    static dbal_value p[2 * ROWS];
+    static char sql[16 + 40 + ROWS * 8];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "INSERT INTO conf_many(id, v) VALUES ");
+    for (int k = 0; k < ROWS; k++) {
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?, ?)", k ? ", " : "");
+        p[2 * k] = dbal_int64(k + 1);
+        p[2 * k + 1] = dbal_int64((int64_t)(k + 1) * 1000003);
+    }
+    CHECK(len < sizeof sql - 1, "statement buffer too small");
+    int64_t n = -7;
+    EXPECT_RC(f->s, dbal_exec(f->s, sql, dbal_params_array(p, 2 * ROWS), &n), DBAL_OK);
+    EXPECT_I64(n, ROWS);
+    EXPECT_I64(SCALAR(f->s, "SELECT sum(v) AS s FROM conf_many", DBAL_NOARGS),
+               (int64_t)ROWS * (ROWS + 1) / 2 * 1000003);
+    EXPECT_I64(SCALAR(f->s, "SELECT v FROM conf_many WHERE id = ?", DBAL_ARGS(dbal_int64(437))),
+               (int64_t)437 * 1000003);
+}
+
+/* ---- pointers returned by the getters ---- */
+
+static void column_pointers_stay_valid(void **state)
+{
+    fixture *f = fix(state);
+    make_values_table(f);
+    static const unsigned char blob[] = {1, 0, 2, 0, 3};
+    EXEC_OK(f->s, "INSERT INTO conf_values(id, b, i, d, t, bl) VALUES (?, ?, ?, ?, ?, ?)",
+            DBAL_ARGS(dbal_int64(1), dbal_bool(1), dbal_int64(-123456789), dbal_double(0.25),
+                      dbal_text("some text"), dbal_blob(blob, sizeof blob)));
+    EXEC_OK(f->s, "INSERT INTO conf_values(id, b, i, d, t, bl) VALUES (?, ?, ?, ?, ?, ?)",
+            DBAL_ARGS(dbal_int64(2), dbal_bool(0), dbal_int64(5), dbal_double(-8),
+                      dbal_text("other"), dbal_blob("x", 1)));
+    dbal_rows *r = QUERY(f->s, "SELECT id, b, i, d, t, bl FROM conf_values ORDER BY id", DBAL_NOARGS);
+    NEXT_ROW(r);
+    /* the text of every column at once: each pointer stays valid until the
+     * next row, whatever else is read meanwhile */
+    const char *tb = dbal_col_text(r, 1);
+    const char *ti = dbal_col_text(r, 2);
+    const char *td = dbal_col_text(r, 3);
+    const char *tt = dbal_col_text(r, 4);
+    size_t blen = 0;
+    const void *pb = dbal_col_blob(r, 5, &blen);
+    const char *tid = dbal_col_text(r, 0);
+    /* other getters on the same columns, in between */
+    EXPECT_I64(dbal_col_int64(r, 2), -123456789);
+    CHECK(dbal_col_double(r, 3) == 0.25, "double");
+    EXPECT_I64(dbal_col_bool(r, 1), 1);
+    EXPECT_I64(dbal_col_bytes(r, 4), 9);
+    EXPECT_STR(dbal_col_text(r, 2), "-123456789"); /* asked again */
+    EXPECT_STR(tb, BOOL_TEXT_TRUE);
+    EXPECT_STR(ti, "-123456789");
+    EXPECT_STR(td, "0.25");
+    EXPECT_STR(tt, "some text");
+    EXPECT_STR(tid, "1");
+    CHECK(pb != NULL && blen == sizeof blob && memcmp(pb, blob, blen) == 0, "blob changed");
+    NEXT_ROW(r);
+    EXPECT_STR(dbal_col_text(r, 2), "5");
+    EXPECT_STR(dbal_col_text(r, 3), "-8");
+    EXPECT_STR(dbal_col_text(r, 1), BOOL_TEXT_FALSE);
+    NEXT_DONE(r);
+    close_rows(f, r);
+}
+
+/* ---- what SQLite lets through and PostgreSQL does not ---- */
+
+/* DIFFERENCES #12: a parameter whose type does not match the column. */
+static void param_type_strictness(void **state)
+{
+    fixture *f = fix(state);
+    make_values_table(f);
+    int rc;
+    dbal_rows *r;
+
+    /* dbal_int64 into a BOOLEAN column, dbal_bool into a BIGINT column */
+    rc = dbal_exec(f->s, "INSERT INTO conf_values(id, b) VALUES (1, ?)", DBAL_ARGS(dbal_int64(1)), NULL);
+    if (f->is_pg) {
+        EXPECT_RC(f->s, rc, DBAL_ERROR);
+        EXPECT_ERR(f->s, DBAL_ERROR, "42804");
+    } else {
+        EXPECT_RC(f->s, rc, DBAL_OK);
+        r = GET(1, "b");
+        EXPECT_TYPE(dbal_col_type(r, 0), DBAL_TYPE_BOOL);
+        EXPECT_I64(dbal_col_bool(r, 0), 1);
+        END(r);
+    }
+    rc = dbal_exec(f->s, "INSERT INTO conf_values(id, i) VALUES (2, ?)", DBAL_ARGS(dbal_bool(1)), NULL);
+    if (f->is_pg) {
+        EXPECT_RC(f->s, rc, DBAL_ERROR);
+        EXPECT_ERR(f->s, DBAL_ERROR, "42804");
+    } else {
+        EXPECT_RC(f->s, rc, DBAL_OK);
+        r = GET(2, "i");
+        EXPECT_I64(dbal_col_int64(r, 0), 1);
+        END(r);
+    }
+
+    /* text that is not a number, into a BIGINT column */
+    rc = dbal_exec(f->s, "INSERT INTO conf_values(id, i) VALUES (3, ?)", DBAL_ARGS(dbal_text("abc")), NULL);
+    if (f->is_pg) {
+        EXPECT_RC(f->s, rc, DBAL_EDATA);
+        EXPECT_ERR(f->s, DBAL_EDATA, "22P02");
+    } else {
+        EXPECT_RC(f->s, rc, DBAL_OK); /* type affinity: kept as text */
+        r = GET(3, "i");
+        EXPECT_TYPE(dbal_col_type(r, 0), DBAL_TYPE_TEXT);
+        EXPECT_STR(dbal_col_text(r, 0), "abc");
+        END(r);
+    }
+
+    /* a non-integral double into a BIGINT column */
+    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_values(id, i) VALUES (4, ?)",
+                              DBAL_ARGS(dbal_double(2.5)), NULL),
+              DBAL_OK);
+    r = GET(4, "i");
+    if (f->is_pg) {
+        EXPECT_TYPE(dbal_col_type(r, 0), DBAL_TYPE_INT64); /* rounded (half to even) */
+        EXPECT_I64(dbal_col_int64(r, 0), 2);
+    } else {
+        EXPECT_TYPE(dbal_col_type(r, 0), DBAL_TYPE_DOUBLE); /* kept as 2.5 */
+        CHECK(dbal_col_double(r, 0) == 2.5, "%g", dbal_col_double(r, 0));
+    }
+    END(r);
+
+    /* the same on both: numeric text into BIGINT, an integer into DOUBLE */
+    EXEC_OK(f->s, "INSERT INTO conf_values(id, i, d) VALUES (5, ?, ?)",
+            DBAL_ARGS(dbal_text("42"), dbal_int64(7)));
+    r = QUERY(f->s, "SELECT i, d FROM conf_values WHERE id = 5", DBAL_NOARGS);
+    NEXT_ROW(r);
+    EXPECT_TYPE(dbal_col_type(r, 0), DBAL_TYPE_INT64);
+    EXPECT_I64(dbal_col_int64(r, 0), 42);
+    EXPECT_TYPE(dbal_col_type(r, 1), DBAL_TYPE_DOUBLE);
+    CHECK(dbal_col_double(r, 1) == 7.0, "%g", dbal_col_double(r, 1));
+    NEXT_DONE(r);
+    close_rows(f, r);
+}
+
+/* DIFFERENCES #13 and #14: values that no column declares. */
+static void undeclared_types_and_dialect(void **state)
+{
+    fixture *f = fix(state);
+    /* a bool parameter selected back: PostgreSQL knows it is a bool, SQLite
+     * has only the integer; dbal_col_bool reads both */
+    dbal_rows *r = QUERY(f->s, "SELECT ? AS x", DBAL_ARGS(dbal_bool(1)));
+    NEXT_ROW(r);
+    EXPECT_TYPE(dbal_col_type(r, 0), f->is_pg ? DBAL_TYPE_BOOL : DBAL_TYPE_INT64);
+    EXPECT_STR(dbal_col_text(r, 0), f->is_pg ? "t" : "1");
+    EXPECT_I64(dbal_col_bool(r, 0), 1);
+    NEXT_DONE(r);
+    close_rows(f, r);
+
+    /* integer division by zero */
+    r = NULL;
+    int rc = dbal_query(f->s, "SELECT 1 / 0 AS x", DBAL_NOARGS, &r);
+    if (f->is_pg) {
+        EXPECT_RC(f->s, rc, DBAL_EDATA);
+        EXPECT_ERR(f->s, DBAL_EDATA, "22012");
+    } else {
+        EXPECT_RC(f->s, rc, DBAL_OK);
+        track(f, r, f->s);
+        NEXT_ROW(r);
+        EXPECT_TYPE(dbal_col_type(r, 0), DBAL_TYPE_NULL);
+        NEXT_DONE(r);
+        close_rows(f, r);
+    }
+    check_session_recovers(f);
+}
+
+/* DIFFERENCES #15: two writers at once. */
+static void concurrent_writers(void **state)
+{
+    fixture *f = fix(state);
+    if (f->is_sqlite && strstr(g_url, ":memory:"))
+        skip(); /* would wait out the 5 s busy timeout; the file variant tests it */
+    make_tx_table(f);
+    EXPECT_RC(f->s, dbal_begin(f->s), DBAL_OK);
+    INSERT_TX(f->s, 1);
+    if (f->is_pg) {
+        /* row locks: another session writes another row at once */
+        dbal_session *s2 = OPEN_EXTRA();
+        INSERT_TX(s2, 2);
+        close_extra(f, s2);
+        EXPECT_RC(f->s, dbal_commit(f->s), DBAL_OK);
+    } else {
+        /* one writer at a time: the second waits busy_timeout, then EBUSY */
+        char url2[700];
+        snprintf(url2, sizeof url2, "%s%cbusy_timeout=200", g_url, strchr(g_url, '?') ? '&' : '?');
+        dbal_engine *e2 = NULL;
+        dbal_session *s2 = NULL;
+        dbal_error err;
+        EXPECT_RC(NULL, dbal_engine_open(&e2, url2, &err), DBAL_OK);
+        EXPECT_RC(NULL, dbal_session_open(e2, &s2, &err), DBAL_OK);
+        int rc = dbal_exec(s2, "INSERT INTO conf_tx(id, v) VALUES (2, 'x')", DBAL_NOARGS, NULL);
+        int code = dbal_session_error(s2)->code;
+        char state5[6];
+        memcpy(state5, dbal_session_error(s2)->sqlstate, 6);
+        if (rc == DBAL_EBUSY) {
+            EXPECT_RC(f->s, dbal_commit(f->s), DBAL_OK);
+            rc = dbal_exec(s2, "INSERT INTO conf_tx(id, v) VALUES (2, 'x')", DBAL_NOARGS, NULL);
+        }
+        dbal_session_close(s2);
+        dbal_engine_close(e2);
+        CHECK(code == DBAL_EBUSY && strcmp(state5, "55P03") == 0,
+              "second writer: %s \"%s\", expected DBAL_EBUSY \"55P03\"", dbal_code_name(code), state5);
+        EXPECT_RC(NULL, rc, DBAL_OK); /* once the first committed */
+    }
+    REOPEN();
+    IDS_ARE(f->s, "1,2");
+}
+
 /* ================================================================ main */
 
 static const struct CMUnitTest tests[] = {
@@ -2129,6 +2378,11 @@ static const struct CMUnitTest tests[] = {
     CASE(tx_serializable),
     CASE(tx_isolation_levels),
     CASE(concurrent_sessions_isolation),
+    CASE(concurrent_writers),
+    CASE(many_parameters),
+    CASE(column_pointers_stay_valid),
+    CASE(param_type_strictness),
+    CASE(undeclared_types_and_dialect),
 #undef CASE
 };
 

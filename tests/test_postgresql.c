@@ -448,6 +448,14 @@ static void cache_is_bounded(void **state)
     assert_int_equal(int_of(f.s, "SELECT 1"), 1);
     assert_int_equal(int_of(f.s, "SELECT 2"), 2);
     assert_true(prepared_count(f.s) <= 2);
+    /* Evictions inside a transaction wait for it to end. */
+    check_ok(f.s, dbal_begin(f.s), "begin");
+    for (int i = 10; i <= 15; i++) {
+        snprintf(sql, sizeof sql, "SELECT %d", i);
+        assert_int_equal(int_of(f.s, sql), i);
+    }
+    check_ok(f.s, dbal_commit(f.s), "commit");
+    assert_true(prepared_count(f.s) <= 2);
     close_fx(&f);
 }
 
@@ -521,6 +529,10 @@ static void stale_plan_is_retried(void **state)
     r = one_row(f.s, sel, DBAL_NOARGS);
     assert_int_equal(dbal_col_count(r), 3);
     dbal_rows_close(r);
+    /* The stale statement was DEALLOCATEd once the connection was idle. */
+    assert_int_equal(int_of(f.s, "SELECT count(*) FROM pg_prepared_statements "
+                                 "WHERE statement = 'SELECT * FROM pgt_stale'"),
+                     1);
     run(f.s, "DROP TABLE pgt_stale");
     close_fx(&f);
 }
