@@ -98,7 +98,7 @@ static const struct {
     {"53200", DBAL_ENOMEM},         {"55P03", DBAL_EBUSY},
     {"0A000", DBAL_EUNSUPPORTED},   {"08001", DBAL_ECONNECT},
     {"08004", DBAL_ECONNECT},       {"26000", DBAL_EMISUSE},
-    {"XX000", DBAL_ERROR},
+    {"42804", DBAL_EDATA},          {"XX000", DBAL_ERROR},
 };
 
 static const struct {

@@ -83,6 +83,25 @@ static int is_bool_column(dbal_rows *r, int col)
     return r->s->engine->driver->col_type(r->dr, col) == DBAL_TYPE_BOOL;
 }
 
+/* Text that is not an integer may still be a value of a typed column that a
+ * text-format driver sends as text ("t", "1e+15"): convert it by the
+ * column's type, as the value itself would convert on a binary driver. */
+static int typed_text_to_int64(dbal_rows *r, int col, const dbal_value *v, int64_t *out)
+{
+    dbal_type t = r->s->engine->driver->col_type(r->dr, col);
+    int rc = DBAL_ETYPE;
+    if (t == DBAL_TYPE_BOOL) {
+        int b;
+        if ((rc = dbal__parse_bool(v->u.s, v->len, &b)) == DBAL_OK)
+            *out = b;
+    } else if (t == DBAL_TYPE_DOUBLE) {
+        double d;
+        if ((rc = dbal__parse_double(v->u.s, v->len, &d)) == DBAL_OK)
+            rc = dbal__double_to_int64(d, out);
+    }
+    return rc;
+}
+
 static int conversion_error(dbal_rows *r, int col, int rc, const char *want)
 {
     if (rc == DBAL_ENULL)
@@ -118,11 +137,8 @@ int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
     case DBAL_TYPE_DOUBLE: rc = dbal__double_to_int64(v.u.d, out); break;
     case DBAL_TYPE_TEXT:
         rc = dbal__parse_int64(v.u.s, v.len, out);
-        if (rc == DBAL_ETYPE && is_bool_column(r, col)) {
-            int b;
-            if ((rc = dbal__parse_bool(v.u.s, v.len, &b)) == DBAL_OK)
-                *out = b;
-        }
+        if (rc == DBAL_ETYPE)
+            rc = typed_text_to_int64(r, col, &v, out);
         break;
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
@@ -138,7 +154,15 @@ int dbal_col_get_double(dbal_rows *r, int col, double *out)
         return rc;
     switch (v.type) {
     case DBAL_TYPE_DOUBLE: *out = v.u.d; return DBAL_OK;
-    case DBAL_TYPE_INT64: *out = (double)v.u.i; return DBAL_OK;
+    case DBAL_TYPE_INT64:
+        /* A bool is not a number, whether it arrives as 0/1 (SQLite) or as
+         * "t"/"f" (PostgreSQL). */
+        if (is_bool_column(r, col)) {
+            rc = DBAL_ETYPE;
+            break;
+        }
+        *out = (double)v.u.i;
+        return DBAL_OK;
     case DBAL_TYPE_TEXT: rc = dbal__parse_double(v.u.s, v.len, out); break;
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
@@ -161,7 +185,21 @@ int dbal_col_get_bool(dbal_rows *r, int col, int *out)
         }
         rc = DBAL_ETYPE;
         break;
-    case DBAL_TYPE_TEXT: rc = dbal__parse_bool(v.u.s, v.len, out); break;
+    case DBAL_TYPE_TEXT:
+        switch (r->s->engine->driver->col_type(r->dr, col)) {
+        case DBAL_TYPE_INT64: { /* an integer column sent as text: 0 and 1 only */
+            int64_t i;
+            rc = dbal__parse_int64(v.u.s, v.len, &i);
+            if (rc == DBAL_OK && (i == 0 || i == 1))
+                *out = (int)i;
+            else if (rc == DBAL_OK)
+                rc = DBAL_ETYPE;
+            break;
+        }
+        case DBAL_TYPE_DOUBLE: rc = DBAL_ETYPE; break; /* a double is not a bool */
+        default: rc = dbal__parse_bool(v.u.s, v.len, out); break;
+        }
+        break;
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
     }

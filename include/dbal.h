@@ -9,8 +9,9 @@
  *   - dbal_engine is shareable: any thread may open sessions on it at any time.
  *   - dbal_session is used by one thread at a time (it may move between threads
  *     between calls).
- *   - dbal_rows belongs to its session and follows the session's rule; it must
- *     be closed before its session is closed.
+ *   - dbal_rows belongs to its session and follows the session's rule. Close
+ *     it before the session; dbal_session_close() closes cursors still open,
+ *     and their handles must not be used after that.
  *
  * Error convention: every fallible call returns a dbal_code; DBAL_OK is 0.
  * Calls that create an engine or a session fill an optional caller-owned
@@ -383,7 +384,7 @@ DBAL_API int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int
 /*
  * Runs a query and returns a cursor over its rows in *out, streamed from the
  * database. The caller closes it with dbal_rows_close(); while it is open,
- * the session may run other statements.
+ * the session may run other statements. On failure *out is NULL.
  */
 DBAL_API int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out);
 
@@ -428,13 +429,16 @@ DBAL_API int dbal_col_is_null(dbal_rows *r, int col);
  * and valid until the next dbal_rows_next() or dbal_rows_close().
  * Conversions are the same on every driver: integers from integers, from
  * bools (0/1), from integral doubles and from text that is exactly an
- * integer; doubles from numbers and numeric text (NaN, Infinity); bools
+ * integer; doubles from numbers (not bools) and numeric text (NaN, Infinity); bools
  * from integers 0/1 and from true/false/t/f/yes/no/on/off/1/0; text from
  * any value: numbers in their shortest exact decimal form, bools "t"/"f"
  * (also a 0/1 in a SQLite column declared BOOLEAN), blobs as their bytes.
  * The plain getters return 0 / NULL when the value is NULL or cannot be
  * converted (the session's error then says DBAL_ETYPE or DBAL_ERANGE); the
- * dbal_col_get_* forms return the code, DBAL_ENULL for NULL.
+ * dbal_col_get_* forms return the code, DBAL_ENULL for NULL. A column index
+ * out of range, or no current row, reads like NULL (dbal_col_is_null is
+ * true, dbal_col_type DBAL_TYPE_NULL) and the dbal_col_get_* forms return
+ * DBAL_EINVAL / DBAL_EMISUSE.
  */
 DBAL_API int64_t dbal_col_int64(dbal_rows *r, int col);
 DBAL_API double dbal_col_double(dbal_rows *r, int col);

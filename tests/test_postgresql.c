@@ -8,6 +8,8 @@
  * one); $DBAL_TEST_PG_SOCKET_DIR is its unix socket directory. Without a URL
  * every case is skipped and the program exits 77 (ctest: skipped), unless
  * DBAL_TEST_REQUIRE_PG=1, which makes them fail. Tables are prefixed pgt_.
+ * DBAL_TEST_FILTER / DBAL_TEST_SKIP (cmocka patterns, e.g. "ten_million*")
+ * pick the cases to run.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* setenv, dladdr-free dlopen, strndup */
@@ -964,6 +966,11 @@ int main(void)
         cmocka_unit_test(pre_ping_pool),
         cmocka_unit_test(cancel_from_another_thread),
     };
+    /* For slow runs (valgrind): DBAL_TEST_SKIP=ten_million* and the like. */
+    if (getenv("DBAL_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("DBAL_TEST_FILTER"));
+    if (getenv("DBAL_TEST_SKIP"))
+        cmocka_set_skip_filter(getenv("DBAL_TEST_SKIP"));
     int failed = cmocka_run_group_tests_name("postgresql", tests, NULL, NULL);
     const char *url = getenv("DBAL_TEST_PG_URL");
     if (failed == 0 && (!url || !*url) && !truthy(getenv("DBAL_TEST_REQUIRE_PG")))

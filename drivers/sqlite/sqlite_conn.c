@@ -139,8 +139,14 @@ int sq_rollback(dbal_driver_conn *base, dbal_error *err)
 
 int sq_last_insert_id(dbal_driver_conn *base, int64_t *out, dbal_error *err)
 {
-    (void)err;
-    *out = sqlite3_last_insert_rowid(((sq_conn *)base)->db);
+    /* 0 means nothing was inserted on this connection: answer as
+     * PostgreSQL's lastval() does, rather than with an id that is no row's. */
+    int64_t id = sqlite3_last_insert_rowid(((sq_conn *)base)->db);
+    if (id == 0) {
+        sq_host->set_error(err, DBAL_EMISUSE, "55000", 0, "no row has been inserted on this connection yet");
+        return DBAL_EMISUSE;
+    }
+    *out = id;
     return DBAL_OK;
 }
 
