@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "errors.h"
 #include "loader.h"
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,56 @@ static void engine_free(dbal_engine *e)
     dbal__free(e);
 }
 
+void dbal_engine_options_init(dbal_engine_options *o)
+{
+    if (!o)
+        return;
+    *o = (dbal_engine_options){.size = sizeof *o,
+                               .pool_size = -1,
+                               .max_overflow = -1,
+                               .pool_timeout = -1,
+                               .pool_recycle = -2, /* -1 is a value: "never" */
+                               .pool_pre_ping = -1,
+                               .statement_cache_size = -1,
+                               .leak_detection_threshold = -1,
+                               .statement_timeout = -1};
+}
+
+/* Options from code override the URL's; validated like them. */
+static int apply_options(dbal__engine_opts *o, const dbal_engine_options *in, dbal_error *err)
+{
+    if (!in)
+        return DBAL_OK;
+    if (in->size < sizeof(size_t) || in->size > sizeof *in)
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
+                               "dbal_engine_options was not set up with dbal_engine_options_init()");
+    if (in->pool_size == 0 || in->pool_timeout > 1e9 || in->pool_size > 100000 || in->max_overflow > 100000)
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "engine option out of range");
+    if (in->pool_size > 0)
+        o->pool_size = in->pool_size;
+    if (in->max_overflow >= 0)
+        o->max_overflow = in->max_overflow;
+    if (in->pool_timeout >= 0)
+        o->pool_timeout = in->pool_timeout;
+    if (in->pool_recycle >= -1)
+        o->pool_recycle = in->pool_recycle;
+    if (in->pool_pre_ping >= 0)
+        o->pool_pre_ping = in->pool_pre_ping != 0;
+    if (in->statement_cache_size >= 0)
+        o->statement_cache_size = in->statement_cache_size;
+    if (in->leak_detection_threshold >= 0)
+        o->leak_detection_threshold = in->leak_detection_threshold;
+    if (in->statement_timeout >= 0)
+        o->statement_timeout = in->statement_timeout;
+    return DBAL_OK;
+}
+
 int dbal_engine_open(dbal_engine **out, const char *url, dbal_error *err)
+{
+    return dbal_engine_open_with(out, url, NULL, err);
+}
+
+int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_options *opts, dbal_error *err)
 {
     dbal__error_clear(err);
     if (!out)
@@ -25,6 +75,10 @@ int dbal_engine_open(dbal_engine **out, const char *url, dbal_error *err)
     int rc = dbal__url_parse(url, &u, err);
     if (rc)
         return rc;
+    if ((rc = apply_options(&u->opts, opts, err)) != DBAL_OK) {
+        dbal__url_free(u);
+        return rc;
+    }
     const dbal_driver *d;
     rc = dbal__driver_find(u->driver, &d, err);
     if (rc) {
@@ -106,6 +160,9 @@ int dbal_engine_close(dbal_engine *e)
         engine_free(e);
         return DBAL_OK;
     }
+    dbal__log(DBAL_LOG_WARNING, "dbal_engine_close: %d session(s) still open; the engine is freed when the "
+                                "last of them closes", open_sessions);
+    dbal__pool_report_leaks(&e->pool, 1);
     /* The last session to close frees the engine. */
     return DBAL_EMISUSE;
 }
@@ -113,6 +170,16 @@ int dbal_engine_close(dbal_engine *e)
 const char *dbal_engine_driver(const dbal_engine *e)
 {
     return e ? e->driver->name : NULL;
+}
+
+void dbal_engine_set_event_hook(dbal_engine *e, dbal_event_fn fn, void *userdata)
+{
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->pool.lock);
+    e->pool.hook = fn;
+    e->pool.hook_userdata = userdata;
+    pthread_mutex_unlock(&e->pool.lock);
 }
 
 int dbal_engine_stats_get(dbal_engine *e, dbal_engine_stats *out)

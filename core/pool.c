@@ -3,8 +3,11 @@
 #include "alloc.h"
 #include "engine.h"
 #include "errors.h"
+#include "log.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 struct dbal__waiter {
@@ -30,6 +33,12 @@ int dbal__pool_init(dbal__pool *p, const dbal_driver *d, void *ctx, const dbal__
 {
     *p = (dbal__pool){.driver = d, .driver_ctx = ctx, .opts = *o};
     return pthread_mutex_init(&p->lock, NULL) == 0 ? DBAL_OK : DBAL_ENOMEM;
+}
+
+static void emit(dbal__pool *p, dbal_event ev, const char *label)
+{
+    if (p->hook)
+        p->hook(p->hook_userdata, ev, label ? label : "");
 }
 
 static int limit(const dbal__pool *p)
@@ -135,6 +144,22 @@ static void deadline_after(struct timespec *ts, double seconds)
     }
 }
 
+/* Called with the lock held. Names the longest holder: "pool limit
+ * reached" is most often a session that was never closed. */
+static int timeout_error(dbal__pool *p, dbal_error *err)
+{
+    const dbal__conn *oldest = NULL;
+    for (const dbal__conn *c = p->in_use; c; c = c->unext)
+        oldest = c; /* the list is most recent first */
+    double now = dbal__now();
+    return dbal__error_set(err, DBAL_EPOOLTIMEOUT, NULL, 0,
+                           "no connection available within pool_timeout=%gs (pool_size=%d, max_overflow=%d, "
+                           "all in use; the oldest checkout is %.1fs old, by %s)",
+                           p->opts.pool_timeout, p->opts.pool_size, p->opts.max_overflow,
+                           oldest ? now - oldest->checked_out : 0.0,
+                           oldest && oldest->label[0] ? oldest->label : "an unlabelled session");
+}
+
 /* Called with the lock held; returns with it held. Waits in line for a
  * connection or a slot. */
 static int wait_turn(dbal__pool *p, dbal__conn **conn, int *slot, dbal_error *err)
@@ -160,10 +185,7 @@ static int wait_turn(dbal__pool *p, dbal__conn **conn, int *slot, dbal_error *er
             !w.conn && !w.slot && !w.failed) {
             unlink_waiter(p, &w);
             p->stats.timeouts++;
-            rc = dbal__error_set(err, DBAL_EPOOLTIMEOUT, NULL, 0,
-                                 "no connection available within pool_timeout=%gs "
-                                 "(pool_size=%d, max_overflow=%d, all in use)",
-                                 p->opts.pool_timeout, p->opts.pool_size, p->opts.max_overflow);
+            rc = timeout_error(p, err);
             break;
         }
     }
@@ -175,7 +197,7 @@ static int wait_turn(dbal__pool *p, dbal__conn **conn, int *slot, dbal_error *er
     return rc;
 }
 
-int dbal__pool_checkout(dbal__pool *p, dbal__conn **out, dbal_error *err)
+int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err)
 {
     dbal__conn *c = NULL;
     int slot = 0, rc = DBAL_OK;
@@ -193,8 +215,11 @@ int dbal__pool_checkout(dbal__pool *p, dbal__conn **out, dbal_error *err)
         rc = wait_turn(p, &c, &slot, err);
     }
     pthread_mutex_unlock(&p->lock);
-    if (rc != DBAL_OK)
+    if (rc != DBAL_OK) {
+        if (rc == DBAL_EPOOLTIMEOUT)
+            emit(p, DBAL_EVENT_TIMEOUT, label);
         return rc;
+    }
 
     if (c && !still_good(p, c)) {
         /* Replace it in the same slot: only the health check is retried,
@@ -205,6 +230,7 @@ int dbal__pool_checkout(dbal__pool *p, dbal__conn **out, dbal_error *err)
         pthread_mutex_lock(&p->lock);
         p->stats.discarded++;
         pthread_mutex_unlock(&p->lock);
+        emit(p, DBAL_EVENT_DISCARD, label);
     }
     if (slot) {
         rc = open_conn(p, &c, err);
@@ -218,13 +244,60 @@ int dbal__pool_checkout(dbal__pool *p, dbal__conn **out, dbal_error *err)
         pthread_mutex_unlock(&p->lock);
         if (rc != DBAL_OK)
             return rc;
+        emit(p, DBAL_EVENT_CONNECT, label);
     }
+    c->next = NULL;
+    c->checked_out = dbal__now();
+    c->leak_reported = 0;
+    snprintf(c->label, sizeof c->label, "%s", label ? label : "");
     pthread_mutex_lock(&p->lock);
     p->stats.checkouts++;
+    c->uprev = NULL;
+    c->unext = p->in_use;
+    if (p->in_use)
+        p->in_use->uprev = c;
+    p->in_use = c;
     pthread_mutex_unlock(&p->lock);
-    c->next = NULL;
+    emit(p, DBAL_EVENT_CHECKOUT, label);
+    if (p->opts.leak_detection_threshold > 0)
+        dbal__pool_report_leaks(p, 0);
     *out = c;
     return DBAL_OK;
+}
+
+static void unlink_in_use(dbal__pool *p, dbal__conn *c)
+{
+    if (c->uprev)
+        c->uprev->unext = c->unext;
+    else
+        p->in_use = c->unext;
+    if (c->unext)
+        c->unext->uprev = c->uprev;
+    c->uprev = c->unext = NULL;
+}
+
+void dbal__pool_report_leaks(dbal__pool *p, int all)
+{
+    enum { MAX_REPORTS = 8 };
+    char lines[MAX_REPORTS][160];
+    int n = 0;
+    double now = dbal__now();
+    pthread_mutex_lock(&p->lock);
+    for (dbal__conn *c = p->in_use; c && n < MAX_REPORTS; c = c->unext) {
+        double held = now - c->checked_out;
+        if (!all && (c->leak_reported || held < p->opts.leak_detection_threshold))
+            continue;
+        c->leak_reported = 1;
+        snprintf(lines[n++], sizeof lines[0], "%.1fs by session %s", held,
+                 c->label[0] ? c->label : "(unlabelled: open it with dbal_session_open_labeled)");
+    }
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < n; i++) {
+        dbal__log(DBAL_LOG_WARNING, "%s: a connection has been held %s", all ? "engine closed while in use"
+                                                                             : "possible session leak",
+                  lines[i]);
+        emit(p, DBAL_EVENT_LEAK, NULL);
+    }
 }
 
 void dbal__pool_return(dbal__pool *p, dbal__conn *c)
@@ -232,12 +305,16 @@ void dbal__pool_return(dbal__pool *p, dbal__conn *c)
     int broken = c->dc->broken;
     if (!broken)
         c->last_used = dbal__now();
+    char label[sizeof c->label];
+    memcpy(label, c->label, sizeof label);
     pthread_mutex_lock(&p->lock);
+    unlink_in_use(p, c);
     if (!broken && !p->closing && p->wait_head) {
         dbal__waiter *w = pop_waiter(p);
         w->conn = c;
         pthread_cond_signal(&w->cond);
         pthread_mutex_unlock(&p->lock);
+        emit(p, DBAL_EVENT_CHECKIN, label);
         return;
     }
     if (!broken && !p->closing && p->nidle < p->opts.pool_size) {
@@ -245,6 +322,7 @@ void dbal__pool_return(dbal__pool *p, dbal__conn *c)
         p->idle = c;
         p->nidle++;
         pthread_mutex_unlock(&p->lock);
+        emit(p, DBAL_EVENT_CHECKIN, label);
         return;
     }
     p->nopen--;
@@ -254,6 +332,8 @@ void dbal__pool_return(dbal__pool *p, dbal__conn *c)
         hand_slot(p);
     pthread_mutex_unlock(&p->lock);
     close_conn(p, c);
+    emit(p, DBAL_EVENT_CHECKIN, label);
+    emit(p, DBAL_EVENT_DISCARD, label);
 }
 
 void dbal__pool_shutdown(dbal__pool *p)

@@ -11,6 +11,11 @@ static const dbal_error null_session_error = {
 
 int dbal_session_open(dbal_engine *e, dbal_session **out, dbal_error *err)
 {
+    return dbal_session_open_labeled(e, out, NULL, err);
+}
+
+int dbal_session_open_labeled(dbal_engine *e, dbal_session **out, const char *label, dbal_error *err)
+{
     dbal__error_clear(err);
     if (!e || !out)
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "dbal_session_open: engine and out are required");
@@ -18,11 +23,18 @@ int dbal_session_open(dbal_engine *e, dbal_session **out, dbal_error *err)
     dbal_session *s = dbal__calloc(1, sizeof *s);
     if (!s)
         return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    if (pthread_mutex_init(&s->conn_lock, NULL) != 0) {
+        dbal__free(s);
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    }
     if (!dbal__engine_ref(e)) {
+        pthread_mutex_destroy(&s->conn_lock);
         dbal__free(s);
         return dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine is closed");
     }
     s->engine = e;
+    s->timeout_ms = -1;
+    snprintf(s->label, sizeof s->label, "%s", label ? label : "");
     *out = s;
     return DBAL_OK;
 }
@@ -34,10 +46,12 @@ const dbal_error *dbal_session_error(const dbal_session *s)
 
 static void give_back(dbal_session *s)
 {
-    if (s->conn) {
-        dbal__pool_return(&s->engine->pool, s->conn);
-        s->conn = NULL;
-    }
+    pthread_mutex_lock(&s->conn_lock);
+    dbal__conn *c = s->conn;
+    s->conn = NULL;
+    pthread_mutex_unlock(&s->conn_lock);
+    if (c)
+        dbal__pool_return(&s->engine->pool, c);
 }
 
 void dbal__session_drop_broken(dbal_session *s)
@@ -54,12 +68,59 @@ int dbal__session_failed(dbal_session *s, int rc)
     return rc;
 }
 
-/* The connection for the next statement, checked out on first use. */
-static int need_conn(dbal_session *s)
+static int apply_timeout(dbal_session *s)
 {
-    if (s->conn)
+    int want = s->timeout_ms >= 0 ? s->timeout_ms : s->engine->pool.opts.statement_timeout;
+    if (s->conn->timeout_ms == want)
         return DBAL_OK;
-    return dbal__pool_checkout(&s->engine->pool, &s->conn, &s->err);
+    const dbal_driver *d = s->engine->driver;
+    if (!DBAL__HAS_SLOT(d, set_timeout))
+        return dbal__error_set(&s->err, DBAL_EUNSUPPORTED, NULL, 0,
+                               "driver '%s' has no statement timeout", d->name);
+    int rc = d->set_timeout(s->conn->dc, want, &s->err);
+    if (rc == DBAL_OK)
+        s->conn->timeout_ms = want;
+    return rc;
+}
+
+int dbal__session_conn(dbal_session *s)
+{
+    if (!s->conn) {
+        dbal__conn *c;
+        int rc = dbal__pool_checkout(&s->engine->pool, s->label, &c, &s->err);
+        if (rc)
+            return rc;
+        pthread_mutex_lock(&s->conn_lock);
+        s->conn = c;
+        pthread_mutex_unlock(&s->conn_lock);
+    }
+    return apply_timeout(s);
+}
+
+int dbal_session_cancel(dbal_session *s)
+{
+    if (!s)
+        return DBAL_EMISUSE;
+    const dbal_driver *d = s->engine->driver;
+    if (!DBAL__HAS_SLOT(d, cancel))
+        return DBAL_EUNSUPPORTED;
+    int rc = DBAL_OK;
+    pthread_mutex_lock(&s->conn_lock);
+    if (s->conn)
+        rc = d->cancel(s->conn->dc);
+    pthread_mutex_unlock(&s->conn_lock);
+    return rc;
+}
+
+int dbal_session_set_timeout(dbal_session *s, int milliseconds)
+{
+    if (!s)
+        return DBAL_EMISUSE;
+    dbal__error_clear(&s->err);
+    if (milliseconds < 0)
+        return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "a timeout is 0 (none) or more milliseconds");
+    s->timeout_ms = milliseconds;
+    return DBAL_OK;
 }
 
 void dbal_session_close(dbal_session *s)
@@ -82,6 +143,7 @@ void dbal_session_close(dbal_session *s)
     }
     give_back(s);
     dbal_engine *e = s->engine;
+    pthread_mutex_destroy(&s->conn_lock);
     dbal__free(s);
     dbal__engine_unref(e);
 }
@@ -105,7 +167,7 @@ static int check_statement(dbal_session *s, const char *sql, dbal_params params)
     if (s->failed)
         return dbal__error_set(&s->err, DBAL_ETXFAILED, "25P02", 0,
                                "current transaction is aborted, commands ignored until rollback");
-    return need_conn(s);
+    return dbal__session_conn(s);
 }
 
 int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *affected)

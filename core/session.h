@@ -7,6 +7,10 @@
 struct dbal_session {
     dbal_engine *engine;
     dbal__conn *conn; /* taken lazily, on the first statement */
+    /* Guards conn against dbal_session_cancel() from another thread. */
+    pthread_mutex_t conn_lock;
+    int timeout_ms; /* statement timeout; < 0: the engine's */
+    char label[64];
     dbal_error err;
     int depth;  /* 0 outside a transaction; 2+ inside savepoints */
     int failed; /* a statement failed in the transaction: PostgreSQL's 25P02 state */
@@ -31,5 +35,8 @@ struct dbal_rows {
 int dbal__session_failed(dbal_session *s, int rc);
 /* Gives a broken connection back as soon as nothing refers to it. */
 void dbal__session_drop_broken(dbal_session *s);
+/* Makes sure the session holds a connection (checked out on first use) with
+ * the statement timeout it wants. Sets the session error on failure. */
+int dbal__session_conn(dbal_session *s);
 
 #endif

@@ -47,12 +47,10 @@ int dbal_begin_with(dbal_session *s, unsigned options)
         s->depth++;
         return DBAL_OK;
     }
-    if (!s->conn) {
-        int rc = dbal__pool_checkout(&s->engine->pool, &s->conn, &s->err);
-        if (rc)
-            return rc;
-    }
-    int rc = s->engine->driver->begin(s->conn->dc, options, &s->err);
+    int rc = dbal__session_conn(s);
+    if (rc)
+        return rc;
+    rc = s->engine->driver->begin(s->conn->dc, options, &s->err);
     if (rc) {
         dbal__session_drop_broken(s);
         return rc;

@@ -125,6 +125,14 @@ static int engine_option(dbal__engine_opts *o, const char *k, const char *v, dba
         if (!parse_int(v, 0, 100000, &n))
             return -URL_ERR(err, "statement_cache_size must be an integer from 0 to 100000, got '%s'", v);
         o->statement_cache_size = (int)n;
+    } else if (strcmp(k, "leak_detection_threshold") == 0) {
+        if (!parse_seconds(v, &d) || d < 0)
+            return -URL_ERR(err, "leak_detection_threshold must be a number of seconds >= 0, got '%s'", v);
+        o->leak_detection_threshold = d;
+    } else if (strcmp(k, "statement_timeout") == 0) {
+        if (!parse_int(v, 0, 2147483647, &n))
+            return -URL_ERR(err, "statement_timeout must be milliseconds >= 0, got '%s'", v);
+        o->statement_timeout = (int)n;
     } else if (strcmp(k, "echo") == 0) {
         if (!parse_bool(v, &b))
             return -URL_ERR(err, "echo must be true or false, got '%s'", v);

@@ -13,6 +13,8 @@ typedef struct dbal__engine_opts {
     int pool_pre_ping;        /* default 0 */
     int statement_cache_size; /* default 100 */
     int echo;                 /* default 0 */
+    double leak_detection_threshold; /* seconds, 0 = off (default) */
+    int statement_timeout;    /* milliseconds, 0 = none (default) */
 } dbal__engine_opts;
 
 typedef struct dbal__url {

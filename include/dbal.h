@@ -303,6 +303,65 @@ typedef struct dbal_engine_stats {
 
 DBAL_API int dbal_engine_stats_get(dbal_engine *engine, dbal_engine_stats *out);
 
+/*
+ * Engine options set in code. Every field starts "unset" (negative) after
+ * dbal_engine_options_init(); a set field overrides the URL's option of the
+ * same name, which overrides the default. Same meanings as the URL options
+ * (see README): seconds are doubles, statement_timeout is milliseconds.
+ */
+typedef struct dbal_engine_options {
+    size_t size; /* set by dbal_engine_options_init; lets fields be appended */
+    int pool_size;
+    int max_overflow;
+    double pool_timeout;
+    double pool_recycle;
+    int pool_pre_ping;
+    int statement_cache_size;
+    double leak_detection_threshold;
+    int statement_timeout;
+} dbal_engine_options;
+
+DBAL_API void dbal_engine_options_init(dbal_engine_options *o);
+/* dbal_engine_open() with options from code; opts may be NULL. */
+DBAL_API int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_options *opts,
+                                   dbal_error *err);
+
+/* What the pool tells an event hook. */
+typedef enum dbal_event {
+    DBAL_EVENT_CONNECT = 1,  /* a new connection was made */
+    DBAL_EVENT_CHECKOUT = 2, /* a session took a connection */
+    DBAL_EVENT_CHECKIN = 3,  /* a session gave one back */
+    DBAL_EVENT_DISCARD = 4,  /* a broken, recycled or surplus connection was closed */
+    DBAL_EVENT_TIMEOUT = 5,  /* a session gave up waiting (DBAL_EPOOLTIMEOUT) */
+    DBAL_EVENT_LEAK = 6      /* a session held a connection past leak_detection_threshold */
+} dbal_event;
+
+/*
+ * Called by the pool, on the thread of the session concerned, with no lock
+ * held; it must not block for long. `label` is the session's label (see
+ * dbal_session_open_labeled) or "". Set it before sessions are opened.
+ */
+typedef void (*dbal_event_fn)(void *userdata, dbal_event event, const char *label);
+DBAL_API void dbal_engine_set_event_hook(dbal_engine *engine, dbal_event_fn fn, void *userdata);
+
+/* ---- logging ----------------------------------------------------------------- */
+
+typedef enum dbal_log_level {
+    DBAL_LOG_ERROR = 1,
+    DBAL_LOG_WARNING = 2,
+    DBAL_LOG_INFO = 3,
+    DBAL_LOG_DEBUG = 4
+} dbal_log_level;
+
+/*
+ * Where dbal's log lines go, process-wide: leaked sessions, engines closed
+ * with sessions open. The default writes warnings and errors to stderr;
+ * fn NULL silences it. Lines never contain a password. Any thread; fn may be
+ * called from any thread, so it must be thread-safe.
+ */
+typedef void (*dbal_log_fn)(void *userdata, dbal_log_level level, const char *line);
+DBAL_API void dbal_set_log(dbal_log_fn fn, void *userdata);
+
 /* ---- driver registration -------------------------------------------------- */
 
 struct dbal_driver;
@@ -327,6 +386,32 @@ DBAL_API int dbal_register_driver(const char *name, dbal_driver_entry_fn entry, 
  * Returns DBAL_OK, DBAL_EINVAL, DBAL_ENOMEM, DBAL_EMISUSE (engine closing).
  */
 DBAL_API int dbal_session_open(dbal_engine *engine, dbal_session **out, dbal_error *err);
+
+/*
+ * As dbal_session_open(), with a label (copied; at most 63 bytes kept) that
+ * leak reports and event hooks name, such as DBAL_HERE ("file.c:123") or a
+ * request's route.
+ */
+DBAL_API int dbal_session_open_labeled(dbal_engine *engine, dbal_session **out, const char *label,
+                                       dbal_error *err);
+#define DBAL__STR2(x) #x
+#define DBAL__STR(x) DBAL__STR2(x)
+#define DBAL_HERE (__FILE__ ":" DBAL__STR(__LINE__))
+
+/*
+ * Interrupts the statement the session is running, from any thread (the
+ * session must stay open during the call). The interrupted call returns
+ * DBAL_ECANCELED. Nothing running: no effect. Returns DBAL_OK, or
+ * DBAL_EUNSUPPORTED when the driver cannot cancel.
+ */
+DBAL_API int dbal_session_cancel(dbal_session *s);
+
+/*
+ * Sets the statement timeout of this session in milliseconds (0: none),
+ * overriding the engine's statement_timeout until the session closes. A
+ * statement that runs longer fails with DBAL_ETIMEOUT.
+ */
+DBAL_API int dbal_session_set_timeout(dbal_session *s, int milliseconds);
 
 /*
  * Closes the session: rolls back an open transaction, then gives the

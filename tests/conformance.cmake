@@ -32,7 +32,7 @@ else()
 endif()
 
 add_executable(test_conformance ${CMAKE_CURRENT_LIST_DIR}/test_conformance.c)
-target_link_libraries(test_conformance PRIVATE dbal ${_dbal_conf_cmocka} m)
+target_link_libraries(test_conformance PRIVATE dbal ${_dbal_conf_cmocka} m Threads::Threads)
 target_compile_definitions(test_conformance PRIVATE _GNU_SOURCE)
 
 add_test(NAME conformance_sqlite_memory COMMAND test_conformance sqlite::memory:)

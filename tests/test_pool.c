@@ -308,6 +308,121 @@ static void test_transact_retries_and_errors(void **state)
     dbal_engine_close(e);
 }
 
+/* Log lines and events, captured. */
+static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
+static char captured[4096];
+static int events[8];
+
+static void capture_log(void *userdata, dbal_log_level level, const char *line)
+{
+    pthread_mutex_lock(&capture_lock);
+    size_t n = strlen(captured);
+    snprintf(captured + n, sizeof captured - n, "%d:%s\n", (int)level, line);
+    pthread_mutex_unlock(&capture_lock);
+}
+
+static void count_event(void *userdata, dbal_event ev, const char *label)
+{
+    pthread_mutex_lock(&capture_lock);
+    events[ev]++;
+    pthread_mutex_unlock(&capture_lock);
+}
+
+static void test_leak_detection_and_events(void **state)
+{
+    dbal_engine *e;
+    dbal_session *leaky, *other;
+    captured[0] = '\0';
+    memset(events, 0, sizeof events);
+    dbal_set_log(capture_log, NULL);
+    assert_int_equal(dbal_engine_open(&e, db_url("?leak_detection_threshold=0.05&pool_size=2&max_overflow=0"
+                                                 "&pool_timeout=0.1"), NULL), DBAL_OK);
+    dbal_engine_set_event_hook(e, count_event, NULL);
+    assert_int_equal(dbal_session_open_labeled(e, &leaky, "GET /slow", NULL), DBAL_OK);
+    OK(leaky, dbal_exec(leaky, "SELECT 1", DBAL_NOARGS, NULL));
+    usleep(100000);
+    /* The next checkout notices the session that has held on too long. */
+    assert_int_equal(dbal_session_open_labeled(e, &other, DBAL_HERE, NULL), DBAL_OK);
+    OK(other, dbal_exec(other, "SELECT 1", DBAL_NOARGS, NULL));
+    assert_non_null(strstr(captured, "possible session leak"));
+    assert_non_null(strstr(captured, "GET /slow"));
+    assert_null(strstr(captured, "test_pool.c")); /* the fresh one is not reported */
+    /* Reported once, not at every checkout. */
+    dbal_session *third;
+    dbal_session_open(e, &third, NULL);
+    EXPECT_RC(third, dbal_exec(third, "SELECT 1", DBAL_NOARGS, NULL), DBAL_EPOOLTIMEOUT);
+    /* The timeout names the longest holder. */
+    assert_non_null(strstr(dbal_session_error(third)->message, "GET /slow"));
+    dbal_session_close(third);
+
+    /* Closing the engine with sessions open reports them. */
+    captured[0] = '\0';
+    assert_int_equal(dbal_engine_close(e), DBAL_EMISUSE);
+    assert_non_null(strstr(captured, "still open"));
+    assert_non_null(strstr(captured, "GET /slow"));
+    assert_non_null(strstr(captured, "test_pool.c:"));
+    dbal_session_close(leaky);
+    dbal_session_close(other);
+    dbal_set_log(NULL, NULL);
+    assert_int_equal(events[DBAL_EVENT_CONNECT], 2);
+    assert_int_equal(events[DBAL_EVENT_CHECKOUT], 2);
+    assert_int_equal(events[DBAL_EVENT_TIMEOUT], 1);
+    assert_int_equal(events[DBAL_EVENT_LEAK], 1 + 2);
+    assert_int_equal(events[DBAL_EVENT_CHECKIN], 2);
+}
+
+static void test_options_in_code(void **state)
+{
+    dbal_engine_options o;
+    dbal_engine_options_init(&o);
+    o.pool_size = 1;
+    o.max_overflow = 0;
+    o.pool_timeout = 0.05;
+    dbal_engine *e;
+    dbal_session *a, *b;
+    dbal_error err;
+    /* Code wins over the URL. */
+    assert_int_equal(dbal_engine_open_with(&e, db_url("?pool_size=5&pool_timeout=30"), &o, &err), DBAL_OK);
+    dbal_session_open(e, &a, NULL);
+    dbal_session_open(e, &b, NULL);
+    OK(a, dbal_exec(a, "SELECT 1", DBAL_NOARGS, NULL));
+    double t0 = test_now();
+    EXPECT_RC(b, dbal_exec(b, "SELECT 1", DBAL_NOARGS, NULL), DBAL_EPOOLTIMEOUT);
+    assert_true(test_now() - t0 < 5);
+    dbal_session_close(a);
+    dbal_session_close(b);
+    dbal_engine_close(e);
+    /* An options struct that was never initialised is refused. */
+    dbal_engine_options junk;
+    memset(&junk, 0, sizeof junk);
+    assert_int_equal(dbal_engine_open_with(&e, db_url(""), &junk, &err), DBAL_EINVAL);
+    assert_null(e);
+}
+
+static void test_engine_statement_timeout(void **state)
+{
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, db_url("?statement_timeout=100"), NULL), DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    EXPECT_RC(s, dbal_exec(s, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                              "WHERE x < 1000000000) SELECT count(*) FROM c", DBAL_NOARGS, NULL),
+              DBAL_ETIMEOUT);
+    /* A session may lift it for itself, and the pooled connection goes back
+     * to the engine's timeout for the next session. */
+    OK(s, dbal_session_set_timeout(s, 0));
+    OK(s, dbal_exec(s, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                       "WHERE x < 300000) SELECT count(*) FROM c", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    dbal_session_open(e, &s, NULL);
+    EXPECT_RC(s, dbal_exec(s, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                              "WHERE x < 1000000000) SELECT count(*) FROM c", DBAL_NOARGS, NULL),
+              DBAL_ETIMEOUT);
+    dbal_session_close(s);
+    assert_int_equal(stats(e).connects, 1);
+    dbal_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +434,9 @@ int main(void)
         cmocka_unit_test(test_many_threads),
         cmocka_unit_test(test_close_engine_with_open_sessions),
         cmocka_unit_test(test_transact_retries_and_errors),
+        cmocka_unit_test(test_leak_detection_and_events),
+        cmocka_unit_test(test_options_in_code),
+        cmocka_unit_test(test_engine_statement_timeout),
     };
     return cmocka_run_group_tests_name("pool", tests, setup, teardown);
 }

@@ -585,6 +585,14 @@ static void bytea_round_trip(void **state)
     assert_null(dbal_col_blob(r, 1, &len));
     assert_int_equal(dbal_rows_next(r), DBAL_DONE);
     dbal_rows_close(r);
+    /* The old escape output format decodes to the same bytes. */
+    run(f.s, "SET bytea_output = 'escape'");
+    r = one_row(f.s, "SELECT b FROM pgt_bytes WHERE id = 1", DBAL_NOARGS);
+    p = dbal_col_blob(r, 0, &len);
+    assert_int_equal(len, sizeof bytes);
+    assert_memory_equal(p, bytes, sizeof bytes);
+    dbal_rows_close(r);
+    run(f.s, "RESET bytea_output");
     run(f.s, "DROP TABLE pgt_bytes");
     close_fx(&f);
 }
@@ -811,6 +819,39 @@ static void connection_lost(void **state)
     close_fx(&killer);
 }
 
+static void idle_session_timeout_is_connlost(void **state)
+{
+    (void)state;
+    fixture f;
+    open_default(&f);
+    run(f.s, "SET idle_session_timeout = '100ms'");
+    struct timespec ts = {0, 400 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(dbal_exec(f.s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNLOST);
+    assert_string_equal(dbal_session_error(f.s)->sqlstate, "08006");
+    close_fx(&f);
+}
+
+static void copy_is_refused(void **state)
+{
+    (void)state;
+    fixture f;
+    open_default(&f);
+    run(f.s, "DROP TABLE IF EXISTS pgt_copy");
+    run(f.s, "CREATE TABLE pgt_copy(x int)");
+    dbal_rows *r = NULL;
+    assert_int_equal(dbal_exec(f.s, "COPY pgt_copy FROM STDIN", DBAL_NOARGS, NULL),
+                     DBAL_EUNSUPPORTED);
+    assert_int_equal(dbal_query(f.s, "COPY (SELECT 1) TO STDOUT", DBAL_NOARGS, &r),
+                     DBAL_EUNSUPPORTED);
+    assert_null(r);
+    assert_int_equal(dbal_exec(f.s, "COPY (SELECT 1) TO STDOUT", DBAL_NOARGS, NULL),
+                     DBAL_EUNSUPPORTED);
+    assert_int_equal(int_of(f.s, "SELECT count(*) FROM pgt_copy"), 0); /* still usable */
+    run(f.s, "DROP TABLE pgt_copy");
+    close_fx(&f);
+}
+
 static void pre_ping_pool(void **state)
 {
     (void)state;
@@ -963,6 +1004,8 @@ int main(void)
         cmocka_unit_test(last_insert_id),
         cmocka_unit_test(transaction_options),
         cmocka_unit_test(connection_lost),
+        cmocka_unit_test(idle_session_timeout_is_connlost),
+        cmocka_unit_test(copy_is_refused),
         cmocka_unit_test(pre_ping_pool),
         cmocka_unit_test(cancel_from_another_thread),
     };

@@ -114,11 +114,13 @@ static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_er
     return DBAL_OK;
 }
 
-/* Sends through the cache (preparing on a miss); *used is the statement. */
-static int send_cached(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **used,
+/* Sends through the cache (preparing on a miss). *hit is the statement
+ * when it came from the cache: only such a one can have gone stale. */
+static int send_cached(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **hit,
                        dbal_error *err)
 {
     pg_stmt *s = stmt_cache_get(c->cache, c->key, key_len);
+    *hit = s;
     if (!s) {
         int rc = prepare(c, sql, n, &s, err);
         if (rc != DBAL_OK)
@@ -133,7 +135,6 @@ static int send_cached(pg_conn *c, const char *sql, size_t n, size_t key_len, pg
     const pg_params *p = &c->params;
     if (!PQsendQueryPrepared(c->pg, name, (int)n, p->values, p->lengths, p->formats, 0))
         return pg_error_conn(c, err);
-    *used = s;
     return DBAL_OK;
 }
 
@@ -175,12 +176,12 @@ static int stale(const PGresult *res)
            (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0);
 }
 
-/* Sends once and returns the first result. */
-static int send_once(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **used,
+/* Sends once and returns the first result; *hit as for send_cached. */
+static int send_once(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **hit,
                      PGresult **first, dbal_error *err)
 {
-    *used = NULL;
-    int rc = c->cache ? send_cached(c, sql, n, key_len, used, err)
+    *hit = NULL;
+    int rc = c->cache ? send_cached(c, sql, n, key_len, hit, err)
                       : send_unnamed(c, sql, n, err);
     if (rc != DBAL_OK)
         return rc;
@@ -198,11 +199,11 @@ static int send_once(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_s
 /* Drops a cached statement the server can no longer run, whether or not
  * it is retried; its result has been read to the end first, so that the
  * transaction status is known and a DEALLOCATE can be sent. */
-static void forget(pg_conn *c, pg_stmt *used, const PGresult *res, size_t key_len)
+static void forget(pg_conn *c, pg_stmt *stmt, const PGresult *res, size_t key_len)
 {
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     pg_drain(c);
-    used->gone = strcmp(state, "26000") == 0;
+    stmt->gone = strcmp(state, "26000") == 0;
     stmt_cache_remove(c->cache, c->key, key_len);
 }
 
@@ -220,14 +221,14 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
      * running the statement again is invisible to the application. Inside
      * one, the failure has aborted the transaction: the caller gets it. */
     int retry_ok = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
-    pg_stmt *used;
-    rc = send_once(c, sql, n, key_len, &used, first, err);
-    if (rc != DBAL_OK || !used || !stale(*first))
+    pg_stmt *hit;
+    rc = send_once(c, sql, n, key_len, &hit, first, err);
+    if (rc != DBAL_OK || !hit || !stale(*first))
         return rc;
-    forget(c, used, *first, key_len);
+    forget(c, hit, *first, key_len);
     if (!retry_ok)
         return DBAL_OK;
     PQclear(*first);
     *first = NULL;
-    return send_once(c, sql, n, key_len, &used, first, err);
+    return send_once(c, sql, n, key_len, &hit, first, err);
 }

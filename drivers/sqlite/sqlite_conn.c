@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void release_stmt(void *stmt, void *userdata)
 {
@@ -161,4 +162,46 @@ int sq_cancel(dbal_driver_conn *base)
 {
     sqlite3_interrupt(((sq_conn *)base)->db);
     return DBAL_OK;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* SQLite has no statement timeout: the progress handler, called every few
+ * thousand virtual machine steps, interrupts a statement past its deadline. */
+static int past_deadline(void *p)
+{
+    sq_conn *c = p;
+    if (c->deadline > 0 && now() > c->deadline) {
+        c->timed_out = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int sq_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)
+{
+    sq_conn *c = (sq_conn *)base;
+    c->timeout_ms = milliseconds;
+    sqlite3_progress_handler(c->db, milliseconds > 0 ? 4000 : 0, milliseconds > 0 ? past_deadline : NULL, c);
+    return DBAL_OK;
+}
+
+void sq_start_clock(sq_conn *c)
+{
+    c->timed_out = 0;
+    c->deadline = c->timeout_ms > 0 ? now() + c->timeout_ms / 1000.0 : 0;
+}
+
+int sq_fail(sq_conn *c, int rc, dbal_error *err)
+{
+    int code = sq_error(c->db, rc, err);
+    if (code == DBAL_ECANCELED && c->timed_out)
+        sq_host->set_error(err, DBAL_ETIMEOUT, "57014", rc,
+                           "canceling statement due to statement timeout (%d ms)", c->timeout_ms);
+    return err->code;
 }

@@ -26,6 +26,7 @@ static const dbal_driver driver = {
     .ping = sq_ping,
     .reset = NULL,
     .cancel = sq_cancel,
+    .set_timeout = sq_set_timeout,
 };
 
 DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host)

@@ -41,6 +41,9 @@ typedef struct sq_conn {
     sq_engine *engine;
     stmt_cache *cache; /* NULL when statement_cache_size is 0 */
     int read_only_tx;  /* query_only was set by begin */
+    int timeout_ms;    /* statement timeout, 0 = none */
+    double deadline;   /* monotonic seconds the running statement must end by */
+    int timed_out;     /* the progress handler interrupted it for the deadline */
 } sq_conn;
 
 typedef struct sq_rows {
@@ -73,6 +76,11 @@ int sq_rollback(dbal_driver_conn *c, dbal_error *err);
 int sq_last_insert_id(dbal_driver_conn *c, int64_t *out, dbal_error *err);
 int sq_ping(dbal_driver_conn *c, dbal_error *err);
 int sq_cancel(dbal_driver_conn *c);
+int sq_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
+/* Starts the statement clock; sq_fail reports a statement's failure, telling
+ * a timeout from a cancel. */
+void sq_start_clock(sq_conn *c);
+int sq_fail(sq_conn *c, int rc, dbal_error *err);
 
 int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err);
 void sq_engine_close(void *ctx);

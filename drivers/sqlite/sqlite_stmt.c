@@ -121,6 +121,7 @@ static int start(sq_conn *c, const char *sql, const dbal_value *params, size_t n
     if (rc != DBAL_OK)
         return rc;
     s->busy = 1;
+    sq_start_clock(c);
     rc = bind(c, s, params, n, err);
     if (rc != DBAL_OK) {
         done_with(s);
@@ -142,7 +143,7 @@ int sq_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
     while ((step = sqlite3_step(s->st)) == SQLITE_ROW)
         ;
     if (step != SQLITE_DONE) {
-        rc = sq_error(c->db, step, err);
+        rc = sq_fail(c, step, err);
     } else if (affected) {
         /* sqlite3_changes keeps the count of the last write: a SELECT must not
          * report it again. */
@@ -172,7 +173,7 @@ int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
      * INSERT ... RETURNING) come from query() as on PostgreSQL. */
     int step = sqlite3_step(r->stmt->st);
     if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        rc = sq_error(c->db, step, err);
+        rc = sq_fail(c, step, err);
         done_with(r->stmt);
         sq_host->free(r);
         return rc;
@@ -198,7 +199,7 @@ int sq_rows_next(dbal_driver_rows *base, dbal_error *err)
     r->done = 1;
     if (step == SQLITE_DONE)
         return DBAL_DONE;
-    return sq_error(r->conn->db, step, err);
+    return sq_fail(r->conn, step, err);
 }
 
 void sq_rows_close(dbal_driver_rows *base)

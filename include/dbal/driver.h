@@ -196,8 +196,14 @@ typedef struct dbal_driver {
     /* Clears session state before the connection is pooled again (the core
      * has already rolled back). Core fallback when NULL: nothing. */
     int (*reset)(dbal_driver_conn *c, dbal_error *err);
-    /* Interrupts what runs on c; any thread. Core fallback: EUNSUPPORTED. */
+    /* Interrupts what runs on c; any thread. The interrupted call fails with
+     * DBAL_ECANCELED. Core fallback: EUNSUPPORTED. */
     int (*cancel)(dbal_driver_conn *c);
+    /* Statement timeout for the statements that follow, in milliseconds (0:
+     * none); one that runs longer fails with DBAL_ETIMEOUT. The core calls it
+     * only when the value changes. Core fallback: EUNSUPPORTED when asked
+     * for a timeout. */
+    int (*set_timeout)(dbal_driver_conn *c, int milliseconds, dbal_error *err);
 } dbal_driver;
 
 /* What a driver module exports under DBAL_DRIVER_ENTRY_SYMBOL. */
