@@ -467,6 +467,32 @@ DBAL_API int dbal_tx_depth(const dbal_session *s);
 DBAL_API int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *affected);
 
 /*
+ * Batches: one statement run once per row of parameters, the way a bulk
+ * insert should be done. On PostgreSQL the rows travel in pipeline mode
+ * (many statements per round trip); on SQLite one prepared statement is
+ * reused. The batch is all or nothing: outside a transaction it runs in one
+ * of its own; inside the caller's transaction a failure fails that
+ * transaction (roll it back, as after any failed statement). `affected`
+ * (optional) receives the total rows affected; `failed_row` (optional)
+ * receives the 0-based index of the row that failed, or (size_t)-1.
+ *
+ * dbal_exec_batch takes nrows * ncols values, row after row.
+ */
+#define DBAL_HAS_BATCH 1
+DBAL_API int dbal_exec_batch(dbal_session *s, const char *sql, const dbal_value *rows, size_t ncols,
+                             size_t nrows, int64_t *affected, size_t *failed_row);
+
+/*
+ * The same with rows produced by a callback: fn fills values[0..ncols) for
+ * row `row` (borrowed bytes must stay valid until the next call of fn or the
+ * end of the batch) and returns DBAL_OK, DBAL_DONE when there are no more
+ * rows, or an error code that stops the batch and is returned.
+ */
+typedef int (*dbal_batch_fn)(void *userdata, size_t row, dbal_value *values);
+DBAL_API int dbal_exec_batch_fn(dbal_session *s, const char *sql, size_t ncols, dbal_batch_fn fn,
+                                void *userdata, int64_t *affected, size_t *failed_row);
+
+/*
  * Runs a query and returns a cursor over its rows in *out, streamed from the
  * database. The caller closes it with dbal_rows_close(); while it is open,
  * the session may run other statements. On failure *out is NULL.

@@ -11,7 +11,7 @@ endif()
 
 add_executable(test_postgresql ${CMAKE_CURRENT_LIST_DIR}/test_postgresql.c)
 target_include_directories(test_postgresql PRIVATE ${CMOCKA_INCLUDE_DIR})
-target_link_libraries(test_postgresql PRIVATE dbal ${CMOCKA_LIBRARY} Threads::Threads ${CMAKE_DL_LIBS} m)
+target_link_libraries(test_postgresql PRIVATE dbal ${CMOCKA_LIBRARY} Threads::Threads m)
 target_compile_definitions(test_postgresql PRIVATE _GNU_SOURCE)
 set_target_properties(test_postgresql PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 # The suite loads dbal_postgresql.so: build it first when it is built at all.

@@ -2229,7 +2229,7 @@ static void param_type_strictness(void **state)
     /* dbal_int64 into a BOOLEAN column, dbal_bool into a BIGINT column */
     rc = dbal_exec(f->s, "INSERT INTO conf_values(id, b) VALUES (1, ?)", DBAL_ARGS(dbal_int64(1)), NULL);
     if (f->is_pg) {
-        EXPECT_RC(f->s, rc, DBAL_ERROR);
+        EXPECT_RC(f->s, rc, DBAL_EDATA);
         EXPECT_ERR(f->s, DBAL_EDATA, "42804");
     } else {
         EXPECT_RC(f->s, rc, DBAL_OK);
@@ -2240,7 +2240,7 @@ static void param_type_strictness(void **state)
     }
     rc = dbal_exec(f->s, "INSERT INTO conf_values(id, i) VALUES (2, ?)", DBAL_ARGS(dbal_bool(1)), NULL);
     if (f->is_pg) {
-        EXPECT_RC(f->s, rc, DBAL_ERROR);
+        EXPECT_RC(f->s, rc, DBAL_EDATA);
         EXPECT_ERR(f->s, DBAL_EDATA, "42804");
     } else {
         EXPECT_RC(f->s, rc, DBAL_OK);

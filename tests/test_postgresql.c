@@ -12,7 +12,7 @@
  * pick the cases to run.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* setenv, dladdr-free dlopen, strndup */
+#define _GNU_SOURCE /* nanosleep, strndup */
 #endif
 
 #include <stdarg.h>
@@ -22,9 +22,7 @@
 #include <cmocka.h>
 
 #include <dbal.h>
-#include <dbal/driver.h>
 
-#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -646,7 +644,9 @@ static void parameter_values(void **state)
     fixture f;
     open_default(&f);
     dbal_rows *r = one_row(
-        f.s, "SELECT ?::bigint, ?::bigint, ?::text, ?::text, ?::bigint IS NULL, ?::boolean, ?::boolean",
+        f.s,
+        "SELECT ?::bigint, ?::bigint, ?::text, ?::text, ?::bigint IS NULL, ?::boolean, "
+        "?::boolean",
         DBAL_ARGS(dbal_int64(INT64_MAX), dbal_int64(INT64_MIN), dbal_textn("hello world", 5),
                   dbal_text("h\xc3\xa9llo ?"), dbal_null(), dbal_bool(1), dbal_bool(0)));
     assert_true(dbal_col_int64(r, 0) == INT64_MAX);
@@ -868,73 +868,19 @@ static void pre_ping_pool(void **state)
     close_fx(&f);
 }
 
-/* ---- cancel --------------------------------------------------------------- */
-
-/*
- * dbal.h has no cancel call yet, so the test reaches the driver's cancel
- * slot through a registered wrapper driver ("pgwrap") that forwards every
- * slot to dbal_postgresql.so and remembers the last connection it made.
- */
-static const dbal_driver *real_pg;
-static dbal_driver wrap_table;
-static _Atomic(dbal_driver_conn *) wrapped_conn;
-
-static int wrap_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
-{
-    int rc = real_pg->connect(ctx, out, err);
-    if (rc == DBAL_OK)
-        atomic_store(&wrapped_conn, *out);
-    return rc;
-}
-
-static void *open_real_driver(void)
-{
-    const char *path = getenv("DBAL_DRIVER_PATH");
-    char file[4096];
-    while (path && *path) {
-        const char *colon = strchr(path, ':');
-        int len = colon ? (int)(colon - path) : (int)strlen(path);
-        snprintf(file, sizeof file, "%.*s/dbal_postgresql.so", len, path);
-        void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
-        if (h)
-            return h;
-        path = colon ? colon + 1 : path + len;
-    }
-    return NULL;
-}
-
-static const dbal_driver *wrap_entry(const dbal_host *host)
-{
-    void *h = open_real_driver();
-    if (!h)
-        return NULL;
-    dbal_driver_entry_fn entry;
-    void *sym = dlsym(h, DBAL_DRIVER_ENTRY_SYMBOL);
-    if (!sym)
-        return NULL;
-    memcpy(&entry, &sym, sizeof entry);
-    real_pg = entry(host);
-    if (!real_pg)
-        return NULL;
-    wrap_table = *real_pg;
-    wrap_table.name = "pgwrap";
-    wrap_table.connect = wrap_connect;
-    return &wrap_table;
-}
+/* ---- cancel and timeouts ------------------------------------------------- */
 
 static atomic_int query_over;
 
 static void *canceller(void *arg)
 {
-    (void)arg;
+    dbal_session *s = arg;
     struct timespec ts = {0, 100 * 1000 * 1000};
     /* A cancel that arrives before the statement starts does nothing, so
      * keep asking until the statement is over. */
     while (!atomic_load(&query_over)) {
         nanosleep(&ts, NULL);
-        dbal_driver_conn *c = atomic_load(&wrapped_conn);
-        if (c)
-            assert_int_equal(wrap_table.cancel(c), DBAL_OK);
+        assert_int_equal(dbal_session_cancel(s), DBAL_OK);
     }
     return NULL;
 }
@@ -942,26 +888,12 @@ static void *canceller(void *arg)
 static void cancel_from_another_thread(void **state)
 {
     (void)state;
-    const char *url = base_url();
-    const char *scheme_end = strstr(url, "://");
-    assert_non_null(scheme_end);
-    char wrapped[1024];
-    snprintf(wrapped, sizeof wrapped, "postgresql+pgwrap%s", scheme_end);
-    dbal_error err;
-    static int registered;
-    if (!registered) {
-        int rc = dbal_register_driver("pgwrap", wrap_entry, &err);
-        if (rc != DBAL_OK)
-            fail_msg("register pgwrap: %s", err.message);
-        registered = 1;
-    }
     fixture f;
-    open_url(&f, wrapped);
+    open_default(&f);
     assert_int_equal(int_of(f.s, "SELECT 1"), 1); /* connected */
-    assert_non_null(atomic_load(&wrapped_conn));
     atomic_store(&query_over, 0);
     pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, canceller, NULL), 0);
+    assert_int_equal(pthread_create(&t, NULL, canceller, f.s), 0);
     time_t start = time(NULL);
     int rc = dbal_exec(f.s, "SELECT pg_sleep(10)", DBAL_NOARGS, NULL);
     atomic_store(&query_over, 1);
@@ -970,7 +902,36 @@ static void cancel_from_another_thread(void **state)
     assert_string_equal(dbal_session_error(f.s)->sqlstate, "57014");
     assert_true(time(NULL) - start < 8);
     assert_int_equal(int_of(f.s, "SELECT 2"), 2); /* still usable */
-    atomic_store(&wrapped_conn, NULL);
+    close_fx(&f);
+}
+
+static void statement_timeout(void **state)
+{
+    (void)state;
+    fixture f;
+    open_default(&f);
+    check_ok(f.s, dbal_session_set_timeout(f.s, 150), "set timeout");
+    /* A cancel while nothing runs is not mistaken for the next one's. */
+    assert_int_equal(int_of(f.s, "SELECT 1"), 1);
+    dbal_session_cancel(f.s);
+    assert_int_equal(dbal_exec(f.s, "SELECT pg_sleep(3)", DBAL_NOARGS, NULL), DBAL_ETIMEOUT);
+    assert_string_equal(dbal_session_error(f.s)->sqlstate, "57014");
+    text_is(f.s, "SHOW statement_timeout", "150ms");
+
+    /* Changed inside a transaction that rolls back: still in force after. */
+    check_ok(f.s, dbal_begin(f.s), "begin");
+    check_ok(f.s, dbal_session_set_timeout(f.s, 2000), "set timeout");
+    text_is(f.s, "SHOW statement_timeout", "2s");
+    check_ok(f.s, dbal_rollback(f.s), "rollback");
+    text_is(f.s, "SHOW statement_timeout", "2s");
+    check_ok(f.s, dbal_session_set_timeout(f.s, 0), "clear timeout");
+    text_is(f.s, "SHOW statement_timeout", "0");
+    close_fx(&f);
+
+    char url[1024];
+    url_with(url, sizeof url, "statement_timeout=100");
+    open_url(&f, url);
+    assert_int_equal(dbal_exec(f.s, "SELECT pg_sleep(3)", DBAL_NOARGS, NULL), DBAL_ETIMEOUT);
     close_fx(&f);
 }
 
@@ -1008,6 +969,7 @@ int main(void)
         cmocka_unit_test(copy_is_refused),
         cmocka_unit_test(pre_ping_pool),
         cmocka_unit_test(cancel_from_another_thread),
+        cmocka_unit_test(statement_timeout),
     };
     /* For slow runs (valgrind): DBAL_TEST_SKIP=ten_million* and the like. */
     if (getenv("DBAL_TEST_FILTER"))

@@ -1,5 +1,5 @@
 /*
- * Connections: connect, disconnect, ping, cancel, and the bookkeeping that
+ * Connections: connect, disconnect, ping, and the bookkeeping that
  * must run before any command is sent on a connection.
  */
 #include "pg_internal.h"
@@ -23,6 +23,9 @@ static pg_conn *conn_new(const pg_ctx *x, PGconn *pg)
     c->pg = pg;
     c->ctx = x;
     c->next_stmt_id = 1;
+    c->timeout_ms = -1; /* never asked for: the server's own setting */
+    c->timeout_applied = -1;
+    atomic_init(&c->cancel_requested, 0);
     c->cancel = PQgetCancel(pg);
     if (x->cache_size > 0)
         c->cache = stmt_cache_new(pg_host, x->cache_size, pg_stmt_release, c);
@@ -92,23 +95,18 @@ int pg_ping(dbal_driver_conn *base, dbal_error *err)
     return ok ? DBAL_OK : DBAL_ECONNLOST;
 }
 
-int pg_cancel(dbal_driver_conn *base)
-{
-    pg_conn *c = (pg_conn *)base;
-    char errbuf[256];
-    /* PQcancel is safe to call from another thread and from signal
-     * handlers: it only opens a new socket to the server. */
-    if (!c || !c->cancel)
-        return DBAL_ERROR;
-    return PQcancel(c->cancel, errbuf, (int)sizeof errbuf) ? DBAL_OK : DBAL_ERROR;
-}
-
 void pg_conn_ready(pg_conn *c)
 {
     if (c->streaming)
         pg_rows_spill(c->streaming);
-    if (c->npending > 0 && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
-        pg_stmt_flush_pending(c);
+    if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+        if (c->npending > 0)
+            pg_stmt_flush_pending(c);
+        if (c->timeout_ms >= 0 && c->timeout_applied != c->timeout_ms)
+            pg_timeout_sync(c);
+    }
+    /* A cancel asked for before this command cannot be meant for it. */
+    atomic_store(&c->cancel_requested, 0);
 }
 
 /* A COPY started by the application's SQL would leave libpq waiting for

@@ -31,6 +31,7 @@ static const dbal_driver pg_driver = {
     .ping = pg_ping,
     .reset = NULL,
     .cancel = pg_cancel,
+    .set_timeout = pg_set_timeout,
 };
 
 /* The host must be at least as new as the ABI this driver was built for:

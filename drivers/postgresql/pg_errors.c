@@ -151,6 +151,8 @@ int pg_error_result(pg_conn *c, const PGresult *res, dbal_error *err)
     }
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     int code = state ? pg_host->code_for_sqlstate(state) : DBAL_ERROR;
+    if (state && strcmp(state, "57014") == 0)
+        code = pg_canceled_code(c, primary);
     if (primary) {
         char line[sizeof err->message];
         server_message(line, sizeof line, res, primary);

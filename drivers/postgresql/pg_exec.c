@@ -85,6 +85,12 @@ int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
               dbal_error *err)
 {
     pg_conn_ready(c);
+    return pg_command(c, sql, want, out, err);
+}
+
+int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
+               dbal_error *err)
+{
     PGresult *res = PQexec(c->pg, sql);
     if (PQresultStatus(res) != want) {
         int rc = pg_error_result(c, res, err);

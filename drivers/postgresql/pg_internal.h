@@ -12,6 +12,7 @@
 
 #include "stmt_cache.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,9 @@ typedef struct pg_conn {
     uint64_t *pending; /* evicted statements to DEALLOCATE once idle */
     size_t npending, pending_cap;
     int closing; /* disconnecting: evictions need no DEALLOCATE */
+    int timeout_ms;      /* statement timeout asked for; -1: never */
+    int timeout_applied; /* what the session has now; -1: not set by us */
+    atomic_int cancel_requested; /* set by pg_cancel, from any thread */
 } pg_conn;
 
 /* One column's decoded bytea, kept per cursor and grown only. */
@@ -110,9 +114,9 @@ void pg_engine_close(void *ctx);
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
-int pg_cancel(dbal_driver_conn *c);
 /* Makes the connection ready to send a command: an open cursor's rows are
- * pulled into its buffer, deferred DEALLOCATEs are run when idle. */
+ * pulled into its buffer; when idle, deferred DEALLOCATEs are run and a
+ * changed statement timeout is set. */
 void pg_conn_ready(pg_conn *c);
 /* Reads and discards results until libpq has none left. */
 void pg_drain(pg_conn *c);
@@ -146,11 +150,22 @@ int pg_last_insert_id(dbal_driver_conn *c, int64_t *out, dbal_error *err);
  * receives the successful result, which the caller clears. */
 int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
               dbal_error *err);
+/* As pg_simple, on a connection already made ready (pg_conn_ready). */
+int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
+               dbal_error *err);
 
 /* pg_tx.c */
 int pg_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
 int pg_commit(dbal_driver_conn *c, dbal_error *err);
 int pg_rollback(dbal_driver_conn *c, dbal_error *err);
+
+/* pg_timeout.c */
+int pg_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
+int pg_cancel(dbal_driver_conn *c);
+/* Sets the asked-for statement timeout at session level; only when idle. */
+void pg_timeout_sync(pg_conn *c);
+/* DBAL_ECANCELED or DBAL_ETIMEOUT for an error with SQLSTATE 57014. */
+int pg_canceled_code(pg_conn *c, const char *primary);
 
 /* pg_rows.c */
 /* A cursor over a query whose first result is `first` (taken). */

@@ -204,6 +204,18 @@ typedef struct dbal_driver {
      * only when the value changes. Core fallback: EUNSUPPORTED when asked
      * for a timeout. */
     int (*set_timeout)(dbal_driver_conn *c, int milliseconds, dbal_error *err);
+
+    /*
+     * Runs sql once per row, as one batch, inside a transaction the core has
+     * begun. next() gives row i's nparams values (pointer valid until the
+     * next call) and returns DBAL_OK, DBAL_DONE (no more rows) or an error
+     * to stop with. On failure *failed_row is the row that failed, or
+     * (size_t)-1 when none did (next() failed). Core fallback when NULL:
+     * exec once per row (with the statement cache, one prepared statement).
+     */
+    int (*exec_batch)(dbal_driver_conn *c, const char *sql, size_t nparams,
+                      int (*next)(void *ud, size_t i, const dbal_value **row), void *ud,
+                      int64_t *affected, size_t *failed_row, dbal_error *err);
 } dbal_driver;
 
 /* What a driver module exports under DBAL_DRIVER_ENTRY_SYMBOL. */

@@ -1,0 +1,69 @@
+/*
+ * Statement timeouts and cancels. PostgreSQL reports both as SQLSTATE 57014,
+ * so the driver remembers which one it asked for.
+ *
+ * The timeout is PostgreSQL's statement_timeout. A SET inside a transaction
+ * block is undone when the block rolls back, so the session-level value is
+ * only ever set while the connection is idle; a change asked for inside a
+ * block is applied with SET LOCAL for the rest of that block, and at session
+ * level once the block is over (pg_timeout_sync).
+ */
+#include "pg_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int set_timeout_sql(pg_conn *c, const char *scope, dbal_error *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET %s statement_timeout = %d", scope, c->timeout_ms);
+    return pg_command(c, sql, PGRES_COMMAND_OK, NULL, err);
+}
+
+void pg_timeout_sync(pg_conn *c)
+{
+    dbal_error ignored;
+    /* On failure the next idle moment tries again. */
+    if (set_timeout_sql(c, "SESSION", &ignored) == DBAL_OK)
+        c->timeout_applied = c->timeout_ms;
+}
+
+int pg_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    c->timeout_ms = milliseconds > 0 ? milliseconds : 0;
+    pg_conn_ready(c); /* applies it at once when the connection is idle */
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    if (ts == PQTRANS_INTRANS)
+        return set_timeout_sql(c, "LOCAL", err);
+    if (ts != PQTRANS_IDLE || c->timeout_applied == c->timeout_ms)
+        return DBAL_OK; /* a failed block runs nothing until it ends */
+    /* pg_conn_ready could not apply it: this attempt reports why. */
+    int rc = set_timeout_sql(c, "SESSION", err);
+    if (rc == DBAL_OK)
+        c->timeout_applied = c->timeout_ms;
+    return rc;
+}
+
+int pg_cancel(dbal_driver_conn *base)
+{
+    pg_conn *c = (pg_conn *)base;
+    char errbuf[256];
+    if (!c || !c->cancel)
+        return DBAL_ERROR;
+    atomic_store(&c->cancel_requested, 1);
+    /* PQcancel is safe from any thread (and from signal handlers): it opens
+     * its own socket to the server. */
+    return PQcancel(c->cancel, errbuf, (int)sizeof errbuf) ? DBAL_OK : DBAL_ERROR;
+}
+
+int pg_canceled_code(pg_conn *c, const char *primary)
+{
+    if (atomic_exchange(&c->cancel_requested, 0))
+        return DBAL_ECANCELED;
+    /* Not ours: the statement timeout, unless someone else canceled it
+     * (pg_cancel_backend). The message is only English by default. */
+    if (c->timeout_ms > 0 || (primary && strstr(primary, "statement timeout")))
+        return DBAL_ETIMEOUT;
+    return DBAL_ECANCELED;
+}
