@@ -32,6 +32,7 @@ static const dbal_driver pg_driver = {
     .reset = NULL,
     .cancel = pg_cancel,
     .set_timeout = pg_set_timeout,
+    .exec_batch = pg_exec_batch,
 };
 
 /* The host must be at least as new as the ABI this driver was built for:

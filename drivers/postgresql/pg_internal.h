@@ -135,6 +135,16 @@ void pg_params_free(pg_params *p);
  * sent again once when that is safe. */
 int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGresult **first,
             dbal_error *err);
+/* Rewrites ? to $n, checking the count against nparams (DBAL_EMISUSE). */
+int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err);
+/* Copies sql and a NUL into c->key, with room for n type letters after. */
+int pg_stmt_key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, dbal_error *err);
+/* For a batch, before pipeline mode: the name (32 bytes) of a statement
+ * prepared for sql with the parameter types now in c->params and c->key
+ * (the cache's, prepared now on a miss; "" for the unnamed statement when
+ * the cache is off). */
+int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name,
+                        dbal_error *err);
 /* The statement cache's release function. */
 void pg_stmt_release(void *stmt, void *userdata);
 /* Runs deferred DEALLOCATEs; only call when the connection is idle. */
@@ -153,6 +163,11 @@ int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
 /* As pg_simple, on a connection already made ready (pg_conn_ready). */
 int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
                dbal_error *err);
+
+/* pg_batch.c */
+int pg_exec_batch(dbal_driver_conn *c, const char *sql, size_t nparams,
+                  int (*next)(void *ud, size_t i, const dbal_value **row), void *ud,
+                  int64_t *affected, size_t *failed_row, dbal_error *err);
 
 /* pg_tx.c */
 int pg_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);

@@ -70,7 +70,7 @@ void pg_stmt_flush_pending(pg_conn *c)
 }
 
 /* Rewrites ? to $n and checks the count before anything is sent. */
-static int rewrite(const char *sql, size_t nparams, char **out, dbal_error *err)
+int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err)
 {
     size_t len;
     int count;
@@ -90,7 +90,7 @@ static int rewrite(const char *sql, size_t nparams, char **out, dbal_error *err)
 static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_error *err)
 {
     char *text, name[NAME_LEN];
-    int rc = rewrite(sql, n, &text, err);
+    int rc = pg_stmt_rewrite(sql, n, &text, err);
     if (rc != DBAL_OK)
         return rc;
     pg_stmt *s = pg_host->malloc(sizeof *s);
@@ -141,7 +141,7 @@ static int send_cached(pg_conn *c, const char *sql, size_t n, size_t key_len, pg
 static int send_unnamed(pg_conn *c, const char *sql, size_t n, dbal_error *err)
 {
     char *text;
-    int rc = rewrite(sql, n, &text, err);
+    int rc = pg_stmt_rewrite(sql, n, &text, err);
     if (rc != DBAL_OK)
         return rc;
     const pg_params *p = &c->params;
@@ -152,7 +152,7 @@ static int send_unnamed(pg_conn *c, const char *sql, size_t n, dbal_error *err)
 }
 
 /* The cache key is the SQL, a NUL, and one type letter per parameter. */
-static int key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, dbal_error *err)
+int pg_stmt_key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, dbal_error *err)
 {
     size_t need = sql_len + 1 + n;
     if (need > c->key_cap) {
@@ -212,7 +212,7 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
 {
     size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
     pg_conn_ready(c);
-    int rc = key_reserve(c, sql, sql_len, n, err);
+    int rc = pg_stmt_key_reserve(c, sql, sql_len, n, err);
     if (rc == DBAL_OK)
         rc = pg_params_build(c, params, n, c->key + sql_len + 1, err);
     if (rc != DBAL_OK)
@@ -231,4 +231,36 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
     PQclear(*first);
     *first = NULL;
     return send_once(c, sql, n, key_len, &hit, first, err);
+}
+
+int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name,
+                        dbal_error *err)
+{
+    if (!c->cache) {
+        /* The unnamed statement lasts until the next one is prepared, which
+         * covers a batch: PgBouncer's transaction mode keeps the server
+         * connection for the transaction the batch runs in. */
+        char *text;
+        int rc = pg_stmt_rewrite(sql, n, &text, err);
+        if (rc != DBAL_OK)
+            return rc;
+        PGresult *res = PQprepare(c->pg, "", text, (int)n, c->params.types);
+        pg_host->free(text);
+        rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DBAL_OK : pg_error_result(c, res, err);
+        PQclear(res);
+        name[0] = '\0';
+        return rc;
+    }
+    pg_stmt *s = stmt_cache_get(c->cache, c->key, key_len);
+    if (!s) {
+        int rc = prepare(c, sql, n, &s, err);
+        if (rc != DBAL_OK)
+            return rc;
+        if (stmt_cache_put(c->cache, c->key, key_len, s) != DBAL_OK) {
+            pg_stmt_release(s, c);
+            return pg_error_nomem(err);
+        }
+    }
+    stmt_name(name, s->id);
+    return DBAL_OK;
 }

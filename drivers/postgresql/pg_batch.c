@@ -1,0 +1,168 @@
+/*
+ * Batches through libpq's pipeline mode: the rows of one statement are sent
+ * back to back and their results read afterwards, so a batch of N rows costs
+ * N / CHUNK round trips instead of N. The core runs every batch inside a
+ * transaction, so the syncs between chunks commit nothing.
+ */
+#include "pg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows sent before their results are read. Bounded so that neither side's
+ * socket buffer can fill while the other waits (the deadlock libpq's
+ * pipeline documentation warns of): a chunk of small results is far below
+ * the kernel's buffer sizes. */
+#define CHUNK 256
+
+typedef struct {
+    pg_conn *c;
+    const char *sql;
+    size_t n, sql_len, key_len;
+    char name[32];    /* the prepared statement of the first row's types */
+    char *sig;        /* its type letters */
+    char *text;       /* ? rewritten, for rows whose types differ; made lazily */
+    int64_t affected;
+    size_t failed_row;
+    int rc;
+} batch;
+
+/* Sends row i: as the prepared statement when its non-NULL values have the
+ * prepared types, else with its own types (NULLs fit any type). */
+static int send_row(batch *b, const dbal_value *row, dbal_error *err)
+{
+    pg_conn *c = b->c;
+    char *sig = c->key + b->sql_len + 1;
+    int rc = pg_params_build(c, row, b->n, sig, err);
+    if (rc != DBAL_OK)
+        return rc;
+    int same = 1;
+    for (size_t k = 0; k < b->n && same; k++)
+        same = sig[k] == b->sig[k] || row[k].type == DBAL_TYPE_NULL;
+    const pg_params *p = &c->params;
+    int ok;
+    if (same) {
+        ok = PQsendQueryPrepared(c->pg, b->name, (int)b->n, p->values, p->lengths, p->formats, 0);
+    } else {
+        if (!b->text && (rc = pg_stmt_rewrite(b->sql, b->n, &b->text, err)) != DBAL_OK)
+            return rc;
+        ok = PQsendQueryParams(c->pg, b->text, (int)b->n, p->types, p->values, p->lengths, p->formats, 0);
+    }
+    return ok ? DBAL_OK : pg_error_conn(c, err);
+}
+
+/* Reads the results of rows [first, first + count) and the sync after them. */
+static void read_chunk(batch *b, size_t first, size_t count, dbal_error *err)
+{
+    pg_conn *c = b->c;
+    for (size_t i = 0; i < count; i++) {
+        PGresult *res;
+        while ((res = PQgetResult(c->pg)) != NULL) {
+            ExecStatusType st = PQresultStatus(res);
+            if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+                b->affected += strtoll(PQcmdTuples(res), NULL, 10);
+            } else if (st != PGRES_PIPELINE_ABORTED && b->rc == DBAL_OK) {
+                b->rc = pg_error_result(c, res, err);
+                b->failed_row = first + i;
+            }
+            PQclear(res);
+        }
+        if (c->base.broken)
+            return;
+    }
+    PGresult *sync = PQgetResult(c->pg); /* PGRES_PIPELINE_SYNC */
+    if (!sync && b->rc == DBAL_OK)
+        b->rc = pg_error_conn(c, err);
+    PQclear(sync);
+}
+
+/* Prepares for the first row's types, outside pipeline mode (PQprepare
+ * is not allowed in it). */
+static int prepare_first(batch *b, const dbal_value *row, dbal_error *err)
+{
+    pg_conn *c = b->c;
+    int rc = pg_stmt_key_reserve(c, b->sql, b->sql_len, b->n, err);
+    if (rc == DBAL_OK)
+        rc = pg_params_build(c, row, b->n, c->key + b->sql_len + 1, err);
+    if (rc == DBAL_OK)
+        rc = pg_stmt_prepare_for(c, b->sql, b->n, b->key_len, b->name, err);
+    if (rc != DBAL_OK)
+        return rc;
+    if (!(b->sig = pg_host->malloc(b->n + 1)))
+        return pg_error_nomem(err);
+    memcpy(b->sig, c->key + b->sql_len + 1, b->n);
+    return DBAL_OK;
+}
+
+static int run(batch *b, int (*next)(void *, size_t, const dbal_value **), void *ud, dbal_error *err)
+{
+    pg_conn *c = b->c;
+    const dbal_value *row;
+    int rc = next(ud, 0, &row);
+    if (rc == DBAL_DONE)
+        return DBAL_OK;
+    if (rc != DBAL_OK)
+        return rc;
+    if ((rc = prepare_first(b, row, err)) != DBAL_OK) {
+        b->failed_row = 0;
+        return rc;
+    }
+    if (!PQenterPipelineMode(c->pg))
+        return pg_error_conn(c, err);
+    size_t i = 0;
+    int more = 1;
+    while (more && b->rc == DBAL_OK) {
+        size_t first = i, sent = 0;
+        while (sent < CHUNK) {
+            if (i > 0 && (rc = next(ud, i, &row)) != DBAL_OK) {
+                more = 0;
+                if (rc != DBAL_DONE) { /* the row source gave up: stop after this chunk */
+                    pg_host->set_error(err, rc, NULL, 0, "the batch's row source failed at row %zu", i);
+                    b->rc = rc;
+                }
+                break;
+            }
+            if ((rc = send_row(b, row, err)) != DBAL_OK) {
+                b->rc = rc;
+                b->failed_row = i;
+                more = 0;
+                break;
+            }
+            i++;
+            sent++;
+        }
+        if (sent > 0 || PQpipelineStatus(c->pg) == PQ_PIPELINE_ON) {
+            if (!PQpipelineSync(c->pg)) {
+                if (b->rc == DBAL_OK)
+                    b->rc = pg_error_conn(c, err);
+                break;
+            }
+            dbal_error chunk_err;
+            int before = b->rc;
+            read_chunk(b, first, sent, before == DBAL_OK ? err : &chunk_err);
+        }
+        if (c->base.broken)
+            break;
+    }
+    if (!c->base.broken)
+        PQexitPipelineMode(c->pg);
+    return b->rc;
+}
+
+int pg_exec_batch(dbal_driver_conn *base, const char *sql, size_t nparams,
+                  int (*next)(void *ud, size_t i, const dbal_value **row), void *ud,
+                  int64_t *affected, size_t *failed_row, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    pg_conn_ready(c);
+    batch b = {.c = c, .sql = sql, .n = nparams, .failed_row = (size_t)-1};
+    b.sql_len = strlen(sql);
+    b.key_len = b.sql_len + 1 + nparams;
+    int rc = run(&b, next, ud, err);
+    pg_host->free(b.sig);
+    pg_host->free(b.text);
+    *failed_row = b.failed_row;
+    if (rc == DBAL_OK)
+        *affected = b.affected;
+    return rc;
+}
