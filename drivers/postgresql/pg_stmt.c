@@ -114,10 +114,10 @@ static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_er
     return DBAL_OK;
 }
 
-/* Sends through the cache (preparing on a miss). *hit is the statement
- * when it came from the cache: only such a one can have gone stale. */
-static int send_cached(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **hit,
-                       dbal_error *err)
+/* The cached statement for c->key, prepared and cached on a miss; *hit is
+ * it when it came from the cache (only such a one can have gone stale). */
+static int cached_stmt(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **out,
+                       pg_stmt **hit, dbal_error *err)
 {
     pg_stmt *s = stmt_cache_get(c->cache, c->key, key_len);
     *hit = s;
@@ -130,6 +130,18 @@ static int send_cached(pg_conn *c, const char *sql, size_t n, size_t key_len, pg
             return pg_error_nomem(err);
         }
     }
+    *out = s;
+    return DBAL_OK;
+}
+
+/* Sends through the cache (preparing on a miss). */
+static int send_cached(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **hit,
+                       dbal_error *err)
+{
+    pg_stmt *s;
+    int rc = cached_stmt(c, sql, n, key_len, &s, hit, err);
+    if (rc != DBAL_OK)
+        return rc;
     char name[NAME_LEN];
     stmt_name(name, s->id);
     const pg_params *p = &c->params;
@@ -251,16 +263,9 @@ int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, c
         name[0] = '\0';
         return rc;
     }
-    pg_stmt *s = stmt_cache_get(c->cache, c->key, key_len);
-    if (!s) {
-        int rc = prepare(c, sql, n, &s, err);
-        if (rc != DBAL_OK)
-            return rc;
-        if (stmt_cache_put(c->cache, c->key, key_len, s) != DBAL_OK) {
-            pg_stmt_release(s, c);
-            return pg_error_nomem(err);
-        }
-    }
-    stmt_name(name, s->id);
-    return DBAL_OK;
+    pg_stmt *s, *hit;
+    int rc = cached_stmt(c, sql, n, key_len, &s, &hit, err);
+    if (rc == DBAL_OK)
+        stmt_name(name, s->id);
+    return rc;
 }
