@@ -155,6 +155,10 @@ run_pass() {
     rm -f "$out"
     ctest --test-dir "$dir" --output-on-failure --output-log "$out" ${PASS_CTEST_ARGS:-} || rc=$?
     stop_cluster
+    # What ran inside each test program: cases per URL, the fault tests' figures.
+    echo "--- $name: cases per test program"
+    grep -hE '^[0-9]+/[0-9]+ Testing:|^conformance on|^# |\[  (PASSED|FAILED|SKIPPED) \] [0-9]+ test' \
+        "$dir/Testing/Temporary/LastTest.log" 2>/dev/null || true
     # ctest catches SIGINT itself (so bash never sees it): stop after this pass.
     if grep -q '(INTERRUPT)' "$out" 2>/dev/null; then
         INTERRUPTED=1

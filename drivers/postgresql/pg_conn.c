@@ -5,6 +5,7 @@
 #include "pg_internal.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* libpq prints notices (WARNING, NOTICE) to stderr by default; a library
  * must not write to the application's stderr. */
@@ -131,4 +132,43 @@ void pg_drain(pg_conn *c)
         if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
             end_copy(c->pg, st);
     }
+}
+
+static int word_is(const char *p, const char *word)
+{
+    size_t n = strlen(word);
+    return strncasecmp(p, word, n) == 0 && (p[n] == ' ' || p[n] == '\t' || p[n] == '\n' || p[n] == '\r');
+}
+
+static const char *skip_space(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+void pg_conn_note_sql(pg_conn *c, const char *sql)
+{
+    /* SET LOCAL, SET TRANSACTION and SET CONSTRAINTS end with their
+     * transaction; a plain SET (or SET SESSION) outlives it and would leak
+     * into the connection's next user. */
+    const char *p = skip_space(sql);
+    if (!word_is(p, "SET"))
+        return;
+    p = skip_space(p + 3);
+    if (!word_is(p, "LOCAL") && !word_is(p, "TRANSACTION") && !word_is(p, "CONSTRAINTS"))
+        c->settings_changed = 1;
+}
+
+int pg_reset(dbal_driver_conn *base, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    if (!c->settings_changed)
+        return DBAL_OK;
+    int rc = pg_simple(c, "RESET ALL", PGRES_COMMAND_OK, NULL, err);
+    if (rc == DBAL_OK) {
+        c->settings_changed = 0;
+        c->timeout_applied = -1; /* RESET ALL undid it too: set it again when next needed */
+    }
+    return rc;
 }

@@ -29,10 +29,10 @@ static const dbal_driver pg_driver = {
     .rollback = pg_rollback,
     .last_insert_id = pg_last_insert_id,
     .ping = pg_ping,
-    .reset = NULL,
     .cancel = pg_cancel,
     .set_timeout = pg_set_timeout,
     .exec_batch = pg_exec_batch,
+    .reset = pg_reset,
 };
 
 /* The host must be at least as new as the ABI this driver was built for:

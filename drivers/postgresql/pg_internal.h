@@ -70,6 +70,7 @@ typedef struct pg_conn {
     int timeout_ms;      /* statement timeout asked for; -1: never */
     int timeout_applied; /* what the session has now; -1: not set by us */
     atomic_int cancel_requested; /* set by pg_cancel, from any thread */
+    int settings_changed; /* the session ran SET: RESET ALL before pooling */
 } pg_conn;
 
 /* One column's decoded bytea, kept per cursor and grown only. */
@@ -114,6 +115,10 @@ void pg_engine_close(void *ctx);
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
+/* Undoes a session's SET commands before the connection is pooled again. */
+int pg_reset(dbal_driver_conn *c, dbal_error *err);
+/* Notes what a statement does to the session's settings. */
+void pg_conn_note_sql(pg_conn *c, const char *sql);
 /* Makes the connection ready to send a command: an open cursor's rows are
  * pulled into its buffer; when idle, deferred DEALLOCATEs are run and a
  * changed statement timeout is set. */

@@ -224,6 +224,7 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
 {
     size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
     pg_conn_ready(c);
+    pg_conn_note_sql(c, sql);
     int rc = pg_stmt_key_reserve(c, sql, sql_len, n, err);
     if (rc == DBAL_OK)
         rc = pg_params_build(c, params, n, c->key + sql_len + 1, err);
