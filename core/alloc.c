@@ -3,24 +3,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dbal.h>
+#include <stdint.h>
+
+/* Set once, before anything else runs (documented), so plain pointers. */
+static void *(*malloc_fn)(size_t) = malloc;
+static void *(*realloc_fn)(void *, size_t) = realloc;
+static void (*free_fn)(void *) = free;
+
+void dbal_set_allocator(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(void *))
+{
+    if (m && r && f) {
+        malloc_fn = m;
+        realloc_fn = r;
+        free_fn = f;
+    } else {
+        malloc_fn = malloc;
+        realloc_fn = realloc;
+        free_fn = free;
+    }
+}
+
 void *dbal__malloc(size_t n)
 {
-    return malloc(n ? n : 1);
+    return malloc_fn(n ? n : 1);
 }
 
 void *dbal__calloc(size_t count, size_t size)
 {
-    return calloc(count ? count : 1, size ? size : 1);
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    size_t n = count * size;
+    void *p = dbal__malloc(n);
+    if (p)
+        memset(p, 0, n ? n : 1);
+    return p;
 }
 
 void *dbal__realloc(void *p, size_t n)
 {
-    return realloc(p, n ? n : 1);
+    return realloc_fn(p, n ? n : 1);
 }
 
 void dbal__free(void *p)
 {
-    free(p);
+    if (p)
+        free_fn(p);
 }
 
 char *dbal__strndup(const char *s, size_t n)

@@ -344,6 +344,24 @@ typedef enum dbal_event {
 typedef void (*dbal_event_fn)(void *userdata, dbal_event event, const char *label);
 DBAL_API void dbal_engine_set_event_hook(dbal_engine *engine, dbal_event_fn fn, void *userdata);
 
+/*
+ * Replaces the allocator of dbal and its drivers' own structures (not of
+ * libpq or SQLite, which keep theirs). Call it before any other dbal call,
+ * once; all three functions are needed (NULL restores the C library's).
+ * Their contracts are those of malloc, realloc and free.
+ */
+DBAL_API void dbal_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
+                                 void (*free_fn)(void *));
+
+/*
+ * Quotes an identifier (a table or column name chosen at run time) for SQL
+ * on every driver: wraps it in double quotes and doubles any inside. Values
+ * never need this: pass them as parameters. Writes a NUL-terminated result
+ * to out. Returns DBAL_OK, DBAL_EINVAL (NULL, empty, or longer than 1024
+ * bytes) or DBAL_ERANGE (cap too small; out is then "").
+ */
+DBAL_API int dbal_quote_ident(const char *name, char *out, size_t cap);
+
 /* ---- logging ----------------------------------------------------------------- */
 
 typedef enum dbal_log_level {
