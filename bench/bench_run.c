@@ -1,0 +1,409 @@
+/*
+ * Backends and timed rounds. Each workload has "contenders": dbal first,
+ * then the raw implementations it is compared with. Every round runs each
+ * contender once, back to back, starting with a different one each round
+ * (so none always runs first, on a cold cache or a warm one); the ratio of a
+ * round pairs runs made moments apart, and the median of those ratios is
+ * printed.
+ */
+#include "bench_run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const bench_dialect bench_sqlite_dialect = {.id_type = "INTEGER", .truncate = "DELETE FROM", .postgres = 0};
+const bench_dialect bench_pg_dialect = {.id_type = "BIGINT", .truncate = "TRUNCATE", .postgres = 1};
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+static int run_fmt(const bench_side_ops *ops, void *ctx, const char *fmt, long n)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, fmt, n);
+    return ops->exec(ctx, sql);
+}
+
+int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, const bench_cfg *cfg, int scan_only)
+{
+    /* id = i; the SQLite fill counts with a recursive CTE, PostgreSQL with
+     * generate_series; both make the same values. */
+    static const char *const sqlite_kv =
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) "
+        "INSERT INTO bench_kv(id, name, val) SELECT i, printf('item-%%08d', i), i * 0.25 FROM c";
+    static const char *const pg_kv =
+        "INSERT INTO bench_kv(id, name, val) SELECT i, 'item-' || lpad(i::text, 8, '0'), i * 0.25 "
+        "FROM generate_series(1, %ld) AS i";
+    static const char *const sqlite_scan =
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) "
+        "INSERT INTO bench_scan(id, n, x, s) SELECT i, i * 7, i * 0.5, printf('scan-row-%%08d', i) FROM c";
+    static const char *const pg_scan =
+        "INSERT INTO bench_scan(id, n, x, s) SELECT i, i * 7, i * 0.5, 'scan-row-' || lpad(i::text, 8, '0') "
+        "FROM generate_series(1, %ld) AS i";
+    static const char *const tables[][2] = {
+        {"bench_kv", "name TEXT NOT NULL, val DOUBLE PRECISION NOT NULL"},
+        {"bench_ins", "name TEXT NOT NULL, val DOUBLE PRECISION NOT NULL"},
+        {"bench_batch", "name TEXT NOT NULL, val DOUBLE PRECISION NOT NULL"},
+        {"bench_scan", "n BIGINT NOT NULL, x DOUBLE PRECISION NOT NULL, s TEXT NOT NULL"},
+    };
+    char sql[512];
+    for (size_t i = scan_only ? 3 : 0; i < sizeof tables / sizeof tables[0]; i++) {
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", tables[i][0]);
+        if (ops->exec(ctx, sql))
+            return -1;
+        snprintf(sql, sizeof sql, "CREATE TABLE %s(id %s PRIMARY KEY, %s)", tables[i][0], d->id_type, tables[i][1]);
+        if (ops->exec(ctx, sql))
+            return -1;
+    }
+    if (!scan_only && run_fmt(ops, ctx, d->postgres ? pg_kv : sqlite_kv, cfg->kv_rows))
+        return -1;
+    if (run_fmt(ops, ctx, d->postgres ? pg_scan : sqlite_scan, cfg->scan_rows))
+        return -1;
+    /* Fresh statistics and visibility map on PostgreSQL; SQLite's WAL
+     * folded into the database so that every run reads the same file. */
+    return ops->exec(ctx, d->postgres ? "VACUUM ANALYZE" : "PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+/* ---- backends ---------------------------------------------------------------- */
+
+typedef struct backend {
+    const char *name;
+    const bench_dialect *dialect;
+    int shared_db;  /* every side reads the same database (sqlite-file, postgresql) */
+    char *tmpdir;   /* sqlite-file's directory, removed at the end */
+    char *file;     /* sqlite-file's database */
+    char *shmdir;   /* sqlite-memory: the raw WAL variant's directory on /dev/shm */
+    char *shmfile;
+    long w1;        /* W1 lookups */
+    /* The sides; raw2 is sqlite-memory's raw WAL file on /dev/shm. */
+    void *dbal, *raw, *raw2;
+    const bench_side_ops *raw_ops;
+} backend;
+
+int bench_backend_known(const char *name)
+{
+    return strcmp(name, "sqlite-memory") == 0 || strcmp(name, "sqlite-file") == 0 ||
+           strcmp(name, "postgresql") == 0;
+}
+
+static char *make_dir(const char *base)
+{
+    char tmpl[512];
+    snprintf(tmpl, sizeof tmpl, "%s/dbal-bench-XXXXXX", base);
+    return mkdtemp(tmpl) ? strdup(tmpl) : NULL;
+}
+
+static char *join(const char *dir, const char *file)
+{
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
+
+/* Removes a SQLite database with its WAL files, and its directory. */
+static void remove_db(char *dir, char *file)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; file && i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s%s", file, suffixes[i]);
+        unlink(path);
+    }
+    if (dir)
+        rmdir(dir);
+    free(file);
+    free(dir);
+}
+
+static void backend_close(backend *b)
+{
+    bench_dbal_ops.close(b->dbal);
+    if (b->raw)
+        b->raw_ops->close(b->raw);
+    if (b->raw2)
+        b->raw_ops->close(b->raw2);
+    remove_db(b->tmpdir, b->file);
+    remove_db(b->shmdir, b->shmfile);
+}
+
+static int backend_open(backend *b, const bench_opts *o, const bench_cfg *cfg, const char *name,
+                        const char *pg_url)
+{
+    *b = (backend){.name = name, .dialect = &bench_sqlite_dialect, .raw_ops = &bench_sqlite_ops,
+                   .w1 = o->n.w1_sqlite};
+    if (strcmp(name, "sqlite-memory") == 0) {
+        const char *tmp = getenv("TMPDIR");
+        b->shmdir = make_dir(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp && *tmp ? tmp : "/tmp");
+        if (!b->shmdir || !(b->shmfile = join(b->shmdir, "bench.db")))
+            return bench_fail("bench", name, "cannot make a directory on /dev/shm");
+        if (bench_dbal_open("sqlite::memory:", &b->dbal) ||
+            bench_sqlite_open(NULL, BENCH_SQLITE_MEMORY, &b->raw) ||
+            bench_sqlite_open(b->shmfile, BENCH_SQLITE_SHM_WAL, &b->raw2))
+            return -1;
+        /* Three databases: each side fills its own. */
+        if (bench_setup(&bench_dbal_ops, b->dbal, b->dialect, cfg, 0) ||
+            bench_setup(b->raw_ops, b->raw, b->dialect, cfg, 0) ||
+            bench_setup(b->raw_ops, b->raw2, b->dialect, cfg, 0))
+            return -1;
+        return 0;
+    }
+    b->shared_db = 1;
+    if (strcmp(name, "sqlite-file") == 0) {
+        const char *tmp = getenv("TMPDIR");
+        char url[600];
+        b->tmpdir = make_dir(tmp && *tmp ? tmp : "/tmp");
+        if (!b->tmpdir || !(b->file = join(b->tmpdir, "bench.db")))
+            return bench_fail("bench", name, "cannot make a temporary directory");
+        snprintf(url, sizeof url, "sqlite://%s", b->file);
+        if (bench_sqlite_open(b->file, BENCH_SQLITE_FILE, &b->raw) ||
+            bench_setup(b->raw_ops, b->raw, b->dialect, cfg, 0))
+            return -1;
+        return bench_dbal_open(url, &b->dbal);
+    }
+#ifdef BENCH_HAVE_PG
+    if (!pg_url || !*pg_url)
+        return bench_fail("bench", name, "set DBAL_BENCH_PG_URL to a PostgreSQL URL");
+    char *conninfo = bench_pg_conninfo(pg_url);
+    if (!conninfo)
+        return bench_fail("bench", name, "out of memory");
+    b->dialect = &bench_pg_dialect;
+    b->raw_ops = &bench_pg_ops;
+    b->w1 = o->n.w1_pg;
+    int rc = bench_pg_open(conninfo, &b->raw);
+    free(conninfo);
+    if (rc || bench_setup(b->raw_ops, b->raw, b->dialect, cfg, 0))
+        return -1;
+    return bench_dbal_open(pg_url, &b->dbal);
+#else
+    (void)pg_url;
+    return bench_fail("bench", name, "built without libpq");
+#endif
+}
+
+/* ---- timed rounds -------------------------------------------------------------- */
+
+#define MAX_CONTENDERS 5
+#define MAX_LINES 5
+
+typedef struct contender {
+    const char *side; /* for messages */
+    const bench_side_ops *ops;
+    void *ctx;
+    bench_fn fn;
+    long n; /* operations per run */
+    int enabled, failed;
+    double t[BENCH_MAX_ROUNDS];
+    uint64_t sum; /* of the first run */
+    int have_sum;
+} contender;
+
+/* One output line: contender a (dbal; -1 for a raw-only line) against b. */
+typedef struct line {
+    const char *workload, *backend;
+    int a, b;
+} line;
+
+typedef struct plan {
+    contender c[MAX_CONTENDERS];
+    int nc;
+    line l[MAX_LINES];
+    int nl;
+    const char *reset_table; /* emptied before every run */
+} plan;
+
+static int add(plan *p, const char *side, const bench_side_ops *ops, void *ctx, bench_fn fn, long n)
+{
+    p->c[p->nc] = (contender){.side = side, .ops = ops, .ctx = ctx, .fn = fn, .n = n, .enabled = fn != NULL};
+    return p->nc++;
+}
+
+static void add_line(plan *p, const char *workload, const char *backend, int a, int b)
+{
+    p->l[p->nl++] = (line){workload, backend, a, b};
+}
+
+static bench_fn pick(const bench_side_ops *ops, int w)
+{
+    const bench_fn fns[] = {ops->w1, ops->w2, ops->w3, ops->w4, ops->w5};
+    return fns[w];
+}
+
+/* The contenders and lines of workload w (0-based) on backend b. */
+static void make_plan(plan *p, const backend *b, const bench_opts *o, const bench_cfg *cfg, int w)
+{
+    static const char *const names[] = {"W1", "W2", "W3", "W4", "W5"};
+    const long counts[] = {b->w1, o->n.w2, cfg->scan_rows, o->n.w4, o->n.w5};
+    const long n = counts[w];
+    *p = (plan){.reset_table = w == 1 ? "bench_ins" : w == 4 ? "bench_batch" : NULL};
+    int d = add(p, "dbal", &bench_dbal_ops, b->dbal, pick(&bench_dbal_ops, w), n);
+    int r = add(p, "raw", b->raw_ops, b->raw, pick(b->raw_ops, w), n);
+    if (w == 4) {
+        /* W5: dbal's batch against the raw per-row way, and raw only lines
+         * for the bulk ways a batch can aim for. */
+        if (bench_dbal_ops.w5)
+            add_line(p, names[w], b->name, d, r);
+        add_line(p, "W5-raw-single", b->name, -1, r);
+    } else {
+        add_line(p, names[w], b->name, d, r);
+    }
+    if (b->raw2) {
+        int r2 = add(p, "raw-shm-wal", b->raw_ops, b->raw2, pick(b->raw_ops, w), n);
+        if (w != 4 || bench_dbal_ops.w5)
+            add_line(p, names[w], "sqlite-memory/shm-wal", d, r2);
+    }
+#ifdef BENCH_HAVE_PG
+    if (b->raw_ops == &bench_pg_ops) {
+        if (w == 2)
+            add_line(p, "W3-singlerow", b->name, d,
+                     add(p, "raw-single-row", b->raw_ops, b->raw, bench_pg_w3_single_row, n));
+        if (w == 3)
+            add_line(p, "W4-connect", b->name, d,
+                     add(p, "raw-connect", b->raw_ops, b->raw, bench_pg_w4_connect, o->n.w4_connect));
+        if (w == 4) {
+            add_line(p, "W5-raw-pipeline", b->name, -1,
+                     add(p, "raw-pipeline", b->raw_ops, b->raw, bench_pg_w5_pipeline, n));
+            add_line(p, "W5-raw-copy", b->name, -1, add(p, "raw-copy", b->raw_ops, b->raw, bench_pg_w5_copy, n));
+        }
+    }
+#endif
+    if (!o->dbal)
+        p->c[d].enabled = 0;
+    for (int i = 1; i < p->nc && !o->raw; i++)
+        p->c[i].enabled = 0;
+}
+
+/* One timed run; checks that it did the same work as before. */
+static int run_once(contender *c, const plan *p, const backend *b, const bench_cfg *cfg, double *t)
+{
+    if (p->reset_table) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "%s %s", b->dialect->truncate, p->reset_table);
+        if (c->ops->exec(c->ctx, sql))
+            return -1;
+    }
+    uint64_t sum = 0;
+    double t0 = bench_now();
+    if (c->fn(c->ctx, cfg, c->n, &sum))
+        return -1;
+    *t = bench_now() - t0;
+    if (c->have_sum && sum != c->sum) {
+        fprintf(stderr, "bench: %s %s: checksum %llu differs from the first run's %llu\n", b->name, c->side,
+                (unsigned long long)sum, (unsigned long long)c->sum);
+        return -1;
+    }
+    c->sum = sum;
+    c->have_sum = 1;
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double ops_per_s(const contender *c, int rounds)
+{
+    double t[BENCH_MAX_ROUNDS];
+    memcpy(t, c->t, (size_t)rounds * sizeof *t);
+    return (double)c->n / median(t, rounds);
+}
+
+static void print_line(const plan *p, const line *l, int rounds)
+{
+    const contender *a = l->a >= 0 ? &p->c[l->a] : NULL, *b = &p->c[l->b];
+    int a_ok = a && a->enabled && !a->failed, b_ok = b->enabled && !b->failed;
+    if (!a) {
+        if (b_ok)
+            printf("%s %s %.0f\n", l->workload, l->backend, ops_per_s(b, rounds));
+        else
+            printf("%s %s -\n", l->workload, l->backend);
+        return;
+    }
+    printf("%s %s ", l->workload, l->backend);
+    a_ok ? printf("%.0f ", ops_per_s(a, rounds)) : printf("- ");
+    b_ok ? printf("%.0f ", ops_per_s(b, rounds)) : printf("- ");
+    if (a_ok && b_ok) {
+        double ratio[BENCH_MAX_ROUNDS];
+        for (int r = 0; r < rounds; r++)
+            ratio[r] = (a->t[r] / (double)a->n) / (b->t[r] / (double)b->n);
+        printf("%.3f\n", median(ratio, rounds));
+    } else {
+        printf("-\n");
+    }
+}
+
+/* Both sides must have done the same work (W4-connect does fewer
+ * operations, so only contenders with dbal's count are compared). */
+static int check_sums(const plan *p, const char *backend, const char *workload)
+{
+    const contender *ref = NULL;
+    int rc = 0;
+    for (int i = 0; i < p->nc; i++) {
+        const contender *c = &p->c[i];
+        if (!c->have_sum || c->n != p->c[0].n)
+            continue;
+        if (!ref) {
+            ref = c;
+        } else if (c->sum != ref->sum) {
+            fprintf(stderr, "bench: %s %s: %s's checksum %llu differs from %s's %llu\n", workload, backend,
+                    c->side, (unsigned long long)c->sum, ref->side, (unsigned long long)ref->sum);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+static int run_workload(const backend *b, const bench_opts *o, const bench_cfg *cfg, int w)
+{
+    plan p;
+    make_plan(&p, b, o, cfg, w);
+    for (int r = 0; r < o->rounds; r++) {
+        for (int k = 0; k < p.nc; k++) {
+            contender *c = &p.c[(r + k) % p.nc];
+            if (c->enabled && !c->failed && run_once(c, &p, b, cfg, &c->t[r]))
+                c->failed = 1;
+        }
+    }
+    int rc = check_sums(&p, b->name, p.l[0].workload);
+    for (int i = 0; i < p.nl; i++)
+        print_line(&p, &p.l[i], o->rounds);
+    fflush(stdout);
+    for (int i = 0; i < p.nc; i++)
+        if (p.c[i].failed)
+            rc = -1;
+    return rc;
+}
+
+int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *name, const char *pg_url)
+{
+    backend b;
+    double t0 = bench_now();
+    int rc = backend_open(&b, o, cfg, name, pg_url);
+    if (rc == 0) {
+        printf("# %s: set-up %.1f s%s\n", name, bench_now() - t0,
+               b.raw2 ? "; raw = :memory:, raw(shm-wal) = a WAL file on /dev/shm with synchronous=OFF, "
+                        "which is what dbal's sqlite::memory: is"
+                      : "");
+        fflush(stdout);
+        for (int w = 0; w < BENCH_NWORKLOADS - 1; w++)
+            if (o->workloads & (1u << w))
+                rc |= run_workload(&b, o, cfg, w);
+    }
+    /* W6 runs in child processes, which open the database themselves. */
+    if (rc == 0 && (o->workloads & (1u << 5))) {
+        bench_w6_target t = {.backend = name, .file = b.file};
+        rc = bench_w6_run(o, cfg, &t);
+    }
+    backend_close(&b);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/* The harness: options, backends, timed rounds, the W6 child processes. */
+#ifndef DBAL_BENCH_RUN_H
+#define DBAL_BENCH_RUN_H
+
+#include "bench.h"
+
+#define BENCH_NWORKLOADS 6
+#define BENCH_MAX_ROUNDS 101
+#define BENCH_MAX_BACKENDS 8
+
+typedef struct bench_counts {
+    long w1_sqlite, w1_pg; /* W1 lookups */
+    long kv_rows;          /* rows W1 looks up in */
+    long w2;               /* W2 inserts */
+    long w3_rows;          /* W3 rows; W6 scans a tenth and all of them */
+    long w4, w4_connect;   /* W4 sessions; raw connect-per-request iterations */
+    long w5;               /* W5 rows */
+} bench_counts;
+
+typedef struct bench_opts {
+    const char *backends[BENCH_MAX_BACKENDS];
+    int nbackends;
+    int rounds;
+    unsigned workloads; /* bit i: W(i+1) */
+    int dbal, raw;      /* which sides run */
+    int quick;
+    bench_counts n;
+} bench_opts;
+
+double bench_now(void);
+
+/* bench_run.c */
+int bench_backend_known(const char *name);
+/* Runs the selected workloads on one backend and prints their lines.
+ * Returns 0, or -1 when something failed (reported on stderr). */
+int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *name, const char *pg_url);
+/* Creates the tables (only bench_scan when scan_only) and fills them. */
+int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, const bench_cfg *cfg, int scan_only);
+extern const bench_dialect bench_sqlite_dialect, bench_pg_dialect;
+
+/* bench_w6.c */
+/* Where a backend's W6 children find their database. */
+typedef struct bench_w6_target {
+    const char *backend;   /* sqlite-memory, sqlite-file, postgresql */
+    const char *file;      /* sqlite-file's database */
+} bench_w6_target;
+/* Measures the peak RSS of W3 at cfg->scan_rows / 10 and cfg->scan_rows
+ * rows in fresh child processes and prints the W6 lines. */
+int bench_w6_run(const bench_opts *o, const bench_cfg *cfg, const bench_w6_target *t);
+/* The child's side: main() hands it argv after "--w6-child". */
+int bench_w6_child(int argc, char **argv);
+
+#endif
