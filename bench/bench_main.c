@@ -226,7 +226,7 @@ int main(int argc, char **argv)
     }
 
     bench_cfg cfg;
-    char *name_block;
+    char *name_block = NULL;
     if (make_inputs(&o, &cfg, &name_block))
         return 1;
     print_header(&o);

@@ -171,8 +171,12 @@ static int w1(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
     for (long i = 0; i < n; i++) {
         put_be64(key, (uint64_t)cfg->keys[i % cfg->nkeys]);
         PGresult *res = PQexecPrepared(p->conn, name, 1, values, lengths, formats, 1);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-            return check(p, res, PGRES_TUPLES_OK, "W1 (or no row)") ? -1 : bench_fail("libpq", "W1", "no row");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            return check(p, res, PGRES_TUPLES_OK, "W1");
+        if (PQntuples(res) != 1) {
+            PQclear(res);
+            return bench_fail("libpq", "W1", "no row");
+        }
         *sum += bench_sum_text(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0)) +
                 bench_sum_double(get_double(PQgetvalue(res, 0, 1)));
         PQclear(res);
@@ -307,8 +311,12 @@ static int w4(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
         return -1;
     for (long i = 0; i < n; i++) {
         PGresult *res = PQexecPrepared(p->conn, name, 0, NULL, NULL, NULL, 1);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQgetlength(res, 0, 0) != 4)
-            return check(p, res, PGRES_TUPLES_OK, "W4") ? -1 : bench_fail("libpq", "W4", "not an int4");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            return check(p, res, PGRES_TUPLES_OK, "W4");
+        if (PQntuples(res) != 1 || PQgetlength(res, 0, 0) != 4) {
+            PQclear(res);
+            return bench_fail("libpq", "W4", "not one int4");
+        }
         const unsigned char *v = (const unsigned char *)PQgetvalue(res, 0, 0);
         *sum += (uint64_t)v[0] << 24 | (uint64_t)v[1] << 16 | (uint64_t)v[2] << 8 | v[3];
         PQclear(res);

@@ -67,7 +67,7 @@ int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, co
 
 /* ---- backends ---------------------------------------------------------------- */
 
-typedef struct backend {
+typedef struct bench_backend {
     const char *name;
     const bench_dialect *dialect;
     int shared_db;  /* every side reads the same database (sqlite-file, postgresql) */
@@ -79,7 +79,7 @@ typedef struct backend {
     /* The sides; raw2 is sqlite-memory's raw WAL file on /dev/shm. */
     void *dbal, *raw, *raw2;
     const bench_side_ops *raw_ops;
-} backend;
+} bench_backend;
 
 int bench_backend_known(const char *name)
 {
@@ -118,7 +118,7 @@ static void remove_db(char *dir, char *file)
     free(dir);
 }
 
-static void backend_close(backend *b)
+static void backend_close(bench_backend *b)
 {
     bench_dbal_ops.close(b->dbal);
     if (b->raw)
@@ -129,17 +129,20 @@ static void backend_close(backend *b)
     remove_db(b->shmdir, b->shmfile);
 }
 
-static int backend_open(backend *b, const bench_opts *o, const bench_cfg *cfg, const char *name,
+static int backend_open(bench_backend *b, const bench_opts *o, const bench_cfg *cfg, const char *name,
                         const char *pg_url)
 {
-    *b = (backend){.name = name, .dialect = &bench_sqlite_dialect, .raw_ops = &bench_sqlite_ops,
+    *b = (bench_backend){.name = name, .dialect = &bench_sqlite_dialect, .raw_ops = &bench_sqlite_ops,
                    .w1 = o->n.w1_sqlite};
     if (strcmp(name, "sqlite-memory") == 0) {
         const char *tmp = getenv("TMPDIR");
         b->shmdir = make_dir(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp && *tmp ? tmp : "/tmp");
         if (!b->shmdir || !(b->shmfile = join(b->shmdir, "bench.db")))
             return bench_fail("bench", name, "cannot make a directory on /dev/shm");
-        if (bench_dbal_open("sqlite::memory:", &b->dbal) ||
+        /* Overridable to try other settings of dbal's in-memory database,
+         * e.g. sqlite::memory:?vfs=unix-excl */
+        const char *url = getenv("DBAL_BENCH_SQLITE_MEMORY_URL");
+        if (bench_dbal_open(url && *url ? url : "sqlite::memory:", &b->dbal) ||
             bench_sqlite_open(NULL, BENCH_SQLITE_MEMORY, &b->raw) ||
             bench_sqlite_open(b->shmfile, BENCH_SQLITE_SHM_WAL, &b->raw2))
             return -1;
@@ -232,7 +235,7 @@ static bench_fn pick(const bench_side_ops *ops, int w)
 }
 
 /* The contenders and lines of workload w (0-based) on backend b. */
-static void make_plan(plan *p, const backend *b, const bench_opts *o, const bench_cfg *cfg, int w)
+static void make_plan(plan *p, const bench_backend *b, const bench_opts *o, const bench_cfg *cfg, int w)
 {
     static const char *const names[] = {"W1", "W2", "W3", "W4", "W5"};
     const long counts[] = {b->w1, o->n.w2, cfg->scan_rows, o->n.w4, o->n.w5};
@@ -240,20 +243,18 @@ static void make_plan(plan *p, const backend *b, const bench_opts *o, const benc
     *p = (plan){.reset_table = w == 1 ? "bench_ins" : w == 4 ? "bench_batch" : NULL};
     int d = add(p, "dbal", &bench_dbal_ops, b->dbal, pick(&bench_dbal_ops, w), n);
     int r = add(p, "raw", b->raw_ops, b->raw, pick(b->raw_ops, w), n);
-    if (w == 4) {
-        /* W5: dbal's batch against the raw per-row way, and raw only lines
-         * for the bulk ways a batch can aim for. */
-        if (bench_dbal_ops.w5)
-            add_line(p, names[w], b->name, d, r);
-        add_line(p, "W5-raw-single", b->name, -1, r);
-    } else {
+    /* W5 without dbal_exec_batch: only the raw lines. */
+    const int with_dbal = w != 4 || bench_dbal_ops.w5 != NULL;
+    if (with_dbal)
         add_line(p, names[w], b->name, d, r);
-    }
     if (b->raw2) {
         int r2 = add(p, "raw-shm-wal", b->raw_ops, b->raw2, pick(b->raw_ops, w), n);
-        if (w != 4 || bench_dbal_ops.w5)
+        if (with_dbal)
             add_line(p, names[w], "sqlite-memory/shm-wal", d, r2);
     }
+    /* W5's raw per-row way, and the bulk ways a batch can aim for. */
+    if (w == 4)
+        add_line(p, "W5-raw-single", b->name, -1, r);
 #ifdef BENCH_HAVE_PG
     if (b->raw_ops == &bench_pg_ops) {
         if (w == 2)
@@ -276,7 +277,7 @@ static void make_plan(plan *p, const backend *b, const bench_opts *o, const benc
 }
 
 /* One timed run; checks that it did the same work as before. */
-static int run_once(contender *c, const plan *p, const backend *b, const bench_cfg *cfg, double *t)
+static int run_once(contender *c, const plan *p, const bench_backend *b, const bench_cfg *cfg, double *t)
 {
     if (p->reset_table) {
         char sql[128];
@@ -363,7 +364,7 @@ static int check_sums(const plan *p, const char *backend, const char *workload)
     return rc;
 }
 
-static int run_workload(const backend *b, const bench_opts *o, const bench_cfg *cfg, int w)
+static int run_workload(const bench_backend *b, const bench_opts *o, const bench_cfg *cfg, int w)
 {
     plan p;
     make_plan(&p, b, o, cfg, w);
@@ -386,7 +387,7 @@ static int run_workload(const backend *b, const bench_opts *o, const bench_cfg *
 
 int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *name, const char *pg_url)
 {
-    backend b;
+    bench_backend b;
     double t0 = bench_now();
     int rc = backend_open(&b, o, cfg, name, pg_url);
     if (rc == 0) {
