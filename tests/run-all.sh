@@ -157,7 +157,7 @@ run_pass() {
     stop_cluster
     # What ran inside each test program: cases per URL, the fault tests' figures.
     echo "--- $name: cases per test program"
-    grep -hE '^[0-9]+/[0-9]+ Testing:|^conformance on|^# |\[  (PASSED|FAILED|SKIPPED) \] [0-9]+ test' \
+    grep -hE '^[0-9]+/[0-9]+ Testing:|^conformance on|^# |\[  (PASSED|FAILED|SKIPPED) *\] [0-9]+ test' \
         "$dir/Testing/Temporary/LastTest.log" 2>/dev/null || true
     # ctest catches SIGINT itself (so bash never sees it): stop after this pass.
     if grep -q '(INTERRUPT)' "$out" 2>/dev/null; then

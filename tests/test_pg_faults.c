@@ -351,7 +351,10 @@ static void test_restart_under_load(void **state)
            "every writer succeeded again %.3fs after the server was back; %llu connections discarded\n",
            committed, failed, unknown, slowest, (unsigned long long)st.discarded);
     assert_true(committed > 0);
-    assert_true(slowest < 1.0);
+    /* The issue's bound is a second; sanitizers slow every step several
+     * times over, so their builds get more room. */
+    double bound = getenv("TSAN_OPTIONS") || getenv("ASAN_OPTIONS") ? 3.0 : 1.0;
+    assert_true(slowest < bound);
     dbal_engine_close(e);
 }
 
