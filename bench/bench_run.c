@@ -390,6 +390,8 @@ int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *nam
     bench_backend b;
     double t0 = bench_now();
     int rc = backend_open(&b, o, cfg, name, pg_url);
+    if (rc != 0)
+        printf("# %s: set-up failed (see stderr)\n", name);
     if (rc == 0) {
         printf("# %s: set-up %.1f s%s\n", name, bench_now() - t0,
                b.raw2 ? "; raw = :memory:, raw(shm-wal) = a WAL file on /dev/shm with synchronous=OFF, "

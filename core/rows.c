@@ -38,7 +38,12 @@ void dbal_rows_close(dbal_rows *r)
     for (int i = 0; r->blobtext && i < ncols; i++)
         dbal__free(r->blobtext[i].p);
     dbal__free(r->blobtext);
-    dbal__free(r);
+    if (!s->spare) {
+        memset(r, 0, sizeof *r);
+        s->spare = r;
+    } else {
+        dbal__free(r);
+    }
     dbal__session_drop_broken(s);
 }
 

@@ -129,6 +129,7 @@ void dbal_session_close(dbal_session *s)
         return;
     while (s->rows)
         dbal_rows_close(s->rows);
+    dbal__free(s->spare);
     if (s->conn && s->depth > 0 && !s->conn->dc->broken) {
         dbal_error e;
         /* A connection whose rollback failed may still hold the
@@ -191,8 +192,9 @@ int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows *
     int rc = check_statement(s, sql, params);
     if (rc)
         return rc;
-    dbal_rows *r = dbal__calloc(1, sizeof *r);
-    if (!r)
+    dbal_rows *r = s->spare;
+    s->spare = NULL;
+    if (!r && !(r = dbal__calloc(1, sizeof *r)))
         return dbal__error_set(&s->err, DBAL_ENOMEM, NULL, 0, NULL);
     rc = s->engine->driver->query(s->conn->dc, sql, params.values, params.count, &r->dr, &s->err);
     if (rc) {

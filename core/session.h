@@ -15,6 +15,7 @@ struct dbal_session {
     int depth;  /* 0 outside a transaction; 2+ inside savepoints */
     int failed; /* a statement failed in the transaction: PostgreSQL's 25P02 state */
     dbal_rows *rows; /* open cursors */
+    dbal_rows *spare; /* a closed cursor kept for the next query: no allocation per query */
 };
 
 struct dbal_rows {

@@ -10,6 +10,7 @@
 #include "test_helpers.h"
 
 #include <dirent.h>
+#include <unistd.h>
 #include <pthread.h>
 
 static char url_buf[512];
@@ -151,7 +152,7 @@ static void test_memory_engines(void **state)
     if (d) {
         struct dirent *ent;
         char prefix[64];
-        snprintf(prefix, sizeof prefix, "dbal-memory-");
+        snprintf(prefix, sizeof prefix, "dbal-memory-%ld-", (long)getpid());
         while ((ent = readdir(d)))
             if (strncmp(ent->d_name, prefix, strlen(prefix)) == 0)
                 fail_msg("/dev/shm/%s left behind after engine close", ent->d_name);

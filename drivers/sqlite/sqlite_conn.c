@@ -84,6 +84,7 @@ int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
 void sq_disconnect(dbal_driver_conn *base)
 {
     sq_conn *c = (sq_conn *)base;
+    sq_host->free(c->spare);
     stmt_cache_free(c->cache);
     /* _v2: any statement a caller leaked is finalized with the handle. */
     sqlite3_close_v2(c->db);

@@ -193,7 +193,9 @@ static char *make_memdir(void)
     const char *bases[] = {"/dev/shm", tmp && *tmp ? tmp : "/tmp", "/tmp"};
     for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
         char dir[512];
-        if (snprintf(dir, sizeof dir, "%s/dbal-memory-XXXXXX", bases[i]) >= (int)sizeof dir)
+        /* The pid in the name tells whose it is (one left by a crash can be
+         * told from one in use). */
+        if (snprintf(dir, sizeof dir, "%s/dbal-memory-%ld-XXXXXX", bases[i], (long)getpid()) >= (int)sizeof dir)
             continue;
         if (access(bases[i], W_OK) == 0 && mkdtemp(dir))
             return sq_strdup(dir);

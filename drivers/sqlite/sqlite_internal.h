@@ -44,8 +44,10 @@ typedef struct sq_conn {
     int timeout_ms;    /* statement timeout, 0 = none */
     double deadline;   /* monotonic seconds the running statement must end by */
     int timed_out;     /* the progress handler interrupted it for the deadline */
+    struct sq_rows *spare; /* a closed cursor kept for the next query */
 } sq_conn;
 
+struct sq_rows;
 typedef struct sq_rows {
     dbal_driver_rows base;
     sq_conn *conn;

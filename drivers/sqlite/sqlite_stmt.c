@@ -157,8 +157,9 @@ int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
              dbal_driver_rows **out, dbal_error *err)
 {
     sq_conn *c = (sq_conn *)base;
-    sq_rows *r = sq_host->malloc(sizeof *r);
-    if (!r) {
+    sq_rows *r = c->spare;
+    c->spare = NULL;
+    if (!r && !(r = sq_host->malloc(sizeof *r))) {
         sq_host->set_error(err, DBAL_ENOMEM, "53200", 0, "out of memory");
         return DBAL_ENOMEM;
     }
@@ -206,7 +207,10 @@ void sq_rows_close(dbal_driver_rows *base)
 {
     sq_rows *r = (sq_rows *)base;
     done_with(r->stmt);
-    sq_host->free(r);
+    if (!r->conn->spare)
+        r->conn->spare = r; /* reused by the next query: no allocation per query */
+    else
+        sq_host->free(r);
 }
 
 const char *sq_col_name(dbal_driver_rows *base, int col)
