@@ -75,6 +75,9 @@ int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_
     int rc = dbal__url_parse(url, &u, err);
     if (rc)
         return rc;
+    const char *echo_env = getenv("DBAL_ECHO");
+    if (echo_env && strcmp(echo_env, "1") == 0)
+        u->opts.echo = 1;
     if ((rc = apply_options(&u->opts, opts, err)) != DBAL_OK) {
         dbal__url_free(u);
         return rc;

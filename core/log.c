@@ -4,11 +4,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+/* Info lines only exist when asked for (echo=1), so they are printed too. */
 static void to_stderr(void *userdata, dbal_log_level level, const char *line)
 {
+    static const char *const names[] = {"", "error", "warning", "info", "debug"};
     (void)userdata;
-    if (level <= DBAL_LOG_WARNING)
-        fprintf(stderr, "dbal: %s: %s\n", level == DBAL_LOG_ERROR ? "error" : "warning", line);
+    if (level <= DBAL_LOG_INFO)
+        fprintf(stderr, "dbal: %s: %s\n", names[level], line);
 }
 
 /* The pair is read and written together, under the lock: a log line must

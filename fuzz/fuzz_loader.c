@@ -14,7 +14,9 @@
  * dbal_register_driver(<bytes>, entry that fails) must answer DBAL_EINVAL
  * for an invalid name and DBAL_EDRIVER for a valid one.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "loader.h"
 #include "url.h"
 
@@ -104,7 +106,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            snprintf(default_dir, sizeof default_dir, "%s/dbal/drivers", exe);
+            snprintf(default_dir, sizeof default_dir, "%.4000s/dbal/drivers", exe);
         }
     }
     dbal_set_log(NULL, NULL);

@@ -31,6 +31,7 @@ typedef struct cli_db {
     dbal_engine *engine;
     dbal_session *session;
     char *password[2]; /* the URL's password as written and percent-decoded, to redact */
+    dbal_error err;    /* the last failure of run_query / run_exec */
 } cli_db;
 
 /* Whether an argument is a URL rather than SQL (see --help). */
@@ -59,12 +60,15 @@ void report_usage(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
-/* Reports the session's last error and returns its exit code. */
-int report_session_error(const cli_db *db);
+/* Reports db->err and returns its exit code. */
+int report_db_error(const cli_db *db);
 
-/* Statements. Both return a dbal_code; failures are not reported. */
+/* Statements. Both return a dbal_code; a failure is kept in db->err, not
+ * reported. */
 int run_query(cli_db *db, const char *sql, dbal_params params, const out_options *o, FILE *f);
 int run_exec(cli_db *db, const char *sql, dbal_params params, int64_t *affected);
+/* op > 0: begin with DBAL_TX_* options; 0: commit; < 0: roll back. */
+int run_tx(cli_db *db, int op, unsigned options);
 
 /* Monotonic time in milliseconds. */
 double now_ms(void);

@@ -38,21 +38,6 @@ const char *http_query_arg(const http_request *rq, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-void http_reply_set(http_reply *rp, int status, json_t *body)
-{
-    json_decref(rp->body);
-    rp->status = status;
-    rp->body = body;
-    if (status != HTTP_NO_CONTENT && !body) { /* json_pack ran out of memory */
-        rp->status = HTTP_INTERNAL_ERROR;
-    }
-}
-
-void http_reply_error(http_reply *rp, int status, const char *message)
-{
-    http_reply_set(rp, status, json_pack("{s:s, s:n}", "error", message, "sqlstate"));
-}
-
 /* ---- replies --------------------------------------------------------------- */
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, int status, char *text, const char *allow)

@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *msg, size_t cap, const char *text, const char *field)
+/* "field 'name' is required" */
+static int fail(char *msg, size_t cap, const char *field, const char *problem)
 {
-    snprintf(msg, cap, text, field);
+    snprintf(msg, cap, "field '%s' %s", field, problem);
     return -1;
 }
 
@@ -15,13 +16,13 @@ static int parse_name(const json_t *doc, item_input *out, char *msg, size_t cap)
 {
     const json_t *v = json_object_get(doc, "name");
     if (!v || json_is_null(v))
-        return fail(msg, cap, "field '%s' is required", "name");
+        return fail(msg, cap, "name", "is required");
     if (!json_is_string(v))
-        return fail(msg, cap, "field '%s' must be a string", "name");
+        return fail(msg, cap, "name", "must be a string");
     out->name = json_string_value(v);
     out->name_len = json_string_length(v);
     if (out->name_len == 0)
-        return fail(msg, cap, "field '%s' must not be empty", "name");
+        return fail(msg, cap, "name", "must not be empty");
     if (out->name_len > ITEM_NAME_MAX_BYTES) {
         snprintf(msg, cap, "field 'name' must be at most %d bytes", ITEM_NAME_MAX_BYTES);
         return -1;
@@ -33,12 +34,12 @@ static int parse_price(const json_t *doc, item_input *out, char *msg, size_t cap
 {
     const json_t *v = json_object_get(doc, "price");
     if (!v || json_is_null(v))
-        return fail(msg, cap, "field '%s' is required", "price");
+        return fail(msg, cap, "price", "is required");
     if (!json_is_number(v)) /* integer or real; true/false are not numbers */
-        return fail(msg, cap, "field '%s' must be a number", "price");
+        return fail(msg, cap, "price", "must be a number");
     out->price = json_number_value(v);
     if (out->price < 0)
-        return fail(msg, cap, "field '%s' must be >= 0", "price");
+        return fail(msg, cap, "price", "must be >= 0");
     return 0;
 }
 
@@ -47,10 +48,10 @@ static int parse_tags(const json_t *doc, item_input *out, char *msg, size_t cap)
     const json_t *v = json_object_get(doc, "tags");
     if (!v || json_is_null(v)) {
         out->tags_json = strdup("[]");
-        return out->tags_json ? 0 : fail(msg, cap, "out of memory reading '%s'", "tags");
+        return out->tags_json ? 0 : fail(msg, cap, "tags", "could not be stored: out of memory");
     }
     if (!json_is_array(v))
-        return fail(msg, cap, "field '%s' must be an array of strings", "tags");
+        return fail(msg, cap, "tags", "must be an array of strings");
     if (json_array_size(v) > ITEM_TAGS_MAX) {
         snprintf(msg, cap, "field 'tags' must have at most %d elements", ITEM_TAGS_MAX);
         return -1;
@@ -64,7 +65,7 @@ static int parse_tags(const json_t *doc, item_input *out, char *msg, size_t cap)
         }
     }
     out->tags_json = json_dumps(v, JSON_COMPACT);
-    return out->tags_json ? 0 : fail(msg, cap, "out of memory reading '%s'", "tags");
+    return out->tags_json ? 0 : fail(msg, cap, "tags", "could not be stored: out of memory");
 }
 
 int item_input_parse(const json_t *doc, item_input *out, char *msg, size_t cap)

@@ -182,25 +182,19 @@ int item_store_insert_batch(dbal_session *s, const item_input *in, size_t n, siz
  * prepared statement on PostgreSQL); a short last chunk is padded with NULLs,
  * which match nothing. */
 enum { IDS_CHUNK = 50 };
+#define PARAMS_5 "?, ?, ?, ?, ?"
+#define PARAMS_10 PARAMS_5 ", " PARAMS_5
+#define PARAMS_50 PARAMS_10 ", " PARAMS_10 ", " PARAMS_10 ", " PARAMS_10 ", " PARAMS_10
+static const char ids_by_name_sql[] = "SELECT id, name FROM items WHERE name IN (" PARAMS_50 ")";
 
-static void ids_query_sql(char *sql, size_t cap)
-{
-    size_t len = (size_t)snprintf(sql, cap, "SELECT id, name FROM items WHERE name IN (?");
-    for (int i = 1; i < IDS_CHUNK && len < cap; i++)
-        len += (size_t)snprintf(sql + len, cap - len, ", ?");
-    if (len < cap)
-        snprintf(sql + len, cap - len, ")");
-}
-
-/* Adds name -> id for the names in[first .. first + count) to by_name. */
-static int lookup_chunk(dbal_session *s, const char *sql, const item_input *in, size_t count,
-                        json_t *by_name)
+/* Adds name -> id for the first `count` names of `in` to by_name. */
+static int lookup_chunk(dbal_session *s, const item_input *in, size_t count, json_t *by_name)
 {
     dbal_value values[IDS_CHUNK];
     for (size_t i = 0; i < IDS_CHUNK; i++)
         values[i] = i < count ? name_value(&in[i]) : dbal_null();
     dbal_rows *r;
-    int rc = dbal_query(s, sql, dbal_params_array(values, IDS_CHUNK), &r);
+    int rc = dbal_query(s, ids_by_name_sql, dbal_params_array(values, IDS_CHUNK), &r);
     if (rc != DBAL_OK)
         return rc;
     while ((rc = dbal_rows_next(r)) == DBAL_ROW) {
@@ -230,15 +224,13 @@ static json_t *ids_in_order(const item_input *in, size_t n, json_t *by_name)
 int item_store_ids_by_name(dbal_session *s, const item_input *in, size_t n, json_t **ids)
 {
     *ids = NULL;
-    char sql[64 + 3 * IDS_CHUNK];
-    ids_query_sql(sql, sizeof sql);
     json_t *by_name = json_object();
     if (!by_name)
         return DBAL_ENOMEM;
     int rc = DBAL_OK;
     for (size_t first = 0; rc == DBAL_OK && first < n; first += IDS_CHUNK) {
         size_t count = n - first < IDS_CHUNK ? n - first : IDS_CHUNK;
-        rc = lookup_chunk(s, sql, in + first, count, by_name);
+        rc = lookup_chunk(s, in + first, count, by_name);
     }
     if (rc == DBAL_OK && !(*ids = ids_in_order(in, n, by_name)))
         rc = DBAL_ENOMEM;

@@ -19,7 +19,8 @@
 
 static int schema_unit(dbal_session *s, void *ctx)
 {
-    return item_store_create_schema(s, ctx);
+    const char *const *driver = ctx;
+    return item_store_create_schema(s, *driver);
 }
 
 /* The engine, with the options this service relies on set in code. */
@@ -34,7 +35,7 @@ static int open_engine(const config *cfg, dbal_engine **db)
         return -1;
     }
     const char *driver = dbal_engine_driver(*db);
-    if (unit_of_work(*db, "startup: schema", UNIT_READ_WRITE, schema_unit, (void *)driver, &err) != DBAL_OK) {
+    if (unit_of_work(*db, "startup: schema", UNIT_READ_WRITE, schema_unit, &driver, &err) != DBAL_OK) {
         log_line("cannot create the schema on %s: %s (%s)", driver, err.message, dbal_code_name(err.code));
         dbal_engine_close(*db);
         *db = NULL;

@@ -55,6 +55,15 @@ static int page_arg(const http_request *rq, http_reply *rp, const char *name, in
     return -1;
 }
 
+/* Whether s is valid UTF-8 (jansson refuses to make a JSON string of
+ * anything else), so that both databases see the same text. */
+static int is_utf8(const char *s)
+{
+    json_t *js = json_string(s);
+    json_decref(js);
+    return js != NULL;
+}
+
 int request_page(const http_request *rq, http_reply *rp, item_page *page)
 {
     page->limit = PAGE_DEFAULT_LIMIT;
@@ -62,6 +71,10 @@ int request_page(const http_request *rq, http_reply *rp, item_page *page)
     page->q = http_query_arg(rq, "q");
     if (page->q && !*page->q)
         page->q = NULL; /* ?q= : no filter */
+    if (page->q && !is_utf8(page->q)) {
+        http_reply_error(rp, HTTP_UNPROCESSABLE, "query argument 'q' must be UTF-8 text");
+        return -1;
+    }
     if (page_arg(rq, rp, "limit", 1, PAGE_MAX_LIMIT, &page->limit))
         return -1;
     return page_arg(rq, rp, "offset", 0, INT64_MAX, &page->offset);

@@ -22,7 +22,7 @@ int request_json(const http_request *rq, http_reply *rp, json_t **doc);
 int request_id(const http_request *rq, http_reply *rp, int64_t *id);
 
 /* ?limit= (1..PAGE_MAX_LIMIT, default PAGE_DEFAULT_LIMIT), ?offset= (>= 0,
- * default 0) and ?q= (borrowed from the request). */
+ * default 0) and ?q= (UTF-8; borrowed from the request; empty: no filter). */
 int request_page(const http_request *rq, http_reply *rp, item_page *page);
 
 #endif

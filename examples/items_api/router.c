@@ -30,8 +30,8 @@ static size_t segment_len(const char *s)
     return strcspn(s, "/");
 }
 
-/* Whether path matches pattern; *param receives the start of the {param}
- * segment (the path is split in place only after a match). */
+/* Whether path matches pattern; *param and *param_len receive the {param}
+ * segment of the path (not NUL-terminated), or NULL. */
 static int path_matches(const char *pattern, const char *path, const char **param, size_t *param_len)
 {
     *param = NULL;
@@ -65,30 +65,44 @@ static void allowed_methods(const char *pattern, char *out, size_t cap)
     }
 }
 
+/* The first pattern that matches the path, or NULL. */
+static const char *match_pattern(const char *path, const char **param, size_t *param_len)
+{
+    for (int i = 0; i < NROUTES; i++)
+        if (path_matches(routes[i].pattern, path, param, param_len))
+            return routes[i].pattern;
+    return NULL;
+}
+
+/* Runs route r with its {param} segment copied out of the path. */
+static void run_route(const route *r, const app *a, http_request *rq, http_reply *rp, const char *param,
+                      size_t param_len)
+{
+    char segment[64] = "";
+    if (param && param_len < sizeof segment) { /* longer: no integer, so "" */
+        memcpy(segment, param, param_len);
+        segment[param_len] = '\0';
+    }
+    rq->param = param ? segment : NULL;
+    rq->label = r->label;
+    r->handler(a, rq, rp);
+    rq->param = NULL;
+}
+
 void route_request(const app *a, http_request *rq, http_reply *rp)
 {
-    const char *pattern = NULL, *param = NULL;
+    const char *param = NULL;
     size_t param_len = 0;
-    for (int i = 0; i < NROUTES && !pattern; i++)
-        if (path_matches(routes[i].pattern, rq->path, &param, &param_len))
-            pattern = routes[i].pattern;
+    const char *pattern = match_pattern(rq->path, &param, &param_len);
     if (!pattern) {
         http_reply_error(rp, HTTP_NOT_FOUND, "no such route");
         return;
     }
     for (int i = 0; i < NROUTES; i++) {
-        if (strcmp(routes[i].pattern, pattern) != 0 || strcmp(routes[i].method, rq->method) != 0)
-            continue;
-        char segment[64] = "";
-        if (param && param_len < sizeof segment) { /* longer: no integer, so "" */
-            memcpy(segment, param, param_len);
-            segment[param_len] = '\0';
+        if (strcmp(routes[i].pattern, pattern) == 0 && strcmp(routes[i].method, rq->method) == 0) {
+            run_route(&routes[i], a, rq, rp, param, param_len);
+            return;
         }
-        rq->param = param ? segment : NULL;
-        rq->label = routes[i].label;
-        routes[i].handler(a, rq, rp);
-        rq->param = NULL;
-        return;
     }
     http_reply_error(rp, HTTP_METHOD_NOT_ALLOWED, "method not allowed on this route");
     allowed_methods(pattern, rp->allow, sizeof rp->allow);
