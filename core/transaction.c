@@ -142,12 +142,16 @@ int dbal_rollback(dbal_session *s)
 {
     if (!s)
         return DBAL_EMISUSE;
+    /* The error that made the application roll back stays readable after
+     * a rollback that succeeds: `if (rc) { dbal_rollback(s); log(...); }`. */
+    dbal_error why = s->err;
     int rc = need_tx(s, "rollback");
     if (rc)
         return rc;
-    if (s->depth > 1)
-        return rollback_savepoint(s);
-    return rollback_outer(s);
+    rc = s->depth > 1 ? rollback_savepoint(s) : rollback_outer(s);
+    if (rc == DBAL_OK)
+        s->err = why;
+    return rc;
 }
 
 int dbal_tx_depth(const dbal_session *s)

@@ -468,7 +468,8 @@ DBAL_API int dbal_begin_with(dbal_session *s, unsigned options);
  */
 DBAL_API int dbal_commit(dbal_session *s);
 /* Rolls back the innermost level (to its savepoint when nested). Without a
- * transaction: DBAL_EMISUSE. */
+ * transaction: DBAL_EMISUSE. A rollback that succeeds leaves the session's
+ * last error as it was, so the failure that caused it can still be read. */
 DBAL_API int dbal_rollback(dbal_session *s);
 /* Nesting depth: 0 outside a transaction, 1 in one, 2+ in savepoints. */
 DBAL_API int dbal_tx_depth(const dbal_session *s);

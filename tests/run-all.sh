@@ -27,7 +27,8 @@ cd "$ROOT"
 log() { printf '\n=== %s\n' "$*"; }
 
 # ---------------------------------------------------------------- packages
-PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libpq-dev libcmocka-dev postgresql valgrind)
+PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libpq-dev libcmocka-dev postgresql valgrind
+          libmicrohttpd-dev libjansson-dev curl python3)
 
 pkg_installed() {
     dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
