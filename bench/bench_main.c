@@ -49,7 +49,8 @@ static void usage(FILE *f)
             "usage: dbal_bench [--backend NAME]... [--rounds N] [--quick] [--rows N]\n"
             "                  [--workload W1,W2,...] [--side dbal|raw]\n"
             "  --backend NAME  sqlite-memory, sqlite-file or postgresql; repeatable;\n"
-            "                  default: all available (postgresql when DBAL_BENCH_PG_URL is set)\n"
+            "                  default: all available (postgresql when DBAL_BENCH_PG_URL,\n"
+            "                  or else DBAL_TEST_PG_URL, is set)\n"
             "  --rounds N      timed rounds per workload, the median is printed (default 5)\n"
             "  --quick         small counts: a smoke run of a few seconds\n"
             "  --rows N        rows of the W3 scan table (default 1000000; W6 scans N/10 and N)\n"
@@ -123,6 +124,7 @@ static void parse_args(int argc, char **argv, bench_opts *o)
         }
     }
     o->quick = quick;
+    o->self = argv[0];
     o->n = (bench_counts){
         .w1_sqlite = quick ? 5000 : 100000,
         .w1_pg = quick ? 1000 : 20000,
@@ -211,7 +213,11 @@ int main(int argc, char **argv)
 
     bench_opts o;
     parse_args(argc, argv, &o);
+    print_header(&o);
+    /* The test suite's server when no benchmark server is named. */
     const char *pg_url = getenv("DBAL_BENCH_PG_URL");
+    if ((!pg_url || !*pg_url) && (pg_url = getenv("DBAL_TEST_PG_URL")) && *pg_url)
+        setenv("DBAL_BENCH_PG_URL", pg_url, 1); /* for the W6 child processes */
     if (o.nbackends == 0) {
         o.backends[o.nbackends++] = "sqlite-memory";
         o.backends[o.nbackends++] = "sqlite-file";
@@ -219,7 +225,7 @@ int main(int argc, char **argv)
         if (pg_url && *pg_url)
             o.backends[o.nbackends++] = "postgresql";
         else
-            printf("# postgresql: skipped (DBAL_BENCH_PG_URL is not set)\n");
+            printf("# postgresql: skipped (neither DBAL_BENCH_PG_URL nor DBAL_TEST_PG_URL is set)\n");
 #else
         printf("# postgresql: skipped (built without libpq)\n");
 #endif
@@ -229,7 +235,6 @@ int main(int argc, char **argv)
     char *name_block = NULL;
     if (make_inputs(&o, &cfg, &name_block))
         return 1;
-    print_header(&o);
     int failed = 0;
     for (int i = 0; i < o.nbackends; i++)
         failed |= bench_run_backend(&o, &cfg, o.backends[i], pg_url) != 0;

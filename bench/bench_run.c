@@ -8,6 +8,7 @@
  */
 #include "bench_run.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,11 +71,9 @@ int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, co
 typedef struct bench_backend {
     const char *name;
     const bench_dialect *dialect;
-    int shared_db;  /* every side reads the same database (sqlite-file, postgresql) */
-    char *tmpdir;   /* sqlite-file's directory, removed at the end */
-    char *file;     /* sqlite-file's database */
-    char *shmdir;   /* sqlite-memory: the raw WAL variant's directory on /dev/shm */
-    char *shmfile;
+    /* A scratch database: sqlite-file's, or sqlite-memory's raw WAL file
+     * on /dev/shm. */
+    const char *file;
     long w1;        /* W1 lookups */
     /* The sides; raw2 is sqlite-memory's raw WAL file on /dev/shm. */
     void *dbal, *raw, *raw2;
@@ -87,35 +86,81 @@ int bench_backend_known(const char *name)
            strcmp(name, "postgresql") == 0;
 }
 
-static char *make_dir(const char *base)
+/*
+ * Scratch databases: each in a fresh directory of its own, removed when the
+ * backend closes, and also when a signal ends the run (Ctrl-C, or SIGPIPE
+ * when the output goes to `head`). The signal handler only walks this
+ * static table with unlink() and rmdir(), which are async-signal-safe.
+ */
+enum { SCRATCH_MAX = 4, SCRATCH_PATHS = 5, SCRATCH_LEN = 600 };
+static const char *const scratch_suffix[SCRATCH_PATHS] = {NULL, "", "-wal", "-shm", "-journal"};
+static char scratch[SCRATCH_MAX][SCRATCH_PATHS][SCRATCH_LEN]; /* [0]: the directory; [1]: the database */
+static volatile sig_atomic_t nscratch;
+
+static void remove_scratch(int i)
 {
-    char tmpl[512];
-    snprintf(tmpl, sizeof tmpl, "%s/dbal-bench-XXXXXX", base);
-    return mkdtemp(tmpl) ? strdup(tmpl) : NULL;
+    for (int k = SCRATCH_PATHS - 1; k > 0; k--)
+        unlink(scratch[i][k]);
+    rmdir(scratch[i][0]);
 }
 
-static char *join(const char *dir, const char *file)
+static const int fatal_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+
+/* Runs with all of fatal_signals blocked, so that a second one cannot cut
+ * the clean-up short; the signal raised at the end is delivered, with its
+ * default action, when the handler returns. */
+static void on_fatal_signal(int sig)
 {
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, file);
-    return p;
+    struct sigaction dfl;
+    for (int i = nscratch - 1; i >= 0; i--)
+        remove_scratch(i);
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    raise(sig);
 }
 
-/* Removes a SQLite database with its WAL files, and its directory. */
-static void remove_db(char *dir, char *file)
+static void catch_fatal_signals(void)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; file && i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        char path[600];
-        snprintf(path, sizeof path, "%s%s", file, suffixes[i]);
-        unlink(path);
+    static int done;
+    struct sigaction sa;
+    if (done)
+        return;
+    done = 1;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaddset(&sa.sa_mask, fatal_signals[i]);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaction(fatal_signals[i], &sa, NULL);
+}
+
+/* Makes base/dbal-bench-XXXXXX and returns the path of bench.db in it, or
+ * NULL. */
+static const char *scratch_open(const char *base)
+{
+    int i = nscratch;
+    if (i == SCRATCH_MAX)
+        return NULL;
+    catch_fatal_signals();
+    char (*paths)[SCRATCH_LEN] = scratch[i];
+    if (snprintf(paths[0], SCRATCH_LEN, "%s/dbal-bench-XXXXXX", base) >= SCRATCH_LEN - 20 || !mkdtemp(paths[0]))
+        return NULL;
+    for (int k = 1; k < SCRATCH_PATHS; k++)
+        snprintf(paths[k], SCRATCH_LEN, "%s/bench.db%s", paths[0], scratch_suffix[k]);
+    nscratch = i + 1;
+    return paths[1];
+}
+
+/* Removes the newest scratch database with its WAL files and directory. */
+static void scratch_close(void)
+{
+    if (nscratch > 0) {
+        remove_scratch(nscratch - 1);
+        nscratch = nscratch - 1;
     }
-    if (dir)
-        rmdir(dir);
-    free(file);
-    free(dir);
 }
 
 static void backend_close(bench_backend *b)
@@ -125,26 +170,25 @@ static void backend_close(bench_backend *b)
         b->raw_ops->close(b->raw);
     if (b->raw2)
         b->raw_ops->close(b->raw2);
-    remove_db(b->tmpdir, b->file);
-    remove_db(b->shmdir, b->shmfile);
+    if (b->file)
+        scratch_close();
 }
 
 static int backend_open(bench_backend *b, const bench_opts *o, const bench_cfg *cfg, const char *name,
                         const char *pg_url)
 {
     *b = (bench_backend){.name = name, .dialect = &bench_sqlite_dialect, .raw_ops = &bench_sqlite_ops,
-                   .w1 = o->n.w1_sqlite};
+                         .w1 = o->n.w1_sqlite};
     if (strcmp(name, "sqlite-memory") == 0) {
         const char *tmp = getenv("TMPDIR");
-        b->shmdir = make_dir(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp && *tmp ? tmp : "/tmp");
-        if (!b->shmdir || !(b->shmfile = join(b->shmdir, "bench.db")))
+        if (!(b->file = scratch_open(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp && *tmp ? tmp : "/tmp")))
             return bench_fail("bench", name, "cannot make a directory on /dev/shm");
         /* Overridable to try other settings of dbal's in-memory database,
          * e.g. sqlite::memory:?vfs=unix-excl */
         const char *url = getenv("DBAL_BENCH_SQLITE_MEMORY_URL");
         if (bench_dbal_open(url && *url ? url : "sqlite::memory:", &b->dbal) ||
             bench_sqlite_open(NULL, BENCH_SQLITE_MEMORY, &b->raw) ||
-            bench_sqlite_open(b->shmfile, BENCH_SQLITE_SHM_WAL, &b->raw2))
+            bench_sqlite_open(b->file, BENCH_SQLITE_SHM_WAL, &b->raw2))
             return -1;
         /* Three databases: each side fills its own. */
         if (bench_setup(&bench_dbal_ops, b->dbal, b->dialect, cfg, 0) ||
@@ -153,12 +197,10 @@ static int backend_open(bench_backend *b, const bench_opts *o, const bench_cfg *
             return -1;
         return 0;
     }
-    b->shared_db = 1;
     if (strcmp(name, "sqlite-file") == 0) {
         const char *tmp = getenv("TMPDIR");
         char url[600];
-        b->tmpdir = make_dir(tmp && *tmp ? tmp : "/tmp");
-        if (!b->tmpdir || !(b->file = join(b->tmpdir, "bench.db")))
+        if (!(b->file = scratch_open(tmp && *tmp ? tmp : "/tmp")))
             return bench_fail("bench", name, "cannot make a temporary directory");
         snprintf(url, sizeof url, "sqlite://%s", b->file);
         if (bench_sqlite_open(b->file, BENCH_SQLITE_FILE, &b->raw) ||
@@ -404,7 +446,8 @@ int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *nam
     }
     /* W6 runs in child processes, which open the database themselves. */
     if (rc == 0 && (o->workloads & (1u << 5))) {
-        bench_w6_target t = {.backend = name, .file = b.file};
+        /* sqlite-memory's children make their own databases. */
+        bench_w6_target t = {.backend = name, .file = strcmp(name, "sqlite-file") == 0 ? b.file : NULL};
         rc = bench_w6_run(o, cfg, &t);
     }
     backend_close(&b);

@@ -25,6 +25,7 @@ typedef struct bench_opts {
     int dbal, raw;      /* which sides run */
     int quick;
     bench_counts n;
+    const char *self; /* argv[0], to run W6's child processes */
 } bench_opts;
 
 double bench_now(void);

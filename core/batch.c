@@ -44,6 +44,8 @@ static int exec_each(dbal_session *s, const char *sql, size_t ncols,
         int rc = next(ud, i, &row);
         if (rc == DBAL_DONE)
             return DBAL_OK;
+        if (rc == DBAL_EINVAL && s->err.code == DBAL_EINVAL)
+            return rc;
         if (rc)
             return dbal__error_set(&s->err, rc, NULL, 0, "the batch's row source failed at row %zu", i);
         int64_t n = 0;
@@ -54,6 +56,31 @@ static int exec_each(dbal_session *s, const char *sql, size_t ncols,
         }
         *affected += n;
     }
+}
+
+/* The checks dbal_exec makes, for each row of a batch. */
+typedef struct checked {
+    int (*next)(void *, size_t, const dbal_value **);
+    void *ud;
+    size_t ncols;
+    dbal_session *s;
+} checked;
+
+static int next_checked(void *ud, size_t i, const dbal_value **row)
+{
+    checked *c = ud;
+    int rc = c->next(c->ud, i, row);
+    if (rc != DBAL_OK)
+        return rc;
+    for (size_t k = 0; k < c->ncols; k++) {
+        const dbal_value *v = &(*row)[k];
+        if ((unsigned)v->type > DBAL_TYPE_BLOB)
+            return dbal__error_set(&c->s->err, DBAL_EINVAL, NULL, 0, "row %zu, parameter %zu has no valid type", i, k + 1);
+        if ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && !v->u.p)
+            return dbal__error_set(&c->s->err, DBAL_EINVAL, NULL, 0,
+                                   "row %zu, parameter %zu is text or blob with a NULL pointer", i, k + 1);
+    }
+    return DBAL_OK;
 }
 
 static int run_batch(dbal_session *s, const char *sql, size_t ncols, row_source *src,
@@ -79,10 +106,11 @@ static int run_batch(dbal_session *s, const char *sql, size_t ncols, row_source 
     if (rc)
         return rc;
     const dbal_driver *d = s->engine->driver;
+    checked chk = {next, src, ncols, s};
     if (DBAL__HAS_SLOT(d, exec_batch))
-        rc = d->exec_batch(s->conn->dc, sql, ncols, next, src, &total, failed_row, &s->err);
+        rc = d->exec_batch(s->conn->dc, sql, ncols, next_checked, &chk, &total, failed_row, &s->err);
     else
-        rc = exec_each(s, sql, ncols, next, src, &total, failed_row);
+        rc = exec_each(s, sql, ncols, next_checked, &chk, &total, failed_row);
     if (rc == DBAL_OK && own_tx)
         rc = dbal_commit(s);
     if (rc == DBAL_OK) {

@@ -1,5 +1,7 @@
 #include "convert.h"
 
+#include "alloc.h"
+
 #include <dbal.h>
 #include <errno.h>
 #include <locale.h>
@@ -36,6 +38,9 @@ int dbal__parse_int64(const char *s, size_t len, int64_t *out)
     }
     if (i == len)
         return DBAL_ETYPE;
+    for (size_t k = i; k < len; k++)
+        if (s[k] < '0' || s[k] > '9')
+            return DBAL_ETYPE;
     /* Accumulate as a negative number: INT64_MIN has no positive twin. */
     int64_t v = 0;
     for (; i < len; i++) {
@@ -57,20 +62,41 @@ int dbal__parse_int64(const char *s, size_t len, int64_t *out)
 
 int dbal__parse_double(const char *s, size_t len, double *out)
 {
-    char buf[64];
-    if (len == 0 || len >= sizeof buf || s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))
+    char small[64], *buf = small;
+    if (len == 0 || s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r'))
         return DBAL_ETYPE;
+    /* Only decimal digits, sign, point, exponent, or a word: no hex floats,
+     * no "nan(...)". */
+    size_t i = s[0] == '+' || s[0] == '-';
+    if (i < len && (s[i] < '0' || s[i] > '9') && s[i] != '.') {
+        static const char *const words[] = {"inf", "infinity", "nan"};
+        int ok = 0;
+        for (size_t k = 0; k < 3; k++)
+            ok |= len - i == strlen(words[k]) && strncasecmp(s + i, words[k], len - i) == 0;
+        if (!ok)
+            return DBAL_ETYPE;
+    } else {
+        for (size_t k = i; k < len; k++)
+            if (!strchr("0123456789.eE+-", s[k]) || s[k] == '\0')
+                return DBAL_ETYPE;
+    }
+    if (len >= sizeof small && !(buf = dbal__malloc(len + 1)))
+        return DBAL_ENOMEM;
     memcpy(buf, s, len); /* strtod needs a terminator; s may not have one */
     buf[len] = '\0';
     char *end;
     errno = 0;
     double d = strtod_l(buf, &end, numeric_locale());
-    if (end != buf + len || (len > 1 && (buf[0] == '0') && (buf[1] == 'x' || buf[1] == 'X')))
-        return DBAL_ETYPE;
-    if (errno == ERANGE && isinf(d))
-        return DBAL_ERANGE;
-    *out = d;
-    return DBAL_OK;
+    int rc = DBAL_OK;
+    if (end != buf + len)
+        rc = DBAL_ETYPE;
+    else if (errno == ERANGE && isinf(d))
+        rc = DBAL_ERANGE;
+    if (buf != small)
+        dbal__free(buf);
+    if (rc == DBAL_OK)
+        *out = d;
+    return rc;
 }
 
 int dbal__parse_bool(const char *s, size_t len, int *out)
@@ -107,7 +133,8 @@ size_t dbal__format_double(double d, char buf[DBAL__NUMBUF])
         return (size_t)snprintf(buf, DBAL__NUMBUF, d < 0 ? "-Infinity" : "Infinity");
     locale_t old = uselocale(numeric_locale());
     int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
+    /* Subnormals have fewer than 15 significant digits: start lower. */
+    for (int prec = fabs(d) < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
         n = snprintf(buf, DBAL__NUMBUF, "%.*g", prec, d);
         if (strtod_l(buf, NULL, numeric_locale()) == d)
             break;

@@ -133,6 +133,8 @@ int dbal_col_is_null(dbal_rows *r, int col)
 int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
 {
     dbal_value v;
+    if (r && !out)
+        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_int64: out is NULL");
     int rc = raw(r, col, &v);
     if (rc)
         return rc;
@@ -154,6 +156,8 @@ int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
 int dbal_col_get_double(dbal_rows *r, int col, double *out)
 {
     dbal_value v;
+    if (r && !out)
+        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_double: out is NULL");
     int rc = raw(r, col, &v);
     if (rc)
         return rc;
@@ -178,6 +182,8 @@ int dbal_col_get_double(dbal_rows *r, int col, double *out)
 int dbal_col_get_bool(dbal_rows *r, int col, int *out)
 {
     dbal_value v;
+    if (r && !out)
+        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_bool: out is NULL");
     int rc = raw(r, col, &v);
     if (rc)
         return rc;
@@ -286,6 +292,10 @@ static int bytes_of(dbal_rows *r, int col, int want_nul, const char **out, size_
 
 int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len)
 {
+    if (!r)
+        return DBAL_EMISUSE;
+    if (!out)
+        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_text: out is NULL");
     return bytes_of(r, col, 1, out, len);
 }
 

@@ -34,6 +34,8 @@ int dbal_begin_with(dbal_session *s, unsigned options)
     if (!s)
         return DBAL_EMISUSE;
     dbal__error_clear(&s->err);
+    if (s->depth == 0 && (options & ~0x1fu))
+        return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "unknown transaction options 0x%x", options & ~0x1fu);
     if (s->depth > 0) {
         if (options)
             return dbal__error_set(&s->err, DBAL_EMISUSE, NULL, 0,

@@ -41,7 +41,7 @@ endif()
 dbal_test(test_oom SOURCES test_oom.c)
 set_tests_properties(test_oom PROPERTIES LABELS "hardening" TIMEOUT 1200)
 
-dbal_unit_test(test_fuzz_regressions SOURCES ${CMAKE_SOURCE_DIR}/fuzz/regressions.c ${CMAKE_SOURCE_DIR}/core/convert.c
+dbal_unit_test(test_fuzz_regressions SOURCES ${CMAKE_SOURCE_DIR}/fuzz/regressions.c ${CMAKE_SOURCE_DIR}/core/convert.c ${CMAKE_SOURCE_DIR}/core/alloc.c
                ${CMAKE_SOURCE_DIR}/core/errors.c)
 target_link_libraries(test_fuzz_regressions PRIVATE m)
 set_tests_properties(test_fuzz_regressions PROPERTIES LABELS "hardening")
@@ -51,7 +51,7 @@ set(_dbal_core ${CMAKE_SOURCE_DIR}/core)
 file(GLOB _dbal_core_sources ${_dbal_core}/*.c)
 set(_replay_url_sources ${_dbal_core}/url.c ${_dbal_core}/alloc.c ${_dbal_core}/errors.c)
 set(_replay_placeholders_sources ${_dbal_core}/placeholders.c ${_dbal_core}/alloc.c)
-set(_replay_convert_sources ${_dbal_core}/convert.c)
+set(_replay_convert_sources ${_dbal_core}/convert.c ${_dbal_core}/alloc.c)
 set(_replay_loader_sources ${_dbal_core_sources})
 foreach(target url placeholders convert loader)
   add_executable(fuzz_replay_${target} ${CMAKE_SOURCE_DIR}/fuzz/replay.c ${CMAKE_SOURCE_DIR}/fuzz/fuzz_${target}.c

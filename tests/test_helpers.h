@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* Fails the test with the session's error when rc is not what was wanted. */
@@ -40,6 +42,36 @@ static inline void test_rmdir(char *dir)
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
     free(dir);
+}
+
+/* Removes the in-memory SQLite directories a (crashed or forked) process
+ * left behind: the driver names them dbal-memory-<pid>-XXXXXX in /dev/shm,
+ * $TMPDIR or /tmp. Returns how many there were; copies the first path into
+ * first[cap] when first is not NULL. */
+static inline int test_remove_memory_dirs(pid_t pid, char *first, size_t cap)
+{
+    const char *tmp = getenv("TMPDIR");
+    const char *bases[] = {"/dev/shm", "/tmp", tmp && *tmp ? tmp : "/tmp"};
+    int n = 0;
+    for (size_t i = 0; i < 3; i++) {
+        if (i == 2 && strcmp(bases[2], "/tmp") == 0)
+            break;
+        char pattern[600];
+        snprintf(pattern, sizeof pattern, "%s/dbal-memory-%ld-*", bases[i], (long)pid);
+        glob_t g;
+        if (glob(pattern, 0, NULL, &g) != 0)
+            continue;
+        for (size_t k = 0; k < g.gl_pathc; k++) {
+            if (n++ == 0 && first)
+                snprintf(first, cap, "%s", g.gl_pathv[k]);
+            char cmd[700];
+            snprintf(cmd, sizeof cmd, "rm -rf '%s'", g.gl_pathv[k]);
+            if (system(cmd) != 0)
+                fprintf(stderr, "could not remove %s\n", g.gl_pathv[k]);
+        }
+        globfree(&g);
+    }
+    return n;
 }
 
 /* The single integer a query returns, or -999 on any failure. */

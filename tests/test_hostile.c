@@ -939,6 +939,98 @@ static void secrets_against_server(void **state)
     assert_log_clean("S3cr3tPa55");
 }
 
+/* ------------------------------------------------------------ hostile URLs */
+
+/* A SQLite path whose characters mean something in SQLite's URI filenames
+ * (?, #, &, =, %) names exactly that file: nothing is smuggled into the
+ * URI's parameters (here: mode=ro), and option values are words only. */
+static void urls_hostile_sqlite_paths(void **state)
+{
+    (void)state;
+    if (IS_PG)
+        skip();
+    char *dir = strdup("/tmp/dbal-hostile-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char url[600], file[600];
+    snprintf(url, sizeof url, "sqlite://%s/we%%3Fird%%23na%%26me%%3D%%25.db%%3Fmode%%3Dro", dir);
+    snprintf(file, sizeof file, "%s/we?ird#na&me=%%.db?mode=ro", dir);
+    dbal_engine *e;
+    dbal_error err;
+    OK(NULL, dbal_engine_open(&e, url, &err));
+    dbal_session *s;
+    OK(NULL, dbal_session_open(e, &s, &err));
+    OK(s, dbal_exec(s, "CREATE TABLE t(x BIGINT)", DBAL_NOARGS, NULL)); /* writable: not mode=ro */
+    OK(s, dbal_exec(s, "INSERT INTO t VALUES (1)", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    OK(NULL, dbal_engine_close(e));
+    if (access(file, F_OK) != 0)
+        fail_msg("%s was not created (url %s)", file, url);
+    static const char *const bad[] = {
+        "sqlite::memory:?_pragma=foreign_keys(0);DROP TABLE t",
+        "sqlite::memory:?_pragma=foreign_keys=0%3B%20DROP%20TABLE%20t",
+        "sqlite::memory:?_pragma=a'b",
+        "sqlite::memory:?journal_mode=wal;DROP",
+        "sqlite::memory:?vfs=unix%26mode%3Dro",
+        "sqlite::memory:?mode=ro%26cache%3Dshared",
+        "sqlite::memory:?busy_timeout=1%3B",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        e = (dbal_engine *)1;
+        int rc = dbal_engine_open(&e, bad[i], &err);
+        if (rc != DBAL_EURL)
+            fail_msg("%s: %s, expected DBAL_EURL", bad[i], dbal_code_name(rc));
+        assert_null(e);
+        assert_true(err.message[0] != '\0');
+    }
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
+/* PostgreSQL: URL values reach libpq as values of their keywords, never as
+ * connection-string syntax. */
+static void urls_hostile_pg_values(void **state)
+{
+    (void)state;
+    if (!IS_PG || !g_url)
+        skip();
+    char url[1400];
+    /* an application_name with quotes, spaces and keyword=value in it */
+    const char *app = "x' host=192.0.2.1 port=1 dbname='other";
+    snprintf(url, sizeof url, "%s%sapplication_name=x%%27%%20host%%3D192.0.2.1%%20port%%3D1%%20dbname%%3D%%27other",
+             g_url, strchr(g_url, '?') ? "&" : "?");
+    dbal_engine *e;
+    dbal_error err;
+    OK(NULL, dbal_engine_open(&e, url, &err));
+    dbal_session *s;
+    OK(NULL, dbal_session_open(e, &s, &err));
+    dbal_rows *r;
+    OK(s, dbal_query(s, "SELECT current_setting('application_name'), current_database()", DBAL_NOARGS, &r));
+    assert_int_equal(dbal_rows_next(r), DBAL_ROW);
+    assert_string_equal(dbal_col_text(r, 0), app);
+    assert_string_not_equal(dbal_col_text(r, 1), "other");
+    dbal_rows_close(r);
+    dbal_session_close(s);
+    OK(NULL, dbal_engine_close(e));
+
+    /* a database name that is a connection string stays a (missing) name */
+    char pw[256];
+    url_password(pw, sizeof pw);
+    with_password(url, sizeof url, pw, "dbal_test%20host%3D192.0.2.1%20port%3D1");
+    OK(NULL, dbal_engine_open(&e, url, &err));
+    OK(NULL, dbal_session_open(e, &s, &err));
+    int rc = dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL);
+    assert_int_equal(rc, DBAL_ECONNECT);
+    if (!strstr(dbal_session_error(s)->message, "does not exist"))
+        fail_msg("expected 'database ... does not exist', got: %s", dbal_session_error(s)->message);
+    dbal_session_close(s);
+    OK(NULL, dbal_engine_close(e));
+    /* an option name that is not a libpq keyword is refused when the engine opens */
+    snprintf(url, sizeof url, "%s%shost%%3D192.0.2.1=1", g_url, strchr(g_url, '?') ? "&" : "?");
+    assert_int_equal(dbal_engine_open(&e, url, &err), DBAL_EURL);
+}
+
 /* ------------------------------------------------------------ main */
 
 static int truthy(const char *s)
@@ -999,6 +1091,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(secrets_bad_urls),
         cmocka_unit_test(secrets_refused_connections),
         cmocka_unit_test(secrets_against_server),
+        cmocka_unit_test(urls_hostile_sqlite_paths),
+        cmocka_unit_test(urls_hostile_pg_values),
     };
     char group[64];
     snprintf(group, sizeof group, "hostile[%s]",

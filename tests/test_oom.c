@@ -33,8 +33,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_helpers.h"
+
 #include <dbal.h>
-#include <glob.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -350,35 +351,6 @@ static int child(int mode, long n)
     return C_OK;
 }
 
-/* The in-memory database's directories the child left behind: SQLite's
- * driver names them dbal-memory-<pid>-XXXXXX in /dev/shm, $TMPDIR or /tmp,
- * and must remove them whatever failed. Removes them; returns how many. */
-static int directories_left(pid_t pid, char *first, size_t cap)
-{
-    const char *tmp = getenv("TMPDIR");
-    const char *bases[] = {"/dev/shm", "/tmp", tmp && *tmp ? tmp : "/tmp"};
-    int n = 0;
-    for (size_t i = 0; i < 3; i++) {
-        if (i == 2 && strcmp(bases[2], "/tmp") == 0)
-            break;
-        char pattern[600];
-        snprintf(pattern, sizeof pattern, "%s/dbal-memory-%ld-*", bases[i], (long)pid);
-        glob_t g;
-        if (glob(pattern, 0, NULL, &g) != 0)
-            continue;
-        for (size_t k = 0; k < g.gl_pathc; k++) {
-            if (n++ == 0)
-                snprintf(first, cap, "%s", g.gl_pathv[k]);
-            char cmd[700];
-            snprintf(cmd, sizeof cmd, "rm -rf '%s'", g.gl_pathv[k]);
-            if (system(cmd) != 0)
-                print_error("could not remove %s\n", g.gl_pathv[k]);
-        }
-        globfree(&g);
-    }
-    return n;
-}
-
 /* Runs child(mode, n) in a fresh process; returns its exit status, or
  * 1000 + the signal that killed it. */
 static int spawn(int mode, long n)
@@ -403,7 +375,7 @@ static int spawn(int mode, long n)
     if (waitpid(pid, &st, 0) != pid)
         fail_msg("waitpid failed");
     char dir[600];
-    int left = directories_left(pid, dir, sizeof dir);
+    int left = test_remove_memory_dirs(pid, dir, sizeof dir);
     if (WIFSIGNALED(st))
         return 1000 + WTERMSIG(st);
     if (WEXITSTATUS(st) != C_OK && left) {

@@ -263,7 +263,10 @@ static int installed_dir(char *buf, size_t cap)
 {
     Dl_info info;
     char lib[PATH_MAX];
-    if (!dladdr((void *)&dbal_version, &info) || !info.dli_fname || !realpath(info.dli_fname, lib))
+    const char *(*fn)(void) = dbal_version;
+    void *addr;
+    memcpy(&addr, &fn, sizeof addr); /* function to object pointer, as POSIX allows */
+    if (!dladdr(addr, &info) || !info.dli_fname || !realpath(info.dli_fname, lib))
         return 0;
     char *slash = strrchr(lib, '/');
     if (!slash)

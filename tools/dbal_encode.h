@@ -17,6 +17,9 @@ size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
  * Asian wide, emoji). */
 int char_width(uint32_t cp);
 
+/* The value of a hex digit, or -1 when c is not one. */
+int hex_digit(char c);
+
 /* Writes bytes as "\x" and two lowercase hex digits per byte (PostgreSQL's
  * bytea output). */
 void put_hex(FILE *f, const void *p, size_t len);

@@ -18,6 +18,14 @@ static const char usage_text[] =
     "  shell [URL]                 run statements ending in ';' typed or piped in\n"
     "  drivers                     list the driver modules found, with version and ABI\n"
     "  help                        show this text\n"
+    "query and exec take one statement; feed scripts to shell.\n"
+    "\n"
+    "Examples:\n"
+    "  dbal query sqlite:///tmp/app.db \"SELECT * FROM items WHERE price < ?\" float:10\n"
+    "  export DATABASE_URL=postgresql://app@localhost/app\n"
+    "  dbal exec \"UPDATE items SET price = ? WHERE id = ?\" float:9.5 int:1\n"
+    "  dbal query --json \"SELECT id, name FROM items\"\n"
+    "  dbal shell < schema.sql\n"
     "\n"
     "URL: the first argument after the command is the database URL when it has\n"
     "no white space and starts with a scheme and a colon (sqlite::memory:,\n"
@@ -82,7 +90,11 @@ static int parse(int argc, char **argv, cli_args *a)
             a->out.format = OUT_JSON;
         } else if (starts(arg, "--null=")) {
             a->out.null_text = arg + strlen("--null=");
-        } else if (strcmp(arg, "--null") == 0 && i + 1 < argc) {
+        } else if (strcmp(arg, "--null") == 0) {
+            if (i + 1 == argc) {
+                report_usage("--null needs a value: --null=TEXT");
+                return EXIT_USAGE;
+            }
             a->out.null_text = argv[++i];
         } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             fputs(usage_text, stdout);

@@ -2,6 +2,7 @@
 #include "dbal_params.h"
 
 #include "dbal_cli.h"
+#include "dbal_encode.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -53,17 +54,6 @@ static int parse_bool(const char *s, dbal_value *v)
     return -1;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Hex digits, optionally after "\x" or "0x". */
 static int parse_blob(const char *s, dbal_value *v, void **owned)
 {
@@ -76,7 +66,7 @@ static int parse_blob(const char *s, dbal_value *v, void **owned)
     if (!p)
         return -1;
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             free(p);
             return -1;

@@ -2,6 +2,7 @@
  * Opening the database, running statements, reporting errors.
  */
 #include "dbal_cli.h"
+#include "dbal_encode.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -62,19 +63,14 @@ int exit_code_for(int code)
 
 /* ---- passwords ------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 static char *percent_decode(const char *s, size_t len)
 {
     char *out = malloc(len + 1), *o = out;
     if (!out)
         return NULL;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            *o++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+        if (s[i] == '%' && i + 2 < len && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+            *o++ = (char)(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2]));
             i += 2;
         } else {
             *o++ = s[i];

@@ -187,7 +187,7 @@ static int apply_param(sq_engine *e, buf *uri_params, const char *k, const char 
  * mkdtemp (0700, so no other user can plant files in it) and removed when
  * the engine closes.
  */
-static char *make_memdir(void)
+static char *make_memdir(int *oom)
 {
     const char *tmp = getenv("TMPDIR");
     const char *bases[] = {"/dev/shm", tmp && *tmp ? tmp : "/tmp", "/tmp"};
@@ -197,8 +197,14 @@ static char *make_memdir(void)
          * told from one in use). */
         if (snprintf(dir, sizeof dir, "%s/dbal-memory-%ld-XXXXXX", bases[i], (long)getpid()) >= (int)sizeof dir)
             continue;
-        if (access(bases[i], W_OK) == 0 && mkdtemp(dir))
-            return sq_strdup(dir);
+        if (access(bases[i], W_OK) == 0 && mkdtemp(dir)) {
+            char *copy = sq_strdup(dir);
+            if (!copy) {
+                rmdir(dir);
+                *oom = 1;
+            }
+            return copy;
+        }
     }
     return NULL;
 }
@@ -220,7 +226,12 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
     const char *path = url->database ? url->database : ":memory:";
     if (strcmp(path, ":memory:") == 0) {
         e->memory = 1;
-        if (!(e->memdir = make_memdir())) {
+        int oom = 0;
+        if (!(e->memdir = make_memdir(&oom))) {
+            if (oom) {
+                sq_host->set_error(err, DBAL_ENOMEM, NULL, 0, "out of memory");
+                return DBAL_ENOMEM;
+            }
             sq_host->set_error(err, DBAL_ECONNECT, "08001", 0,
                                "cannot create a directory for the in-memory database in /dev/shm or /tmp");
             return DBAL_ECONNECT;
@@ -245,8 +256,10 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
 int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
 {
     sq_engine *e = sq_host->malloc(sizeof *e);
-    if (!e)
+    if (!e) {
+        sq_host->set_error(err, DBAL_ENOMEM, NULL, 0, "out of memory");
         return DBAL_ENOMEM;
+    }
     memset(e, 0, sizeof *e);
     e->flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     e->busy_timeout = 5000;

@@ -92,7 +92,8 @@ static int bind(sq_conn *c, sq_stmt *s, const dbal_value *params, size_t n, dbal
     int want = sqlite3_bind_parameter_count(s->st);
     if ((size_t)want != n) {
         sq_host->set_error(err, DBAL_EMISUSE, NULL, 0,
-                           "statement has %d placeholders, %zu parameters given", want, n);
+                           "statement has %d placeholder%s, %zu parameter%s given", want, want == 1 ? "" : "s", n,
+                           n == 1 ? "" : "s");
         return DBAL_EMISUSE;
     }
     for (size_t i = 0; i < n; i++) {
