@@ -31,6 +31,9 @@
 extern "C" {
 #endif
 
+/* The ABI version this header describes, which a driver puts in
+ * dbal_driver.abi_version, and DBAL_DRIVER_ENTRY_SYMBOL, the name of the
+ * entry point the core looks up with dlsym(). */
 #define DBAL_DRIVER_ABI_VERSION 1
 #define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
 
