@@ -40,6 +40,25 @@ static pg_conn *conn_new(const pg_ctx *x, PGconn *pg)
     return c;
 }
 
+/* The last SQLSTATE a server reported in a verbose libpq message: its
+ * errors read "SEVERITY:  XXXXX: text", one per host tried. */
+static int server_sqlstate(const char *msg, char out[6])
+{
+    int found = 0;
+    for (const char *p = strstr(msg, ":  "); p; p = strstr(p + 1, ":  ")) {
+        const char *s = p + 3;
+        int ok = 1;
+        for (int i = 0; i < 5 && ok; i++)
+            ok = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z');
+        if (ok && s[5] == ':' && s[6] == ' ') {
+            memcpy(out, s, 5);
+            out[5] = '\0';
+            found = 1;
+        }
+    }
+    return found;
+}
+
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
 {
     const pg_ctx *x = ctx;
@@ -50,9 +69,23 @@ int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
     if (!pg)
         return pg_error_nomem(err);
     if (PQstatus(pg) != CONNECTION_OK) {
+        char state[6];
         pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x);
-        PQfinish(pg);
-        return DBAL_ECONNECT;
+        /* libpq keeps no SQLSTATE of a refused connection, but writes it
+         * into the message at verbose verbosity, which can only be chosen
+         * once the PGconn exists: try once more with it. The server full
+         * (53300) is what the pool waits out, so it must be told apart. */
+        PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
+        PQreset(pg);
+        if (PQstatus(pg) != CONNECTION_OK) {
+            if (server_sqlstate(PQerrorMessage(pg), state))
+                memcpy(err->sqlstate, state, sizeof state);
+            PQfinish(pg);
+            return DBAL_ECONNECT;
+        }
+        PQsetErrorVerbosity(pg, PQERRORS_DEFAULT);
+        dbal_error none = {0};
+        *err = none;
     }
     pg_conn *c = conn_new(x, pg);
     if (!c) {
