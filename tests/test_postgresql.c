@@ -549,6 +549,33 @@ static void deallocated_statement_is_prepared_again(void **state)
     close_fx(&f);
 }
 
+/* Only a Bind that failed before anything ran is retried: a statement that
+ * itself raises 26000 or 0A000 while it runs (here after taking a sequence
+ * value, which no rollback gives back) is the application's error, and is
+ * not run a second time. */
+static void errors_raised_while_running_are_not_retried(void **state)
+{
+    (void)state;
+    fixture f;
+    open_default(&f);
+    run(f.s, "DROP SEQUENCE IF EXISTS pgt_runs");
+    run(f.s, "CREATE SEQUENCE pgt_runs");
+    run(f.s, "CREATE OR REPLACE FUNCTION pgt_raise(state text) RETURNS bigint LANGUAGE plpgsql AS "
+             "$$BEGIN PERFORM nextval('pgt_runs'); RAISE EXCEPTION 'raised' USING ERRCODE = state; END$$");
+    const char *states[] = {"26000", "0A000"};
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 2; i++) { /* the second call is a cache hit */
+            assert_int_not_equal(dbal_exec(f.s, "SELECT pgt_raise(?)", DBAL_ARGS(dbal_text(states[i])), NULL),
+                                 DBAL_OK);
+            assert_string_equal(dbal_session_error(f.s)->sqlstate, states[i]);
+        }
+    }
+    assert_int_equal(int_of(f.s, "SELECT last_value FROM pgt_runs"), 4);
+    run(f.s, "DROP FUNCTION pgt_raise(text)");
+    run(f.s, "DROP SEQUENCE pgt_runs");
+    close_fx(&f);
+}
+
 /* ---- values --------------------------------------------------------------- */
 
 static void bytea_round_trip(void **state)
@@ -954,6 +981,7 @@ int main(void)
         cmocka_unit_test(cache_keys_on_parameter_types),
         cmocka_unit_test(stale_plan_is_retried),
         cmocka_unit_test(deallocated_statement_is_prepared_again),
+        cmocka_unit_test(errors_raised_while_running_are_not_retried),
         cmocka_unit_test(bytea_round_trip),
         cmocka_unit_test(special_doubles),
         cmocka_unit_test(jsonb_question_mark_operator),

@@ -4,6 +4,7 @@
  */
 #include "pg_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,7 +16,7 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
-static pg_conn *conn_new(const pg_ctx *x, PGconn *pg)
+static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
 {
     pg_conn *c = pg_host->malloc(sizeof *c);
     if (!c)
@@ -59,9 +60,25 @@ static int server_sqlstate(const char *msg, char out[6])
     return found;
 }
 
+/* A pooler answers the startup with a cancel key of its own, so the
+ * backend pid libpq was given is not the pid of the server session that
+ * runs our statements. Once per engine: the first connection asks. When
+ * the question itself fails, the server is taken to be direct; a pooler
+ * missed then still shows itself by the errors pg_send recovers from. */
+static int probe_pooler(PGconn *pg)
+{
+    PGresult *res = PQexec(pg, "SELECT pg_backend_pid()");
+    int behind = PG_DIRECT;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+        atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(pg))
+        behind = PG_POOLED;
+    PQclear(res);
+    return behind;
+}
+
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
 {
-    const pg_ctx *x = ctx;
+    pg_ctx *x = ctx;
     *out = NULL;
     /* expand_dbname 0: a database name is only ever a name, never a
      * connection string smuggled in through the URL's path. */
@@ -92,8 +109,26 @@ int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
         PQfinish(pg);
         return pg_error_nomem(err);
     }
+    int behind = atomic_load(&x->behind);
+    if (!behind) {
+        behind = probe_pooler(pg);
+        atomic_store(&x->behind, behind);
+    }
+    if (behind == PG_POOLED) {
+        c->pooled = 1;
+        pg_conn_go_unnamed(c);
+    }
     *out = &c->base;
     return DBAL_OK;
+}
+
+void pg_conn_go_unnamed(pg_conn *c)
+{
+    c->closing = 1; /* the cache's release function then sends nothing */
+    stmt_cache_free(c->cache);
+    c->cache = NULL;
+    c->closing = 0;
+    c->npending = 0;
 }
 
 void pg_disconnect(dbal_driver_conn *base)
@@ -136,7 +171,7 @@ void pg_conn_ready(pg_conn *c)
     if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
         if (c->npending > 0)
             pg_stmt_flush_pending(c);
-        if (c->timeout_ms >= 0 && c->timeout_applied != c->timeout_ms)
+        if (c->timeout_ms >= 0 && c->timeout_applied != c->timeout_ms && !c->pooled)
             pg_timeout_sync(c);
     }
     /* A cancel asked for before this command cannot be meant for it. */

@@ -56,10 +56,12 @@ static int begin_sql(unsigned options, char *buf, size_t cap, dbal_error *err)
 
 int pg_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
 {
-    char sql[128];
+    char sql[192];
     int rc = begin_sql(options, sql, sizeof sql, err);
     if (rc != DBAL_OK)
         return rc;
+    size_t n = strlen(sql);
+    pg_timeout_local((pg_conn *)base, sql + n, sizeof sql - n);
     return pg_simple((pg_conn *)base, sql, PGRES_COMMAND_OK, NULL, err);
 }
 
