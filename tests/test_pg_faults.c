@@ -314,28 +314,11 @@ static void test_restart_under_load(void **state)
     /* Every write the library called committed is there; none it called
      * failed is; the unknown ones may be either. */
     dbal_session_open(e, &s, NULL);
-    int committed = 0, failed = 0, unknown = 0;
-    for (int i = 0; i < WRITERS; i++) {
-        for (int seq = 0; seq < w[i].n; seq++) {
-            dbal_rows *r;
-            OK(s, dbal_query(s, "SELECT count(*) FROM fault_writes WHERE writer = ? AND seq = ?",
-                             DBAL_ARGS(dbal_int64(i), dbal_int64(seq)), &r));
-            assert_int_equal(dbal_rows_next(r), DBAL_ROW);
-            int64_t present = dbal_col_int64(r, 0);
-            dbal_rows_close(r);
-            if (w[i].outcome[seq] == 1) {
-                committed++;
-                if (present != 1)
-                    fail_msg("writer %d seq %d was reported committed but is missing", i, seq);
-            } else if (w[i].outcome[seq] == 0) {
-                failed++;
-                if (present != 0)
-                    fail_msg("writer %d seq %d was reported failed but is present", i, seq);
-            } else {
-                unknown++;
-            }
-        }
-    }
+    int counts[3] = {0};
+    for (int i = 0; i < WRITERS; i++)
+        test_check_writes(s, "SELECT count(*) FROM fault_writes WHERE writer = ? AND seq = ?", i,
+                          w[i].outcome, w[i].n, counts);
+    int committed = counts[1], failed = counts[0], unknown = counts[2];
     dbal_session_close(s);
     /* Within a second of the server being back, every writer succeeded. */
     double slowest = 0;
