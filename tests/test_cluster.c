@@ -61,15 +61,16 @@ static void __attribute__((unused)) run_at(const char *port, const char *sql)
 }
 
 /* Waits until the standby has replayed everything the primary has written
- * so far. */
-static void __attribute__((unused)) wait_for_replay(void)
+ * so far: up to the WAL insert position, since with synchronous_commit=off
+ * (tests/pg_cluster.sh) a commit may not have been written out yet. */
+static void wait_for_replay(void)
 {
     dbal_engine *p = open_at(primary_port, "pool_size=1"), *r = open_at(standby_port, "pool_size=1");
     dbal_session *ps, *rs;
     dbal_session_open(p, &ps, NULL);
     dbal_session_open(r, &rs, NULL);
     char lsn[64];
-    test_scalar_text(ps, "SELECT pg_current_wal_lsn()::text", lsn, sizeof lsn);
+    test_scalar_text(ps, "SELECT pg_current_wal_insert_lsn()::text", lsn, sizeof lsn);
     assert_true(lsn[0] != '\0');
     int caught_up = 0;
     for (int i = 0; i < 1000 && !caught_up; i++) {
@@ -85,6 +86,124 @@ static void __attribute__((unused)) wait_for_replay(void)
     dbal_session_close(rs);
     dbal_engine_close(p);
     dbal_engine_close(r);
+}
+
+/* ---- read replicas ---------------------------------------------------------- */
+
+/* Where a session's statements run: 1 on a standby, 0 on a primary. */
+static int64_t on_standby(dbal_session *s)
+{
+    return test_scalar(s, "SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END");
+}
+
+static dbal_session *open_ro(dbal_engine *e)
+{
+    dbal_session *s;
+    dbal_error err;
+    if (dbal_session_open_with(e, &s, DBAL_SESSION_READ_ONLY, "reader", &err) != DBAL_OK)
+        fail_msg("session: %s", err.message);
+    return s;
+}
+
+static void test_replica_reads(void **state)
+{
+    (void)state;
+    char opts[128];
+    snprintf(opts, sizeof opts, "replica=127.0.0.1:%s&pool_size=2", standby_port);
+    dbal_engine *e = open_at(primary_port, opts);
+    dbal_session *w;
+    dbal_session_open(e, &w, NULL);
+    OK(w, dbal_exec(w, "DROP TABLE IF EXISTS replica_rows", DBAL_NOARGS, NULL));
+    OK(w, dbal_exec(w, "CREATE TABLE replica_rows(id INT PRIMARY KEY)", DBAL_NOARGS, NULL));
+    OK(w, dbal_exec(w, "INSERT INTO replica_rows SELECT generate_series(1, 3)", DBAL_NOARGS, NULL));
+    assert_int_equal(on_standby(w), 0); /* sessions without the flag: the primary */
+    dbal_session_close(w);
+    wait_for_replay();
+
+    for (int i = 0; i < 3; i++) {
+        dbal_session *r = open_ro(e);
+        assert_int_equal(on_standby(r), 1);
+        if (test_scalar(r, "SELECT count(*) FROM replica_rows") != 3)
+            fail_msg("replica read: %s", dbal_session_error(r)->message);
+        EXPECT_RC(r, dbal_exec(r, "INSERT INTO replica_rows VALUES (4)", DBAL_NOARGS, NULL), DBAL_EREADONLY);
+        assert_string_equal(dbal_session_error(r)->sqlstate, "25006");
+        dbal_session_close(r);
+    }
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.connects, 1); /* the primary pool only served the writer */
+    dbal_engine_close(e);
+}
+
+/* A replica that is down is skipped: every read lands on the one that is
+ * up, round-robin or not. */
+static void test_replica_down_is_skipped(void **state)
+{
+    (void)state;
+    char opts[128];
+    snprintf(opts, sizeof opts, "replica=127.0.0.1:1&replica=127.0.0.1:%s", standby_port);
+    dbal_engine *e = open_at(primary_port, opts);
+    for (int i = 0; i < 6; i++) {
+        dbal_session *r = open_ro(e);
+        assert_int_equal(on_standby(r), 1);
+        dbal_session_close(r);
+    }
+    dbal_engine_close(e);
+}
+
+/* Replicas given in code replace the URL's. */
+static void test_replicas_from_code(void **state)
+{
+    (void)state;
+    char url[256], list[64];
+    snprintf(url, sizeof url, "postgresql://" CREDS "@127.0.0.1:%s/" DB "?replica=127.0.0.1:1", primary_port);
+    snprintf(list, sizeof list, "127.0.0.1:%s", standby_port);
+    dbal_engine_options o;
+    dbal_engine_options_init(&o);
+    o.replicas = list;
+    o.replica_fallback = 0;
+    dbal_engine *e;
+    dbal_error err;
+    assert_int_equal(dbal_engine_open_with(&e, url, &o, &err), DBAL_OK);
+    dbal_session *r = open_ro(e);
+    assert_int_equal(on_standby(r), 1);
+    dbal_session_close(r);
+    dbal_engine_close(e);
+    /* A malformed list is the URL's error, at open. */
+    o.replicas = "127.0.0.1:99999";
+    assert_int_equal(dbal_engine_open_with(&e, url, &o, &err), DBAL_EURL);
+    assert_non_null(strstr(err.message, "replica"));
+}
+
+/* With no replica up, reads use the primary (read-only there too), or fail
+ * when replica_fallback is off. Run after the failover: the old primary,
+ * named as the replica, is down. */
+static void test_replica_fallback(void **state)
+{
+    (void)state;
+    char opts[128];
+    snprintf(opts, sizeof opts, "replica=127.0.0.1:%s", primary_port);
+    dbal_engine *e = open_at(standby_port, opts); /* the new primary */
+    dbal_session *r = open_ro(e);
+    assert_int_equal(on_standby(r), 0);
+    assert_int_equal(test_scalar(r, "SELECT count(*) FROM replica_rows"), 3);
+    EXPECT_RC(r, dbal_exec(r, "INSERT INTO replica_rows VALUES (5)", DBAL_NOARGS, NULL), DBAL_EREADONLY);
+    dbal_session_close(r);
+    /* The read-only setting went with the session: the next user of the
+     * connection writes. */
+    dbal_session *w;
+    dbal_session_open(e, &w, NULL);
+    OK(w, dbal_exec(w, "INSERT INTO replica_rows VALUES (5)", DBAL_NOARGS, NULL));
+    dbal_session_close(w);
+    dbal_engine_close(e);
+
+    snprintf(opts, sizeof opts, "replica=127.0.0.1:%s&replica_fallback=false", primary_port);
+    e = open_at(standby_port, opts);
+    r = open_ro(e);
+    EXPECT_RC(r, dbal_exec(r, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
+    assert_non_null(strstr(dbal_session_error(r)->message, "replica_fallback"));
+    dbal_session_close(r);
+    dbal_engine_close(e);
 }
 
 /* ---- failover under load ---------------------------------------------------- */
@@ -265,7 +384,11 @@ int main(void)
     }
     dbal_set_log(NULL, NULL);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_replica_reads),
+        cmocka_unit_test(test_replica_down_is_skipped),
+        cmocka_unit_test(test_replicas_from_code),
         cmocka_unit_test(test_failover),
+        cmocka_unit_test(test_replica_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -85,6 +85,7 @@ typedef struct pg_conn {
      * driver's own, so that its SET LOCAL statement_timeout reaches the
      * same server session through a pooler; pg_unwrap commits it. */
     int wrapped;
+    int read_only; /* set_read_only: every transaction READ ONLY */
 } pg_conn;
 
 /* One column's decoded bytea, kept per cursor and grown only. */
@@ -196,6 +197,7 @@ int pg_exec_batch(dbal_driver_conn *c, const char *sql, size_t nparams,
 int pg_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
 int pg_commit(dbal_driver_conn *c, dbal_error *err);
 int pg_rollback(dbal_driver_conn *c, dbal_error *err);
+int pg_set_read_only(dbal_driver_conn *c, int on, dbal_error *err);
 
 /* pg_timeout.c */
 int pg_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
@@ -203,8 +205,9 @@ int pg_cancel(dbal_driver_conn *c);
 /* Sets the asked-for statement timeout at session level; only when idle. */
 void pg_timeout_sync(pg_conn *c);
 /* Behind a pooler: before a statement outside a transaction block, when a
- * statement timeout is wanted, begins a transaction of the driver's own
- * with SET LOCAL statement_timeout. */
+ * statement timeout is wanted or the session is read-only, begins a
+ * transaction of the driver's own (READ ONLY, SET LOCAL statement_timeout),
+ * since a session-level setting would not stay with this client. */
 int pg_timeout_wrap(pg_conn *c, dbal_error *err);
 /* Ends that transaction, if there is one: commits it (a failed one rolls
  * back). Returns DBAL_OK or the commit's error, for a statement that

@@ -59,10 +59,13 @@ void pg_timeout_local(const pg_conn *c, char *buf, size_t cap)
 
 int pg_timeout_wrap(pg_conn *c, dbal_error *err)
 {
-    if (!c->pooled || c->timeout_ms <= 0 || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+    if (!c->pooled || (c->timeout_ms <= 0 && !c->read_only) || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         return DBAL_OK;
-    char sql[80];
-    snprintf(sql, sizeof sql, "BEGIN; SET LOCAL statement_timeout = %d", c->timeout_ms);
+    char sql[96];
+    snprintf(sql, sizeof sql, "BEGIN%s", c->read_only ? " READ ONLY" : "");
+    if (c->timeout_ms > 0)
+        snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "; SET LOCAL statement_timeout = %d",
+                 c->timeout_ms);
     int rc = pg_command(c, sql, PGRES_COMMAND_OK, NULL, err);
     if (rc == DBAL_OK)
         c->wrapped = 1;
