@@ -218,7 +218,7 @@ typedef struct {
     int lost_mid_tx;                 /* ECONNLOST inside a transaction */
     int unexpected;                  /* a code failover cannot explain */
     char unexpected_msg[600];
-    double first_ok_after_stop; /* the first commit begun once the primary was down */
+    _Atomic double first_ok_after_stop; /* the first commit begun once the primary was down */
 } writer;
 
 static atomic_int writing;
@@ -266,8 +266,8 @@ static void *write_rows(void *p)
             snprintf(w->unexpected_msg, sizeof w->unexpected_msg, "%s: %s", dbal_code_name(rc),
                      dbal_session_error(s)->message);
         dbal_session_close(s);
-        if (rc == DBAL_OK && after_stop && w->first_ok_after_stop == 0)
-            w->first_ok_after_stop = test_now();
+        if (rc == DBAL_OK && after_stop && atomic_load(&w->first_ok_after_stop) == 0)
+            atomic_store(&w->first_ok_after_stop, test_now());
         usleep(rc == DBAL_OK ? 1000 : 5000);
     }
     return NULL;
@@ -276,7 +276,7 @@ static void *write_rows(void *p)
 static int all_back(writer *w)
 {
     for (int i = 0; i < WRITERS; i++)
-        if (w[i].first_ok_after_stop == 0)
+        if (atomic_load(&w[i].first_ok_after_stop) == 0)
             return 0;
     return 1;
 }
