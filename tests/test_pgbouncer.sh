@@ -68,6 +68,12 @@ unix_socket_dir =
 auth_type = scram-sha-256
 auth_file = $dir/userlist.txt
 pool_mode = transaction
+; The default, said out loud: an idle server connection is reused last in,
+; first out. The suite runs one session at a time, so a case that reads
+; session state right after an autocommit statement (lastval() in
+; last_insert_id) meets the same server session; with clients interleaving
+; it would not, which the README's PgBouncer section says.
+server_round_robin = 0
 max_client_conn = 500
 default_pool_size = 20
 logfile = $dir/pgbouncer.log
