@@ -549,6 +549,25 @@ static void deallocated_statement_is_prepared_again(void **state)
     close_fx(&f);
 }
 
+/* A statement name of ours taken in the server session (42P05: another
+ * client's behind an undetected pooler, or the application's own PREPARE)
+ * is not the caller's error: the Parse failed before anything ran, and the
+ * statement goes again, unnamed. */
+static void statement_name_taken_is_recovered(void **state)
+{
+    (void)state;
+    fixture f;
+    char url[1024];
+    url_with(url, sizeof url, "pool_size=1");
+    open_url(&f, url);
+    /* This statement is the driver's dbal_1; it takes the name dbal_2. */
+    run(f.s, "PREPARE dbal_2 AS SELECT 2");
+    assert_int_equal(int_of(f.s, "SELECT 41"), 41);
+    assert_int_equal(int_of(f.s, "SELECT 42"), 42);
+    assert_int_equal(int_of(f.s, "EXECUTE dbal_2"), 2); /* the application's own is untouched */
+    close_fx(&f);
+}
+
 /* Only a Bind that failed before anything ran is retried: a statement that
  * itself raises 26000 or 0A000 while it runs (here after taking a sequence
  * value, which no rollback gives back) is the application's error, and is
@@ -982,6 +1001,7 @@ int main(void)
         cmocka_unit_test(stale_plan_is_retried),
         cmocka_unit_test(deallocated_statement_is_prepared_again),
         cmocka_unit_test(errors_raised_while_running_are_not_retried),
+        cmocka_unit_test(statement_name_taken_is_recovered),
         cmocka_unit_test(bytea_round_trip),
         cmocka_unit_test(special_doubles),
         cmocka_unit_test(jsonb_question_mark_operator),

@@ -259,10 +259,9 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
         rc = send_once(c, sql, n, key_len, &hit, first, err);
     if (rc == DBAL_ERROR && c->cache && strcmp(err->sqlstate, "42P05") == 0) {
         /* Our statement name is taken in the server session: it is shared
-         * with other clients, so this is a pooler that the probe at connect
-         * did not see. The Parse failed, nothing ran. */
-        atomic_store(&c->ctx->behind, PG_POOLED);
-        c->pooled = 1;
+         * with another client (a pooler the probe at connect did not see),
+         * or the application PREPAREd that name itself. The Parse failed,
+         * nothing ran; this connection names no more statements. */
         pg_conn_go_unnamed(c);
         if (retry_ok)
             return pg_send(c, sql, params, n, first, err);
