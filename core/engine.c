@@ -10,6 +10,7 @@
 
 static void engine_free(dbal_engine *e)
 {
+    dbal__replicas_free(e);
     dbal__pool_destroy(&e->pool);
     e->driver->engine_close(e->driver_ctx);
     dbal__url_free(e->url);
@@ -28,8 +29,14 @@ void dbal_engine_options_init(dbal_engine_options *o)
                                .pool_pre_ping = -1,
                                .statement_cache_size = -1,
                                .leak_detection_threshold = -1,
-                               .statement_timeout = -1};
+                               .statement_timeout = -1,
+                               .replicas = NULL,
+                               .replica_fallback = -1};
 }
+
+/* Whether a caller's options struct, built against an older header,
+ * reaches field f. */
+#define HAS_FIELD(o, f) (offsetof(dbal_engine_options, f) + sizeof((o)->f) <= (o)->size)
 
 /* Options from code override the URL's; validated like them. */
 static int apply_options(dbal__engine_opts *o, const dbal_engine_options *in, dbal_error *err)
@@ -57,6 +64,15 @@ static int apply_options(dbal__engine_opts *o, const dbal_engine_options *in, db
         o->leak_detection_threshold = in->leak_detection_threshold;
     if (in->statement_timeout >= 0)
         o->statement_timeout = in->statement_timeout;
+    if (HAS_FIELD(in, replicas) && in->replicas) {
+        char *copy = dbal__strndup(in->replicas, strlen(in->replicas));
+        if (!copy)
+            return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+        dbal__free(o->replicas);
+        o->replicas = copy;
+    }
+    if (HAS_FIELD(in, replica_fallback) && in->replica_fallback >= 0)
+        o->replica_fallback = in->replica_fallback != 0;
     return DBAL_OK;
 }
 
@@ -113,6 +129,10 @@ int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_
         dbal__free(e);
         return dbal__error_set(err, rc, NULL, 0, NULL);
     }
+    if ((rc = dbal__replicas_open(e, err)) != DBAL_OK) {
+        engine_free(e);
+        return rc;
+    }
     *out = e;
     return DBAL_OK;
 }
@@ -155,6 +175,7 @@ int dbal_engine_close(dbal_engine *e)
     if (!e)
         return DBAL_OK;
     dbal__pool_shutdown(&e->pool);
+    dbal__replicas_shutdown(e);
     pthread_mutex_lock(&e->pool.lock);
     e->closed = 1;
     int open_sessions = e->sessions;
@@ -183,6 +204,13 @@ void dbal_engine_set_event_hook(dbal_engine *e, dbal_event_fn fn, void *userdata
     e->pool.hook = fn;
     e->pool.hook_userdata = userdata;
     pthread_mutex_unlock(&e->pool.lock);
+    for (size_t i = 0; i < e->nreplicas; i++) {
+        dbal__pool *p = &e->replicas[i].pool;
+        pthread_mutex_lock(&p->lock);
+        p->hook = fn;
+        p->hook_userdata = userdata;
+        pthread_mutex_unlock(&p->lock);
+    }
 }
 
 int dbal_engine_stats_get(dbal_engine *e, dbal_engine_stats *out)

@@ -4,6 +4,7 @@
 #define DBAL_CORE_ENGINE_H
 
 #include "pool.h"
+#include "replica.h"
 #include "url.h"
 
 #include <dbal/driver.h>
@@ -18,6 +19,11 @@ struct dbal_engine {
     void *driver_ctx;
     dbal__url *url;
     dbal__pool pool;
+    dbal__replica *replicas;
+    size_t nreplicas;
+    dbal_url_host *replica_hosts; /* what the replicas' URLs point to */
+    size_t nreplica_hosts;
+    atomic_uint next_replica; /* round-robin position */
     /* Sessions still open keep the engine alive after dbal_engine_close(). */
     int sessions;
     int closed;

@@ -162,7 +162,8 @@ static int timeout_error(dbal__pool *p, dbal_error *err)
 
 /* Called with the lock held; returns with it held. Waits in line for a
  * connection or a slot. */
-static int wait_turn(dbal__pool *p, dbal__conn **conn, int *slot, dbal_error *err)
+static int wait_turn(dbal__pool *p, const struct timespec *deadline, dbal__conn **conn, int *slot,
+                     dbal_error *err)
 {
     dbal__waiter w = {0};
     pthread_condattr_t attr;
@@ -177,11 +178,9 @@ static int wait_turn(dbal__pool *p, dbal__conn **conn, int *slot, dbal_error *er
     p->wait_tail = &w;
     p->nwaiting++;
 
-    struct timespec deadline;
-    deadline_after(&deadline, p->opts.pool_timeout);
     int rc = DBAL_OK;
     while (!w.conn && !w.slot && !w.failed) {
-        if (pthread_cond_timedwait(&w.cond, &p->lock, &deadline) == ETIMEDOUT &&
+        if (pthread_cond_timedwait(&w.cond, &p->lock, deadline) == ETIMEDOUT &&
             !w.conn && !w.slot && !w.failed) {
             unlink_waiter(p, &w);
             p->stats.timeouts++;
@@ -197,54 +196,107 @@ static int wait_turn(dbal__pool *p, dbal__conn **conn, int *slot, dbal_error *er
     return rc;
 }
 
-int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err)
+/* A server that refuses connections because it is full (53300), or
+ * cannot take them just now (57P03: starting up, shutting down), may well
+ * take one a moment later: that is waited out like a busy pool. */
+static int server_busy(int rc, const dbal_error *err)
 {
-    dbal__conn *c = NULL;
-    int slot = 0, rc = DBAL_OK;
+    return rc == DBAL_ECONNECT &&
+           (strcmp(err->sqlstate, "53300") == 0 || strcmp(err->sqlstate, "57P03") == 0);
+}
+
+/* Sleeps before the next connection attempt: exponential backoff from
+ * 20 ms to 1 s, with jitter so that many waiting sessions do not all come
+ * back at once, and never past the deadline. Returns 0 when the deadline
+ * has passed. */
+static int backoff(int attempt, double deadline)
+{
+    double delay = 0.02 * (double)(1u << (attempt < 6 ? attempt : 6));
+    if (delay > 1.0)
+        delay = 1.0;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    delay *= 0.75 + 0.5 * (double)(now.tv_nsec % 1000) / 1000.0;
+    double left = deadline - dbal__now();
+    if (left <= 0)
+        return 0;
+    if (delay > left)
+        delay = left;
+    struct timespec ts = {.tv_sec = (time_t)delay, .tv_nsec = (long)((delay - (double)(time_t)delay) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+    return 1;
+}
+
+/* Takes an idle connection, a slot to open one in, or waits for either
+ * until the deadline. */
+static int acquire(dbal__pool *p, const struct timespec *deadline, dbal__conn **c, int *slot,
+                   dbal_error *err)
+{
+    int rc = DBAL_OK;
     pthread_mutex_lock(&p->lock);
     if (p->closing) {
         rc = dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine is closed");
     } else if (!p->wait_head && p->idle) {
-        c = p->idle;
-        p->idle = c->next;
+        *c = p->idle;
+        p->idle = (*c)->next;
         p->nidle--;
     } else if (!p->wait_head && p->nopen < limit(p)) {
         p->nopen++;
-        slot = 1;
+        *slot = 1;
     } else {
-        rc = wait_turn(p, &c, &slot, err);
+        rc = wait_turn(p, deadline, c, slot, err);
     }
     pthread_mutex_unlock(&p->lock);
-    if (rc != DBAL_OK) {
-        if (rc == DBAL_EPOOLTIMEOUT)
-            emit(p, DBAL_EVENT_TIMEOUT, label);
-        return rc;
-    }
+    return rc;
+}
 
-    if (c && !still_good(p, c)) {
-        /* Replace it in the same slot: only the health check is retried,
-         * never a user's statement. */
-        close_conn(p, c);
+int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err)
+{
+    struct timespec deadline;
+    deadline_after(&deadline, p->opts.pool_timeout);
+    double give_up = dbal__now() + p->opts.pool_timeout;
+    dbal__conn *c = NULL;
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        int slot = 0;
         c = NULL;
-        slot = 1;
-        pthread_mutex_lock(&p->lock);
-        p->stats.discarded++;
-        pthread_mutex_unlock(&p->lock);
-        emit(p, DBAL_EVENT_DISCARD, label);
-    }
-    if (slot) {
+        rc = acquire(p, &deadline, &c, &slot, err);
+        if (rc != DBAL_OK) {
+            if (rc == DBAL_EPOOLTIMEOUT)
+                emit(p, DBAL_EVENT_TIMEOUT, label);
+            return rc;
+        }
+        if (c && !still_good(p, c)) {
+            /* Replace it in the same slot: only the health check is
+             * retried, never a user's statement. */
+            close_conn(p, c);
+            c = NULL;
+            slot = 1;
+            pthread_mutex_lock(&p->lock);
+            p->stats.discarded++;
+            pthread_mutex_unlock(&p->lock);
+            emit(p, DBAL_EVENT_DISCARD, label);
+        }
+        if (!slot)
+            break;
         rc = open_conn(p, &c, err);
         pthread_mutex_lock(&p->lock);
         if (rc != DBAL_OK) {
+            /* The slot goes back while this session sleeps: a connection
+             * given back meanwhile serves someone at once. */
             p->nopen--;
             hand_slot(p);
         } else {
             p->stats.connects++;
         }
         pthread_mutex_unlock(&p->lock);
-        if (rc != DBAL_OK)
+        if (rc == DBAL_OK) {
+            emit(p, DBAL_EVENT_CONNECT, label);
+            break;
+        }
+        if (!server_busy(rc, err) || !backoff(attempt, give_up))
             return rc;
-        emit(p, DBAL_EVENT_CONNECT, label);
     }
     c->next = NULL;
     c->checked_out = dbal__now();

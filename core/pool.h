@@ -20,6 +20,7 @@ typedef struct dbal__conn {
     double checked_out;  /* when the current holder took it */
     int leak_reported;
     int timeout_ms;      /* the statement timeout the driver has now */
+    int read_only;       /* set_read_only(1) is in force for the holder */
     char label[64];      /* the holder's label */
 } dbal__conn;
 

@@ -17,10 +17,19 @@ int dbal_session_open(dbal_engine *e, dbal_session **out, dbal_error *err)
 
 int dbal_session_open_labeled(dbal_engine *e, dbal_session **out, const char *label, dbal_error *err)
 {
+    return dbal_session_open_with(e, out, 0, label, err);
+}
+
+int dbal_session_open_with(dbal_engine *e, dbal_session **out, unsigned flags, const char *label,
+                           dbal_error *err)
+{
     dbal__error_clear(err);
     if (!e || !out)
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "dbal_session_open: engine and out are required");
     *out = NULL;
+    if (flags & ~DBAL_SESSION_READ_ONLY)
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "unknown session flags 0x%x",
+                               flags & ~DBAL_SESSION_READ_ONLY);
     dbal_session *s = dbal__calloc(1, sizeof *s);
     if (!s)
         return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
@@ -34,6 +43,7 @@ int dbal_session_open_labeled(dbal_engine *e, dbal_session **out, const char *la
         return dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine is closed");
     }
     s->engine = e;
+    s->flags = flags;
     s->timeout_ms = -1;
     snprintf(s->label, sizeof s->label, "%s", label ? label : "");
     *out = s;
@@ -52,7 +62,7 @@ static void give_back(dbal_session *s)
     s->conn = NULL;
     pthread_mutex_unlock(&s->conn_lock);
     if (c)
-        dbal__pool_return(&s->engine->pool, c);
+        dbal__pool_return(s->pool, c);
 }
 
 void dbal__session_drop_broken(dbal_session *s)
@@ -84,16 +94,37 @@ static int apply_timeout(dbal_session *s)
     return rc;
 }
 
+/* A read-only session on the primary (no replica, or none up) is made
+ * read-only there too, so that it behaves the same wherever it lands. */
+static int make_read_only(dbal_session *s)
+{
+    const dbal_driver *d = s->engine->driver;
+    if (!(s->flags & DBAL_SESSION_READ_ONLY) || s->pool != &s->engine->pool || !DBAL__HAS_SLOT(d, set_read_only))
+        return DBAL_OK;
+    int rc = d->set_read_only(s->conn->dc, 1, &s->err);
+    s->conn->read_only = rc == DBAL_OK;
+    return rc;
+}
+
 int dbal__session_conn(dbal_session *s)
 {
     if (!s->conn) {
         dbal__conn *c;
-        int rc = dbal__pool_checkout(&s->engine->pool, s->label, &c, &s->err);
+        dbal__pool *pool = &s->engine->pool;
+        int rc = s->flags & DBAL_SESSION_READ_ONLY
+                     ? dbal__replica_checkout(s->engine, s->label, &c, &pool, &s->err)
+                     : dbal__pool_checkout(pool, s->label, &c, &s->err);
         if (rc)
             return rc;
         pthread_mutex_lock(&s->conn_lock);
         s->conn = c;
+        s->pool = pool;
         pthread_mutex_unlock(&s->conn_lock);
+        if ((rc = make_read_only(s)) != DBAL_OK) {
+            if (s->depth == 0)
+                give_back(s);
+            return rc;
+        }
     }
     return apply_timeout(s);
 }
@@ -137,6 +168,12 @@ void dbal_session_close(dbal_session *s)
          * transaction: it must not reach the next user. */
         if (s->engine->driver->rollback(s->conn->dc, &e) != DBAL_OK)
             s->conn->dc->broken = 1;
+    }
+    if (s->conn && s->conn->read_only && !s->conn->dc->broken) {
+        dbal_error e;
+        if (s->engine->driver->set_read_only(s->conn->dc, 0, &e) != DBAL_OK)
+            s->conn->dc->broken = 1;
+        s->conn->read_only = 0;
     }
     if (s->conn && !s->conn->dc->broken && DBAL__HAS_SLOT(s->engine->driver, reset)) {
         dbal_error e;

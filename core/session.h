@@ -7,6 +7,8 @@
 struct dbal_session {
     dbal_engine *engine;
     dbal__conn *conn; /* taken lazily, on the first statement */
+    dbal__pool *pool; /* where conn came from: the primary's or a replica's */
+    unsigned flags;   /* DBAL_SESSION_* */
     /* Guards conn against dbal_session_cancel() from another thread. */
     pthread_mutex_t conn_lock;
     int timeout_ms; /* statement timeout; < 0: the engine's */

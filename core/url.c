@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define URL_ERR(err, ...) dbal__error_set(err, DBAL_EURL, NULL, 0, "bad database URL: " __VA_ARGS__)
@@ -133,6 +134,18 @@ static int engine_option(dbal__engine_opts *o, const char *k, const char *v, dba
         if (!parse_int(v, 0, 2147483647, &n))
             return -URL_ERR(err, "statement_timeout must be milliseconds >= 0, got '%s'", v);
         o->statement_timeout = (int)n;
+    } else if (strcmp(k, "replica") == 0) {
+        /* Repeatable, and each may be a list: all are joined. */
+        size_t have = o->replicas ? strlen(o->replicas) : 0;
+        char *joined = dbal__realloc(o->replicas, have + strlen(v) + 2);
+        if (!joined)
+            return -dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+        snprintf(joined + have, strlen(v) + 2, "%s%s", have ? "," : "", v);
+        o->replicas = joined;
+    } else if (strcmp(k, "replica_fallback") == 0) {
+        if (!parse_bool(v, &b))
+            return -URL_ERR(err, "replica_fallback must be true or false, got '%s'", v);
+        o->replica_fallback = b;
     } else if (strcmp(k, "echo") == 0) {
         if (!parse_bool(v, &b))
             return -URL_ERR(err, "echo must be true or false, got '%s'", v);
@@ -263,6 +276,40 @@ static int parse_hosts(dbal__url *u, const char *s, size_t len, dbal_error *err)
     return DBAL_OK;
 }
 
+int dbal__url_parse_hosts(const char *list, const char *what, dbal_url_host **out, size_t *n,
+                          dbal_error *err)
+{
+    dbal__url tmp = {0};
+    *out = NULL;
+    *n = 0;
+    int rc = parse_hosts(&tmp, list, strlen(list), err);
+    for (size_t i = 0; rc == DBAL_OK && i < tmp.pub.nhosts; i++)
+        if (!tmp.hosts[i].host)
+            rc = URL_ERR(err, "host %zu has no name", i + 1);
+    static const char prefix[] = "bad database URL: ";
+    if (rc == DBAL_EURL && err && strncmp(err->message, prefix, sizeof prefix - 1) == 0) {
+        char msg[sizeof err->message];
+        snprintf(msg, sizeof msg, "bad %s: %.400s", what, err->message + sizeof prefix - 1);
+        memcpy(err->message, msg, sizeof msg);
+    }
+    if (rc != DBAL_OK) {
+        dbal__url_hosts_free(tmp.hosts, tmp.pub.nhosts);
+        return rc;
+    }
+    *out = tmp.hosts;
+    *n = tmp.pub.nhosts;
+    return DBAL_OK;
+}
+
+void dbal__url_hosts_free(dbal_url_host *hosts, size_t n)
+{
+    for (size_t i = 0; hosts && i < n; i++) {
+        dbal__free((char *)hosts[i].host);
+        dbal__free((char *)hosts[i].port);
+    }
+    dbal__free(hosts);
+}
+
 static int parse_userinfo(dbal__url *u, const char *s, size_t len, dbal_error *err)
 {
     const char *colon = memchr(s, ':', len);
@@ -369,7 +416,8 @@ int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err)
     dbal__url *u = dbal__calloc(1, sizeof *u);
     if (!u)
         return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
-    u->opts = (dbal__engine_opts){.pool_size = 5,
+    u->opts = (dbal__engine_opts){.replica_fallback = 1,
+                                  .pool_size = 5,
                                   .max_overflow = 10,
                                   .pool_timeout = 30,
                                   .pool_recycle = -1,
@@ -402,6 +450,7 @@ void dbal__url_free(dbal__url *u)
         dbal__free((char *)u->params[i].key);
         dbal__free((char *)u->params[i].value);
     }
+    dbal__free(u->opts.replicas);
     if (u->password) /* do not leave the secret in freed memory */
         memset(u->password, 0, strlen(u->password));
     dbal__free(u->hosts);

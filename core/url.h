@@ -15,6 +15,8 @@ typedef struct dbal__engine_opts {
     int echo;                 /* default 0 */
     double leak_detection_threshold; /* seconds, 0 = off (default) */
     int statement_timeout;    /* milliseconds, 0 = none (default) */
+    char *replicas;           /* owned: host[:port] list of read replicas, comma-separated, or NULL */
+    int replica_fallback;     /* reads go to the primary when no replica is up; default 1 */
 } dbal__engine_opts;
 
 typedef struct dbal__url {
@@ -30,6 +32,13 @@ typedef struct dbal__url {
  * the password. */
 int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err);
 void dbal__url_free(dbal__url *u);
+
+/* Parses a comma-separated list of host, host:port, [v6], [v6]:port into
+ * a new array (*n entries; free with dbal__url_hosts_free). DBAL_EURL names
+ * `what` and the entry at fault. */
+int dbal__url_parse_hosts(const char *list, const char *what, dbal_url_host **out, size_t *n,
+                          dbal_error *err);
+void dbal__url_hosts_free(dbal_url_host *hosts, size_t n);
 
 /* Whether name is a valid scheme or driver name: [a-z][a-z0-9_]*, at most 32. */
 int dbal__valid_name(const char *name, size_t len);

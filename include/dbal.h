@@ -366,6 +366,13 @@ typedef struct dbal_engine_options {
     int statement_cache_size; /* prepared statements kept per connection (100) */
     double leak_detection_threshold; /* seconds a session may hold one (0: off) */
     int statement_timeout;    /* milliseconds a statement may run (0: none) */
+    /* Read replicas, "host[:port],host[:port]..." ([v6]:port for IPv6):
+     * the URL's replica= entries are replaced by these. NULL: unset. The
+     * string is copied. See dbal_session_open_with(). */
+    const char *replicas;
+    /* 1: read-only sessions use the primary when no replica is up (the
+     * default); 0: they fail with DBAL_ECONNECT. */
+    int replica_fallback;
 } dbal_engine_options;
 
 /* Sets o->size and every option to "unset". Call it before setting fields:
@@ -477,9 +484,34 @@ DBAL_API int dbal_session_open(dbal_engine *engine, dbal_session **out, dbal_err
  */
 DBAL_API int dbal_session_open_labeled(dbal_engine *engine, dbal_session **out, const char *label,
                                        dbal_error *err);
+
+/* DBAL_HERE: a session label naming the place in the source, "file.c:123". */
 #define DBAL__STR2(x) #x
 #define DBAL__STR(x) DBAL__STR2(x)
 #define DBAL_HERE (__FILE__ ":" DBAL__STR(__LINE__))
+
+/* Defined when this header has read replicas (dbal_session_open_with(),
+ * DBAL_SESSION_READ_ONLY, the replicas engine options). */
+#define DBAL_HAS_REPLICAS 1
+
+/* Flag of dbal_session_open_with(). Reads only: routed to a read replica
+ * of the engine (round-robin over the replicas that are up; a replica that
+ * refused a connection is left alone for a few seconds), or to the primary
+ * when none is up and replica_fallback allows it. Writes fail with
+ * DBAL_EREADONLY wherever the session runs. A replica lags behind the
+ * primary: a replica session may not see what another session has just
+ * committed. */
+#define DBAL_SESSION_READ_ONLY 0x01u
+
+/*
+ * dbal_session_open_with: as dbal_session_open_labeled(), with
+ * DBAL_SESSION_* flags (0: a session on the primary, as dbal_session_open()
+ * opens; label may be NULL). Without replicas, DBAL_SESSION_READ_ONLY
+ * sessions use the primary, read-only. Returns DBAL_OK, DBAL_EINVAL (an
+ * unknown flag), DBAL_ENOMEM, DBAL_EMISUSE (engine closing). Any thread.
+ */
+DBAL_API int dbal_session_open_with(dbal_engine *engine, dbal_session **out, unsigned flags,
+                                    const char *label, dbal_error *err);
 
 /*
  * Interrupts the statement the session is running, from any thread (the

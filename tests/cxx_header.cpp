@@ -24,6 +24,13 @@ int main()
                     (long long)dbal_col_int64(r, 2));
     dbal_rows_close(r);
     dbal_session_close(s);
+    dbal_engine_options o;
+    dbal_engine_options_init(&o);
+    o.replicas = nullptr;
+    if (dbal_session_open_with(db, &s, DBAL_SESSION_READ_ONLY, nullptr, &err) == DBAL_OK &&
+        dbal_exec(s, "DELETE FROM t", DBAL_NOARGS, nullptr) != DBAL_EREADONLY)
+        rc = 1;
+    dbal_session_close(s);
     dbal_engine_close(db);
     return rc;
 }

@@ -3,6 +3,8 @@
 #
 #   tests/pg_cluster.sh start DIR   # DIR: a fresh (empty) directory, e.g. $(mktemp -d)
 #   tests/pg_cluster.sh stop  DIR   # safe to call repeatedly
+#   tests/pg_cluster.sh standby DIR PRIMARY_DIR  # a streaming standby of a started cluster
+#   tests/pg_cluster.sh promote DIR  # makes a standby the primary (pg_ctl promote)
 #
 # `start` runs initdb in DIR/data, starts the server on 127.0.0.1 (port from
 # $PGPORT, or the first free port from 54329 upward) with its Unix socket in
@@ -15,6 +17,11 @@
 # PostgreSQL refuses to run as root: as root the server runs as the `postgres`
 # system user (created by Debian's postgresql package) and DIR is chowned to
 # it; otherwise it runs as the current user.
+#
+# `standby` copies the running cluster of PRIMARY_DIR with `pg_basebackup -R`
+# (streaming replication over its Unix socket) into DIR/data and starts it
+# like `start` (own port, socket and log), read-only until promoted; DIR/env
+# has the same variables.
 #
 # To restart the server from a test (as DBAL_TEST_PG_CTL_USER; as root wrap it
 # in `runuser -u "$DBAL_TEST_PG_CTL_USER" --`):
@@ -32,13 +39,19 @@ readonly PORT_TRIES=100
 readonly WAIT_SECS=30
 
 die() { echo "pg_cluster.sh: $*" >&2; exit 1; }
-usage() { echo "usage: $0 {start|stop} DIR" >&2; exit 2; }
+usage() { echo "usage: $0 {start|stop|promote} DIR | standby DIR PRIMARY_DIR" >&2; exit 2; }
 
-[ $# -eq 2 ] || usage
+[ $# -ge 2 ] || usage
 cmd=$1
 [ -n "$2" ] || usage
 [ -d "$2" ] || die "$2: not a directory"
 DIR=$(cd "$2" && pwd -P)
+if [ "$cmd" = standby ]; then
+    [ $# -eq 3 ] && [ -f "$3/env" ] || die "standby: $3 is not a started cluster (no $3/env)"
+    PRIMARY_DIR=$(cd "$3" && pwd -P)
+else
+    [ $# -eq 2 ] || usage
+fi
 
 # Single-quote a string for the shell (env file).
 shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -138,12 +151,19 @@ start() {
 # Written by tests/pg_cluster.sh (throwaway test cluster).
 # TYPE  DATABASE  USER  ADDRESS       METHOD
 local   all       all                 trust
+local   replication all                trust
 host    all       all   127.0.0.1/32  scram-sha-256
 host    all       all   ::1/128       scram-sha-256
 EOF
     chown "$PGUSER_OS" "$DATA/pg_hba.conf"
     echo "include 'dbal_test.conf'" >> "$DATA/postgresql.conf"
+    launch
+    setup_role
+    write_env
+}
 
+# Starts the server of $DATA on the first free port and waits for it.
+launch() {
     local port fixed=0 tries=0 started=0
     if [ -n "${PGPORT:-}" ]; then
         [[ "$PGPORT" =~ ^[0-9]+$ ]] || die "PGPORT is not a number: $PGPORT"
@@ -185,7 +205,11 @@ EOF
         fi
         sleep 0.2
     done
+    PORT=$port
+}
 
+setup_role() {
+    local port=$PORT
     if ! as_owner "$BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCK" -p "$port" -U postgres -d postgres \
             > "$DIR/log/setup.log" 2>&1 <<EOF
 CREATE ROLE $ROLE LOGIN SUPERUSER PASSWORD '$PW';
@@ -197,7 +221,10 @@ EOF
         as_owner "$BINDIR/pg_ctl" stop -m immediate -D "$DATA" >/dev/null 2>&1 || true
         die "could not create role/database"
     fi
+}
 
+write_env() {
+    local port=$PORT
     local url="postgresql://$ROLE:$PW@127.0.0.1:$port/$DB"
     {
         echo "export DBAL_TEST_PG_URL=$(shq "$url")"
@@ -211,6 +238,37 @@ EOF
     chmod 644 "$DIR/env"
 
     echo "postgresql://$ROLE@127.0.0.1:$port/$DB"
+}
+
+standby() {
+    BINDIR=$(highest_bindir)
+    DATA="$DIR/data"
+    SOCK="$DIR/sock"
+    LOGFILE="$DIR/log/postgresql.log"
+    STARTLOG="$DIR/log/startup.log"
+    [ ! -e "$DATA" ] || die "$DATA already exists; give standby a fresh directory"
+    [ ${#SOCK} -le 80 ] || die "socket directory path too long (${#SOCK} > 80): $SOCK"
+    local psock pport
+    psock=$(bash -c 'source "$1/env" && echo "$DBAL_TEST_PG_SOCKET_DIR"' _ "$PRIMARY_DIR")
+    pport=$(bash -c 'source "$1/env" && echo "$DBAL_TEST_PG_PORT"' _ "$PRIMARY_DIR")
+    mkdir -p "$SOCK" "$DIR/log"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown -R "$PGUSER_OS": "$DIR"
+    fi
+    chmod 755 "$DIR" "$SOCK" 2>/dev/null || true
+    as_owner "$BINDIR/pg_basebackup" -h "$psock" -p "$pport" -U postgres -D "$DATA" -R -X stream \
+        --no-sync --checkpoint=fast > "$DIR/log/basebackup.log" 2>&1 ||
+        { cat "$DIR/log/basebackup.log" >&2; die "pg_basebackup failed"; }
+    launch
+    write_env
+}
+
+promote() {
+    local DATA="$DIR/data" BINDIR
+    BINDIR="/usr/lib/postgresql/$(cat "$DATA/PG_VERSION")/bin"
+    [ -x "$BINDIR/pg_ctl" ] || BINDIR=$(highest_bindir)
+    [ "$(id -u)" -ne 0 ] || PGUSER_OS=$(stat -c %U "$DATA")
+    as_owner "$BINDIR/pg_ctl" promote -w -t "$WAIT_SECS" -D "$DATA" >/dev/null || die "could not promote $DATA"
 }
 
 stop() {
@@ -249,6 +307,8 @@ stop() {
 
 case "$cmd" in
     start) start ;;
+    standby) standby ;;
+    promote) promote ;;
     stop) stop ;;
     *) usage ;;
 esac

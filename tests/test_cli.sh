@@ -459,7 +459,7 @@ lines",,,,0.50'
     secrets+=("Wr0ng-s3cret")
     if [ "$bad" != "$url" ]; then
         run ping "$bad"
-        expect_error "pg: wrong password, exit 3, not printed" 3 '^dbal: error: DBAL_ECONNECT \(08[0-9A-Z]{3}\): .*password authentication failed'
+        expect_error "pg: wrong password, exit 3, not printed" 3 '^dbal: error: DBAL_ECONNECT \(28P01\): .*password authentication failed'
     fi
 
     cat >"$tmp/pg.sql" <<EOF

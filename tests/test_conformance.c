@@ -2057,6 +2057,36 @@ static void tx_read_only(void **state)
     IDS_ARE(f->s, "1,3,4");
 }
 
+/* A DBAL_SESSION_READ_ONLY session with no replica to go to runs on the
+ * primary and cannot write there either; the connection it used writes
+ * again for the next session. */
+static void session_read_only(void **state)
+{
+    fixture *f = fix(state);
+    make_tx_table(f);
+    INSERT_TX(f->s, 1);
+    dbal_session_close(f->s);
+    f->s = NULL;
+    dbal_error err;
+    CHECK(dbal_session_open_with(f->engine, &f->s, 0x80u, NULL, &err) == DBAL_EINVAL && !f->s,
+          "an unknown session flag was accepted");
+    CHECK(dbal_session_open_with(f->engine, &f->s, DBAL_SESSION_READ_ONLY, "reader", &err) == DBAL_OK,
+          "dbal_session_open_with: %s", err.message);
+    IDS_ARE(f->s, "1");
+    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_tx(id, v) VALUES (2, 'x')", DBAL_NOARGS, NULL),
+              DBAL_EREADONLY);
+    EXPECT_ERR(f->s, DBAL_EREADONLY, "25006");
+    /* in its transactions too, also after a read-only transaction ended */
+    EXPECT_RC(f->s, dbal_begin_with(f->s, DBAL_TX_READ_ONLY), DBAL_OK);
+    EXPECT_RC(f->s, dbal_commit(f->s), DBAL_OK);
+    EXPECT_RC(f->s, dbal_begin(f->s), DBAL_OK);
+    EXPECT_RC(f->s, dbal_exec(f->s, "DELETE FROM conf_tx", DBAL_NOARGS, NULL), DBAL_EREADONLY);
+    EXPECT_RC(f->s, dbal_rollback(f->s), DBAL_OK);
+    REOPEN();
+    INSERT_TX(f->s, 3);
+    IDS_ARE(f->s, "1,3");
+}
+
 static void tx_serializable(void **state)
 {
     fixture *f = fix(state);
@@ -2576,6 +2606,7 @@ static const struct CMUnitTest tests[] = {
     CASE(columns_names_and_range),
     CASE(transact),
     CASE(tx_read_only),
+    CASE(session_read_only),
     CASE(tx_serializable),
     CASE(tx_isolation_levels),
     CASE(concurrent_sessions_isolation),

@@ -100,4 +100,28 @@ static inline const char *test_scalar_text(dbal_session *s, const char *sql, cha
     return buf;
 }
 
+/* Writes made under a fault: outcome[seq] is 1 when the commit returned
+ * DBAL_OK, 0 when the transaction failed before its commit, 2 when the
+ * commit's answer was lost. count_sql ("SELECT count(*) FROM t WHERE
+ * writer = ? AND seq = ?") finds each: every committed one must be there,
+ * no failed one may be. Adds to counts[outcome]. Needs cmocka. */
+#ifdef fail_msg
+static inline void test_check_writes(dbal_session *s, const char *count_sql, int writer,
+                                     const signed char *outcome, int n, int counts[3])
+{
+    for (int seq = 0; seq < n; seq++) {
+        dbal_rows *r;
+        OK(s, dbal_query(s, count_sql, DBAL_ARGS(dbal_int64(writer), dbal_int64(seq)), &r));
+        assert_int_equal(dbal_rows_next(r), DBAL_ROW);
+        int64_t present = dbal_col_int64(r, 0);
+        dbal_rows_close(r);
+        if (outcome[seq] == 1 && present != 1)
+            fail_msg("writer %d seq %d was reported committed but is missing", writer, seq);
+        if (outcome[seq] == 0 && present != 0)
+            fail_msg("writer %d seq %d was reported failed but is present", writer, seq);
+        counts[outcome[seq]]++;
+    }
+}
+#endif
+
 #endif

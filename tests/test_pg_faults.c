@@ -314,28 +314,11 @@ static void test_restart_under_load(void **state)
     /* Every write the library called committed is there; none it called
      * failed is; the unknown ones may be either. */
     dbal_session_open(e, &s, NULL);
-    int committed = 0, failed = 0, unknown = 0;
-    for (int i = 0; i < WRITERS; i++) {
-        for (int seq = 0; seq < w[i].n; seq++) {
-            dbal_rows *r;
-            OK(s, dbal_query(s, "SELECT count(*) FROM fault_writes WHERE writer = ? AND seq = ?",
-                             DBAL_ARGS(dbal_int64(i), dbal_int64(seq)), &r));
-            assert_int_equal(dbal_rows_next(r), DBAL_ROW);
-            int64_t present = dbal_col_int64(r, 0);
-            dbal_rows_close(r);
-            if (w[i].outcome[seq] == 1) {
-                committed++;
-                if (present != 1)
-                    fail_msg("writer %d seq %d was reported committed but is missing", i, seq);
-            } else if (w[i].outcome[seq] == 0) {
-                failed++;
-                if (present != 0)
-                    fail_msg("writer %d seq %d was reported failed but is present", i, seq);
-            } else {
-                unknown++;
-            }
-        }
-    }
+    int counts[3] = {0};
+    for (int i = 0; i < WRITERS; i++)
+        test_check_writes(s, "SELECT count(*) FROM fault_writes WHERE writer = ? AND seq = ?", i,
+                          w[i].outcome, w[i].n, counts);
+    int committed = counts[1], failed = counts[0], unknown = counts[2];
     dbal_session_close(s);
     /* Within a second of the server being back, every writer succeeded. */
     double slowest = 0;
@@ -398,6 +381,109 @@ static void test_pool_exhaustion(void **state)
     dbal_engine_close(e);
 }
 
+/* ---- a server that refuses connections because it is full ---- */
+
+/* The test URL with another role's credentials. */
+static const char *url_as(char *buf, size_t cap, const char *userinfo, const char *opts)
+{
+    const char *auth = strstr(pg_url, "://");
+    assert_non_null(auth);
+    auth += 3;
+    const char *at = strchr(auth, '@'), *end = auth + strcspn(auth, "/?");
+    const char *hosts = at && at < end ? at + 1 : auth;
+    snprintf(buf, cap, "%.*s%s@%s%s%s", (int)(auth - pg_url), pg_url, userinfo, hosts,
+             strchr(pg_url, '?') ? "&" : "?", opts);
+    return buf;
+}
+
+static dbal_engine *open_limited(const char *opts)
+{
+    char url[1024];
+    dbal_engine *e;
+    dbal_error err;
+    if (dbal_engine_open(&e, url_as(url, sizeof url, "dbal_limited:limited-pw", opts), &err) != DBAL_OK)
+        fail_msg("engine: %s", err.message);
+    return e;
+}
+
+typedef struct {
+    dbal_session *s;
+    dbal_engine *e;
+    useconds_t after;
+} release_arg;
+
+static void *release_later(void *p)
+{
+    release_arg *a = p;
+    usleep(a->after);
+    dbal_session_close(a->s);
+    dbal_engine_close(a->e);
+    return NULL;
+}
+
+/* A role limited to one connection makes the server answer 53300 ("too
+ * many connections for role") as a full server does: sessions wait within
+ * pool_timeout for the server to make room, then fail with that SQLSTATE. */
+static void test_server_full_waits(void **state)
+{
+    dbal_engine *admin = open_engine("application_name=dbal_admin3");
+    dbal_session *as;
+    dbal_session_open(admin, &as, NULL);
+    OK(as, dbal_exec(as, "DROP ROLE IF EXISTS dbal_limited", DBAL_NOARGS, NULL));
+    OK(as, dbal_exec(as, "CREATE ROLE dbal_limited LOGIN PASSWORD 'limited-pw' CONNECTION LIMIT 1",
+                     DBAL_NOARGS, NULL));
+
+    dbal_engine *holder = open_limited("pool_size=1");
+    dbal_session *h;
+    dbal_session_open(holder, &h, NULL);
+    OK(h, dbal_exec(h, "SELECT 1", DBAL_NOARGS, NULL));
+
+    /* Full all along: the wait ends at pool_timeout with the server's
+     * SQLSTATE, not at once. */
+    dbal_engine *e = open_limited("pool_size=1&pool_timeout=0.5");
+    dbal_session *s;
+    dbal_session_open(e, &s, NULL);
+    double t0 = test_now();
+    EXPECT_RC(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
+    double took = test_now() - t0;
+    assert_string_equal(dbal_session_error(s)->sqlstate, "53300");
+    assert_null(strstr(dbal_session_error(s)->message, "limited-pw"));
+    assert_true(took >= 0.45);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+
+    /* Room made while waiting: the session gets in. */
+    e = open_limited("pool_size=1&pool_timeout=30");
+    dbal_session_open(e, &s, NULL);
+    release_arg rel = {h, holder, 300000};
+    pthread_t t;
+    pthread_create(&t, NULL, release_later, &rel);
+    t0 = test_now();
+    OK(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL));
+    took = test_now() - t0;
+    pthread_join(t, NULL);
+    assert_true(took >= 0.25);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+
+    /* Other refusals are not waited out: a wrong password fails at once. */
+    char url[1024];
+    dbal_error err;
+    assert_int_equal(dbal_engine_open(&e, url_as(url, sizeof url, "dbal_limited:wrong-pw", "pool_timeout=30"),
+                                      &err), DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    t0 = test_now();
+    EXPECT_RC(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
+    assert_string_equal(dbal_session_error(s)->sqlstate, "28P01");
+    assert_true(test_now() - t0 < 15);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+
+    OK(as, dbal_exec(as, "DROP ROLE dbal_limited", DBAL_NOARGS, NULL));
+    dbal_session_close(as);
+    dbal_engine_close(admin);
+}
+
 int main(void)
 {
     pg_url = getenv("DBAL_TEST_PG_URL");
@@ -415,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_killed_backends_without_pre_ping),
         cmocka_unit_test(test_connection_lost_in_transaction),
         cmocka_unit_test(test_pool_exhaustion),
+        cmocka_unit_test(test_server_full_waits),
         cmocka_unit_test(test_settings_reset_on_return),
         cmocka_unit_test(test_many_threads_few_connections),
         cmocka_unit_test(test_restart_under_load),

@@ -284,7 +284,8 @@ static void wrong_password_not_in_message(void **state)
         assert_int_equal(dbal_exec(f.s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
         const dbal_error *err = dbal_session_error(f.s);
         assert_int_equal(err->code, DBAL_ECONNECT);
-        assert_string_equal(err->sqlstate, "08001");
+        /* The server's own SQLSTATE: invalid_password. */
+        assert_string_equal(err->sqlstate, "28P01");
         assert_true(strlen(err->message) > 10);
         assert_null(strstr(err->message, secret));
         assert_null(strchr(err->message, '\n'));
@@ -545,6 +546,52 @@ static void deallocated_statement_is_prepared_again(void **state)
     assert_int_equal(int_of(f.s, "SELECT 11"), 11);
     run(f.s, "DEALLOCATE ALL");
     assert_int_equal(int_of(f.s, "SELECT 11"), 11); /* 26000, retried */
+    close_fx(&f);
+}
+
+/* A statement name of ours taken in the server session (42P05: another
+ * client's behind an undetected pooler, or the application's own PREPARE)
+ * is not the caller's error: the Parse failed before anything ran, and the
+ * statement goes again, unnamed. */
+static void statement_name_taken_is_recovered(void **state)
+{
+    (void)state;
+    fixture f;
+    char url[1024];
+    url_with(url, sizeof url, "pool_size=1");
+    open_url(&f, url);
+    /* This statement is the driver's dbal_1; it takes the name dbal_2. */
+    run(f.s, "PREPARE dbal_2 AS SELECT 2");
+    assert_int_equal(int_of(f.s, "SELECT 41"), 41);
+    assert_int_equal(int_of(f.s, "SELECT 42"), 42);
+    assert_int_equal(int_of(f.s, "EXECUTE dbal_2"), 2); /* the application's own is untouched */
+    close_fx(&f);
+}
+
+/* Only a Bind that failed before anything ran is retried: a statement that
+ * itself raises 26000 or 0A000 while it runs (here after taking a sequence
+ * value, which no rollback gives back) is the application's error, and is
+ * not run a second time. */
+static void errors_raised_while_running_are_not_retried(void **state)
+{
+    (void)state;
+    fixture f;
+    open_default(&f);
+    run(f.s, "DROP SEQUENCE IF EXISTS pgt_runs");
+    run(f.s, "CREATE SEQUENCE pgt_runs");
+    run(f.s, "CREATE OR REPLACE FUNCTION pgt_raise(state text) RETURNS bigint LANGUAGE plpgsql AS "
+             "$$BEGIN PERFORM nextval('pgt_runs'); RAISE EXCEPTION 'raised' USING ERRCODE = state; END$$");
+    const char *states[] = {"26000", "0A000"};
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 2; i++) { /* the second call is a cache hit */
+            assert_int_not_equal(dbal_exec(f.s, "SELECT pgt_raise(?)", DBAL_ARGS(dbal_text(states[i])), NULL),
+                                 DBAL_OK);
+            assert_string_equal(dbal_session_error(f.s)->sqlstate, states[i]);
+        }
+    }
+    assert_int_equal(int_of(f.s, "SELECT last_value FROM pgt_runs"), 4);
+    run(f.s, "DROP FUNCTION pgt_raise(text)");
+    run(f.s, "DROP SEQUENCE pgt_runs");
     close_fx(&f);
 }
 
@@ -953,6 +1000,8 @@ int main(void)
         cmocka_unit_test(cache_keys_on_parameter_types),
         cmocka_unit_test(stale_plan_is_retried),
         cmocka_unit_test(deallocated_statement_is_prepared_again),
+        cmocka_unit_test(errors_raised_while_running_are_not_retried),
+        cmocka_unit_test(statement_name_taken_is_recovered),
         cmocka_unit_test(bytea_round_trip),
         cmocka_unit_test(special_doubles),
         cmocka_unit_test(jsonb_question_mark_operator),

@@ -129,7 +129,32 @@ static void test_engine_options(void **state)
     assert_int_equal(u->opts.statement_cache_size, 0);
     assert_int_equal(u->opts.echo, 1);
     assert_int_equal(u->pub.nparams, 0); /* none of them reaches the driver */
+    assert_null(u->opts.replicas);
+    assert_int_equal(u->opts.replica_fallback, 1);
     dbal__url_free(u);
+    /* replica= is repeatable and each may be a list; all are kept, in order */
+    assert_int_equal(dbal__url_parse("postgresql://h/db?replica=r1:5433,r2&sslmode=disable"
+                                     "&replica=%5B::1%5D:5434&replica_fallback=off",
+                                     &u, &err),
+                     DBAL_OK);
+    assert_string_equal(u->opts.replicas, "r1:5433,r2,[::1]:5434");
+    assert_int_equal(u->opts.replica_fallback, 0);
+    assert_int_equal(u->pub.nparams, 1);
+    dbal_url_host *hosts;
+    size_t n;
+    assert_int_equal(dbal__url_parse_hosts(u->opts.replicas, "replica list", &hosts, &n, &err), DBAL_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(hosts[0].host, "r1");
+    assert_string_equal(hosts[0].port, "5433");
+    assert_null(hosts[1].port);
+    assert_string_equal(hosts[2].host, "::1");
+    dbal__url_hosts_free(hosts, n);
+    dbal__url_free(u);
+    const char *bad_lists[] = {"r1:0", "r1,,r2", "[::1", ":5432"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(dbal__url_parse_hosts(bad_lists[i], "replica list", &hosts, &n, &err), DBAL_EURL);
+        assert_non_null(strstr(err.message, "bad replica list: "));
+    }
 }
 
 typedef struct {
@@ -166,6 +191,7 @@ static const bad_case bad[] = {
     {"postgresql://h/db?pool_pre_ping=maybe", "pool_pre_ping"},
     {"postgresql://h/db?statement_cache_size=-5", "statement_cache_size"},
     {"postgresql://h/db?max_overflow=x", "max_overflow"},
+    {"postgresql://h/db?replica_fallback=maybe", "replica_fallback"},
     {"postgresql://h/db?novalue", "key=value"},
     {"postgresql://h/db?=x", "key=value"},
 };

@@ -4,6 +4,7 @@
  */
 #include "pg_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,7 +16,7 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
-static pg_conn *conn_new(const pg_ctx *x, PGconn *pg)
+static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
 {
     pg_conn *c = pg_host->malloc(sizeof *c);
     if (!c)
@@ -40,9 +41,44 @@ static pg_conn *conn_new(const pg_ctx *x, PGconn *pg)
     return c;
 }
 
+/* The last SQLSTATE a server reported in a verbose libpq message: its
+ * errors read "SEVERITY:  XXXXX: text", one per host tried. */
+static int server_sqlstate(const char *msg, char out[6])
+{
+    int found = 0;
+    for (const char *p = strstr(msg, ":  "); p; p = strstr(p + 1, ":  ")) {
+        const char *s = p + 3;
+        int ok = 1;
+        for (int i = 0; i < 5 && ok; i++)
+            ok = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z');
+        if (ok && s[5] == ':' && s[6] == ' ') {
+            memcpy(out, s, 5);
+            out[5] = '\0';
+            found = 1;
+        }
+    }
+    return found;
+}
+
+/* A pooler answers the startup with a cancel key of its own, so the
+ * backend pid libpq was given is not the pid of the server session that
+ * runs our statements. Once per engine: the first connection asks. When
+ * the question itself fails, the server is taken to be direct; a pooler
+ * missed then still shows itself by the errors pg_send recovers from. */
+static int probe_pooler(PGconn *pg)
+{
+    PGresult *res = PQexec(pg, "SELECT pg_backend_pid()");
+    int behind = PG_DIRECT;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+        atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(pg))
+        behind = PG_POOLED;
+    PQclear(res);
+    return behind;
+}
+
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
 {
-    const pg_ctx *x = ctx;
+    pg_ctx *x = ctx;
     *out = NULL;
     /* expand_dbname 0: a database name is only ever a name, never a
      * connection string smuggled in through the URL's path. */
@@ -50,17 +86,49 @@ int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
     if (!pg)
         return pg_error_nomem(err);
     if (PQstatus(pg) != CONNECTION_OK) {
+        char state[6];
         pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x);
-        PQfinish(pg);
-        return DBAL_ECONNECT;
+        /* libpq keeps no SQLSTATE of a refused connection, but writes it
+         * into the message at verbose verbosity, which can only be chosen
+         * once the PGconn exists: try once more with it. The server full
+         * (53300) is what the pool waits out, so it must be told apart. */
+        PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
+        PQreset(pg);
+        if (PQstatus(pg) != CONNECTION_OK) {
+            if (server_sqlstate(PQerrorMessage(pg), state))
+                memcpy(err->sqlstate, state, sizeof state);
+            PQfinish(pg);
+            return DBAL_ECONNECT;
+        }
+        PQsetErrorVerbosity(pg, PQERRORS_DEFAULT);
+        dbal_error none = {0};
+        *err = none;
     }
     pg_conn *c = conn_new(x, pg);
     if (!c) {
         PQfinish(pg);
         return pg_error_nomem(err);
     }
+    int behind = atomic_load(&x->behind);
+    if (!behind) {
+        behind = probe_pooler(pg);
+        atomic_store(&x->behind, behind);
+    }
+    if (behind == PG_POOLED) {
+        c->pooled = 1;
+        pg_conn_go_unnamed(c);
+    }
     *out = &c->base;
     return DBAL_OK;
+}
+
+void pg_conn_go_unnamed(pg_conn *c)
+{
+    c->closing = 1; /* the cache's release function then sends nothing */
+    stmt_cache_free(c->cache);
+    c->cache = NULL;
+    c->closing = 0;
+    c->npending = 0;
 }
 
 void pg_disconnect(dbal_driver_conn *base)
@@ -103,7 +171,7 @@ void pg_conn_ready(pg_conn *c)
     if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
         if (c->npending > 0)
             pg_stmt_flush_pending(c);
-        if (c->timeout_ms >= 0 && c->timeout_applied != c->timeout_ms)
+        if (c->timeout_ms >= 0 && c->timeout_applied != c->timeout_ms && !c->pooled)
             pg_timeout_sync(c);
     }
     /* A cancel asked for before this command cannot be meant for it. */

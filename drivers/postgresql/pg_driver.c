@@ -32,6 +32,7 @@ static const dbal_driver pg_driver = {
     .cancel = pg_cancel,
     .set_timeout = pg_set_timeout,
     .exec_batch = pg_exec_batch,
+    .set_read_only = pg_set_read_only,
     .reset = pg_reset,
 };
 

@@ -51,6 +51,12 @@ int pg_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
         res = PQgetResult(c->pg);
     }
     pg_drain(c);
+    dbal_error commit_err;
+    int crc = pg_unwrap(c, &commit_err);
+    if (rc == DBAL_OK && crc != DBAL_OK) {
+        *err = commit_err;
+        rc = crc;
+    }
     if (rc == DBAL_OK && affected)
         *affected = count;
     return rc;
@@ -78,6 +84,8 @@ int pg_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     rc = is_copy(st) ? refuse_copy(err) : pg_error_result(c, res, err);
     PQclear(res);
     pg_drain(c);
+    dbal_error ignored;
+    pg_unwrap(c, &ignored);
     return rc;
 }
 

@@ -37,7 +37,14 @@ typedef struct pg_ctx {
     char *hosts; /* owned: the URL's hosts joined by commas */
     char *ports; /* owned: their ports, an empty entry for "default" */
     int cache_size;
+    /* What the engine's first connection found behind the URL: 0 not yet
+     * known, PG_DIRECT the server itself, PG_POOLED a pooler such as
+     * PgBouncer (see pg_conn.c). Set by any connection, read by all. */
+    atomic_int behind;
 } pg_ctx;
+
+#define PG_DIRECT 1
+#define PG_POOLED 2
 
 /* Reusable storage for one statement's parameters, grown and never shrunk,
  * so that a connection in its steady state sends without allocating. */
@@ -57,7 +64,7 @@ typedef struct pg_conn {
     dbal_driver_conn base;
     PGconn *pg;
     PGcancel *cancel;
-    const pg_ctx *ctx;
+    pg_ctx *ctx;
     stmt_cache *cache;        /* NULL when statement_cache_size is 0 */
     uint64_t next_stmt_id;    /* names dbal_1, dbal_2, ... */
     struct pg_rows *streaming; /* the cursor whose rows are still on the wire */
@@ -71,6 +78,14 @@ typedef struct pg_conn {
     int timeout_applied; /* what the session has now; -1: not set by us */
     atomic_int cancel_requested; /* set by pg_cancel, from any thread */
     int settings_changed; /* the session ran SET: RESET ALL before pooling */
+    /* Behind a transaction pooler each transaction may run on another
+     * server session: no named statements, no session-level SET. */
+    int pooled;
+    /* A statement outside a transaction block was wrapped in one of the
+     * driver's own, so that its SET LOCAL statement_timeout reaches the
+     * same server session through a pooler; pg_unwrap commits it. */
+    int wrapped;
+    int read_only; /* set_read_only: every transaction READ ONLY */
 } pg_conn;
 
 /* One column's decoded bytea, kept per cursor and grown only. */
@@ -125,6 +140,10 @@ void pg_conn_note_sql(pg_conn *c, const char *sql);
 void pg_conn_ready(pg_conn *c);
 /* Reads and discards results until libpq has none left. */
 void pg_drain(pg_conn *c);
+/* Stops using named prepared statements on c, forgetting those it has
+ * without DEALLOCATE (through a pooler that would reach another client's
+ * server session). */
+void pg_conn_go_unnamed(pg_conn *c);
 
 /* pg_params.c */
 /* Converts params into c->params and writes one type letter per parameter
@@ -178,12 +197,24 @@ int pg_exec_batch(dbal_driver_conn *c, const char *sql, size_t nparams,
 int pg_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
 int pg_commit(dbal_driver_conn *c, dbal_error *err);
 int pg_rollback(dbal_driver_conn *c, dbal_error *err);
+int pg_set_read_only(dbal_driver_conn *c, int on, dbal_error *err);
 
 /* pg_timeout.c */
 int pg_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
 int pg_cancel(dbal_driver_conn *c);
 /* Sets the asked-for statement timeout at session level; only when idle. */
 void pg_timeout_sync(pg_conn *c);
+/* Behind a pooler: before a statement outside a transaction block, when a
+ * statement timeout is wanted or the session is read-only, begins a
+ * transaction of the driver's own (READ ONLY, SET LOCAL statement_timeout),
+ * since a session-level setting would not stay with this client. */
+int pg_timeout_wrap(pg_conn *c, dbal_error *err);
+/* Ends that transaction, if there is one: commits it (a failed one rolls
+ * back). Returns DBAL_OK or the commit's error, for a statement that
+ * succeeded until then (a deferred constraint). */
+int pg_unwrap(pg_conn *c, dbal_error *err);
+/* "; SET LOCAL statement_timeout = N" for a BEGIN behind a pooler, or "". */
+void pg_timeout_local(const pg_conn *c, char *buf, size_t cap);
 /* DBAL_ECANCELED or DBAL_ETIMEOUT for an error with SQLSTATE 57014. */
 int pg_canceled_code(pg_conn *c, const char *primary);
 

@@ -15,8 +15,10 @@ int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
 {
     pg_rows *r = pg_host->malloc(sizeof *r);
     if (!r) {
+        dbal_error ignored;
         PQclear(first);
         pg_drain(c);
+        pg_unwrap(c, &ignored);
         return pg_error_nomem(err);
     }
     memset(r, 0, sizeof *r);
@@ -31,6 +33,12 @@ int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
         /* No rows (or not a query): the command is complete already. */
         r->done = 1;
         pg_drain(c);
+        int rc = pg_unwrap(c, err);
+        if (rc != DBAL_OK) {
+            PQclear(first);
+            pg_host->free(r);
+            return rc;
+        }
     }
     *out = r;
     return DBAL_OK;
@@ -45,13 +53,16 @@ static void drop_current(pg_rows *r)
     r->cur = NULL;
 }
 
-/* The command is over: the connection is free for the next one. */
-static void finish(pg_rows *r)
+/* The command is over: the connection is free for the next one. Returns
+ * what ending the driver's own transaction around it said (pg_unwrap). */
+static int finish(pg_rows *r, dbal_error *err)
 {
     pg_drain(r->conn);
+    int rc = pg_unwrap(r->conn, err);
     if (r->conn->streaming == r)
         r->conn->streaming = NULL;
     r->done = 1;
+    return rc;
 }
 
 static int next_live(pg_rows *r, dbal_error *err)
@@ -66,7 +77,12 @@ static int next_live(pg_rows *r, dbal_error *err)
     if (res && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
         rc = pg_error_result(r->conn, res, err);
     PQclear(res);
-    finish(r);
+    dbal_error commit_err;
+    int crc = finish(r, &commit_err);
+    if (rc == DBAL_DONE && crc != DBAL_OK) {
+        *err = commit_err; /* an INSERT ... RETURNING's deferred constraint */
+        rc = crc;
+    }
     return rc;
 }
 
@@ -180,6 +196,11 @@ void pg_rows_spill(pg_rows *r)
         spill_result(r, res);
         PQclear(res);
     }
+    dbal_error commit_err;
+    if (pg_unwrap(r->conn, &commit_err) != DBAL_OK && r->pend_code == DBAL_OK) {
+        r->pend_err = commit_err;
+        r->pend_code = commit_err.code;
+    }
 }
 
 void pg_rows_close(dbal_driver_rows *base)
@@ -187,8 +208,9 @@ void pg_rows_close(dbal_driver_rows *base)
     pg_rows *r = (pg_rows *)base;
     if (!r)
         return;
+    dbal_error ignored;
     if (r->conn->streaming == r)
-        finish(r);
+        finish(r, &ignored); /* closed early: nobody to tell */
     drop_current(r);
     PQclear(r->meta);
     if (r->blobs)

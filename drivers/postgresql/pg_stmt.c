@@ -179,13 +179,32 @@ int pg_stmt_key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, d
     return DBAL_OK;
 }
 
-/* A cached statement the server has dropped (26000) or whose result type
- * DDL changed (0A000 "cached plan must not change result type"). */
+/* Whether res is the error SQLSTATE `state` raised by the server function
+ * `where`. The function names the step: FetchPreparedStatement fails a Bind
+ * to a statement the session does not have, RevalidateCachedQuery a Bind
+ * whose plan changed its result type, both before anything is executed.
+ * The same SQLSTATE raised while a statement runs (a function's RAISE, an
+ * EXECUTE inside it) is the application's, and is never retried. */
+static int error_from(const PGresult *res, const char *state, const char *where)
+{
+    const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *fn = PQresultErrorField(res, PG_DIAG_SOURCE_FUNCTION);
+    return PQresultStatus(res) == PGRES_FATAL_ERROR && s && strcmp(s, state) == 0 && fn &&
+           strcmp(fn, where) == 0;
+}
+
+/* A server session that does not have our statement (26000): someone ran
+ * DEALLOCATE or DISCARD ALL, or a pooler sent the Bind to another one. */
+static int statement_missing(const PGresult *res)
+{
+    return error_from(res, "26000", "FetchPreparedStatement");
+}
+
+/* A cached statement the server no longer has, or whose result type DDL
+ * changed (0A000 "cached plan must not change result type"). */
 static int stale(const PGresult *res)
 {
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    return PQresultStatus(res) == PGRES_FATAL_ERROR && state &&
-           (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0);
+    return statement_missing(res) || error_from(res, "0A000", "RevalidateCachedQuery");
 }
 
 /* Sends once and returns the first result; *hit as for send_cached. */
@@ -235,10 +254,32 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
      * one, the failure has aborted the transaction: the caller gets it. */
     int retry_ok = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
     pg_stmt *hit;
-    rc = send_once(c, sql, n, key_len, &hit, first, err);
-    if (rc != DBAL_OK || !hit || !stale(*first))
+    rc = pg_timeout_wrap(c, err);
+    if (rc == DBAL_OK)
+        rc = send_once(c, sql, n, key_len, &hit, first, err);
+    if (rc == DBAL_ERROR && c->cache && strcmp(err->sqlstate, "42P05") == 0) {
+        /* Our statement name is taken in the server session: it is shared
+         * with another client (a pooler the probe at connect did not see),
+         * or the application PREPAREd that name itself. The Parse failed,
+         * nothing ran; this connection names no more statements. */
+        pg_conn_go_unnamed(c);
+        if (retry_ok)
+            return pg_send(c, sql, params, n, first, err);
         return rc;
+    }
+    if (rc != DBAL_OK) {
+        dbal_error ignored;
+        pg_unwrap(c, &ignored);
+        return rc;
+    }
+    if (!hit || !stale(*first))
+        return DBAL_OK;
+    int missing = statement_missing(*first);
     forget(c, hit, *first, key_len);
+    if (missing)
+        /* The server loses our statements behind our back: name no more
+         * of them on this connection. */
+        pg_conn_go_unnamed(c);
     if (!retry_ok)
         return DBAL_OK;
     PQclear(*first);

@@ -30,7 +30,7 @@ static void append(char *buf, size_t cap, const char **sep, const char *mode)
 }
 
 /* "BEGIN" with the transaction modes the options ask for. */
-static int begin_sql(unsigned options, char *buf, size_t cap, dbal_error *err)
+static int begin_sql(unsigned options, int read_only, char *buf, size_t cap, dbal_error *err)
 {
     unsigned iso = options & TX_ISOLATION;
     if (options & ~TX_ALL) {
@@ -47,7 +47,7 @@ static int begin_sql(unsigned options, char *buf, size_t cap, dbal_error *err)
     snprintf(buf, cap, "BEGIN");
     if (iso)
         append(buf, cap, &sep, isolation_name(iso));
-    if (options & DBAL_TX_READ_ONLY)
+    if (options & DBAL_TX_READ_ONLY || read_only)
         append(buf, cap, &sep, "READ ONLY");
     if (options & DBAL_TX_DEFERRABLE)
         append(buf, cap, &sep, "DEFERRABLE");
@@ -56,10 +56,12 @@ static int begin_sql(unsigned options, char *buf, size_t cap, dbal_error *err)
 
 int pg_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
 {
-    char sql[128];
-    int rc = begin_sql(options, sql, sizeof sql, err);
+    char sql[192];
+    int rc = begin_sql(options, ((pg_conn *)base)->read_only, sql, sizeof sql, err);
     if (rc != DBAL_OK)
         return rc;
+    size_t n = strlen(sql);
+    pg_timeout_local((pg_conn *)base, sql + n, sizeof sql - n);
     return pg_simple((pg_conn *)base, sql, PGRES_COMMAND_OK, NULL, err);
 }
 
@@ -83,4 +85,21 @@ int pg_commit(dbal_driver_conn *base, dbal_error *err)
 int pg_rollback(dbal_driver_conn *base, dbal_error *err)
 {
     return pg_simple((pg_conn *)base, "ROLLBACK", PGRES_COMMAND_OK, NULL, err);
+}
+
+/* The session default covers statements outside a transaction block too;
+ * behind a pooler, where a session-level SET would reach another client,
+ * every transaction is begun READ ONLY instead (pg_begin, pg_timeout_wrap). */
+int pg_set_read_only(dbal_driver_conn *base, int on, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    if (!c->pooled) {
+        int rc = pg_simple(c, on ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+                                 : "RESET default_transaction_read_only",
+                           PGRES_COMMAND_OK, NULL, err);
+        if (rc != DBAL_OK)
+            return rc;
+    }
+    c->read_only = on;
+    return DBAL_OK;
 }

@@ -100,7 +100,7 @@ int sq_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
                            "READ are not available");
         return DBAL_EUNSUPPORTED;
     }
-    if (options & DBAL_TX_READ_ONLY) {
+    if (options & DBAL_TX_READ_ONLY || c->read_only) {
         /* A read-only transaction takes no write lock, so DEFERRED; query_only
          * makes writes fail as PostgreSQL's READ ONLY does (25006). */
         int rc = run(c, "BEGIN DEFERRED", err);
@@ -115,9 +115,19 @@ int sq_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
 static void end_read_only(sq_conn *c)
 {
     if (c->read_only_tx) {
-        sqlite3_exec(c->db, "PRAGMA query_only=0", NULL, NULL, NULL);
+        if (!c->read_only) /* a read-only session stays read-only */
+            sqlite3_exec(c->db, "PRAGMA query_only=0", NULL, NULL, NULL);
         c->read_only_tx = 0;
     }
+}
+
+int sq_set_read_only(dbal_driver_conn *base, int on, dbal_error *err)
+{
+    sq_conn *c = (sq_conn *)base;
+    int rc = run(c, on ? "PRAGMA query_only=1" : "PRAGMA query_only=0", err);
+    if (rc == DBAL_OK)
+        c->read_only = on;
+    return rc;
 }
 
 int sq_commit(dbal_driver_conn *base, dbal_error *err)

@@ -41,6 +41,7 @@ typedef struct sq_conn {
     sq_engine *engine;
     stmt_cache *cache; /* NULL when statement_cache_size is 0 */
     int read_only_tx;  /* query_only was set by begin */
+    int read_only;     /* query_only set for the session (set_read_only) */
     int timeout_ms;    /* statement timeout, 0 = none */
     double deadline;   /* monotonic seconds the running statement must end by */
     int timed_out;     /* the progress handler interrupted it for the deadline */
@@ -73,6 +74,7 @@ void sq_col_value(dbal_driver_rows *r, int col, dbal_value *out);
 dbal_type sq_col_type(dbal_driver_rows *r, int col);
 
 int sq_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
+int sq_set_read_only(dbal_driver_conn *c, int on, dbal_error *err);
 int sq_commit(dbal_driver_conn *c, dbal_error *err);
 int sq_rollback(dbal_driver_conn *c, dbal_error *err);
 int sq_last_insert_id(dbal_driver_conn *c, int64_t *out, dbal_error *err);

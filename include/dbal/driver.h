@@ -219,6 +219,16 @@ typedef struct dbal_driver {
     int (*exec_batch)(dbal_driver_conn *c, const char *sql, size_t nparams,
                       int (*next)(void *ud, size_t i, const dbal_value **row), void *ud,
                       int64_t *affected, size_t *failed_row, dbal_error *err);
+
+    /*
+     * Makes every transaction that follows on c read-only (on = 1), so that
+     * writes fail with DBAL_EREADONLY, or lifts that (on = 0). The core sets
+     * it for a DBAL_SESSION_READ_ONLY session that runs on the primary and
+     * lifts it before the connection goes back to the pool (a failure then
+     * discards the connection). Core fallback when NULL: such a session is
+     * not made read-only.
+     */
+    int (*set_read_only)(dbal_driver_conn *c, int on, dbal_error *err);
 } dbal_driver;
 
 /* What a driver module exports under DBAL_DRIVER_ENTRY_SYMBOL. */
