@@ -91,7 +91,13 @@ int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
         /* libpq keeps no SQLSTATE of a refused connection, but writes it
          * into the message at verbose verbosity, which can only be chosen
          * once the PGconn exists: try once more with it. The server full
-         * (53300) is what the pool waits out, so it must be told apart. */
+         * (53300) is what the pool waits out, so it must be told apart.
+         * Only when a server answered ("SEVERITY:  text", two spaces):
+         * an unreachable host or a timeout would only cost the wait twice. */
+        if (!strstr(PQerrorMessage(pg), ":  ")) {
+            PQfinish(pg);
+            return DBAL_ECONNECT;
+        }
         PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
         PQreset(pg);
         if (PQstatus(pg) != CONNECTION_OK) {
