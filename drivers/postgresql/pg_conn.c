@@ -76,6 +76,7 @@ void pg_disconnect(dbal_driver_conn *base)
     pg_params_free(&c->params);
     pg_host->free(c->key);
     pg_host->free(c->pending);
+    pg_async_free(c);
     pg_host->free(c);
 }
 

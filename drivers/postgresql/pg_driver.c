@@ -33,6 +33,11 @@ static const dbal_driver pg_driver = {
     .set_timeout = pg_set_timeout,
     .exec_batch = pg_exec_batch,
     .reset = pg_reset,
+    .async_start = pg_async_start,
+    .async_stop = pg_async_stop,
+    .async_send = pg_async_send,
+    .async_io = pg_async_io,
+    .async_result = pg_async_result,
 };
 
 /* The host must be at least as new as the ABI this driver was built for:

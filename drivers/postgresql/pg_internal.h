@@ -71,6 +71,7 @@ typedef struct pg_conn {
     int timeout_applied; /* what the session has now; -1: not set by us */
     atomic_int cancel_requested; /* set by pg_cancel, from any thread */
     int settings_changed; /* the session ran SET: RESET ALL before pooling */
+    struct pg_async *async; /* statements in flight in pipeline mode (pg_async.c) */
 } pg_conn;
 
 /* One column's decoded bytea, kept per cursor and grown only. */
@@ -95,6 +96,8 @@ typedef struct pg_rows {
     int done;
     uint64_t rowno;
     pg_blob *blobs; /* ncols entries, made on first bytea */
+    int whole; /* every row is in meta (the asynchronous API's results) */
+    int at;    /* the row of cur that is current: 0 but in whole results */
 
     /* Rows pulled off the wire because the session sent another command
      * (see pg_rows_spill): each value is a 4-byte length (UINT32_MAX for
@@ -178,6 +181,19 @@ int pg_exec_batch(dbal_driver_conn *c, const char *sql, size_t nparams,
 int pg_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
 int pg_commit(dbal_driver_conn *c, dbal_error *err);
 int pg_rollback(dbal_driver_conn *c, dbal_error *err);
+/* "BEGIN" with the transaction modes that options (DBAL_TX_*) ask for. */
+int pg_begin_sql(unsigned options, char *buf, size_t cap, dbal_error *err);
+
+/* pg_async.c: the asynchronous slots, libpq's pipeline mode. */
+int pg_async_start(dbal_driver_conn *c, int *fd, dbal_error *err);
+void pg_async_stop(dbal_driver_conn *c);
+int pg_async_send(dbal_driver_conn *c, int kind, unsigned options, const char *sql,
+                  const dbal_value *params, size_t nparams, dbal_error *err);
+int pg_async_io(dbal_driver_conn *c, unsigned *want, dbal_error *err);
+int pg_async_result(dbal_driver_conn *c, int *ready, dbal_driver_rows **rows, int64_t *affected,
+                    dbal_error *err);
+/* Frees what pg_async_send allocated, at disconnect. */
+void pg_async_free(pg_conn *c);
 
 /* pg_timeout.c */
 int pg_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
@@ -190,6 +206,8 @@ int pg_canceled_code(pg_conn *c, const char *primary);
 /* pg_rows.c */
 /* A cursor over a query whose first result is `first` (taken). */
 int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err);
+/* A cursor over the rows of a complete result (res taken). */
+int pg_rows_open_whole(pg_conn *c, PGresult *res, pg_rows **out, dbal_error *err);
 /* Pulls every row still on the wire into the cursor's buffer. */
 void pg_rows_spill(pg_rows *r);
 int pg_rows_next(dbal_driver_rows *r, dbal_error *err);

@@ -29,8 +29,7 @@ static void append(char *buf, size_t cap, const char **sep, const char *mode)
     *sep = ", ";
 }
 
-/* "BEGIN" with the transaction modes the options ask for. */
-static int begin_sql(unsigned options, char *buf, size_t cap, dbal_error *err)
+int pg_begin_sql(unsigned options, char *buf, size_t cap, dbal_error *err)
 {
     unsigned iso = options & TX_ISOLATION;
     if (options & ~TX_ALL) {
@@ -57,7 +56,7 @@ static int begin_sql(unsigned options, char *buf, size_t cap, dbal_error *err)
 int pg_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
 {
     char sql[128];
-    int rc = begin_sql(options, sql, sizeof sql, err);
+    int rc = pg_begin_sql(options, sql, sizeof sql, err);
     if (rc != DBAL_OK)
         return rc;
     return pg_simple((pg_conn *)base, sql, PGRES_COMMAND_OK, NULL, err);

@@ -1,0 +1,178 @@
+/*
+ * Sessions run by the driver's asynchronous slots (PostgreSQL): every queued
+ * op is sent at once, the socket is in the context's epoll set, results are
+ * matched to ops in order. The transaction rules of the blocking API that
+ * the server cannot enforce once the connection is gone are kept here.
+ */
+#include "async.h"
+
+#include "errors.h"
+
+#include <sys/epoll.h>
+
+static const dbal_driver *driver_of(dbal_async_session *as)
+{
+    return as->a->e->driver;
+}
+
+int dbal__async_native_attach(dbal_async_session *as)
+{
+    dbal_session *s = as->s;
+    /* Applies the statement timeout the session wants, as a blocking
+     * statement would. */
+    int rc = dbal__session_conn(s);
+    int fd = -1;
+    if (rc == DBAL_OK)
+        rc = driver_of(as)->async_start(s->conn->dc, &fd, &s->err);
+    if (rc != DBAL_OK)
+        return rc;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = as};
+    if (epoll_ctl(as->a->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        return dbal__error_set(&s->err, DBAL_ERROR, NULL, 0, "cannot watch the connection's socket");
+    as->fd = fd;
+    as->events = EPOLLIN;
+    return DBAL_OK;
+}
+
+void dbal__async_native_detach(dbal_async_session *as)
+{
+    if (as->fd >= 0) {
+        struct epoll_event ev = {0};
+        epoll_ctl(as->a->epfd, EPOLL_CTL_DEL, as->fd, &ev);
+        as->fd = -1;
+    }
+    dbal_session *s = as->s;
+    if (s->conn && !s->conn->dc->broken) {
+        if (as->head && as->head->state == OP_SENT)
+            s->conn->dc->broken = 1; /* statements in flight: not reusable */
+        else
+            driver_of(as)->async_stop(s->conn->dc);
+    }
+}
+
+void dbal__async_native_cancel(dbal_async_op *op)
+{
+    dbal_async_session *as = op->as;
+    /* Only the oldest op is the one the server runs; a later one is
+     * interrupted when its turn comes (see run). */
+    if (op != as->head || op->state != OP_SENT || op->interrupted || !as->s->conn)
+        return;
+    op->interrupted = 1;
+    driver_of(as)->cancel(as->s->conn->dc);
+}
+
+static int in_tx_error(dbal_async_op *op, int code, const char *sqlstate, const char *msg)
+{
+    return dbal__error_set(&op->err, code, sqlstate, 0, "%s", msg);
+}
+
+/* The connection died with ops not yet sent. Outside a transaction they
+ * wait for another connection; inside one they meet the blocking API's
+ * rules: everything but the end of the transaction is refused, a commit
+ * fails, a rollback succeeds (the transaction went with the connection). */
+static void after_loss(dbal_async_session *as)
+{
+    dbal_session *s = as->s;
+    while (as->head && s->depth > 0) {
+        dbal_async_op *op = as->head;
+        if (op->kind == DBAL_ASYNC_ROLLBACK || op->kind == DBAL_ASYNC_COMMIT) {
+            s->depth = 0;
+            s->failed = 0;
+            dbal__async_complete(op, op->kind == DBAL_ASYNC_ROLLBACK
+                                         ? DBAL_OK
+                                         : in_tx_error(op, DBAL_ETXFAILED, "25P02",
+                                                       "a statement in the transaction failed; it was rolled back"));
+        } else {
+            dbal__async_complete(op, in_tx_error(op, DBAL_ETXFAILED, "25P02",
+                                                 "current transaction is aborted, commands ignored until rollback"));
+        }
+    }
+    if (s->depth == 0)
+        dbal__async_release_conn(as);
+}
+
+/* Notes what a completed op did to the transaction. */
+static void track(dbal_session *s, dbal_async_op *op, int rc)
+{
+    if (op->kind == DBAL_ASYNC_BEGIN && rc == DBAL_OK) {
+        s->depth = 1;
+        s->failed = 0;
+    } else if (op->kind == DBAL_ASYNC_COMMIT || op->kind == DBAL_ASYNC_ROLLBACK) {
+        s->depth = 0;
+        s->failed = 0;
+    } else if (rc != DBAL_OK && s->depth > 0 && rc != DBAL_EMISUSE && rc != DBAL_EINVAL) {
+        s->failed = 1;
+    }
+}
+
+static void collect(dbal_async_session *as, dbal_driver_conn *dc, const dbal_error *lost)
+{
+    const dbal_driver *d = driver_of(as);
+    while (as->head && as->head->state == OP_SENT) {
+        dbal_async_op *op = as->head;
+        int rc;
+        if (op->local) {
+            rc = op->code;
+        } else if (dc->broken) {
+            /* A rollback needs nothing more: the transaction went with the
+             * connection. */
+            rc = op->kind == DBAL_ASYNC_ROLLBACK ? DBAL_OK : dbal__error_copy(&op->err, lost);
+        } else {
+            int ready;
+            rc = d->async_result(dc, &ready, &op->dr, &op->affected, &op->err);
+            if (!ready)
+                break;
+            if (rc == DBAL_ECONNLOST)
+                lost = &op->err;
+        }
+        track(as->s, op, rc);
+        dbal__async_complete(op, rc);
+        dbal_async_op *next = as->head;
+        if (next && next->state == OP_SENT && next->cancel)
+            dbal__async_native_cancel(next);
+    }
+}
+
+static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
+{
+    const dbal_driver *d = driver_of(as);
+    dbal_async_op *op;
+    while (!dc->broken && (op = as->unsent) != NULL) {
+        op->state = OP_SENT;
+        as->unsent = op->next;
+        int rc = d->async_send(dc, op->kind, op->options, op->sql, op->params, op->nparams, &op->err);
+        if (rc != DBAL_OK) {
+            /* Completed in its turn, after the ops before it. */
+            op->local = 1;
+            op->code = rc;
+        }
+    }
+}
+
+void dbal__async_native_run(dbal_async_session *as)
+{
+    dbal_session *s = as->s;
+    if (as->checkout != CO_HAVE || !s->conn)
+        return;
+    dbal_driver_conn *dc = s->conn->dc;
+    const dbal_driver *d = driver_of(as);
+    dbal_error lost = {0};
+    dbal__error_set(&lost, DBAL_ECONNLOST, "08006", 0, "connection to the database lost");
+    unsigned want = DBAL_ASYNC_WANT_READ;
+    send_unsent(as, dc);
+    if (!dc->broken)
+        d->async_io(dc, &want, &lost);
+    collect(as, dc, &lost);
+    if (dc->broken) {
+        after_loss(as);
+        if (as->head && as->checkout == CO_NONE)
+            dbal__async_kick(as); /* outside a transaction: another connection */
+        return;
+    }
+    uint32_t events = EPOLLIN | (want & DBAL_ASYNC_WANT_WRITE ? EPOLLOUT : 0);
+    if (events != as->events && as->fd >= 0) {
+        struct epoll_event ev = {.events = events, .data.ptr = as};
+        if (epoll_ctl(as->a->epfd, EPOLL_CTL_MOD, as->fd, &ev) == 0)
+            as->events = events;
+    }
+}

@@ -1,0 +1,248 @@
+/*
+ * The asynchronous slots: libpq's own non-blocking interface in pipeline
+ * mode, no threads. Every statement is followed by a sync, so that each one
+ * succeeds or fails on its own exactly as the blocking calls do (an error
+ * does not turn the statements queued after it into "pipeline aborted"),
+ * while all of them still travel back to back on the socket.
+ *
+ * A statement's results come back as: its result(s), a NULL that ends them,
+ * then the PIPELINE_SYNC of its sync. The outcome is decided at the sync.
+ */
+#include "pg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pg_async {
+    int *kinds; /* a ring of the queued statements' kinds, oldest at head */
+    size_t head, count, cap;
+    PGresult *keep; /* the oldest statement's result so far: its first error or its last result */
+} pg_async;
+
+void pg_async_free(pg_conn *c)
+{
+    if (!c->async)
+        return;
+    PQclear(c->async->keep);
+    pg_host->free(c->async->kinds);
+    pg_host->free(c->async);
+    c->async = NULL;
+}
+
+static int lost(pg_conn *c, dbal_error *err)
+{
+    c->base.broken = 1;
+    pg_error_clean(err, DBAL_ECONNLOST, "08006", PQerrorMessage(c->pg));
+    return DBAL_ECONNLOST;
+}
+
+int pg_async_start(dbal_driver_conn *base, int *fd, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    if (!c->async) {
+        c->async = pg_host->malloc(sizeof *c->async);
+        if (!c->async)
+            return pg_error_nomem(err);
+        memset(c->async, 0, sizeof *c->async);
+    }
+    /* The bookkeeping of an idle connection (deferred DEALLOCATEs, a
+     * changed statement timeout) is done in blocking mode, before. */
+    pg_conn_ready(c);
+    if (PQstatus(c->pg) != CONNECTION_OK || PQsetnonblocking(c->pg, 1) != 0 ||
+        !PQenterPipelineMode(c->pg))
+        return lost(c, err);
+    *fd = PQsocket(c->pg);
+    return *fd >= 0 ? DBAL_OK : lost(c, err);
+}
+
+void pg_async_stop(dbal_driver_conn *base)
+{
+    pg_conn *c = (pg_conn *)base;
+    if (c->base.broken)
+        return;
+    /* Anything still in the pipeline would reach the connection's next
+     * user: such a connection is not pooled again. */
+    if (!PQexitPipelineMode(c->pg) || PQsetnonblocking(c->pg, 0) != 0 ||
+        (c->async && c->async->count))
+        c->base.broken = 1;
+}
+
+static int push_kind(pg_async *a, int kind)
+{
+    if (a->count == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        int *k = pg_host->malloc(cap * sizeof *k);
+        if (!k)
+            return DBAL_ENOMEM;
+        for (size_t i = 0; i < a->count; i++)
+            k[i] = a->kinds[(a->head + i) % a->cap];
+        pg_host->free(a->kinds);
+        a->kinds = k;
+        a->head = 0;
+        a->cap = cap;
+    }
+    a->kinds[(a->head + a->count++) % a->cap] = kind;
+    return DBAL_OK;
+}
+
+static int send_statement(pg_conn *c, const char *sql, const dbal_value *params, size_t n,
+                          dbal_error *err)
+{
+    size_t sql_len = strlen(sql);
+    pg_conn_note_sql(c, sql);
+    int rc = pg_stmt_key_reserve(c, sql, sql_len, n, err);
+    if (rc == DBAL_OK)
+        rc = pg_params_build(c, params, n, c->key + sql_len + 1, err);
+    char *text = NULL;
+    if (rc == DBAL_OK)
+        rc = pg_stmt_rewrite(sql, n, &text, err);
+    if (rc != DBAL_OK)
+        return rc;
+    const pg_params *p = &c->params;
+    /* The unnamed statement: parse, bind and execute travel together, so
+     * that nothing waits for a prepare's answer. */
+    int ok = PQsendQueryParams(c->pg, text, (int)n, p->types, p->values, p->lengths, p->formats, 0);
+    pg_host->free(text);
+    return ok ? DBAL_OK : lost(c, err);
+}
+
+int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char *sql,
+                  const dbal_value *params, size_t nparams, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    pg_async *a = c->async;
+    if (!a || PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF) {
+        pg_host->set_error(err, DBAL_EMISUSE, NULL, 0, "async_send before async_start");
+        return DBAL_EMISUSE;
+    }
+    /* Room first: a statement sent but not remembered would shift every
+     * later outcome by one. */
+    if (push_kind(a, kind) != DBAL_OK)
+        return pg_error_nomem(err);
+    a->count--;
+    char begin[128];
+    int rc = DBAL_OK;
+    switch (kind) {
+    case DBAL_ASYNC_EXEC:
+    case DBAL_ASYNC_QUERY:
+        rc = send_statement(c, sql, params, nparams, err);
+        break;
+    case DBAL_ASYNC_BEGIN:
+        rc = pg_begin_sql(options, begin, sizeof begin, err);
+        if (rc == DBAL_OK && !PQsendQueryParams(c->pg, begin, 0, NULL, NULL, NULL, NULL, 0))
+            rc = lost(c, err);
+        break;
+    default:
+        if (!PQsendQueryParams(c->pg, kind == DBAL_ASYNC_COMMIT ? "COMMIT" : "ROLLBACK", 0, NULL,
+                               NULL, NULL, NULL, 0))
+            rc = lost(c, err);
+        break;
+    }
+    if (rc != DBAL_OK)
+        return rc;
+    if (!PQpipelineSync(c->pg))
+        return lost(c, err);
+    a->count++;
+    return DBAL_OK;
+}
+
+int pg_async_io(dbal_driver_conn *base, unsigned *want, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    *want = DBAL_ASYNC_WANT_READ;
+    if (c->base.broken)
+        return DBAL_ECONNLOST;
+    if (!PQconsumeInput(c->pg))
+        return lost(c, err);
+    int f = PQflush(c->pg);
+    if (f < 0)
+        return lost(c, err);
+    if (f > 0)
+        *want |= DBAL_ASYNC_WANT_WRITE;
+    return DBAL_OK;
+}
+
+static int ok_status(ExecStatusType st)
+{
+    return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_EMPTY_QUERY;
+}
+
+/* The outcome of the statement whose sync has arrived; takes res. */
+static int outcome(pg_conn *c, int kind, PGresult *res, dbal_driver_rows **rows, int64_t *affected,
+                   dbal_error *err)
+{
+    if (!res || !ok_status(PQresultStatus(res))) {
+        int rc = res ? pg_error_result(c, res, err) : DBAL_OK;
+        if (rc == DBAL_OK) {
+            pg_host->set_error(err, DBAL_ERROR, NULL, 0, "PostgreSQL sent no result for the statement");
+            rc = DBAL_ERROR;
+        }
+        PQclear(res);
+        return rc;
+    }
+    if (kind == DBAL_ASYNC_QUERY) {
+        pg_rows *r;
+        int rc = pg_rows_open_whole(c, res, &r, err);
+        if (rc == DBAL_OK)
+            *rows = &r->base;
+        return rc;
+    }
+    int rc = DBAL_OK;
+    if (kind == DBAL_ASYNC_EXEC)
+        *affected = strtoll(PQcmdTuples(res), NULL, 10);
+    /* COMMIT of a failed transaction succeeds with the tag ROLLBACK. */
+    if (kind == DBAL_ASYNC_COMMIT && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+        pg_host->set_error(err, DBAL_ETXFAILED, "25P02", 0,
+                           "the transaction was rolled back because a statement in it failed");
+        rc = DBAL_ETXFAILED;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows, int64_t *affected,
+                    dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    pg_async *a = c->async;
+    *ready = 0;
+    *rows = NULL;
+    *affected = 0;
+    if (!a || a->count == 0)
+        return DBAL_OK;
+    for (;;) {
+        PGresult *res = NULL;
+        int bad = PQstatus(c->pg) == CONNECTION_BAD;
+        if (!bad && PQisBusy(c->pg))
+            return DBAL_OK;
+        if (!bad) {
+            res = PQgetResult(c->pg);
+            if (!res)
+                continue; /* the end of one command's results */
+            if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+                if (a->keep && !ok_status(PQresultStatus(a->keep))) {
+                    PQclear(res);
+                } else {
+                    PQclear(a->keep);
+                    a->keep = res;
+                }
+                continue;
+            }
+            PQclear(res);
+        }
+        int kind = a->kinds[a->head];
+        a->head = (a->head + 1) % a->cap;
+        a->count--;
+        PGresult *keep = a->keep;
+        a->keep = NULL;
+        *ready = 1;
+        if (bad) {
+            /* The statements after this one are lost with the connection:
+             * the core fails them without asking. */
+            int rc = keep ? pg_error_result(c, keep, err) : DBAL_OK;
+            PQclear(keep);
+            return rc == DBAL_ECONNLOST ? rc : lost(c, err);
+        }
+        return outcome(c, kind, keep, rows, affected, err);
+    }
+}
