@@ -20,3 +20,16 @@ foreach(db sqlite-file postgresql)
     ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}" SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS threads)
 endforeach()
 set_tests_properties(test_async_postgresql PROPERTIES LABELS "postgresql;threads" RUN_SERIAL TRUE)
+
+# The examples, on SQLite and (when DBAL_TEST_PG_URL is set) PostgreSQL.
+foreach(example async_epoll async_libuv)
+  if(TARGET ${example})
+    add_test(NAME example_${example} COMMAND ${example})
+    add_test(NAME example_${example}_postgresql COMMAND sh -c
+      "[ -n \"$DBAL_TEST_PG_URL\" ] || exit 77; DATABASE_URL=\"$DBAL_TEST_PG_URL\" exec \"$0\"" $<TARGET_FILE:${example}>)
+    set_tests_properties(example_${example} PROPERTIES
+      ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT};DATABASE_URL=" LABELS threads)
+    set_tests_properties(example_${example}_postgresql PROPERTIES
+      ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}" SKIP_RETURN_CODE 77 LABELS "postgresql;threads")
+  endif()
+endforeach()
