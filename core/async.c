@@ -20,6 +20,7 @@
 
 static void kick(dbal_async_session *as);
 static void release_session(dbal_async_session *as);
+static void arm(dbal_async *a);
 
 static int has_async_slots(const dbal_driver *d)
 {
@@ -59,10 +60,12 @@ static void destroy(dbal_async *a)
     dbal__free(a);
 }
 
-static int watch(dbal_async *a, int fd)
+/* The context's own descriptors are told apart by where their data
+ * points: &a->evfd, &a->tfd; a session's socket points to the session. */
+static int watch(dbal_async *a, int *fd)
 {
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = a};
-    return epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = fd};
+    return epoll_ctl(a->epfd, EPOLL_CTL_ADD, *fd, &ev);
 }
 
 int dbal_async_open(dbal_engine *e, dbal_async **out, dbal_error *err)
@@ -97,7 +100,7 @@ int dbal_async_open(dbal_engine *e, dbal_async **out, dbal_error *err)
     a->epfd = epoll_create1(EPOLL_CLOEXEC);
     a->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (a->epfd < 0 || a->evfd < 0 || a->tfd < 0 || watch(a, a->evfd) != 0 || watch(a, a->tfd) != 0) {
+    if (a->epfd < 0 || a->evfd < 0 || a->tfd < 0 || watch(a, &a->evfd) != 0 || watch(a, &a->tfd) != 0) {
         int saved = errno;
         destroy(a);
         return dbal__error_set(err, DBAL_ERROR, NULL, saved, "dbal_async_open: %s", strerror(saved));
@@ -497,6 +500,9 @@ static int queue(dbal_async_session *as, int kind, unsigned options, const char 
     if (out)
         *out = op;
     kick(as);
+    /* A deadline, or a wait for the pool, that nothing else would wake. */
+    if (!as->a->in_process && (op->deadline || as->checkout == CO_WAITING))
+        arm(as->a);
     return DBAL_OK;
 }
 
@@ -642,16 +648,22 @@ int dbal_async_process(dbal_async *a)
     if (!a || a->in_process)
         return DBAL_EMISUSE;
     a->in_process = 1;
-    drain(a->evfd);
-    drain(a->tfd);
-    take_granted(a);
-    worker_results(a);
     struct epoll_event evs[64];
     int n = epoll_wait(a->epfd, evs, 64, 0);
-    for (int i = 0; i < n; i++)
-        if (evs[i].data.ptr != a)
-            dbal__async_native_run(evs[i].data.ptr);
-    expire(a, dbal__now());
+    for (int i = 0; i < n; i++) {
+        void *what = evs[i].data.ptr;
+        if (what == &a->evfd) {
+            drain(a->evfd);
+            take_granted(a);
+            worker_results(a);
+        } else if (what == &a->tfd) {
+            drain(a->tfd);
+            a->armed = 0; /* fired: set it again below */
+            expire(a, dbal__now());
+        } else {
+            dbal__async_native_run(what);
+        }
+    }
     call_ready(a);
     arm(a);
     a->in_process = 0;

@@ -13,19 +13,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A statement in flight. */
+typedef struct pg_entry {
+    int kind;
+    int prepared; /* a prepare for it was sent first: its first command */
+    int prepare_failed;
+    char *key; /* its statement cache key, when the cache is on */
+    size_t key_len;
+} pg_entry;
+
 typedef struct pg_async {
-    int *kinds; /* a ring of the queued statements' kinds, oldest at head */
+    pg_entry *ring; /* the queued statements, oldest at head */
     size_t head, count, cap;
+    int ends;       /* NULLs seen: the oldest statement's commands that are over */
     PGresult *keep; /* the oldest statement's result so far: its first error or its last result */
 } pg_async;
 
 void pg_async_free(pg_conn *c)
 {
-    if (!c->async)
+    pg_async *a = c->async;
+    if (!a)
         return;
-    PQclear(c->async->keep);
-    pg_host->free(c->async->kinds);
-    pg_host->free(c->async);
+    for (size_t i = 0; i < a->count; i++)
+        pg_host->free(a->ring[(a->head + i) % a->cap].key);
+    PQclear(a->keep);
+    pg_host->free(a->ring);
+    pg_host->free(a);
     c->async = NULL;
 }
 
@@ -67,43 +80,65 @@ void pg_async_stop(dbal_driver_conn *base)
         c->base.broken = 1;
 }
 
-static int push_kind(pg_async *a, int kind)
+/* Room for one more entry, which the caller fills at ring[(head + count) % cap]. */
+static pg_entry *next_entry(pg_async *a)
 {
     if (a->count == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 16;
-        int *k = pg_host->malloc(cap * sizeof *k);
-        if (!k)
-            return DBAL_ENOMEM;
+        pg_entry *r = pg_host->malloc(cap * sizeof *r);
+        if (!r)
+            return NULL;
         for (size_t i = 0; i < a->count; i++)
-            k[i] = a->kinds[(a->head + i) % a->cap];
-        pg_host->free(a->kinds);
-        a->kinds = k;
+            r[i] = a->ring[(a->head + i) % a->cap];
+        pg_host->free(a->ring);
+        a->ring = r;
         a->head = 0;
         a->cap = cap;
     }
-    a->kinds[(a->head + a->count++) % a->cap] = kind;
-    return DBAL_OK;
+    pg_entry *e = &a->ring[(a->head + a->count) % a->cap];
+    memset(e, 0, sizeof *e);
+    return e;
 }
 
-static int send_statement(pg_conn *c, const char *sql, const dbal_value *params, size_t n,
+/* Through the statement cache: on a miss the prepare travels just ahead of
+ * the execute, so that nothing waits for its answer. */
+static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_value *params, size_t n,
                           dbal_error *err)
 {
-    size_t sql_len = strlen(sql);
+    size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
     pg_conn_note_sql(c, sql);
     int rc = pg_stmt_key_reserve(c, sql, sql_len, n, err);
     if (rc == DBAL_OK)
         rc = pg_params_build(c, params, n, c->key + sql_len + 1, err);
-    char *text = NULL;
+    char name[32], *text = NULL;
     if (rc == DBAL_OK)
-        rc = pg_stmt_rewrite(sql, n, &text, err);
-    if (rc != DBAL_OK)
+        rc = pg_stmt_lookup(c, sql, n, key_len, name, &text, err);
+    if (rc == DBAL_OK && c->cache && !(e->key = pg_host->malloc(key_len)))
+        rc = pg_error_nomem(err);
+    if (rc != DBAL_OK) {
+        pg_host->free(text);
         return rc;
+    }
+    if (e->key) {
+        memcpy(e->key, c->key, key_len);
+        e->key_len = key_len;
+    }
     const pg_params *p = &c->params;
-    /* The unnamed statement: parse, bind and execute travel together, so
-     * that nothing waits for a prepare's answer. */
-    int ok = PQsendQueryParams(c->pg, text, (int)n, p->types, p->values, p->lengths, p->formats, 0);
+    int ok;
+    if (name[0]) {
+        e->prepared = text != NULL;
+        ok = (!text || PQsendPrepare(c->pg, name, text, (int)n, p->types)) &&
+             PQsendQueryPrepared(c->pg, name, (int)n, p->values, p->lengths, p->formats, 0);
+    } else {
+        ok = PQsendQueryParams(c->pg, text, (int)n, p->types, p->values, p->lengths, p->formats, 0);
+    }
     pg_host->free(text);
-    return ok ? DBAL_OK : lost(c, err);
+    if (!ok) {
+        pg_host->free(e->key);
+        e->key = NULL;
+        return lost(c, err);
+    }
+    return DBAL_OK;
 }
 
 int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char *sql,
@@ -117,15 +152,16 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
     }
     /* Room first: a statement sent but not remembered would shift every
      * later outcome by one. */
-    if (push_kind(a, kind) != DBAL_OK)
+    pg_entry *e = next_entry(a);
+    if (!e)
         return pg_error_nomem(err);
-    a->count--;
+    e->kind = kind;
     char begin[128];
     int rc = DBAL_OK;
     switch (kind) {
     case DBAL_ASYNC_EXEC:
     case DBAL_ASYNC_QUERY:
-        rc = send_statement(c, sql, params, nparams, err);
+        rc = send_statement(c, e, sql, params, nparams, err);
         break;
     case DBAL_ASYNC_BEGIN:
         rc = pg_begin_sql(options, begin, sizeof begin, err);
@@ -140,8 +176,10 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
     }
     if (rc != DBAL_OK)
         return rc;
-    if (!PQpipelineSync(c->pg))
+    if (!PQpipelineSync(c->pg)) {
+        pg_host->free(e->key);
         return lost(c, err);
+    }
     a->count++;
     return DBAL_OK;
 }
@@ -200,6 +238,39 @@ static int outcome(pg_conn *c, int kind, PGresult *res, dbal_driver_rows **rows,
     return rc;
 }
 
+/* Takes one result of the oldest statement. */
+static void take(pg_conn *c, pg_async *a, PGresult *res)
+{
+    pg_entry *e = &a->ring[a->head];
+    if (e->prepared && a->ends == 0) {
+        /* The prepare's own answer: only its failure matters. */
+        int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        pg_stmt_prepared(c, e->key, e->key_len, ok);
+        if (ok) {
+            PQclear(res);
+            return;
+        }
+        e->prepare_failed = 1;
+    }
+    if (a->keep && !ok_status(PQresultStatus(a->keep))) {
+        PQclear(res);
+    } else {
+        PQclear(a->keep);
+        a->keep = res;
+    }
+}
+
+/* A cached statement the server has dropped (26000) or whose result type
+ * DDL changed (0A000): the next use prepares it again. The statement that
+ * met it fails (it cannot be sent again in its place in the pipeline). */
+static void forget_stale(pg_conn *c, const pg_entry *e, const dbal_error *err)
+{
+    if (!e->key || e->prepared)
+        return;
+    if (strcmp(err->sqlstate, "26000") == 0 || strcmp(err->sqlstate, "0A000") == 0)
+        pg_stmt_forget(c, e->key, e->key_len, strcmp(err->sqlstate, "26000") == 0);
+}
+
 int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows, int64_t *affected,
                     dbal_error *err)
 {
@@ -211,38 +282,42 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
     if (!a || a->count == 0)
         return DBAL_OK;
     for (;;) {
-        PGresult *res = NULL;
         int bad = PQstatus(c->pg) == CONNECTION_BAD;
         if (!bad && PQisBusy(c->pg))
             return DBAL_OK;
         if (!bad) {
-            res = PQgetResult(c->pg);
-            if (!res)
-                continue; /* the end of one command's results */
+            PGresult *res = PQgetResult(c->pg);
+            if (!res) {
+                a->ends++; /* the end of one command's results */
+                continue;
+            }
             if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
-                if (a->keep && !ok_status(PQresultStatus(a->keep))) {
-                    PQclear(res);
-                } else {
-                    PQclear(a->keep);
-                    a->keep = res;
-                }
+                take(c, a, res);
                 continue;
             }
             PQclear(res);
         }
-        int kind = a->kinds[a->head];
+        pg_entry e = a->ring[a->head];
         a->head = (a->head + 1) % a->cap;
         a->count--;
+        a->ends = 0;
         PGresult *keep = a->keep;
         a->keep = NULL;
         *ready = 1;
+        int rc;
         if (bad) {
             /* The statements after this one are lost with the connection:
              * the core fails them without asking. */
-            int rc = keep ? pg_error_result(c, keep, err) : DBAL_OK;
+            rc = keep ? pg_error_result(c, keep, err) : DBAL_OK;
             PQclear(keep);
-            return rc == DBAL_ECONNLOST ? rc : lost(c, err);
+            if (rc != DBAL_ECONNLOST)
+                rc = lost(c, err);
+        } else {
+            rc = outcome(c, e.kind, keep, rows, affected, err);
+            if (rc != DBAL_OK)
+                forget_stale(c, &e, err);
         }
-        return outcome(c, kind, keep, rows, affected, err);
+        pg_host->free(e.key);
+        return rc;
     }
 }

@@ -153,6 +153,17 @@ int pg_stmt_key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, d
  * the cache is off). */
 int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name,
                         dbal_error *err);
+/* For the asynchronous path, which cannot wait for a prepare: the name
+ * (32 bytes) of the cached statement for c->key. On a miss it is cached at
+ * once and *text receives the SQL to send a prepare for first (the caller
+ * frees it); with the cache off, name is "" and *text the unnamed
+ * statement's SQL. pg_stmt_prepared then says whether that prepare
+ * succeeded (a failed one leaves the cache); pg_stmt_forget drops a
+ * statement the server no longer runs (gone: nothing to DEALLOCATE). */
+int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name, char **text,
+                   dbal_error *err);
+void pg_stmt_prepared(pg_conn *c, const char *key, size_t key_len, int ok);
+void pg_stmt_forget(pg_conn *c, const char *key, size_t key_len, int gone);
 /* The statement cache's release function. */
 void pg_stmt_release(void *stmt, void *userdata);
 /* Runs deferred DEALLOCATEs; only call when the connection is idle. */
