@@ -61,36 +61,6 @@ void dbal__async_native_cancel(dbal_async_op *op)
     driver_of(as)->cancel(as->s->conn->dc);
 }
 
-static int in_tx_error(dbal_async_op *op, int code, const char *sqlstate, const char *msg)
-{
-    return dbal__error_set(&op->err, code, sqlstate, 0, "%s", msg);
-}
-
-/* The connection died with ops not yet sent. Outside a transaction they
- * wait for another connection; inside one they meet the blocking API's
- * rules: everything but the end of the transaction is refused, a commit
- * fails, a rollback succeeds (the transaction went with the connection). */
-static void after_loss(dbal_async_session *as)
-{
-    dbal_session *s = as->s;
-    while (as->head && s->depth > 0) {
-        dbal_async_op *op = as->head;
-        if (op->kind == DBAL_ASYNC_ROLLBACK || op->kind == DBAL_ASYNC_COMMIT) {
-            s->depth = 0;
-            s->failed = 0;
-            dbal__async_complete(op, op->kind == DBAL_ASYNC_ROLLBACK
-                                         ? DBAL_OK
-                                         : in_tx_error(op, DBAL_ETXFAILED, "25P02",
-                                                       "a statement in the transaction failed; it was rolled back"));
-        } else {
-            dbal__async_complete(op, in_tx_error(op, DBAL_ETXFAILED, "25P02",
-                                                 "current transaction is aborted, commands ignored until rollback"));
-        }
-    }
-    if (s->depth == 0)
-        dbal__async_release_conn(as);
-}
-
 /* Notes what a completed op did to the transaction. */
 static void track(dbal_session *s, dbal_async_op *op, int rc)
 {
@@ -105,25 +75,54 @@ static void track(dbal_session *s, dbal_async_op *op, int rc)
     }
 }
 
-static void collect(dbal_async_session *as, dbal_driver_conn *dc, const dbal_error *lost)
+/*
+ * The connection died. An op already sent fails with DBAL_ECONNLOST: the
+ * server may or may not have run it (a commit too), so it is never sent
+ * again. A rollback succeeds: the transaction went with the connection.
+ * The ops not sent yet get what the blocking calls would answer: inside the
+ * transaction, the first DBAL_ECONNLOST and the rest DBAL_ETXFAILED until
+ * it ends; outside one they wait for another connection.
+ */
+static void after_loss(dbal_async_session *as, const dbal_error *lost)
 {
-    const dbal_driver *d = driver_of(as);
-    while (as->head && as->head->state == OP_SENT) {
+    dbal_session *s = as->s;
+    while (as->head && (as->head->state == OP_SENT || s->depth > 0)) {
         dbal_async_op *op = as->head;
         int rc;
         if (op->local) {
             rc = op->code;
-        } else if (dc->broken) {
-            /* A rollback needs nothing more: the transaction went with the
-             * connection. */
-            rc = op->kind == DBAL_ASYNC_ROLLBACK ? DBAL_OK : dbal__error_copy(&op->err, lost);
+        } else if (op->kind == DBAL_ASYNC_ROLLBACK) {
+            rc = DBAL_OK;
+        } else if (op->state == OP_QUEUED && s->failed) {
+            rc = dbal__error_set(&op->err, DBAL_ETXFAILED, "25P02", 0, "%s",
+                                 op->kind == DBAL_ASYNC_COMMIT
+                                     ? "a statement in the transaction failed; it was rolled back"
+                                     : "current transaction is aborted, commands ignored until rollback");
+        } else {
+            rc = dbal__error_copy(&op->err, lost);
+        }
+        track(s, op, rc);
+        dbal__async_complete(op, rc);
+    }
+    if (s->depth == 0)
+        dbal__async_release_conn(as);
+}
+
+static void collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lost)
+{
+    const dbal_driver *d = driver_of(as);
+    while (as->head && as->head->state == OP_SENT && !dc->broken) {
+        dbal_async_op *op = as->head;
+        int rc;
+        if (op->local) {
+            rc = op->code;
         } else {
             int ready;
             rc = d->async_result(dc, &ready, &op->dr, &op->affected, &op->err);
             if (!ready)
                 break;
             if (rc == DBAL_ECONNLOST)
-                lost = &op->err;
+                *lost = op->err;
         }
         track(as->s, op, rc);
         dbal__async_complete(op, rc);
@@ -164,7 +163,7 @@ void dbal__async_native_run(dbal_async_session *as)
         d->async_io(dc, &want, &lost);
     collect(as, dc, &lost);
     if (dc->broken) {
-        after_loss(as);
+        after_loss(as, &lost);
         if (as->head && as->checkout == CO_NONE)
             dbal__async_kick(as); /* outside a transaction: another connection */
         return;

@@ -373,6 +373,99 @@ static void test_close_with_work_pending(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+/* ---- a connection lost inside a transaction (PostgreSQL) ---- */
+
+static void terminate(dbal_engine *e, int64_t pid)
+{
+    dbal_session *bs;
+    dbal_session_open(e, &bs, NULL);
+    OK(bs, dbal_exec(bs, "SELECT pg_terminate_backend(?::int)", DBAL_ARGS(dbal_int64(pid)), NULL));
+    /* pg_terminate_backend only signals: wait until it is gone. */
+    for (int i = 0; i < 500; i++) {
+        dbal_rows *r;
+        OK(bs, dbal_query(bs, "SELECT count(*) FROM pg_stat_activity WHERE pid = ?::int",
+                          DBAL_ARGS(dbal_int64(pid)), &r));
+        int gone = dbal_rows_next(r) == DBAL_ROW && dbal_col_int64(r, 0) == 0;
+        dbal_rows_close(r);
+        if (gone)
+            break;
+        usleep(10000);
+    }
+    dbal_session_close(bs);
+}
+
+/* Begins and returns the backend's pid. */
+static int64_t begin_and_pid(dbal_async *a, dbal_async_session *s)
+{
+    outcome b = {0}, pid = {0};
+    dbal_async_begin(s, 0, record, &b, NULL);
+    dbal_async_query(s, "SELECT pg_backend_pid()", DBAL_NOARGS, record, &pid, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(b.code, DBAL_OK);
+    assert_int_equal(pid.code, DBAL_OK);
+    return pid.value;
+}
+
+static int one(dbal_async *a, dbal_async_session *s, int what, outcome *o)
+{
+    *o = (outcome){0};
+    if (what == 0)
+        dbal_async_exec(s, "SELECT 1", DBAL_NOARGS, record, o, NULL);
+    else if (what == 1)
+        dbal_async_commit(s, record, o, NULL);
+    else
+        dbal_async_rollback(s, record, o, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(o->called, 1);
+    return o->code;
+}
+
+static void test_connection_lost_in_transaction(void **state)
+{
+    (void)state;
+    if (!is_pg)
+        skip();
+    dbal_engine *e = open_engine("pool_size=2");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    dbal_async_session_open(a, &s, NULL);
+
+    /* One op at a time: exactly the blocking API's answers (see
+     * test_pg_faults.c, test_connection_lost_in_transaction). */
+    terminate(e, begin_and_pid(a, s));
+    outcome o;
+    assert_int_equal(one(a, s, 0, &o), DBAL_ECONNLOST);
+    assert_string_equal(o.sqlstate, "08006");
+    assert_int_equal(one(a, s, 0, &o), DBAL_ETXFAILED);
+    assert_int_equal(one(a, s, 1, &o), DBAL_ETXFAILED);
+    assert_int_equal(one(a, s, 0, &o), DBAL_OK); /* a new connection */
+
+    /* Pipelined: the ops sent on the dead connection all fail with
+     * DBAL_ECONNLOST (whether the server ran them is unknown; a commit is
+     * never reported as rolled back when it might have happened); the
+     * rollback succeeds; the session then works on a new connection. */
+    terminate(e, begin_and_pid(a, s));
+    outcome p[4] = {{0}};
+    dbal_async_exec(s, "SELECT 1", DBAL_NOARGS, record, &p[0], NULL);
+    dbal_async_exec(s, "SELECT 2", DBAL_NOARGS, record, &p[1], NULL);
+    dbal_async_rollback(s, record, &p[2], NULL);
+    dbal_async_query(s, "SELECT 3", DBAL_NOARGS, record, &p[3], NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(p[0].code, DBAL_ECONNLOST);
+    assert_int_equal(p[1].code, DBAL_ECONNLOST);
+    assert_int_equal(p[2].code, DBAL_OK);
+    assert_true(p[3].code == DBAL_ECONNLOST || p[3].code == DBAL_OK);
+    assert_int_equal(one(a, s, 0, &o), DBAL_OK);
+    dbal_async_session_close(s);
+    dbal_async_close(a);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.discarded, 2);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
 /* ---- a server restart in the middle of async work (PostgreSQL) ---- */
 
 static void test_server_restart(void **state)
@@ -461,6 +554,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_thousand_in_flight), cmocka_unit_test(test_transactions_and_errors),
         cmocka_unit_test(test_cancel_mid_flight),  cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_pool_timeout),       cmocka_unit_test(test_close_with_work_pending),
+        cmocka_unit_test(test_connection_lost_in_transaction),
         cmocka_unit_test(test_server_restart),
     };
     int rc = cmocka_run_group_tests_name(kind, tests, NULL, NULL);
