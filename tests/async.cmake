@@ -33,3 +33,11 @@ foreach(example async_epoll async_libuv)
       ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}" SKIP_RETURN_CODE 77 LABELS "postgresql;threads")
   endif()
 endforeach()
+
+# The README's example compiles unchanged and runs. Not in sanitizer builds:
+# a plain program cannot load a sanitized library.
+if(NOT DBAL_SANITIZE)
+  add_test(NAME test_readme_async COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_readme_async.sh
+           ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+  set_tests_properties(test_readme_async PROPERTIES ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}")
+endif()
