@@ -12,11 +12,32 @@
  *   - dbal_rows belongs to its session and follows the session's rule. Close
  *     it before the session; dbal_session_close() closes cursors still open,
  *     and their handles must not be used after that.
+ * A function follows the rule of the handle it takes; its comment says so
+ * only when it differs ("any thread").
  *
  * Error convention: every fallible call returns a dbal_code; DBAL_OK is 0.
  * Calls that create an engine or a session fill an optional caller-owned
  * dbal_error. Everything done on a session keeps its details as the session's
- * last error, read with dbal_session_error().
+ * last error, read with dbal_session_error(). Every close function accepts
+ * NULL.
+ *
+ * URLs, percent-decoded; the scheme (or its "+driver" part) names the driver
+ * module, dbal_<name>.so:
+ *
+ *   scheme://[user[:password]@][host][:port][,host2[:port2]...][/database][?key=value&...]
+ *   sqlite::memory:                      in memory, shared by the engine's sessions
+ *   sqlite:///abs/path.db                an absolute path (also sqlite:////abs/path.db)
+ *   sqlite://relative.db                 relative to the working directory
+ *   postgresql://user:pw@host:5432/db    also postgres://
+ *   postgresql:///db?host=/run/postgresql   a unix-socket directory
+ *   postgresql://[::1]:5432/db           an IPv6 literal
+ *   postgresql://h1:5432,h2:5433/db      several hosts, as libpq tries them
+ *
+ * Query keys that name an engine option (see dbal_engine_options, and echo=1
+ * to log every statement) are dbal's; the others go to the driver: SQLite's
+ * journal_mode, synchronous, busy_timeout, foreign_keys, begin, mode, cache,
+ * immutable, nolock, vfs and _pragma, or any libpq connection keyword. A bad
+ * value or an unknown key is DBAL_EURL when the engine opens.
  */
 #ifndef DBAL_H
 #define DBAL_H
@@ -29,6 +50,9 @@
 extern "C" {
 #endif
 
+/* The version of this header: DBAL_VERSION_MAJOR, DBAL_VERSION_MINOR,
+ * DBAL_VERSION_PATCH, the text DBAL_VERSION and DBAL_VERSION_NUMBER. The
+ * library loaded at run time may be newer: see dbal_version(). */
 #define DBAL_VERSION_MAJOR 0
 #define DBAL_VERSION_MINOR 1
 #define DBAL_VERSION_PATCH 0
@@ -36,6 +60,7 @@ extern "C" {
 /* major * 10000 + minor * 100 + patch */
 #define DBAL_VERSION_NUMBER 100
 
+/* Marks the functions the library exports; every other symbol is hidden. */
 #if defined(_WIN32)
 #define DBAL_API
 #elif defined(__GNUC__)
@@ -84,6 +109,9 @@ extern "C" {
     X(ROW, 100, "a row is ready")                                               \
     X(DONE, 101, "no more rows")
 
+/* The result codes as an enum: DBAL_OK, DBAL_ERROR, DBAL_EMISUSE, ...,
+ * DBAL_ROW and DBAL_DONE, generated from DBAL_CODE_MAP. Functions return them
+ * as int. */
 typedef enum dbal_code {
 #define DBAL__CODE_ENUM(name, value, text) DBAL_##name = value,
     DBAL_CODE_MAP(DBAL__CODE_ENUM)
@@ -93,11 +121,14 @@ typedef enum dbal_code {
 /* Fixed text for a code, for example "unique constraint violated". Static
  * storage; never NULL (unknown codes give "unknown error code"). Any thread. */
 DBAL_API const char *dbal_strerror(int code);
-/* The code's name, for example "DBAL_EUNIQUE". Static storage; never NULL. */
+/* The code's name, for example "DBAL_EUNIQUE". Static storage; never NULL
+ * (unknown codes give "DBAL_UNKNOWN"). Any thread. */
 DBAL_API const char *dbal_code_name(int code);
 
-/* Run-time version: DBAL_VERSION_NUMBER and DBAL_VERSION of the library that
- * is loaded, which may be newer than the header the caller compiled against. */
+/* Run-time version: dbal_version_number() is DBAL_VERSION_NUMBER and
+ * dbal_version() DBAL_VERSION ("0.1.0", static storage) of the library that
+ * is loaded, which may be newer than the header the caller compiled against.
+ * Any thread. */
 DBAL_API int dbal_version_number(void);
 DBAL_API const char *dbal_version(void);
 
@@ -114,13 +145,16 @@ typedef struct dbal_error {
     char message[512];    /* one line, never a password */
 } dbal_error;
 
-/* Opaque handles. */
+/* Opaque handles: dbal_engine (a database and its pool), dbal_session (a
+ * unit of work) and dbal_rows (a cursor), with the thread rules above. */
 typedef struct dbal_engine dbal_engine;
 typedef struct dbal_session dbal_session;
 typedef struct dbal_rows dbal_rows;
 
 /* ---- values ---------------------------------------------------------------- */
 
+/* The type of a value: of a parameter (dbal_value.type) and of a column of
+ * the current row (dbal_col_type()). Values are only appended. */
 typedef enum dbal_type {
     DBAL_TYPE_NULL = 0,
     DBAL_TYPE_BOOL = 1,
@@ -153,6 +187,8 @@ typedef struct dbal_params {
     size_t count;
 } dbal_params;
 
+/* SQL NULL, for a parameter of any type. The value constructors are inline,
+ * need no library call and allocate nothing; any thread. */
 static inline dbal_value dbal_null(void)
 {
     dbal_value v;
@@ -162,6 +198,8 @@ static inline dbal_value dbal_null(void)
     return v;
 }
 
+/* A boolean: any non-zero b is true. PostgreSQL receives a boolean; SQLite,
+ * which has none, stores 1 or 0. */
 static inline dbal_value dbal_bool(int b)
 {
     dbal_value v = dbal_null();
@@ -170,6 +208,7 @@ static inline dbal_value dbal_bool(int b)
     return v;
 }
 
+/* A 64-bit integer (PostgreSQL receives an int8; SQLite an INTEGER). */
 static inline dbal_value dbal_int64(int64_t i)
 {
     dbal_value v = dbal_null();
@@ -178,6 +217,8 @@ static inline dbal_value dbal_int64(int64_t i)
     return v;
 }
 
+/* A double (PostgreSQL receives a float8; SQLite a REAL). Infinities are
+ * sent as they are; NaN too, but SQLite makes it NULL. */
 static inline dbal_value dbal_double(double d)
 {
     dbal_value v = dbal_null();
@@ -271,7 +312,8 @@ DBAL_API int dbal_engine_open(dbal_engine **out, const char *url, dbal_error *er
  * As dbal_engine_open(), with the URL read from the environment variable
  * `var` (for example "DATABASE_URL"); when it is unset or empty, `fallback` is
  * used (for example "sqlite::memory:"). A NULL fallback makes an unset
- * variable DBAL_EURL.
+ * variable DBAL_EURL. Returns what dbal_engine_open() returns. Any thread,
+ * but getenv() is not safe against a concurrent setenv().
  */
 DBAL_API int dbal_engine_open_env(dbal_engine **out, const char *var, const char *fallback,
                                   dbal_error *err);
@@ -285,11 +327,11 @@ DBAL_API int dbal_engine_open_env(dbal_engine **out, const char *var, const char
  */
 DBAL_API int dbal_engine_close(dbal_engine *engine);
 
-/* The driver's name ("sqlite", "postgresql") of an engine. Owned by the
- * engine; valid until it is closed. */
+/* The driver's name ("sqlite", "postgresql") of an engine; NULL for a NULL
+ * engine. Owned by the engine; valid until it is closed. Any thread. */
 DBAL_API const char *dbal_engine_driver(const dbal_engine *engine);
 
-/* Counters of the pool, read under its lock. */
+/* Counters of an engine's pool, filled by dbal_engine_stats_get(). */
 typedef struct dbal_engine_stats {
     int open;             /* connections open now (idle + in use) */
     int idle;             /* connections in the pool, ready */
@@ -301,28 +343,38 @@ typedef struct dbal_engine_stats {
     uint64_t discarded;   /* connections closed because they were broken */
 } dbal_engine_stats;
 
+/*
+ * Copies the pool's counters into the caller's *out, all read together under
+ * the pool's lock, so they are consistent with one another. Any thread.
+ * Returns DBAL_OK, or DBAL_EINVAL when engine or out is NULL.
+ */
 DBAL_API int dbal_engine_stats_get(dbal_engine *engine, dbal_engine_stats *out);
 
 /*
  * Engine options set in code. Every field starts "unset" (negative) after
  * dbal_engine_options_init(); a set field overrides the URL's option of the
- * same name, which overrides the default. Same meanings as the URL options
- * (see README): seconds are doubles, statement_timeout is milliseconds.
+ * same name, which overrides the default. The URL options have the same
+ * names and meanings; defaults are in parentheses.
  */
 typedef struct dbal_engine_options {
     size_t size; /* set by dbal_engine_options_init; lets fields be appended */
-    int pool_size;
-    int max_overflow;
-    double pool_timeout;
-    double pool_recycle;
-    int pool_pre_ping;
-    int statement_cache_size;
-    double leak_detection_threshold;
-    int statement_timeout;
+    int pool_size;            /* connections kept in the pool (5) */
+    int max_overflow;         /* more, opened under load, closed when given back (10) */
+    double pool_timeout;      /* seconds a session waits for a connection (30) */
+    double pool_recycle;      /* seconds before a connection is replaced (-1: never) */
+    int pool_pre_ping;        /* non-zero: check a connection before handing it out (0) */
+    int statement_cache_size; /* prepared statements kept per connection (100) */
+    double leak_detection_threshold; /* seconds a session may hold one (0: off) */
+    int statement_timeout;    /* milliseconds a statement may run (0: none) */
 } dbal_engine_options;
 
+/* Sets o->size and every option to "unset". Call it before setting fields:
+ * o->size tells a newer library which fields the caller's header had.
+ * Accepts NULL. Any thread. */
 DBAL_API void dbal_engine_options_init(dbal_engine_options *o);
-/* dbal_engine_open() with options from code; opts may be NULL. */
+/* dbal_engine_open() with options from code; opts may be NULL. Options out
+ * of range, or a struct not set up by dbal_engine_options_init(), are
+ * DBAL_EINVAL; otherwise returns what dbal_engine_open() returns. */
 DBAL_API int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_options *opts,
                                    dbal_error *err);
 
@@ -337,9 +389,12 @@ typedef enum dbal_event {
 } dbal_event;
 
 /*
- * Called by the pool, on the thread of the session concerned, with no lock
- * held; it must not block for long. `label` is the session's label (see
- * dbal_session_open_labeled) or "". Set it before sessions are opened.
+ * dbal_engine_set_event_hook() makes the pool call fn(userdata, event, label)
+ * for each dbal_event; fn NULL removes the hook. The pool calls it on the
+ * thread of the session concerned, with no lock held; it must not block for
+ * long. `label` is the session's label (see dbal_session_open_labeled) or "".
+ * Set it before sessions are opened: the pool reads the hook without a lock.
+ * Accepts a NULL engine (no effect).
  */
 typedef void (*dbal_event_fn)(void *userdata, dbal_event event, const char *label);
 DBAL_API void dbal_engine_set_event_hook(dbal_engine *engine, dbal_event_fn fn, void *userdata);
@@ -348,7 +403,8 @@ DBAL_API void dbal_engine_set_event_hook(dbal_engine *engine, dbal_event_fn fn, 
  * Replaces the allocator of dbal and its drivers' own structures (not of
  * libpq or SQLite, which keep theirs). Call it before any other dbal call,
  * once; all three functions are needed (NULL restores the C library's).
- * Their contracts are those of malloc, realloc and free.
+ * Their contracts are those of malloc, realloc and free. Not thread-safe:
+ * call it while no other thread uses dbal.
  */
 DBAL_API void dbal_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
                                  void (*free_fn)(void *));
@@ -358,12 +414,15 @@ DBAL_API void dbal_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)
  * on every driver: wraps it in double quotes and doubles any inside. Values
  * never need this: pass them as parameters. Writes a NUL-terminated result
  * to out. Returns DBAL_OK, DBAL_EINVAL (NULL, empty, or longer than 1024
- * bytes) or DBAL_ERANGE (cap too small; out is then "").
+ * bytes) or DBAL_ERANGE (cap too small; out is then ""). Any thread.
  */
 DBAL_API int dbal_quote_ident(const char *name, char *out, size_t cap);
 
 /* ---- logging ----------------------------------------------------------------- */
 
+/* The level of a log line. dbal logs leaked sessions and engines closed with
+ * sessions open at DBAL_LOG_WARNING and, with echo=1, each statement at
+ * DBAL_LOG_INFO. */
 typedef enum dbal_log_level {
     DBAL_LOG_ERROR = 1,
     DBAL_LOG_WARNING = 2,
@@ -372,10 +431,13 @@ typedef enum dbal_log_level {
 } dbal_log_level;
 
 /*
- * Where dbal's log lines go, process-wide: leaked sessions, engines closed
- * with sessions open. The default writes warnings and errors to stderr;
- * fn NULL silences it. Lines never contain a password. Any thread; fn may be
- * called from any thread, so it must be thread-safe.
+ * dbal_set_log() sets where dbal's log lines go, process-wide: fn(userdata,
+ * level, line) with one line of text, no newline, valid during the call. The
+ * default writes errors, warnings and info lines to stderr as "dbal: level:
+ * line"; fn NULL silences dbal. Lines never contain a password. Any thread;
+ * fn may be called from any thread, so it must be thread-safe, and a line
+ * logged while the hook is replaced may still reach the previous one, so its
+ * userdata must outlive the change.
  */
 typedef void (*dbal_log_fn)(void *userdata, dbal_log_level level, const char *line);
 DBAL_API void dbal_set_log(dbal_log_fn fn, void *userdata);
@@ -400,7 +462,9 @@ DBAL_API int dbal_register_driver(const char *name, dbal_driver_entry_fn entry, 
 
 /*
  * Opens a session: one unit of work on one thread. The pooled connection is
- * taken lazily, on the first statement, and given back on close.
+ * taken lazily, on the first statement, and given back on close. On success
+ * *out owns the session until dbal_session_close(); on failure it is NULL
+ * and err (optional) says why. Any thread.
  * Returns DBAL_OK, DBAL_EINVAL, DBAL_ENOMEM, DBAL_EMISUSE (engine closing).
  */
 DBAL_API int dbal_session_open(dbal_engine *engine, dbal_session **out, dbal_error *err);
@@ -408,7 +472,8 @@ DBAL_API int dbal_session_open(dbal_engine *engine, dbal_session **out, dbal_err
 /*
  * As dbal_session_open(), with a label (copied; at most 63 bytes kept) that
  * leak reports and event hooks name, such as DBAL_HERE ("file.c:123") or a
- * request's route.
+ * request's route. A NULL label is "". Returns what dbal_session_open()
+ * returns.
  */
 DBAL_API int dbal_session_open_labeled(dbal_engine *engine, dbal_session **out, const char *label,
                                        dbal_error *err);
@@ -427,24 +492,29 @@ DBAL_API int dbal_session_cancel(dbal_session *s);
 /*
  * Sets the statement timeout of this session in milliseconds (0: none),
  * overriding the engine's statement_timeout until the session closes. A
- * statement that runs longer fails with DBAL_ETIMEOUT.
+ * statement that runs longer fails with DBAL_ETIMEOUT; a driver that cannot
+ * time statements out fails them with DBAL_EUNSUPPORTED instead. Returns
+ * DBAL_OK, DBAL_EINVAL (negative milliseconds) or DBAL_EMISUSE (NULL
+ * session).
  */
 DBAL_API int dbal_session_set_timeout(dbal_session *s, int milliseconds);
 
 /*
  * Closes the session: rolls back an open transaction, then gives the
- * connection back to the pool. Any dbal_rows still open on it are closed.
- * Accepts NULL.
+ * connection back to the pool (a connection that cannot be reset is closed
+ * instead). Any dbal_rows still open on it are closed. The session and its
+ * error are freed. Accepts NULL.
  */
 DBAL_API void dbal_session_close(dbal_session *s);
 
 /* The session's last error: code DBAL_OK when the last call succeeded.
- * Owned by the session; valid until the next call on it or its close. */
+ * Owned by the session; valid until the next call on it or its close. Never
+ * NULL: a NULL session gives a static DBAL_EMISUSE error. */
 DBAL_API const dbal_error *dbal_session_error(const dbal_session *s);
 
 /* ---- transactions ----------------------------------------------------------- */
 
-/* Options of dbal_begin_with(); 0 is the database's default. */
+/* Options of dbal_begin_with(), or-ed; 0 is the database's default. */
 #define DBAL_TX_READ_COMMITTED 0x01u  /* PostgreSQL; SQLite: EUNSUPPORTED */
 #define DBAL_TX_REPEATABLE_READ 0x02u /* PostgreSQL; SQLite: EUNSUPPORTED */
 #define DBAL_TX_SERIALIZABLE 0x04u    /* both: SQLite is always serializable */
@@ -453,25 +523,32 @@ DBAL_API const dbal_error *dbal_session_error(const dbal_session *s);
 
 /*
  * Begins a transaction; inside a transaction it makes a SAVEPOINT instead, and
- * the matching commit/rollback releases / rolls back to it.
+ * the matching commit/rollback releases / rolls back to it. The session takes
+ * its connection now if it has none, so pool and connection errors
+ * (DBAL_EPOOLTIMEOUT, DBAL_ECONNECT) can come from here.
  * Returns DBAL_OK or an error code (the session's error has details).
  */
 DBAL_API int dbal_begin(dbal_session *s);
-/* As dbal_begin() with DBAL_TX_* options; options on a nested begin are
- * DBAL_EMISUSE (a savepoint cannot change them). */
+/* As dbal_begin() with DBAL_TX_* options. Unknown option bits are
+ * DBAL_EINVAL; options the driver cannot honour DBAL_EUNSUPPORTED; options
+ * on a nested begin DBAL_EMISUSE (a savepoint cannot change them). */
 DBAL_API int dbal_begin_with(dbal_session *s, unsigned options);
 
 /*
  * Commits the innermost transaction level. If a statement failed inside the
  * transaction, it is rolled back instead and DBAL_ETXFAILED is returned, as
  * PostgreSQL does on both drivers. Without a transaction: DBAL_EMISUSE.
+ * Otherwise returns DBAL_OK or the database's error (a deferred constraint,
+ * a serialization failure, a lost connection: DBAL_ECONNLOST).
  */
 DBAL_API int dbal_commit(dbal_session *s);
-/* Rolls back the innermost level (to its savepoint when nested). Without a
- * transaction: DBAL_EMISUSE. A rollback that succeeds leaves the session's
- * last error as it was, so the failure that caused it can still be read. */
+/* Rolls back the innermost level (to its savepoint when nested). Returns
+ * DBAL_OK, DBAL_EMISUSE without a transaction, or the database's error. A
+ * rollback that succeeds leaves the session's last error as it was, so the
+ * failure that caused it can still be read. */
 DBAL_API int dbal_rollback(dbal_session *s);
-/* Nesting depth: 0 outside a transaction, 1 in one, 2+ in savepoints. */
+/* Nesting depth: 0 outside a transaction, 1 in one, 2+ in savepoints; 0 for
+ * a NULL session. */
 DBAL_API int dbal_tx_depth(const dbal_session *s);
 
 /* ---- statements ------------------------------------------------------------- */
@@ -494,6 +571,8 @@ DBAL_API int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int
  * transaction (roll it back, as after any failed statement). `affected`
  * (optional) receives the total rows affected; `failed_row` (optional)
  * receives the 0-based index of the row that failed, or (size_t)-1.
+ * Returns DBAL_OK or the code of the failure (details in
+ * dbal_session_error()); a NULL rows or fn is DBAL_EINVAL.
  *
  * dbal_exec_batch takes nrows * ncols values, row after row.
  */
@@ -502,10 +581,12 @@ DBAL_API int dbal_exec_batch(dbal_session *s, const char *sql, const dbal_value 
                              size_t nrows, int64_t *affected, size_t *failed_row);
 
 /*
- * The same with rows produced by a callback: fn fills values[0..ncols) for
- * row `row` (borrowed bytes must stay valid until the next call of fn or the
- * end of the batch) and returns DBAL_OK, DBAL_DONE when there are no more
- * rows, or an error code that stops the batch and is returned.
+ * dbal_exec_batch_fn() is dbal_exec_batch() with rows produced by a
+ * callback: fn fills values[0..ncols) for row `row` (borrowed bytes must stay
+ * valid until the next call of fn or the end of the batch) and returns
+ * DBAL_OK, DBAL_DONE when there are no more rows, or an error code that
+ * stops the batch and is returned (failed_row is then (size_t)-1). fn runs
+ * on the caller's thread, during the call.
  */
 typedef int (*dbal_batch_fn)(void *userdata, size_t row, dbal_value *values);
 DBAL_API int dbal_exec_batch_fn(dbal_session *s, const char *sql, size_t ncols, dbal_batch_fn fn,
@@ -513,26 +594,33 @@ DBAL_API int dbal_exec_batch_fn(dbal_session *s, const char *sql, size_t ncols, 
 
 /*
  * Runs a query and returns a cursor over its rows in *out, streamed from the
- * database. The caller closes it with dbal_rows_close(); while it is open,
- * the session may run other statements. On failure *out is NULL.
+ * database. Errors the database reports before the first row are returned
+ * here, on every driver. The caller closes the cursor with dbal_rows_close();
+ * while it is open, the session may run other statements. On failure *out is
+ * NULL. Returns DBAL_OK or an error code (details in dbal_session_error()).
  */
 DBAL_API int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out);
 
 /*
- * The id of the last row inserted on this session's connection: SQLite's
- * rowid; on PostgreSQL the value last produced by a sequence in this session
- * (lastval()), DBAL_EMISUSE when none was. Prefer RETURNING, which works on
- * both databases.
+ * The id of the last row inserted on this session's connection, in *out:
+ * SQLite's rowid; on PostgreSQL the value last produced by a sequence in this
+ * session (lastval()), DBAL_EMISUSE when none was. Prefer RETURNING, which
+ * works on both databases. Returns DBAL_OK, DBAL_EMISUSE (no statement has
+ * run on the session yet), DBAL_EINVAL (out NULL), DBAL_EUNSUPPORTED (the
+ * driver has none) or the driver's error.
  */
 DBAL_API int dbal_last_insert_id(dbal_session *s, int64_t *out);
 
 /*
- * Unit of work: opens a session, begins, calls fn, commits when fn returns
+ * dbal_transact() runs a unit of work: opens a session, begins, calls
+ * fn(session, userdata) on the caller's thread, commits when fn returns
  * DBAL_OK and rolls back otherwise; the connection is always given back.
  * When the transaction fails with DBAL_ESERIALIZATION or DBAL_EDEADLOCK (or
  * DBAL_EBUSY on SQLite), the whole unit is run again, up to `retries` more
- * times, so fn must be safe to repeat. Returns fn's code, or the commit's.
- * err (optional) receives the details of a failure.
+ * times, so fn must be safe to repeat. fn must not close the session. Returns
+ * fn's code, the commit's, or DBAL_EINVAL (engine or fn NULL) and the codes of
+ * dbal_session_open(). err (optional) receives the details of a failure.
+ * Any thread.
  */
 typedef int (*dbal_transact_fn)(dbal_session *s, void *userdata);
 DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userdata,
@@ -570,6 +658,9 @@ DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userd
  */
 #define DBAL_HAS_ASYNC 1
 
+/* Opaque handles: dbal_async (a context: one engine, one loop thread),
+ * dbal_async_session (its unit of work) and dbal_async_op (one queued
+ * operation, for dbal_async_cancel), with the rules above. */
 typedef struct dbal_async dbal_async;
 typedef struct dbal_async_session dbal_async_session;
 typedef struct dbal_async_op dbal_async_op;
@@ -586,6 +677,8 @@ typedef struct dbal_async_result {
     dbal_async_op *op;
 } dbal_async_result;
 
+/* A completion callback: called once per operation, on the loop thread,
+ * from dbal_async_process() (or dbal_async_close()). */
 typedef void (*dbal_async_fn)(void *userdata, const dbal_async_result *res);
 
 /*
@@ -662,7 +755,8 @@ DBAL_API int dbal_async_query(dbal_async_session *s, const char *sql, dbal_param
                               dbal_async_fn cb, void *userdata, dbal_async_op **op);
 
 /*
- * Transaction control, queued like statements. One level only: a begin
+ * dbal_async_begin, dbal_async_commit, dbal_async_rollback: transaction
+ * control, queued like statements. One level only: a begin
  * queued while a transaction is (or will be) open, and a commit or rollback
  * without one, are DBAL_EMISUSE at once (use SAVEPOINT statements for nested
  * levels). options are dbal_begin_with()'s. A commit of a transaction in
@@ -686,29 +780,39 @@ DBAL_API int dbal_async_cancel(dbal_async_op *op);
 
 /* ---- cursors ---------------------------------------------------------------- */
 
-/* Advances to the next row: DBAL_ROW, DBAL_DONE, or an error code. */
+/* Advances to the next row: DBAL_ROW, DBAL_DONE, or an error code (details
+ * in the session's error). After DBAL_DONE or an error there is no current
+ * row. A NULL cursor is DBAL_EMISUSE. */
 DBAL_API int dbal_rows_next(dbal_rows *r);
-/* Closes the cursor and discards unread rows. Accepts NULL. */
+/* Closes the cursor and discards unread rows; pointers read from it become
+ * invalid. Accepts NULL. */
 DBAL_API void dbal_rows_close(dbal_rows *r);
 
-/* Number of result columns. */
+/* Number of result columns, known before the first row; 0 for a NULL
+ * cursor. */
 DBAL_API int dbal_col_count(dbal_rows *r);
 /* Column name, owned by the cursor, valid until it is closed; NULL when the
  * index is out of range. */
 DBAL_API const char *dbal_col_name(dbal_rows *r, int col);
-/* The type of the current row's value (DBAL_TYPE_NULL for NULL). */
+/* dbal_col_type() is the type of the current row's value in column col
+ * (DBAL_TYPE_NULL for NULL): the column's logical type, the same on every
+ * driver, so an int8 column is DBAL_TYPE_INT64 even where the driver reads
+ * it as text. dbal_col_is_null() is 1 when the value is NULL, 0 otherwise.
+ * A column out of range, or no current row, reads as NULL. */
 DBAL_API dbal_type dbal_col_type(dbal_rows *r, int col);
 DBAL_API int dbal_col_is_null(dbal_rows *r, int col);
 
 /*
- * Getters for the current row. Pointers they return are owned by the cursor
- * and valid until the next dbal_rows_next() or dbal_rows_close().
+ * dbal_col_int64(), dbal_col_double() and dbal_col_bool() read column col
+ * (0-based) of the current row. Pointers that getters return are owned by
+ * the cursor and valid until the next dbal_rows_next() or dbal_rows_close().
  * Conversions are the same on every driver: integers from integers, from
  * bools (0/1), from integral doubles and from text that is exactly an
- * integer; doubles from numbers (not bools) and numeric text (NaN, Infinity); bools
- * from integers 0/1 and from true/false/t/f/yes/no/on/off/1/0; text from
- * any value: numbers in their shortest exact decimal form, bools "t"/"f"
- * (also a 0/1 in a SQLite column declared BOOLEAN), blobs as their bytes.
+ * integer; doubles from numbers (not bools) and numeric text (NaN,
+ * Infinity); bools from integers 0/1 and from the text true/false, t/f,
+ * yes/no, on/off, 1/0; text from any value: numbers in their shortest exact
+ * decimal form, bools "t"/"f" (also a 0/1 in a SQLite column declared
+ * BOOLEAN), blobs as their bytes.
  * The plain getters return 0 / NULL when the value is NULL or cannot be
  * converted (the session's error then says DBAL_ETYPE or DBAL_ERANGE); the
  * dbal_col_get_* forms return the code, DBAL_ENULL for NULL. A column index
@@ -719,14 +823,28 @@ DBAL_API int dbal_col_is_null(dbal_rows *r, int col);
 DBAL_API int64_t dbal_col_int64(dbal_rows *r, int col);
 DBAL_API double dbal_col_double(dbal_rows *r, int col);
 DBAL_API int dbal_col_bool(dbal_rows *r, int col);
-/* NUL-terminated; NULL for SQL NULL. */
+/* The value as NUL-terminated text, converted as above; NULL for SQL NULL
+ * or a failure (see the session's error). Owned by the cursor. */
 DBAL_API const char *dbal_col_text(dbal_rows *r, int col);
-/* Bytes of text or blob; *len (optional) receives the length. NULL for SQL
- * NULL; a non-NULL pointer for an empty blob. */
+/* The bytes of a text or blob value (of other values, their text); *len
+ * (optional) receives the length. NULL for SQL NULL or a failure; a non-NULL
+ * pointer for an empty blob. Owned by the cursor. */
 DBAL_API const void *dbal_col_blob(dbal_rows *r, int col, size_t *len);
-/* Length in bytes of the text or blob value. */
+/* Length in bytes of the value read as text or blob (the text of a number);
+ * 0 for NULL. */
 DBAL_API size_t dbal_col_bytes(dbal_rows *r, int col);
 
+/*
+ * The getters that return a code: dbal_col_get_int64(), dbal_col_get_double(),
+ * dbal_col_get_bool() and dbal_col_get_text() store the converted value in
+ * *out and return DBAL_OK, or DBAL_ENULL (NULL value), DBAL_ETYPE (not
+ * convertible), DBAL_ERANGE (does not fit), DBAL_EINVAL (column out of range,
+ * out NULL), DBAL_EMISUSE (no current row, NULL cursor), DBAL_ENOMEM. The
+ * numeric forms leave *out alone on failure. dbal_col_get_text() gives
+ * NUL-terminated bytes owned by the cursor, valid until the next
+ * dbal_rows_next() or dbal_rows_close(), and their length in *len
+ * (optional).
+ */
 DBAL_API int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out);
 DBAL_API int dbal_col_get_double(dbal_rows *r, int col, double *out);
 DBAL_API int dbal_col_get_bool(dbal_rows *r, int col, int *out);

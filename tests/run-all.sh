@@ -8,11 +8,16 @@
 #   build      build/       RelWithDebInfo, -DDBAL_POSTGRESQL=ON
 #   build-asan build-asan/  Debug, -DDBAL_SANITIZE=address,undefined
 #   build-tsan build-tsan/  Debug, -DDBAL_SANITIZE=thread, the tests labelled "threads"
+#   fuzz       build-fuzz/  every libFuzzer target for DBAL_FUZZ_SECONDS (default 30) each (fuzz/run)
+# The build pass includes valgrind memcheck of the conformance suite and the
+# single-threaded suites (label "valgrind"; any error or leak fails).
 # Each pass gets its own throwaway PostgreSQL cluster (tests/pg_cluster.sh) in a
 # mktemp -d directory, stopped and removed on exit whatever happens.
 #
 # Environment:
 #   DBAL_SKIP_ASAN=1        skip the sanitizer passes
+#   DBAL_SKIP_FUZZ=1        skip the fuzz pass
+#   DBAL_FUZZ_SECONDS=N     seconds per fuzz target (default 30)
 #   DBAL_TEST_PG_URL=...    use that server instead of starting one
 #
 # Ends with one summary line per pass and, as the very last line,
@@ -28,7 +33,7 @@ log() { printf '\n=== %s\n' "$*"; }
 
 # ---------------------------------------------------------------- packages
 PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libpq-dev libcmocka-dev postgresql valgrind
-          libmicrohttpd-dev libjansson-dev curl python3)
+          libmicrohttpd-dev libjansson-dev curl python3 clang libclang-rt-dev groff-base man-db)
 
 pkg_installed() {
     dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
@@ -208,6 +213,30 @@ else
     if [ "$INTERRUPTED" -eq 0 ]; then
         export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
         PASS_CTEST_ARGS="-L threads" run_pass build-tsan build-tsan -DCMAKE_BUILD_TYPE=Debug -DDBAL_SANITIZE=thread
+    fi
+fi
+
+# fuzz/run prints one line per target and exits non-zero on any crash, leak
+# or failure to build.
+if [ "$INTERRUPTED" -eq 1 ]; then
+    SUMMARY+=("fuzz: skipped (interrupted)")
+elif [ "${DBAL_SKIP_FUZZ:-0}" = 1 ]; then
+    SUMMARY+=("fuzz: skipped (DBAL_SKIP_FUZZ=1)")
+else
+    log "fuzz: ${DBAL_FUZZ_SECONDS:-30}s per target"
+    flog=$(mktemp "${TMPDIR:-/tmp}/dbal-fuzz-log.XXXXXX")
+    frc=0
+    "$ROOT/fuzz/run" "${DBAL_FUZZ_SECONDS:-30}" >"$flog" 2>&1 || frc=$?
+    cat "$flog"
+    fpassed=$(grep -c '^fuzz_[a-z]*: [0-9?]* executions' "$flog" || true)
+    ffailed=$(grep -c '^fuzz_[a-z]*: FAILED' "$flog" || true)
+    rm -f "$flog"
+    if [ "$frc" -ne 0 ] && [ "$ffailed" -eq 0 ]; then
+        pass_failed fuzz "fuzz/run exited $frc"
+    else
+        SUMMARY+=("fuzz: $fpassed passed, $ffailed failed")
+        TOTAL_PASSED=$((TOTAL_PASSED + fpassed))
+        TOTAL_FAILED=$((TOTAL_FAILED + ffailed))
     fi
 fi
 

@@ -52,6 +52,13 @@ done
 lacks_file libdbal-dev '/libdbal\.so\.0'
 depends_on libdbal-dev "$core"
 pass "libdbal-dev: headers, dbal.pc, CMake files, libdbal.so; Depends: $(field libdbal-dev Depends)"
+if [ -f "$build/man/man3/dbal.3" ]; then
+    for f in '/share/man/man3/dbal\.3$' '/share/man/man3/dbal_exec\.3$' '/share/man/man3/dbal_version\.3$'; do
+        has_file libdbal-dev "$f"
+    done
+    lacks_file libdbal0 '/man/'
+    pass "libdbal-dev: the manual pages ($(files libdbal-dev | grep -c '/man3/.*\.3$') in man3)"
+fi
 
 # One package per driver, each with its own client library.
 has_file libdbal0-sqlite '/dbal/drivers/dbal_sqlite\.so$'

@@ -19,6 +19,19 @@ fail() { echo "FAIL: $*"; exit 1; }
 test -f "$libdir/dbal/drivers/dbal_sqlite.so" || fail "sqlite driver not installed in $libdir/dbal/drivers"
 test -f "$prefix/include/dbal.h" -a -f "$prefix/include/dbal/driver.h" || fail "headers not installed"
 
+# The manual pages, when the build made them (it needs python3): installed,
+# and found by man through the installed tree, links included.
+if [ -f "$build/man/man3/dbal.3" ]; then
+    man3=$(dirname "$(find "$prefix" -name dbal.3 | head -1)")
+    [ "$(basename "$man3")" = man3 ] || fail "dbal.3 not installed in a man3 directory"
+    for page in dbal_exec.3 dbal_col_get_int64.3 dbal_version.3; do
+        test -e "$man3/$page" || fail "$page not installed in $man3"
+    done
+    if command -v man >/dev/null; then
+        man -M "$(dirname "$man3")" -w 3 dbal_version | grep -q "^$man3/" || fail "man does not find dbal_version(3) in $man3"
+    fi
+fi
+
 # The quick-start of DESIGN.md, unchanged.
 cc -std=c11 -Wall -Wextra -Werror -o "$prefix/quick" "$src/tests/design_quickstart.c" \
    $(pkg-config --cflags --libs dbal) -Wl,-rpath,"$libdir"

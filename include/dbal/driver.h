@@ -31,6 +31,9 @@
 extern "C" {
 #endif
 
+/* The ABI version this header describes, which a driver puts in
+ * dbal_driver.abi_version, and DBAL_DRIVER_ENTRY_SYMBOL, the name of the
+ * entry point the core looks up with dlsym(). */
 #define DBAL_DRIVER_ABI_VERSION 1
 #define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
 
@@ -256,13 +259,15 @@ typedef struct dbal_driver {
                         int64_t *affected, dbal_error *err);
 } dbal_driver;
 
-/* Kinds of asynchronous statements. */
+/* Kinds of asynchronous statements: DBAL_ASYNC_EXEC, DBAL_ASYNC_QUERY,
+ * DBAL_ASYNC_BEGIN, DBAL_ASYNC_COMMIT, DBAL_ASYNC_ROLLBACK. */
 #define DBAL_ASYNC_EXEC 1
 #define DBAL_ASYNC_QUERY 2
 #define DBAL_ASYNC_BEGIN 3
 #define DBAL_ASYNC_COMMIT 4
 #define DBAL_ASYNC_ROLLBACK 5
-/* Events async_io asks to wait for. */
+/* Events async_io asks to wait for: DBAL_ASYNC_WANT_READ,
+ * DBAL_ASYNC_WANT_WRITE. */
 #define DBAL_ASYNC_WANT_READ 0x1u
 #define DBAL_ASYNC_WANT_WRITE 0x2u
 

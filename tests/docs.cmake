@@ -1,0 +1,32 @@
+# The reference documentation, included from tests/CMakeLists.txt:
+#   test_docs        every public declaration of include/dbal.h has a doc
+#                    comment, and libdbal.so exports exactly its DBAL_API
+#                    functions (the rule is at the top of doc/headerdoc.py);
+#   test_docs_driver the same for include/dbal/driver.h and the driver modules;
+#   test_man         the generated manual pages: one per function, each
+#                    rendered by groff without a warning.
+find_package(Python3 COMPONENTS Interpreter)
+if(NOT Python3_Interpreter_FOUND)
+  message(STATUS "python3 not found: no documentation tests")
+  return()
+endif()
+
+add_test(NAME test_docs
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/doc/headerdoc.py check
+          ${CMAKE_SOURCE_DIR}/include/dbal.h --lib $<TARGET_FILE:dbal>)
+
+set(_dbal_driver_libs "")
+foreach(_dbal_driver sqlite postgresql)
+  if(TARGET dbal_${_dbal_driver})
+    list(APPEND _dbal_driver_libs --lib $<TARGET_FILE:dbal_${_dbal_driver}>)
+  endif()
+endforeach()
+add_test(NAME test_docs_driver
+  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/doc/headerdoc.py check
+          ${CMAKE_SOURCE_DIR}/include/dbal/driver.h ${_dbal_driver_libs})
+
+if(TARGET dbal_man)
+  add_test(NAME test_man
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_man.sh ${CMAKE_BINARY_DIR}/man
+            ${CMAKE_SOURCE_DIR}/include/dbal.h $<TARGET_FILE:dbal>)
+endif()
