@@ -28,6 +28,7 @@ struct dbal_async_op {
     dbal_async_fn cb;
     void *ud;
     double deadline; /* monotonic seconds; 0: none */
+    double sent;     /* when it was sent, for echo=1 */
     int state;
     int cancel;      /* asked to cancel (1) or timed out (2); applied when it runs */
     int interrupted; /* the driver's cancel was called for it */

@@ -123,6 +123,10 @@ static void collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lo
                 break;
             if (rc == DBAL_ECONNLOST)
                 *lost = op->err;
+            /* The blocking calls' echo=1 lines, timed from the send. */
+            if (op->sent > 0 && op->sql)
+                dbal__session_echo(as->s, op->kind == DBAL_ASYNC_QUERY ? "async query" : "async exec", op->sql,
+                                   op->nparams, op->sent, rc);
         }
         track(as->s, op, rc);
         dbal__async_complete(op, rc);
@@ -139,6 +143,8 @@ static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
     while (!dc->broken && (op = as->unsent) != NULL) {
         op->state = OP_SENT;
         as->unsent = op->next;
+        if (as->a->e->pool.opts.echo)
+            op->sent = dbal__now();
         int rc = d->async_send(dc, op->kind, op->options, op->sql, op->params, op->nparams, &op->err);
         if (rc != DBAL_OK) {
             /* Completed in its turn, after the ops before it. */
