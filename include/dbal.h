@@ -773,7 +773,10 @@ DBAL_API int dbal_async_rollback(dbal_async_session *s, dbal_async_fn cb, void *
  * Cancels an operation: one still waiting its turn is removed and called
  * back with DBAL_ECANCELED; one the database is running is interrupted, and
  * fails with DBAL_ECANCELED unless it completed first (its callback then
- * says what happened). The connection stays usable. Returns DBAL_OK,
+ * says what happened). An op queued behind others of its session on
+ * PostgreSQL is interrupted when its turn comes; as with any cancel, one
+ * that completes just before the request arrives lets it reach the
+ * statement sent after it. The connection stays usable. Returns DBAL_OK,
  * DBAL_EMISUSE (op NULL), DBAL_EUNSUPPORTED (the driver cannot interrupt).
  */
 DBAL_API int dbal_async_cancel(dbal_async_op *op);
