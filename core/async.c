@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 static void kick(dbal_async_session *as);
+static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err);
 static void release_session(dbal_async_session *as);
 static void arm(dbal_async *a);
 
@@ -237,6 +238,11 @@ static void on_granted(void *ud)
     dbal__async_signal(a);
 }
 
+void dbal__async_have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err)
+{
+    have(as, rc, conn, err);
+}
+
 /* The checkout is over: conn is the session's, or rc says why not. */
 static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err)
 {
@@ -268,6 +274,10 @@ static void got(dbal_async_session *as, dbal__conn *c, int slot)
 {
     dbal__pool *p = &as->a->e->pool;
     as->co_deadline = 0;
+    if (slot && as->a->native && !as->a->stopping && dbal__async_native_can_connect(as->a->e->driver)) {
+        dbal__async_native_connect(as);
+        return;
+    }
     if (dbal__pool_finish_blocks(p, c, slot) && !as->a->stopping) {
         /* Connecting (or pinging) takes round trips: not on the loop. */
         as->checkout = CO_FINISHING;
@@ -391,7 +401,7 @@ int dbal_async_session_open(dbal_async *a, dbal_async_session **out, dbal_error 
 static void release_session(dbal_async_session *as)
 {
     dbal_async *a = as->a;
-    if (as->checkout == CO_WAITING || as->checkout == CO_FINISHING)
+    if (as->checkout == CO_WAITING || as->checkout == CO_FINISHING || as->checkout == CO_CONNECTING)
         return; /* the checkout's end (have) comes back here */
     if (as->checkout == CO_HAVE && a->native)
         dbal__async_native_detach(as);
@@ -501,7 +511,7 @@ static int queue(dbal_async_session *as, int kind, unsigned options, const char 
         *out = op;
     kick(as);
     /* A deadline, or a wait for the pool, that nothing else would wake. */
-    if (!as->a->in_process && (op->deadline || as->checkout == CO_WAITING))
+    if (!as->a->in_process && (op->deadline || as->checkout == CO_WAITING || as->checkout == CO_CONNECTING))
         arm(as->a);
     return DBAL_OK;
 }
@@ -583,6 +593,11 @@ static void expire(dbal_async *a, double now)
             /* Served meanwhile: the hand-over is on the granted list. */
             if (dbal__pool_withdraw(&a->e->pool, &as->waiter, as->s->label, &e) != DBAL_OK)
                 have(as, e.code, NULL, &e);
+        } else if (as->checkout == CO_CONNECTING && as->co_deadline > 0 && as->co_deadline <= now) {
+            dbal_error e;
+            dbal__error_set(&e, DBAL_ECONNECT, "08001", 0, "could not connect within pool_timeout=%gs",
+                            a->e->pool.opts.pool_timeout);
+            dbal__async_native_connect_abort(as, &e);
         }
         for (dbal_async_op *op = as->head, *onext; op; op = onext) {
             onext = op->next;
@@ -601,7 +616,8 @@ static void arm(dbal_async *a)
 {
     double next = 0;
     for (dbal_async_session *as = a->sessions; as; as = as->next) {
-        if (as->checkout == CO_WAITING && as->co_deadline > 0 && (!next || as->co_deadline < next))
+        if ((as->checkout == CO_WAITING || as->checkout == CO_CONNECTING) && as->co_deadline > 0 &&
+            (!next || as->co_deadline < next))
             next = as->co_deadline;
         if (as->timeout_ms > 0)
             for (dbal_async_op *op = as->head; op; op = op->next)
@@ -661,7 +677,7 @@ int dbal_async_process(dbal_async *a)
             a->armed = 0; /* fired: set it again below */
             expire(a, dbal__now());
         } else {
-            dbal__async_native_run(what);
+            dbal__async_native_event(what);
         }
     }
     call_ready(a);
@@ -712,6 +728,12 @@ void dbal_async_close(dbal_async *a)
                 as->checkout = CO_NONE;
         }
     take_granted(a);
+    for (dbal_async_session *as = a->sessions; as; as = as->next)
+        if (as->checkout == CO_CONNECTING) {
+            dbal_error e;
+            dbal__error_set(&e, DBAL_ECANCELED, "57014", 0, "the asynchronous context was closed");
+            dbal__async_native_connect_abort(as, &e);
+        }
     for (dbal_async_session *as = a->sessions; as; as = as->next)
         while (as->head) {
             dbal__error_set(&as->head->err, DBAL_ECANCELED, "57014", 0, "the asynchronous context was closed");

@@ -41,7 +41,9 @@ struct dbal_async_op {
     int buffered;
 };
 
-enum { CO_NONE, CO_WAITING, CO_FINISHING, CO_HAVE };
+/* Checkout: none, in the pool's line, finished by a worker (connect,
+ * ping), connecting without blocking (the driver's async_connect_*), done. */
+enum { CO_NONE, CO_WAITING, CO_FINISHING, CO_CONNECTING, CO_HAVE };
 
 struct dbal_async_session {
     dbal_async *a;
@@ -52,7 +54,8 @@ struct dbal_async_session {
     int nops;                        /* ops not yet called back, also in the ready list */
     int checkout;                    /* CO_* */
     dbal__waiter waiter;             /* in the pool's line while CO_WAITING */
-    double co_deadline;
+    double co_deadline; /* for CO_WAITING and CO_CONNECTING */
+    dbal_driver_conn *connecting; /* CO_CONNECTING: the connection being made */
     int granted; /* the pool served the waiter (on the context's granted list) */
     dbal_async_session *gnext;
     int fd;          /* native: the connection's socket in the epoll set, or -1 */
@@ -97,6 +100,8 @@ void dbal__async_complete(dbal_async_op *op, int code);
 void dbal__async_signal(dbal_async *a);
 /* Moves a session forward: a checkout, then its ops to the database. */
 void dbal__async_kick(dbal_async_session *as);
+/* Ends a checkout: the session has conn, or rc and err say why not. */
+void dbal__async_have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err);
 /* Gives the session's connection back (none of its ops is at the database). */
 void dbal__async_release_conn(dbal_async_session *as);
 
@@ -105,6 +110,13 @@ int dbal__async_native_attach(dbal_async_session *as);
 void dbal__async_native_detach(dbal_async_session *as);
 void dbal__async_native_run(dbal_async_session *as);
 void dbal__async_native_cancel(dbal_async_op *op);
+/* Its socket is ready: a connection being made, or statements. */
+void dbal__async_native_event(dbal_async_session *as);
+/* Non-blocking connect, when the driver has it, in a slot of the pool. */
+int dbal__async_native_can_connect(const dbal_driver *d);
+void dbal__async_native_connect(dbal_async_session *as);
+/* Gives up a connect (time limit, close) with err. */
+void dbal__async_native_connect_abort(dbal_async_session *as, const dbal_error *err);
 
 /* async_worker.c */
 /* Queues a job (a checkout to finish, or the session's head op to run). */

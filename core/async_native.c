@@ -15,6 +15,8 @@ static const dbal_driver *driver_of(dbal_async_session *as)
     return as->a->e->driver;
 }
 
+static int watch(dbal_async_session *as, int fd, unsigned want);
+
 int dbal__async_native_attach(dbal_async_session *as)
 {
     dbal_session *s = as->s;
@@ -26,21 +28,123 @@ int dbal__async_native_attach(dbal_async_session *as)
         rc = driver_of(as)->async_start(s->conn->dc, &fd, &s->err);
     if (rc != DBAL_OK)
         return rc;
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = as};
-    if (epoll_ctl(as->a->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+    if (watch(as, fd, DBAL_ASYNC_WANT_READ) != 0)
         return dbal__error_set(&s->err, DBAL_ERROR, NULL, 0, "cannot watch the connection's socket");
-    as->fd = fd;
-    as->events = EPOLLIN;
     return DBAL_OK;
 }
 
-void dbal__async_native_detach(dbal_async_session *as)
+static uint32_t events_of(unsigned want)
+{
+    return (want & DBAL_ASYNC_WANT_WRITE ? EPOLLOUT : 0) | (want & DBAL_ASYNC_WANT_READ ? EPOLLIN : 0);
+}
+
+static void unwatch(dbal_async_session *as)
 {
     if (as->fd >= 0) {
         struct epoll_event ev = {0};
         epoll_ctl(as->a->epfd, EPOLL_CTL_DEL, as->fd, &ev);
         as->fd = -1;
     }
+}
+
+/* Watches fd for want, replacing what was watched (a connect may move to
+ * another socket: several hosts, a retried SSL negotiation). */
+static int watch(dbal_async_session *as, int fd, unsigned want)
+{
+    struct epoll_event ev = {.events = events_of(want), .data.ptr = as};
+    if (fd == as->fd && ev.events == as->events)
+        return 0;
+    if (fd != as->fd)
+        unwatch(as);
+    if (epoll_ctl(as->a->epfd, as->fd == fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0)
+        return -1;
+    as->fd = fd;
+    as->events = ev.events;
+    return 0;
+}
+
+int dbal__async_native_can_connect(const dbal_driver *d)
+{
+    return DBAL__HAS_SLOT(d, async_connect_start) && DBAL__HAS_SLOT(d, async_connect_poll);
+}
+
+/* The slot goes back to the pool; the session's ops fail with err. */
+static void connect_failed(dbal_async_session *as, dbal_error *err)
+{
+    dbal__conn *none = NULL;
+    int rc = dbal__pool_adopt(&as->a->e->pool, as->s->label, NULL, &none, err);
+    dbal__async_have(as, rc, NULL, err);
+}
+
+void dbal__async_native_connect(dbal_async_session *as)
+{
+    dbal_async *a = as->a;
+    const dbal_driver *d = driver_of(as);
+    dbal_driver_conn *dc = NULL;
+    dbal_error err = {0};
+    int fd = -1;
+    unsigned want = 0;
+    int rc = d->async_connect_start(a->e->driver_ctx, &dc, &fd, &want, &err);
+    if (rc == DBAL_OK && (fd < 0 || watch(as, fd, want) != 0)) {
+        d->disconnect(dc);
+        rc = dbal__error_set(&err, DBAL_ECONNECT, "08001", 0, "cannot watch the connection's socket");
+    }
+    if (rc != DBAL_OK) {
+        connect_failed(as, &err);
+        return;
+    }
+    as->checkout = CO_CONNECTING;
+    as->connecting = dc;
+    /* libpq's connect_timeout is for blocking connects: the pool's limit
+     * bounds this one. */
+    as->co_deadline = dbal__now() + a->e->pool.opts.pool_timeout;
+}
+
+void dbal__async_native_connect_abort(dbal_async_session *as, const dbal_error *err)
+{
+    dbal_error e = *err;
+    unwatch(as);
+    driver_of(as)->disconnect(as->connecting);
+    as->connecting = NULL;
+    as->co_deadline = 0;
+    connect_failed(as, &e);
+}
+
+static void connect_step(dbal_async_session *as)
+{
+    const dbal_driver *d = driver_of(as);
+    dbal_error err = {0};
+    int fd = -1, done = 0;
+    unsigned want = 0;
+    int rc = d->async_connect_poll(as->connecting, &fd, &want, &done, &err);
+    if (rc == DBAL_OK && !done && (fd < 0 || watch(as, fd, want) != 0))
+        rc = dbal__error_set(&err, DBAL_ECONNECT, "08001", 0, "cannot watch the connection's socket");
+    if (rc != DBAL_OK) {
+        dbal__async_native_connect_abort(as, &err);
+        return;
+    }
+    if (!done)
+        return;
+    unwatch(as); /* attach watches it again, for statements */
+    dbal_driver_conn *dc = as->connecting;
+    as->connecting = NULL;
+    as->co_deadline = 0;
+    dbal__conn *conn = NULL;
+    rc = dbal__pool_adopt(&as->a->e->pool, as->s->label, dc, &conn, &err);
+    dbal__async_have(as, rc, conn, &err);
+}
+
+void dbal__async_native_event(dbal_async_session *as)
+{
+    if (as->checkout == CO_CONNECTING)
+        connect_step(as);
+    else
+        dbal__async_native_run(as);
+}
+
+void dbal__async_native_detach(dbal_async_session *as)
+{
+    unwatch(as);
     dbal_session *s = as->s;
     if (s->conn && !s->conn->dc->broken) {
         if (as->head && as->head->state == OP_SENT)
@@ -174,10 +278,6 @@ void dbal__async_native_run(dbal_async_session *as)
             dbal__async_kick(as); /* outside a transaction: another connection */
         return;
     }
-    uint32_t events = EPOLLIN | (want & DBAL_ASYNC_WANT_WRITE ? EPOLLOUT : 0);
-    if (events != as->events && as->fd >= 0) {
-        struct epoll_event ev = {.events = events, .data.ptr = as};
-        if (epoll_ctl(as->a->epfd, EPOLL_CTL_MOD, as->fd, &ev) == 0)
-            as->events = events;
-    }
+    if (as->fd >= 0)
+        watch(as, as->fd, want | DBAL_ASYNC_WANT_READ);
 }

@@ -258,6 +258,25 @@ int dbal__pool_withdraw(dbal__pool *p, dbal__waiter *w, const char *label, dbal_
     return rc;
 }
 
+/* A slot's connection was opened (rc DBAL_OK) or not: a failed one gives
+ * the slot to the next in line. Returns rc. */
+static int slot_filled(dbal__pool *p, int rc, const char *label)
+{
+    pthread_mutex_lock(&p->lock);
+    if (rc != DBAL_OK) {
+        p->nopen--;
+        hand_slot(p);
+    } else {
+        p->stats.connects++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (rc == DBAL_OK)
+        emit(p, DBAL_EVENT_CONNECT, label);
+    return rc;
+}
+
+static void hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn **out);
+
 int dbal__pool_finish_blocks(dbal__pool *p, const dbal__conn *c, int slot)
 {
     return slot || (c && p->opts.pool_pre_ping && dbal__now() - c->last_used > PRE_PING_BYPASS_SECONDS);
@@ -296,19 +315,37 @@ int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot,
         emit(p, DBAL_EVENT_DISCARD, label);
     }
     if (slot) {
-        rc = open_conn(p, &c, err);
-        pthread_mutex_lock(&p->lock);
-        if (rc != DBAL_OK) {
-            p->nopen--;
-            hand_slot(p);
-        } else {
-            p->stats.connects++;
-        }
-        pthread_mutex_unlock(&p->lock);
+        rc = slot_filled(p, open_conn(p, &c, err), label);
         if (rc != DBAL_OK)
             return rc;
-        emit(p, DBAL_EVENT_CONNECT, label);
     }
+    hand_out(p, label, c, out);
+    return DBAL_OK;
+}
+
+int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dbal__conn **out, dbal_error *err)
+{
+    dbal__conn *c = NULL;
+    int rc = DBAL_OK;
+    if (!dc)
+        rc = err->code ? err->code : DBAL_ECONNECT;
+    else if (!(c = dbal__calloc(1, sizeof *c)))
+        rc = dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    if (rc != DBAL_OK && dc)
+        p->driver->disconnect(dc);
+    if (c) {
+        c->dc = dc;
+        c->created = c->last_used = dbal__now();
+    }
+    if ((rc = slot_filled(p, rc, label)) != DBAL_OK)
+        return rc;
+    hand_out(p, label, c, out);
+    return DBAL_OK;
+}
+
+/* A connection taken out of the pool: registered as in use. */
+static void hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn **out)
+{
     c->next = NULL;
     c->checked_out = dbal__now();
     c->leak_reported = 0;
@@ -325,7 +362,6 @@ int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot,
     if (p->opts.leak_detection_threshold > 0)
         dbal__pool_report_leaks(p, 0);
     *out = c;
-    return DBAL_OK;
 }
 
 static void unlink_in_use(dbal__pool *p, dbal__conn *c)

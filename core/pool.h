@@ -79,6 +79,10 @@ int dbal__pool_withdraw(dbal__pool *p, dbal__waiter *w, const char *label, dbal_
 int dbal__pool_finish_blocks(dbal__pool *p, const dbal__conn *c, int slot);
 int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot, dbal__conn **out,
                       dbal_error *err);
+/* Fills a slot from dbal__pool_take with a connection the caller opened
+ * itself (without blocking); dc NULL when that failed (err says why): the
+ * slot goes to the next in line and err's code is returned. */
+int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dbal__conn **out, dbal_error *err);
 /* Gives a connection back; a broken one, or one over pool_size, is closed. */
 void dbal__pool_return(dbal__pool *p, dbal__conn *c);
 

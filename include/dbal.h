@@ -638,11 +638,12 @@ DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userd
  * which does the I/O that is ready and calls the completion callbacks.
  *
  * On PostgreSQL this is libpq's non-blocking interface in pipeline mode: the
- * statements of one session travel back to back, no thread runs them. On
- * SQLite (and any driver without asynchronous slots) a few worker threads
- * of the context run the blocking calls. Only opening a new pooled
- * connection (and pool_pre_ping's check) also runs on a worker thread. The
- * application code is the same for both.
+ * statements of one session travel back to back, new connections are
+ * opened without blocking (within pool_timeout), no thread is started
+ * (only pool_pre_ping's check of an idle connection runs on a worker
+ * thread). On SQLite (and any driver without asynchronous slots) a few
+ * worker threads of the context run the blocking calls. The application
+ * code is the same for both.
  *
  * Rules:
  *   - A context, its sessions and operations are used by the thread that

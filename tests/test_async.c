@@ -54,6 +54,15 @@ static void run_until_idle(dbal_async *a, double limit)
     close(ep);
 }
 
+/* Threads of this process: PostgreSQL's asynchronous path must start none. */
+static int thread_count(void)
+{
+    glob_t g;
+    int n = glob("/proc/self/task/*", 0, NULL, &g) == 0 ? (int)g.gl_pathc : -1;
+    globfree(&g);
+    return n;
+}
+
 /* ---- 1,000 queries in flight ---- */
 
 typedef struct expect {
@@ -120,6 +129,8 @@ static void test_thousand_in_flight(void **state)
     dbal_engine_stats_get(e, &st);
     assert_true(st.open <= 8);
     assert_int_equal(st.timeouts, 0);
+    if (is_pg)
+        assert_int_equal(thread_count(), 1); /* connects and statements: no thread */
     dbal_async_close(a);
     dbal_engine_stats_get(e, &st);
     assert_int_equal(st.in_use, 0);
@@ -373,6 +384,35 @@ static void test_close_with_work_pending(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+/* ---- a server that refuses connections (PostgreSQL) ---- */
+
+static void test_connect_refused(void **state)
+{
+    (void)state;
+    if (!is_pg)
+        skip();
+    /* Port 1 on loopback: nothing listens there. */
+    dbal_engine *e;
+    assert_int_equal(dbal_engine_open(&e, "postgresql://nobody:secret-pw@127.0.0.1:1/none?pool_size=2", NULL),
+                     DBAL_OK);
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    dbal_async_session_open(a, &s, NULL);
+    outcome o[3] = {{0}};
+    for (int i = 0; i < 3; i++)
+        dbal_async_query(s, "SELECT 1", DBAL_NOARGS, record, &o[i], NULL);
+    dbal_async_session_close(s);
+    run_until_idle(a, 60);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(o[i].code, DBAL_ECONNECT);
+    dbal_async_close(a);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.open, 0); /* the slot went back */
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
 /* ---- a connection lost inside a transaction (PostgreSQL) ---- */
 
 static void terminate(dbal_engine *e, int64_t pid)
@@ -554,6 +594,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_thousand_in_flight), cmocka_unit_test(test_transactions_and_errors),
         cmocka_unit_test(test_cancel_mid_flight),  cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_pool_timeout),       cmocka_unit_test(test_close_with_work_pending),
+        cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_connection_lost_in_transaction),
         cmocka_unit_test(test_server_restart),
     };

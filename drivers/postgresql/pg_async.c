@@ -321,3 +321,58 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
         return rc;
     }
 }
+
+static unsigned want_of(PostgresPollingStatusType st)
+{
+    return st == PGRES_POLLING_WRITING ? DBAL_ASYNC_WANT_WRITE : DBAL_ASYNC_WANT_READ;
+}
+
+static int connect_failed(PGconn *pg, const pg_ctx *x, dbal_error *err)
+{
+    pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x);
+    return DBAL_ECONNECT;
+}
+
+int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want,
+                           dbal_error *err)
+{
+    const pg_ctx *x = ctx;
+    *out = NULL;
+    /* expand_dbname 0, as pg_connect does. */
+    PGconn *pg = PQconnectStartParams(x->keywords, x->values, 0);
+    if (!pg)
+        return pg_error_nomem(err);
+    if (PQstatus(pg) == CONNECTION_BAD) {
+        int rc = connect_failed(pg, x, err);
+        PQfinish(pg);
+        return rc;
+    }
+    pg_conn *c = pg_conn_alloc(x, pg);
+    if (!c) {
+        PQfinish(pg);
+        return pg_error_nomem(err);
+    }
+    /* libpq's rule: poll as if PQconnectPoll had said "writing". */
+    *fd = PQsocket(pg);
+    *want = DBAL_ASYNC_WANT_WRITE;
+    *out = &c->base;
+    return DBAL_OK;
+}
+
+int pg_async_connect_poll(dbal_driver_conn *base, int *fd, unsigned *want, int *done, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    PostgresPollingStatusType st = PQconnectPoll(c->pg);
+    *done = 0;
+    *fd = PQsocket(c->pg);
+    if (st == PGRES_POLLING_FAILED)
+        return connect_failed(c->pg, c->ctx, err);
+    if (st != PGRES_POLLING_OK) {
+        *want = want_of(st);
+        return DBAL_OK;
+    }
+    if (pg_conn_setup(c) != DBAL_OK)
+        return pg_error_nomem(err);
+    *done = 1;
+    return DBAL_OK;
+}

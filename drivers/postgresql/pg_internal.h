@@ -115,6 +115,10 @@ int pg_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err);
 void pg_engine_close(void *ctx);
 
 /* pg_conn.c */
+/* A connection's state around pg, not yet usable; pg_conn_setup finishes
+ * it once pg is connected (DBAL_OK or DBAL_ENOMEM). */
+pg_conn *pg_conn_alloc(const pg_ctx *x, PGconn *pg);
+int pg_conn_setup(pg_conn *c);
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
@@ -203,6 +207,9 @@ int pg_async_send(dbal_driver_conn *c, int kind, unsigned options, const char *s
 int pg_async_io(dbal_driver_conn *c, unsigned *want, dbal_error *err);
 int pg_async_result(dbal_driver_conn *c, int *ready, dbal_driver_rows **rows, int64_t *affected,
                     dbal_error *err);
+int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want,
+                           dbal_error *err);
+int pg_async_connect_poll(dbal_driver_conn *c, int *fd, unsigned *want, int *done, dbal_error *err);
 /* Frees what pg_async_send allocated, at disconnect. */
 void pg_async_free(pg_conn *c);
 

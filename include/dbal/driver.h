@@ -257,6 +257,21 @@ typedef struct dbal_driver {
      * rows_close, which must not need the connection to be idle. */
     int (*async_result)(dbal_driver_conn *c, int *ready, dbal_driver_rows **rows,
                         int64_t *affected, dbal_error *err);
+
+    /*
+     * Opening a connection without blocking, for the asynchronous API.
+     * async_connect_start begins: *out is a connection still being made,
+     * to be polled on *fd for *want (DBAL_ASYNC_WANT_*); on failure *out is
+     * NULL. async_connect_poll advances it once fd is ready: *fd and *want
+     * may change, *done becomes 1 when the connection is made; on failure
+     * (DBAL_ECONNECT, err filled without a password) the core disconnects
+     * it. The core enforces the time limit. Core fallback when NULL:
+     * connect runs on a worker thread.
+     */
+    int (*async_connect_start)(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want,
+                               dbal_error *err);
+    int (*async_connect_poll)(dbal_driver_conn *c, int *fd, unsigned *want, int *done,
+                              dbal_error *err);
 } dbal_driver;
 
 /* Kinds of asynchronous statements: DBAL_ASYNC_EXEC, DBAL_ASYNC_QUERY,
