@@ -591,13 +591,18 @@ static void expire(dbal_async *a, double now)
             as->co_deadline = 0;
             dbal_error e;
             /* Served meanwhile: the hand-over is on the granted list. */
-            if (dbal__pool_withdraw(&a->e->pool, &as->waiter, as->s->label, &e) != DBAL_OK)
+            /* A failed checkout fails every op of the session (and may
+             * free a closed one): nothing more to look at here. */
+            if (dbal__pool_withdraw(&a->e->pool, &as->waiter, as->s->label, &e) != DBAL_OK) {
                 have(as, e.code, NULL, &e);
+                continue;
+            }
         } else if (as->checkout == CO_CONNECTING && as->co_deadline > 0 && as->co_deadline <= now) {
             dbal_error e;
             dbal__error_set(&e, DBAL_ECONNECT, "08001", 0, "could not connect within pool_timeout=%gs",
                             a->e->pool.opts.pool_timeout);
             dbal__async_native_connect_abort(as, &e);
+            continue;
         }
         for (dbal_async_op *op = as->head, *onext; op; op = onext) {
             onext = op->next;
@@ -728,12 +733,14 @@ void dbal_async_close(dbal_async *a)
                 as->checkout = CO_NONE;
         }
     take_granted(a);
-    for (dbal_async_session *as = a->sessions; as; as = as->next)
+    for (dbal_async_session *as = a->sessions, *next; as; as = next) {
+        next = as->next; /* a closed session may be freed */
         if (as->checkout == CO_CONNECTING) {
             dbal_error e;
             dbal__error_set(&e, DBAL_ECANCELED, "57014", 0, "the asynchronous context was closed");
             dbal__async_native_connect_abort(as, &e);
         }
+    }
     for (dbal_async_session *as = a->sessions; as; as = as->next)
         while (as->head) {
             dbal__error_set(&as->head->err, DBAL_ECANCELED, "57014", 0, "the asynchronous context was closed");
