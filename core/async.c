@@ -698,7 +698,9 @@ void dbal_async_close(dbal_async *a)
     if (!a)
         return;
     a->in_process = 1;
+    pthread_mutex_lock(&a->lock); /* the workers read it */
     a->stopping = 1;
+    pthread_mutex_unlock(&a->lock);
     /* What runs is interrupted; a connection with statements in flight
      * is discarded rather than waited for. */
     for (dbal_async_session *as = a->sessions; as; as = as->next) {
