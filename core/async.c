@@ -356,7 +356,7 @@ static void kick(dbal_async_session *as)
     if (as->checkout != CO_HAVE)
         return;
     if (a->native) {
-        dbal__async_native_run(as);
+        dbal__async_native_run(as, 0);
     } else if (!as->job && as->unsent) {
         if (!as->s->conn && as->s->depth == 0) {
             /* A broken connection was given back: take another. */
@@ -682,7 +682,7 @@ int dbal_async_process(dbal_async *a)
             a->armed = 0; /* fired: set it again below */
             expire(a, dbal__now());
         } else {
-            dbal__async_native_event(what);
+            dbal__async_native_event(what, evs[i].events);
         }
     }
     call_ready(a);

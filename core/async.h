@@ -108,10 +108,12 @@ void dbal__async_release_conn(dbal_async_session *as);
 /* async_native.c */
 int dbal__async_native_attach(dbal_async_session *as);
 void dbal__async_native_detach(dbal_async_session *as);
-void dbal__async_native_run(dbal_async_session *as);
+/* Sends what is queued and collects what has arrived; ready: the socket's
+ * events that fired (DBAL_ASYNC_WANT_*), 0 when only sending. */
+void dbal__async_native_run(dbal_async_session *as, unsigned ready);
 void dbal__async_native_cancel(dbal_async_op *op);
 /* Its socket is ready: a connection being made, or statements. */
-void dbal__async_native_event(dbal_async_session *as);
+void dbal__async_native_event(dbal_async_session *as, uint32_t epoll_events);
 /* Non-blocking connect, when the driver has it, in a slot of the pool. */
 int dbal__async_native_can_connect(const dbal_driver *d);
 void dbal__async_native_connect(dbal_async_session *as);

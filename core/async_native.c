@@ -134,12 +134,16 @@ static void connect_step(dbal_async_session *as)
     dbal__async_have(as, rc, conn, &err);
 }
 
-void dbal__async_native_event(dbal_async_session *as)
+void dbal__async_native_event(dbal_async_session *as, uint32_t epoll_events)
 {
-    if (as->checkout == CO_CONNECTING)
+    if (as->checkout == CO_CONNECTING) {
         connect_step(as);
-    else
-        dbal__async_native_run(as);
+        return;
+    }
+    /* A hang-up or an error is read, to learn what happened. */
+    unsigned ready = (epoll_events & (EPOLLIN | EPOLLHUP | EPOLLERR) ? DBAL_ASYNC_WANT_READ : 0) |
+                     (epoll_events & EPOLLOUT ? DBAL_ASYNC_WANT_WRITE : 0);
+    dbal__async_native_run(as, ready);
 }
 
 void dbal__async_native_detach(dbal_async_session *as)
@@ -258,7 +262,7 @@ static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
     }
 }
 
-void dbal__async_native_run(dbal_async_session *as)
+void dbal__async_native_run(dbal_async_session *as, unsigned ready)
 {
     dbal_session *s = as->s;
     if (as->checkout != CO_HAVE || !s->conn)
@@ -270,7 +274,7 @@ void dbal__async_native_run(dbal_async_session *as)
     unsigned want = DBAL_ASYNC_WANT_READ;
     send_unsent(as, dc);
     if (!dc->broken)
-        d->async_io(dc, &want, &lost);
+        d->async_io(dc, ready, &want, &lost);
     collect(as, dc, &lost);
     if (dc->broken) {
         after_loss(as, &lost);

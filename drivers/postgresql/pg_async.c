@@ -184,13 +184,13 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
     return DBAL_OK;
 }
 
-int pg_async_io(dbal_driver_conn *base, unsigned *want, dbal_error *err)
+int pg_async_io(dbal_driver_conn *base, unsigned ready, unsigned *want, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
     *want = DBAL_ASYNC_WANT_READ;
     if (c->base.broken)
         return DBAL_ECONNLOST;
-    if (!PQconsumeInput(c->pg))
+    if ((ready & DBAL_ASYNC_WANT_READ) && !PQconsumeInput(c->pg))
         return lost(c, err);
     int f = PQflush(c->pg);
     if (f < 0)

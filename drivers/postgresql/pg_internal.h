@@ -204,7 +204,7 @@ int pg_async_start(dbal_driver_conn *c, int *fd, dbal_error *err);
 void pg_async_stop(dbal_driver_conn *c);
 int pg_async_send(dbal_driver_conn *c, int kind, unsigned options, const char *sql,
                   const dbal_value *params, size_t nparams, dbal_error *err);
-int pg_async_io(dbal_driver_conn *c, unsigned *want, dbal_error *err);
+int pg_async_io(dbal_driver_conn *c, unsigned ready, unsigned *want, dbal_error *err);
 int pg_async_result(dbal_driver_conn *c, int *ready, dbal_driver_rows **rows, int64_t *affected,
                     dbal_error *err);
 int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want,

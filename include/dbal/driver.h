@@ -247,9 +247,11 @@ typedef struct dbal_driver {
      * used only during the call). An error means nothing was queued. */
     int (*async_send)(dbal_driver_conn *c, int kind, unsigned options, const char *sql,
                       const dbal_value *params, size_t nparams, dbal_error *err);
-    /* Does the I/O that can be done now; *want receives the events to wait
-     * for (DBAL_ASYNC_WANT_*). An error (DBAL_ECONNLOST) marks c broken. */
-    int (*async_io)(dbal_driver_conn *c, unsigned *want, dbal_error *err);
+    /* Does the I/O that can be done now: reads when `ready` (the events
+     * that fired, DBAL_ASYNC_WANT_*) says the descriptor is readable, and
+     * sends what is queued; *want receives the events to wait for. An
+     * error (DBAL_ECONNLOST) marks c broken. */
+    int (*async_io)(dbal_driver_conn *c, unsigned ready, unsigned *want, dbal_error *err);
     /* The outcome of the oldest queued statement: *ready is 0 while it is
      * not complete. When ready, returns its code (and fills err), *affected
      * for EXEC and, for QUERY, *rows: a cursor over every row of the
@@ -281,8 +283,8 @@ typedef struct dbal_driver {
 #define DBAL_ASYNC_BEGIN 3
 #define DBAL_ASYNC_COMMIT 4
 #define DBAL_ASYNC_ROLLBACK 5
-/* Events async_io asks to wait for: DBAL_ASYNC_WANT_READ,
- * DBAL_ASYNC_WANT_WRITE. */
+/* Events of a descriptor, for async_io and async_connect_*:
+ * DBAL_ASYNC_WANT_READ, DBAL_ASYNC_WANT_WRITE. */
 #define DBAL_ASYNC_WANT_READ 0x1u
 #define DBAL_ASYNC_WANT_WRITE 0x2u
 
