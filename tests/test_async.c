@@ -18,6 +18,7 @@
 
 #include "test_helpers.h"
 
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -232,6 +233,144 @@ static void test_transactions_and_errors(void **state)
     OK(bs, dbal_exec(bs, "DROP TABLE async_items", DBAL_NOARGS, NULL));
     dbal_session_close(bs);
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* ---- rows read as the blocking API reads them ---- */
+
+typedef struct snapshot {
+    int called, code, ncols, nrows;
+    char text[4][8][64]; /* [row][col] text, "<NULL>" for NULL */
+    int type[4][8];
+    size_t bytes[4][8];
+    char name[8][32];
+} snapshot;
+
+static void take_snapshot(dbal_rows *r, snapshot *sn)
+{
+    sn->ncols = dbal_col_count(r);
+    for (int c = 0; c < sn->ncols && c < 8; c++)
+        snprintf(sn->name[c], sizeof sn->name[c], "%s", dbal_col_name(r, c));
+    while (sn->nrows < 4 && dbal_rows_next(r) == DBAL_ROW) {
+        for (int c = 0; c < sn->ncols && c < 8; c++) {
+            const char *t = dbal_col_text(r, c);
+            sn->type[sn->nrows][c] = dbal_col_type(r, c);
+            sn->bytes[sn->nrows][c] = dbal_col_bytes(r, c);
+            snprintf(sn->text[sn->nrows][c], 64, "%s", t ? t : "<NULL>");
+        }
+        sn->nrows++;
+    }
+}
+
+static void on_snapshot(void *ud, const dbal_async_result *res)
+{
+    snapshot *sn = ud;
+    sn->called++;
+    sn->code = res->code;
+    if (res->rows)
+        take_snapshot(res->rows, sn);
+}
+
+static void test_rows_like_blocking(void **state)
+{
+    (void)state;
+    const char *sql = "SELECT ? AS a, ? AS b, ? AS c, ? AS d, ? AS e, 7 AS f UNION ALL "
+                      "SELECT NULL, NULL, NULL, NULL, NULL, 8";
+    dbal_value v[5] = {dbal_null(), dbal_double(2.5), dbal_blob("a\0b", 3), dbal_text("x y"),
+                       dbal_int64(-9007199254740993LL)};
+    dbal_engine *e = open_engine("pool_size=2");
+    dbal_session *bs;
+    dbal_session_open(e, &bs, NULL);
+    dbal_rows *r;
+    OK(bs, dbal_query(bs, sql, dbal_params_array(v, 5), &r));
+    static snapshot want, got;
+    memset(&want, 0, sizeof want);
+    memset(&got, 0, sizeof got);
+    take_snapshot(r, &want);
+    dbal_rows_close(r);
+    dbal_session_close(bs);
+
+    dbal_async *a;
+    dbal_async_open(e, &a, NULL);
+    dbal_async_session *s;
+    dbal_async_session_open(a, &s, NULL);
+    dbal_async_query(s, sql, dbal_params_array(v, 5), on_snapshot, &got, NULL);
+    dbal_async_session_close(s);
+    run_until_idle(a, 30);
+    dbal_async_close(a);
+    assert_int_equal(got.code, DBAL_OK);
+    assert_int_equal(got.ncols, want.ncols);
+    assert_int_equal(got.nrows, 2);
+    assert_int_equal(got.nrows, want.nrows);
+    for (int c = 0; c < want.ncols; c++)
+        assert_string_equal(got.name[c], want.name[c]);
+    for (int row = 0; row < want.nrows; row++)
+        for (int c = 0; c < want.ncols; c++) {
+            assert_int_equal(got.type[row][c], want.type[row][c]);
+            assert_int_equal(got.bytes[row][c], want.bytes[row][c]);
+            assert_string_equal(got.text[row][c], want.text[row][c]);
+        }
+    assert_string_equal(got.text[0][3], "x y");
+    assert_string_equal(got.text[1][0], "<NULL>");
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* ---- a blocking thread hands the only connection to the loop ---- */
+
+typedef struct conn_holder {
+    dbal_engine *e;
+    int holding;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+} conn_holder;
+
+static void *hold_connection(void *arg)
+{
+    conn_holder *h = arg;
+    dbal_session *s;
+    dbal_session_open(h->e, &s, NULL);
+    dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL);
+    pthread_mutex_lock(&h->m);
+    h->holding = 1;
+    pthread_cond_signal(&h->c);
+    pthread_mutex_unlock(&h->m);
+    usleep(200000);
+    dbal_session_close(s); /* the pool hands it to the waiting async session */
+    return NULL;
+}
+
+static void test_handover_from_a_thread(void **state)
+{
+    (void)state;
+    conn_holder h = {.e = open_engine("pool_size=1&max_overflow=0&pool_timeout=30")};
+    pthread_mutex_init(&h.m, NULL);
+    pthread_cond_init(&h.c, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, hold_connection, &h);
+    pthread_mutex_lock(&h.m);
+    while (!h.holding)
+        pthread_cond_wait(&h.c, &h.m);
+    pthread_mutex_unlock(&h.m);
+    dbal_async *a;
+    dbal_async_open(h.e, &a, NULL);
+    dbal_async_session *s;
+    dbal_async_session_open(a, &s, NULL);
+    outcome o = {0};
+    dbal_async_query(s, "SELECT 3", DBAL_NOARGS, record, &o, NULL);
+    dbal_async_session_close(s);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(h.e, &st);
+    assert_int_equal(st.waiting, 1); /* in the pool's line, the loop not blocked */
+    run_until_idle(a, 30);
+    pthread_join(t, NULL);
+    assert_int_equal(o.code, DBAL_OK);
+    assert_int_equal(o.value, 3);
+    dbal_async_close(a);
+    dbal_engine_stats_get(h.e, &st);
+    assert_int_equal(st.timeouts, 0);
+    assert_int_equal(st.connects, 1);
+    pthread_mutex_destroy(&h.m);
+    pthread_cond_destroy(&h.c);
+    assert_int_equal(dbal_engine_close(h.e), DBAL_OK);
 }
 
 /* ---- cancel and timeout ---- */
@@ -592,6 +731,7 @@ int main(int argc, char **argv)
     dbal_set_log(NULL, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thousand_in_flight), cmocka_unit_test(test_transactions_and_errors),
+        cmocka_unit_test(test_rows_like_blocking), cmocka_unit_test(test_handover_from_a_thread),
         cmocka_unit_test(test_cancel_mid_flight),  cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_pool_timeout),       cmocka_unit_test(test_close_with_work_pending),
         cmocka_unit_test(test_connect_refused),

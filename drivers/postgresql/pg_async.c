@@ -27,6 +27,7 @@ typedef struct pg_async {
     size_t head, count, cap;
     int ends;       /* NULLs seen: the oldest statement's commands that are over */
     PGresult *keep; /* the oldest statement's result so far: its first error or its last result */
+    int gathered;   /* keep holds rows that came one per result (see gather) */
 } pg_async;
 
 void pg_async_free(pg_conn *c)
@@ -238,6 +239,31 @@ static int outcome(pg_conn *c, int kind, PGresult *res, dbal_driver_rows **rows,
     return rc;
 }
 
+/*
+ * Rows that come one result each. libpq (15) keeps the single-row mode of
+ * the connection's last blocking query for the first query of a pipeline,
+ * so the rows of a query may arrive as PGRES_SINGLE_TUPLE results: they
+ * are gathered into one result, as they would have come. Returns 0 when
+ * out of memory (the statement then fails).
+ */
+static int gather(pg_async *a, PGresult *row)
+{
+    if (!a->gathered) {
+        PQclear(a->keep);
+        a->keep = PQcopyResult(row, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+        a->gathered = a->keep != NULL;
+        return a->gathered;
+    }
+    int n = PQntuples(a->keep);
+    for (int col = 0; col < PQnfields(row); col++) {
+        int null = PQgetisnull(row, 0, col);
+        if (!PQsetvalue(a->keep, n, col, null ? NULL : PQgetvalue(row, 0, col),
+                        null ? -1 : PQgetlength(row, 0, col)))
+            return 0;
+    }
+    return 1;
+}
+
 /* Takes one result of the oldest statement. */
 static void take(pg_conn *c, pg_async *a, PGresult *res)
 {
@@ -252,8 +278,19 @@ static void take(pg_conn *c, pg_async *a, PGresult *res)
         }
         e->prepare_failed = 1;
     }
+    ExecStatusType st = PQresultStatus(res);
     if (a->keep && !ok_status(PQresultStatus(a->keep))) {
         PQclear(res);
+    } else if (st == PGRES_SINGLE_TUPLE) {
+        if (!gather(a, res)) {
+            /* A result of this status fails the statement: out of memory. */
+            PQclear(a->keep);
+            a->keep = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+            a->gathered = 0;
+        }
+        PQclear(res);
+    } else if (a->gathered && st == PGRES_TUPLES_OK && e->kind == DBAL_ASYNC_QUERY) {
+        PQclear(res); /* the end of the gathered rows */
     } else {
         PQclear(a->keep);
         a->keep = res;
@@ -303,6 +340,7 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
         a->ends = 0;
         PGresult *keep = a->keep;
         a->keep = NULL;
+        a->gathered = 0;
         *ready = 1;
         int rc;
         if (bad) {
