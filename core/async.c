@@ -688,6 +688,8 @@ int dbal_async_process(dbal_async *a)
     call_ready(a);
     arm(a);
     a->in_process = 0;
+    if (a->close_asked)
+        dbal_async_close(a);
     return DBAL_OK;
 }
 
@@ -697,6 +699,10 @@ void dbal_async_close(dbal_async *a)
 {
     if (!a)
         return;
+    if (a->in_process) {
+        a->close_asked = 1; /* from a callback: when dbal_async_process returns */
+        return;
+    }
     a->in_process = 1;
     pthread_mutex_lock(&a->lock); /* the workers read it */
     a->stopping = 1;

@@ -78,6 +78,7 @@ struct dbal_async {
     dbal_async_session *sessions;
     int pending;
     int in_process;
+    int close_asked; /* dbal_async_close was called from a callback */
     dbal_async_op *ready_head, *ready_tail; /* completed, to call back */
 
     pthread_mutex_t lock; /* guards what follows */

@@ -711,8 +711,9 @@ DBAL_API int dbal_async_pending(const dbal_async *a);
 /*
  * Closes the context: operations not yet complete are called back with
  * DBAL_ECANCELED (a statement the database was running is interrupted and
- * its connection discarded), sessions still open are closed. Not from a
- * callback. Accepts NULL.
+ * its connection discarded), sessions still open are closed. Called from a
+ * callback, it happens when dbal_async_process returns (the handle must not
+ * be used after that). Accepts NULL.
  */
 DBAL_API void dbal_async_close(dbal_async *a);
 

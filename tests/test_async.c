@@ -18,6 +18,7 @@
 
 #include "test_helpers.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -523,6 +524,47 @@ static void test_close_with_work_pending(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+typedef struct closer {
+    dbal_async *a;
+    int calls, closed, codes_ok;
+} closer;
+
+static void close_on_first(void *ud, const dbal_async_result *res)
+{
+    closer *c = ud;
+    c->calls++;
+    c->codes_ok += res->code == DBAL_OK || res->code == DBAL_ECANCELED;
+    if (!c->closed) {
+        c->closed = 1;
+        dbal_async_close(c->a); /* done when dbal_async_process returns */
+    }
+}
+
+static void test_close_from_callback(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("pool_size=2");
+    closer c = {0};
+    assert_int_equal(dbal_async_open(e, &c.a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    dbal_async_session_open(c.a, &s, NULL);
+    for (int i = 0; i < 5; i++)
+        dbal_async_query(s, "SELECT 1", DBAL_NOARGS, close_on_first, &c, NULL);
+    struct pollfd p = {.fd = dbal_async_fd(c.a), .events = POLLIN};
+    double end = test_now() + 30;
+    while (!c.closed && test_now() < end) {
+        poll(&p, 1, 200);
+        dbal_async_process(c.a);
+    }
+    assert_true(c.closed);
+    assert_int_equal(c.calls, 5); /* the rest were called back by the close */
+    assert_int_equal(c.codes_ok, 5);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
 /* ---- a server that refuses connections (PostgreSQL) ---- */
 
 static void test_connect_refused(void **state)
@@ -734,6 +776,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_rows_like_blocking), cmocka_unit_test(test_handover_from_a_thread),
         cmocka_unit_test(test_cancel_mid_flight),  cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_pool_timeout),       cmocka_unit_test(test_close_with_work_pending),
+        cmocka_unit_test(test_close_from_callback),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_connection_lost_in_transaction),
         cmocka_unit_test(test_server_restart),
