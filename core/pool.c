@@ -10,14 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-struct dbal__waiter {
-    dbal__waiter *next;
-    pthread_cond_t cond;
-    dbal__conn *conn; /* a connection handed over by a returning session */
-    int slot;         /* or the right to open a new one */
-    int failed;       /* or the news that the engine closed */
-};
-
 /* Skip pre-ping for a connection used this recently (HikariCP's bypass
  * window): a busy service should not pay a round trip per checkout. */
 #define PRE_PING_BYPASS_SECONDS 0.5
@@ -65,19 +57,30 @@ static dbal__waiter *pop_waiter(dbal__pool *p)
     return w;
 }
 
-static void unlink_waiter(dbal__pool *p, dbal__waiter *w)
+/* Returns whether w was still in line. */
+static int unlink_waiter(dbal__pool *p, dbal__waiter *w)
 {
     dbal__waiter **pp = &p->wait_head, *prev = NULL;
     while (*pp && *pp != w) {
         prev = *pp;
         pp = &(*pp)->next;
     }
-    if (*pp) {
-        *pp = w->next;
-        if (p->wait_tail == w)
-            p->wait_tail = prev;
-        p->nwaiting--;
-    }
+    if (!*pp)
+        return 0;
+    *pp = w->next;
+    if (p->wait_tail == w)
+        p->wait_tail = prev;
+    p->nwaiting--;
+    return 1;
+}
+
+/* Called with the lock held, once w's conn, slot or failed is set. */
+static void wake(dbal__waiter *w)
+{
+    if (w->wake)
+        w->wake(w->ud);
+    else
+        pthread_cond_signal(&w->cond);
 }
 
 /* Called with the lock held: a connection slot came free; the oldest waiter
@@ -89,7 +92,7 @@ static int hand_slot(dbal__pool *p)
         return 0;
     p->nopen++;
     w->slot = 1;
-    pthread_cond_signal(&w->cond);
+    wake(w);
     return 1;
 }
 
@@ -160,23 +163,32 @@ static int timeout_error(dbal__pool *p, dbal_error *err)
                            oldest && oldest->label[0] ? oldest->label : "an unlabelled session");
 }
 
+/* Called with the lock held. */
+static void enqueue(dbal__pool *p, dbal__waiter *w)
+{
+    w->next = NULL;
+    w->conn = NULL;
+    w->slot = w->failed = 0;
+    if (p->wait_tail)
+        p->wait_tail->next = w;
+    else
+        p->wait_head = w;
+    p->wait_tail = w;
+    p->nwaiting++;
+}
+
 /* Called with the lock held; returns with it held. Waits in line for a
  * connection or a slot. */
 static int wait_turn(dbal__pool *p, const struct timespec *deadline, dbal__conn **conn, int *slot,
                      dbal_error *err)
 {
     dbal__waiter w = {0};
+    enqueue(p, &w);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&w.cond, &attr);
     pthread_condattr_destroy(&attr);
-    if (p->wait_tail)
-        p->wait_tail->next = &w;
-    else
-        p->wait_head = &w;
-    p->wait_tail = &w;
-    p->nwaiting++;
 
     int rc = DBAL_OK;
     while (!w.conn && !w.slot && !w.failed) {
@@ -228,27 +240,77 @@ static int backoff(int attempt, double deadline)
     return 1;
 }
 
-/* Takes an idle connection, a slot to open one in, or waits for either
- * until the deadline. */
-static int acquire(dbal__pool *p, const struct timespec *deadline, dbal__conn **c, int *slot,
-                   dbal_error *err)
+/* Called with the lock held: an idle connection or a slot when one is
+ * free and nobody is in line before us; DBAL_EBUSY (not an answer to the
+ * caller) when the checkout has to wait. */
+static int take_locked(dbal__pool *p, dbal__conn **c, int *slot, dbal_error *err)
 {
-    int rc = DBAL_OK;
-    pthread_mutex_lock(&p->lock);
-    if (p->closing) {
-        rc = dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine is closed");
-    } else if (!p->wait_head && p->idle) {
+    if (p->closing)
+        return dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine is closed");
+    if (!p->wait_head && p->idle) {
         *c = p->idle;
         p->idle = (*c)->next;
         p->nidle--;
-    } else if (!p->wait_head && p->nopen < limit(p)) {
+        return DBAL_OK;
+    }
+    if (!p->wait_head && p->nopen < limit(p)) {
         p->nopen++;
         *slot = 1;
-    } else {
-        rc = wait_turn(p, deadline, c, slot, err);
+        return DBAL_OK;
+    }
+    return DBAL_EBUSY;
+}
+
+int dbal__pool_take(dbal__pool *p, dbal__waiter *w, dbal__conn **c, int *slot, dbal_error *err)
+{
+    *c = NULL;
+    *slot = 0;
+    pthread_mutex_lock(&p->lock);
+    int rc = take_locked(p, c, slot, err);
+    if (rc == DBAL_EBUSY) {
+        enqueue(p, w);
+        rc = DBAL_OK;
     }
     pthread_mutex_unlock(&p->lock);
     return rc;
+}
+
+int dbal__pool_withdraw(dbal__pool *p, dbal__waiter *w, const char *label, dbal_error *err)
+{
+    pthread_mutex_lock(&p->lock);
+    int rc = DBAL_OK;
+    if (unlink_waiter(p, w)) {
+        p->stats.timeouts++;
+        rc = timeout_error(p, err);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (rc != DBAL_OK)
+        emit(p, DBAL_EVENT_TIMEOUT, label);
+    return rc;
+}
+
+/* A slot's connection was opened (rc DBAL_OK) or not: a failed one gives
+ * the slot to the next in line. Returns rc. */
+static int slot_filled(dbal__pool *p, int rc, const char *label)
+{
+    pthread_mutex_lock(&p->lock);
+    if (rc != DBAL_OK) {
+        p->nopen--;
+        hand_slot(p);
+    } else {
+        p->stats.connects++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (rc == DBAL_OK)
+        emit(p, DBAL_EVENT_CONNECT, label);
+    return rc;
+}
+
+static void hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn **out);
+
+int dbal__pool_finish_blocks(dbal__pool *p, const dbal__conn *c, int slot)
+{
+    return slot || (c && p->opts.pool_pre_ping && dbal__now() - c->last_used > PRE_PING_BYPASS_SECONDS);
 }
 
 int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err)
@@ -256,48 +318,74 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
     struct timespec deadline;
     deadline_after(&deadline, p->opts.pool_timeout);
     double give_up = dbal__now() + p->opts.pool_timeout;
-    dbal__conn *c = NULL;
-    int rc;
     for (int attempt = 0;; attempt++) {
+        dbal__conn *c = NULL;
         int slot = 0;
-        c = NULL;
-        rc = acquire(p, &deadline, &c, &slot, err);
+        pthread_mutex_lock(&p->lock);
+        int rc = take_locked(p, &c, &slot, err);
+        if (rc == DBAL_EBUSY)
+            rc = wait_turn(p, &deadline, &c, &slot, err);
+        pthread_mutex_unlock(&p->lock);
         if (rc != DBAL_OK) {
             if (rc == DBAL_EPOOLTIMEOUT)
                 emit(p, DBAL_EVENT_TIMEOUT, label);
             return rc;
         }
-        if (c && !still_good(p, c)) {
-            /* Replace it in the same slot: only the health check is
-             * retried, never a user's statement. */
-            close_conn(p, c);
-            c = NULL;
-            slot = 1;
-            pthread_mutex_lock(&p->lock);
-            p->stats.discarded++;
-            pthread_mutex_unlock(&p->lock);
-            emit(p, DBAL_EVENT_DISCARD, label);
-        }
-        if (!slot)
-            break;
-        rc = open_conn(p, &c, err);
-        pthread_mutex_lock(&p->lock);
-        if (rc != DBAL_OK) {
-            /* The slot goes back while this session sleeps: a connection
-             * given back meanwhile serves someone at once. */
-            p->nopen--;
-            hand_slot(p);
-        } else {
-            p->stats.connects++;
-        }
-        pthread_mutex_unlock(&p->lock);
-        if (rc == DBAL_OK) {
-            emit(p, DBAL_EVENT_CONNECT, label);
-            break;
-        }
-        if (!server_busy(rc, err) || !backoff(attempt, give_up))
+        /* A failed open gave its slot back (slot_filled) before the sleep:
+         * a connection returned meanwhile serves someone at once. */
+        rc = dbal__pool_finish(p, label, c, slot, out, err);
+        if (rc == DBAL_OK || !server_busy(rc, err) || !backoff(attempt, give_up))
             return rc;
     }
+}
+
+int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot, dbal__conn **out,
+                      dbal_error *err)
+{
+    int rc;
+    if (c && !still_good(p, c)) {
+        /* Replace it in the same slot: only the health check is retried,
+         * never a user's statement. */
+        close_conn(p, c);
+        c = NULL;
+        slot = 1;
+        pthread_mutex_lock(&p->lock);
+        p->stats.discarded++;
+        pthread_mutex_unlock(&p->lock);
+        emit(p, DBAL_EVENT_DISCARD, label);
+    }
+    if (slot) {
+        rc = slot_filled(p, open_conn(p, &c, err), label);
+        if (rc != DBAL_OK)
+            return rc;
+    }
+    hand_out(p, label, c, out);
+    return DBAL_OK;
+}
+
+int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dbal__conn **out, dbal_error *err)
+{
+    dbal__conn *c = NULL;
+    int rc = DBAL_OK;
+    if (!dc)
+        rc = err->code ? err->code : DBAL_ECONNECT;
+    else if (!(c = dbal__calloc(1, sizeof *c)))
+        rc = dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    if (rc != DBAL_OK && dc)
+        p->driver->disconnect(dc);
+    if (c) {
+        c->dc = dc;
+        c->created = c->last_used = dbal__now();
+    }
+    if ((rc = slot_filled(p, rc, label)) != DBAL_OK)
+        return rc;
+    hand_out(p, label, c, out);
+    return DBAL_OK;
+}
+
+/* A connection taken out of the pool: registered as in use. */
+static void hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn **out)
+{
     c->next = NULL;
     c->checked_out = dbal__now();
     c->leak_reported = 0;
@@ -314,7 +402,6 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
     if (p->opts.leak_detection_threshold > 0)
         dbal__pool_report_leaks(p, 0);
     *out = c;
-    return DBAL_OK;
 }
 
 static void unlink_in_use(dbal__pool *p, dbal__conn *c)
@@ -364,7 +451,7 @@ void dbal__pool_return(dbal__pool *p, dbal__conn *c)
     if (!broken && !p->closing && p->wait_head) {
         dbal__waiter *w = pop_waiter(p);
         w->conn = c;
-        pthread_cond_signal(&w->cond);
+        wake(w);
         pthread_mutex_unlock(&p->lock);
         emit(p, DBAL_EVENT_CHECKIN, label);
         return;
@@ -398,7 +485,7 @@ void dbal__pool_shutdown(dbal__pool *p)
     p->nidle = 0;
     for (dbal__waiter *w; (w = pop_waiter(p));) {
         w->failed = 1;
-        pthread_cond_signal(&w->cond);
+        wake(w);
     }
     pthread_mutex_unlock(&p->lock);
     while (idle) {

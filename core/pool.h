@@ -24,7 +24,19 @@ typedef struct dbal__conn {
     char label[64];      /* the holder's label */
 } dbal__conn;
 
+/* A checkout waiting in line. A blocking one sleeps on cond; an asynchronous
+ * one (dbal_async) is told through wake, called with the pool lock held, once
+ * conn, slot or failed is set. */
 typedef struct dbal__waiter dbal__waiter;
+struct dbal__waiter {
+    dbal__waiter *next;
+    pthread_cond_t cond;
+    void (*wake)(void *ud);
+    void *ud;
+    dbal__conn *conn; /* a connection handed over by a returning session */
+    int slot;         /* or the right to open a new one */
+    int failed;       /* or the news that the engine closed */
+};
 
 typedef struct dbal__pool {
     pthread_mutex_t lock;
@@ -53,6 +65,25 @@ void dbal__pool_destroy(dbal__pool *p);
  * pool_pre_ping), a new one while under the limit, or one given back within
  * pool_timeout. Returns DBAL_OK, DBAL_EPOOLTIMEOUT, DBAL_ECONNECT, ... */
 int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err);
+/*
+ * The two halves of a checkout, for callers that must not block (the
+ * asynchronous API). dbal__pool_take never blocks: DBAL_OK with *c (an idle
+ * connection) or *slot (the right to open one), or with neither when w was
+ * queued (w->wake set by the caller). dbal__pool_withdraw takes a queued
+ * waiter out of line: DBAL_EPOOLTIMEOUT (err filled) when it was still
+ * waiting, DBAL_OK when it had been served meanwhile. dbal__pool_finish
+ * checks an idle connection or opens one in a slot, which may block on the
+ * network exactly when dbal__pool_finish_blocks says so.
+ */
+int dbal__pool_take(dbal__pool *p, dbal__waiter *w, dbal__conn **c, int *slot, dbal_error *err);
+int dbal__pool_withdraw(dbal__pool *p, dbal__waiter *w, const char *label, dbal_error *err);
+int dbal__pool_finish_blocks(dbal__pool *p, const dbal__conn *c, int slot);
+int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot, dbal__conn **out,
+                      dbal_error *err);
+/* Fills a slot from dbal__pool_take with a connection the caller opened
+ * itself (without blocking); dc NULL when that failed (err says why): the
+ * slot goes to the next in line and err's code is returned. */
+int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dbal__conn **out, dbal_error *err);
 /* Gives a connection back; a broken one, or one over pool_size, is closed. */
 void dbal__pool_return(dbal__pool *p, dbal__conn *c);
 

@@ -211,7 +211,7 @@ static int check_statement(dbal_session *s, const char *sql, dbal_params params)
 
 /* echo=1: each statement with its duration and parameter count; never the
  * parameters' values. A query's time is until its first row. */
-static void echo(dbal_session *s, const char *what, const char *sql, size_t nparams, double t0, int rc)
+void dbal__session_echo(dbal_session *s, const char *what, const char *sql, size_t nparams, double t0, int rc)
 {
     dbal__log(DBAL_LOG_INFO, "%s (%.3f ms, %zu param%s%s%s%s%s): %.*s", what, (dbal__now() - t0) * 1e3,
               nparams, nparams == 1 ? "" : "s", rc ? ", " : "", rc ? dbal_code_name(rc) : "",
@@ -230,7 +230,7 @@ int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *aff
     double t0 = s->engine->pool.opts.echo ? dbal__now() : 0;
     rc = s->engine->driver->exec(s->conn->dc, sql, params.values, params.count, affected, &s->err);
     if (t0)
-        echo(s, "exec", sql, params.count, t0, rc);
+        dbal__session_echo(s, "exec", sql, params.count, t0, rc);
     return rc ? dbal__session_failed(s, rc) : DBAL_OK;
 }
 
@@ -249,7 +249,7 @@ int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows *
     double t0 = s->engine->pool.opts.echo ? dbal__now() : 0;
     rc = s->engine->driver->query(s->conn->dc, sql, params.values, params.count, &r->dr, &s->err);
     if (t0)
-        echo(s, "query", sql, params.count, t0, rc);
+        dbal__session_echo(s, "query", sql, params.count, t0, rc);
     if (rc) {
         dbal__free(r);
         return dbal__session_failed(s, rc);

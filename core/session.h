@@ -38,6 +38,9 @@ struct dbal_rows {
 int dbal__session_failed(dbal_session *s, int rc);
 /* Gives a broken connection back as soon as nothing refers to it. */
 void dbal__session_drop_broken(dbal_session *s);
+/* echo=1: logs a statement with its duration since t0 and its outcome;
+ * never the parameters' values. */
+void dbal__session_echo(dbal_session *s, const char *what, const char *sql, size_t nparams, double t0, int rc);
 /* Makes sure the session holds a connection (checked out on first use) with
  * the statement timeout it wants. Sets the session error on failure. */
 int dbal__session_conn(dbal_session *s);

@@ -658,6 +658,163 @@ typedef int (*dbal_transact_fn)(dbal_session *s, void *userdata);
 DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userdata,
                            unsigned retries, dbal_error *err);
 
+/* ---- asynchronous API (event loops) ------------------------------------------ */
+
+/*
+ * Many statements in flight on one thread, for servers built around an event
+ * loop (epoll, libuv, libev). A dbal_async context belongs to one engine and
+ * one loop thread; it exposes ONE file descriptor, dbal_async_fd(), that the
+ * application watches for readability in its own loop (it aggregates the
+ * database sockets, the completion signals of worker threads and the
+ * timers); when it is readable, the application calls dbal_async_process(),
+ * which does the I/O that is ready and calls the completion callbacks.
+ *
+ * On PostgreSQL this is libpq's non-blocking interface in pipeline mode: the
+ * statements of one session travel back to back, new connections are
+ * opened without blocking (within pool_timeout), no thread is started
+ * (only pool_pre_ping's check of an idle connection runs on a worker
+ * thread). On SQLite (and any driver without asynchronous slots) a few
+ * worker threads of the context run the blocking calls. The application
+ * code is the same for both.
+ *
+ * Rules:
+ *   - A context, its sessions and operations are used by the thread that
+ *     calls dbal_async_process(); callbacks run on it, inside that call.
+ *   - A call that queues an operation and returns an error never calls the
+ *     callback; one that returns DBAL_OK calls it exactly once, from a later
+ *     dbal_async_process() (or dbal_async_close()), never from the call.
+ *   - The operations of one session complete in the order they were queued.
+ *   - Errors are those of the blocking API: same codes, SQLSTATE and rules
+ *     (a statement that fails inside a transaction fails the transaction; a
+ *     connection that died is discarded, never handed out again, and its
+ *     pending operations fail with DBAL_ECONNLOST, never retried).
+ */
+#define DBAL_HAS_ASYNC 1
+
+/* Opaque handles: dbal_async (a context: one engine, one loop thread),
+ * dbal_async_session (its unit of work) and dbal_async_op (one queued
+ * operation, for dbal_async_cancel), with the rules above. */
+typedef struct dbal_async dbal_async;
+typedef struct dbal_async_session dbal_async_session;
+typedef struct dbal_async_op dbal_async_op;
+
+/* What a callback receives; valid only during the callback. */
+typedef struct dbal_async_result {
+    int code;                    /* DBAL_OK or an error code */
+    const dbal_error *error;     /* the details; code DBAL_OK on success */
+    dbal_rows *rows;             /* dbal_async_query: every row, read with dbal_rows_next and
+                                    the dbal_col_* getters; owned by dbal, do not close it.
+                                    NULL for other operations and on failure */
+    int64_t affected;            /* dbal_async_exec: rows inserted, updated or deleted */
+    dbal_async_session *session; /* where the operation ran; more may be queued on it */
+    dbal_async_op *op;
+} dbal_async_result;
+
+/* A completion callback: called once per operation, on the loop thread,
+ * from dbal_async_process() (or dbal_async_close()). */
+typedef void (*dbal_async_fn)(void *userdata, const dbal_async_result *res);
+
+/*
+ * Opens a context on an engine for the calling thread's event loop. It holds
+ * a reference on the engine: close it before the engine. Returns DBAL_OK,
+ * DBAL_EINVAL, DBAL_ENOMEM, DBAL_EMISUSE (engine closing), DBAL_ERROR (the
+ * system refused a descriptor; err says why).
+ */
+DBAL_API int dbal_async_open(dbal_engine *engine, dbal_async **out, dbal_error *err);
+
+/*
+ * The descriptor to watch for readability (level-triggered: it stays
+ * readable while there is work for dbal_async_process). Owned by the
+ * context; valid until dbal_async_close. Never watch it for writability.
+ */
+DBAL_API int dbal_async_fd(const dbal_async *a);
+
+/*
+ * Does the I/O that is ready without blocking, fails operations whose time
+ * is up, and calls the callbacks of completed operations. Call it when the
+ * descriptor is readable (calling it at other times is harmless). Returns
+ * DBAL_OK, or DBAL_EMISUSE when called from one of its own callbacks.
+ */
+DBAL_API int dbal_async_process(dbal_async *a);
+
+/* Operations queued and not yet called back. */
+DBAL_API int dbal_async_pending(const dbal_async *a);
+
+/*
+ * Closes the context: operations not yet complete are called back with
+ * DBAL_ECANCELED (a statement the database was running is interrupted and
+ * its connection discarded), sessions still open are closed. Called from a
+ * callback, it happens when dbal_async_process returns (the handle must not
+ * be used after that). Accepts NULL.
+ */
+DBAL_API void dbal_async_close(dbal_async *a);
+
+/*
+ * Opens a session on the context: a unit of work, as dbal_session_open()
+ * does. Its pooled connection is checked out when the first operation is
+ * queued, without blocking the loop: while the pool is exhausted the
+ * operations wait (at most pool_timeout, then they fail with
+ * DBAL_EPOOLTIMEOUT). As a blocking session does, it keeps the connection
+ * until it is closed: close it when its unit of work is queued (see
+ * dbal_async_session_close). Returns DBAL_OK, DBAL_EINVAL, DBAL_ENOMEM.
+ */
+DBAL_API int dbal_async_session_open(dbal_async *a, dbal_async_session **out, dbal_error *err);
+
+/*
+ * Closes the session once its queued operations are complete (their
+ * callbacks are still called); a transaction still open then is rolled back
+ * and the connection goes back to the pool. The handle must not be used
+ * after this call. Accepts NULL.
+ */
+DBAL_API void dbal_async_session_close(dbal_async_session *s);
+
+/*
+ * A time limit, in milliseconds from the moment each later operation of the
+ * session is queued (0: none): an operation not complete by then is
+ * interrupted and fails with DBAL_ETIMEOUT. Returns DBAL_OK or DBAL_EINVAL.
+ */
+DBAL_API int dbal_async_session_set_timeout(dbal_async_session *s, int milliseconds);
+
+/*
+ * Queue one statement with `?` placeholders bound to params (copied: the
+ * caller's values may go away at once). cb (optional) gets the outcome with
+ * userdata; *op (optional) receives a handle for dbal_async_cancel, valid
+ * until the callback returns. Returns DBAL_OK, DBAL_EINVAL, DBAL_ENOMEM,
+ * DBAL_EMISUSE (the session is closed).
+ */
+DBAL_API int dbal_async_exec(dbal_async_session *s, const char *sql, dbal_params params,
+                             dbal_async_fn cb, void *userdata, dbal_async_op **op);
+/* As dbal_async_exec; the result's rows hold every row of the query. */
+DBAL_API int dbal_async_query(dbal_async_session *s, const char *sql, dbal_params params,
+                              dbal_async_fn cb, void *userdata, dbal_async_op **op);
+
+/*
+ * dbal_async_begin, dbal_async_commit, dbal_async_rollback: transaction
+ * control, queued like statements. One level only: a begin
+ * queued while a transaction is (or will be) open, and a commit or rollback
+ * without one, are DBAL_EMISUSE at once (use SAVEPOINT statements for nested
+ * levels). options are dbal_begin_with()'s. A commit of a transaction in
+ * which a statement failed rolls back and completes with DBAL_ETXFAILED.
+ */
+DBAL_API int dbal_async_begin(dbal_async_session *s, unsigned options, dbal_async_fn cb,
+                              void *userdata, dbal_async_op **op);
+DBAL_API int dbal_async_commit(dbal_async_session *s, dbal_async_fn cb, void *userdata,
+                               dbal_async_op **op);
+DBAL_API int dbal_async_rollback(dbal_async_session *s, dbal_async_fn cb, void *userdata,
+                                 dbal_async_op **op);
+
+/*
+ * Cancels an operation: one still waiting its turn is removed and called
+ * back with DBAL_ECANCELED; one the database is running is interrupted, and
+ * fails with DBAL_ECANCELED unless it completed first (its callback then
+ * says what happened). An op queued behind others of its session on
+ * PostgreSQL is interrupted when its turn comes; as with any cancel, one
+ * that completes just before the request arrives lets it reach the
+ * statement sent after it. The connection stays usable. Returns DBAL_OK,
+ * DBAL_EMISUSE (op NULL), DBAL_EUNSUPPORTED (the driver cannot interrupt).
+ */
+DBAL_API int dbal_async_cancel(dbal_async_op *op);
+
 /* ---- cursors ---------------------------------------------------------------- */
 
 /* Advances to the next row: DBAL_ROW, DBAL_DONE, or an error code (details

@@ -9,6 +9,7 @@
 #include <glob.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Fails the test with the session's error when rc is not what was wanted. */
 #define EXPECT_RC(s, call, want)                                                                  \
@@ -123,5 +124,20 @@ static inline void test_check_writes(dbal_session *s, const char *count_sql, int
     }
 }
 #endif
+/* Restarts the test PostgreSQL server (pg_ctl restart -m fast) from the
+ * variables tests/pg_cluster.sh exports; as the cluster's owner when run
+ * as root. Returns system()'s status, -1 when the variables are missing. */
+static inline int test_pg_restart(void)
+{
+    const char *bin = getenv("DBAL_TEST_PG_BINDIR"), *data = getenv("DBAL_TEST_PG_DATADIR");
+    const char *user = getenv("DBAL_TEST_PG_CTL_USER"), *log = getenv("DBAL_TEST_PG_LOGFILE");
+    if (!bin || !data || !log)
+        return -1;
+    char cmd[2048];
+    int as_user = geteuid() == 0 && user;
+    snprintf(cmd, sizeof cmd, "%s%s%s '%s/pg_ctl' restart -m fast -w -t 60 -D '%s' -l '%s' >/dev/null 2>&1",
+             as_user ? "runuser -u " : "", as_user ? user : "", as_user ? " --" : "", bin, data, log);
+    return system(cmd);
+}
 
 #endif

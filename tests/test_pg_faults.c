@@ -265,19 +265,6 @@ static void *write_rows(void *p)
     return NULL;
 }
 
-static int restart_server(void)
-{
-    const char *bin = getenv("DBAL_TEST_PG_BINDIR"), *data = getenv("DBAL_TEST_PG_DATADIR");
-    const char *user = getenv("DBAL_TEST_PG_CTL_USER"), *log = getenv("DBAL_TEST_PG_LOGFILE");
-    if (!bin || !data || !log)
-        return -1;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s%s%s '%s/pg_ctl' restart -m fast -w -t 60 -D '%s' -l '%s' >/dev/null 2>&1",
-             geteuid() == 0 && user ? "runuser -u " : "", geteuid() == 0 && user ? user : "",
-             geteuid() == 0 && user ? " --" : "", bin, data, log);
-    return system(cmd);
-}
-
 static void test_restart_under_load(void **state)
 {
     if (!getenv("DBAL_TEST_PG_DATADIR")) {
@@ -304,7 +291,7 @@ static void test_restart_under_load(void **state)
         pthread_create(&t[i], NULL, write_rows, &w[i]);
     }
     usleep(500000);
-    assert_int_equal(restart_server(), 0);
+    assert_int_equal(test_pg_restart(), 0);
     atomic_store(&restarted_at, test_now());
     usleep(2000000);
     atomic_store(&writing, 0);

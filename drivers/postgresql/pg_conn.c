@@ -16,7 +16,7 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
-static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
+pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg)
 {
     pg_conn *c = pg_host->malloc(sizeof *c);
     if (!c)
@@ -28,16 +28,30 @@ static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
     c->timeout_ms = -1; /* never asked for: the server's own setting */
     c->timeout_applied = -1;
     atomic_init(&c->cancel_requested, 0);
-    c->cancel = PQgetCancel(pg);
+    return c;
+}
+
+int pg_conn_setup(pg_conn *c)
+{
+    const pg_ctx *x = c->ctx;
+    c->cancel = PQgetCancel(c->pg);
     if (x->cache_size > 0)
         c->cache = stmt_cache_new(pg_host, x->cache_size, pg_stmt_release, c);
-    if (!c->cancel || (x->cache_size > 0 && !c->cache)) {
+    if (!c->cancel || (x->cache_size > 0 && !c->cache))
+        return DBAL_ENOMEM;
+    PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    return DBAL_OK;
+}
+
+static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
+{
+    pg_conn *c = pg_conn_alloc(x, pg);
+    if (c && pg_conn_setup(c) != DBAL_OK) {
         PQfreeCancel(c->cancel);
         stmt_cache_free(c->cache);
         pg_host->free(c);
         return NULL;
     }
-    PQsetNoticeProcessor(pg, ignore_notice, NULL);
     return c;
 }
 
@@ -150,6 +164,7 @@ void pg_disconnect(dbal_driver_conn *base)
     pg_params_free(&c->params);
     pg_host->free(c->key);
     pg_host->free(c->pending);
+    pg_async_free(c);
     pg_host->free(c);
 }
 

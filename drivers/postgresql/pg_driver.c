@@ -34,6 +34,13 @@ static const dbal_driver pg_driver = {
     .exec_batch = pg_exec_batch,
     .set_read_only = pg_set_read_only,
     .reset = pg_reset,
+    .async_start = pg_async_start,
+    .async_stop = pg_async_stop,
+    .async_send = pg_async_send,
+    .async_io = pg_async_io,
+    .async_result = pg_async_result,
+    .async_connect_start = pg_async_connect_start,
+    .async_connect_poll = pg_async_connect_poll,
 };
 
 /* The host must be at least as new as the ABI this driver was built for:

@@ -86,6 +86,7 @@ typedef struct pg_conn {
      * same server session through a pooler; pg_unwrap commits it. */
     int wrapped;
     int read_only; /* set_read_only: every transaction READ ONLY */
+    struct pg_async *async; /* statements in flight in pipeline mode (pg_async.c) */
 } pg_conn;
 
 /* One column's decoded bytea, kept per cursor and grown only. */
@@ -110,6 +111,8 @@ typedef struct pg_rows {
     int done;
     uint64_t rowno;
     pg_blob *blobs; /* ncols entries, made on first bytea */
+    int whole; /* every row is in meta (the asynchronous API's results) */
+    int at;    /* the row of cur that is current: 0 but in whole results */
 
     /* Rows pulled off the wire because the session sent another command
      * (see pg_rows_spill): each value is a 4-byte length (UINT32_MAX for
@@ -127,6 +130,10 @@ int pg_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err);
 void pg_engine_close(void *ctx);
 
 /* pg_conn.c */
+/* A connection's state around pg, not yet usable; pg_conn_setup finishes
+ * it once pg is connected (DBAL_OK or DBAL_ENOMEM). */
+pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg);
+int pg_conn_setup(pg_conn *c);
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
@@ -169,6 +176,17 @@ int pg_stmt_key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, d
  * the cache is off). */
 int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name,
                         dbal_error *err);
+/* For the asynchronous path, which cannot wait for a prepare: the name
+ * (32 bytes) of the cached statement for c->key. On a miss it is cached at
+ * once and *text receives the SQL to send a prepare for first (the caller
+ * frees it); with the cache off, name is "" and *text the unnamed
+ * statement's SQL. pg_stmt_prepared then says whether that prepare
+ * succeeded (a failed one leaves the cache); pg_stmt_forget drops a
+ * statement the server no longer runs (gone: nothing to DEALLOCATE). */
+int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name, char **text,
+                   dbal_error *err);
+void pg_stmt_prepared(pg_conn *c, const char *key, size_t key_len, int ok);
+void pg_stmt_forget(pg_conn *c, const char *key, size_t key_len, int gone);
 /* The statement cache's release function. */
 void pg_stmt_release(void *stmt, void *userdata);
 /* Runs deferred DEALLOCATEs; only call when the connection is idle. */
@@ -198,6 +216,23 @@ int pg_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
 int pg_commit(dbal_driver_conn *c, dbal_error *err);
 int pg_rollback(dbal_driver_conn *c, dbal_error *err);
 int pg_set_read_only(dbal_driver_conn *c, int on, dbal_error *err);
+/* "BEGIN" with the transaction modes that options (DBAL_TX_*) ask for;
+ * READ ONLY too when the connection is read_only (set_read_only). */
+int pg_begin_sql(unsigned options, int read_only, char *buf, size_t cap, dbal_error *err);
+
+/* pg_async.c: the asynchronous slots, libpq's pipeline mode. */
+int pg_async_start(dbal_driver_conn *c, int *fd, dbal_error *err);
+void pg_async_stop(dbal_driver_conn *c);
+int pg_async_send(dbal_driver_conn *c, int kind, unsigned options, const char *sql,
+                  const dbal_value *params, size_t nparams, dbal_error *err);
+int pg_async_io(dbal_driver_conn *c, unsigned ready, unsigned *want, dbal_error *err);
+int pg_async_result(dbal_driver_conn *c, int *ready, dbal_driver_rows **rows, int64_t *affected,
+                    dbal_error *err);
+int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want,
+                           dbal_error *err);
+int pg_async_connect_poll(dbal_driver_conn *c, int *fd, unsigned *want, int *done, dbal_error *err);
+/* Frees what pg_async_send allocated, at disconnect. */
+void pg_async_free(pg_conn *c);
 
 /* pg_timeout.c */
 int pg_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
@@ -221,6 +256,8 @@ int pg_canceled_code(pg_conn *c, const char *primary);
 /* pg_rows.c */
 /* A cursor over a query whose first result is `first` (taken). */
 int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err);
+/* A cursor over the rows of a complete result (res taken). */
+int pg_rows_open_whole(pg_conn *c, PGresult *res, pg_rows **out, dbal_error *err);
 /* Pulls every row still on the wire into the cursor's buffer. */
 void pg_rows_spill(pg_rows *r);
 int pg_rows_next(dbal_driver_rows *r, dbal_error *err);

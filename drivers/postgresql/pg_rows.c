@@ -44,6 +44,23 @@ int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
     return DBAL_OK;
 }
 
+int pg_rows_open_whole(pg_conn *c, PGresult *res, pg_rows **out, dbal_error *err)
+{
+    pg_rows *r = pg_host->malloc(sizeof *r);
+    if (!r) {
+        PQclear(res);
+        return pg_error_nomem(err);
+    }
+    memset(r, 0, sizeof *r);
+    r->conn = c;
+    r->meta = res;
+    r->base.ncols = PQnfields(res);
+    r->whole = 1;
+    r->at = -1;
+    *out = r;
+    return DBAL_OK;
+}
+
 /* The first result also holds the column descriptions, so it lives until
  * the cursor closes; other rows go as soon as the next one is read. */
 static void drop_current(pg_rows *r)
@@ -121,6 +138,10 @@ int pg_rows_next(dbal_driver_rows *base, dbal_error *err)
 {
     pg_rows *r = (pg_rows *)base;
     r->rowno++;
+    if (r->whole) {
+        r->cur = ++r->at < PQntuples(r->meta) ? r->meta : NULL;
+        return r->cur ? DBAL_ROW : DBAL_DONE;
+    }
     if (r->first_ready) {
         r->first_ready = 0;
         return DBAL_ROW;
@@ -232,10 +253,10 @@ static const char *cell(const pg_rows *r, int col, int *len)
 {
     *len = 0;
     if (r->cur) {
-        if (PQgetisnull(r->cur, 0, col))
+        if (PQgetisnull(r->cur, r->at, col))
             return NULL;
-        *len = PQgetlength(r->cur, 0, col);
-        return PQgetvalue(r->cur, 0, col);
+        *len = PQgetlength(r->cur, r->at, col);
+        return PQgetvalue(r->cur, r->at, col);
     }
     if (!r->cells || r->done)
         return NULL;

@@ -54,7 +54,10 @@ void pg_stmt_release(void *stmt, void *userdata)
     pg_stmt *s = stmt;
     if (!s->gone && !c->closing) {
         PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-        if (ts == PQTRANS_IDLE)
+        /* In pipeline mode (pg_async.c) nothing can be run on the side. */
+        if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
+            defer(c, s->id);
+        else if (ts == PQTRANS_IDLE)
             deallocate(c, s->id);
         else if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
             defer(c, s->id);
@@ -310,4 +313,52 @@ int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, c
     if (rc == DBAL_OK)
         stmt_name(name, s->id);
     return rc;
+}
+
+int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name, char **text,
+                   dbal_error *err)
+{
+    *text = NULL;
+    if (!c->cache) {
+        name[0] = '\0';
+        return pg_stmt_rewrite(sql, n, text, err);
+    }
+    pg_stmt *s = stmt_cache_get(c->cache, c->key, key_len);
+    if (!s) {
+        int rc = pg_stmt_rewrite(sql, n, text, err);
+        if (rc != DBAL_OK)
+            return rc;
+        s = pg_host->malloc(sizeof *s);
+        if (s) {
+            s->id = c->next_stmt_id++;
+            s->gone = 1; /* until its prepare has succeeded, there is nothing to free */
+        }
+        if (!s || stmt_cache_put(c->cache, c->key, key_len, s) != DBAL_OK) {
+            pg_host->free(s);
+            pg_host->free(*text);
+            *text = NULL;
+            return pg_error_nomem(err);
+        }
+    }
+    stmt_name(name, s->id);
+    return DBAL_OK;
+}
+
+void pg_stmt_prepared(pg_conn *c, const char *key, size_t key_len, int ok)
+{
+    pg_stmt *s = c->cache ? stmt_cache_get(c->cache, key, key_len) : NULL;
+    if (!s)
+        return;
+    s->gone = !ok;
+    if (!ok)
+        stmt_cache_remove(c->cache, key, key_len);
+}
+
+void pg_stmt_forget(pg_conn *c, const char *key, size_t key_len, int gone)
+{
+    pg_stmt *s = c->cache ? stmt_cache_get(c->cache, key, key_len) : NULL;
+    if (s) {
+        s->gone = gone;
+        stmt_cache_remove(c->cache, key, key_len);
+    }
 }

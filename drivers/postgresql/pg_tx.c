@@ -29,8 +29,7 @@ static void append(char *buf, size_t cap, const char **sep, const char *mode)
     *sep = ", ";
 }
 
-/* "BEGIN" with the transaction modes the options ask for. */
-static int begin_sql(unsigned options, int read_only, char *buf, size_t cap, dbal_error *err)
+int pg_begin_sql(unsigned options, int read_only, char *buf, size_t cap, dbal_error *err)
 {
     unsigned iso = options & TX_ISOLATION;
     if (options & ~TX_ALL) {
@@ -57,7 +56,7 @@ static int begin_sql(unsigned options, int read_only, char *buf, size_t cap, dba
 int pg_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
 {
     char sql[192];
-    int rc = begin_sql(options, ((pg_conn *)base)->read_only, sql, sizeof sql, err);
+    int rc = pg_begin_sql(options, ((pg_conn *)base)->read_only, sql, sizeof sql, err);
     if (rc != DBAL_OK)
         return rc;
     size_t n = strlen(sql);

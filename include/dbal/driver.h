@@ -229,7 +229,74 @@ typedef struct dbal_driver {
      * not made read-only.
      */
     int (*set_read_only)(dbal_driver_conn *c, int on, dbal_error *err);
+
+    /*
+     * ---- ABI version 1, appended: asynchronous statements ----
+     *
+     * A driver that can run statements without blocking and without threads
+     * of its own fills all five slots; the core then polls the descriptor
+     * async_start gives in the application's event loop (dbal_async_*).
+     * Core fallback when any is NULL: the blocking slots above run on the
+     * core's worker threads, which signal completion through an eventfd.
+     *
+     * Statements are queued in order and complete in that order, each one
+     * on its own (an error in one does not cancel the next: the driver
+     * syncs after each, as the blocking calls would). The core calls these
+     * slots from one thread at a time; `cancel` still works from any thread
+     * and interrupts the statement the server is running.
+     */
+
+    /* Makes c non-blocking and gives the descriptor to poll. Only called
+     * when nothing is pending on c. */
+    int (*async_start)(dbal_driver_conn *c, int *fd, dbal_error *err);
+    /* Back to blocking use, before c returns to the pool; only called when
+     * nothing is pending. */
+    void (*async_stop)(dbal_driver_conn *c);
+    /* Queues one statement of `kind` (DBAL_ASYNC_*; options are BEGIN's
+     * DBAL_TX_* flags, sql and params are those of EXEC and QUERY and may be
+     * used only during the call). An error means nothing was queued. */
+    int (*async_send)(dbal_driver_conn *c, int kind, unsigned options, const char *sql,
+                      const dbal_value *params, size_t nparams, dbal_error *err);
+    /* Does the I/O that can be done now: reads when `ready` (the events
+     * that fired, DBAL_ASYNC_WANT_*) says the descriptor is readable, and
+     * sends what is queued; *want receives the events to wait for. An
+     * error (DBAL_ECONNLOST) marks c broken. */
+    int (*async_io)(dbal_driver_conn *c, unsigned ready, unsigned *want, dbal_error *err);
+    /* The outcome of the oldest queued statement: *ready is 0 while it is
+     * not complete. When ready, returns its code (and fills err), *affected
+     * for EXEC and, for QUERY, *rows: a cursor over every row of the
+     * result, read through rows_next and the column slots and closed by
+     * rows_close, which must not need the connection to be idle. */
+    int (*async_result)(dbal_driver_conn *c, int *ready, dbal_driver_rows **rows,
+                        int64_t *affected, dbal_error *err);
+
+    /*
+     * Opening a connection without blocking, for the asynchronous API.
+     * async_connect_start begins: *out is a connection still being made,
+     * to be polled on *fd for *want (DBAL_ASYNC_WANT_*); on failure *out is
+     * NULL. async_connect_poll advances it once fd is ready: *fd and *want
+     * may change, *done becomes 1 when the connection is made; on failure
+     * (DBAL_ECONNECT, err filled without a password) the core disconnects
+     * it. The core enforces the time limit. Core fallback when NULL:
+     * connect runs on a worker thread.
+     */
+    int (*async_connect_start)(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want,
+                               dbal_error *err);
+    int (*async_connect_poll)(dbal_driver_conn *c, int *fd, unsigned *want, int *done,
+                              dbal_error *err);
 } dbal_driver;
+
+/* Kinds of asynchronous statements: DBAL_ASYNC_EXEC, DBAL_ASYNC_QUERY,
+ * DBAL_ASYNC_BEGIN, DBAL_ASYNC_COMMIT, DBAL_ASYNC_ROLLBACK. */
+#define DBAL_ASYNC_EXEC 1
+#define DBAL_ASYNC_QUERY 2
+#define DBAL_ASYNC_BEGIN 3
+#define DBAL_ASYNC_COMMIT 4
+#define DBAL_ASYNC_ROLLBACK 5
+/* Events of a descriptor, for async_io and async_connect_*:
+ * DBAL_ASYNC_WANT_READ, DBAL_ASYNC_WANT_WRITE. */
+#define DBAL_ASYNC_WANT_READ 0x1u
+#define DBAL_ASYNC_WANT_WRITE 0x2u
 
 /* What a driver module exports under DBAL_DRIVER_ENTRY_SYMBOL. */
 DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host);

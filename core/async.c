@@ -1,0 +1,765 @@
+/*
+ * The asynchronous API: contexts, sessions, queued operations, the
+ * non-blocking checkout, timers and callbacks. The context's one descriptor
+ * is an epoll set holding an eventfd (worker completions, pool hand-overs,
+ * callbacks to call), a timerfd (pool_timeout and operation deadlines) and
+ * the sockets of the connections the driver's asynchronous slots run.
+ */
+#include "async.h"
+
+#include "alloc.h"
+#include "errors.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+static void kick(dbal_async_session *as);
+static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err);
+static void release_session(dbal_async_session *as);
+static void arm(dbal_async *a);
+
+static int has_async_slots(const dbal_driver *d)
+{
+    return DBAL__HAS_SLOT(d, async_start) && DBAL__HAS_SLOT(d, async_stop) &&
+           DBAL__HAS_SLOT(d, async_send) && DBAL__HAS_SLOT(d, async_io) &&
+           DBAL__HAS_SLOT(d, async_result);
+}
+
+void dbal__async_signal(dbal_async *a)
+{
+    uint64_t one = 1;
+    /* A full counter (EAGAIN) is readable already. */
+    while (write(a->evfd, &one, sizeof one) < 0 && errno == EINTR)
+        ;
+}
+
+static void drain(int fd)
+{
+    uint64_t n;
+    while (read(fd, &n, sizeof n) > 0)
+        ;
+}
+
+static void destroy(dbal_async *a)
+{
+    if (a->epfd >= 0)
+        close(a->epfd);
+    if (a->evfd >= 0)
+        close(a->evfd);
+    if (a->tfd >= 0)
+        close(a->tfd);
+    dbal__free(a->native_rows.spare);
+    dbal__free(a->buffered_rows.spare);
+    pthread_cond_destroy(&a->work);
+    pthread_mutex_destroy(&a->lock);
+    dbal__engine_unref(a->e);
+    dbal__free(a);
+}
+
+/* The context's own descriptors are told apart by where their data
+ * points: &a->evfd, &a->tfd; a session's socket points to the session. */
+static int watch(dbal_async *a, int *fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = fd};
+    return epoll_ctl(a->epfd, EPOLL_CTL_ADD, *fd, &ev);
+}
+
+int dbal_async_open(dbal_engine *e, dbal_async **out, dbal_error *err)
+{
+    dbal__error_clear(err);
+    if (!e || !out)
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "dbal_async_open: engine and out are required");
+    *out = NULL;
+    dbal_async *a = dbal__calloc(1, sizeof *a);
+    if (!a)
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    if (pthread_mutex_init(&a->lock, NULL) != 0) {
+        dbal__free(a);
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    }
+    if (pthread_cond_init(&a->work, NULL) != 0) {
+        pthread_mutex_destroy(&a->lock);
+        dbal__free(a);
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    }
+    if (!dbal__engine_ref(e)) {
+        pthread_cond_destroy(&a->work);
+        pthread_mutex_destroy(&a->lock);
+        dbal__free(a);
+        return dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine is closed");
+    }
+    a->e = e;
+    a->native = has_async_slots(e->driver);
+    a->native_rows.engine = e;
+    a->buffered_engine.driver = &dbal__buffered_driver;
+    a->buffered_rows.engine = &a->buffered_engine;
+    a->epfd = epoll_create1(EPOLL_CLOEXEC);
+    a->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (a->epfd < 0 || a->evfd < 0 || a->tfd < 0 || watch(a, &a->evfd) != 0 || watch(a, &a->tfd) != 0) {
+        int saved = errno;
+        destroy(a);
+        return dbal__error_set(err, DBAL_ERROR, NULL, saved, "dbal_async_open: %s", strerror(saved));
+    }
+    *out = a;
+    return DBAL_OK;
+}
+
+int dbal_async_fd(const dbal_async *a)
+{
+    return a ? a->epfd : -1;
+}
+
+int dbal_async_pending(const dbal_async *a)
+{
+    return a ? a->pending : 0;
+}
+
+/* ---- completion -------------------------------------------------------------- */
+
+static void unlink_op(dbal_async_session *as, dbal_async_op *op)
+{
+    dbal_async_op *prev = NULL;
+    for (dbal_async_op *o = as->head; o && o != op; o = o->next)
+        prev = o;
+    if (as->unsent == op)
+        as->unsent = op->next;
+    if (prev)
+        prev->next = op->next;
+    else if (as->head == op)
+        as->head = op->next;
+    if (as->tail == op)
+        as->tail = prev;
+    op->next = NULL;
+}
+
+void dbal__async_complete(dbal_async_op *op, int code)
+{
+    dbal_async_session *as = op->as;
+    dbal_async *a = as->a;
+    unlink_op(as, op);
+    if (op->cancel == 2 && (code == DBAL_ECANCELED || code == DBAL_ETIMEOUT))
+        code = dbal__error_set(&op->err, DBAL_ETIMEOUT, "57014", 0,
+                               "canceling statement: it did not complete within %d ms", as->timeout_ms);
+    else if (code == DBAL_OK)
+        dbal__error_clear(&op->err);
+    else if (op->err.code == DBAL_OK)
+        dbal__error_set(&op->err, code, NULL, 0, NULL);
+    op->code = code;
+    op->state = OP_DONE;
+    if (a->ready_tail)
+        a->ready_tail->next = op;
+    else
+        a->ready_head = op;
+    a->ready_tail = op;
+    if (!a->in_process)
+        dbal__async_signal(a);
+    /* With nothing queued any more, the depth is what the database says. */
+    if (!as->head)
+        as->depth = as->s->depth;
+}
+
+/* Fails every queued op of a session that has no connection. */
+static void fail_queued(dbal_async_session *as, int code, const dbal_error *err)
+{
+    while (as->head) {
+        dbal_async_op *op = as->head;
+        dbal__error_copy(&op->err, err);
+        dbal__async_complete(op, code);
+    }
+}
+
+/* The cursor a callback reads: a dbal_rows of one of the context's result
+ * sessions, so that rows.c serves it. */
+static dbal_rows *wrap_rows(dbal_async *a, dbal_async_op *op, dbal_driver_rows *dr, int buffered)
+{
+    dbal_session *rs = buffered ? &a->buffered_rows : &a->native_rows;
+    dbal_rows *r = rs->spare;
+    rs->spare = NULL;
+    if (!r && !(r = dbal__calloc(1, sizeof *r))) {
+        rs->engine->driver->rows_close(dr);
+        op->code = dbal__error_set(&op->err, DBAL_ENOMEM, NULL, 0, NULL);
+        return NULL;
+    }
+    r->s = rs;
+    r->dr = dr;
+    r->next = rs->rows;
+    if (rs->rows)
+        rs->rows->prev = r;
+    rs->rows = r;
+    return r;
+}
+
+static void call_back(dbal_async *a, dbal_async_op *op)
+{
+    dbal_async_session *as = op->as;
+    dbal_rows *rows = op->dr ? wrap_rows(a, op, op->dr, op->buffered) : NULL;
+    op->dr = NULL;
+    dbal_async_result res = {.code = op->code, .error = &op->err, .rows = rows,
+                             .affected = op->affected, .session = as, .op = op};
+    if (op->cb)
+        op->cb(op->ud, &res);
+    dbal_rows_close(rows);
+    as->nops--;
+    a->pending--;
+    dbal__free(op);
+    if (as->closing && as->nops == 0)
+        release_session(as);
+}
+
+static void call_ready(dbal_async *a)
+{
+    dbal_async_op *op;
+    while ((op = a->ready_head) != NULL) {
+        a->ready_head = op->next;
+        if (!a->ready_head)
+            a->ready_tail = NULL;
+        call_back(a, op);
+    }
+}
+
+/* ---- checkout ------------------------------------------------------------------ */
+
+/* Called by the pool, on any thread, with its lock held. */
+static void on_granted(void *ud)
+{
+    dbal_async_session *as = ud;
+    dbal_async *a = as->a;
+    pthread_mutex_lock(&a->lock);
+    as->granted = 1;
+    as->gnext = a->granted;
+    a->granted = as;
+    pthread_mutex_unlock(&a->lock);
+    dbal__async_signal(a);
+}
+
+void dbal__async_have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err)
+{
+    have(as, rc, conn, err);
+}
+
+/* The checkout is over: conn is the session's, or rc says why not. */
+static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err)
+{
+    dbal_async *a = as->a;
+    if (rc != DBAL_OK) {
+        as->checkout = CO_NONE;
+        fail_queued(as, rc, err);
+        if (as->closing && as->nops == 0)
+            release_session(as);
+        return;
+    }
+    pthread_mutex_lock(&as->s->conn_lock);
+    as->s->conn = conn;
+    as->s->pool = &a->e->pool; /* async sessions always run on the primary */
+    pthread_mutex_unlock(&as->s->conn_lock);
+    as->checkout = CO_HAVE;
+    if (a->native && (rc = dbal__async_native_attach(as)) != DBAL_OK) {
+        dbal_error e = as->s->err;
+        conn->dc->broken = 1; /* half set up: never pooled again */
+        dbal__async_release_conn(as);
+        fail_queued(as, rc, &e);
+    } else if (!a->stopping) {
+        kick(as);
+    }
+    if (as->closing && as->nops == 0)
+        release_session(as);
+}
+
+static void got(dbal_async_session *as, dbal__conn *c, int slot)
+{
+    dbal__pool *p = &as->a->e->pool;
+    as->co_deadline = 0;
+    if (slot && as->a->native && !as->a->stopping && dbal__async_native_can_connect(as->a->e->driver)) {
+        dbal__async_native_connect(as);
+        return;
+    }
+    if (dbal__pool_finish_blocks(p, c, slot) && !as->a->stopping) {
+        /* Connecting (or pinging) takes round trips: not on the loop. */
+        as->checkout = CO_FINISHING;
+        as->job_conn = c;
+        as->job_slot = slot;
+        dbal__async_worker_submit(as);
+        return;
+    }
+    dbal__conn *conn = NULL;
+    int rc = dbal__pool_finish(p, as->s->label, c, slot, &conn, &as->s->err);
+    dbal_error e = as->s->err;
+    have(as, rc, conn, &e);
+}
+
+static void start_checkout(dbal_async_session *as)
+{
+    dbal__pool *p = &as->a->e->pool;
+    dbal__conn *c;
+    int slot;
+    as->waiter = (dbal__waiter){.wake = on_granted, .ud = as};
+    as->granted = 0;
+    as->checkout = CO_WAITING;
+    int rc = dbal__pool_take(p, &as->waiter, &c, &slot, &as->s->err);
+    if (rc != DBAL_OK) {
+        dbal_error e = as->s->err;
+        have(as, rc, NULL, &e);
+    } else if (c || slot) {
+        got(as, c, slot);
+    } else {
+        as->co_deadline = dbal__now() + p->opts.pool_timeout;
+    }
+}
+
+static void take_granted(dbal_async *a)
+{
+    pthread_mutex_lock(&a->lock);
+    dbal_async_session *list = a->granted;
+    a->granted = NULL;
+    pthread_mutex_unlock(&a->lock);
+    while (list) {
+        dbal_async_session *as = list;
+        list = as->gnext;
+        if (as->waiter.failed) {
+            dbal_error e;
+            dbal__error_set(&e, DBAL_EMISUSE, NULL, 0, "the engine was closed while waiting");
+            have(as, DBAL_EMISUSE, NULL, &e);
+        } else {
+            got(as, as->waiter.conn, as->waiter.slot);
+        }
+    }
+}
+
+void dbal__async_release_conn(dbal_async_session *as)
+{
+    if (as->a->native)
+        dbal__async_native_detach(as);
+    dbal__session_drop_broken(as->s);
+    if (!as->s->conn)
+        as->checkout = CO_NONE;
+}
+
+void dbal__async_kick(dbal_async_session *as)
+{
+    kick(as);
+}
+
+/* Moves a session forward: a checkout when ops wait for a connection,
+ * then the ops to the database. */
+static void kick(dbal_async_session *as)
+{
+    dbal_async *a = as->a;
+    if (a->stopping)
+        return;
+    if (as->checkout == CO_NONE && as->head)
+        start_checkout(as);
+    if (as->checkout != CO_HAVE)
+        return;
+    if (a->native) {
+        dbal__async_native_run(as, 0);
+    } else if (!as->job && as->unsent) {
+        if (!as->s->conn && as->s->depth == 0) {
+            /* A broken connection was given back: take another. */
+            as->checkout = CO_NONE;
+            start_checkout(as);
+            return;
+        }
+        as->unsent->state = OP_SENT;
+        as->unsent = as->unsent->next;
+        dbal__async_worker_submit(as);
+    }
+}
+
+/* ---- sessions and operations ------------------------------------------------ */
+
+int dbal_async_session_open(dbal_async *a, dbal_async_session **out, dbal_error *err)
+{
+    dbal__error_clear(err);
+    if (!a || !out)
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "dbal_async_session_open: context and out are required");
+    *out = NULL;
+    if (a->stopping)
+        return dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the context is closing");
+    dbal_async_session *as = dbal__calloc(1, sizeof *as);
+    if (!as)
+        return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
+    int rc = dbal_session_open(a->e, &as->s, err);
+    if (rc != DBAL_OK) {
+        dbal__free(as);
+        return rc;
+    }
+    as->a = a;
+    as->fd = -1;
+    as->next = a->sessions;
+    if (a->sessions)
+        a->sessions->prev = as;
+    a->sessions = as;
+    *out = as;
+    return DBAL_OK;
+}
+
+static void release_session(dbal_async_session *as)
+{
+    dbal_async *a = as->a;
+    if (as->checkout == CO_WAITING || as->checkout == CO_FINISHING || as->checkout == CO_CONNECTING)
+        return; /* the checkout's end (have) comes back here */
+    if (as->checkout == CO_HAVE && a->native)
+        dbal__async_native_detach(as);
+    if (as->prev)
+        as->prev->next = as->next;
+    else
+        a->sessions = as->next;
+    if (as->next)
+        as->next->prev = as->prev;
+    dbal_session_close(as->s);
+    dbal__free(as);
+}
+
+int dbal_async_session_set_timeout(dbal_async_session *as, int milliseconds)
+{
+    if (!as || milliseconds < 0)
+        return DBAL_EINVAL;
+    as->timeout_ms = milliseconds;
+    return DBAL_OK;
+}
+
+static int check_params(const char *sql, dbal_params params)
+{
+    if (!sql || (params.count && !params.values))
+        return DBAL_EINVAL;
+    for (size_t i = 0; i < params.count; i++) {
+        const dbal_value *v = &params.values[i];
+        if ((unsigned)v->type > DBAL_TYPE_BLOB ||
+            ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && !v->u.p))
+            return DBAL_EINVAL;
+    }
+    return DBAL_OK;
+}
+
+/* One allocation: the op, its parameters, the SQL and the parameters'
+ * bytes, so that the caller's may go away at once. */
+static dbal_async_op *op_new(const char *sql, dbal_params params)
+{
+    size_t sql_len = sql ? strlen(sql) + 1 : 0, bytes = 0;
+    for (size_t i = 0; i < params.count; i++)
+        if (params.values[i].type == DBAL_TYPE_TEXT || params.values[i].type == DBAL_TYPE_BLOB)
+            bytes += params.values[i].len + 1;
+    size_t head = sizeof(dbal_async_op) + params.count * sizeof(dbal_value);
+    dbal_async_op *op = dbal__calloc(1, head + sql_len + bytes);
+    if (!op)
+        return NULL;
+    op->params = (dbal_value *)(op + 1);
+    op->nparams = params.count;
+    char *p = (char *)op + head;
+    if (sql) {
+        op->sql = p;
+        memcpy(p, sql, sql_len);
+        p += sql_len;
+    }
+    for (size_t i = 0; i < params.count; i++) {
+        op->params[i] = params.values[i];
+        dbal_value *v = &op->params[i];
+        if (v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) {
+            if (v->len)
+                memcpy(p, v->u.p, v->len);
+            p[v->len] = '\0';
+            v->u.p = p;
+            p += v->len + 1;
+        }
+    }
+    return op;
+}
+
+static int queue(dbal_async_session *as, int kind, unsigned options, const char *sql,
+                 dbal_params params, dbal_async_fn cb, void *ud, dbal_async_op **out)
+{
+    if (out)
+        *out = NULL;
+    if (!as || as->closing || as->a->stopping)
+        return DBAL_EMISUSE;
+    if ((kind == DBAL_ASYNC_EXEC || kind == DBAL_ASYNC_QUERY) && check_params(sql, params) != DBAL_OK)
+        return DBAL_EINVAL;
+    if (kind == DBAL_ASYNC_BEGIN && (options & ~0x1fu))
+        return DBAL_EINVAL;
+    if ((kind == DBAL_ASYNC_BEGIN) != (as->depth == 0) &&
+        (kind == DBAL_ASYNC_BEGIN || kind == DBAL_ASYNC_COMMIT || kind == DBAL_ASYNC_ROLLBACK))
+        return DBAL_EMISUSE;
+    dbal_async_op *op = op_new(sql, params);
+    if (!op)
+        return DBAL_ENOMEM;
+    op->as = as;
+    op->kind = kind;
+    op->options = options;
+    op->cb = cb;
+    op->ud = ud;
+    if (as->timeout_ms > 0)
+        op->deadline = dbal__now() + as->timeout_ms / 1e3;
+    if (as->tail)
+        as->tail->next = op;
+    else
+        as->head = op;
+    as->tail = op;
+    if (!as->unsent)
+        as->unsent = op;
+    as->nops++;
+    as->a->pending++;
+    if (kind == DBAL_ASYNC_BEGIN)
+        as->depth = 1;
+    else if (kind == DBAL_ASYNC_COMMIT || kind == DBAL_ASYNC_ROLLBACK)
+        as->depth = 0;
+    if (out)
+        *out = op;
+    kick(as);
+    /* A deadline, or a wait for the pool, that nothing else would wake. */
+    if (!as->a->in_process && (op->deadline || as->checkout == CO_WAITING || as->checkout == CO_CONNECTING))
+        arm(as->a);
+    return DBAL_OK;
+}
+
+int dbal_async_exec(dbal_async_session *s, const char *sql, dbal_params params, dbal_async_fn cb,
+                    void *userdata, dbal_async_op **op)
+{
+    return queue(s, DBAL_ASYNC_EXEC, 0, sql, params, cb, userdata, op);
+}
+
+int dbal_async_query(dbal_async_session *s, const char *sql, dbal_params params, dbal_async_fn cb,
+                     void *userdata, dbal_async_op **op)
+{
+    return queue(s, DBAL_ASYNC_QUERY, 0, sql, params, cb, userdata, op);
+}
+
+int dbal_async_begin(dbal_async_session *s, unsigned options, dbal_async_fn cb, void *userdata,
+                     dbal_async_op **op)
+{
+    return queue(s, DBAL_ASYNC_BEGIN, options, NULL, DBAL_NOARGS, cb, userdata, op);
+}
+
+int dbal_async_commit(dbal_async_session *s, dbal_async_fn cb, void *userdata, dbal_async_op **op)
+{
+    return queue(s, DBAL_ASYNC_COMMIT, 0, NULL, DBAL_NOARGS, cb, userdata, op);
+}
+
+int dbal_async_rollback(dbal_async_session *s, dbal_async_fn cb, void *userdata, dbal_async_op **op)
+{
+    return queue(s, DBAL_ASYNC_ROLLBACK, 0, NULL, DBAL_NOARGS, cb, userdata, op);
+}
+
+/* Interrupts an op the database has (or will have next). */
+static void interrupt(dbal_async_op *op)
+{
+    if (op->as->a->native)
+        dbal__async_native_cancel(op);
+    else
+        dbal__async_worker_cancel(op);
+}
+
+int dbal_async_cancel(dbal_async_op *op)
+{
+    if (!op || op->state == OP_DONE)
+        return DBAL_EMISUSE;
+    if (op->state == OP_QUEUED) {
+        dbal__error_set(&op->err, DBAL_ECANCELED, "57014", 0, "canceled before it reached the database");
+        dbal__async_complete(op, DBAL_ECANCELED);
+        return DBAL_OK;
+    }
+    if (!DBAL__HAS_SLOT(op->as->a->e->driver, cancel))
+        return DBAL_EUNSUPPORTED;
+    if (!op->cancel)
+        op->cancel = 1;
+    interrupt(op);
+    return DBAL_OK;
+}
+
+void dbal_async_session_close(dbal_async_session *as)
+{
+    if (!as || as->closing)
+        return;
+    if (as->depth > 0)
+        queue(as, DBAL_ASYNC_ROLLBACK, 0, NULL, DBAL_NOARGS, NULL, NULL, NULL);
+    as->closing = 1;
+    if (as->nops == 0)
+        release_session(as);
+}
+
+/* ---- timers ------------------------------------------------------------------- */
+
+static void expire(dbal_async *a, double now)
+{
+    for (dbal_async_session *as = a->sessions, *next; as; as = next) {
+        next = as->next;
+        if (as->checkout == CO_WAITING && as->co_deadline > 0 && as->co_deadline <= now) {
+            as->co_deadline = 0;
+            dbal_error e;
+            /* Served meanwhile: the hand-over is on the granted list. */
+            /* A failed checkout fails every op of the session (and may
+             * free a closed one): nothing more to look at here. */
+            if (dbal__pool_withdraw(&a->e->pool, &as->waiter, as->s->label, &e) != DBAL_OK) {
+                have(as, e.code, NULL, &e);
+                continue;
+            }
+        } else if (as->checkout == CO_CONNECTING && as->co_deadline > 0 && as->co_deadline <= now) {
+            dbal_error e;
+            dbal__error_set(&e, DBAL_ECONNECT, "08001", 0, "could not connect within pool_timeout=%gs",
+                            a->e->pool.opts.pool_timeout);
+            dbal__async_native_connect_abort(as, &e);
+            continue;
+        }
+        for (dbal_async_op *op = as->head, *onext; op; op = onext) {
+            onext = op->next;
+            if (!op->deadline || op->deadline > now || op->cancel == 2)
+                continue;
+            op->cancel = 2;
+            if (op->state == OP_QUEUED)
+                dbal__async_complete(op, DBAL_ETIMEOUT);
+            else
+                interrupt(op);
+        }
+    }
+}
+
+static void arm(dbal_async *a)
+{
+    double next = 0;
+    for (dbal_async_session *as = a->sessions; as; as = as->next) {
+        if ((as->checkout == CO_WAITING || as->checkout == CO_CONNECTING) && as->co_deadline > 0 &&
+            (!next || as->co_deadline < next))
+            next = as->co_deadline;
+        if (as->timeout_ms > 0)
+            for (dbal_async_op *op = as->head; op; op = op->next)
+                if (op->deadline && op->cancel != 2 && (!next || op->deadline < next))
+                    next = op->deadline;
+    }
+    if (next == a->armed)
+        return;
+    a->armed = next;
+    struct itimerspec its = {{0, 0}, {0, 0}};
+    if (next > 0) {
+        its.it_value.tv_sec = (time_t)next;
+        its.it_value.tv_nsec = (long)((next - (double)its.it_value.tv_sec) * 1e9);
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+            its.it_value.tv_nsec = 1;
+    }
+    timerfd_settime(a->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* ---- the loop's entry point ---------------------------------------------------- */
+
+static void worker_results(dbal_async *a)
+{
+    dbal_async_session *list = dbal__async_worker_done(a);
+    while (list) {
+        dbal_async_session *as = list;
+        list = as->jnext;
+        as->job = 0;
+        if (as->checkout == CO_FINISHING) {
+            dbal_error e = as->s->err;
+            have(as, as->job_rc, as->job_conn, &e);
+            continue;
+        }
+        dbal_async_op *op = as->head;
+        dbal__async_complete(op, op->code);
+        if (!as->s->conn)
+            as->checkout = CO_NONE;
+        kick(as);
+    }
+}
+
+int dbal_async_process(dbal_async *a)
+{
+    if (!a || a->in_process)
+        return DBAL_EMISUSE;
+    a->in_process = 1;
+    struct epoll_event evs[64];
+    int n = epoll_wait(a->epfd, evs, 64, 0);
+    for (int i = 0; i < n; i++) {
+        void *what = evs[i].data.ptr;
+        if (what == &a->evfd) {
+            drain(a->evfd);
+            take_granted(a);
+            worker_results(a);
+        } else if (what == &a->tfd) {
+            drain(a->tfd);
+            a->armed = 0; /* fired: set it again below */
+            expire(a, dbal__now());
+        } else {
+            dbal__async_native_event(what, evs[i].events);
+        }
+    }
+    call_ready(a);
+    arm(a);
+    a->in_process = 0;
+    if (a->close_asked)
+        dbal_async_close(a);
+    return DBAL_OK;
+}
+
+/* ---- closing ------------------------------------------------------------------- */
+
+void dbal_async_close(dbal_async *a)
+{
+    if (!a)
+        return;
+    if (a->in_process) {
+        a->close_asked = 1; /* from a callback: when dbal_async_process returns */
+        return;
+    }
+    a->in_process = 1;
+    pthread_mutex_lock(&a->lock); /* the workers read it */
+    a->stopping = 1;
+    pthread_mutex_unlock(&a->lock);
+    /* What runs is interrupted; a connection with statements in flight
+     * is discarded rather than waited for. */
+    for (dbal_async_session *as = a->sessions; as; as = as->next) {
+        dbal_async_op *op = as->head;
+        if (op && op->state == OP_SENT) {
+            op->cancel = op->cancel ? op->cancel : 1;
+            if (a->native && as->s->conn)
+                as->s->conn->dc->broken = 1;
+            else if (!a->native)
+                dbal_session_cancel(as->s);
+        }
+    }
+    dbal_async_session *unstarted = dbal__async_worker_stop(a);
+    while (unstarted) {
+        dbal_async_session *as = unstarted;
+        unstarted = as->jnext;
+        as->job = 0;
+        if (as->checkout == CO_FINISHING) {
+            dbal__conn *conn = NULL;
+            int rc = dbal__pool_finish(&a->e->pool, as->s->label, as->job_conn, as->job_slot, &conn, &as->s->err);
+            dbal_error e = as->s->err;
+            have(as, rc, conn, &e);
+        } else {
+            as->head->state = OP_QUEUED; /* it never ran */
+        }
+    }
+    worker_results(a);
+    for (dbal_async_session *as = a->sessions; as; as = as->next)
+        if (as->checkout == CO_WAITING) {
+            dbal_error e;
+            if (dbal__pool_withdraw(&a->e->pool, &as->waiter, as->s->label, &e) != DBAL_OK)
+                as->checkout = CO_NONE;
+        }
+    take_granted(a);
+    for (dbal_async_session *as = a->sessions, *next; as; as = next) {
+        next = as->next; /* a closed session may be freed */
+        if (as->checkout == CO_CONNECTING) {
+            dbal_error e;
+            dbal__error_set(&e, DBAL_ECANCELED, "57014", 0, "the asynchronous context was closed");
+            dbal__async_native_connect_abort(as, &e);
+        }
+    }
+    for (dbal_async_session *as = a->sessions; as; as = as->next)
+        while (as->head) {
+            dbal__error_set(&as->head->err, DBAL_ECANCELED, "57014", 0, "the asynchronous context was closed");
+            dbal__async_complete(as->head, DBAL_ECANCELED);
+        }
+    call_ready(a);
+    while (a->sessions) {
+        dbal_async_session *as = a->sessions;
+        as->closing = 1;
+        release_session(as);
+    }
+    destroy(a);
+}

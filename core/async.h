@@ -1,0 +1,140 @@
+/*
+ * The asynchronous API's shared state. A context (dbal_async) is owned by
+ * its loop thread; what other threads touch (worker jobs, their results,
+ * pool hand-overs) goes through `lock` and a write to the eventfd.
+ *
+ * Two engines drive a session's operations: the driver's asynchronous
+ * slots (async_native.c) or, for drivers without them, the context's
+ * worker threads running the blocking API (async_worker.c). async.c holds
+ * what both share: queues, checkout, timers, callbacks.
+ */
+#ifndef DBAL_CORE_ASYNC_H
+#define DBAL_CORE_ASYNC_H
+
+#include "session.h"
+
+#include <pthread.h>
+
+enum { OP_QUEUED, OP_SENT, OP_DONE };
+
+struct dbal_async_op {
+    dbal_async_op *next; /* in the session's queue, then in the context's ready list */
+    dbal_async_session *as;
+    int kind; /* DBAL_ASYNC_* */
+    unsigned options;
+    char *sql;
+    dbal_value *params; /* copies, in the same allocation as the op */
+    size_t nparams;
+    dbal_async_fn cb;
+    void *ud;
+    double deadline; /* monotonic seconds; 0: none */
+    double sent;     /* when it was sent, for echo=1 */
+    int state;
+    int cancel;      /* asked to cancel (1) or timed out (2); applied when it runs */
+    int interrupted; /* the driver's cancel was called for it */
+    int local;       /* failed before reaching the database: its code is final */
+    /* The outcome. */
+    int code;
+    dbal_error err;
+    int64_t affected;
+    dbal_driver_rows *dr; /* a query's rows: the driver's, or buffered by a worker */
+    int buffered;
+};
+
+/* Checkout: none, in the pool's line, finished by a worker (connect,
+ * ping), connecting without blocking (the driver's async_connect_*), done. */
+enum { CO_NONE, CO_WAITING, CO_FINISHING, CO_CONNECTING, CO_HAVE };
+
+struct dbal_async_session {
+    dbal_async *a;
+    dbal_async_session *prev, *next; /* in the context's list */
+    dbal_session *s;                 /* the blocking session underneath: state, connection */
+    dbal_async_op *head, *tail;      /* queued, oldest first; the sent ones lead */
+    dbal_async_op *unsent;           /* the first op not yet handed to the database */
+    int nops;                        /* ops not yet called back, also in the ready list */
+    int checkout;                    /* CO_* */
+    dbal__waiter waiter;             /* in the pool's line while CO_WAITING */
+    double co_deadline; /* for CO_WAITING and CO_CONNECTING */
+    dbal_driver_conn *connecting; /* CO_CONNECTING: the connection being made */
+    int granted; /* the pool served the waiter (on the context's granted list) */
+    dbal_async_session *gnext;
+    int fd;          /* native: the connection's socket in the epoll set, or -1 */
+    unsigned events; /* native: the epoll events asked for */
+    int job;         /* worker: a job of this session is queued or running */
+    dbal_async_session *jnext;
+    dbal__conn *job_conn; /* worker: a finished checkout's connection */
+    int job_slot;
+    int job_rc;
+    int closing;
+    int depth; /* the transaction depth once every queued op has run */
+    int timeout_ms;
+};
+
+struct dbal_async {
+    dbal_engine *e;
+    int native; /* the driver has the asynchronous slots */
+    int epfd, evfd, tfd;
+    double armed; /* the timer's deadline; 0: disarmed */
+    dbal_async_session *sessions;
+    int pending;
+    int in_process;
+    int close_asked; /* dbal_async_close was called from a callback */
+    dbal_async_op *ready_head, *ready_tail; /* completed, to call back */
+
+    pthread_mutex_t lock; /* guards what follows */
+    pthread_cond_t work;
+    dbal_async_session *granted;          /* served by the pool */
+    dbal_async_session *jobs, *jobs_tail; /* for the workers */
+    dbal_async_session *done;             /* jobs finished by the workers */
+    int nworkers, stopping;
+    pthread_t workers[4];
+
+    /* Result cursors are dbal_rows of these sessions, never checked out:
+     * one on the engine's driver (native results), one on the buffered
+     * driver (async_rows.c), so that every getter of rows.c works. */
+    dbal_session native_rows, buffered_rows;
+    dbal_engine buffered_engine;
+};
+
+/* async.c */
+void dbal__async_complete(dbal_async_op *op, int code);
+void dbal__async_signal(dbal_async *a);
+/* Moves a session forward: a checkout, then its ops to the database. */
+void dbal__async_kick(dbal_async_session *as);
+/* Ends a checkout: the session has conn, or rc and err say why not. */
+void dbal__async_have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err);
+/* Gives the session's connection back (none of its ops is at the database). */
+void dbal__async_release_conn(dbal_async_session *as);
+
+/* async_native.c */
+int dbal__async_native_attach(dbal_async_session *as);
+void dbal__async_native_detach(dbal_async_session *as);
+/* Sends what is queued and collects what has arrived; ready: the socket's
+ * events that fired (DBAL_ASYNC_WANT_*), 0 when only sending. */
+void dbal__async_native_run(dbal_async_session *as, unsigned ready);
+void dbal__async_native_cancel(dbal_async_op *op);
+/* Its socket is ready: a connection being made, or statements. */
+void dbal__async_native_event(dbal_async_session *as, uint32_t epoll_events);
+/* Non-blocking connect, when the driver has it, in a slot of the pool. */
+int dbal__async_native_can_connect(const dbal_driver *d);
+void dbal__async_native_connect(dbal_async_session *as);
+/* Gives up a connect (time limit, close) with err. */
+void dbal__async_native_connect_abort(dbal_async_session *as, const dbal_error *err);
+
+/* async_worker.c */
+/* Queues a job (a checkout to finish, or the session's head op to run). */
+void dbal__async_worker_submit(dbal_async_session *as);
+/* Sessions whose job is done, taken off the context's list. */
+dbal_async_session *dbal__async_worker_done(dbal_async *a);
+void dbal__async_worker_cancel(dbal_async_op *op);
+/* Stops the workers after their current job; queued jobs are returned. */
+dbal_async_session *dbal__async_worker_stop(dbal_async *a);
+
+/* async_rows.c */
+extern const dbal_driver dbal__buffered_driver;
+/* Reads every row of r (a cursor of the blocking API) into a buffered
+ * cursor; on failure, the code of the read that failed (the session's error
+ * says why). */
+int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows **out);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * Sessions run by the driver's asynchronous slots (PostgreSQL): every queued
+ * op is sent at once, the socket is in the context's epoll set, results are
+ * matched to ops in order. The transaction rules of the blocking API that
+ * the server cannot enforce once the connection is gone are kept here.
+ */
+#include "async.h"
+
+#include "errors.h"
+
+#include <sys/epoll.h>
+
+static const dbal_driver *driver_of(dbal_async_session *as)
+{
+    return as->a->e->driver;
+}
+
+static int watch(dbal_async_session *as, int fd, unsigned want);
+
+int dbal__async_native_attach(dbal_async_session *as)
+{
+    dbal_session *s = as->s;
+    /* Applies the statement timeout the session wants, as a blocking
+     * statement would. */
+    int rc = dbal__session_conn(s);
+    int fd = -1;
+    if (rc == DBAL_OK)
+        rc = driver_of(as)->async_start(s->conn->dc, &fd, &s->err);
+    if (rc != DBAL_OK)
+        return rc;
+    if (watch(as, fd, DBAL_ASYNC_WANT_READ) != 0)
+        return dbal__error_set(&s->err, DBAL_ERROR, NULL, 0, "cannot watch the connection's socket");
+    return DBAL_OK;
+}
+
+static uint32_t events_of(unsigned want)
+{
+    return (want & DBAL_ASYNC_WANT_WRITE ? EPOLLOUT : 0) | (want & DBAL_ASYNC_WANT_READ ? EPOLLIN : 0);
+}
+
+static void unwatch(dbal_async_session *as)
+{
+    if (as->fd >= 0) {
+        struct epoll_event ev = {0};
+        epoll_ctl(as->a->epfd, EPOLL_CTL_DEL, as->fd, &ev);
+        as->fd = -1;
+    }
+}
+
+/* Watches fd for want, replacing what was watched (a connect may move to
+ * another socket: several hosts, a retried SSL negotiation). */
+static int watch(dbal_async_session *as, int fd, unsigned want)
+{
+    struct epoll_event ev = {.events = events_of(want), .data.ptr = as};
+    if (fd == as->fd && ev.events == as->events)
+        return 0;
+    if (fd != as->fd)
+        unwatch(as);
+    if (epoll_ctl(as->a->epfd, as->fd == fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0)
+        return -1;
+    as->fd = fd;
+    as->events = ev.events;
+    return 0;
+}
+
+int dbal__async_native_can_connect(const dbal_driver *d)
+{
+    return DBAL__HAS_SLOT(d, async_connect_start) && DBAL__HAS_SLOT(d, async_connect_poll);
+}
+
+/* The slot goes back to the pool; the session's ops fail with err. */
+static void connect_failed(dbal_async_session *as, dbal_error *err)
+{
+    dbal__conn *none = NULL;
+    int rc = dbal__pool_adopt(&as->a->e->pool, as->s->label, NULL, &none, err);
+    dbal__async_have(as, rc, NULL, err);
+}
+
+void dbal__async_native_connect(dbal_async_session *as)
+{
+    dbal_async *a = as->a;
+    const dbal_driver *d = driver_of(as);
+    dbal_driver_conn *dc = NULL;
+    dbal_error err = {0};
+    int fd = -1;
+    unsigned want = 0;
+    int rc = d->async_connect_start(a->e->driver_ctx, &dc, &fd, &want, &err);
+    if (rc == DBAL_OK && (fd < 0 || watch(as, fd, want) != 0)) {
+        d->disconnect(dc);
+        rc = dbal__error_set(&err, DBAL_ECONNECT, "08001", 0, "cannot watch the connection's socket");
+    }
+    if (rc != DBAL_OK) {
+        connect_failed(as, &err);
+        return;
+    }
+    as->checkout = CO_CONNECTING;
+    as->connecting = dc;
+    /* libpq's connect_timeout is for blocking connects: the pool's limit
+     * bounds this one. */
+    as->co_deadline = dbal__now() + a->e->pool.opts.pool_timeout;
+}
+
+void dbal__async_native_connect_abort(dbal_async_session *as, const dbal_error *err)
+{
+    dbal_error e = *err;
+    unwatch(as);
+    driver_of(as)->disconnect(as->connecting);
+    as->connecting = NULL;
+    as->co_deadline = 0;
+    connect_failed(as, &e);
+}
+
+static void connect_step(dbal_async_session *as)
+{
+    const dbal_driver *d = driver_of(as);
+    dbal_error err = {0};
+    int fd = -1, done = 0;
+    unsigned want = 0;
+    int rc = d->async_connect_poll(as->connecting, &fd, &want, &done, &err);
+    if (rc == DBAL_OK && !done && (fd < 0 || watch(as, fd, want) != 0))
+        rc = dbal__error_set(&err, DBAL_ECONNECT, "08001", 0, "cannot watch the connection's socket");
+    if (rc != DBAL_OK) {
+        dbal__async_native_connect_abort(as, &err);
+        return;
+    }
+    if (!done)
+        return;
+    unwatch(as); /* attach watches it again, for statements */
+    dbal_driver_conn *dc = as->connecting;
+    as->connecting = NULL;
+    as->co_deadline = 0;
+    dbal__conn *conn = NULL;
+    rc = dbal__pool_adopt(&as->a->e->pool, as->s->label, dc, &conn, &err);
+    dbal__async_have(as, rc, conn, &err);
+}
+
+void dbal__async_native_event(dbal_async_session *as, uint32_t epoll_events)
+{
+    if (as->checkout == CO_CONNECTING) {
+        connect_step(as);
+        return;
+    }
+    /* A hang-up or an error is read, to learn what happened. */
+    unsigned ready = (epoll_events & (EPOLLIN | EPOLLHUP | EPOLLERR) ? DBAL_ASYNC_WANT_READ : 0) |
+                     (epoll_events & EPOLLOUT ? DBAL_ASYNC_WANT_WRITE : 0);
+    dbal__async_native_run(as, ready);
+}
+
+void dbal__async_native_detach(dbal_async_session *as)
+{
+    unwatch(as);
+    dbal_session *s = as->s;
+    if (s->conn && !s->conn->dc->broken) {
+        if (as->head && as->head->state == OP_SENT)
+            s->conn->dc->broken = 1; /* statements in flight: not reusable */
+        else
+            driver_of(as)->async_stop(s->conn->dc);
+    }
+}
+
+void dbal__async_native_cancel(dbal_async_op *op)
+{
+    dbal_async_session *as = op->as;
+    /* Only the oldest op is the one the server runs; a later one is
+     * interrupted when its turn comes (see run). */
+    if (op != as->head || op->state != OP_SENT || op->interrupted || !as->s->conn)
+        return;
+    op->interrupted = 1;
+    driver_of(as)->cancel(as->s->conn->dc);
+}
+
+/* Notes what a completed op did to the transaction. */
+static void track(dbal_session *s, dbal_async_op *op, int rc)
+{
+    if (op->kind == DBAL_ASYNC_BEGIN && rc == DBAL_OK) {
+        s->depth = 1;
+        s->failed = 0;
+    } else if (op->kind == DBAL_ASYNC_COMMIT || op->kind == DBAL_ASYNC_ROLLBACK) {
+        s->depth = 0;
+        s->failed = 0;
+    } else if (rc != DBAL_OK && s->depth > 0 && rc != DBAL_EMISUSE && rc != DBAL_EINVAL) {
+        s->failed = 1;
+    }
+}
+
+/*
+ * The connection died. An op already sent fails with DBAL_ECONNLOST: the
+ * server may or may not have run it (a commit too), so it is never sent
+ * again. A rollback succeeds: the transaction went with the connection.
+ * The ops not sent yet get what the blocking calls would answer: inside the
+ * transaction, the first DBAL_ECONNLOST and the rest DBAL_ETXFAILED until
+ * it ends; outside one they wait for another connection.
+ */
+static void after_loss(dbal_async_session *as, const dbal_error *lost)
+{
+    dbal_session *s = as->s;
+    while (as->head && (as->head->state == OP_SENT || s->depth > 0)) {
+        dbal_async_op *op = as->head;
+        int rc;
+        if (op->local) {
+            rc = op->code;
+        } else if (op->kind == DBAL_ASYNC_ROLLBACK) {
+            rc = DBAL_OK;
+        } else if (op->state == OP_QUEUED && s->failed) {
+            rc = dbal__error_set(&op->err, DBAL_ETXFAILED, "25P02", 0, "%s",
+                                 op->kind == DBAL_ASYNC_COMMIT
+                                     ? "a statement in the transaction failed; it was rolled back"
+                                     : "current transaction is aborted, commands ignored until rollback");
+        } else {
+            rc = dbal__error_copy(&op->err, lost);
+        }
+        track(s, op, rc);
+        dbal__async_complete(op, rc);
+    }
+    if (s->depth == 0)
+        dbal__async_release_conn(as);
+}
+
+static void collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lost)
+{
+    const dbal_driver *d = driver_of(as);
+    while (as->head && as->head->state == OP_SENT && !dc->broken) {
+        dbal_async_op *op = as->head;
+        int rc;
+        if (op->local) {
+            rc = op->code;
+        } else {
+            int ready;
+            rc = d->async_result(dc, &ready, &op->dr, &op->affected, &op->err);
+            if (!ready)
+                break;
+            if (rc == DBAL_ECONNLOST)
+                *lost = op->err;
+            /* The blocking calls' echo=1 lines, timed from the send. */
+            if (op->sent > 0 && op->sql)
+                dbal__session_echo(as->s, op->kind == DBAL_ASYNC_QUERY ? "async query" : "async exec", op->sql,
+                                   op->nparams, op->sent, rc);
+        }
+        track(as->s, op, rc);
+        dbal__async_complete(op, rc);
+        dbal_async_op *next = as->head;
+        if (next && next->state == OP_SENT && next->cancel)
+            dbal__async_native_cancel(next);
+    }
+}
+
+static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
+{
+    const dbal_driver *d = driver_of(as);
+    dbal_async_op *op;
+    while (!dc->broken && (op = as->unsent) != NULL) {
+        op->state = OP_SENT;
+        as->unsent = op->next;
+        if (as->a->e->pool.opts.echo)
+            op->sent = dbal__now();
+        int rc = d->async_send(dc, op->kind, op->options, op->sql, op->params, op->nparams, &op->err);
+        if (rc != DBAL_OK) {
+            /* Completed in its turn, after the ops before it. */
+            op->local = 1;
+            op->code = rc;
+        }
+    }
+}
+
+void dbal__async_native_run(dbal_async_session *as, unsigned ready)
+{
+    dbal_session *s = as->s;
+    if (as->checkout != CO_HAVE || !s->conn)
+        return;
+    dbal_driver_conn *dc = s->conn->dc;
+    const dbal_driver *d = driver_of(as);
+    dbal_error lost = {0};
+    dbal__error_set(&lost, DBAL_ECONNLOST, "08006", 0, "connection to the database lost");
+    unsigned want = DBAL_ASYNC_WANT_READ;
+    send_unsent(as, dc);
+    if (!dc->broken)
+        d->async_io(dc, ready, &want, &lost);
+    collect(as, dc, &lost);
+    if (dc->broken) {
+        after_loss(as, &lost);
+        if (as->head && as->checkout == CO_NONE)
+            dbal__async_kick(as); /* outside a transaction: another connection */
+        return;
+    }
+    if (as->fd >= 0)
+        watch(as, as->fd, want | DBAL_ASYNC_WANT_READ);
+}

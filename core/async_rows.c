@@ -1,0 +1,195 @@
+/*
+ * Buffered cursors: the rows of a query that a worker thread read to the
+ * end, handed to a callback on the loop thread. They are served by a small
+ * in-core driver table, so that the getters of rows.c, with their one set of
+ * conversion rules, read them as they read any driver's rows.
+ */
+#include "async.h"
+
+#include "alloc.h"
+#include "errors.h"
+
+#include <string.h>
+
+typedef struct cell {
+    dbal_type form;    /* the value's form (col_value) */
+    dbal_type logical; /* what col_type says */
+    size_t len;
+    union {
+        int b;
+        int64_t i;
+        double d;
+        size_t off; /* text and blob bytes in data, followed by a NUL */
+    } u;
+} cell;
+
+typedef struct buffered {
+    dbal_driver_rows base;
+    size_t *name_off; /* ncols offsets of the names in data */
+    cell *cells;      /* nrows * ncols */
+    size_t nrows, cap_rows;
+    size_t at; /* 1 + the current row; 0 before the first */
+    char *data;
+    size_t len, cap;
+} buffered;
+
+static int grow_data(buffered *b, size_t more)
+{
+    if (b->cap - b->len >= more)
+        return DBAL_OK;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < more)
+        cap *= 2;
+    char *d = dbal__realloc(b->data, cap);
+    if (!d)
+        return DBAL_ENOMEM;
+    b->data = d;
+    b->cap = cap;
+    return DBAL_OK;
+}
+
+static int add_bytes(buffered *b, const void *p, size_t n, size_t *off)
+{
+    if (grow_data(b, n + 1) != DBAL_OK)
+        return DBAL_ENOMEM;
+    *off = b->len;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->data[b->len + n] = '\0';
+    b->len += n + 1;
+    return DBAL_OK;
+}
+
+static int add_row(buffered *b, dbal_rows *r)
+{
+    const dbal_driver *d = r->s->engine->driver;
+    size_t ncols = (size_t)b->base.ncols;
+    if (b->nrows == b->cap_rows) {
+        size_t cap = b->cap_rows ? b->cap_rows * 2 : 8;
+        cell *c = dbal__realloc(b->cells, cap * (ncols ? ncols : 1) * sizeof *c);
+        if (!c)
+            return DBAL_ENOMEM;
+        b->cells = c;
+        b->cap_rows = cap;
+    }
+    cell *row = b->cells + b->nrows * ncols;
+    for (size_t col = 0; col < ncols; col++) {
+        dbal_value v;
+        d->col_value(r->dr, (int)col, &v);
+        cell *c = &row[col];
+        c->form = v.type;
+        c->logical = d->col_type(r->dr, (int)col);
+        c->len = v.len;
+        switch (v.type) {
+        case DBAL_TYPE_BOOL: c->u.b = v.u.b; break;
+        case DBAL_TYPE_INT64: c->u.i = v.u.i; break;
+        case DBAL_TYPE_DOUBLE: c->u.d = v.u.d; break;
+        case DBAL_TYPE_TEXT:
+        case DBAL_TYPE_BLOB:
+            if (add_bytes(b, v.u.p, v.len, &c->u.off) != DBAL_OK)
+                return DBAL_ENOMEM;
+            break;
+        default: c->u.i = 0; break;
+        }
+    }
+    b->nrows++;
+    return DBAL_OK;
+}
+
+static void buffered_close(dbal_driver_rows *base)
+{
+    buffered *b = (buffered *)base;
+    if (!b)
+        return;
+    dbal__free(b->name_off);
+    dbal__free(b->cells);
+    dbal__free(b->data);
+    dbal__free(b);
+}
+
+int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows **out)
+{
+    dbal_session *s = r->s;
+    buffered *b = dbal__calloc(1, sizeof *b);
+    int ncols = dbal_col_count(r);
+    if (b && ncols > 0)
+        b->name_off = dbal__calloc((size_t)ncols, sizeof *b->name_off);
+    if (!b || (ncols > 0 && !b->name_off)) {
+        buffered_close(b ? &b->base : NULL);
+        return dbal__error_set(&s->err, DBAL_ENOMEM, NULL, 0, NULL);
+    }
+    b->base.ncols = ncols;
+    int rc = DBAL_OK;
+    for (int col = 0; col < ncols && rc == DBAL_OK; col++) {
+        const char *name = dbal_col_name(r, col);
+        rc = add_bytes(b, name ? name : "", name ? strlen(name) : 0, &b->name_off[col]);
+    }
+    while (rc == DBAL_OK) {
+        rc = dbal_rows_next(r);
+        if (rc == DBAL_DONE) {
+            *out = &b->base;
+            return DBAL_OK;
+        }
+        if (rc == DBAL_ROW)
+            rc = add_row(b, r);
+    }
+    if (rc == DBAL_ENOMEM)
+        dbal__error_set(&s->err, DBAL_ENOMEM, NULL, 0, NULL);
+    buffered_close(&b->base);
+    return rc;
+}
+
+static int buffered_next(dbal_driver_rows *base, dbal_error *err)
+{
+    (void)err;
+    buffered *b = (buffered *)base;
+    if (b->at <= b->nrows)
+        b->at++;
+    return b->at <= b->nrows ? DBAL_ROW : DBAL_DONE;
+}
+
+static const char *buffered_name(dbal_driver_rows *base, int col)
+{
+    buffered *b = (buffered *)base;
+    return b->data + b->name_off[col];
+}
+
+static const cell *current(buffered *b, int col)
+{
+    return &b->cells[(b->at - 1) * (size_t)b->base.ncols + (size_t)col];
+}
+
+static void buffered_value(dbal_driver_rows *base, int col, dbal_value *out)
+{
+    buffered *b = (buffered *)base;
+    const cell *c = current(b, col);
+    *out = dbal_null();
+    out->type = c->form;
+    out->len = c->len;
+    switch (c->form) {
+    case DBAL_TYPE_BOOL: out->u.b = c->u.b; break;
+    case DBAL_TYPE_INT64: out->u.i = c->u.i; break;
+    case DBAL_TYPE_DOUBLE: out->u.d = c->u.d; break;
+    case DBAL_TYPE_TEXT:
+    case DBAL_TYPE_BLOB: out->u.p = b->data + c->u.off; break;
+    default: break;
+    }
+}
+
+static dbal_type buffered_type(dbal_driver_rows *base, int col)
+{
+    return current((buffered *)base, col)->logical;
+}
+
+/* Only the cursor slots are ever called. */
+const dbal_driver dbal__buffered_driver = {
+    .abi_version = DBAL_DRIVER_ABI_VERSION,
+    .size = sizeof(dbal_driver),
+    .name = "buffered",
+    .version = "",
+    .rows_next = buffered_next,
+    .rows_close = buffered_close,
+    .col_name = buffered_name,
+    .col_value = buffered_value,
+    .col_type = buffered_type,
+};

@@ -1,0 +1,423 @@
+/*
+ * The asynchronous slots: libpq's own non-blocking interface in pipeline
+ * mode, no threads. Every statement is followed by a sync, so that each one
+ * succeeds or fails on its own exactly as the blocking calls do (an error
+ * does not turn the statements queued after it into "pipeline aborted"),
+ * while all of them still travel back to back on the socket.
+ *
+ * A statement's results come back as: its result(s), a NULL that ends them,
+ * then the PIPELINE_SYNC of its sync. The outcome is decided at the sync.
+ */
+#include "pg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A statement in flight. */
+typedef struct pg_entry {
+    int kind;
+    int prepared; /* a prepare for it was sent first: its first command */
+    int prepare_failed;
+    char *key; /* its statement cache key, when the cache is on */
+    size_t key_len;
+} pg_entry;
+
+typedef struct pg_async {
+    pg_entry *ring; /* the queued statements, oldest at head */
+    size_t head, count, cap;
+    int ends;       /* NULLs seen: the oldest statement's commands that are over */
+    PGresult *keep; /* the oldest statement's result so far: its first error or its last result */
+    int gathered;   /* keep holds rows that came one per result (see gather) */
+} pg_async;
+
+void pg_async_free(pg_conn *c)
+{
+    pg_async *a = c->async;
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->count; i++)
+        pg_host->free(a->ring[(a->head + i) % a->cap].key);
+    PQclear(a->keep);
+    pg_host->free(a->ring);
+    pg_host->free(a);
+    c->async = NULL;
+}
+
+static int lost(pg_conn *c, dbal_error *err)
+{
+    c->base.broken = 1;
+    pg_error_clean(err, DBAL_ECONNLOST, "08006", PQerrorMessage(c->pg));
+    return DBAL_ECONNLOST;
+}
+
+int pg_async_start(dbal_driver_conn *base, int *fd, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    if (!c->async) {
+        c->async = pg_host->malloc(sizeof *c->async);
+        if (!c->async)
+            return pg_error_nomem(err);
+        memset(c->async, 0, sizeof *c->async);
+    }
+    /* The bookkeeping of an idle connection (deferred DEALLOCATEs, a
+     * changed statement timeout) is done in blocking mode, before. */
+    pg_conn_ready(c);
+    if (PQstatus(c->pg) != CONNECTION_OK || PQsetnonblocking(c->pg, 1) != 0 ||
+        !PQenterPipelineMode(c->pg))
+        return lost(c, err);
+    *fd = PQsocket(c->pg);
+    return *fd >= 0 ? DBAL_OK : lost(c, err);
+}
+
+void pg_async_stop(dbal_driver_conn *base)
+{
+    pg_conn *c = (pg_conn *)base;
+    if (c->base.broken)
+        return;
+    /* Anything still in the pipeline would reach the connection's next
+     * user: such a connection is not pooled again. */
+    if (!PQexitPipelineMode(c->pg) || PQsetnonblocking(c->pg, 0) != 0 ||
+        (c->async && c->async->count))
+        c->base.broken = 1;
+}
+
+/* Room for one more entry, which the caller fills at ring[(head + count) % cap]. */
+static pg_entry *next_entry(pg_async *a)
+{
+    if (a->count == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        pg_entry *r = pg_host->malloc(cap * sizeof *r);
+        if (!r)
+            return NULL;
+        for (size_t i = 0; i < a->count; i++)
+            r[i] = a->ring[(a->head + i) % a->cap];
+        pg_host->free(a->ring);
+        a->ring = r;
+        a->head = 0;
+        a->cap = cap;
+    }
+    pg_entry *e = &a->ring[(a->head + a->count) % a->cap];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
+/* Through the statement cache: on a miss the prepare travels just ahead of
+ * the execute, so that nothing waits for its answer. */
+static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_value *params, size_t n,
+                          dbal_error *err)
+{
+    size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
+    pg_conn_note_sql(c, sql);
+    int rc = pg_stmt_key_reserve(c, sql, sql_len, n, err);
+    if (rc == DBAL_OK)
+        rc = pg_params_build(c, params, n, c->key + sql_len + 1, err);
+    char name[32], *text = NULL;
+    if (rc == DBAL_OK)
+        rc = pg_stmt_lookup(c, sql, n, key_len, name, &text, err);
+    if (rc == DBAL_OK && c->cache && !(e->key = pg_host->malloc(key_len)))
+        rc = pg_error_nomem(err);
+    if (rc != DBAL_OK) {
+        pg_host->free(text);
+        return rc;
+    }
+    if (e->key) {
+        memcpy(e->key, c->key, key_len);
+        e->key_len = key_len;
+    }
+    const pg_params *p = &c->params;
+    int ok;
+    if (name[0]) {
+        e->prepared = text != NULL;
+        ok = (!text || PQsendPrepare(c->pg, name, text, (int)n, p->types)) &&
+             PQsendQueryPrepared(c->pg, name, (int)n, p->values, p->lengths, p->formats, 0);
+    } else {
+        ok = PQsendQueryParams(c->pg, text, (int)n, p->types, p->values, p->lengths, p->formats, 0);
+    }
+    pg_host->free(text);
+    if (!ok) {
+        pg_host->free(e->key);
+        e->key = NULL;
+        return lost(c, err);
+    }
+    return DBAL_OK;
+}
+
+int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char *sql,
+                  const dbal_value *params, size_t nparams, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    pg_async *a = c->async;
+    if (!a || PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF) {
+        pg_host->set_error(err, DBAL_EMISUSE, NULL, 0, "async_send before async_start");
+        return DBAL_EMISUSE;
+    }
+    /* Room first: a statement sent but not remembered would shift every
+     * later outcome by one. */
+    pg_entry *e = next_entry(a);
+    if (!e)
+        return pg_error_nomem(err);
+    e->kind = kind;
+    char begin[192];
+    int rc = DBAL_OK;
+    switch (kind) {
+    case DBAL_ASYNC_EXEC:
+    case DBAL_ASYNC_QUERY:
+        rc = send_statement(c, e, sql, params, nparams, err);
+        break;
+    case DBAL_ASYNC_BEGIN:
+        rc = pg_begin_sql(options, c->read_only, begin, sizeof begin, err);
+        if (rc == DBAL_OK && !PQsendQueryParams(c->pg, begin, 0, NULL, NULL, NULL, NULL, 0))
+            rc = lost(c, err);
+        break;
+    default:
+        if (!PQsendQueryParams(c->pg, kind == DBAL_ASYNC_COMMIT ? "COMMIT" : "ROLLBACK", 0, NULL,
+                               NULL, NULL, NULL, 0))
+            rc = lost(c, err);
+        break;
+    }
+    if (rc != DBAL_OK)
+        return rc;
+    if (!PQpipelineSync(c->pg)) {
+        pg_host->free(e->key);
+        return lost(c, err);
+    }
+    a->count++;
+    return DBAL_OK;
+}
+
+int pg_async_io(dbal_driver_conn *base, unsigned ready, unsigned *want, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    *want = DBAL_ASYNC_WANT_READ;
+    if (c->base.broken)
+        return DBAL_ECONNLOST;
+    if ((ready & DBAL_ASYNC_WANT_READ) && !PQconsumeInput(c->pg))
+        return lost(c, err);
+    int f = PQflush(c->pg);
+    if (f < 0)
+        return lost(c, err);
+    if (f > 0)
+        *want |= DBAL_ASYNC_WANT_WRITE;
+    return DBAL_OK;
+}
+
+static int ok_status(ExecStatusType st)
+{
+    return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_EMPTY_QUERY;
+}
+
+/* The outcome of the statement whose sync has arrived; takes res. */
+static int outcome(pg_conn *c, int kind, PGresult *res, dbal_driver_rows **rows, int64_t *affected,
+                   dbal_error *err)
+{
+    if (!res || !ok_status(PQresultStatus(res))) {
+        int rc = res ? pg_error_result(c, res, err) : DBAL_OK;
+        if (rc == DBAL_OK) {
+            pg_host->set_error(err, DBAL_ERROR, NULL, 0, "PostgreSQL sent no result for the statement");
+            rc = DBAL_ERROR;
+        }
+        PQclear(res);
+        return rc;
+    }
+    if (kind == DBAL_ASYNC_QUERY) {
+        pg_rows *r;
+        int rc = pg_rows_open_whole(c, res, &r, err);
+        if (rc == DBAL_OK)
+            *rows = &r->base;
+        return rc;
+    }
+    int rc = DBAL_OK;
+    if (kind == DBAL_ASYNC_EXEC)
+        *affected = strtoll(PQcmdTuples(res), NULL, 10);
+    /* COMMIT of a failed transaction succeeds with the tag ROLLBACK. */
+    if (kind == DBAL_ASYNC_COMMIT && strcmp(PQcmdStatus(res), "ROLLBACK") == 0) {
+        pg_host->set_error(err, DBAL_ETXFAILED, "25P02", 0,
+                           "the transaction was rolled back because a statement in it failed");
+        rc = DBAL_ETXFAILED;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/*
+ * Rows that come one result each. libpq (15) keeps the single-row mode of
+ * the connection's last blocking query for the first query of a pipeline,
+ * so the rows of a query may arrive as PGRES_SINGLE_TUPLE results: they
+ * are gathered into one result, as they would have come. Returns 0 when
+ * out of memory (the statement then fails).
+ */
+static int gather(pg_async *a, PGresult *row)
+{
+    if (!a->gathered) {
+        PQclear(a->keep);
+        a->keep = PQcopyResult(row, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+        a->gathered = a->keep != NULL;
+        return a->gathered;
+    }
+    int n = PQntuples(a->keep);
+    for (int col = 0; col < PQnfields(row); col++) {
+        int null = PQgetisnull(row, 0, col);
+        if (!PQsetvalue(a->keep, n, col, null ? NULL : PQgetvalue(row, 0, col),
+                        null ? -1 : PQgetlength(row, 0, col)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Takes one result of the oldest statement. */
+static void take(pg_conn *c, pg_async *a, PGresult *res)
+{
+    pg_entry *e = &a->ring[a->head];
+    if (e->prepared && a->ends == 0) {
+        /* The prepare's own answer: only its failure matters. */
+        int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        pg_stmt_prepared(c, e->key, e->key_len, ok);
+        if (ok) {
+            PQclear(res);
+            return;
+        }
+        e->prepare_failed = 1;
+    }
+    ExecStatusType st = PQresultStatus(res);
+    if (a->keep && !ok_status(PQresultStatus(a->keep))) {
+        PQclear(res);
+    } else if (st == PGRES_SINGLE_TUPLE) {
+        if (!gather(a, res)) {
+            /* A result of this status fails the statement: out of memory. */
+            PQclear(a->keep);
+            a->keep = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+            a->gathered = 0;
+        }
+        PQclear(res);
+    } else if (a->gathered && st == PGRES_TUPLES_OK && e->kind == DBAL_ASYNC_QUERY) {
+        PQclear(res); /* the end of the gathered rows */
+    } else {
+        PQclear(a->keep);
+        a->keep = res;
+    }
+}
+
+/* A cached statement the server has dropped (26000) or whose result type
+ * DDL changed (0A000): the next use prepares it again. The statement that
+ * met it fails (it cannot be sent again in its place in the pipeline). */
+static void forget_stale(pg_conn *c, const pg_entry *e, const dbal_error *err)
+{
+    if (!e->key || e->prepared)
+        return;
+    if (strcmp(err->sqlstate, "26000") == 0 || strcmp(err->sqlstate, "0A000") == 0)
+        pg_stmt_forget(c, e->key, e->key_len, strcmp(err->sqlstate, "26000") == 0);
+}
+
+int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows, int64_t *affected,
+                    dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    pg_async *a = c->async;
+    *ready = 0;
+    *rows = NULL;
+    *affected = 0;
+    if (!a || a->count == 0)
+        return DBAL_OK;
+    for (;;) {
+        int bad = PQstatus(c->pg) == CONNECTION_BAD;
+        if (!bad && PQisBusy(c->pg))
+            return DBAL_OK;
+        if (!bad) {
+            PGresult *res = PQgetResult(c->pg);
+            if (!res) {
+                a->ends++; /* the end of one command's results */
+                continue;
+            }
+            if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+                take(c, a, res);
+                continue;
+            }
+            PQclear(res);
+        }
+        pg_entry e = a->ring[a->head];
+        a->head = (a->head + 1) % a->cap;
+        a->count--;
+        a->ends = 0;
+        PGresult *keep = a->keep;
+        a->keep = NULL;
+        a->gathered = 0;
+        *ready = 1;
+        int rc;
+        if (bad) {
+            /* The statements after this one are lost with the connection:
+             * the core fails them without asking. */
+            rc = keep ? pg_error_result(c, keep, err) : DBAL_OK;
+            PQclear(keep);
+            if (rc != DBAL_ECONNLOST)
+                rc = lost(c, err);
+        } else {
+            rc = outcome(c, e.kind, keep, rows, affected, err);
+            if (rc != DBAL_OK)
+                forget_stale(c, &e, err);
+        }
+        pg_host->free(e.key);
+        return rc;
+    }
+}
+
+static unsigned want_of(PostgresPollingStatusType st)
+{
+    return st == PGRES_POLLING_WRITING ? DBAL_ASYNC_WANT_WRITE : DBAL_ASYNC_WANT_READ;
+}
+
+static int connect_failed(PGconn *pg, const pg_ctx *x, dbal_error *err)
+{
+    pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x);
+    return DBAL_ECONNECT;
+}
+
+int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want,
+                           dbal_error *err)
+{
+    pg_ctx *x = ctx;
+    *out = NULL;
+    /* expand_dbname 0, as pg_connect does. */
+    PGconn *pg = PQconnectStartParams(x->keywords, x->values, 0);
+    if (!pg)
+        return pg_error_nomem(err);
+    if (PQstatus(pg) == CONNECTION_BAD) {
+        int rc = connect_failed(pg, x, err);
+        PQfinish(pg);
+        return rc;
+    }
+    pg_conn *c = pg_conn_alloc(x, pg);
+    if (!c) {
+        PQfinish(pg);
+        return pg_error_nomem(err);
+    }
+    /* libpq's rule: poll as if PQconnectPoll had said "writing". */
+    *fd = PQsocket(pg);
+    *want = DBAL_ASYNC_WANT_WRITE;
+    *out = &c->base;
+    return DBAL_OK;
+}
+
+int pg_async_connect_poll(dbal_driver_conn *base, int *fd, unsigned *want, int *done, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    PostgresPollingStatusType st = PQconnectPoll(c->pg);
+    *done = 0;
+    *fd = PQsocket(c->pg);
+    if (st == PGRES_POLLING_FAILED)
+        return connect_failed(c->pg, c->ctx, err);
+    if (st != PGRES_POLLING_OK) {
+        *want = want_of(st);
+        return DBAL_OK;
+    }
+    if (pg_conn_setup(c) != DBAL_OK)
+        return pg_error_nomem(err);
+    /* Asking whether a pooler is in between would block the loop: an
+     * engine learns it from its first blocking connection (pg_connect);
+     * until then a pooler shows itself by the errors pg_send recovers from. */
+    if (atomic_load(&c->ctx->behind) == PG_POOLED) {
+        c->pooled = 1;
+        pg_conn_go_unnamed(c);
+    }
+    *done = 1;
+    return DBAL_OK;
+}

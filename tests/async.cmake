@@ -1,0 +1,43 @@
+# The asynchronous API (dbal_async_*): one program, run once per database.
+# Included from tests/CMakeLists.txt.
+#
+#   test_async                         sqlite::memory:
+#   test_async_sqlite_file             a real SQLite file
+#   test_async_postgresql              $DBAL_TEST_PG_URL, with a server
+#                                      restart when pg_cluster.sh's
+#                                      variables are set; skipped (77)
+#                                      without a server
+
+dbal_test(test_async SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_async.c)
+if(TARGET dbal_postgresql)
+  add_dependencies(test_async dbal_postgresql)
+endif()
+set_tests_properties(test_async PROPERTIES TIMEOUT 600 LABELS threads)
+foreach(db sqlite-file postgresql)
+  string(REPLACE "-" "_" name ${db})
+  add_test(NAME test_async_${name} COMMAND test_async ${db})
+  set_tests_properties(test_async_${name} PROPERTIES
+    ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}" SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS threads)
+endforeach()
+set_tests_properties(test_async_postgresql PROPERTIES LABELS "postgresql;threads" RUN_SERIAL TRUE)
+
+# The examples, on SQLite and (when DBAL_TEST_PG_URL is set) PostgreSQL.
+foreach(example async_epoll async_libuv)
+  if(TARGET ${example})
+    add_test(NAME example_${example} COMMAND ${example})
+    add_test(NAME example_${example}_postgresql COMMAND sh -c
+      "[ -n \"$DBAL_TEST_PG_URL\" ] || exit 77; DATABASE_URL=\"$DBAL_TEST_PG_URL\" exec \"$0\"" $<TARGET_FILE:${example}>)
+    set_tests_properties(example_${example} PROPERTIES
+      ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT};DATABASE_URL=" LABELS threads)
+    set_tests_properties(example_${example}_postgresql PROPERTIES
+      ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}" SKIP_RETURN_CODE 77 LABELS "postgresql;threads")
+  endif()
+endforeach()
+
+# The README's example compiles unchanged and runs. Not in sanitizer builds:
+# a plain program cannot load a sanitized library.
+if(NOT DBAL_SANITIZE)
+  add_test(NAME test_readme_async COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_readme_async.sh
+           ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+  set_tests_properties(test_readme_async PROPERTIES ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}")
+endif()

@@ -1,0 +1,788 @@
+/*
+ * The asynchronous API on a real database: many operations in flight on one
+ * thread, transactions and errors as the blocking API gives them, cancel,
+ * timeouts, pool exhaustion, closing with work pending and (PostgreSQL) a
+ * server restart in the middle of it all.
+ *
+ *   test_async sqlite-file | sqlite-memory | postgresql
+ *
+ * postgresql needs DBAL_TEST_PG_URL (skipped, 77, without it unless
+ * DBAL_TEST_REQUIRE_PG=1); the restart also needs DBAL_TEST_PG_DATADIR and
+ * the other variables tests/pg_cluster.sh exports.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "test_helpers.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+static const char *kind;   /* argv[1] */
+static char url_base[600]; /* without engine options */
+static char *tmpdir;
+static int is_pg;
+
+static dbal_engine *open_engine(const char *options)
+{
+    char url[900];
+    snprintf(url, sizeof url, "%s%s%s", url_base, strchr(url_base, '?') ? "&" : "?", options);
+    dbal_engine *e;
+    dbal_error err;
+    if (dbal_engine_open(&e, url, &err) != DBAL_OK)
+        fail_msg("engine: %s", err.message);
+    return e;
+}
+
+/* Runs the application's side of the loop: wait on the one descriptor,
+ * process, until nothing is pending. Fails after `limit` seconds: a hang. */
+static void run_until_idle(dbal_async *a, double limit)
+{
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN};
+    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
+    double end = test_now() + limit;
+    while (dbal_async_pending(a) > 0) {
+        if (test_now() > end)
+            fail_msg("%d operations still pending after %.0f s", dbal_async_pending(a), limit);
+        epoll_wait(ep, &ev, 1, 200);
+        assert_int_equal(dbal_async_process(a), DBAL_OK);
+    }
+    close(ep);
+}
+
+/* Threads of this process: PostgreSQL's asynchronous path must start none. */
+static int thread_count(void)
+{
+    glob_t g;
+    int n = glob("/proc/self/task/*", 0, NULL, &g) == 0 ? (int)g.gl_pathc : -1;
+    globfree(&g);
+    return n;
+}
+
+/* ---- 1,000 queries in flight ---- */
+
+typedef struct expect {
+    int64_t n;
+    char text[32];
+    int called;
+    int code;
+} expect;
+
+static int verified;
+
+static void check_row(void *ud, const dbal_async_result *res)
+{
+    expect *x = ud;
+    x->called++;
+    x->code = res->code;
+    if (res->code != DBAL_OK)
+        fail_msg("query %lld: %s: %s", (long long)x->n, dbal_code_name(res->code), res->error->message);
+    assert_non_null(res->rows);
+    assert_int_equal(dbal_col_count(res->rows), 2);
+    assert_string_equal(dbal_col_name(res->rows, 0), "n");
+    assert_int_equal(dbal_rows_next(res->rows), DBAL_ROW);
+    assert_int_equal(dbal_col_int64(res->rows, 0), x->n * 3 + 1);
+    assert_string_equal(dbal_col_text(res->rows, 1), x->text);
+    assert_int_equal(dbal_rows_next(res->rows), DBAL_DONE);
+    verified++;
+}
+
+static void test_thousand_in_flight(void **state)
+{
+    (void)state;
+    enum { NQ = 1000, NS = 32 };
+    dbal_engine *e = open_engine("pool_size=8&max_overflow=0");
+    dbal_async *a;
+    dbal_error err;
+    assert_int_equal(dbal_async_open(e, &a, &err), DBAL_OK);
+    dbal_async_session *s[NS];
+    for (int i = 0; i < NS; i++)
+        assert_int_equal(dbal_async_session_open(a, &s[i], &err), DBAL_OK);
+    static expect x[NQ];
+    verified = 0;
+    for (int i = 0; i < NQ; i++) {
+        x[i] = (expect){.n = i};
+        snprintf(x[i].text, sizeof x[i].text, "row-%d", i);
+        char buf[32];
+        snprintf(buf, sizeof buf, "row-%d", i);
+        /* The text is the caller's stack buffer: the call copies it. */
+        assert_int_equal(dbal_async_query(s[i % NS], "SELECT ? * 3 + 1 AS n, ? AS s",
+                                          DBAL_ARGS(dbal_int64(i), dbal_text(buf)), check_row, &x[i], NULL),
+                         DBAL_OK);
+    }
+    assert_int_equal(dbal_async_pending(a), NQ);
+    for (int i = 0; i < NQ; i++)
+        assert_int_equal(x[i].called, 0); /* never from the call that queues */
+    /* Each session gives its connection back once its queries are done,
+     * so that the sessions waiting for one get it. */
+    for (int i = 0; i < NS; i++)
+        dbal_async_session_close(s[i]);
+    dbal_engine_stats st;
+    run_until_idle(a, 120);
+    assert_int_equal(verified, NQ);
+    for (int i = 0; i < NQ; i++)
+        assert_int_equal(x[i].called, 1);
+    dbal_engine_stats_get(e, &st);
+    assert_true(st.open <= 8);
+    assert_int_equal(st.timeouts, 0);
+    if (is_pg)
+        assert_int_equal(thread_count(), 1); /* connects and statements: no thread */
+    dbal_async_close(a);
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* ---- transactions and errors ---- */
+
+typedef struct outcome {
+    int code;
+    char sqlstate[6];
+    int64_t affected;
+    int64_t value;
+    int called;
+} outcome;
+
+static void record(void *ud, const dbal_async_result *res)
+{
+    outcome *o = ud;
+    o->called++;
+    o->code = res->code;
+    memcpy(o->sqlstate, res->error->sqlstate, sizeof o->sqlstate);
+    o->affected = res->affected;
+    if (res->rows && dbal_rows_next(res->rows) == DBAL_ROW)
+        o->value = dbal_col_int64(res->rows, 0);
+}
+
+static void test_transactions_and_errors(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("pool_size=2");
+    dbal_session *bs;
+    assert_int_equal(dbal_session_open(e, &bs, NULL), DBAL_OK);
+    dbal_exec(bs, "DROP TABLE IF EXISTS async_items", DBAL_NOARGS, NULL);
+    OK(bs, dbal_exec(bs, "CREATE TABLE async_items(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)",
+                     DBAL_NOARGS, NULL));
+    dbal_session_close(bs);
+
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    assert_int_equal(dbal_async_session_open(a, &s, NULL), DBAL_OK);
+    /* Misuse is refused at once, and its callback is never called. */
+    outcome never = {0};
+    assert_int_equal(dbal_async_commit(s, record, &never, NULL), DBAL_EMISUSE);
+    assert_int_equal(dbal_async_exec(s, NULL, DBAL_NOARGS, record, &never, NULL), DBAL_EINVAL);
+
+    outcome o[10] = {{0}};
+    assert_int_equal(dbal_async_begin(s, 0, record, &o[0], NULL), DBAL_OK);
+    assert_int_equal(dbal_async_begin(s, 0, record, &never, NULL), DBAL_EMISUSE); /* one level */
+    dbal_async_exec(s, "INSERT INTO async_items(id, name) VALUES (?, ?)",
+                    DBAL_ARGS(dbal_int64(1), dbal_text("widget")), record, &o[1], NULL);
+    dbal_async_commit(s, record, &o[2], NULL);
+    /* A unique violation inside a transaction fails it: the commit rolls
+     * back and says DBAL_ETXFAILED, as the blocking API does. */
+    dbal_async_begin(s, 0, record, &o[3], NULL);
+    dbal_async_exec(s, "INSERT INTO async_items(id, name) VALUES (?, ?)",
+                    DBAL_ARGS(dbal_int64(2), dbal_text("gadget")), record, &o[4], NULL);
+    dbal_async_exec(s, "INSERT INTO async_items(id, name) VALUES (?, ?)",
+                    DBAL_ARGS(dbal_int64(3), dbal_text("widget")), record, &o[5], NULL);
+    dbal_async_exec(s, "INSERT INTO async_items(id, name) VALUES (?, ?)",
+                    DBAL_ARGS(dbal_int64(4), dbal_text("other")), record, &o[6], NULL);
+    dbal_async_commit(s, record, &o[7], NULL);
+    dbal_async_query(s, "SELECT count(*) FROM async_items", DBAL_NOARGS, record, &o[8], NULL);
+    /* A placeholder count that does not match fails that op only, in turn. */
+    dbal_async_exec(s, "SELECT ?", DBAL_NOARGS, record, &o[9], NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(never.called, 0);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(o[i].called, 1);
+    assert_int_equal(o[0].code, DBAL_OK);
+    assert_int_equal(o[1].code, DBAL_OK);
+    assert_int_equal(o[1].affected, 1);
+    assert_int_equal(o[2].code, DBAL_OK);
+    assert_int_equal(o[4].code, DBAL_OK);
+    assert_int_equal(o[5].code, DBAL_EUNIQUE);
+    assert_string_equal(o[5].sqlstate, "23505");
+    assert_int_equal(o[6].code, DBAL_ETXFAILED);
+    assert_string_equal(o[6].sqlstate, "25P02");
+    assert_int_equal(o[7].code, DBAL_ETXFAILED);
+    assert_int_equal(o[8].code, DBAL_OK);
+    assert_int_equal(o[8].value, 1);
+    assert_int_equal(o[9].code, DBAL_EMISUSE);
+
+    /* A session closed inside a transaction rolls it back. */
+    outcome b = {0}, ins = {0};
+    dbal_async_begin(s, 0, record, &b, NULL);
+    dbal_async_exec(s, "INSERT INTO async_items(id, name) VALUES (5, 'lost')", DBAL_NOARGS, record, &ins, NULL);
+    dbal_async_session_close(s);
+    run_until_idle(a, 30);
+    assert_int_equal(ins.code, DBAL_OK);
+    dbal_async_close(a);
+    assert_int_equal(dbal_session_open(e, &bs, NULL), DBAL_OK);
+    dbal_rows *r;
+    OK(bs, dbal_query(bs, "SELECT count(*) FROM async_items", DBAL_NOARGS, &r));
+    assert_int_equal(dbal_rows_next(r), DBAL_ROW);
+    assert_int_equal(dbal_col_int64(r, 0), 1);
+    dbal_rows_close(r);
+    OK(bs, dbal_exec(bs, "DROP TABLE async_items", DBAL_NOARGS, NULL));
+    dbal_session_close(bs);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* ---- rows read as the blocking API reads them ---- */
+
+typedef struct snapshot {
+    int called, code, ncols, nrows;
+    char text[4][8][64]; /* [row][col] text, "<NULL>" for NULL */
+    int type[4][8];
+    size_t bytes[4][8];
+    char name[8][32];
+} snapshot;
+
+static void take_snapshot(dbal_rows *r, snapshot *sn)
+{
+    sn->ncols = dbal_col_count(r);
+    for (int c = 0; c < sn->ncols && c < 8; c++)
+        snprintf(sn->name[c], sizeof sn->name[c], "%s", dbal_col_name(r, c));
+    while (sn->nrows < 4 && dbal_rows_next(r) == DBAL_ROW) {
+        for (int c = 0; c < sn->ncols && c < 8; c++) {
+            const char *t = dbal_col_text(r, c);
+            sn->type[sn->nrows][c] = dbal_col_type(r, c);
+            sn->bytes[sn->nrows][c] = dbal_col_bytes(r, c);
+            snprintf(sn->text[sn->nrows][c], 64, "%s", t ? t : "<NULL>");
+        }
+        sn->nrows++;
+    }
+}
+
+static void on_snapshot(void *ud, const dbal_async_result *res)
+{
+    snapshot *sn = ud;
+    sn->called++;
+    sn->code = res->code;
+    if (res->rows)
+        take_snapshot(res->rows, sn);
+}
+
+static void test_rows_like_blocking(void **state)
+{
+    (void)state;
+    const char *sql = "SELECT ? AS a, ? AS b, ? AS c, ? AS d, ? AS e, 7 AS f UNION ALL "
+                      "SELECT NULL, NULL, NULL, NULL, NULL, 8";
+    dbal_value v[5] = {dbal_null(), dbal_double(2.5), dbal_blob("a\0b", 3), dbal_text("x y"),
+                       dbal_int64(-9007199254740993LL)};
+    dbal_engine *e = open_engine("pool_size=2");
+    dbal_session *bs;
+    dbal_session_open(e, &bs, NULL);
+    dbal_rows *r;
+    OK(bs, dbal_query(bs, sql, dbal_params_array(v, 5), &r));
+    static snapshot want, got;
+    memset(&want, 0, sizeof want);
+    memset(&got, 0, sizeof got);
+    take_snapshot(r, &want);
+    dbal_rows_close(r);
+    dbal_session_close(bs);
+
+    dbal_async *a;
+    dbal_async_open(e, &a, NULL);
+    dbal_async_session *s;
+    dbal_async_session_open(a, &s, NULL);
+    dbal_async_query(s, sql, dbal_params_array(v, 5), on_snapshot, &got, NULL);
+    dbal_async_session_close(s);
+    run_until_idle(a, 30);
+    dbal_async_close(a);
+    assert_int_equal(got.code, DBAL_OK);
+    assert_int_equal(got.ncols, want.ncols);
+    assert_int_equal(got.nrows, 2);
+    assert_int_equal(got.nrows, want.nrows);
+    for (int c = 0; c < want.ncols; c++)
+        assert_string_equal(got.name[c], want.name[c]);
+    for (int row = 0; row < want.nrows; row++)
+        for (int c = 0; c < want.ncols; c++) {
+            assert_int_equal(got.type[row][c], want.type[row][c]);
+            assert_int_equal(got.bytes[row][c], want.bytes[row][c]);
+            assert_string_equal(got.text[row][c], want.text[row][c]);
+        }
+    assert_string_equal(got.text[0][3], "x y");
+    assert_string_equal(got.text[1][0], "<NULL>");
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* ---- a blocking thread hands the only connection to the loop ---- */
+
+typedef struct conn_holder {
+    dbal_engine *e;
+    int holding;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+} conn_holder;
+
+static void *hold_connection(void *arg)
+{
+    conn_holder *h = arg;
+    dbal_session *s;
+    dbal_session_open(h->e, &s, NULL);
+    dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL);
+    pthread_mutex_lock(&h->m);
+    h->holding = 1;
+    pthread_cond_signal(&h->c);
+    pthread_mutex_unlock(&h->m);
+    usleep(200000);
+    dbal_session_close(s); /* the pool hands it to the waiting async session */
+    return NULL;
+}
+
+static void test_handover_from_a_thread(void **state)
+{
+    (void)state;
+    conn_holder h = {.e = open_engine("pool_size=1&max_overflow=0&pool_timeout=30")};
+    pthread_mutex_init(&h.m, NULL);
+    pthread_cond_init(&h.c, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, hold_connection, &h);
+    pthread_mutex_lock(&h.m);
+    while (!h.holding)
+        pthread_cond_wait(&h.c, &h.m);
+    pthread_mutex_unlock(&h.m);
+    dbal_async *a;
+    dbal_async_open(h.e, &a, NULL);
+    dbal_async_session *s;
+    dbal_async_session_open(a, &s, NULL);
+    outcome o = {0};
+    dbal_async_query(s, "SELECT 3", DBAL_NOARGS, record, &o, NULL);
+    dbal_async_session_close(s);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(h.e, &st);
+    assert_int_equal(st.waiting, 1); /* in the pool's line, the loop not blocked */
+    run_until_idle(a, 30);
+    pthread_join(t, NULL);
+    assert_int_equal(o.code, DBAL_OK);
+    assert_int_equal(o.value, 3);
+    dbal_async_close(a);
+    dbal_engine_stats_get(h.e, &st);
+    assert_int_equal(st.timeouts, 0);
+    assert_int_equal(st.connects, 1);
+    pthread_mutex_destroy(&h.m);
+    pthread_cond_destroy(&h.c);
+    assert_int_equal(dbal_engine_close(h.e), DBAL_OK);
+}
+
+/* ---- cancel and timeout ---- */
+
+static const char *long_query(void)
+{
+    return is_pg ? "SELECT pg_sleep(60)"
+                 : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+}
+
+/* Waits until the op has surely reached the database. */
+static void settle(dbal_async *a, double seconds)
+{
+    double end = test_now() + seconds;
+    while (test_now() < end) {
+        dbal_async_process(a);
+        usleep(10000);
+    }
+}
+
+static void test_cancel_mid_flight(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("pool_size=1&max_overflow=0");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    assert_int_equal(dbal_async_session_open(a, &s, NULL), DBAL_OK);
+    outcome slow = {0}, queued = {0}, after = {0};
+    dbal_async_op *op, *op2;
+    double t0 = test_now();
+    assert_int_equal(dbal_async_query(s, long_query(), DBAL_NOARGS, record, &slow, &op), DBAL_OK);
+    settle(a, 0.3);
+    assert_int_equal(dbal_async_cancel(op), DBAL_OK);
+    run_until_idle(a, 30);
+    assert_int_equal(slow.called, 1);
+    assert_int_equal(slow.code, DBAL_ECANCELED);
+    assert_true(test_now() - t0 < 30); /* interrupted, not waited out */
+    /* The connection stays usable. */
+    dbal_async_query(s, "SELECT 41 + 1", DBAL_NOARGS, record, &after, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(after.code, DBAL_OK);
+    assert_int_equal(after.value, 42);
+
+    /* An op that has not reached the database yet is removed. A second
+     * session waits for the only connection, which the first one holds. */
+    dbal_async_session *s2;
+    assert_int_equal(dbal_async_session_open(a, &s2, NULL), DBAL_OK);
+    dbal_async_query(s2, "SELECT 1", DBAL_NOARGS, record, &queued, &op2);
+    assert_int_equal(dbal_async_cancel(op2), DBAL_OK);
+    run_until_idle(a, 30);
+    assert_int_equal(queued.called, 1);
+    assert_int_equal(queued.code, DBAL_ECANCELED);
+    dbal_async_session_close(s2);
+    dbal_async_session_close(s);
+    dbal_async_close(a);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+static void test_timeout(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("pool_size=2");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    assert_int_equal(dbal_async_session_open(a, &s, NULL), DBAL_OK);
+    assert_int_equal(dbal_async_session_set_timeout(s, 200), DBAL_OK);
+    outcome slow = {0}, after = {0};
+    dbal_async_query(s, long_query(), DBAL_NOARGS, record, &slow, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(slow.code, DBAL_ETIMEOUT);
+    assert_string_equal(slow.sqlstate, "57014");
+    assert_int_equal(dbal_async_session_set_timeout(s, 0), DBAL_OK);
+    dbal_async_query(s, "SELECT 7", DBAL_NOARGS, record, &after, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(after.code, DBAL_OK);
+    assert_int_equal(after.value, 7);
+    dbal_async_session_close(s);
+    dbal_async_close(a);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* ---- the pool ---- */
+
+static void test_pool_timeout(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("pool_size=1&max_overflow=0&pool_timeout=0.3");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *holder, *waiter;
+    dbal_async_session_open(a, &holder, NULL);
+    dbal_async_session_open(a, &waiter, NULL);
+    outcome b = {0}, w = {0}, w2 = {0}, r = {0};
+    dbal_async_begin(holder, 0, record, &b, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(b.code, DBAL_OK);
+    dbal_async_query(waiter, "SELECT 1", DBAL_NOARGS, record, &w, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(w.code, DBAL_EPOOLTIMEOUT);
+    /* Once the connection is given back, the waiting side gets it. */
+    dbal_async_query(waiter, "SELECT 2", DBAL_NOARGS, record, &w2, NULL);
+    dbal_async_rollback(holder, record, &r, NULL);
+    dbal_async_session_close(holder);
+    run_until_idle(a, 30);
+    assert_int_equal(r.code, DBAL_OK);
+    assert_int_equal(w2.code, DBAL_OK);
+    assert_int_equal(w2.value, 2);
+    dbal_async_session_close(waiter);
+    dbal_async_close(a);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.timeouts, 1);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+static void test_close_with_work_pending(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("pool_size=2&max_overflow=0");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    enum { N = 40 };
+    outcome o[N] = {{0}};
+    dbal_async_session *s[4];
+    for (int i = 0; i < 4; i++)
+        dbal_async_session_open(a, &s[i], NULL);
+    dbal_async_query(s[0], long_query(), DBAL_NOARGS, record, &o[0], NULL);
+    for (int i = 1; i < N; i++)
+        dbal_async_query(s[i % 4], "SELECT 1", DBAL_NOARGS, record, &o[i], NULL);
+    settle(a, 0.2);
+    dbal_async_close(a); /* sessions still open: closed with it */
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(o[i].called, 1);
+        assert_true(o[i].code == DBAL_OK || o[i].code == DBAL_ECANCELED);
+    }
+    assert_int_equal(o[0].code, DBAL_ECANCELED);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.in_use, 0);
+    /* The engine still works. */
+    dbal_session *bs;
+    dbal_session_open(e, &bs, NULL);
+    OK(bs, dbal_exec(bs, "SELECT 1", DBAL_NOARGS, NULL));
+    dbal_session_close(bs);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+typedef struct closer {
+    dbal_async *a;
+    int calls, closed, codes_ok;
+} closer;
+
+static void close_on_first(void *ud, const dbal_async_result *res)
+{
+    closer *c = ud;
+    c->calls++;
+    c->codes_ok += res->code == DBAL_OK || res->code == DBAL_ECANCELED;
+    if (!c->closed) {
+        c->closed = 1;
+        dbal_async_close(c->a); /* done when dbal_async_process returns */
+    }
+}
+
+static void test_close_from_callback(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("pool_size=2");
+    closer c = {0};
+    assert_int_equal(dbal_async_open(e, &c.a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    dbal_async_session_open(c.a, &s, NULL);
+    for (int i = 0; i < 5; i++)
+        dbal_async_query(s, "SELECT 1", DBAL_NOARGS, close_on_first, &c, NULL);
+    struct pollfd p = {.fd = dbal_async_fd(c.a), .events = POLLIN};
+    double end = test_now() + 30;
+    while (!c.closed && test_now() < end) {
+        poll(&p, 1, 200);
+        dbal_async_process(c.a);
+    }
+    assert_true(c.closed);
+    assert_int_equal(c.calls, 5); /* the rest were called back by the close */
+    assert_int_equal(c.codes_ok, 5);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* ---- a server that refuses connections (PostgreSQL) ---- */
+
+static void test_connect_refused(void **state)
+{
+    (void)state;
+    if (!is_pg)
+        skip();
+    /* Port 1 on loopback: nothing listens there. */
+    dbal_engine *e;
+    assert_int_equal(dbal_engine_open(&e, "postgresql://nobody:secret-pw@127.0.0.1:1/none?pool_size=2", NULL),
+                     DBAL_OK);
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    dbal_async_session_open(a, &s, NULL);
+    outcome o[3] = {{0}};
+    for (int i = 0; i < 3; i++)
+        dbal_async_query(s, "SELECT 1", DBAL_NOARGS, record, &o[i], NULL);
+    dbal_async_session_close(s);
+    run_until_idle(a, 60);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(o[i].code, DBAL_ECONNECT);
+    dbal_async_close(a);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.open, 0); /* the slot went back */
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* ---- a connection lost inside a transaction (PostgreSQL) ---- */
+
+static void terminate(dbal_engine *e, int64_t pid)
+{
+    dbal_session *bs;
+    dbal_session_open(e, &bs, NULL);
+    OK(bs, dbal_exec(bs, "SELECT pg_terminate_backend(?::int)", DBAL_ARGS(dbal_int64(pid)), NULL));
+    /* pg_terminate_backend only signals: wait until it is gone. */
+    for (int i = 0; i < 500; i++) {
+        dbal_rows *r;
+        OK(bs, dbal_query(bs, "SELECT count(*) FROM pg_stat_activity WHERE pid = ?::int",
+                          DBAL_ARGS(dbal_int64(pid)), &r));
+        int gone = dbal_rows_next(r) == DBAL_ROW && dbal_col_int64(r, 0) == 0;
+        dbal_rows_close(r);
+        if (gone)
+            break;
+        usleep(10000);
+    }
+    dbal_session_close(bs);
+}
+
+/* Begins and returns the backend's pid. */
+static int64_t begin_and_pid(dbal_async *a, dbal_async_session *s)
+{
+    outcome b = {0}, pid = {0};
+    dbal_async_begin(s, 0, record, &b, NULL);
+    dbal_async_query(s, "SELECT pg_backend_pid()", DBAL_NOARGS, record, &pid, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(b.code, DBAL_OK);
+    assert_int_equal(pid.code, DBAL_OK);
+    return pid.value;
+}
+
+static int one(dbal_async *a, dbal_async_session *s, int what, outcome *o)
+{
+    *o = (outcome){0};
+    if (what == 0)
+        dbal_async_exec(s, "SELECT 1", DBAL_NOARGS, record, o, NULL);
+    else if (what == 1)
+        dbal_async_commit(s, record, o, NULL);
+    else
+        dbal_async_rollback(s, record, o, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(o->called, 1);
+    return o->code;
+}
+
+static void test_connection_lost_in_transaction(void **state)
+{
+    (void)state;
+    if (!is_pg)
+        skip();
+    dbal_engine *e = open_engine("pool_size=2");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    dbal_async_session_open(a, &s, NULL);
+
+    /* One op at a time: exactly the blocking API's answers (see
+     * test_pg_faults.c, test_connection_lost_in_transaction). */
+    terminate(e, begin_and_pid(a, s));
+    outcome o;
+    assert_int_equal(one(a, s, 0, &o), DBAL_ECONNLOST);
+    assert_string_equal(o.sqlstate, "08006");
+    assert_int_equal(one(a, s, 0, &o), DBAL_ETXFAILED);
+    assert_int_equal(one(a, s, 1, &o), DBAL_ETXFAILED);
+    assert_int_equal(one(a, s, 0, &o), DBAL_OK); /* a new connection */
+
+    /* Pipelined: the ops sent on the dead connection all fail with
+     * DBAL_ECONNLOST (whether the server ran them is unknown; a commit is
+     * never reported as rolled back when it might have happened); the
+     * rollback succeeds; the session then works on a new connection. */
+    terminate(e, begin_and_pid(a, s));
+    outcome p[4] = {{0}};
+    dbal_async_exec(s, "SELECT 1", DBAL_NOARGS, record, &p[0], NULL);
+    dbal_async_exec(s, "SELECT 2", DBAL_NOARGS, record, &p[1], NULL);
+    dbal_async_rollback(s, record, &p[2], NULL);
+    dbal_async_query(s, "SELECT 3", DBAL_NOARGS, record, &p[3], NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(p[0].code, DBAL_ECONNLOST);
+    assert_int_equal(p[1].code, DBAL_ECONNLOST);
+    assert_int_equal(p[2].code, DBAL_OK);
+    assert_true(p[3].code == DBAL_ECONNLOST || p[3].code == DBAL_OK);
+    assert_int_equal(one(a, s, 0, &o), DBAL_OK);
+    dbal_async_session_close(s);
+    dbal_async_close(a);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.discarded, 2);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* ---- a server restart in the middle of async work (PostgreSQL) ---- */
+
+static void test_server_restart(void **state)
+{
+    (void)state;
+    if (!is_pg)
+        skip();
+    if (!getenv("DBAL_TEST_PG_DATADIR")) {
+        if (getenv("DBAL_TEST_REQUIRE_PG"))
+            fail_msg("DBAL_TEST_PG_DATADIR is not set: cannot restart the server");
+        skip();
+    }
+    dbal_engine *e = open_engine("pool_size=4&max_overflow=0&pool_timeout=30");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    enum { NS = 8, PER = 25 };
+    static outcome o[NS * PER];
+    memset(o, 0, sizeof o);
+    dbal_async_session *s[NS];
+    for (int i = 0; i < NS; i++) {
+        dbal_async_session_open(a, &s[i], NULL);
+        for (int j = 0; j < PER; j++)
+            dbal_async_query(s[i], "SELECT 1 FROM pg_sleep(0.05)", DBAL_NOARGS, record, &o[i * PER + j], NULL);
+        dbal_async_session_close(s[i]);
+    }
+    settle(a, 0.3);
+    /* The loop is not served while pg_ctl runs: what the restart breaks is
+     * found when it is. */
+    assert_int_equal(test_pg_restart(), 0);
+    run_until_idle(a, 120);
+    int ok = 0, failed = 0;
+    for (int i = 0; i < NS * PER; i++) {
+        assert_int_equal(o[i].called, 1);
+        if (o[i].code == DBAL_OK)
+            ok++;
+        else
+            failed++;
+    }
+    printf("# restart: %d ok, %d failed\n", ok, failed);
+    assert_true(failed > 0);
+    /* New work succeeds: dead connections were discarded, not reused. */
+    for (int i = 0; i < NS; i++) {
+        dbal_async_session_open(a, &s[i], NULL);
+        for (int j = 0; j < PER; j++) {
+            o[i * PER + j] = (outcome){0};
+            dbal_async_query(s[i], "SELECT 5", DBAL_NOARGS, record, &o[i * PER + j], NULL);
+        }
+        dbal_async_session_close(s[i]);
+    }
+    run_until_idle(a, 120);
+    for (int i = 0; i < NS * PER; i++) {
+        if (o[i].code != DBAL_OK)
+            fail_msg("after the restart, op %d: %s", i, dbal_code_name(o[i].code));
+        assert_int_equal(o[i].value, 5);
+    }
+    dbal_async_close(a);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_true(st.discarded > 0);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+int main(int argc, char **argv)
+{
+    kind = argc > 1 ? argv[1] : "sqlite-memory";
+    if (strcmp(kind, "postgresql") == 0) {
+        const char *pg = getenv("DBAL_TEST_PG_URL");
+        if (!pg || !*pg) {
+            if (getenv("DBAL_TEST_REQUIRE_PG") && strcmp(getenv("DBAL_TEST_REQUIRE_PG"), "1") == 0) {
+                fprintf(stderr, "test_async: DBAL_TEST_REQUIRE_PG=1 but DBAL_TEST_PG_URL is not set\n");
+                return 1;
+            }
+            printf("test_async: DBAL_TEST_PG_URL not set, skipped\n");
+            return 77;
+        }
+        snprintf(url_base, sizeof url_base, "%s", pg);
+        is_pg = 1;
+    } else if (strcmp(kind, "sqlite-file") == 0) {
+        tmpdir = test_tmpdir();
+        snprintf(url_base, sizeof url_base, "sqlite://%s/async.db", tmpdir);
+    } else {
+        snprintf(url_base, sizeof url_base, "sqlite::memory:");
+    }
+    dbal_set_log(NULL, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_thousand_in_flight), cmocka_unit_test(test_transactions_and_errors),
+        cmocka_unit_test(test_rows_like_blocking), cmocka_unit_test(test_handover_from_a_thread),
+        cmocka_unit_test(test_cancel_mid_flight),  cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_pool_timeout),       cmocka_unit_test(test_close_with_work_pending),
+        cmocka_unit_test(test_close_from_callback),
+        cmocka_unit_test(test_connect_refused),
+        cmocka_unit_test(test_connection_lost_in_transaction),
+        cmocka_unit_test(test_server_restart),
+    };
+    int rc = cmocka_run_group_tests_name(kind, tests, NULL, NULL);
+    if (tmpdir)
+        test_rmdir(tmpdir);
+    return rc;
+}
