@@ -26,7 +26,7 @@ void dbal_rows_close(dbal_rows *r)
     if (!r)
         return;
     dbal_session *s = r->s;
-    int ncols = r->dr->ncols;
+    int ncols = r->ncols;
     s->engine->driver->rows_close(r->dr);
     if (r->prev)
         r->prev->next = r->next;
@@ -49,12 +49,12 @@ void dbal_rows_close(dbal_rows *r)
 
 int dbal_col_count(dbal_rows *r)
 {
-    return r ? r->dr->ncols : 0;
+    return r ? r->ncols : 0;
 }
 
 const char *dbal_col_name(dbal_rows *r, int col)
 {
-    if (!r || col < 0 || col >= r->dr->ncols)
+    if (!r || col < 0 || col >= r->ncols)
         return NULL;
     return r->s->engine->driver->col_name(r->dr, col);
 }
@@ -64,21 +64,24 @@ static int readable(dbal_rows *r, int col)
 {
     if (!r)
         return DBAL_EMISUSE;
-    if (col < 0 || col >= r->dr->ncols)
+    if (col < 0 || col >= r->ncols)
         return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "column %d is out of range (%d columns)",
-                               col, r->dr->ncols);
+                               col, r->ncols);
     if (!r->on_row)
         return dbal__error_set(&r->s->err, DBAL_EMISUSE, NULL, 0,
                                "no current row: call dbal_rows_next() and check for DBAL_ROW");
     return DBAL_OK;
 }
 
-static int raw(dbal_rows *r, int col, dbal_value *v)
+/* The common case (a valid column of the current row) first, with the
+ * reader copied into the cursor: no chain of loads per value. */
+static inline int raw(dbal_rows *r, int col, dbal_value *v)
 {
-    int rc = readable(r, col);
-    if (rc == DBAL_OK)
-        r->s->engine->driver->col_value(r->dr, col, v);
-    return rc;
+    if (r && r->on_row && (unsigned)col < (unsigned)r->ncols) {
+        r->col_value(r->dr, col, v);
+        return DBAL_OK;
+    }
+    return readable(r, col);
 }
 
 /* A bool that a text-format driver (PostgreSQL) hands over as "t"/"f". Only
@@ -221,7 +224,7 @@ int dbal_col_get_bool(dbal_rows *r, int col, int *out)
  * pointers of several columns of one row stay valid together. */
 static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_t *len)
 {
-    if (!r->numbuf && !(r->numbuf = dbal__malloc((size_t)r->dr->ncols * sizeof *r->numbuf)))
+    if (!r->numbuf && !(r->numbuf = dbal__malloc((size_t)r->ncols * sizeof *r->numbuf)))
         return NULL;
     char *buf = r->numbuf[col];
     if (v->type == DBAL_TYPE_DOUBLE)
@@ -243,7 +246,7 @@ static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_
  * that is reused from row to row. */
 static const char *blob_as_text(dbal_rows *r, int col, const dbal_value *v)
 {
-    if (!r->blobtext && !(r->blobtext = dbal__calloc((size_t)r->dr->ncols, sizeof *r->blobtext)))
+    if (!r->blobtext && !(r->blobtext = dbal__calloc((size_t)r->ncols, sizeof *r->blobtext)))
         return NULL;
     struct dbal__textbuf *b = &r->blobtext[col];
     if (b->cap < v->len + 1) {

@@ -218,6 +218,8 @@ int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows *
         return dbal__session_failed(s, rc);
     }
     r->s = s;
+    r->ncols = r->dr->ncols;
+    r->col_value = s->engine->driver->col_value;
     r->next = s->rows;
     if (s->rows)
         s->rows->prev = r;

@@ -18,7 +18,7 @@
 typedef struct {
     pg_conn *c;
     const char *sql;
-    size_t n, sql_len, key_len;
+    size_t n, sql_len;
     char name[32];    /* the prepared statement of the first row's types */
     char *sig;        /* its type letters */
     char *text;       /* ? rewritten, for rows whose types differ; made lazily */
@@ -32,7 +32,7 @@ typedef struct {
 static int send_row(batch *b, const dbal_value *row, dbal_error *err)
 {
     pg_conn *c = b->c;
-    char *sig = c->key + b->sql_len + 1;
+    char *sig = c->sig;
     int rc = pg_params_build(c, row, b->n, sig, err);
     if (rc != DBAL_OK)
         return rc;
@@ -81,16 +81,16 @@ static void read_chunk(batch *b, size_t first, size_t count, dbal_error *err)
 static int prepare_first(batch *b, const dbal_value *row, dbal_error *err)
 {
     pg_conn *c = b->c;
-    int rc = pg_stmt_key_reserve(c, b->sql, b->sql_len, b->n, err);
+    int rc = pg_stmt_sig_reserve(c, b->n, err);
     if (rc == DBAL_OK)
-        rc = pg_params_build(c, row, b->n, c->key + b->sql_len + 1, err);
+        rc = pg_params_build(c, row, b->n, c->sig, err);
     if (rc == DBAL_OK)
-        rc = pg_stmt_prepare_for(c, b->sql, b->n, b->key_len, b->name, err);
+        rc = pg_stmt_prepare_for(c, b->sql, b->n, b->sql_len, b->name, err);
     if (rc != DBAL_OK)
         return rc;
     if (!(b->sig = pg_host->malloc(b->n + 1)))
         return pg_error_nomem(err);
-    memcpy(b->sig, c->key + b->sql_len + 1, b->n);
+    memcpy(b->sig, c->sig, b->n);
     return DBAL_OK;
 }
 
@@ -157,7 +157,6 @@ int pg_exec_batch(dbal_driver_conn *base, const char *sql, size_t nparams,
     pg_conn_ready(c);
     batch b = {.c = c, .sql = sql, .n = nparams, .failed_row = (size_t)-1};
     b.sql_len = strlen(sql);
-    b.key_len = b.sql_len + 1 + nparams;
     int rc = run(&b, next, ud, err);
     pg_host->free(b.sig);
     pg_host->free(b.text);

@@ -74,8 +74,9 @@ void pg_disconnect(dbal_driver_conn *base)
     PQfreeCancel(c->cancel);
     PQfinish(c->pg);
     pg_params_free(&c->params);
-    pg_host->free(c->key);
+    pg_host->free(c->sig);
     pg_host->free(c->pending);
+    pg_rows_free(c->spare);
     pg_host->free(c);
 }
 

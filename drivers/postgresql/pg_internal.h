@@ -47,7 +47,7 @@ typedef struct pg_params {
     int *formats;
     Oid *types;
     size_t cap; /* entries in each array above */
-    char *arena; /* NUL-terminated copies of text, decimal forms of numbers */
+    char *arena; /* NUL-terminated copies of text, numbers in network order */
     size_t arena_cap;
 } pg_params;
 
@@ -61,9 +61,10 @@ typedef struct pg_conn {
     stmt_cache *cache;        /* NULL when statement_cache_size is 0 */
     uint64_t next_stmt_id;    /* names dbal_1, dbal_2, ... */
     struct pg_rows *streaming; /* the cursor whose rows are still on the wire */
+    struct pg_rows *spare;     /* a closed cursor kept for the next query */
     pg_params params;
-    char *key; /* cache key scratch: SQL, NUL, parameter type letters */
-    size_t key_cap;
+    char *sig; /* the parameters' type letters, part of the cache key */
+    size_t sig_cap;
     uint64_t *pending; /* evicted statements to DEALLOCATE once idle */
     size_t npending, pending_cap;
     int closing; /* disconnecting: evictions need no DEALLOCATE */
@@ -91,6 +92,8 @@ typedef struct pg_rows {
     pg_conn *conn;
     PGresult *meta; /* first result: column names and types */
     PGresult *cur;  /* the current row while served from the wire */
+    Oid *types;     /* each column's type, from meta */
+    int types_cap;
     int first_ready; /* the first row, fetched by query(), is not served yet */
     int done;
     uint64_t rowno;
@@ -142,13 +145,14 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
             dbal_error *err);
 /* Rewrites ? to $n, checking the count against nparams (DBAL_EMISUSE). */
 int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err);
-/* Copies sql and a NUL into c->key, with room for n type letters after. */
-int pg_stmt_key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, dbal_error *err);
+/* Makes room for n type letters in c->sig. */
+int pg_stmt_sig_reserve(pg_conn *c, size_t n, dbal_error *err);
 /* For a batch, before pipeline mode: the name (32 bytes) of a statement
- * prepared for sql with the parameter types now in c->params and c->key
+ * prepared for sql (sql_len bytes) with the parameter types now in
+ * c->params and c->sig
  * (the cache's, prepared now on a miss; "" for the unnamed statement when
  * the cache is off). */
-int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name,
+int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *name,
                         dbal_error *err);
 /* The statement cache's release function. */
 void pg_stmt_release(void *stmt, void *userdata);
@@ -190,6 +194,8 @@ int pg_canceled_code(pg_conn *c, const char *primary);
 /* pg_rows.c */
 /* A cursor over a query whose first result is `first` (taken). */
 int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err);
+/* Frees a cursor struct that is not open (the connection's spare). */
+void pg_rows_free(pg_rows *r);
 /* Pulls every row still on the wire into the cursor's buffer. */
 void pg_rows_spill(pg_rows *r);
 int pg_rows_next(dbal_driver_rows *r, dbal_error *err);

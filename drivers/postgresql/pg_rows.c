@@ -11,18 +11,53 @@
 
 #define NULL_LEN UINT32_MAX
 
+/* A cursor struct, the connection's spare when there is one (no allocation
+ * per query), with room for ncols column types. */
+static pg_rows *rows_alloc(pg_conn *c, int ncols)
+{
+    pg_rows *r = c->spare;
+    c->spare = NULL;
+    Oid *types = r ? r->types : NULL;
+    int cap = r ? r->types_cap : 0;
+    if (!r && !(r = pg_host->malloc(sizeof *r)))
+        return NULL;
+    if (ncols > cap) {
+        pg_host->free(types);
+        cap = ncols;
+        if (!(types = pg_host->malloc((size_t)cap * sizeof *types))) {
+            pg_host->free(r);
+            return NULL;
+        }
+    }
+    memset(r, 0, sizeof *r);
+    r->types = types;
+    r->types_cap = cap;
+    return r;
+}
+
+void pg_rows_free(pg_rows *r)
+{
+    if (!r)
+        return;
+    pg_host->free(r->types);
+    pg_host->free(r);
+}
+
 int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
 {
-    pg_rows *r = pg_host->malloc(sizeof *r);
+    int ncols = PQnfields(first);
+    pg_rows *r = rows_alloc(c, ncols);
     if (!r) {
         PQclear(first);
         pg_drain(c);
         return pg_error_nomem(err);
     }
-    memset(r, 0, sizeof *r);
     r->conn = c;
     r->meta = first;
-    r->base.ncols = PQnfields(first);
+    r->base.ncols = ncols;
+    /* Looked up once: col_value needs the type of every value it reads. */
+    for (int col = 0; col < ncols; col++)
+        r->types[col] = PQftype(first, col);
     if (PQresultStatus(first) == PGRES_SINGLE_TUPLE) {
         r->cur = first;
         r->first_ready = 1;
@@ -197,7 +232,10 @@ void pg_rows_close(dbal_driver_rows *base)
     pg_host->free(r->blobs);
     pg_host->free(r->buf);
     pg_host->free(r->cells);
-    pg_host->free(r);
+    if (!r->conn->spare)
+        r->conn->spare = r;
+    else
+        pg_rows_free(r);
 }
 
 const char *pg_col_name(dbal_driver_rows *base, int col)
@@ -210,9 +248,10 @@ static const char *cell(const pg_rows *r, int col, int *len)
 {
     *len = 0;
     if (r->cur) {
-        if (PQgetisnull(r->cur, 0, col))
-            return NULL;
+        /* libpq gives NULL as an empty value: only then ask which it is. */
         *len = PQgetlength(r->cur, 0, col);
+        if (*len == 0 && PQgetisnull(r->cur, 0, col))
+            return NULL;
         return PQgetvalue(r->cur, 0, col);
     }
     if (!r->cells || r->done)
@@ -249,7 +288,7 @@ void pg_col_value(dbal_driver_rows *base, int col, dbal_value *out)
     if (!text)
         return;
     const pg_blob *b = NULL;
-    if (PQftype(r->meta, col) == PG_BYTEAOID && (b = decoded(r, col, text, len)) != NULL) {
+    if (r->types[col] == PG_BYTEAOID && (b = decoded(r, col, text, len)) != NULL) {
         *out = dbal_blob(b->data, b->len);
         return;
     }
@@ -264,7 +303,7 @@ dbal_type pg_col_type(dbal_driver_rows *base, int col)
     int len;
     if (!cell(r, col, &len))
         return DBAL_TYPE_NULL;
-    switch (PQftype(r->meta, col)) {
+    switch (r->types[col]) {
     case PG_BOOLOID:
         return DBAL_TYPE_BOOL;
     case PG_INT2OID:

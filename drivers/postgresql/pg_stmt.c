@@ -114,18 +114,19 @@ static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_er
     return DBAL_OK;
 }
 
-/* The cached statement for c->key, prepared and cached on a miss; *hit is
+/* The cached statement for sql and the types in c->sig, prepared and
+ * cached on a miss; *hit is
  * it when it came from the cache (only such a one can have gone stale). */
-static int cached_stmt(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **out,
+static int cached_stmt(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg_stmt **out,
                        pg_stmt **hit, dbal_error *err)
 {
-    pg_stmt *s = stmt_cache_get(c->cache, c->key, key_len);
+    pg_stmt *s = stmt_cache_get(c->cache, sql, sql_len, c->sig, n);
     *hit = s;
     if (!s) {
         int rc = prepare(c, sql, n, &s, err);
         if (rc != DBAL_OK)
             return rc;
-        if (stmt_cache_put(c->cache, c->key, key_len, s) != DBAL_OK) {
+        if (stmt_cache_put(c->cache, sql, sql_len, c->sig, n, s) != DBAL_OK) {
             pg_stmt_release(s, c);
             return pg_error_nomem(err);
         }
@@ -135,11 +136,11 @@ static int cached_stmt(pg_conn *c, const char *sql, size_t n, size_t key_len, pg
 }
 
 /* Sends through the cache (preparing on a miss). */
-static int send_cached(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **hit,
+static int send_cached(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg_stmt **hit,
                        dbal_error *err)
 {
     pg_stmt *s;
-    int rc = cached_stmt(c, sql, n, key_len, &s, hit, err);
+    int rc = cached_stmt(c, sql, n, sql_len, &s, hit, err);
     if (rc != DBAL_OK)
         return rc;
     char name[NAME_LEN];
@@ -163,19 +164,18 @@ static int send_unnamed(pg_conn *c, const char *sql, size_t n, dbal_error *err)
     return ok ? DBAL_OK : pg_error_conn(c, err);
 }
 
-/* The cache key is the SQL, a NUL, and one type letter per parameter. */
-int pg_stmt_key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, dbal_error *err)
+/* The cache key is the SQL, in place, and one type letter per parameter,
+ * written to c->sig. */
+int pg_stmt_sig_reserve(pg_conn *c, size_t n, dbal_error *err)
 {
-    size_t need = sql_len + 1 + n;
-    if (need > c->key_cap) {
-        char *k = pg_host->malloc(need);
+    if (n > c->sig_cap || !c->sig) {
+        char *k = pg_host->malloc(n ? n : 1);
         if (!k)
             return pg_error_nomem(err);
-        pg_host->free(c->key);
-        c->key = k;
-        c->key_cap = need;
+        pg_host->free(c->sig);
+        c->sig = k;
+        c->sig_cap = n;
     }
-    memcpy(c->key, sql, sql_len + 1);
     return DBAL_OK;
 }
 
@@ -189,11 +189,11 @@ static int stale(const PGresult *res)
 }
 
 /* Sends once and returns the first result; *hit as for send_cached. */
-static int send_once(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **hit,
+static int send_once(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg_stmt **hit,
                      PGresult **first, dbal_error *err)
 {
     *hit = NULL;
-    int rc = c->cache ? send_cached(c, sql, n, key_len, hit, err)
+    int rc = c->cache ? send_cached(c, sql, n, sql_len, hit, err)
                       : send_unnamed(c, sql, n, err);
     if (rc != DBAL_OK)
         return rc;
@@ -211,23 +211,24 @@ static int send_once(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_s
 /* Drops a cached statement the server can no longer run, whether or not
  * it is retried; its result has been read to the end first, so that the
  * transaction status is known and a DEALLOCATE can be sent. */
-static void forget(pg_conn *c, pg_stmt *stmt, const PGresult *res, size_t key_len)
+static void forget(pg_conn *c, pg_stmt *stmt, const PGresult *res, const char *sql, size_t n,
+                   size_t sql_len)
 {
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     pg_drain(c);
     stmt->gone = strcmp(state, "26000") == 0;
-    stmt_cache_remove(c->cache, c->key, key_len);
+    stmt_cache_remove(c->cache, sql, sql_len, c->sig, n);
 }
 
 int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGresult **first,
             dbal_error *err)
 {
-    size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
+    size_t sql_len = strlen(sql);
     pg_conn_ready(c);
     pg_conn_note_sql(c, sql);
-    int rc = pg_stmt_key_reserve(c, sql, sql_len, n, err);
+    int rc = pg_stmt_sig_reserve(c, n, err);
     if (rc == DBAL_OK)
-        rc = pg_params_build(c, params, n, c->key + sql_len + 1, err);
+        rc = pg_params_build(c, params, n, c->sig, err);
     if (rc != DBAL_OK)
         return rc;
     /* Outside a transaction block the failed attempt changed nothing, so
@@ -235,18 +236,18 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
      * one, the failure has aborted the transaction: the caller gets it. */
     int retry_ok = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
     pg_stmt *hit;
-    rc = send_once(c, sql, n, key_len, &hit, first, err);
+    rc = send_once(c, sql, n, sql_len, &hit, first, err);
     if (rc != DBAL_OK || !hit || !stale(*first))
         return rc;
-    forget(c, hit, *first, key_len);
+    forget(c, hit, *first, sql, n, sql_len);
     if (!retry_ok)
         return DBAL_OK;
     PQclear(*first);
     *first = NULL;
-    return send_once(c, sql, n, key_len, &hit, first, err);
+    return send_once(c, sql, n, sql_len, &hit, first, err);
 }
 
-int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name,
+int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *name,
                         dbal_error *err)
 {
     if (!c->cache) {
@@ -265,7 +266,7 @@ int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, c
         return rc;
     }
     pg_stmt *s, *hit;
-    int rc = cached_stmt(c, sql, n, key_len, &s, &hit, err);
+    int rc = cached_stmt(c, sql, n, sql_len, &s, &hit, err);
     if (rc == DBAL_OK)
         stmt_name(name, s->id);
     return rc;

@@ -16,6 +16,7 @@ typedef struct sq_engine {
     char *uri;          /* what sqlite3_open_v2 gets */
     int memory;         /* sqlite::memory: one RAM database for all the engine's connections */
     char *memdir;       /* its private directory on tmpfs, removed at engine close */
+    int vfs_named;      /* the URL chose a VFS */
     int flags;          /* SQLITE_OPEN_* */
     int busy_timeout;   /* milliseconds */
     int foreign_keys;
