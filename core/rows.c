@@ -133,22 +133,18 @@ int dbal_col_is_null(dbal_rows *r, int col)
     return raw(r, col, &v) != DBAL_OK || v.type == DBAL_TYPE_NULL;
 }
 
-int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
+/* Conversions to int64 of a value that is not one already. */
+static int int64_from(dbal_rows *r, int col, const dbal_value *v, int64_t *out)
 {
-    dbal_value v;
-    if (r && !out)
-        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_int64: out is NULL");
-    int rc = raw(r, col, &v);
-    if (rc)
-        return rc;
-    switch (v.type) {
-    case DBAL_TYPE_INT64: *out = v.u.i; return DBAL_OK;
-    case DBAL_TYPE_BOOL: *out = v.u.b; return DBAL_OK;
-    case DBAL_TYPE_DOUBLE: rc = dbal__double_to_int64(v.u.d, out); break;
+    int rc;
+    switch (v->type) {
+    case DBAL_TYPE_INT64: *out = v->u.i; return DBAL_OK;
+    case DBAL_TYPE_BOOL: *out = v->u.b; return DBAL_OK;
+    case DBAL_TYPE_DOUBLE: rc = dbal__double_to_int64(v->u.d, out); break;
     case DBAL_TYPE_TEXT:
-        rc = dbal__parse_int64(v.u.s, v.len, out);
+        rc = dbal__parse_int64(v->u.s, v->len, out);
         if (rc == DBAL_ETYPE)
-            rc = typed_text_to_int64(r, col, &v, out);
+            rc = typed_text_to_int64(r, col, v, out);
         break;
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
@@ -156,16 +152,33 @@ int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
     return rc ? conversion_error(r, col, rc, "an integer") : DBAL_OK;
 }
 
-int dbal_col_get_double(dbal_rows *r, int col, double *out)
+/* The getters' common case, a value already of the wanted type, inline;
+ * the rest out of line so that the fast path stays short. */
+static inline int get_int64(dbal_rows *r, int col, int64_t *out)
 {
     dbal_value v;
-    if (r && !out)
-        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_double: out is NULL");
     int rc = raw(r, col, &v);
     if (rc)
         return rc;
-    switch (v.type) {
-    case DBAL_TYPE_DOUBLE: *out = v.u.d; return DBAL_OK;
+    if (v.type == DBAL_TYPE_INT64) {
+        *out = v.u.i;
+        return DBAL_OK;
+    }
+    return int64_from(r, col, &v, out);
+}
+
+int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
+{
+    if (r && !out)
+        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_int64: out is NULL");
+    return get_int64(r, col, out);
+}
+
+static int double_from(dbal_rows *r, int col, const dbal_value *v, double *out)
+{
+    int rc;
+    switch (v->type) {
+    case DBAL_TYPE_DOUBLE: *out = v->u.d; return DBAL_OK;
     case DBAL_TYPE_INT64:
         /* A bool is not a number, whether it arrives as 0/1 (SQLite) or as
          * "t"/"f" (PostgreSQL). */
@@ -173,13 +186,33 @@ int dbal_col_get_double(dbal_rows *r, int col, double *out)
             rc = DBAL_ETYPE;
             break;
         }
-        *out = (double)v.u.i;
+        *out = (double)v->u.i;
         return DBAL_OK;
-    case DBAL_TYPE_TEXT: rc = dbal__parse_double(v.u.s, v.len, out); break;
+    case DBAL_TYPE_TEXT: rc = dbal__parse_double(v->u.s, v->len, out); break;
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
     }
     return rc ? conversion_error(r, col, rc, "a double") : DBAL_OK;
+}
+
+static inline int get_double(dbal_rows *r, int col, double *out)
+{
+    dbal_value v;
+    int rc = raw(r, col, &v);
+    if (rc)
+        return rc;
+    if (v.type == DBAL_TYPE_DOUBLE) {
+        *out = v.u.d;
+        return DBAL_OK;
+    }
+    return double_from(r, col, &v, out);
+}
+
+int dbal_col_get_double(dbal_rows *r, int col, double *out)
+{
+    if (r && !out)
+        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_double: out is NULL");
+    return get_double(r, col, out);
 }
 
 int dbal_col_get_bool(dbal_rows *r, int col, int *out)
@@ -305,13 +338,13 @@ int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len)
 int64_t dbal_col_int64(dbal_rows *r, int col)
 {
     int64_t v = 0;
-    return dbal_col_get_int64(r, col, &v) == DBAL_OK ? v : 0;
+    return get_int64(r, col, &v) == DBAL_OK ? v : 0;
 }
 
 double dbal_col_double(dbal_rows *r, int col)
 {
     double v = 0;
-    return dbal_col_get_double(r, col, &v) == DBAL_OK ? v : 0;
+    return get_double(r, col, &v) == DBAL_OK ? v : 0;
 }
 
 int dbal_col_bool(dbal_rows *r, int col)

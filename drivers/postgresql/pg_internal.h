@@ -178,6 +178,21 @@ int pg_exec_batch(dbal_driver_conn *c, const char *sql, size_t nparams,
                   int (*next)(void *ud, size_t i, const dbal_value **row), void *ud,
                   int64_t *affected, size_t *failed_row, dbal_error *err);
 
+/* pg_copy.c */
+typedef struct pg_copy pg_copy;
+/* *out is a plan to load the batch with COPY when sql is a plain INSERT
+ * of placeholders into a table COPY can fill exactly as the INSERTs would,
+ * else NULL (the pipeline does it). An error only when the catalog query
+ * failed (the transaction is then aborted). */
+int pg_copy_plan(pg_conn *c, const char *sql, size_t nparams, pg_copy **out, dbal_error *err);
+void pg_copy_free(pg_copy *cp);
+/* Sends rows from *i (*row is that row) through COPY until one does not
+ * fit its columns: DBAL_DONE when every row went, DBAL_OK when the
+ * pipeline must go on at *i with *row, else the failure (*failed_row set
+ * when the server's error names the row). */
+int pg_copy_run(pg_conn *c, pg_copy *cp, int (*next)(void *, size_t, const dbal_value **), void *ud,
+                size_t *i, const dbal_value **row, int64_t *affected, size_t *failed_row, dbal_error *err);
+
 /* pg_tx.c */
 int pg_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
 int pg_commit(dbal_driver_conn *c, dbal_error *err);

@@ -7,6 +7,7 @@
  */
 #include "pg_internal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NULL_LEN UINT32_MAX
@@ -29,7 +30,8 @@ static pg_rows *rows_alloc(pg_conn *c, int ncols)
             return NULL;
         }
     }
-    memset(r, 0, sizeof *r);
+    /* pend_err (most of the struct) is read only when pend_code says so. */
+    memset(r, 0, offsetof(pg_rows, pend_err));
     r->types = types;
     r->types_cap = cap;
     return r;

@@ -9,13 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#define NAME_LEN 32
+
 /* What the cache holds for one prepared statement. */
 typedef struct pg_stmt {
     uint64_t id;
     int gone; /* the server no longer has it: nothing to DEALLOCATE */
+    char name[NAME_LEN]; /* "dbal_<id>", made once: snprintf per call cost 9% of a point select */
 } pg_stmt;
-
-#define NAME_LEN 32
 
 static void stmt_name(char *buf, uint64_t id)
 {
@@ -89,7 +90,7 @@ int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err
 
 static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_error *err)
 {
-    char *text, name[NAME_LEN];
+    char *text;
     int rc = pg_stmt_rewrite(sql, n, &text, err);
     if (rc != DBAL_OK)
         return rc;
@@ -100,8 +101,8 @@ static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_er
     }
     s->id = c->next_stmt_id++;
     s->gone = 0;
-    stmt_name(name, s->id);
-    PGresult *res = PQprepare(c->pg, name, text, (int)n, c->params.types);
+    stmt_name(s->name, s->id);
+    PGresult *res = PQprepare(c->pg, s->name, text, (int)n, c->params.types);
     pg_host->free(text);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         rc = pg_error_result(c, res, err);
@@ -139,14 +140,12 @@ static int cached_stmt(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg
 static int send_cached(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg_stmt **hit,
                        dbal_error *err)
 {
-    pg_stmt *s;
+    pg_stmt *s = NULL;
     int rc = cached_stmt(c, sql, n, sql_len, &s, hit, err);
     if (rc != DBAL_OK)
         return rc;
-    char name[NAME_LEN];
-    stmt_name(name, s->id);
     const pg_params *p = &c->params;
-    if (!PQsendQueryPrepared(c->pg, name, (int)n, p->values, p->lengths, p->formats, 0))
+    if (!PQsendQueryPrepared(c->pg, s->name, (int)n, p->values, p->lengths, p->formats, 0))
         return pg_error_conn(c, err);
     return DBAL_OK;
 }
@@ -265,9 +264,9 @@ int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t sql_len, c
         name[0] = '\0';
         return rc;
     }
-    pg_stmt *s, *hit;
+    pg_stmt *s = NULL, *hit;
     int rc = cached_stmt(c, sql, n, sql_len, &s, &hit, err);
     if (rc == DBAL_OK)
-        stmt_name(name, s->id);
+        memcpy(name, s->name, NAME_LEN);
     return rc;
 }
