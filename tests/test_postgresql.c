@@ -818,6 +818,16 @@ static void copy_batch_falls_back(void **state)
     check_ok(f.s, dbal_exec_batch(f.s, sql, rows, 2, 3, &n, &failed), "statement trigger");
     assert_int_equal(n, 3);
     paths_are(f.s, 0, 3);
+    /* COPY would fill an identity column GENERATED ALWAYS; INSERT refuses. */
+    copy_table(f.s, "copy_ident", "id BIGINT GENERATED ALWAYS AS IDENTITY, v INTEGER");
+    assert_int_not_equal(dbal_exec_batch(f.s, "INSERT INTO copy_ident(id, v) VALUES (?, ?)", rows, 2, 3, &n, &failed),
+                         DBAL_OK);
+    assert_string_equal(dbal_session_error(f.s)->sqlstate, "428C9");
+    assert_int_equal(failed, 0);
+    run(f.s, "TRUNCATE copy_log");
+    check_ok(f.s, dbal_exec_batch(f.s, "INSERT INTO copy_ident(v) VALUES (?)", rows + 1, 1, 2, &n, &failed),
+             "identity by default");
+    paths_are(f.s, 2, 0);
     /* A quoted, schema-qualified name with its own case. */
     copy_table(f.s, "public.\"Copy Case\"", "\"Id\" BIGINT, \"a\"\"b\" TEXT");
     dbal_value two[] = {dbal_int64(1), dbal_text("x")};

@@ -7,7 +7,9 @@
  * `INSERT INTO table (columns) VALUES (?, ...)` and nothing else, the
  * table is an ordinary or partitioned table without rules (COPY ignores
  * them), row-level security or statement-level triggers (COPY fires those
- * once, the INSERTs once per row), and every column has a type whose binary
+ * once, the INSERTs once per row), no column is generated or an identity
+ * GENERATED ALWAYS, the server is PostgreSQL 12 or later (for the catalog
+ * query), and every column has a type whose binary
  * form the driver writes for the values given. A row that does not fit
  * (a value of another type, a number out of the column's range) ends the
  * COPY there and the rest of the batch goes through the pipeline: the
@@ -185,8 +187,12 @@ static int supported_type(Oid t)
  * transaction is aborted: err is set). */
 static int describe(pg_conn *c, pg_copy *cp, dbal_error *err)
 {
+    /* Identity columns GENERATED ALWAYS refuse INSERTed values but take
+     * COPY's, and generated columns fail with another error: left to the
+     * INSERTs. attgenerated needs PostgreSQL 12 (checked by the caller). */
     static const char q[] =
-        "SELECT a.attname, a.atttypid FROM pg_catalog.pg_class r"
+        "SELECT a.attname, CASE WHEN a.attidentity = 'a' OR a.attgenerated <> '' THEN 0 ELSE a.atttypid END"
+        " FROM pg_catalog.pg_class r"
         " JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped"
         " WHERE r.oid = pg_catalog.to_regclass($1) AND r.relkind IN ('r', 'p') AND NOT r.relhasrules"
         " AND NOT r.relrowsecurity AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t"
@@ -223,7 +229,7 @@ static int describe(pg_conn *c, pg_copy *cp, dbal_error *err)
 int pg_copy_plan(pg_conn *c, const char *sql, size_t nparams, pg_copy **out, dbal_error *err)
 {
     *out = NULL;
-    if (nparams == 0 || nparams > COPY_MAX_COLS)
+    if (nparams == 0 || nparams > COPY_MAX_COLS || PQserverVersion(c->pg) < 120000)
         return DBAL_OK;
     pg_copy *cp = pg_host->malloc(sizeof *cp);
     if (!cp)
