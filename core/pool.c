@@ -249,7 +249,7 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
     c->next = NULL;
     c->checked_out = dbal__now();
     c->leak_reported = 0;
-    snprintf(c->label, sizeof c->label, "%s", label ? label : "");
+    dbal__label_copy(c->label, label);
     pthread_mutex_lock(&p->lock);
     p->stats.checkouts++;
     c->uprev = NULL;

@@ -35,7 +35,7 @@ int dbal_session_open_labeled(dbal_engine *e, dbal_session **out, const char *la
     }
     s->engine = e;
     s->timeout_ms = -1;
-    snprintf(s->label, sizeof s->label, "%s", label ? label : "");
+    dbal__label_copy(s->label, label);
     *out = s;
     return DBAL_OK;
 }

@@ -10,7 +10,7 @@ struct dbal_session {
     /* Guards conn against dbal_session_cancel() from another thread. */
     pthread_mutex_t conn_lock;
     int timeout_ms; /* statement timeout; < 0: the engine's */
-    char label[64];
+    char label[DBAL__LABEL_LEN];
     dbal_error err;
     int depth;  /* 0 outside a transaction; 2+ inside savepoints */
     int failed; /* a statement failed in the transaction: PostgreSQL's 25P02 state */
