@@ -101,19 +101,30 @@ static int ping(dbal__pool *p, dbal__conn *c)
     return p->driver->exec(c->dc, "SELECT 1", NULL, 0, NULL, &err);
 }
 
-/* Whether an idle connection may be handed out as it is. */
-static int still_good(dbal__pool *p, dbal__conn *c)
+/* Whether an idle connection may be handed out without a ping: 1 yes, 0
+ * no (broken or too old), -1 only after a ping. Cheap: taken under the
+ * pool lock. */
+static int usable_as_is(const dbal__pool *p, const dbal__conn *c, double now)
 {
-    double now = dbal__now();
     if (c->dc->broken)
         return 0;
     if (p->opts.pool_recycle >= 0 && now - c->created > p->opts.pool_recycle)
         return 0;
-    if (p->opts.pool_pre_ping && now - c->last_used > PRE_PING_BYPASS_SECONDS) {
-        if (ping(p, c) != DBAL_OK)
-            return 0;
-        c->last_used = now;
-    }
+    if (p->opts.pool_pre_ping && now - c->last_used > PRE_PING_BYPASS_SECONDS)
+        return -1;
+    return 1;
+}
+
+/* Whether an idle connection may be handed out as it is. */
+static int still_good(dbal__pool *p, dbal__conn *c)
+{
+    double now = dbal__now();
+    int ok = usable_as_is(p, c, now);
+    if (ok >= 0)
+        return ok;
+    if (ping(p, c) != DBAL_OK)
+        return 0;
+    c->last_used = now;
     return 1;
 }
 
@@ -197,10 +208,34 @@ static int wait_turn(dbal__pool *p, dbal__conn **conn, int *slot, dbal_error *er
     return rc;
 }
 
+/* Records c as checked out by label; under the pool lock. */
+static void mark_in_use(dbal__pool *p, dbal__conn *c, const char *label, double now)
+{
+    c->next = NULL;
+    c->checked_out = now;
+    c->leak_reported = 0;
+    dbal__label_copy(c->label, label);
+    p->stats.checkouts++;
+    c->uprev = NULL;
+    c->unext = p->in_use;
+    if (p->in_use)
+        p->in_use->uprev = c;
+    p->in_use = c;
+}
+
+static int checked_out(dbal__pool *p, dbal__conn *c, const char *label, dbal__conn **out)
+{
+    emit(p, DBAL_EVENT_CHECKOUT, label);
+    if (p->opts.leak_detection_threshold > 0)
+        dbal__pool_report_leaks(p, 0);
+    *out = c;
+    return DBAL_OK;
+}
+
 int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err)
 {
     dbal__conn *c = NULL;
-    int slot = 0, rc = DBAL_OK;
+    int slot = 0, rc = DBAL_OK, ready = 0;
     pthread_mutex_lock(&p->lock);
     if (p->closing) {
         rc = dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine is closed");
@@ -208,6 +243,10 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
         c = p->idle;
         p->idle = c->next;
         p->nidle--;
+        /* The common case in one trip through the lock. */
+        double now = dbal__now();
+        if ((ready = usable_as_is(p, c, now) == 1))
+            mark_in_use(p, c, label, now);
     } else if (!p->wait_head && p->nopen < limit(p)) {
         p->nopen++;
         slot = 1;
@@ -215,6 +254,8 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
         rc = wait_turn(p, &c, &slot, err);
     }
     pthread_mutex_unlock(&p->lock);
+    if (ready)
+        return checked_out(p, c, label, out);
     if (rc != DBAL_OK) {
         if (rc == DBAL_EPOOLTIMEOUT)
             emit(p, DBAL_EVENT_TIMEOUT, label);
@@ -246,23 +287,10 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
             return rc;
         emit(p, DBAL_EVENT_CONNECT, label);
     }
-    c->next = NULL;
-    c->checked_out = dbal__now();
-    c->leak_reported = 0;
-    dbal__label_copy(c->label, label);
     pthread_mutex_lock(&p->lock);
-    p->stats.checkouts++;
-    c->uprev = NULL;
-    c->unext = p->in_use;
-    if (p->in_use)
-        p->in_use->uprev = c;
-    p->in_use = c;
+    mark_in_use(p, c, label, dbal__now());
     pthread_mutex_unlock(&p->lock);
-    emit(p, DBAL_EVENT_CHECKOUT, label);
-    if (p->opts.leak_detection_threshold > 0)
-        dbal__pool_report_leaks(p, 0);
-    *out = c;
-    return DBAL_OK;
+    return checked_out(p, c, label, out);
 }
 
 static void unlink_in_use(dbal__pool *p, dbal__conn *c)
