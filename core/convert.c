@@ -201,11 +201,16 @@ size_t dbal__format_double(double d, char buf[DBAL__NUMBUF])
     locale_t old = uselocale(numeric_locale());
     int n = 0;
     /* Subnormals have fewer than 15 significant digits: start lower. */
-    for (int prec = fabs(d) < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
+    int prec = fabs(d) < 2.2250738585072014e-308 ? 1 : 15;
+    for (; prec <= 17; prec++) {
         n = snprintf(buf, DBAL__NUMBUF, "%.*g", prec, d);
         if (strtod_l(buf, NULL, numeric_locale()) == d)
             break;
     }
+    /* PostgreSQL's float8out writes 1e15 and above in exponent form
+     * whatever the digits; %g keeps fixed form up to the precision. */
+    if (prec > 15 && fabs(d) >= 1e15 && !strchr(buf, 'e'))
+        n = snprintf(buf, DBAL__NUMBUF, "%.*e", prec - 1, d);
     uselocale(old);
     return (size_t)n;
 }

@@ -23,8 +23,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define PG_TEXTOID 25
-#define PG_VARCHAROID 1043
 #define COPY_MAX_COLS 64
 #define FLUSH_AT 65536
 

@@ -25,6 +25,9 @@
 #define PG_OIDOID 26
 #define PG_FLOAT4OID 700
 #define PG_FLOAT8OID 701
+#define PG_TEXTOID 25
+#define PG_BPCHAROID 1042
+#define PG_VARCHAROID 1043
 
 /* The host table, set once by dbal_driver_entry (pg_driver.c). */
 extern const dbal_host *pg_host;
@@ -94,6 +97,7 @@ typedef struct pg_rows {
     PGresult *cur;  /* the current row while served from the wire */
     Oid *types;     /* each column's type, from meta */
     int types_cap;
+    int binary;     /* values in binary format (see pg_stmt.c) */
     int first_ready; /* the first row, fetched by query(), is not served yet */
     int done;
     uint64_t rowno;

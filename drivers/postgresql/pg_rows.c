@@ -57,6 +57,7 @@ int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
     r->conn = c;
     r->meta = first;
     r->base.ncols = ncols;
+    r->binary = ncols > 0 && PQfformat(first, 0) == 1;
     /* Looked up once: col_value needs the type of every value it reads. */
     for (int col = 0; col < ncols; col++)
         r->types[col] = PQftype(first, col);
@@ -281,11 +282,56 @@ static const pg_blob *decoded(pg_rows *r, int col, const char *text, int len)
     return b;
 }
 
+/* An unsigned big-endian integer of n bytes (n <= 8). */
+static uint64_t be(const char *p, int n)
+{
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy((char *)&v + 8 - n, p, (size_t)n);
+    v = __builtin_bswap64(v);
+#else
+    for (int k = 0; k < n; k++)
+        v = v << 8 | (unsigned char)p[k];
+#endif
+    return v;
+}
+
+/* A value in binary format: numbers in network order, bool one byte,
+ * bytea and text as their bytes. */
+static void binary_value(Oid type, const char *p, int len, dbal_value *out)
+{
+    out->len = 0;
+    if (type == PG_INT8OID && len == 8) {
+        out->type = DBAL_TYPE_INT64;
+        out->u.i = (int64_t)be(p, 8);
+    } else if (type == PG_FLOAT8OID && len == 8) {
+        uint64_t u = be(p, 8);
+        out->type = DBAL_TYPE_DOUBLE;
+        memcpy(&out->u.d, &u, sizeof u);
+    } else if (type == PG_INT4OID && len == 4) {
+        out->type = DBAL_TYPE_INT64;
+        out->u.i = (int32_t)(uint32_t)be(p, 4);
+    } else if (type == PG_INT2OID && len == 2) {
+        out->type = DBAL_TYPE_INT64;
+        out->u.i = (int16_t)(uint16_t)be(p, 2);
+    } else if (type == PG_BOOLOID && len == 1) {
+        *out = dbal_bool(p[0] != 0);
+    } else {
+        out->type = type == PG_BYTEAOID ? DBAL_TYPE_BLOB : DBAL_TYPE_TEXT;
+        out->u.p = p;
+        out->len = (size_t)len;
+    }
+}
+
 void pg_col_value(dbal_driver_rows *base, int col, dbal_value *out)
 {
     pg_rows *r = (pg_rows *)base;
     int len;
     const char *text = cell(r, col, &len);
+    if (text && r->binary) {
+        binary_value(r->types[col], text, len, out);
+        return;
+    }
     *out = dbal_null();
     if (!text)
         return;
