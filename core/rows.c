@@ -13,12 +13,11 @@ int dbal_rows_next(dbal_rows *r)
 {
     if (!r)
         return DBAL_EMISUSE;
-    dbal_session *s = r->s;
-    int rc = s->engine->driver->rows_next(r->dr, &s->err);
+    int rc = r->rows_next(r->dr, &r->s->err);
     r->on_row = rc == DBAL_ROW;
     if (rc == DBAL_ROW || rc == DBAL_DONE)
         return rc;
-    return dbal__session_failed(s, rc);
+    return dbal__session_failed(r->s, rc);
 }
 
 void dbal_rows_close(dbal_rows *r)

@@ -220,6 +220,7 @@ int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows *
     r->s = s;
     r->ncols = r->dr->ncols;
     r->col_value = s->engine->driver->col_value;
+    r->rows_next = s->engine->driver->rows_next;
     r->next = s->rows;
     if (s->rows)
         s->rows->prev = r;

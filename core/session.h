@@ -25,6 +25,7 @@ struct dbal_rows {
     int on_row;      /* rows_next returned DBAL_ROW and the row is current */
     int ncols;       /* dr->ncols, and the driver's column reader, copied at */
     void (*col_value)(dbal_driver_rows *, int, dbal_value *); /* open: one load per value */
+    int (*rows_next)(dbal_driver_rows *, dbal_error *);
     char (*numbuf)[40]; /* per-column text of numbers, made on first use */
     struct dbal__textbuf {
         char *p;

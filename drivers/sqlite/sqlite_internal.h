@@ -53,6 +53,7 @@ typedef struct sq_rows {
     dbal_driver_rows base;
     sq_conn *conn;
     sq_stmt *stmt;
+    sqlite3_stmt *st; /* stmt->st, one load less per value */
     int pending; /* query() stepped onto the first row already */
     int done;
 } sq_rows;

@@ -171,10 +171,11 @@ int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
         return rc;
     }
     r->conn = c;
-    r->base.ncols = sqlite3_column_count(r->stmt->st);
+    r->st = r->stmt->st;
+    r->base.ncols = sqlite3_column_count(r->st);
     /* Step once now: errors before the first row (a constraint hit by
      * INSERT ... RETURNING) come from query() as on PostgreSQL. */
-    int step = sqlite3_step(r->stmt->st);
+    int step = sqlite3_step(r->st);
     if (step != SQLITE_ROW && step != SQLITE_DONE) {
         rc = sq_fail(c, step, err);
         done_with(r->stmt);
@@ -196,7 +197,7 @@ int sq_rows_next(dbal_driver_rows *base, dbal_error *err)
     }
     if (r->done)
         return DBAL_DONE;
-    int step = sqlite3_step(r->stmt->st);
+    int step = sqlite3_step(r->st);
     if (step == SQLITE_ROW)
         return DBAL_ROW;
     r->done = 1;
@@ -217,7 +218,7 @@ void sq_rows_close(dbal_driver_rows *base)
 
 const char *sq_col_name(dbal_driver_rows *base, int col)
 {
-    return sqlite3_column_name(((sq_rows *)base)->stmt->st, col);
+    return sqlite3_column_name(((sq_rows *)base)->st, col);
 }
 
 void sq_col_value(dbal_driver_rows *base, int col, dbal_value *out)
@@ -225,7 +226,7 @@ void sq_col_value(dbal_driver_rows *base, int col, dbal_value *out)
     /* One API entry per value: the sqlite3_value is read without the
      * connection's mutex, which SQLite allows when a single thread uses the
      * connection, as a dbal session's is. */
-    sqlite3_value *v = sqlite3_column_value(((sq_rows *)base)->stmt->st, col);
+    sqlite3_value *v = sqlite3_column_value(((sq_rows *)base)->st, col);
     out->len = 0;
     switch (sqlite3_value_type(v)) {
     case SQLITE_INTEGER:
@@ -259,7 +260,7 @@ void sq_col_value(dbal_driver_rows *base, int col, dbal_value *out)
 
 dbal_type sq_col_type(dbal_driver_rows *base, int col)
 {
-    sqlite3_stmt *st = ((sq_rows *)base)->stmt->st;
+    sqlite3_stmt *st = ((sq_rows *)base)->st;
     switch (sqlite3_column_type(st, col)) {
     case SQLITE_INTEGER: {
         /* SQLite stores booleans as integers; a column declared BOOLEAN says
