@@ -426,9 +426,12 @@ static int finish(pg_conn *c, const char *abort_msg, size_t first, size_t rows, 
     PGresult *res;
     while ((res = PQgetResult(c->pg)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_COPY_IN) { /* the end did not go out: the connection is gone */
+        if (st == PGRES_COPY_IN) {
+            /* The end did not go out: the connection cannot be used again. */
             PQclear(res);
-            return pg_error_conn(c, err);
+            rc = pg_error_conn(c, err);
+            c->base.broken = 1;
+            return rc;
         }
         if (st == PGRES_COMMAND_OK && rc == DBAL_OK) {
             *affected += strtoll(PQcmdTuples(res), NULL, 10);
