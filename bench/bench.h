@@ -84,7 +84,7 @@ extern const bench_side_ops bench_sqlite_ops;
 typedef enum bench_sqlite_kind {
     BENCH_SQLITE_MEMORY,  /* ":memory:" */
     BENCH_SQLITE_FILE,    /* a file, WAL, synchronous=NORMAL (dbal's file defaults) */
-    BENCH_SQLITE_SHM_WAL  /* a file on /dev/shm, WAL, synchronous=OFF (dbal's sqlite::memory:) */
+    BENCH_SQLITE_SHM_WAL  /* a file on /dev/shm, WAL, synchronous=OFF, unix-excl VFS (dbal's sqlite::memory:) */
 } bench_sqlite_kind;
 int bench_sqlite_open(const char *path, bench_sqlite_kind kind, void **ctx);
 

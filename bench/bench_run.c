@@ -436,7 +436,7 @@ int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *nam
         printf("# %s: set-up failed (see stderr)\n", name);
     if (rc == 0) {
         printf("# %s: set-up %.1f s%s\n", name, bench_now() - t0,
-               b.raw2 ? "; raw = :memory:, raw(shm-wal) = a WAL file on /dev/shm with synchronous=OFF, "
+               b.raw2 ? "; raw = :memory:, raw(shm-wal) = a WAL file on /dev/shm with synchronous=OFF and the unix-excl VFS, "
                         "which is what dbal's sqlite::memory: is"
                       : "");
         fflush(stdout);

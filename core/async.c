@@ -186,12 +186,7 @@ static dbal_rows *wrap_rows(dbal_async *a, dbal_async_op *op, dbal_driver_rows *
         op->code = dbal__error_set(&op->err, DBAL_ENOMEM, NULL, 0, NULL);
         return NULL;
     }
-    r->s = rs;
-    r->dr = dr;
-    r->next = rs->rows;
-    if (rs->rows)
-        rs->rows->prev = r;
-    rs->rows = r;
+    dbal__rows_attach(rs, r, dr);
     return r;
 }
 

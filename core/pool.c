@@ -104,19 +104,30 @@ static int ping(dbal__pool *p, dbal__conn *c)
     return p->driver->exec(c->dc, "SELECT 1", NULL, 0, NULL, &err);
 }
 
-/* Whether an idle connection may be handed out as it is. */
-static int still_good(dbal__pool *p, dbal__conn *c)
+/* Whether an idle connection may be handed out without a ping: 1 yes, 0
+ * no (broken or too old), -1 only after a ping. Cheap: taken under the
+ * pool lock. */
+static int usable_as_is(const dbal__pool *p, const dbal__conn *c, double now)
 {
-    double now = dbal__now();
     if (c->dc->broken)
         return 0;
     if (p->opts.pool_recycle >= 0 && now - c->created > p->opts.pool_recycle)
         return 0;
-    if (p->opts.pool_pre_ping && now - c->last_used > PRE_PING_BYPASS_SECONDS) {
-        if (ping(p, c) != DBAL_OK)
-            return 0;
-        c->last_used = now;
-    }
+    if (p->opts.pool_pre_ping && now - c->last_used > PRE_PING_BYPASS_SECONDS)
+        return -1;
+    return 1;
+}
+
+/* Whether an idle connection may be handed out as it is. */
+static int still_good(dbal__pool *p, dbal__conn *c)
+{
+    double now = dbal__now();
+    int ok = usable_as_is(p, c, now);
+    if (ok >= 0)
+        return ok;
+    if (ping(p, c) != DBAL_OK)
+        return 0;
+    c->last_used = now;
     return 1;
 }
 
@@ -240,6 +251,30 @@ static int backoff(int attempt, double deadline)
     return 1;
 }
 
+/* Records c as checked out by label; under the pool lock. */
+static void mark_in_use(dbal__pool *p, dbal__conn *c, const char *label, double now)
+{
+    c->next = NULL;
+    c->checked_out = now;
+    c->leak_reported = 0;
+    dbal__label_copy(c->label, label);
+    p->stats.checkouts++;
+    c->uprev = NULL;
+    c->unext = p->in_use;
+    if (p->in_use)
+        p->in_use->uprev = c;
+    p->in_use = c;
+}
+
+static int checked_out(dbal__pool *p, dbal__conn *c, const char *label, dbal__conn **out)
+{
+    emit(p, DBAL_EVENT_CHECKOUT, label);
+    if (p->opts.leak_detection_threshold > 0)
+        dbal__pool_report_leaks(p, 0);
+    *out = c;
+    return DBAL_OK;
+}
+
 /* Called with the lock held: an idle connection or a slot when one is
  * free and nobody is in line before us; DBAL_EBUSY (not an answer to the
  * caller) when the checkout has to wait. */
@@ -306,7 +341,13 @@ static int slot_filled(dbal__pool *p, int rc, const char *label)
     return rc;
 }
 
-static void hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn **out);
+static void hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn **out)
+{
+    pthread_mutex_lock(&p->lock);
+    mark_in_use(p, c, label, dbal__now());
+    pthread_mutex_unlock(&p->lock);
+    checked_out(p, c, label, out);
+}
 
 int dbal__pool_finish_blocks(dbal__pool *p, const dbal__conn *c, int slot)
 {
@@ -320,12 +361,20 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
     double give_up = dbal__now() + p->opts.pool_timeout;
     for (int attempt = 0;; attempt++) {
         dbal__conn *c = NULL;
-        int slot = 0;
+        int slot = 0, ready = 0;
         pthread_mutex_lock(&p->lock);
         int rc = take_locked(p, &c, &slot, err);
-        if (rc == DBAL_EBUSY)
+        if (rc == DBAL_OK && c) {
+            /* The common case in one trip through the lock. */
+            double now = dbal__now();
+            if ((ready = usable_as_is(p, c, now) == 1))
+                mark_in_use(p, c, label, now);
+        } else if (rc == DBAL_EBUSY) {
             rc = wait_turn(p, &deadline, &c, &slot, err);
+        }
         pthread_mutex_unlock(&p->lock);
+        if (ready)
+            return checked_out(p, c, label, out);
         if (rc != DBAL_OK) {
             if (rc == DBAL_EPOOLTIMEOUT)
                 emit(p, DBAL_EVENT_TIMEOUT, label);
@@ -342,7 +391,6 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
 int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot, dbal__conn **out,
                       dbal_error *err)
 {
-    int rc;
     if (c && !still_good(p, c)) {
         /* Replace it in the same slot: only the health check is retried,
          * never a user's statement. */
@@ -355,7 +403,7 @@ int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot,
         emit(p, DBAL_EVENT_DISCARD, label);
     }
     if (slot) {
-        rc = slot_filled(p, open_conn(p, &c, err), label);
+        int rc = slot_filled(p, open_conn(p, &c, err), label);
         if (rc != DBAL_OK)
             return rc;
     }
@@ -381,27 +429,6 @@ int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dba
         return rc;
     hand_out(p, label, c, out);
     return DBAL_OK;
-}
-
-/* A connection taken out of the pool: registered as in use. */
-static void hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn **out)
-{
-    c->next = NULL;
-    c->checked_out = dbal__now();
-    c->leak_reported = 0;
-    snprintf(c->label, sizeof c->label, "%s", label ? label : "");
-    pthread_mutex_lock(&p->lock);
-    p->stats.checkouts++;
-    c->uprev = NULL;
-    c->unext = p->in_use;
-    if (p->in_use)
-        p->in_use->uprev = c;
-    p->in_use = c;
-    pthread_mutex_unlock(&p->lock);
-    emit(p, DBAL_EVENT_CHECKOUT, label);
-    if (p->opts.leak_detection_threshold > 0)
-        dbal__pool_report_leaks(p, 0);
-    *out = c;
 }
 
 static void unlink_in_use(dbal__pool *p, dbal__conn *c)

@@ -13,12 +13,11 @@ int dbal_rows_next(dbal_rows *r)
 {
     if (!r)
         return DBAL_EMISUSE;
-    dbal_session *s = r->s;
-    int rc = s->engine->driver->rows_next(r->dr, &s->err);
+    int rc = r->rows_next(r->dr, &r->s->err);
     r->on_row = rc == DBAL_ROW;
     if (rc == DBAL_ROW || rc == DBAL_DONE)
         return rc;
-    return dbal__session_failed(s, rc);
+    return dbal__session_failed(r->s, rc);
 }
 
 void dbal_rows_close(dbal_rows *r)
@@ -26,7 +25,7 @@ void dbal_rows_close(dbal_rows *r)
     if (!r)
         return;
     dbal_session *s = r->s;
-    int ncols = r->dr->ncols;
+    int ncols = r->ncols;
     s->engine->driver->rows_close(r->dr);
     if (r->prev)
         r->prev->next = r->next;
@@ -49,12 +48,12 @@ void dbal_rows_close(dbal_rows *r)
 
 int dbal_col_count(dbal_rows *r)
 {
-    return r ? r->dr->ncols : 0;
+    return r ? r->ncols : 0;
 }
 
 const char *dbal_col_name(dbal_rows *r, int col)
 {
-    if (!r || col < 0 || col >= r->dr->ncols)
+    if (!r || col < 0 || col >= r->ncols)
         return NULL;
     return r->s->engine->driver->col_name(r->dr, col);
 }
@@ -64,21 +63,24 @@ static int readable(dbal_rows *r, int col)
 {
     if (!r)
         return DBAL_EMISUSE;
-    if (col < 0 || col >= r->dr->ncols)
+    if (col < 0 || col >= r->ncols)
         return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "column %d is out of range (%d columns)",
-                               col, r->dr->ncols);
+                               col, r->ncols);
     if (!r->on_row)
         return dbal__error_set(&r->s->err, DBAL_EMISUSE, NULL, 0,
                                "no current row: call dbal_rows_next() and check for DBAL_ROW");
     return DBAL_OK;
 }
 
-static int raw(dbal_rows *r, int col, dbal_value *v)
+/* The common case (a valid column of the current row) first, with the
+ * reader copied into the cursor: no chain of loads per value. */
+static inline int raw(dbal_rows *r, int col, dbal_value *v)
 {
-    int rc = readable(r, col);
-    if (rc == DBAL_OK)
-        r->s->engine->driver->col_value(r->dr, col, v);
-    return rc;
+    if (r && r->on_row && (unsigned)col < (unsigned)r->ncols) {
+        r->col_value(r->dr, col, v);
+        return DBAL_OK;
+    }
+    return readable(r, col);
 }
 
 /* A bool that a text-format driver (PostgreSQL) hands over as "t"/"f". Only
@@ -130,22 +132,18 @@ int dbal_col_is_null(dbal_rows *r, int col)
     return raw(r, col, &v) != DBAL_OK || v.type == DBAL_TYPE_NULL;
 }
 
-int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
+/* Conversions to int64 of a value that is not one already. */
+static int int64_from(dbal_rows *r, int col, const dbal_value *v, int64_t *out)
 {
-    dbal_value v;
-    if (r && !out)
-        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_int64: out is NULL");
-    int rc = raw(r, col, &v);
-    if (rc)
-        return rc;
-    switch (v.type) {
-    case DBAL_TYPE_INT64: *out = v.u.i; return DBAL_OK;
-    case DBAL_TYPE_BOOL: *out = v.u.b; return DBAL_OK;
-    case DBAL_TYPE_DOUBLE: rc = dbal__double_to_int64(v.u.d, out); break;
+    int rc;
+    switch (v->type) {
+    case DBAL_TYPE_INT64: *out = v->u.i; return DBAL_OK;
+    case DBAL_TYPE_BOOL: *out = v->u.b; return DBAL_OK;
+    case DBAL_TYPE_DOUBLE: rc = dbal__double_to_int64(v->u.d, out); break;
     case DBAL_TYPE_TEXT:
-        rc = dbal__parse_int64(v.u.s, v.len, out);
+        rc = dbal__parse_int64(v->u.s, v->len, out);
         if (rc == DBAL_ETYPE)
-            rc = typed_text_to_int64(r, col, &v, out);
+            rc = typed_text_to_int64(r, col, v, out);
         break;
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
@@ -153,16 +151,33 @@ int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
     return rc ? conversion_error(r, col, rc, "an integer") : DBAL_OK;
 }
 
-int dbal_col_get_double(dbal_rows *r, int col, double *out)
+/* The getters' common case, a value already of the wanted type, inline;
+ * the rest out of line so that the fast path stays short. */
+static inline int get_int64(dbal_rows *r, int col, int64_t *out)
 {
     dbal_value v;
-    if (r && !out)
-        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_double: out is NULL");
     int rc = raw(r, col, &v);
     if (rc)
         return rc;
-    switch (v.type) {
-    case DBAL_TYPE_DOUBLE: *out = v.u.d; return DBAL_OK;
+    if (v.type == DBAL_TYPE_INT64) {
+        *out = v.u.i;
+        return DBAL_OK;
+    }
+    return int64_from(r, col, &v, out);
+}
+
+int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
+{
+    if (r && !out)
+        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_int64: out is NULL");
+    return get_int64(r, col, out);
+}
+
+static int double_from(dbal_rows *r, int col, const dbal_value *v, double *out)
+{
+    int rc;
+    switch (v->type) {
+    case DBAL_TYPE_DOUBLE: *out = v->u.d; return DBAL_OK;
     case DBAL_TYPE_INT64:
         /* A bool is not a number, whether it arrives as 0/1 (SQLite) or as
          * "t"/"f" (PostgreSQL). */
@@ -170,13 +185,33 @@ int dbal_col_get_double(dbal_rows *r, int col, double *out)
             rc = DBAL_ETYPE;
             break;
         }
-        *out = (double)v.u.i;
+        *out = (double)v->u.i;
         return DBAL_OK;
-    case DBAL_TYPE_TEXT: rc = dbal__parse_double(v.u.s, v.len, out); break;
+    case DBAL_TYPE_TEXT: rc = dbal__parse_double(v->u.s, v->len, out); break;
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
     }
     return rc ? conversion_error(r, col, rc, "a double") : DBAL_OK;
+}
+
+static inline int get_double(dbal_rows *r, int col, double *out)
+{
+    dbal_value v;
+    int rc = raw(r, col, &v);
+    if (rc)
+        return rc;
+    if (v.type == DBAL_TYPE_DOUBLE) {
+        *out = v.u.d;
+        return DBAL_OK;
+    }
+    return double_from(r, col, &v, out);
+}
+
+int dbal_col_get_double(dbal_rows *r, int col, double *out)
+{
+    if (r && !out)
+        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_double: out is NULL");
+    return get_double(r, col, out);
 }
 
 int dbal_col_get_bool(dbal_rows *r, int col, int *out)
@@ -221,7 +256,7 @@ int dbal_col_get_bool(dbal_rows *r, int col, int *out)
  * pointers of several columns of one row stay valid together. */
 static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_t *len)
 {
-    if (!r->numbuf && !(r->numbuf = dbal__malloc((size_t)r->dr->ncols * sizeof *r->numbuf)))
+    if (!r->numbuf && !(r->numbuf = dbal__malloc((size_t)r->ncols * sizeof *r->numbuf)))
         return NULL;
     char *buf = r->numbuf[col];
     if (v->type == DBAL_TYPE_DOUBLE)
@@ -243,7 +278,7 @@ static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_
  * that is reused from row to row. */
 static const char *blob_as_text(dbal_rows *r, int col, const dbal_value *v)
 {
-    if (!r->blobtext && !(r->blobtext = dbal__calloc((size_t)r->dr->ncols, sizeof *r->blobtext)))
+    if (!r->blobtext && !(r->blobtext = dbal__calloc((size_t)r->ncols, sizeof *r->blobtext)))
         return NULL;
     struct dbal__textbuf *b = &r->blobtext[col];
     if (b->cap < v->len + 1) {
@@ -302,13 +337,13 @@ int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len)
 int64_t dbal_col_int64(dbal_rows *r, int col)
 {
     int64_t v = 0;
-    return dbal_col_get_int64(r, col, &v) == DBAL_OK ? v : 0;
+    return get_int64(r, col, &v) == DBAL_OK ? v : 0;
 }
 
 double dbal_col_double(dbal_rows *r, int col)
 {
     double v = 0;
-    return dbal_col_get_double(r, col, &v) == DBAL_OK ? v : 0;
+    return get_double(r, col, &v) == DBAL_OK ? v : 0;
 }
 
 int dbal_col_bool(dbal_rows *r, int col)

@@ -45,7 +45,7 @@ int dbal_session_open_with(dbal_engine *e, dbal_session **out, unsigned flags, c
     s->engine = e;
     s->flags = flags;
     s->timeout_ms = -1;
-    snprintf(s->label, sizeof s->label, "%s", label ? label : "");
+    dbal__label_copy(s->label, label);
     *out = s;
     return DBAL_OK;
 }
@@ -254,13 +254,24 @@ int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows *
         dbal__free(r);
         return dbal__session_failed(s, rc);
     }
+    dbal__rows_attach(s, r, r->dr);
+    *out = r;
+    return DBAL_OK;
+}
+
+void dbal__rows_attach(dbal_session *s, dbal_rows *r, dbal_driver_rows *dr)
+{
+    const dbal_driver *d = s->engine->driver;
     r->s = s;
+    r->dr = dr;
+    r->ncols = dr->ncols;
+    r->col_value = d->col_value;
+    r->rows_next = d->rows_next;
+    r->prev = NULL;
     r->next = s->rows;
     if (s->rows)
         s->rows->prev = r;
     s->rows = r;
-    *out = r;
-    return DBAL_OK;
 }
 
 int dbal_last_insert_id(dbal_session *s, int64_t *out)

@@ -12,7 +12,7 @@ struct dbal_session {
     /* Guards conn against dbal_session_cancel() from another thread. */
     pthread_mutex_t conn_lock;
     int timeout_ms; /* statement timeout; < 0: the engine's */
-    char label[64];
+    char label[DBAL__LABEL_LEN];
     dbal_error err;
     int depth;  /* 0 outside a transaction; 2+ inside savepoints */
     int failed; /* a statement failed in the transaction: PostgreSQL's 25P02 state */
@@ -25,12 +25,19 @@ struct dbal_rows {
     dbal_driver_rows *dr;
     dbal_rows *prev, *next;
     int on_row;      /* rows_next returned DBAL_ROW and the row is current */
+    int ncols;       /* dr->ncols, and the driver's column reader, copied at */
+    void (*col_value)(dbal_driver_rows *, int, dbal_value *); /* open: one load per value */
+    int (*rows_next)(dbal_driver_rows *, dbal_error *);
     char (*numbuf)[40]; /* per-column text of numbers, made on first use */
     struct dbal__textbuf {
         char *p;
         size_t cap;
     } *blobtext; /* per-column NUL-terminated copies of blobs read as text */
 };
+
+/* Makes r the session's cursor over dr (the newest in its list), with the
+ * driver's column reader copied in for the hot path. */
+void dbal__rows_attach(dbal_session *s, dbal_rows *r, dbal_driver_rows *dr);
 
 /* Records that a driver call failed with rc: a failure inside a transaction
  * fails the transaction, and a dead connection outside one is given back.

@@ -660,8 +660,271 @@ static void special_doubles(void **state)
         else
             assert_true(d == vals[i] && signbit(d) == signbit(vals[i]));
         assert_string_equal(dbal_col_text(r, 1), text[i]);
+        assert_string_equal(dbal_col_text(r, 0), text[i]); /* read in binary, written by dbal */
         dbal_rows_close(r);
     }
+    /* Every type that comes in binary reads as its text form would. */
+    dbal_rows *b = one_row(f.s,
+                           "SELECT ?::int2, ?::int4, '-32768'::int2, 2147483647::int4, true, false, "
+                           "'\\x00ff'::bytea, 'ab'::char(4), 'v'::varchar, NULL::int8, ''::text",
+                           DBAL_ARGS(dbal_int64(-7), dbal_int64(INT32_MIN)));
+    assert_int_equal(dbal_col_int64(b, 0), -7);
+    assert_int_equal(dbal_col_int64(b, 1), INT32_MIN);
+    assert_string_equal(dbal_col_text(b, 2), "-32768");
+    assert_string_equal(dbal_col_text(b, 3), "2147483647");
+    assert_int_equal(dbal_col_type(b, 4), DBAL_TYPE_BOOL);
+    assert_true(dbal_col_bool(b, 4));
+    assert_string_equal(dbal_col_text(b, 5), "f");
+    assert_int_equal(dbal_col_int64(b, 5), 0);
+    size_t blen = 0;
+    const unsigned char *bytes = dbal_col_blob(b, 6, &blen);
+    assert_int_equal(blen, 2);
+    assert_true(bytes[0] == 0 && bytes[1] == 255);
+    assert_string_equal(dbal_col_text(b, 7), "ab  ");
+    assert_string_equal(dbal_col_text(b, 8), "v");
+    assert_true(dbal_col_is_null(b, 9));
+    assert_false(dbal_col_is_null(b, 10));
+    assert_string_equal(dbal_col_text(b, 10), "");
+    dbal_rows_close(b);
+    /* Rows come in binary: a double read as text must still read as the
+     * server writes it, exponent form from 1e15 up included. */
+    uint64_t x = 88172645463325252u;
+    for (int i = 0; i < 3000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double d;
+        if (i % 3 == 0) {
+            memcpy(&d, &x, sizeof d);
+            if (!isfinite(d))
+                continue;
+        } else {
+            d = (double)(x >> 11) / (double)(1u << (i % 30)) * (i % 2 ? 1 : -1);
+        }
+        dbal_rows *r = one_row(f.s, "SELECT ?::float8, (?::float8)::text, ?::int8, (?::int8)::text",
+                               DBAL_ARGS(dbal_double(d), dbal_double(d), dbal_int64((int64_t)x), dbal_int64((int64_t)x)));
+        assert_string_equal(dbal_col_text(r, 0), dbal_col_text(r, 1));
+        assert_string_equal(dbal_col_text(r, 2), dbal_col_text(r, 3));
+        dbal_rows_close(r);
+    }
+    close_fx(&f);
+}
+
+/* ---- batches through COPY -------------------------------------------------- */
+
+/* A row trigger that logs the statement each row came from: COPY or INSERT
+ * tells which path a batch took (row triggers do not keep COPY away). */
+static void copy_table(dbal_session *s, const char *table, const char *columns)
+{
+    char sql[512];
+    run(s, "CREATE TABLE IF NOT EXISTS copy_log(q TEXT)");
+    run(s, "TRUNCATE copy_log");
+    run(s, "CREATE OR REPLACE FUNCTION copy_log_row() RETURNS trigger LANGUAGE plpgsql AS "
+           "'BEGIN INSERT INTO copy_log VALUES (current_query()); RETURN NEW; END'");
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table);
+    run(s, sql);
+    snprintf(sql, sizeof sql, "CREATE TABLE %s (%s)", table, columns);
+    run(s, sql);
+    snprintf(sql, sizeof sql, "CREATE TRIGGER log_rows BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION copy_log_row()",
+             table);
+    run(s, sql);
+}
+
+/* Rows the batch sent through COPY and through INSERT. */
+static void paths_are(dbal_session *s, int64_t copied, int64_t inserted)
+{
+    assert_int_equal(int_of(s, "SELECT count(*) FROM copy_log WHERE q LIKE 'COPY %'"), copied);
+    assert_int_equal(int_of(s, "SELECT count(*) FROM copy_log WHERE q LIKE 'INSERT %'"), inserted);
+    run(s, "TRUNCATE copy_log");
+}
+
+static void copy_batch_values(void **state)
+{
+    (void)state;
+    fixture f;
+    open_default(&f);
+    copy_table(f.s, "copy_vals", "id BIGINT PRIMARY KEY, i4 INTEGER, i2 SMALLINT, d DOUBLE PRECISION, r REAL, "
+                                 "b BOOLEAN, t TEXT, v VARCHAR(8), x BYTEA");
+    static const unsigned char blob[] = {0, 1, 0, 255, 'a', 0};
+    const double doubles[] = {NAN, INFINITY, -INFINITY, -0.0, 0.1, 1e308};
+    enum { N = 6, C = 9 };
+    dbal_value rows[N * C];
+    for (int i = 0; i < N; i++) {
+        dbal_value *v = rows + i * C;
+        v[0] = dbal_int64(i + 1);
+        v[1] = dbal_int64(i == 1 ? INT32_MIN : 1000 * i);
+        v[2] = dbal_int64(i == 1 ? INT16_MAX : -i);
+        v[3] = dbal_double(doubles[i]);
+        v[4] = i == 4 ? dbal_int64(7) : dbal_double(i == 5 ? 1.5 : doubles[i]);
+        v[5] = dbal_bool(i % 2);
+        v[6] = dbal_text(i == 2 ? "" : "h\xc3\xa9llo\ttab\\");
+        v[7] = dbal_text("eight ch");
+        v[8] = dbal_blob(blob, i == 3 ? 0 : sizeof blob);
+    }
+    for (int k = 1; k < C; k++) /* a NULL in every column but the key */
+        rows[(k % N) * C + k] = dbal_null();
+    int64_t n = 0;
+    size_t failed = 0;
+    check_ok(f.s, dbal_exec_batch(f.s, "INSERT INTO copy_vals (id, i4, i2, d, r, b, t, v, x) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  rows, C, N, &n, &failed),
+             "batch");
+    assert_int_equal(n, N);
+    assert_int_equal(failed, (size_t)-1);
+    paths_are(f.s, N, 0);
+    dbal_rows *r;
+    check_ok(f.s, dbal_query(f.s, "SELECT id, i4, i2, d, r, b, t, v, x FROM copy_vals ORDER BY id", DBAL_NOARGS, &r),
+             "select");
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(dbal_rows_next(r), DBAL_ROW);
+        const dbal_value *v = rows + i * C;
+        assert_int_equal(dbal_col_int64(r, 0), i + 1);
+        for (int k = 1; k < C; k++) {
+            if (v[k].type == DBAL_TYPE_NULL) {
+                assert_true(dbal_col_is_null(r, k));
+                continue;
+            }
+            assert_false(dbal_col_is_null(r, k));
+            switch (k) {
+            case 1:
+            case 2: assert_int_equal(dbal_col_int64(r, k), v[k].u.i); break;
+            case 3: {
+                double d = dbal_col_double(r, k);
+                if (isnan(v[k].u.d))
+                    assert_true(isnan(d));
+                else
+                    assert_true(d == v[k].u.d && signbit(d) == signbit(v[k].u.d));
+                break;
+            }
+            case 4: {
+                double want = v[k].type == DBAL_TYPE_INT64 ? (double)v[k].u.i : (double)(float)v[k].u.d;
+                double d = dbal_col_double(r, k);
+                assert_true(isnan(want) ? isnan(d) : d == want);
+                break;
+            }
+            case 5: assert_int_equal(dbal_col_bool(r, k), v[k].u.b); break;
+            case 6:
+            case 7: assert_string_equal(dbal_col_text(r, k), v[k].u.s); break;
+            default: {
+                size_t len = 0;
+                const void *p = dbal_col_blob(r, k, &len);
+                assert_int_equal(len, v[k].len);
+                assert_memory_equal(p, blob, len);
+            }
+            }
+        }
+    }
+    assert_int_equal(dbal_rows_next(r), DBAL_DONE);
+    dbal_rows_close(r);
+    close_fx(&f);
+}
+
+static int copy_rows(void *userdata, size_t row, dbal_value *values)
+{
+    const int64_t *dup_at = userdata;
+    if (row >= 3000)
+        return DBAL_DONE;
+    values[0] = dbal_int64(row == (size_t)*dup_at ? 1 : (int64_t)row + 1);
+    values[1] = dbal_textn("row", 3);
+    return DBAL_OK;
+}
+
+/* A duplicate in the middle: the error is the INSERT's, the row is named,
+ * nothing of the batch stays, and inside a transaction it fails that. */
+static void copy_batch_failure(void **state)
+{
+    (void)state;
+    fixture f;
+    open_default(&f);
+    copy_table(f.s, "copy_fail", "id BIGINT PRIMARY KEY, name TEXT");
+    const char *sql = "INSERT INTO copy_fail(id, name) VALUES (?, ?)";
+    int64_t dup_at = 1700, n = -1;
+    size_t failed = 0;
+    assert_int_equal(dbal_exec_batch_fn(f.s, sql, 2, copy_rows, &dup_at, &n, &failed), DBAL_EUNIQUE);
+    assert_string_equal(dbal_session_error(f.s)->sqlstate, "23505");
+    assert_int_equal(failed, 1700);
+    assert_int_equal(int_of(f.s, "SELECT count(*) FROM copy_fail"), 0);
+    run(f.s, "TRUNCATE copy_log");
+
+    check_ok(f.s, dbal_begin(f.s), "begin");
+    run(f.s, "INSERT INTO copy_fail VALUES (-1, 'before')");
+    assert_int_equal(dbal_exec_batch_fn(f.s, sql, 2, copy_rows, &dup_at, &n, &failed), DBAL_EUNIQUE);
+    assert_int_equal(failed, 1700);
+    assert_int_equal(dbal_exec(f.s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ETXFAILED);
+    check_ok(f.s, dbal_rollback(f.s), "rollback");
+    assert_int_equal(int_of(f.s, "SELECT count(*) FROM copy_fail"), 0);
+
+    /* No duplicate: every row in, counted, all through COPY. */
+    run(f.s, "TRUNCATE copy_log");
+    dup_at = -1;
+    check_ok(f.s, dbal_exec_batch_fn(f.s, sql, 2, copy_rows, &dup_at, &n, &failed), "batch");
+    assert_int_equal(n, 3000);
+    assert_int_equal(failed, (size_t)-1);
+    assert_int_equal(int_of(f.s, "SELECT count(*) FROM copy_fail"), 3000);
+    paths_are(f.s, 3000, 0);
+    close_fx(&f);
+}
+
+/* A row COPY cannot write as the INSERT would (text for an integer, a
+ * number out of the column's range) hands the rest of the batch to the
+ * pipeline, which gives the INSERT's result. */
+static void copy_batch_falls_back(void **state)
+{
+    (void)state;
+    fixture f;
+    open_default(&f);
+    copy_table(f.s, "copy_mixed", "id INTEGER PRIMARY KEY, v INTEGER");
+    const char *sql = "INSERT INTO copy_mixed(id, v) VALUES (?, ?)";
+    dbal_value rows[] = {dbal_int64(1), dbal_int64(10), dbal_int64(2), dbal_text("20"),
+                         dbal_int64(3), dbal_int64(30)};
+    int64_t n = 0;
+    size_t failed = 0;
+    check_ok(f.s, dbal_exec_batch(f.s, sql, rows, 2, 3, &n, &failed), "mixed batch");
+    assert_int_equal(n, 3);
+    assert_int_equal(int_of(f.s, "SELECT sum(v) FROM copy_mixed"), 60);
+    paths_are(f.s, 1, 2);
+
+    run(f.s, "TRUNCATE copy_mixed");
+    rows[0] = dbal_int64(4);
+    rows[2] = dbal_int64(5);
+    rows[3] = dbal_int64(INT64_C(1) << 40); /* out of range for INTEGER */
+    rows[4] = dbal_int64(6);
+    assert_int_equal(dbal_exec_batch(f.s, sql, rows, 2, 3, &n, &failed), DBAL_ERANGE);
+    assert_string_equal(dbal_session_error(f.s)->sqlstate, "22003");
+    assert_int_equal(failed, 1);
+    assert_int_equal(int_of(f.s, "SELECT count(*) FROM copy_mixed"), 0);
+
+    /* Not a plain insert, or a table COPY would treat differently: pipeline. */
+    run(f.s, "TRUNCATE copy_log");
+    rows[3] = dbal_int64(50);
+    check_ok(f.s, dbal_exec_batch(f.s, "INSERT INTO copy_mixed(id, v) VALUES (?, ?) ON CONFLICT DO NOTHING", rows,
+                                  2, 3, &n, &failed),
+             "on conflict");
+    paths_are(f.s, 0, 3);
+    check_ok(f.s, dbal_exec_batch(f.s, "INSERT INTO copy_mixed(id, v) VALUES (?, ?) ON CONFLICT DO NOTHING", rows,
+                                  2, 3, &n, &failed),
+             "on conflict again");
+    assert_int_equal(n, 0);
+    run(f.s, "CREATE OR REPLACE FUNCTION copy_noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'");
+    run(f.s, "CREATE TRIGGER per_statement AFTER INSERT ON copy_mixed FOR EACH STATEMENT EXECUTE FUNCTION copy_noop()");
+    run(f.s, "TRUNCATE copy_mixed, copy_log");
+    check_ok(f.s, dbal_exec_batch(f.s, sql, rows, 2, 3, &n, &failed), "statement trigger");
+    assert_int_equal(n, 3);
+    paths_are(f.s, 0, 3);
+    /* COPY would fill an identity column GENERATED ALWAYS; INSERT refuses. */
+    copy_table(f.s, "copy_ident", "id BIGINT GENERATED ALWAYS AS IDENTITY, v INTEGER");
+    assert_int_not_equal(dbal_exec_batch(f.s, "INSERT INTO copy_ident(id, v) VALUES (?, ?)", rows, 2, 3, &n, &failed),
+                         DBAL_OK);
+    assert_string_equal(dbal_session_error(f.s)->sqlstate, "428C9");
+    assert_int_equal(failed, 0);
+    run(f.s, "TRUNCATE copy_log");
+    check_ok(f.s, dbal_exec_batch(f.s, "INSERT INTO copy_ident(v) VALUES (?)", rows + 1, 1, 2, &n, &failed),
+             "identity by default");
+    paths_are(f.s, 2, 0);
+    /* A quoted, schema-qualified name with its own case. */
+    copy_table(f.s, "public.\"Copy Case\"", "\"Id\" BIGINT, \"a\"\"b\" TEXT");
+    dbal_value two[] = {dbal_int64(1), dbal_text("x")};
+    check_ok(f.s, dbal_exec_batch(f.s, "insert into public.\"Copy Case\" (\"Id\", \"a\"\"b\") values (?,?);", two, 2,
+                                  1, &n, &failed),
+             "quoted names");
+    paths_are(f.s, 1, 0);
     close_fx(&f);
 }
 
@@ -1005,6 +1268,9 @@ int main(void)
         cmocka_unit_test(bytea_round_trip),
         cmocka_unit_test(special_doubles),
         cmocka_unit_test(jsonb_question_mark_operator),
+        cmocka_unit_test(copy_batch_values),
+        cmocka_unit_test(copy_batch_failure),
+        cmocka_unit_test(copy_batch_falls_back),
         cmocka_unit_test(parameter_values),
         cmocka_unit_test(column_types_and_names),
         cmocka_unit_test(placeholder_count_mismatch),

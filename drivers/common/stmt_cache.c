@@ -8,9 +8,9 @@ typedef struct entry {
     struct entry *hnext;
     struct entry *prev, *next; /* prev is more recent */
     uint64_t hash;
-    size_t len;
+    size_t len, siglen;
     void *stmt;
-    char sql[]; /* len bytes and a NUL */
+    char sql[]; /* len bytes, a NUL, then siglen bytes of signature */
 } entry;
 
 struct stmt_cache {
@@ -23,15 +23,38 @@ struct stmt_cache {
     entry *head, *tail; /* most and least recently used */
 };
 
-static uint64_t hash_sql(const char *s, size_t len)
+/* Eight bytes per step: a statement's SQL is hashed on every miss of the
+ * most-recent check, so byte-at-a-time FNV cost a third of a point select's
+ * overhead. Strength is not needed: the keys are the application's SQL. */
+static uint64_t mix(uint64_t h, uint64_t w)
 {
-    /* FNV-1a: short SQL strings, no need for anything stronger. */
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
+    h ^= w;
+    h *= 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t len)
+{
+    for (; len >= 8; s += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = mix(h, w);
     }
-    return h;
+    uint64_t w = 0;
+    memcpy(&w, s, len);
+    return mix(h, w ^ ((uint64_t)len << 56));
+}
+
+static uint64_t hash_key(const char *sql, size_t len, const char *sig, size_t siglen)
+{
+    uint64_t h = hash_bytes(0x243f6a8885a308d3ull ^ len, sql, len);
+    return siglen ? hash_bytes(h, sig, siglen) : h;
+}
+
+static int same_key(const entry *e, const char *sql, size_t len, const char *sig, size_t siglen)
+{
+    return e->len == len && e->siglen == siglen && memcmp(e->sql, sql, len) == 0 &&
+           (siglen == 0 || memcmp(e->sql + len + 1, sig, siglen) == 0);
 }
 
 stmt_cache *stmt_cache_new(const dbal_host *host, int capacity, stmt_cache_release_fn release,
@@ -81,10 +104,11 @@ static void lru_push_front(stmt_cache *c, entry *e)
         c->tail = e;
 }
 
-static entry **find_slot(stmt_cache *c, const char *sql, size_t len, uint64_t h)
+static entry **find_slot(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen,
+                         uint64_t h)
 {
     entry **p = &c->buckets[h & (c->nbuckets - 1)];
-    while (*p && !((*p)->hash == h && (*p)->len == len && memcmp((*p)->sql, sql, len) == 0))
+    while (*p && !((*p)->hash == h && same_key(*p, sql, len, sig, siglen)))
         p = &(*p)->hnext;
     return p;
 }
@@ -92,7 +116,7 @@ static entry **find_slot(stmt_cache *c, const char *sql, size_t len, uint64_t h)
 /* Unlinks e from both structures and releases its statement. */
 static void drop(stmt_cache *c, entry *e)
 {
-    entry **p = find_slot(c, e->sql, e->len, e->hash);
+    entry **p = find_slot(c, e->sql, e->len, e->sql + e->len + 1, e->siglen, e->hash);
     *p = e->hnext;
     lru_unlink(c, e);
     c->count--;
@@ -101,22 +125,24 @@ static void drop(stmt_cache *c, entry *e)
     c->release(stmt, c->userdata);
 }
 
-void *stmt_cache_get(stmt_cache *c, const char *sql, size_t len)
+void *stmt_cache_get(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen)
 {
-    entry *e = *find_slot(c, sql, len, hash_sql(sql, len));
+    /* An application mostly runs the same statement again: one compare. */
+    if (c->head && same_key(c->head, sql, len, sig, siglen))
+        return c->head->stmt;
+    entry *e = *find_slot(c, sql, len, sig, siglen, hash_key(sql, len, sig, siglen));
     if (!e)
         return NULL;
-    if (c->head != e) {
-        lru_unlink(c, e);
-        lru_push_front(c, e);
-    }
+    lru_unlink(c, e);
+    lru_push_front(c, e);
     return e->stmt;
 }
 
-int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, void *stmt)
+int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen,
+                   void *stmt)
 {
-    uint64_t h = hash_sql(sql, len);
-    entry *e = c->host->malloc(sizeof *e + len + 1);
+    uint64_t h = hash_key(sql, len, sig, siglen);
+    entry *e = c->host->malloc(sizeof *e + len + 1 + siglen);
     if (!e)
         return DBAL_ENOMEM;
     if (c->count >= c->capacity && c->tail)
@@ -124,10 +150,13 @@ int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, void *stmt)
     memset(e, 0, sizeof *e);
     e->hash = h;
     e->len = len;
+    e->siglen = siglen;
     e->stmt = stmt;
     memcpy(e->sql, sql, len);
     e->sql[len] = '\0';
-    entry **p = find_slot(c, sql, len, h);
+    if (siglen)
+        memcpy(e->sql + len + 1, sig, siglen);
+    entry **p = find_slot(c, sql, len, sig, siglen, h);
     e->hnext = *p;
     *p = e;
     lru_push_front(c, e);
@@ -135,9 +164,9 @@ int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, void *stmt)
     return DBAL_OK;
 }
 
-void stmt_cache_remove(stmt_cache *c, const char *sql, size_t len)
+void stmt_cache_remove(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen)
 {
-    entry *e = *find_slot(c, sql, len, hash_sql(sql, len));
+    entry *e = *find_slot(c, sql, len, sig, siglen, hash_key(sql, len, sig, siglen));
     if (e)
         drop(c, e);
 }

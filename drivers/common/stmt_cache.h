@@ -25,15 +25,21 @@ stmt_cache *stmt_cache_new(const dbal_host *host, int capacity, stmt_cache_relea
 /* Releases every statement and frees the cache. Accepts NULL. */
 void stmt_cache_free(stmt_cache *c);
 
-/* The statement cached for sql, made most recently used; NULL on a miss. */
-void *stmt_cache_get(stmt_cache *c, const char *sql, size_t len);
+/* An entry's key is the SQL (len bytes) and a signature (siglen bytes, may
+ * be 0: sig is then not read), e.g. the parameter types a statement was
+ * prepared for; both are copied by put, so callers pass them in place. */
 
-/* Adds stmt for sql (not already present), evicting the least recently used
- * entry when full. Returns DBAL_OK or DBAL_ENOMEM (then stmt is not taken). */
-int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, void *stmt);
+/* The statement cached for the key, made most recently used; NULL on a miss. */
+void *stmt_cache_get(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen);
 
-/* Drops the entry for sql, releasing its statement, if there is one. */
-void stmt_cache_remove(stmt_cache *c, const char *sql, size_t len);
+/* Adds stmt for the key (not already present), evicting the least recently
+ * used entry when full. Returns DBAL_OK or DBAL_ENOMEM (then stmt is not
+ * taken). */
+int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen,
+                   void *stmt);
+
+/* Drops the entry for the key, releasing its statement, if there is one. */
+void stmt_cache_remove(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen);
 
 /* Releases every statement, keeping the cache usable. */
 void stmt_cache_clear(stmt_cache *c);

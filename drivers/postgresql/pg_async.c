@@ -18,8 +18,9 @@ typedef struct pg_entry {
     int kind;
     int prepared; /* a prepare for it was sent first: its first command */
     int prepare_failed;
-    char *key; /* its statement cache key, when the cache is on */
-    size_t key_len;
+    char *key; /* its statement cache key, when the cache is on: the SQL, a
+                * NUL, the parameters' type letters */
+    size_t sql_len, nparams;
 } pg_entry;
 
 typedef struct pg_async {
@@ -108,12 +109,12 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
 {
     size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
     pg_conn_note_sql(c, sql);
-    int rc = pg_stmt_key_reserve(c, sql, sql_len, n, err);
+    int rc = pg_stmt_sig_reserve(c, n, err);
     if (rc == DBAL_OK)
-        rc = pg_params_build(c, params, n, c->key + sql_len + 1, err);
+        rc = pg_params_build(c, params, n, c->sig, err);
     char name[32], *text = NULL;
     if (rc == DBAL_OK)
-        rc = pg_stmt_lookup(c, sql, n, key_len, name, &text, err);
+        rc = pg_stmt_lookup(c, sql, n, sql_len, name, &text, err);
     if (rc == DBAL_OK && c->cache && !(e->key = pg_host->malloc(key_len)))
         rc = pg_error_nomem(err);
     if (rc != DBAL_OK) {
@@ -121,8 +122,10 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
         return rc;
     }
     if (e->key) {
-        memcpy(e->key, c->key, key_len);
-        e->key_len = key_len;
+        memcpy(e->key, sql, sql_len + 1);
+        memcpy(e->key + sql_len + 1, c->sig, n);
+        e->sql_len = sql_len;
+        e->nparams = n;
     }
     const pg_params *p = &c->params;
     int ok;
@@ -271,7 +274,7 @@ static void take(pg_conn *c, pg_async *a, PGresult *res)
     if (e->prepared && a->ends == 0) {
         /* The prepare's own answer: only its failure matters. */
         int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        pg_stmt_prepared(c, e->key, e->key_len, ok);
+        pg_stmt_prepared(c, e->key, e->sql_len, e->nparams, ok);
         if (ok) {
             PQclear(res);
             return;
@@ -305,7 +308,7 @@ static void forget_stale(pg_conn *c, const pg_entry *e, const dbal_error *err)
     if (!e->key || e->prepared)
         return;
     if (strcmp(err->sqlstate, "26000") == 0 || strcmp(err->sqlstate, "0A000") == 0)
-        pg_stmt_forget(c, e->key, e->key_len, strcmp(err->sqlstate, "26000") == 0);
+        pg_stmt_forget(c, e->key, e->sql_len, e->nparams, strcmp(err->sqlstate, "26000") == 0);
 }
 
 int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows, int64_t *affected,

@@ -1,5 +1,6 @@
 /*
- * Batches through libpq's pipeline mode: the rows of one statement are sent
+ * Batches: plain inserts through COPY where it does the same (pg_copy.c),
+ * everything else through libpq's pipeline mode: the rows of one statement are sent
  * back to back and their results read afterwards, so a batch of N rows costs
  * N / CHUNK round trips instead of N. The core runs every batch inside a
  * transaction, so the syncs between chunks commit nothing.
@@ -18,7 +19,7 @@
 typedef struct {
     pg_conn *c;
     const char *sql;
-    size_t n, sql_len, key_len;
+    size_t n, sql_len;
     char name[32];    /* the prepared statement of the first row's types */
     char *sig;        /* its type letters */
     char *text;       /* ? rewritten, for rows whose types differ; made lazily */
@@ -32,7 +33,7 @@ typedef struct {
 static int send_row(batch *b, const dbal_value *row, dbal_error *err)
 {
     pg_conn *c = b->c;
-    char *sig = c->key + b->sql_len + 1;
+    char *sig = c->sig;
     int rc = pg_params_build(c, row, b->n, sig, err);
     if (rc != DBAL_OK)
         return rc;
@@ -81,43 +82,44 @@ static void read_chunk(batch *b, size_t first, size_t count, dbal_error *err)
 static int prepare_first(batch *b, const dbal_value *row, dbal_error *err)
 {
     pg_conn *c = b->c;
-    int rc = pg_stmt_key_reserve(c, b->sql, b->sql_len, b->n, err);
+    int rc = pg_stmt_sig_reserve(c, b->n, err);
     if (rc == DBAL_OK)
-        rc = pg_params_build(c, row, b->n, c->key + b->sql_len + 1, err);
+        rc = pg_params_build(c, row, b->n, c->sig, err);
     if (rc == DBAL_OK)
-        rc = pg_stmt_prepare_for(c, b->sql, b->n, b->key_len, b->name, err);
+        rc = pg_stmt_prepare_for(c, b->sql, b->n, b->sql_len, b->name, err);
     if (rc != DBAL_OK)
         return rc;
     if (!(b->sig = pg_host->malloc(b->n + 1)))
         return pg_error_nomem(err);
-    memcpy(b->sig, c->key + b->sql_len + 1, b->n);
+    memcpy(b->sig, c->sig, b->n);
     return DBAL_OK;
 }
 
-static int run(batch *b, int (*next)(void *, size_t, const dbal_value **), void *ud, dbal_error *err)
+/* Sends rows from `start` (whose row is `row`) in chunks, each followed by
+ * a sync; the next chunk goes out before the previous one's results are
+ * read, so that the server always has work while the client reads. */
+static int run_pipeline(batch *b, int (*next)(void *, size_t, const dbal_value **), void *ud, size_t start,
+                        const dbal_value *row, dbal_error *err)
 {
     pg_conn *c = b->c;
-    const dbal_value *row;
-    int rc = next(ud, 0, &row);
-    if (rc == DBAL_DONE)
-        return DBAL_OK;
-    if (rc != DBAL_OK)
-        return rc;
+    int rc;
     if ((rc = prepare_first(b, row, err)) != DBAL_OK) {
-        b->failed_row = 0;
+        b->failed_row = start;
         return rc;
     }
     if (!PQenterPipelineMode(c->pg))
         return pg_error_conn(c, err);
-    size_t i = 0;
+    size_t i = start, prev_first = 0, prev_count = 0;
     int more = 1;
-    while (more && b->rc == DBAL_OK) {
+    dbal_error later;
+    while (more || prev_count) {
         size_t first = i, sent = 0;
-        while (sent < CHUNK) {
-            if (i > 0 && (rc = next(ud, i, &row)) != DBAL_OK) {
+        while (more && b->rc == DBAL_OK && sent < CHUNK) {
+            if (i > start && (rc = next(ud, i, &row)) != DBAL_OK) {
                 more = 0;
-                if (rc != DBAL_DONE) { /* the row source gave up: stop after this chunk */
-                    pg_host->set_error(err, rc, NULL, 0, "the batch's row source failed at row %zu", i);
+                if (rc != DBAL_DONE) { /* the row source gave up: stop after what was sent */
+                    if (!(rc == DBAL_EINVAL && err->code == DBAL_EINVAL))
+                        pg_host->set_error(err, rc, NULL, 0, "the batch's row source failed at row %zu", i);
                     b->rc = rc;
                 }
                 break;
@@ -125,28 +127,56 @@ static int run(batch *b, int (*next)(void *, size_t, const dbal_value **), void 
             if ((rc = send_row(b, row, err)) != DBAL_OK) {
                 b->rc = rc;
                 b->failed_row = i;
-                more = 0;
                 break;
             }
             i++;
             sent++;
         }
-        if (sent > 0 || PQpipelineStatus(c->pg) == PQ_PIPELINE_ON) {
-            if (!PQpipelineSync(c->pg)) {
-                if (b->rc == DBAL_OK)
-                    b->rc = pg_error_conn(c, err);
-                break;
-            }
-            dbal_error chunk_err;
-            int before = b->rc;
-            read_chunk(b, first, sent, before == DBAL_OK ? err : &chunk_err);
+        if (b->rc != DBAL_OK)
+            more = 0;
+        if (sent > 0 && !PQpipelineSync(c->pg)) {
+            if (b->rc == DBAL_OK)
+                b->rc = pg_error_conn(c, err);
+            break;
+        }
+        if (prev_count > 0) {
+            read_chunk(b, prev_first, prev_count, b->rc == DBAL_OK ? err : &later);
+            if (b->rc != DBAL_OK)
+                more = 0;
         }
         if (c->base.broken)
             break;
+        prev_first = first;
+        prev_count = sent;
     }
     if (!c->base.broken)
         PQexitPipelineMode(c->pg);
     return b->rc;
+}
+
+static int run(batch *b, int (*next)(void *, size_t, const dbal_value **), void *ud, dbal_error *err)
+{
+    const dbal_value *row;
+    int rc = next(ud, 0, &row);
+    if (rc == DBAL_DONE)
+        return DBAL_OK;
+    if (rc != DBAL_OK)
+        return rc;
+    size_t i = 0;
+    pg_copy *cp;
+    if ((rc = pg_copy_plan(b->c, b->sql, b->n, &cp, err)) != DBAL_OK) {
+        b->failed_row = 0;
+        return rc;
+    }
+    if (cp) {
+        rc = pg_copy_run(b->c, cp, next, ud, &i, &row, &b->affected, &b->failed_row, err);
+        pg_copy_free(cp);
+        if (rc == DBAL_DONE)
+            return DBAL_OK;
+        if (rc != DBAL_OK)
+            return rc;
+    }
+    return run_pipeline(b, next, ud, i, row, err);
 }
 
 int pg_exec_batch(dbal_driver_conn *base, const char *sql, size_t nparams,
@@ -157,7 +187,6 @@ int pg_exec_batch(dbal_driver_conn *base, const char *sql, size_t nparams,
     pg_conn_ready(c);
     batch b = {.c = c, .sql = sql, .n = nparams, .failed_row = (size_t)-1};
     b.sql_len = strlen(sql);
-    b.key_len = b.sql_len + 1 + nparams;
     int rc = run(&b, next, ud, err);
     pg_host->free(b.sig);
     pg_host->free(b.text);

@@ -162,9 +162,10 @@ void pg_disconnect(dbal_driver_conn *base)
     PQfreeCancel(c->cancel);
     PQfinish(c->pg);
     pg_params_free(&c->params);
-    pg_host->free(c->key);
+    pg_host->free(c->sig);
     pg_host->free(c->pending);
     pg_async_free(c);
+    pg_rows_free(c->spare);
     pg_host->free(c);
 }
 
@@ -242,7 +243,7 @@ void pg_conn_note_sql(pg_conn *c, const char *sql)
      * transaction; a plain SET (or SET SESSION) outlives it and would leak
      * into the connection's next user. */
     const char *p = skip_space(sql);
-    if (!word_is(p, "SET"))
+    if ((*p | 0x20) != 's' || !word_is(p, "SET"))
         return;
     p = skip_space(p + 3);
     if (!word_is(p, "LOCAL") && !word_is(p, "TRANSACTION") && !word_is(p, "CONSTRAINTS"))

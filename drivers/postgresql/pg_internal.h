@@ -25,6 +25,9 @@
 #define PG_OIDOID 26
 #define PG_FLOAT4OID 700
 #define PG_FLOAT8OID 701
+#define PG_TEXTOID 25
+#define PG_BPCHAROID 1042
+#define PG_VARCHAROID 1043
 
 /* The host table, set once by dbal_driver_entry (pg_driver.c). */
 extern const dbal_host *pg_host;
@@ -54,7 +57,7 @@ typedef struct pg_params {
     int *formats;
     Oid *types;
     size_t cap; /* entries in each array above */
-    char *arena; /* NUL-terminated copies of text, decimal forms of numbers */
+    char *arena; /* NUL-terminated copies of text, numbers in network order */
     size_t arena_cap;
 } pg_params;
 
@@ -68,9 +71,10 @@ typedef struct pg_conn {
     stmt_cache *cache;        /* NULL when statement_cache_size is 0 */
     uint64_t next_stmt_id;    /* names dbal_1, dbal_2, ... */
     struct pg_rows *streaming; /* the cursor whose rows are still on the wire */
+    struct pg_rows *spare;     /* a closed cursor kept for the next query */
     pg_params params;
-    char *key; /* cache key scratch: SQL, NUL, parameter type letters */
-    size_t key_cap;
+    char *sig; /* the parameters' type letters, part of the cache key */
+    size_t sig_cap;
     uint64_t *pending; /* evicted statements to DEALLOCATE once idle */
     size_t npending, pending_cap;
     int closing; /* disconnecting: evictions need no DEALLOCATE */
@@ -107,6 +111,9 @@ typedef struct pg_rows {
     pg_conn *conn;
     PGresult *meta; /* first result: column names and types */
     PGresult *cur;  /* the current row while served from the wire */
+    Oid *types;     /* each column's type, from meta */
+    int types_cap;
+    int binary;     /* values in binary format (see pg_stmt.c) */
     int first_ready; /* the first row, fetched by query(), is not served yet */
     int done;
     uint64_t rowno;
@@ -168,25 +175,26 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
             dbal_error *err);
 /* Rewrites ? to $n, checking the count against nparams (DBAL_EMISUSE). */
 int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err);
-/* Copies sql and a NUL into c->key, with room for n type letters after. */
-int pg_stmt_key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, dbal_error *err);
+/* Makes room for n type letters in c->sig. */
+int pg_stmt_sig_reserve(pg_conn *c, size_t n, dbal_error *err);
 /* For a batch, before pipeline mode: the name (32 bytes) of a statement
- * prepared for sql with the parameter types now in c->params and c->key
+ * prepared for sql (sql_len bytes) with the parameter types now in
+ * c->params and c->sig
  * (the cache's, prepared now on a miss; "" for the unnamed statement when
  * the cache is off). */
-int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name,
+int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *name,
                         dbal_error *err);
 /* For the asynchronous path, which cannot wait for a prepare: the name
- * (32 bytes) of the cached statement for c->key. On a miss it is cached at
+ * (32 bytes) of the cached statement for sql and the types in c->sig. On a miss it is cached at
  * once and *text receives the SQL to send a prepare for first (the caller
  * frees it); with the cache off, name is "" and *text the unnamed
  * statement's SQL. pg_stmt_prepared then says whether that prepare
  * succeeded (a failed one leaves the cache); pg_stmt_forget drops a
  * statement the server no longer runs (gone: nothing to DEALLOCATE). */
-int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name, char **text,
+int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *name, char **text,
                    dbal_error *err);
-void pg_stmt_prepared(pg_conn *c, const char *key, size_t key_len, int ok);
-void pg_stmt_forget(pg_conn *c, const char *key, size_t key_len, int gone);
+void pg_stmt_prepared(pg_conn *c, const char *key, size_t sql_len, size_t n, int ok);
+void pg_stmt_forget(pg_conn *c, const char *key, size_t sql_len, size_t n, int gone);
 /* The statement cache's release function. */
 void pg_stmt_release(void *stmt, void *userdata);
 /* Runs deferred DEALLOCATEs; only call when the connection is idle. */
@@ -210,6 +218,21 @@ int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
 int pg_exec_batch(dbal_driver_conn *c, const char *sql, size_t nparams,
                   int (*next)(void *ud, size_t i, const dbal_value **row), void *ud,
                   int64_t *affected, size_t *failed_row, dbal_error *err);
+
+/* pg_copy.c */
+typedef struct pg_copy pg_copy;
+/* *out is a plan to load the batch with COPY when sql is a plain INSERT
+ * of placeholders into a table COPY can fill exactly as the INSERTs would,
+ * else NULL (the pipeline does it). An error only when the catalog query
+ * failed (the transaction is then aborted). */
+int pg_copy_plan(pg_conn *c, const char *sql, size_t nparams, pg_copy **out, dbal_error *err);
+void pg_copy_free(pg_copy *cp);
+/* Sends rows from *i (*row is that row) through COPY until one does not
+ * fit its columns: DBAL_DONE when every row went, DBAL_OK when the
+ * pipeline must go on at *i with *row, else the failure (*failed_row set
+ * when the server's error names the row). */
+int pg_copy_run(pg_conn *c, pg_copy *cp, int (*next)(void *, size_t, const dbal_value **), void *ud,
+                size_t *i, const dbal_value **row, int64_t *affected, size_t *failed_row, dbal_error *err);
 
 /* pg_tx.c */
 int pg_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
@@ -258,6 +281,8 @@ int pg_canceled_code(pg_conn *c, const char *primary);
 int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err);
 /* A cursor over the rows of a complete result (res taken). */
 int pg_rows_open_whole(pg_conn *c, PGresult *res, pg_rows **out, dbal_error *err);
+/* Frees a cursor struct that is not open (the connection's spare). */
+void pg_rows_free(pg_rows *r);
 /* Pulls every row still on the wire into the cursor's buffer. */
 void pg_rows_spill(pg_rows *r);
 int pg_rows_next(dbal_driver_rows *r, dbal_error *err);

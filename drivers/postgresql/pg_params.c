@@ -6,14 +6,13 @@
  */
 #include "pg_internal.h"
 
-#include <inttypes.h>
 #include <limits.h>
-#include <math.h>
-#include <stdio.h>
 #include <string.h>
 
-/* Room for the decimal form of an int64 or a double ("%.17g"). */
-#define NUM_LEN 32
+/* Numbers go in binary format: 8 bytes in network order, no decimal
+ * formatting here nor parsing on the server, and exact for doubles
+ * (NaN and the infinities included). */
+#define NUM_LEN 8
 
 /* Grows the four arrays to hold n parameters, in one block. */
 static int grow_arrays(pg_params *p, size_t n)
@@ -90,15 +89,13 @@ static int check_value(const dbal_value *v, size_t i, dbal_error *err)
     return DBAL_OK;
 }
 
-/* PostgreSQL spells the special values this way, and "%.17g" does not. */
-static const char *double_text(double d, char *buf)
+static const char *put_be64(uint64_t u, char **arena)
 {
-    if (isnan(d))
-        return "NaN";
-    if (isinf(d))
-        return d > 0 ? "Infinity" : "-Infinity";
-    snprintf(buf, NUM_LEN, "%.17g", d);
-    return buf;
+    unsigned char *p = (unsigned char *)*arena;
+    for (int k = 7; k >= 0; k--, u >>= 8)
+        p[k] = (unsigned char)u;
+    *arena += NUM_LEN;
+    return (const char *)p;
 }
 
 /* Fills slot i for v; *arena advances past what the value used. Returns
@@ -112,20 +109,26 @@ static char put_value(pg_params *p, size_t i, const dbal_value *v, char **arena)
     p->values[i] = NULL;
     switch (v->type) {
     case DBAL_TYPE_BOOL:
-        p->values[i] = v->u.b ? "t" : "f";
+        p->values[i] = v->u.b ? "\1" : "\0";
+        p->lengths[i] = 1;
+        p->formats[i] = 1;
         p->types[i] = PG_BOOLOID;
         return 'b';
     case DBAL_TYPE_INT64:
-        snprintf(*arena, NUM_LEN, "%" PRId64, v->u.i);
-        p->values[i] = *arena;
-        *arena += NUM_LEN;
+        p->values[i] = put_be64((uint64_t)v->u.i, arena);
+        p->lengths[i] = NUM_LEN;
+        p->formats[i] = 1;
         p->types[i] = PG_INT8OID;
         return 'i';
-    case DBAL_TYPE_DOUBLE:
-        p->values[i] = double_text(v->u.d, *arena);
-        *arena += NUM_LEN;
+    case DBAL_TYPE_DOUBLE: {
+        uint64_t u;
+        memcpy(&u, &v->u.d, sizeof u);
+        p->values[i] = put_be64(u, arena);
+        p->lengths[i] = NUM_LEN;
+        p->formats[i] = 1;
         p->types[i] = PG_FLOAT8OID;
         return 'd';
+    }
     case DBAL_TYPE_TEXT:
         memcpy(*arena, v->u.s, v->len);
         (*arena)[v->len] = '\0';

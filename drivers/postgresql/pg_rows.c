@@ -7,13 +7,58 @@
  */
 #include "pg_internal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NULL_LEN UINT32_MAX
 
+/* A cursor struct, the connection's spare when there is one (no allocation
+ * per query), with room for ncols column types. */
+static pg_rows *rows_alloc(pg_conn *c, int ncols)
+{
+    pg_rows *r = c->spare;
+    c->spare = NULL;
+    Oid *types = r ? r->types : NULL;
+    int cap = r ? r->types_cap : 0;
+    if (!r && !(r = pg_host->malloc(sizeof *r)))
+        return NULL;
+    if (ncols > cap) {
+        pg_host->free(types);
+        cap = ncols;
+        if (!(types = pg_host->malloc((size_t)cap * sizeof *types))) {
+            pg_host->free(r);
+            return NULL;
+        }
+    }
+    /* pend_err (most of the struct) is read only when pend_code says so. */
+    memset(r, 0, offsetof(pg_rows, pend_err));
+    r->types = types;
+    r->types_cap = cap;
+    return r;
+}
+
+void pg_rows_free(pg_rows *r)
+{
+    if (!r)
+        return;
+    pg_host->free(r->types);
+    pg_host->free(r);
+}
+
+/* The column facts every value read needs, looked up once per cursor. */
+static void describe(pg_rows *r, const PGresult *res)
+{
+    int ncols = PQnfields(res);
+    r->meta = (PGresult *)res;
+    r->base.ncols = ncols;
+    r->binary = ncols > 0 && PQfformat(res, 0) == 1;
+    for (int col = 0; col < ncols; col++)
+        r->types[col] = PQftype(res, col);
+}
+
 int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
 {
-    pg_rows *r = pg_host->malloc(sizeof *r);
+    pg_rows *r = rows_alloc(c, PQnfields(first));
     if (!r) {
         dbal_error ignored;
         PQclear(first);
@@ -21,10 +66,8 @@ int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
         pg_unwrap(c, &ignored);
         return pg_error_nomem(err);
     }
-    memset(r, 0, sizeof *r);
     r->conn = c;
-    r->meta = first;
-    r->base.ncols = PQnfields(first);
+    describe(r, first);
     if (PQresultStatus(first) == PGRES_SINGLE_TUPLE) {
         r->cur = first;
         r->first_ready = 1;
@@ -36,7 +79,7 @@ int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
         int rc = pg_unwrap(c, err);
         if (rc != DBAL_OK) {
             PQclear(first);
-            pg_host->free(r);
+            pg_rows_free(r);
             return rc;
         }
     }
@@ -46,15 +89,13 @@ int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
 
 int pg_rows_open_whole(pg_conn *c, PGresult *res, pg_rows **out, dbal_error *err)
 {
-    pg_rows *r = pg_host->malloc(sizeof *r);
+    pg_rows *r = rows_alloc(c, PQnfields(res));
     if (!r) {
         PQclear(res);
         return pg_error_nomem(err);
     }
-    memset(r, 0, sizeof *r);
     r->conn = c;
-    r->meta = res;
-    r->base.ncols = PQnfields(res);
+    describe(r, res);
     r->whole = 1;
     r->at = -1;
     *out = r;
@@ -240,7 +281,10 @@ void pg_rows_close(dbal_driver_rows *base)
     pg_host->free(r->blobs);
     pg_host->free(r->buf);
     pg_host->free(r->cells);
-    pg_host->free(r);
+    if (!r->conn->spare)
+        r->conn->spare = r;
+    else
+        pg_rows_free(r);
 }
 
 const char *pg_col_name(dbal_driver_rows *base, int col)
@@ -253,9 +297,10 @@ static const char *cell(const pg_rows *r, int col, int *len)
 {
     *len = 0;
     if (r->cur) {
-        if (PQgetisnull(r->cur, r->at, col))
-            return NULL;
+        /* libpq gives NULL as an empty value: only then ask which it is. */
         *len = PQgetlength(r->cur, r->at, col);
+        if (*len == 0 && PQgetisnull(r->cur, r->at, col))
+            return NULL;
         return PQgetvalue(r->cur, r->at, col);
     }
     if (!r->cells || r->done)
@@ -283,16 +328,61 @@ static const pg_blob *decoded(pg_rows *r, int col, const char *text, int len)
     return b;
 }
 
+/* An unsigned big-endian integer of n bytes (n <= 8). */
+static uint64_t be(const char *p, int n)
+{
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy((char *)&v + 8 - n, p, (size_t)n);
+    v = __builtin_bswap64(v);
+#else
+    for (int k = 0; k < n; k++)
+        v = v << 8 | (unsigned char)p[k];
+#endif
+    return v;
+}
+
+/* A value in binary format: numbers in network order, bool one byte,
+ * bytea and text as their bytes. */
+static void binary_value(Oid type, const char *p, int len, dbal_value *out)
+{
+    out->len = 0;
+    if (type == PG_INT8OID && len == 8) {
+        out->type = DBAL_TYPE_INT64;
+        out->u.i = (int64_t)be(p, 8);
+    } else if (type == PG_FLOAT8OID && len == 8) {
+        uint64_t u = be(p, 8);
+        out->type = DBAL_TYPE_DOUBLE;
+        memcpy(&out->u.d, &u, sizeof u);
+    } else if (type == PG_INT4OID && len == 4) {
+        out->type = DBAL_TYPE_INT64;
+        out->u.i = (int32_t)(uint32_t)be(p, 4);
+    } else if (type == PG_INT2OID && len == 2) {
+        out->type = DBAL_TYPE_INT64;
+        out->u.i = (int16_t)(uint16_t)be(p, 2);
+    } else if (type == PG_BOOLOID && len == 1) {
+        *out = dbal_bool(p[0] != 0);
+    } else {
+        out->type = type == PG_BYTEAOID ? DBAL_TYPE_BLOB : DBAL_TYPE_TEXT;
+        out->u.p = p;
+        out->len = (size_t)len;
+    }
+}
+
 void pg_col_value(dbal_driver_rows *base, int col, dbal_value *out)
 {
     pg_rows *r = (pg_rows *)base;
     int len;
     const char *text = cell(r, col, &len);
+    if (text && r->binary) {
+        binary_value(r->types[col], text, len, out);
+        return;
+    }
     *out = dbal_null();
     if (!text)
         return;
     const pg_blob *b = NULL;
-    if (PQftype(r->meta, col) == PG_BYTEAOID && (b = decoded(r, col, text, len)) != NULL) {
+    if (r->types[col] == PG_BYTEAOID && (b = decoded(r, col, text, len)) != NULL) {
         *out = dbal_blob(b->data, b->len);
         return;
     }
@@ -307,7 +397,7 @@ dbal_type pg_col_type(dbal_driver_rows *base, int col)
     int len;
     if (!cell(r, col, &len))
         return DBAL_TYPE_NULL;
-    switch (PQftype(r->meta, col)) {
+    switch (r->types[col]) {
     case PG_BOOLOID:
         return DBAL_TYPE_BOOL;
     case PG_INT2OID:

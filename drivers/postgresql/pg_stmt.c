@@ -9,13 +9,55 @@
 #include <stdio.h>
 #include <string.h>
 
+#define NAME_LEN 32
+
 /* What the cache holds for one prepared statement. */
 typedef struct pg_stmt {
     uint64_t id;
     int gone; /* the server no longer has it: nothing to DEALLOCATE */
+    char name[NAME_LEN]; /* "dbal_<id>", made once: snprintf per call cost 9% of a point select */
+    int binary;          /* its rows are asked for in binary format */
 } pg_stmt;
 
-#define NAME_LEN 32
+/* Result types whose binary form the driver reads, and which then read
+ * the same as their text form would (float4 would not: its text is the
+ * shortest float4 digits, which a double's are not). */
+static int binary_readable(Oid t)
+{
+    switch (t) {
+    case PG_BOOLOID:
+    case PG_BYTEAOID:
+    case PG_INT2OID:
+    case PG_INT4OID:
+    case PG_INT8OID:
+    case PG_FLOAT8OID:
+    case PG_TEXTOID:
+    case PG_VARCHAROID:
+    case PG_BPCHAROID:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Binary rows when every column is one of those: the server skips
+ * int8out/float8out and the client their parsing. Asked once, when the
+ * statement is prepared; its result types cannot change afterwards (the
+ * server refuses with 0A000 and the statement is prepared again). */
+static int wants_binary(pg_conn *c, const char *name, size_t nparams)
+{
+    /* libpq before 16 drops the connection on a parameter description
+     * longer than 30000 bytes (4 per parameter): such statements stay in
+     * text. */
+    if (nparams > 7000)
+        return 0;
+    PGresult *res = PQdescribePrepared(c->pg, name);
+    int n = PQresultStatus(res) == PGRES_COMMAND_OK ? PQnfields(res) : 0, ok = n > 0;
+    for (int col = 0; col < n && ok; col++)
+        ok = binary_readable(PQftype(res, col));
+    PQclear(res);
+    return ok;
+}
 
 static void stmt_name(char *buf, uint64_t id)
 {
@@ -92,7 +134,7 @@ int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err
 
 static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_error *err)
 {
-    char *text, name[NAME_LEN];
+    char *text;
     int rc = pg_stmt_rewrite(sql, n, &text, err);
     if (rc != DBAL_OK)
         return rc;
@@ -103,8 +145,8 @@ static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_er
     }
     s->id = c->next_stmt_id++;
     s->gone = 0;
-    stmt_name(name, s->id);
-    PGresult *res = PQprepare(c->pg, name, text, (int)n, c->params.types);
+    stmt_name(s->name, s->id);
+    PGresult *res = PQprepare(c->pg, s->name, text, (int)n, c->params.types);
     pg_host->free(text);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         rc = pg_error_result(c, res, err);
@@ -113,22 +155,24 @@ static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_er
         return rc;
     }
     PQclear(res);
+    s->binary = wants_binary(c, s->name, n);
     *out = s;
     return DBAL_OK;
 }
 
-/* The cached statement for c->key, prepared and cached on a miss; *hit is
+/* The cached statement for sql and the types in c->sig, prepared and
+ * cached on a miss; *hit is
  * it when it came from the cache (only such a one can have gone stale). */
-static int cached_stmt(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **out,
+static int cached_stmt(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg_stmt **out,
                        pg_stmt **hit, dbal_error *err)
 {
-    pg_stmt *s = stmt_cache_get(c->cache, c->key, key_len);
+    pg_stmt *s = stmt_cache_get(c->cache, sql, sql_len, c->sig, n);
     *hit = s;
     if (!s) {
         int rc = prepare(c, sql, n, &s, err);
         if (rc != DBAL_OK)
             return rc;
-        if (stmt_cache_put(c->cache, c->key, key_len, s) != DBAL_OK) {
+        if (stmt_cache_put(c->cache, sql, sql_len, c->sig, n, s) != DBAL_OK) {
             pg_stmt_release(s, c);
             return pg_error_nomem(err);
         }
@@ -138,17 +182,15 @@ static int cached_stmt(pg_conn *c, const char *sql, size_t n, size_t key_len, pg
 }
 
 /* Sends through the cache (preparing on a miss). */
-static int send_cached(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **hit,
+static int send_cached(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg_stmt **hit,
                        dbal_error *err)
 {
-    pg_stmt *s;
-    int rc = cached_stmt(c, sql, n, key_len, &s, hit, err);
+    pg_stmt *s = NULL;
+    int rc = cached_stmt(c, sql, n, sql_len, &s, hit, err);
     if (rc != DBAL_OK)
         return rc;
-    char name[NAME_LEN];
-    stmt_name(name, s->id);
     const pg_params *p = &c->params;
-    if (!PQsendQueryPrepared(c->pg, name, (int)n, p->values, p->lengths, p->formats, 0))
+    if (!PQsendQueryPrepared(c->pg, s->name, (int)n, p->values, p->lengths, p->formats, s->binary))
         return pg_error_conn(c, err);
     return DBAL_OK;
 }
@@ -166,19 +208,18 @@ static int send_unnamed(pg_conn *c, const char *sql, size_t n, dbal_error *err)
     return ok ? DBAL_OK : pg_error_conn(c, err);
 }
 
-/* The cache key is the SQL, a NUL, and one type letter per parameter. */
-int pg_stmt_key_reserve(pg_conn *c, const char *sql, size_t sql_len, size_t n, dbal_error *err)
+/* The cache key is the SQL, in place, and one type letter per parameter,
+ * written to c->sig. */
+int pg_stmt_sig_reserve(pg_conn *c, size_t n, dbal_error *err)
 {
-    size_t need = sql_len + 1 + n;
-    if (need > c->key_cap) {
-        char *k = pg_host->malloc(need);
+    if (n > c->sig_cap || !c->sig) {
+        char *k = pg_host->malloc(n ? n : 1);
         if (!k)
             return pg_error_nomem(err);
-        pg_host->free(c->key);
-        c->key = k;
-        c->key_cap = need;
+        pg_host->free(c->sig);
+        c->sig = k;
+        c->sig_cap = n;
     }
-    memcpy(c->key, sql, sql_len + 1);
     return DBAL_OK;
 }
 
@@ -211,11 +252,11 @@ static int stale(const PGresult *res)
 }
 
 /* Sends once and returns the first result; *hit as for send_cached. */
-static int send_once(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_stmt **hit,
+static int send_once(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg_stmt **hit,
                      PGresult **first, dbal_error *err)
 {
     *hit = NULL;
-    int rc = c->cache ? send_cached(c, sql, n, key_len, hit, err)
+    int rc = c->cache ? send_cached(c, sql, n, sql_len, hit, err)
                       : send_unnamed(c, sql, n, err);
     if (rc != DBAL_OK)
         return rc;
@@ -233,23 +274,24 @@ static int send_once(pg_conn *c, const char *sql, size_t n, size_t key_len, pg_s
 /* Drops a cached statement the server can no longer run, whether or not
  * it is retried; its result has been read to the end first, so that the
  * transaction status is known and a DEALLOCATE can be sent. */
-static void forget(pg_conn *c, pg_stmt *stmt, const PGresult *res, size_t key_len)
+static void forget(pg_conn *c, pg_stmt *stmt, const PGresult *res, const char *sql, size_t n,
+                   size_t sql_len)
 {
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     pg_drain(c);
     stmt->gone = strcmp(state, "26000") == 0;
-    stmt_cache_remove(c->cache, c->key, key_len);
+    stmt_cache_remove(c->cache, sql, sql_len, c->sig, n);
 }
 
 int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGresult **first,
             dbal_error *err)
 {
-    size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
+    size_t sql_len = strlen(sql);
     pg_conn_ready(c);
     pg_conn_note_sql(c, sql);
-    int rc = pg_stmt_key_reserve(c, sql, sql_len, n, err);
+    int rc = pg_stmt_sig_reserve(c, n, err);
     if (rc == DBAL_OK)
-        rc = pg_params_build(c, params, n, c->key + sql_len + 1, err);
+        rc = pg_params_build(c, params, n, c->sig, err);
     if (rc != DBAL_OK)
         return rc;
     /* Outside a transaction block the failed attempt changed nothing, so
@@ -259,7 +301,7 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
     pg_stmt *hit;
     rc = pg_timeout_wrap(c, err);
     if (rc == DBAL_OK)
-        rc = send_once(c, sql, n, key_len, &hit, first, err);
+        rc = send_once(c, sql, n, sql_len, &hit, first, err);
     if (rc == DBAL_ERROR && c->cache && strcmp(err->sqlstate, "42P05") == 0) {
         /* Our statement name is taken in the server session: it is shared
          * with another client (a pooler the probe at connect did not see),
@@ -278,7 +320,7 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
     if (!hit || !stale(*first))
         return DBAL_OK;
     int missing = statement_missing(*first);
-    forget(c, hit, *first, key_len);
+    forget(c, hit, *first, sql, n, sql_len);
     if (missing)
         /* The server loses our statements behind our back: name no more
          * of them on this connection. */
@@ -287,10 +329,10 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
         return DBAL_OK;
     PQclear(*first);
     *first = NULL;
-    return send_once(c, sql, n, key_len, &hit, first, err);
+    return send_once(c, sql, n, sql_len, &hit, first, err);
 }
 
-int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name,
+int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *name,
                         dbal_error *err)
 {
     if (!c->cache) {
@@ -308,14 +350,14 @@ int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t key_len, c
         name[0] = '\0';
         return rc;
     }
-    pg_stmt *s, *hit;
-    int rc = cached_stmt(c, sql, n, key_len, &s, &hit, err);
+    pg_stmt *s = NULL, *hit;
+    int rc = cached_stmt(c, sql, n, sql_len, &s, &hit, err);
     if (rc == DBAL_OK)
-        stmt_name(name, s->id);
+        memcpy(name, s->name, NAME_LEN);
     return rc;
 }
 
-int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t key_len, char *name, char **text,
+int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *name, char **text,
                    dbal_error *err)
 {
     *text = NULL;
@@ -323,7 +365,7 @@ int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t key_len, char *
         name[0] = '\0';
         return pg_stmt_rewrite(sql, n, text, err);
     }
-    pg_stmt *s = stmt_cache_get(c->cache, c->key, key_len);
+    pg_stmt *s = stmt_cache_get(c->cache, sql, sql_len, c->sig, n);
     if (!s) {
         int rc = pg_stmt_rewrite(sql, n, text, err);
         if (rc != DBAL_OK)
@@ -332,33 +374,38 @@ int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t key_len, char *
         if (s) {
             s->id = c->next_stmt_id++;
             s->gone = 1; /* until its prepare has succeeded, there is nothing to free */
+            s->binary = 0; /* the asynchronous path reads text rows */
+            stmt_name(s->name, s->id);
         }
-        if (!s || stmt_cache_put(c->cache, c->key, key_len, s) != DBAL_OK) {
+        if (!s || stmt_cache_put(c->cache, sql, sql_len, c->sig, n, s) != DBAL_OK) {
             pg_host->free(s);
             pg_host->free(*text);
             *text = NULL;
             return pg_error_nomem(err);
         }
     }
-    stmt_name(name, s->id);
+    memcpy(name, s->name, NAME_LEN);
     return DBAL_OK;
 }
 
-void pg_stmt_prepared(pg_conn *c, const char *key, size_t key_len, int ok)
+/* key: the SQL (sql_len bytes), a NUL, then the n type letters. */
+void pg_stmt_prepared(pg_conn *c, const char *key, size_t sql_len, size_t n, int ok)
 {
-    pg_stmt *s = c->cache ? stmt_cache_get(c->cache, key, key_len) : NULL;
+    const char *sig = key + sql_len + 1;
+    pg_stmt *s = c->cache ? stmt_cache_get(c->cache, key, sql_len, sig, n) : NULL;
     if (!s)
         return;
     s->gone = !ok;
     if (!ok)
-        stmt_cache_remove(c->cache, key, key_len);
+        stmt_cache_remove(c->cache, key, sql_len, sig, n);
 }
 
-void pg_stmt_forget(pg_conn *c, const char *key, size_t key_len, int gone)
+void pg_stmt_forget(pg_conn *c, const char *key, size_t sql_len, size_t n, int gone)
 {
-    pg_stmt *s = c->cache ? stmt_cache_get(c->cache, key, key_len) : NULL;
+    const char *sig = key + sql_len + 1;
+    pg_stmt *s = c->cache ? stmt_cache_get(c->cache, key, sql_len, sig, n) : NULL;
     if (s) {
         s->gone = gone;
-        stmt_cache_remove(c->cache, key, key_len);
+        stmt_cache_remove(c->cache, key, sql_len, sig, n);
     }
 }

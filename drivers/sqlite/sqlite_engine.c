@@ -137,6 +137,8 @@ static int apply_param(sq_engine *e, buf *uri_params, const char *k, const char 
             ((strcmp(k, "immutable") == 0 || strcmp(k, "nolock") == 0) && !one_of(v, bools)) ||
             (strcmp(k, "vfs") == 0 && !is_word(v)))
             return bad(err, k, "a value SQLite accepts (see its URI filename documentation)");
+        if (strcmp(k, "vfs") == 0)
+            e->vfs_named = 1;
         if (strcmp(k, "mode") == 0 && strcmp(v, "ro") == 0)
             e->flags = (e->flags & ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_READONLY;
         put(uri_params, "&", 1);
@@ -239,6 +241,12 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
         put(&b, "file:", 5);
         put_encoded(&b, e->memdir);
         put(&b, "/memory.db", 10);
+        /* The directory is private to this process, which is unix-excl's
+         * case: one lock on the file for the process and the WAL index in
+         * heap memory instead of two fcntl() calls per statement on the -shm
+         * file, while the engine's connections keep WAL's isolation. */
+        if (!e->vfs_named)
+            put(uri_params, "&vfs=unix-excl", 14);
     } else {
         put(&b, "file:", 5);
         put_encoded(&b, path);

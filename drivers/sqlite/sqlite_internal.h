@@ -16,6 +16,7 @@ typedef struct sq_engine {
     char *uri;          /* what sqlite3_open_v2 gets */
     int memory;         /* sqlite::memory: one RAM database for all the engine's connections */
     char *memdir;       /* its private directory on tmpfs, removed at engine close */
+    int vfs_named;      /* the URL chose a VFS */
     int flags;          /* SQLITE_OPEN_* */
     int busy_timeout;   /* milliseconds */
     int foreign_keys;
@@ -53,6 +54,7 @@ typedef struct sq_rows {
     dbal_driver_rows base;
     sq_conn *conn;
     sq_stmt *stmt;
+    sqlite3_stmt *st; /* stmt->st, one load less per value */
     int pending; /* query() stepped onto the first row already */
     int done;
 } sq_rows;

@@ -51,7 +51,7 @@ static int prepare_new(sq_conn *c, const char *sql, size_t len, int cached, sq_s
         return DBAL_ENOMEM;
     }
     *s = (sq_stmt){.st = st, .cached = cached};
-    if (cached && stmt_cache_put(c->cache, sql, len, s) != DBAL_OK)
+    if (cached && stmt_cache_put(c->cache, sql, len, NULL, 0, s) != DBAL_OK)
         s->cached = 0; /* still usable, just not kept */
     *out = s;
     return DBAL_OK;
@@ -63,7 +63,7 @@ static int prepare(sq_conn *c, const char *sql, sq_stmt **out, dbal_error *err)
 {
     size_t len = strlen(sql);
     if (c->cache) {
-        sq_stmt *s = stmt_cache_get(c->cache, sql, len);
+        sq_stmt *s = stmt_cache_get(c->cache, sql, len, NULL, 0);
         if (s && !s->busy) {
             *out = s;
             return DBAL_OK;
@@ -79,8 +79,9 @@ static void done_with(sq_stmt *s)
 {
     s->busy = 0;
     if (s->cached && !s->evicted) {
+        /* No sqlite3_clear_bindings: bind() sets every parameter before the
+         * next step (it checks the count). */
         sqlite3_reset(s->st);
-        sqlite3_clear_bindings(s->st);
         return;
     }
     sqlite3_finalize(s->st);
@@ -170,10 +171,11 @@ int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
         return rc;
     }
     r->conn = c;
-    r->base.ncols = sqlite3_column_count(r->stmt->st);
+    r->st = r->stmt->st;
+    r->base.ncols = sqlite3_column_count(r->st);
     /* Step once now: errors before the first row (a constraint hit by
      * INSERT ... RETURNING) come from query() as on PostgreSQL. */
-    int step = sqlite3_step(r->stmt->st);
+    int step = sqlite3_step(r->st);
     if (step != SQLITE_ROW && step != SQLITE_DONE) {
         rc = sq_fail(c, step, err);
         done_with(r->stmt);
@@ -195,7 +197,7 @@ int sq_rows_next(dbal_driver_rows *base, dbal_error *err)
     }
     if (r->done)
         return DBAL_DONE;
-    int step = sqlite3_step(r->stmt->st);
+    int step = sqlite3_step(r->st);
     if (step == SQLITE_ROW)
         return DBAL_ROW;
     r->done = 1;
@@ -216,33 +218,36 @@ void sq_rows_close(dbal_driver_rows *base)
 
 const char *sq_col_name(dbal_driver_rows *base, int col)
 {
-    return sqlite3_column_name(((sq_rows *)base)->stmt->st, col);
+    return sqlite3_column_name(((sq_rows *)base)->st, col);
 }
 
 void sq_col_value(dbal_driver_rows *base, int col, dbal_value *out)
 {
-    sqlite3_stmt *st = ((sq_rows *)base)->stmt->st;
+    /* One API entry per value: the sqlite3_value is read without the
+     * connection's mutex, which SQLite allows when a single thread uses the
+     * connection, as a dbal session's is. */
+    sqlite3_value *v = sqlite3_column_value(((sq_rows *)base)->st, col);
     out->len = 0;
-    switch (sqlite3_column_type(st, col)) {
+    switch (sqlite3_value_type(v)) {
     case SQLITE_INTEGER:
         out->type = DBAL_TYPE_INT64;
-        out->u.i = sqlite3_column_int64(st, col);
+        out->u.i = sqlite3_value_int64(v);
         break;
     case SQLITE_FLOAT:
         out->type = DBAL_TYPE_DOUBLE;
-        out->u.d = sqlite3_column_double(st, col);
+        out->u.d = sqlite3_value_double(v);
         break;
     case SQLITE_TEXT:
         out->type = DBAL_TYPE_TEXT;
-        out->u.s = (const char *)sqlite3_column_text(st, col);
-        out->len = (size_t)sqlite3_column_bytes(st, col);
+        out->u.s = (const char *)sqlite3_value_text(v);
+        out->len = (size_t)sqlite3_value_bytes(v);
         break;
     case SQLITE_BLOB:
         /* _blob, not _text: _text would convert the value in place and
-         * change what sqlite3_column_type says afterwards. */
+         * change what its type says afterwards. */
         out->type = DBAL_TYPE_BLOB;
-        out->u.p = sqlite3_column_blob(st, col);
-        out->len = (size_t)sqlite3_column_bytes(st, col);
+        out->u.p = sqlite3_value_blob(v);
+        out->len = (size_t)sqlite3_value_bytes(v);
         if (!out->u.p) /* an empty blob */
             out->u.p = "";
         break;
@@ -255,7 +260,7 @@ void sq_col_value(dbal_driver_rows *base, int col, dbal_value *out)
 
 dbal_type sq_col_type(dbal_driver_rows *base, int col)
 {
-    sqlite3_stmt *st = ((sq_rows *)base)->stmt->st;
+    sqlite3_stmt *st = ((sq_rows *)base)->st;
     switch (sqlite3_column_type(st, col)) {
     case SQLITE_INTEGER: {
         /* SQLite stores booleans as integers; a column declared BOOLEAN says
