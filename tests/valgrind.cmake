@@ -17,8 +17,7 @@ if(NOT DBAL_VALGRIND_EXE OR DBAL_SANITIZE)
 endif()
 
 set(_dbal_vg ${DBAL_VALGRIND_EXE} --quiet --error-exitcode=99 --leak-check=full
-    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect
-    --track-origins=yes)
+    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect)
 
 foreach(pair "conformance_sqlite_memory;test_conformance;sqlite::memory:"
              "conformance_sqlite_file;test_conformance;sqlite-file"
