@@ -413,7 +413,9 @@ static void release_session(dbal_async_session *as)
 
 int dbal_async_session_set_timeout(dbal_async_session *as, int milliseconds)
 {
-    if (!as || milliseconds < 0)
+    if (!as)
+        return DBAL_EMISUSE;
+    if (milliseconds < 0)
         return DBAL_EINVAL;
     as->timeout_ms = milliseconds;
     return DBAL_OK;
@@ -589,7 +591,7 @@ static void expire(dbal_async *a, double now)
             /* Served meanwhile: the hand-over is on the granted list. */
             /* A failed checkout fails every op of the session (and may
              * free a closed one): nothing more to look at here. */
-            if (dbal__pool_withdraw(&a->e->pool, &as->waiter, as->s->label, &e) != DBAL_OK) {
+            if (dbal__pool_withdraw(&a->e->pool, &as->waiter, 1, as->s->label, &e) != DBAL_OK) {
                 have(as, e.code, NULL, &e);
                 continue;
             }
@@ -620,10 +622,10 @@ static void arm(dbal_async *a)
         if ((as->checkout == CO_WAITING || as->checkout == CO_CONNECTING) && as->co_deadline > 0 &&
             (!next || as->co_deadline < next))
             next = as->co_deadline;
-        if (as->timeout_ms > 0)
-            for (dbal_async_op *op = as->head; op; op = op->next)
-                if (op->deadline && op->cancel != 2 && (!next || op->deadline < next))
-                    next = op->deadline;
+        /* Deadlines armed before the timeout was changed still hold. */
+        for (dbal_async_op *op = as->head; op; op = op->next)
+            if (op->deadline && op->cancel != 2 && (!next || op->deadline < next))
+                next = op->deadline;
     }
     if (next == a->armed)
         return;
@@ -733,7 +735,7 @@ void dbal_async_close(dbal_async *a)
     for (dbal_async_session *as = a->sessions; as; as = as->next)
         if (as->checkout == CO_WAITING) {
             dbal_error e;
-            if (dbal__pool_withdraw(&a->e->pool, &as->waiter, as->s->label, &e) != DBAL_OK)
+            if (dbal__pool_withdraw(&a->e->pool, &as->waiter, 0, as->s->label, &e) != DBAL_OK)
                 as->checkout = CO_NONE;
         }
     take_granted(a);

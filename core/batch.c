@@ -83,7 +83,7 @@ static int next_checked(void *ud, size_t i, const dbal_value **row)
     return DBAL_OK;
 }
 
-static int run_batch(dbal_session *s, const char *sql, size_t ncols, row_source *src,
+static int run_batch_claimed(dbal_session *s, const char *sql, size_t ncols, row_source *src,
                      int (*next)(void *, size_t, const dbal_value **), int64_t *affected, size_t *failed_row)
 {
     size_t failed_local;
@@ -124,6 +124,23 @@ static int run_batch(dbal_session *s, const char *sql, size_t ncols, row_source 
         dbal_rollback(s);
         s->err = keep;
     }
+    return rc;
+}
+
+/* The batch runs under the session's claim (dbal__session_claim); the
+ * begin and commit it makes inside are the same thread's. */
+static int run_batch(dbal_session *s, const char *sql, size_t ncols, row_source *src,
+                     int (*next)(void *, size_t, const dbal_value **), int64_t *affected, size_t *failed_row)
+{
+    uintptr_t prev;
+    int rc = dbal__session_claim(s, &prev);
+    if (rc != DBAL_OK) {
+        if (failed_row)
+            *failed_row = (size_t)-1;
+        return rc;
+    }
+    rc = run_batch_claimed(s, sql, ncols, src, next, affected, failed_row);
+    dbal__session_release(s, prev);
     return rc;
 }
 

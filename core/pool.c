@@ -310,16 +310,20 @@ int dbal__pool_take(dbal__pool *p, dbal__waiter *w, dbal__conn **c, int *slot, d
     return rc;
 }
 
-int dbal__pool_withdraw(dbal__pool *p, dbal__waiter *w, const char *label, dbal_error *err)
+int dbal__pool_withdraw(dbal__pool *p, dbal__waiter *w, int timed_out, const char *label, dbal_error *err)
 {
     pthread_mutex_lock(&p->lock);
     int rc = DBAL_OK;
     if (unlink_waiter(p, w)) {
-        p->stats.timeouts++;
-        rc = timeout_error(p, err);
+        if (timed_out) {
+            p->stats.timeouts++;
+            rc = timeout_error(p, err);
+        } else {
+            rc = dbal__error_set(err, DBAL_ECANCELED, NULL, 0, "the wait for a connection was given up");
+        }
     }
     pthread_mutex_unlock(&p->lock);
-    if (rc != DBAL_OK)
+    if (rc == DBAL_EPOOLTIMEOUT)
         emit(p, DBAL_EVENT_TIMEOUT, label);
     return rc;
 }
@@ -351,7 +355,9 @@ static void hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn
 
 int dbal__pool_finish_blocks(dbal__pool *p, const dbal__conn *c, int slot)
 {
-    return slot || (c && p->opts.pool_pre_ping && dbal__now() - c->last_used > PRE_PING_BYPASS_SECONDS);
+    /* A connection to ping, or to replace (broken, or past pool_recycle),
+     * takes round trips just as a new one does. */
+    return slot || (c && usable_as_is(p, c, dbal__now()) != 1);
 }
 
 int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err)
@@ -383,7 +389,7 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
         /* A failed open gave its slot back (slot_filled) before the sleep:
          * a connection returned meanwhile serves someone at once. */
         rc = dbal__pool_finish(p, label, c, slot, out, err);
-        if (rc == DBAL_OK || !server_busy(rc, err) || !backoff(attempt, give_up))
+        if (rc == DBAL_OK || !server_busy(rc, err) || !backoff(attempt, give_up) || dbal__now() >= give_up)
             return rc;
     }
 }

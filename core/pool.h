@@ -83,13 +83,14 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
  * asynchronous API). dbal__pool_take never blocks: DBAL_OK with *c (an idle
  * connection) or *slot (the right to open one), or with neither when w was
  * queued (w->wake set by the caller). dbal__pool_withdraw takes a queued
- * waiter out of line: DBAL_EPOOLTIMEOUT (err filled) when it was still
- * waiting, DBAL_OK when it had been served meanwhile. dbal__pool_finish
+ * waiter out of line: when it was still waiting, DBAL_EPOOLTIMEOUT (err
+ * filled, counted and reported as a timeout when timed_out says it is one,
+ * else DBAL_ECANCELED), DBAL_OK when it had been served meanwhile. dbal__pool_finish
  * checks an idle connection or opens one in a slot, which may block on the
  * network exactly when dbal__pool_finish_blocks says so.
  */
 int dbal__pool_take(dbal__pool *p, dbal__waiter *w, dbal__conn **c, int *slot, dbal_error *err);
-int dbal__pool_withdraw(dbal__pool *p, dbal__waiter *w, const char *label, dbal_error *err);
+int dbal__pool_withdraw(dbal__pool *p, dbal__waiter *w, int timed_out, const char *label, dbal_error *err);
 int dbal__pool_finish_blocks(dbal__pool *p, const dbal__conn *c, int slot);
 int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot, dbal__conn **out,
                       dbal_error *err);

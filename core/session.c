@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -218,7 +219,7 @@ void dbal__session_echo(dbal_session *s, const char *what, const char *sql, size
               s->label[0] ? ", session " : "", s->label, 600, sql);
 }
 
-int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *affected)
+static int exec_claimed(dbal_session *s, const char *sql, dbal_params params, int64_t *affected)
 {
     if (!s)
         return DBAL_EMISUSE;
@@ -234,7 +235,7 @@ int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *aff
     return rc ? dbal__session_failed(s, rc) : DBAL_OK;
 }
 
-int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out)
+static int query_claimed(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out)
 {
     if (!s || !out)
         return s ? dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "dbal_query: out is NULL") : DBAL_EMISUSE;
@@ -257,6 +258,55 @@ int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows *
     dbal__rows_attach(s, r, r->dr);
     *out = r;
     return DBAL_OK;
+}
+
+int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *affected)
+{
+    uintptr_t prev;
+    int rc = dbal__session_claim(s, &prev);
+    if (rc == DBAL_OK) {
+        rc = exec_claimed(s, sql, params, affected);
+        dbal__session_release(s, prev);
+    }
+    return rc;
+}
+
+int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out)
+{
+    uintptr_t prev;
+    int rc = dbal__session_claim(s, &prev);
+    if (rc == DBAL_OK) {
+        rc = query_claimed(s, sql, params, out);
+        dbal__session_release(s, prev);
+    } else if (out) {
+        *out = NULL;
+    }
+    return rc;
+}
+
+int dbal__session_claim(dbal_session *s, uintptr_t *prev)
+{
+    *prev = 0;
+    if (!s)
+        return DBAL_OK;
+    uintptr_t self = (uintptr_t)pthread_self();
+    uintptr_t cur = 0;
+    if (atomic_compare_exchange_strong_explicit(&s->owner, &cur, self, memory_order_acquire,
+                                                memory_order_relaxed))
+        return DBAL_OK;
+    if (cur == self) {
+        *prev = self;
+        return DBAL_OK;
+    }
+    dbal__log(DBAL_LOG_ERROR, "session %s used from two threads at once: the second call is refused (DBAL_EMISUSE)",
+              s->label[0] ? s->label : "(unlabelled)");
+    return DBAL_EMISUSE;
+}
+
+void dbal__session_release(dbal_session *s, uintptr_t prev)
+{
+    if (s)
+        atomic_store_explicit(&s->owner, prev, memory_order_release);
 }
 
 void dbal__rows_attach(dbal_session *s, dbal_rows *r, dbal_driver_rows *dr)

@@ -4,6 +4,9 @@
 
 #include "engine.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 struct dbal_session {
     dbal_engine *engine;
     dbal__conn *conn; /* taken lazily, on the first statement */
@@ -18,6 +21,9 @@ struct dbal_session {
     int failed; /* a statement failed in the transaction: PostgreSQL's 25P02 state */
     dbal_rows *rows; /* open cursors */
     dbal_rows *spare; /* a closed cursor kept for the next query: no allocation per query */
+    /* The thread inside a call that runs statements, 0 when none: a second
+     * thread arriving meanwhile is refused (dbal__session_claim). */
+    _Atomic uintptr_t owner;
 };
 
 struct dbal_rows {
@@ -34,6 +40,16 @@ struct dbal_rows {
         size_t cap;
     } *blobtext; /* per-column NUL-terminated copies of blobs read as text */
 };
+
+/* A session is used by one thread at a time. The calls that run
+ * statements claim it for their duration: DBAL_OK (and *prev, to give to
+ * release) when it is free or already this thread's (a call made from
+ * inside another, as batches begin and commit), DBAL_EMISUSE when another
+ * thread is inside a call on it. That answer leaves the session's error
+ * alone (the other thread owns it) and says so in the log. s may be NULL:
+ * the call itself then answers. */
+int dbal__session_claim(dbal_session *s, uintptr_t *prev);
+void dbal__session_release(dbal_session *s, uintptr_t prev);
 
 /* Makes r the session's cursor over dr (the newest in its list), with the
  * driver's column reader copied in for the hot path. */

@@ -29,7 +29,7 @@ static int tx_failed_error(dbal_session *s)
                            "a statement in the transaction failed; it was rolled back");
 }
 
-int dbal_begin_with(dbal_session *s, unsigned options)
+static int begin_with_claimed(dbal_session *s, unsigned options)
 {
     if (!s)
         return DBAL_EMISUSE;
@@ -104,7 +104,7 @@ static int rollback_savepoint(dbal_session *s)
     return DBAL_OK;
 }
 
-int dbal_commit(dbal_session *s)
+static int commit_claimed(dbal_session *s)
 {
     if (!s)
         return DBAL_EMISUSE;
@@ -140,7 +140,7 @@ int dbal_commit(dbal_session *s)
     return DBAL_OK;
 }
 
-int dbal_rollback(dbal_session *s)
+static int rollback_claimed(dbal_session *s)
 {
     if (!s)
         return DBAL_EMISUSE;
@@ -159,4 +159,37 @@ int dbal_rollback(dbal_session *s)
 int dbal_tx_depth(const dbal_session *s)
 {
     return s ? s->depth : 0;
+}
+
+int dbal_begin_with(dbal_session *s, unsigned options)
+{
+    uintptr_t prev;
+    int rc = dbal__session_claim(s, &prev);
+    if (rc == DBAL_OK) {
+        rc = begin_with_claimed(s, options);
+        dbal__session_release(s, prev);
+    }
+    return rc;
+}
+
+int dbal_commit(dbal_session *s)
+{
+    uintptr_t prev;
+    int rc = dbal__session_claim(s, &prev);
+    if (rc == DBAL_OK) {
+        rc = commit_claimed(s);
+        dbal__session_release(s, prev);
+    }
+    return rc;
+}
+
+int dbal_rollback(dbal_session *s)
+{
+    uintptr_t prev;
+    int rc = dbal__session_claim(s, &prev);
+    if (rc == DBAL_OK) {
+        rc = rollback_claimed(s);
+        dbal__session_release(s, prev);
+    }
+    return rc;
 }

@@ -756,7 +756,8 @@ DBAL_API void dbal_async_close(dbal_async *a);
  * operations wait (at most pool_timeout, then they fail with
  * DBAL_EPOOLTIMEOUT). As a blocking session does, it keeps the connection
  * until it is closed: close it when its unit of work is queued (see
- * dbal_async_session_close). Returns DBAL_OK, DBAL_EINVAL, DBAL_ENOMEM.
+ * dbal_async_session_close). Returns DBAL_OK, DBAL_EINVAL, DBAL_ENOMEM,
+ * DBAL_EMISUSE (the context or the engine is closing).
  */
 DBAL_API int dbal_async_session_open(dbal_async *a, dbal_async_session **out, dbal_error *err);
 
@@ -771,7 +772,8 @@ DBAL_API void dbal_async_session_close(dbal_async_session *s);
 /*
  * A time limit, in milliseconds from the moment each later operation of the
  * session is queued (0: none): an operation not complete by then is
- * interrupted and fails with DBAL_ETIMEOUT. Returns DBAL_OK or DBAL_EINVAL.
+ * interrupted and fails with DBAL_ETIMEOUT. Returns DBAL_OK, DBAL_EINVAL
+ * (negative milliseconds) or DBAL_EMISUSE (NULL session).
  */
 DBAL_API int dbal_async_session_set_timeout(dbal_async_session *s, int milliseconds);
 

@@ -13,7 +13,8 @@
  * and values NULL, text/blob values with a NULL pointer built by hand,
  * invalid dbal_type values (also inside batches); placeholder count
  * mismatches; huge parameter counts (70,000 and 300,000; PostgreSQL allows
- * 65,535); a closed engine (its sessions keep working, new ones are refused).
+ * 65,535); a closed engine (its sessions keep working, new ones are refused);
+ * a session used by a second thread while another is inside a call on it.
  * Not covered, by contract: handles used after they were closed.
  *
  * A call that might crash runs in a forked child (in_child), so that one
@@ -21,6 +22,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -29,12 +31,14 @@
 
 #include <dbal.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *g_url;
@@ -958,6 +962,89 @@ static void cancel_and_timeout_when_idle(void **state)
     assert_int_equal(count_rows(f->s), 1);
 }
 
+/* ------------------------------------------------------ two threads at once */
+
+typedef struct endless_arg {
+    dbal_session *s;
+    int rc;           /* read after the join */
+    atomic_int done;  /* the statement has returned */
+} endless_arg;
+
+/* Runs a statement that only a cancel ends, retrying while the main thread
+ * holds the session (it is refused then too). */
+static void *run_endless(void *p)
+{
+    endless_arg *a = p;
+    const char *sql = g_pg ? "SELECT pg_sleep(60)"
+                           : "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                             "SELECT count(*) FROM c";
+    while ((a->rc = dbal_exec(a->s, sql, DBAL_NOARGS, NULL)) == DBAL_EMISUSE)
+        ;
+    atomic_store(&a->done, 1);
+    return NULL;
+}
+
+/* A session used by a second thread while the first is inside a call: the
+ * second is refused with DBAL_EMISUSE and nothing else happens; the first
+ * call goes on undisturbed; once it returns, any thread may use the
+ * session. Under TSan this also proves the refusal touches nothing shared. */
+static void two_threads_at_once(void **state)
+{
+    SKIP_IF_NO_DB();
+    fixture *f = *state;
+    endless_arg a = {.s = f->s, .rc = -1};
+    atomic_init(&a.done, 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, run_endless, &a), 0);
+    int refused = 0;
+    for (int i = 0; i < 2000 && !refused; i++) {
+        int64_t n = 0;
+        int rc = dbal_exec(f->s, "INSERT INTO misuse(id, name) VALUES (?, 'x')", DBAL_ARGS(dbal_int64(i)), &n);
+        if (rc == DBAL_EMISUSE) {
+            refused = 1;
+            /* Each kind of call that runs statements is refused alike. */
+            dbal_rows *r = (dbal_rows *)&a; /* must be set to NULL */
+            assert_int_equal(dbal_query(f->s, "SELECT 1", DBAL_NOARGS, &r), DBAL_EMISUSE);
+            assert_null(r);
+            assert_int_equal(dbal_begin(f->s), DBAL_EMISUSE);
+            assert_int_equal(dbal_commit(f->s), DBAL_EMISUSE);
+            assert_int_equal(dbal_rollback(f->s), DBAL_EMISUSE);
+            dbal_value row[2] = {dbal_int64(-1), dbal_text("y")};
+            size_t failed_row = 0;
+            assert_int_equal(dbal_exec_batch(f->s, "INSERT INTO misuse(id, name) VALUES (?, ?)", row, 2, 1, NULL,
+                                             &failed_row),
+                             DBAL_EMISUSE);
+            assert_true(failed_row == (size_t)-1);
+        } else {
+            /* The other thread has not started its statement yet. */
+            assert_int_equal(rc, DBAL_OK);
+            struct timespec ts = {0, 5 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_true(refused);
+    /* Stop the other thread's statement, which must not have noticed. A
+     * cancel that arrives before the statement has started is lost: repeat. */
+    for (int i = 0; i < 1000 && !atomic_load(&a.done); i++) {
+        assert_int_equal(dbal_session_cancel(f->s), DBAL_OK);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(a.rc, DBAL_ECANCELED);
+    assert_int_equal(dbal_session_error(f->s)->code, DBAL_ECANCELED);
+    /* Free again: this thread may use it, and nothing of the refused
+     * batch was written. */
+    int64_t n = count_rows(f->s);
+    OK(f->s, dbal_exec(f->s, "INSERT INTO misuse(id, name) VALUES (-2, 'z')", DBAL_NOARGS, NULL));
+    assert_int_equal(count_rows(f->s), n + 1);
+    dbal_rows *r;
+    OK(f->s, dbal_query(f->s, "SELECT count(*) FROM misuse WHERE id = -1", DBAL_NOARGS, &r));
+    assert_int_equal(dbal_rows_next(r), DBAL_ROW);
+    assert_int_equal(dbal_col_int64(r, 0), 0);
+    dbal_rows_close(r);
+}
+
 /* ------------------------------------------------------------ SQL oddities */
 
 static void sql_oddities(void **state)
@@ -1053,6 +1140,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(closed_engine),
         cmocka_unit_test(closed_engine_idle_sessions_only),
         T(cancel_and_timeout_when_idle),
+        T(two_threads_at_once),
         T(sql_oddities),
     };
     const char *filter = getenv("DBAL_TEST_FILTER");

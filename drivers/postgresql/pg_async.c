@@ -309,6 +309,11 @@ static void forget_stale(pg_conn *c, const pg_entry *e, const dbal_error *err)
         return;
     if (strcmp(err->sqlstate, "26000") == 0 || strcmp(err->sqlstate, "0A000") == 0)
         pg_stmt_forget(c, e->key, e->sql_len, e->nparams, strcmp(err->sqlstate, "26000") == 0);
+    if (strcmp(err->sqlstate, "26000") == 0)
+        /* The server session lost our statement (a pooler the engine did
+         * not detect, DISCARD ALL): name no more of them here, as the
+         * blocking path does. */
+        pg_conn_go_unnamed(c);
 }
 
 int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows, int64_t *affected,

@@ -271,7 +271,9 @@ void pg_rows_close(dbal_driver_rows *base)
     if (!r)
         return;
     dbal_error ignored;
-    if (r->conn->streaming == r)
+    /* A whole result (asynchronous API) may outlive its connection, which
+     * a later statement's loss can free first: never look at it. */
+    if (!r->whole && r->conn->streaming == r)
         finish(r, &ignored); /* closed early: nobody to tell */
     drop_current(r);
     PQclear(r->meta);
@@ -281,7 +283,7 @@ void pg_rows_close(dbal_driver_rows *base)
     pg_host->free(r->blobs);
     pg_host->free(r->buf);
     pg_host->free(r->cells);
-    if (!r->conn->spare)
+    if (!r->whole && !r->conn->spare)
         r->conn->spare = r;
     else
         pg_rows_free(r);

@@ -366,6 +366,12 @@ int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *
         return pg_stmt_rewrite(sql, n, text, err);
     }
     pg_stmt *s = stmt_cache_get(c->cache, sql, sql_len, c->sig, n);
+    if (s && s->gone) {
+        /* Its Parse is still in flight: until the server has said yes, the
+         * name may be someone else's (42P05), so run this one unnamed. */
+        name[0] = '\0';
+        return pg_stmt_rewrite(sql, n, text, err);
+    }
     if (!s) {
         int rc = pg_stmt_rewrite(sql, n, text, err);
         if (rc != DBAL_OK)
