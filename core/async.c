@@ -669,19 +669,27 @@ int dbal_async_process(dbal_async *a)
     a->in_process = 1;
     struct epoll_event evs[64];
     int n = epoll_wait(a->epfd, evs, 64, 0);
+    int woken = 0, fired = 0;
+    /* Sockets first: hand-overs and expiries can free a session, whose
+     * event may still be further on in evs. */
     for (int i = 0; i < n; i++) {
         void *what = evs[i].data.ptr;
-        if (what == &a->evfd) {
-            drain(a->evfd);
-            take_granted(a);
-            worker_results(a);
-        } else if (what == &a->tfd) {
-            drain(a->tfd);
-            a->armed = 0; /* fired: set it again below */
-            expire(a, dbal__now());
-        } else {
+        if (what == &a->evfd)
+            woken = 1;
+        else if (what == &a->tfd)
+            fired = 1;
+        else
             dbal__async_native_event(what, evs[i].events);
-        }
+    }
+    if (woken) {
+        drain(a->evfd);
+        take_granted(a);
+        worker_results(a);
+    }
+    if (fired) {
+        drain(a->tfd);
+        a->armed = 0; /* fired: set it again below */
+        expire(a, dbal__now());
     }
     call_ready(a);
     arm(a);
