@@ -510,7 +510,8 @@ static void test_close_with_work_pending(void **state)
     dbal_async_close(a); /* sessions still open: closed with it */
     for (int i = 0; i < N; i++) {
         assert_int_equal(o[i].called, 1);
-        assert_true(o[i].code == DBAL_OK || o[i].code == DBAL_ECANCELED);
+        if (o[i].code != DBAL_OK && o[i].code != DBAL_ECANCELED)
+            fail_msg("op %d: %s (%s)", i, dbal_code_name(o[i].code), o[i].sqlstate);
     }
     assert_int_equal(o[0].code, DBAL_ECANCELED);
     dbal_engine_stats st;
@@ -615,6 +616,45 @@ static void test_statement_names_taken(void **state)
     /* Only the first use of each statement may fail (its prepare met the
      * taken name); the rest ran unnamed and answered. */
     assert_true(answered >= N - 2);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* A statement evicted from the cache while its prepare is still in flight
+ * is deallocated once the prepare is answered: the server never keeps more
+ * of our statements than the cache holds. */
+static void test_evicted_in_flight(void **state)
+{
+    (void)state;
+    if (!is_pg)
+        skip();
+    dbal_engine *e = open_engine("pool_size=1&statement_cache_size=2");
+    dbal_async *a;
+    OK(NULL, dbal_async_open(e, &a, NULL));
+    dbal_async_session *s;
+    OK(NULL, dbal_async_session_open(a, &s, NULL));
+    enum { N = 40 };
+    outcome o[N];
+    memset(o, 0, sizeof o);
+    char sql[5][48];
+    for (int k = 0; k < 5; k++)
+        snprintf(sql[k], sizeof sql[k], "SELECT ? + %d", 1000 * (k + 1));
+    for (int i = 0; i < N; i++)
+        dbal_async_query(s, sql[i % 5], DBAL_ARGS(dbal_int64(i)), record, &o[i], NULL);
+    dbal_async_session_close(s);
+    run_until_idle(a, 30);
+    dbal_async_close(a);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(o[i].code, DBAL_OK);
+        assert_int_equal(o[i].value, i + 1000 * (i % 5 + 1));
+    }
+    /* The same (only) connection, blocking now: its deferred DEALLOCATEs
+     * have run when it was given back and taken again. */
+    dbal_session *bs;
+    OK(NULL, dbal_session_open(e, &bs, NULL));
+    int64_t kept = test_scalar(bs, "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'dbal\\_%'");
+    dbal_session_close(bs);
+    assert_true(kept >= 1);
+    assert_true(kept <= 2);
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
@@ -832,6 +872,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_close_from_callback),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_statement_names_taken),
+        cmocka_unit_test(test_evicted_in_flight),
         cmocka_unit_test(test_connection_lost_in_transaction),
         cmocka_unit_test(test_server_restart),
     };

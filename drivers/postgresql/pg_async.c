@@ -21,6 +21,7 @@ typedef struct pg_entry {
     char *key; /* its statement cache key, when the cache is on: the SQL, a
                 * NUL, the parameters' type letters */
     size_t sql_len, nparams;
+    uint64_t id; /* the cached statement it runs (0: unnamed) */
 } pg_entry;
 
 typedef struct pg_async {
@@ -114,7 +115,7 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
         rc = pg_params_build(c, params, n, c->sig, err);
     char name[32], *text = NULL;
     if (rc == DBAL_OK)
-        rc = pg_stmt_lookup(c, sql, n, sql_len, name, &text, err);
+        rc = pg_stmt_lookup(c, sql, n, sql_len, name, &e->id, &text, err);
     if (rc == DBAL_OK && c->cache && !(e->key = pg_host->malloc(key_len)))
         rc = pg_error_nomem(err);
     if (rc != DBAL_OK) {
@@ -274,7 +275,7 @@ static void take(pg_conn *c, pg_async *a, PGresult *res)
     if (e->prepared && a->ends == 0) {
         /* The prepare's own answer: only its failure matters. */
         int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        pg_stmt_prepared(c, e->key, e->sql_len, e->nparams, ok);
+        pg_stmt_prepared(c, e->key, e->sql_len, e->nparams, e->id, ok);
         if (ok) {
             PQclear(res);
             return;
@@ -308,7 +309,7 @@ static void forget_stale(pg_conn *c, const pg_entry *e, const dbal_error *err)
     if (!e->key || e->prepared)
         return;
     if (strcmp(err->sqlstate, "26000") == 0 || strcmp(err->sqlstate, "0A000") == 0)
-        pg_stmt_forget(c, e->key, e->sql_len, e->nparams, strcmp(err->sqlstate, "26000") == 0);
+        pg_stmt_forget(c, e->key, e->sql_len, e->nparams, e->id, strcmp(err->sqlstate, "26000") == 0);
     if (strcmp(err->sqlstate, "26000") == 0)
         /* The server session lost our statement (a pooler the engine did
          * not detect, DISCARD ALL): name no more of them here, as the

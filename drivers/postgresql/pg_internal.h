@@ -191,10 +191,10 @@ int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t sql_len, c
  * statement's SQL. pg_stmt_prepared then says whether that prepare
  * succeeded (a failed one leaves the cache); pg_stmt_forget drops a
  * statement the server no longer runs (gone: nothing to DEALLOCATE). */
-int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *name, char **text,
-                   dbal_error *err);
-void pg_stmt_prepared(pg_conn *c, const char *key, size_t sql_len, size_t n, int ok);
-void pg_stmt_forget(pg_conn *c, const char *key, size_t sql_len, size_t n, int gone);
+int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *name, uint64_t *id,
+                   char **text, dbal_error *err);
+void pg_stmt_prepared(pg_conn *c, const char *key, size_t sql_len, size_t n, uint64_t id, int ok);
+void pg_stmt_forget(pg_conn *c, const char *key, size_t sql_len, size_t n, uint64_t id, int gone);
 /* The statement cache's release function. */
 void pg_stmt_release(void *stmt, void *userdata);
 /* Runs deferred DEALLOCATEs; only call when the connection is idle. */

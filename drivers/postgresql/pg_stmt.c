@@ -357,10 +357,11 @@ int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t sql_len, c
     return rc;
 }
 
-int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *name, char **text,
-                   dbal_error *err)
+int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *name, uint64_t *id,
+                   char **text, dbal_error *err)
 {
     *text = NULL;
+    *id = 0;
     if (!c->cache) {
         name[0] = '\0';
         return pg_stmt_rewrite(sql, n, text, err);
@@ -391,26 +392,34 @@ int pg_stmt_lookup(pg_conn *c, const char *sql, size_t n, size_t sql_len, char *
         }
     }
     memcpy(name, s->name, NAME_LEN);
+    *id = s->id;
     return DBAL_OK;
 }
 
-/* key: the SQL (sql_len bytes), a NUL, then the n type letters. */
-void pg_stmt_prepared(pg_conn *c, const char *key, size_t sql_len, size_t n, int ok)
+/* key: the SQL (sql_len bytes), a NUL, then the n type letters; id: the
+ * statement the prepare was for, which the cache entry for the key may no
+ * longer be (evicted meanwhile, and the key cached again). */
+void pg_stmt_prepared(pg_conn *c, const char *key, size_t sql_len, size_t n, uint64_t id, int ok)
 {
     const char *sig = key + sql_len + 1;
     pg_stmt *s = c->cache ? stmt_cache_get(c->cache, key, sql_len, sig, n) : NULL;
-    if (!s)
+    if (!s || s->id != id) {
+        /* Evicted while its prepare was in flight: the release sent no
+         * DEALLOCATE (there was nothing yet), so send one now. */
+        if (ok && !c->closing)
+            defer(c, id);
         return;
+    }
     s->gone = !ok;
     if (!ok)
         stmt_cache_remove(c->cache, key, sql_len, sig, n);
 }
 
-void pg_stmt_forget(pg_conn *c, const char *key, size_t sql_len, size_t n, int gone)
+void pg_stmt_forget(pg_conn *c, const char *key, size_t sql_len, size_t n, uint64_t id, int gone)
 {
     const char *sig = key + sql_len + 1;
     pg_stmt *s = c->cache ? stmt_cache_get(c->cache, key, sql_len, sig, n) : NULL;
-    if (s) {
+    if (s && s->id == id) {
         s->gone = gone;
         stmt_cache_remove(c->cache, key, sql_len, sig, n);
     }

@@ -261,6 +261,29 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
     return DBAL_OK;
 }
 
+/* The in-memory database is made, in its journal mode, before any pooled
+ * connection opens it: connections that meet on a brand-new database while
+ * one of them converts it to WAL can get SQLITE_BUSY without the busy
+ * handler being asked (seen with 4 connections opening at once). */
+static int create_memory_database(sq_engine *e, dbal_error *err)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(e->uri, &db, e->flags, NULL);
+    if (rc == SQLITE_OK && e->journal_mode) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", e->journal_mode);
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+    if (rc != SQLITE_OK) {
+        sq_host->set_error(err, DBAL_ECONNECT, "08001", rc, "cannot create the in-memory database: %s",
+                           db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close_v2(db);
+        return DBAL_ECONNECT;
+    }
+    sqlite3_close_v2(db);
+    return DBAL_OK;
+}
+
 int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
 {
     sq_engine *e = sq_host->malloc(sizeof *e);
@@ -288,6 +311,8 @@ int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
         rc = set_string(&e->synchronous, "OFF");
     if (rc == DBAL_OK && !e->synchronous && e->journal_mode && strcmp(e->journal_mode, "WAL") == 0)
         rc = set_string(&e->synchronous, "NORMAL");
+    if (rc == DBAL_OK && e->memory)
+        rc = create_memory_database(e, err);
     if (rc != DBAL_OK) {
         if (rc == DBAL_ENOMEM)
             sq_host->set_error(err, rc, NULL, 0, "out of memory");
