@@ -249,10 +249,7 @@ static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_er
             release_session(as);
         return;
     }
-    pthread_mutex_lock(&as->s->conn_lock);
-    as->s->conn = conn;
-    as->s->pool = &a->e->pool; /* async sessions always run on the primary */
-    pthread_mutex_unlock(&as->s->conn_lock);
+    dbal__session_hold(as->s, conn, &a->e->pool); /* async sessions run on the primary */
     as->checkout = CO_HAVE;
     if (a->native && (rc = dbal__async_native_attach(as)) != DBAL_OK) {
         dbal_error e = as->s->err;

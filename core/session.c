@@ -107,6 +107,14 @@ static int make_read_only(dbal_session *s)
     return rc;
 }
 
+void dbal__session_hold(dbal_session *s, dbal__conn *c, dbal__pool *pool)
+{
+    pthread_mutex_lock(&s->conn_lock);
+    s->conn = c;
+    s->pool = pool;
+    pthread_mutex_unlock(&s->conn_lock);
+}
+
 int dbal__session_conn(dbal_session *s)
 {
     if (!s->conn) {
@@ -117,10 +125,7 @@ int dbal__session_conn(dbal_session *s)
                      : dbal__pool_checkout(pool, s->label, &c, &s->err);
         if (rc)
             return rc;
-        pthread_mutex_lock(&s->conn_lock);
-        s->conn = c;
-        s->pool = pool;
-        pthread_mutex_unlock(&s->conn_lock);
+        dbal__session_hold(s, c, pool);
         if ((rc = make_read_only(s)) != DBAL_OK) {
             if (s->depth == 0)
                 give_back(s);

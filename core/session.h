@@ -51,6 +51,10 @@ struct dbal_rows {
 int dbal__session_claim(dbal_session *s, uintptr_t *prev);
 void dbal__session_release(dbal_session *s, uintptr_t prev);
 
+/* Gives the session the connection c checked out of pool (where it goes
+ * back), under conn_lock: dbal_session_cancel may look from another thread. */
+void dbal__session_hold(dbal_session *s, dbal__conn *c, dbal__pool *pool);
+
 /* Makes r the session's cursor over dr (the newest in its list), with the
  * driver's column reader copied in for the hot path. */
 void dbal__rows_attach(dbal_session *s, dbal_rows *r, dbal_driver_rows *dr);

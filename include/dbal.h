@@ -726,6 +726,7 @@ DBAL_API int dbal_async_open(dbal_engine *engine, dbal_async **out, dbal_error *
  * The descriptor to watch for readability (level-triggered: it stays
  * readable while there is work for dbal_async_process). Owned by the
  * context; valid until dbal_async_close. Never watch it for writability.
+ * -1 when a is NULL. Loop thread.
  */
 DBAL_API int dbal_async_fd(const dbal_async *a);
 
@@ -737,7 +738,8 @@ DBAL_API int dbal_async_fd(const dbal_async *a);
  */
 DBAL_API int dbal_async_process(dbal_async *a);
 
-/* Operations queued and not yet called back. */
+/* Operations queued and not yet called back (0 when a is NULL). Loop
+ * thread. */
 DBAL_API int dbal_async_pending(const dbal_async *a);
 
 /*
@@ -797,6 +799,9 @@ DBAL_API int dbal_async_query(dbal_async_session *s, const char *sql, dbal_param
  * without one, are DBAL_EMISUSE at once (use SAVEPOINT statements for nested
  * levels). options are dbal_begin_with()'s. A commit of a transaction in
  * which a statement failed rolls back and completes with DBAL_ETXFAILED.
+ * cb, userdata and op as for dbal_async_exec. Returns DBAL_OK, DBAL_EINVAL
+ * (unknown options), DBAL_ENOMEM, DBAL_EMISUSE (as above, or the session is
+ * closed).
  */
 DBAL_API int dbal_async_begin(dbal_async_session *s, unsigned options, dbal_async_fn cb,
                               void *userdata, dbal_async_op **op);
