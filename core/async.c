@@ -271,7 +271,16 @@ static void got(dbal_async_session *as, dbal__conn *c, int slot)
         dbal__async_native_connect(as);
         return;
     }
-    if (dbal__pool_finish_blocks(p, c, slot) && !as->a->stopping) {
+    int fd, blocks = dbal__pool_finish_blocks(p, c, slot, &fd);
+    if (blocks == 2 && as->a->native && !as->a->stopping && dbal__async_native_watch_read(as, fd) == 0) {
+        /* The answer to the connection's reset is on its way: the loop
+         * waits for it, no thread. */
+        as->checkout = CO_CHECKING;
+        as->job_conn = c;
+        as->co_deadline = dbal__now() + p->opts.pool_timeout;
+        return;
+    }
+    if (blocks && !as->a->stopping) {
         /* Connecting (or pinging) takes round trips: not on the loop. */
         as->checkout = CO_FINISHING;
         as->job_conn = c;
@@ -283,6 +292,24 @@ static void got(dbal_async_session *as, dbal__conn *c, int slot)
     int rc = dbal__pool_finish(p, as->s->label, c, slot, &conn, &as->s->err);
     dbal_error e = as->s->err;
     have(as, rc, conn, &e);
+}
+
+void dbal__async_checked(dbal_async_session *as)
+{
+    dbal__conn *c = as->job_conn;
+    as->job_conn = NULL;
+    got(as, c, 0);
+}
+
+/* A CO_CHECKING wait is over without an answer: a worker waits for it,
+ * boundedly, or replaces the connection. */
+static void check_on_worker(dbal_async_session *as)
+{
+    dbal__async_native_unwatch(as);
+    as->co_deadline = 0;
+    as->checkout = CO_FINISHING;
+    as->job_slot = 0;
+    dbal__async_worker_submit(as);
 }
 
 static void start_checkout(dbal_async_session *as)
@@ -394,7 +421,8 @@ int dbal_async_session_open(dbal_async *a, dbal_async_session **out, dbal_error 
 static void release_session(dbal_async_session *as)
 {
     dbal_async *a = as->a;
-    if (as->checkout == CO_WAITING || as->checkout == CO_FINISHING || as->checkout == CO_CONNECTING)
+    if (as->checkout == CO_WAITING || as->checkout == CO_FINISHING || as->checkout == CO_CONNECTING ||
+        as->checkout == CO_CHECKING)
         return; /* the checkout's end (have) comes back here */
     if (as->checkout == CO_HAVE && a->native)
         dbal__async_native_detach(as);
@@ -506,7 +534,8 @@ static int queue(dbal_async_session *as, int kind, unsigned options, const char 
         *out = op;
     kick(as);
     /* A deadline, or a wait for the pool, that nothing else would wake. */
-    if (!as->a->in_process && (op->deadline || as->checkout == CO_WAITING || as->checkout == CO_CONNECTING))
+    if (!as->a->in_process &&
+        (op->deadline || as->checkout == CO_WAITING || as->checkout == CO_CONNECTING || as->checkout == CO_CHECKING))
         arm(as->a);
     return DBAL_OK;
 }
@@ -598,6 +627,8 @@ static void expire(dbal_async *a, double now)
                             a->e->pool.opts.pool_timeout);
             dbal__async_native_connect_abort(as, &e);
             continue;
+        } else if (as->checkout == CO_CHECKING && as->co_deadline > 0 && as->co_deadline <= now) {
+            check_on_worker(as);
         }
         for (dbal_async_op *op = as->head, *onext; op; op = onext) {
             onext = op->next;
@@ -616,7 +647,8 @@ static void arm(dbal_async *a)
 {
     double next = 0;
     for (dbal_async_session *as = a->sessions; as; as = as->next) {
-        if ((as->checkout == CO_WAITING || as->checkout == CO_CONNECTING) && as->co_deadline > 0 &&
+        if ((as->checkout == CO_WAITING || as->checkout == CO_CONNECTING || as->checkout == CO_CHECKING) &&
+            as->co_deadline > 0 &&
             (!next || as->co_deadline < next))
             next = as->co_deadline;
         /* Deadlines armed before the timeout was changed still hold. */
@@ -737,6 +769,15 @@ void dbal_async_close(dbal_async *a)
         }
     }
     worker_results(a);
+    for (dbal_async_session *as = a->sessions; as; as = as->next)
+        if (as->checkout == CO_CHECKING) {
+            /* Unused: back to the pool, whose next checkout reads the
+             * answer. */
+            dbal__async_native_unwatch(as);
+            dbal__pool_untake(&a->e->pool, as->job_conn);
+            as->job_conn = NULL;
+            as->checkout = CO_NONE;
+        }
     for (dbal_async_session *as = a->sessions; as; as = as->next)
         if (as->checkout == CO_WAITING) {
             dbal_error e;

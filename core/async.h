@@ -42,8 +42,10 @@ struct dbal_async_op {
 };
 
 /* Checkout: none, in the pool's line, finished by a worker (connect,
- * ping), connecting without blocking (the driver's async_connect_*), done. */
-enum { CO_NONE, CO_WAITING, CO_FINISHING, CO_CONNECTING, CO_HAVE };
+ * ping), connecting without blocking (the driver's async_connect_*), an
+ * idle connection whose check waits for its socket (the answer to its
+ * reset), done. */
+enum { CO_NONE, CO_WAITING, CO_FINISHING, CO_CONNECTING, CO_CHECKING, CO_HAVE };
 
 struct dbal_async_session {
     dbal_async *a;
@@ -54,7 +56,7 @@ struct dbal_async_session {
     int nops;                        /* ops not yet called back, also in the ready list */
     int checkout;                    /* CO_* */
     dbal__waiter waiter;             /* in the pool's line while CO_WAITING */
-    double co_deadline; /* for CO_WAITING and CO_CONNECTING */
+    double co_deadline; /* for CO_WAITING, CO_CONNECTING and CO_CHECKING */
     dbal_driver_conn *connecting; /* CO_CONNECTING: the connection being made */
     int granted; /* the pool served the waiter (on the context's granted list) */
     dbal_async_session *gnext;
@@ -62,7 +64,7 @@ struct dbal_async_session {
     unsigned events; /* native: the epoll events asked for */
     int job;         /* worker: a job of this session is queued or running */
     dbal_async_session *jnext;
-    dbal__conn *job_conn; /* worker: a finished checkout's connection */
+    dbal__conn *job_conn; /* worker: a finished checkout's connection; CO_CHECKING: the one checked */
     int job_slot;
     int job_rc;
     int closing;
@@ -105,6 +107,8 @@ void dbal__async_kick(dbal_async_session *as);
 void dbal__async_have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err);
 /* Gives the session's connection back (none of its ops is at the database). */
 void dbal__async_release_conn(dbal_async_session *as);
+/* CO_CHECKING: the connection's socket is readable: check it again. */
+void dbal__async_checked(dbal_async_session *as);
 
 /* async_native.c */
 int dbal__async_native_attach(dbal_async_session *as);
@@ -120,6 +124,9 @@ int dbal__async_native_can_connect(const dbal_driver *d);
 void dbal__async_native_connect(dbal_async_session *as);
 /* Gives up a connect (time limit, close) with err. */
 void dbal__async_native_connect_abort(dbal_async_session *as, const dbal_error *err);
+/* Watches fd for reading (CO_CHECKING); 0 on success. */
+int dbal__async_native_watch_read(dbal_async_session *as, int fd);
+void dbal__async_native_unwatch(dbal_async_session *as);
 
 /* async_worker.c */
 /* Queues a job (a checkout to finish, or the session's head op to run). */

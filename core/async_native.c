@@ -134,10 +134,25 @@ static void connect_step(dbal_async_session *as)
     dbal__async_have(as, rc, conn, &err);
 }
 
+int dbal__async_native_watch_read(dbal_async_session *as, int fd)
+{
+    return watch(as, fd, DBAL_ASYNC_WANT_READ);
+}
+
+void dbal__async_native_unwatch(dbal_async_session *as)
+{
+    unwatch(as);
+}
+
 void dbal__async_native_event(dbal_async_session *as, uint32_t epoll_events)
 {
     if (as->checkout == CO_CONNECTING) {
         connect_step(as);
+        return;
+    }
+    if (as->checkout == CO_CHECKING) {
+        unwatch(as);
+        dbal__async_checked(as);
         return;
     }
     /* A hang-up or an error is read, to learn what happened. */

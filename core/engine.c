@@ -31,7 +31,8 @@ void dbal_engine_options_init(dbal_engine_options *o)
                                .leak_detection_threshold = -1,
                                .statement_timeout = -1,
                                .replicas = NULL,
-                               .replica_fallback = -1};
+                               .replica_fallback = -1,
+                               .pool_reset = -1};
 }
 
 /* Whether a caller's options struct, built against an older header,
@@ -73,6 +74,12 @@ static int apply_options(dbal__engine_opts *o, const dbal_engine_options *in, db
     }
     if (HAS_FIELD(in, replica_fallback) && in->replica_fallback >= 0)
         o->replica_fallback = in->replica_fallback != 0;
+    if (HAS_FIELD(in, pool_reset) && in->pool_reset >= 0) {
+        if (in->pool_reset != DBAL_POOL_RESET_FULL && in->pool_reset != DBAL_POOL_RESET_ROLLBACK)
+            return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
+                                   "pool_reset must be DBAL_POOL_RESET_FULL or DBAL_POOL_RESET_ROLLBACK");
+        o->pool_reset = in->pool_reset;
+    }
     return DBAL_OK;
 }
 

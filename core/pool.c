@@ -118,13 +118,28 @@ static int usable_as_is(const dbal__pool *p, const dbal__conn *c, double now)
     return 1;
 }
 
-/* Whether an idle connection may be handed out as it is. */
+/* The driver's look at an idle connection, which costs no round trip:
+ * DBAL_OK, DBAL_EBUSY (only when !wait: an answer it needs is still on its
+ * way) or the reason to discard it. */
+static int driver_check(const dbal__pool *p, dbal__conn *c, int wait, int *fd)
+{
+    *fd = -1;
+    if (!DBAL__HAS_SLOT_V(p->driver, check, 2))
+        return DBAL_OK;
+    dbal_error err;
+    return p->driver->check(c->dc, wait, fd, &err);
+}
+
+/* Whether an idle connection may be handed out: the driver's check, then
+ * the pre-ping when it is due. */
 static int still_good(dbal__pool *p, dbal__conn *c)
 {
     double now = dbal__now();
-    int ok = usable_as_is(p, c, now);
-    if (ok >= 0)
-        return ok;
+    int fd, ok = usable_as_is(p, c, now);
+    if (ok == 0 || driver_check(p, c, 1, &fd) != DBAL_OK)
+        return 0;
+    if (ok > 0)
+        return 1;
     if (ping(p, c) != DBAL_OK)
         return 0;
     c->last_used = now;
@@ -145,6 +160,8 @@ static int open_conn(dbal__pool *p, dbal__conn **out, dbal_error *err)
     *out = c;
     return DBAL_OK;
 }
+
+static void unlink_in_use(dbal__pool *p, dbal__conn *c);
 
 static void deadline_after(struct timespec *ts, double seconds)
 {
@@ -353,11 +370,39 @@ static void hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn
     checked_out(p, c, label, out);
 }
 
-int dbal__pool_finish_blocks(dbal__pool *p, const dbal__conn *c, int slot)
+int dbal__pool_finish_blocks(dbal__pool *p, dbal__conn *c, int slot, int *fd)
 {
-    /* A connection to ping, or to replace (broken, or past pool_recycle),
-     * takes round trips just as a new one does. */
-    return slot || (c && usable_as_is(p, c, dbal__now()) != 1);
+    *fd = -1;
+    /* A connection to ping, or to replace (broken, past pool_recycle, or
+     * refused by the driver's check), takes round trips just as a new one
+     * does. */
+    if (slot || (c && usable_as_is(p, c, dbal__now()) != 1))
+        return 1;
+    int rc = c ? driver_check(p, c, 0, fd) : DBAL_OK;
+    if (rc == DBAL_EBUSY && *fd >= 0)
+        return 2;
+    return rc != DBAL_OK;
+}
+
+void dbal__pool_untake(dbal__pool *p, dbal__conn *c)
+{
+    pthread_mutex_lock(&p->lock);
+    if (!p->closing && p->wait_head) {
+        dbal__waiter *w = pop_waiter(p);
+        w->conn = c;
+        wake(w);
+    } else if (!p->closing) {
+        c->next = p->idle;
+        p->idle = c;
+        p->nidle++;
+    } else {
+        p->nopen--;
+        c->next = NULL;
+    }
+    int closing = p->closing;
+    pthread_mutex_unlock(&p->lock);
+    if (closing)
+        close_conn(p, c);
 }
 
 int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err)
@@ -379,8 +424,16 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
             rc = wait_turn(p, &deadline, &c, &slot, err);
         }
         pthread_mutex_unlock(&p->lock);
-        if (ready)
+        int fd;
+        if (ready && driver_check(p, c, 1, &fd) == DBAL_OK)
             return checked_out(p, c, label, out);
+        if (ready) {
+            /* Refused after all: replaced in the same slot below. */
+            pthread_mutex_lock(&p->lock);
+            unlink_in_use(p, c);
+            p->stats.checkouts--;
+            pthread_mutex_unlock(&p->lock);
+        }
         if (rc != DBAL_OK) {
             if (rc == DBAL_EPOOLTIMEOUT)
                 emit(p, DBAL_EVENT_TIMEOUT, label);

@@ -87,11 +87,16 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
  * filled, counted and reported as a timeout when timed_out says it is one,
  * else DBAL_ECANCELED), DBAL_OK when it had been served meanwhile. dbal__pool_finish
  * checks an idle connection or opens one in a slot, which may block on the
- * network exactly when dbal__pool_finish_blocks says so.
+ * network exactly when dbal__pool_finish_blocks says so: 1; 0 when it
+ * will not; 2 when it will not once *fd is readable (the driver's check
+ * waits for an answer: ask again then).
  */
 int dbal__pool_take(dbal__pool *p, dbal__waiter *w, dbal__conn **c, int *slot, dbal_error *err);
 int dbal__pool_withdraw(dbal__pool *p, dbal__waiter *w, int timed_out, const char *label, dbal_error *err);
-int dbal__pool_finish_blocks(dbal__pool *p, const dbal__conn *c, int slot);
+int dbal__pool_finish_blocks(dbal__pool *p, dbal__conn *c, int slot, int *fd);
+/* Puts back a connection dbal__pool_take gave and nobody used: to the
+ * next in line, or idle. */
+void dbal__pool_untake(dbal__pool *p, dbal__conn *c);
 int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot, dbal__conn **out,
                       dbal_error *err);
 /* Fills a slot from dbal__pool_take with a connection the caller opened

@@ -181,7 +181,8 @@ void dbal_session_close(dbal_session *s)
             s->conn->dc->broken = 1;
         s->conn->read_only = 0;
     }
-    if (s->conn && !s->conn->dc->broken && DBAL__HAS_SLOT(s->engine->driver, reset)) {
+    if (s->conn && !s->conn->dc->broken && s->pool->opts.pool_reset == DBAL_POOL_RESET_FULL &&
+        DBAL__HAS_SLOT(s->engine->driver, reset)) {
         dbal_error e;
         if (s->engine->driver->reset(s->conn->dc, &e) != DBAL_OK)
             s->conn->dc->broken = 1;

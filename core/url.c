@@ -146,6 +146,13 @@ static int engine_option(dbal__engine_opts *o, const char *k, const char *v, dba
         if (!parse_bool(v, &b))
             return -URL_ERR(err, "replica_fallback must be true or false, got '%s'", v);
         o->replica_fallback = b;
+    } else if (strcmp(k, "pool_reset") == 0) {
+        if (strcmp(v, "full") == 0)
+            o->pool_reset = DBAL_POOL_RESET_FULL;
+        else if (strcmp(v, "rollback") == 0)
+            o->pool_reset = DBAL_POOL_RESET_ROLLBACK;
+        else
+            return -URL_ERR(err, "pool_reset must be full or rollback, got '%s'", v);
     } else if (strcmp(k, "echo") == 0) {
         if (!parse_bool(v, &b))
             return -URL_ERR(err, "echo must be true or false, got '%s'", v);
@@ -417,6 +424,7 @@ int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err)
     if (!u)
         return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
     u->opts = (dbal__engine_opts){.replica_fallback = 1,
+                                  .pool_reset = DBAL_POOL_RESET_FULL,
                                   .pool_size = 5,
                                   .max_overflow = 10,
                                   .pool_timeout = 30,

@@ -17,6 +17,7 @@ typedef struct dbal__engine_opts {
     int statement_timeout;    /* milliseconds, 0 = none (default) */
     char *replicas;           /* owned: host[:port] list of read replicas, comma-separated, or NULL */
     int replica_fallback;     /* reads go to the primary when no replica is up; default 1 */
+    int pool_reset;           /* DBAL_POOL_RESET_*; default DBAL_POOL_RESET_FULL */
 } dbal__engine_opts;
 
 typedef struct dbal__url {

@@ -373,7 +373,20 @@ typedef struct dbal_engine_options {
     /* 1: read-only sessions use the primary when no replica is up (the
      * default); 0: they fail with DBAL_ECONNECT. */
     int replica_fallback;
+    /* What a connection's server session loses when a session gives it
+     * back: DBAL_POOL_RESET_FULL (the default) or DBAL_POOL_RESET_ROLLBACK. */
+    int pool_reset;
 } dbal_engine_options;
+
+/* pool_reset: everything a session can change in its server session is
+ * undone before the connection serves another session (roles and session
+ * authorization, settings, temporary tables, advisory locks, LISTEN,
+ * cursors WITH HOLD, statements made with PREPARE, sequence state); README
+ * "The connection pool" lists it. The default. */
+#define DBAL_POOL_RESET_FULL 1
+/* pool_reset: only the open transaction is rolled back, for applications
+ * whose sessions never change session state. */
+#define DBAL_POOL_RESET_ROLLBACK 2
 
 /* Sets o->size and every option to "unset". Call it before setting fields:
  * o->size tells a newer library which fields the caller's header had.

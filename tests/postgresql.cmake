@@ -25,3 +25,14 @@ set_tests_properties(test_postgresql PROPERTIES
   LABELS "postgresql"
   SKIP_RETURN_CODE 77
   TIMEOUT 300)
+
+# A pooled connection's next session starts clean (pool_reset), and one the
+# server closed while idle is not handed out.
+dbal_test(test_pg_reset SOURCES test_pg_reset.c)
+set_tests_properties(test_pg_reset PROPERTIES
+  LABELS "postgresql"
+  SKIP_RETURN_CODE 77
+  TIMEOUT 120)
+if(TARGET dbal_postgresql)
+  add_dependencies(test_pg_reset dbal_postgresql)
+endif()

@@ -79,7 +79,7 @@ if [ -x "$dbal" ]; then
     [ "$out" = "n
 42" ] || fail "installed dbal query printed: $out"
     out=$("$dbal" drivers --csv) || fail "installed dbal drivers failed: $out"
-    printf '%s\n' "$out" | grep -Eq "^sqlite,[^,]+,1,ok,$prefix/lib(/[^/]+)?/dbal/drivers/dbal_sqlite.so\$" ||
+    printf '%s\n' "$out" | grep -Eq "^sqlite,[^,]+,[1-9][0-9]*,ok,$prefix/lib(/[^/]+)?/dbal/drivers/dbal_sqlite.so\$" ||
         fail "installed dbal drivers does not list the installed sqlite driver:
 $out"
     pass "the installed dbal command runs from the moved prefix and lists the installed drivers"

@@ -109,7 +109,6 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
                           dbal_error *err)
 {
     size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
-    pg_conn_note_sql(c, sql);
     int rc = pg_stmt_sig_reserve(c, n, err);
     if (rc == DBAL_OK)
         rc = pg_params_build(c, params, n, c->sig, err);

@@ -6,14 +6,15 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* libpq prints notices (WARNING, NOTICE) to stderr by default; a library
- * must not write to the application's stderr. */
-static void ignore_notice(void *arg, const char *message)
+ * must not write to the application's stderr. A FATAL one that comes while
+ * the connection is idle is the server's goodbye (pg_check). */
+static void on_notice(void *arg, const PGresult *res)
 {
-    (void)arg;
-    (void)message;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
+        ((pg_conn *)arg)->notice_fatal = 1;
 }
 
 pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg)
@@ -39,7 +40,7 @@ int pg_conn_setup(pg_conn *c)
         c->cache = stmt_cache_new(pg_host, x->cache_size, pg_stmt_release, c);
     if (!c->cancel || (x->cache_size > 0 && !c->cache))
         return DBAL_ENOMEM;
-    PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    PQsetNoticeReceiver(c->pg, on_notice, c);
     return DBAL_OK;
 }
 
@@ -188,6 +189,10 @@ int pg_ping(dbal_driver_conn *base, dbal_error *err)
 
 void pg_conn_ready(pg_conn *c)
 {
+    if (c->resetting != PG_RESET_NONE) {
+        dbal_error ignored; /* a failed reset breaks the connection: the command fails */
+        pg_reset_collect(c, 1, &ignored);
+    }
     if (c->streaming)
         pg_rows_spill(c->streaming);
     if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
@@ -222,43 +227,4 @@ void pg_drain(pg_conn *c)
         if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
             end_copy(c->pg, st);
     }
-}
-
-static int word_is(const char *p, const char *word)
-{
-    size_t n = strlen(word);
-    return strncasecmp(p, word, n) == 0 && (p[n] == ' ' || p[n] == '\t' || p[n] == '\n' || p[n] == '\r');
-}
-
-static const char *skip_space(const char *p)
-{
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-        p++;
-    return p;
-}
-
-void pg_conn_note_sql(pg_conn *c, const char *sql)
-{
-    /* SET LOCAL, SET TRANSACTION and SET CONSTRAINTS end with their
-     * transaction; a plain SET (or SET SESSION) outlives it and would leak
-     * into the connection's next user. */
-    const char *p = skip_space(sql);
-    if ((*p | 0x20) != 's' || !word_is(p, "SET"))
-        return;
-    p = skip_space(p + 3);
-    if (!word_is(p, "LOCAL") && !word_is(p, "TRANSACTION") && !word_is(p, "CONSTRAINTS"))
-        c->settings_changed = 1;
-}
-
-int pg_reset(dbal_driver_conn *base, dbal_error *err)
-{
-    pg_conn *c = (pg_conn *)base;
-    if (!c->settings_changed)
-        return DBAL_OK;
-    int rc = pg_simple(c, "RESET ALL", PGRES_COMMAND_OK, NULL, err);
-    if (rc == DBAL_OK) {
-        c->settings_changed = 0;
-        c->timeout_applied = -1; /* RESET ALL undid it too: set it again when next needed */
-    }
-    return rc;
 }

@@ -41,6 +41,7 @@ static const dbal_driver pg_driver = {
     .async_result = pg_async_result,
     .async_connect_start = pg_async_connect_start,
     .async_connect_poll = pg_async_connect_poll,
+    .check = pg_check,
 };
 
 /* The host must be at least as new as the ABI this driver was built for:

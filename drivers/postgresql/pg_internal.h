@@ -81,7 +81,8 @@ typedef struct pg_conn {
     int timeout_ms;      /* statement timeout asked for; -1: never */
     int timeout_applied; /* what the session has now; -1: not set by us */
     atomic_int cancel_requested; /* set by pg_cancel, from any thread */
-    int settings_changed; /* the session ran SET: RESET ALL before pooling */
+    int resetting;    /* PG_RESET_*: a reset's answer still to read (pg_reset.c) */
+    int notice_fatal; /* the server sent a FATAL or PANIC notice: it is closing */
     /* Behind a transaction pooler each transaction may run on another
      * server session: no named statements, no session-level SET. */
     int pooled;
@@ -144,10 +145,6 @@ int pg_conn_setup(pg_conn *c);
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
-/* Undoes a session's SET commands before the connection is pooled again. */
-int pg_reset(dbal_driver_conn *c, dbal_error *err);
-/* Notes what a statement does to the session's settings. */
-void pg_conn_note_sql(pg_conn *c, const char *sql);
 /* Makes the connection ready to send a command: an open cursor's rows are
  * pulled into its buffer; when idle, deferred DEALLOCATEs are run and a
  * changed statement timeout is set. */
@@ -158,6 +155,21 @@ void pg_drain(pg_conn *c);
  * without DEALLOCATE (through a pooler that would reach another client's
  * server session). */
 void pg_conn_go_unnamed(pg_conn *c);
+
+/* pg_reset.c */
+#define PG_RESET_NONE 0
+#define PG_RESET_SENT 1         /* the reset was sent, its answer not read */
+#define PG_RESET_DEALLOCATING 2 /* then a DEALLOCATE ALL */
+/* Sends what undoes a session's changes to its server session, without
+ * waiting for the answer. */
+int pg_reset(dbal_driver_conn *c, dbal_error *err);
+/* Reads the answer to a reset: DBAL_OK once it is read, DBAL_EBUSY when it
+ * has not arrived and wait is 0; with wait 1 waits a bounded time. A
+ * failed reset breaks the connection (DBAL_ECONNLOST). */
+int pg_reset_collect(pg_conn *c, int wait, dbal_error *err);
+/* The driver's check slot: the reset's answer, and a goodbye the server
+ * sent while the connection was idle. */
+int pg_check(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
 
 /* pg_params.c */
 /* Converts params into c->params and writes one type letter per parameter

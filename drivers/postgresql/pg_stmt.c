@@ -288,7 +288,6 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
 {
     size_t sql_len = strlen(sql);
     pg_conn_ready(c);
-    pg_conn_note_sql(c, sql);
     int rc = pg_stmt_sig_reserve(c, n, err);
     if (rc == DBAL_OK)
         rc = pg_params_build(c, params, n, c->sig, err);

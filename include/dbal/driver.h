@@ -34,7 +34,7 @@ extern "C" {
 /* The ABI version this header describes, which a driver puts in
  * dbal_driver.abi_version, and DBAL_DRIVER_ENTRY_SYMBOL, the name of the
  * entry point the core looks up with dlsym(). */
-#define DBAL_DRIVER_ABI_VERSION 1
+#define DBAL_DRIVER_ABI_VERSION 2
 #define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
 
 /* One key=value of the URL's query string that the core did not consume. */
@@ -197,7 +197,10 @@ typedef struct dbal_driver {
     /* Health check; core fallback when NULL: exec of "SELECT 1". */
     int (*ping)(dbal_driver_conn *c, dbal_error *err);
     /* Clears session state before the connection is pooled again (the core
-     * has already rolled back). Core fallback when NULL: nothing. */
+     * has already rolled back; not called with pool_reset=rollback). It may
+     * send the reset without waiting for its answer: `check` (ABI 2), or
+     * the connection's next command, reads it. Core fallback when NULL:
+     * nothing. */
     int (*reset)(dbal_driver_conn *c, dbal_error *err);
     /* Interrupts what runs on c; any thread. The interrupted call fails with
      * DBAL_ECANCELED. Core fallback: EUNSUPPORTED. */
@@ -284,6 +287,24 @@ typedef struct dbal_driver {
                                dbal_error *err);
     int (*async_connect_poll)(dbal_driver_conn *c, int *fd, unsigned *want, int *done,
                               dbal_error *err);
+
+    /* ---- ABI version 2: optional ---- */
+
+    /*
+     * Looks at an idle connection before the pool hands it out, without a
+     * round trip: what the server sent while the connection sat in the
+     * pool (the goodbye of a restart or pg_terminate_backend, EOF), the
+     * answer to a reset still under way, a database file replaced under
+     * the connection. DBAL_OK: it may be handed out; any other code: the
+     * core discards it and takes another. With wait 0 it must not block,
+     * and returns DBAL_EBUSY when an answer it needs has not arrived, with
+     * *fd the descriptor that becomes readable when it does (or -1): the
+     * core calls it again once fd is readable, or with wait 1 where
+     * blocking is allowed. With wait 1 it may wait for that answer, a
+     * bounded time. fd is not NULL. Core fallback when NULL: the
+     * connection is handed out as it is.
+     */
+    int (*check)(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
 } dbal_driver;
 
 /* Kinds of asynchronous statements: DBAL_ASYNC_EXEC, DBAL_ASYNC_QUERY,

@@ -1,0 +1,215 @@
+/*
+ * The reset between two sessions of a pooled connection, and the check of
+ * an idle connection at checkout.
+ *
+ * Whatever a session did to its server session is undone before the
+ * connection serves another one, without guessing from the SQL it ran (a
+ * comment before SET, set_config() in a SELECT, a function that takes an
+ * advisory lock all escape a look at the text). The reset is PgBouncer's
+ * DISCARD ALL, less DEALLOCATE ALL and DISCARD PLANS, so that the
+ * statement cache stays warm:
+ *
+ *   CLOSE ALL                          cursors WITH HOLD
+ *   SET SESSION AUTHORIZATION DEFAULT  SET SESSION AUTHORIZATION, SET ROLE
+ *   RESET ALL                          SET, set_config(), SET SESSION CHARACTERISTICS
+ *   UNLISTEN *                         LISTEN
+ *   pg_advisory_unlock_all()           session advisory locks
+ *   DISCARD TEMP                       temporary tables
+ *   DISCARD SEQUENCES                  currval() / lastval()
+ *
+ * and a question: are there prepared statements that SQL made (PREPARE,
+ * also run from a function)? The driver's own are made through the
+ * protocol (from_sql false); when there are, DEALLOCATE ALL follows and
+ * the cache forgets its statements, so that it never names one the server
+ * dropped.
+ *
+ * The reset is sent when the connection is given back and not waited for:
+ * its answer is read at the next checkout (pg_check) or before the next
+ * command (pg_conn_ready), so a pooled session pays no round trip for it.
+ */
+#include "pg_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define RESET_SQL                                                                                     \
+    "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; "                           \
+    "SELECT pg_advisory_unlock_all(); DISCARD TEMP; DISCARD SEQUENCES"
+#define ASK_SQL "; SELECT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE from_sql)"
+
+/* How long a checkout waits for the answer to a reset when it has not
+ * arrived (the server is slow, or hung): then the connection is dropped
+ * and another one made. */
+#define RESET_WAIT_SECONDS 5.0
+
+/* The connection is dropped. Its socket is shut down as well, so that a
+ * command sent on it before the core notices fails rather than runs in a
+ * server session whose state is not known. */
+static int failed(pg_conn *c, const char *why, dbal_error *err)
+{
+    char reason[sizeof err->message];
+    snprintf(reason, sizeof reason, "%s", why); /* why may be err->message */
+    c->base.broken = 1;
+    c->resetting = PG_RESET_NONE;
+    if (PQsocket(c->pg) >= 0)
+        shutdown(PQsocket(c->pg), SHUT_RDWR);
+    pg_host->set_error(err, DBAL_ECONNLOST, "08006", 0, "the pooled connection could not be reset: %s", reason);
+    return DBAL_ECONNLOST;
+}
+
+/* The reset's statements, the pending DEALLOCATEs folded in, and the
+ * statement timeout put back (RESET ALL undid it). NULL when out of
+ * memory. */
+static char *reset_sql(pg_conn *c)
+{
+    size_t cap = sizeof RESET_SQL + sizeof ASK_SQL + 64 + c->npending * 48;
+    char *sql = pg_host->malloc(cap);
+    if (!sql)
+        return NULL;
+    size_t n = (size_t)snprintf(sql, cap, "%s", RESET_SQL);
+    for (size_t i = 0; i < c->npending; i++)
+        n += (size_t)snprintf(sql + n, cap - n, "; DEALLOCATE dbal_%llu", (unsigned long long)c->pending[i]);
+    if (c->timeout_applied >= 0)
+        n += (size_t)snprintf(sql + n, cap - n, "; SET statement_timeout = %d", c->timeout_applied);
+    snprintf(sql + n, cap - n, "%s", ASK_SQL);
+    return sql;
+}
+
+int pg_reset(dbal_driver_conn *base, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    pg_conn_ready(c); /* an earlier reset's answer, rows still on the wire */
+    if (c->base.broken)
+        return failed(c, "the connection is broken", err);
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        return failed(c, "it is not idle", err);
+    char *sql = reset_sql(c);
+    if (!sql)
+        return pg_error_nomem(err);
+    int ok = PQsendQuery(c->pg, sql);
+    pg_host->free(sql);
+    if (!ok)
+        return failed(c, PQerrorMessage(c->pg), err);
+    c->npending = 0;
+    c->resetting = PG_RESET_SENT;
+    c->notice_fatal = 0;
+    return DBAL_OK;
+}
+
+/* The statements of the cache are about to be dropped by DEALLOCATE ALL:
+ * the cache lets them go without a DEALLOCATE of its own. */
+static void forget_statements(pg_conn *c)
+{
+    c->closing = 1;
+    stmt_cache_clear(c->cache);
+    c->closing = 0;
+    c->npending = 0;
+}
+
+/* Reads the reset's results, which are all there (not PQisBusy). */
+static int take_results(pg_conn *c, dbal_error *err)
+{
+    int sql_prepared = 0, bad = 0;
+    PGresult *res;
+    while (!PQisBusy(c->pg) && (res = PQgetResult(c->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 1 &&
+            strcmp(PQfname(res, 0), "exists") == 0)
+            sql_prepared = PQgetvalue(res, 0, 0)[0] == 't';
+        else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !bad) {
+            bad = 1;
+            pg_error_clean(err, DBAL_ECONNLOST, "08006", PQresultErrorMessage(res));
+        }
+        PQclear(res);
+    }
+    if (PQisBusy(c->pg))
+        return DBAL_EBUSY;
+    if (bad)
+        return failed(c, err->message, err);
+    if (c->resetting == PG_RESET_SENT && sql_prepared) {
+        forget_statements(c);
+        if (!PQsendQuery(c->pg, "DEALLOCATE ALL"))
+            return failed(c, PQerrorMessage(c->pg), err);
+        c->resetting = PG_RESET_DEALLOCATING;
+        return DBAL_EBUSY;
+    }
+    c->resetting = PG_RESET_NONE;
+    return DBAL_OK;
+}
+
+/* Waits up to `seconds` for the socket to be readable; 0 when it was not. */
+static int readable_within(pg_conn *c, double seconds)
+{
+    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double left = seconds - ((double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9);
+        if (left < 0)
+            left = 0;
+        int n = poll(&pfd, 1, (int)(left * 1000));
+        if (n > 0 || (n < 0 && errno != EINTR))
+            return 1; /* an error is for PQconsumeInput to report */
+        if (n == 0)
+            return 0;
+    }
+}
+
+int pg_reset_collect(pg_conn *c, int wait, dbal_error *err)
+{
+    while (c->resetting != PG_RESET_NONE) {
+        if (PQisBusy(c->pg)) {
+            if (!readable_within(c, wait ? RESET_WAIT_SECONDS : 0))
+                return wait ? failed(c, "the server did not answer in time", err) : DBAL_EBUSY;
+            if (!PQconsumeInput(c->pg))
+                return failed(c, PQerrorMessage(c->pg), err);
+            if (PQisBusy(c->pg))
+                continue;
+        }
+        int rc = take_results(c, err);
+        if (rc != DBAL_EBUSY)
+            return rc;
+    }
+    return DBAL_OK;
+}
+
+/* Input on an idle connection: the server has nothing to say to a client
+ * that asked nothing but a goodbye (a FATAL error, then EOF: a restart,
+ * pg_terminate_backend, idle_session_timeout) or a notification. One
+ * poll(), no round trip. */
+static int closed_while_idle(pg_conn *c)
+{
+    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN | POLLRDHUP};
+    if (pfd.fd < 0)
+        return 1;
+    if (poll(&pfd, 1, 0) <= 0)
+        return 0;
+    if (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL))
+        return 1;
+    return !PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK || c->notice_fatal;
+}
+
+int pg_check(dbal_driver_conn *base, int wait, int *fd, dbal_error *err)
+{
+    pg_conn *c = (pg_conn *)base;
+    *fd = -1;
+    if (c->base.broken)
+        return failed(c, "the connection is broken", err);
+    int rc = pg_reset_collect(c, wait, err);
+    if (rc == DBAL_EBUSY)
+        *fd = PQsocket(c->pg);
+    if (rc != DBAL_OK)
+        return rc;
+    if (closed_while_idle(c)) {
+        c->base.broken = 1;
+        pg_host->set_error(err, DBAL_ECONNLOST, "08006", 0,
+                           "the server closed the connection while it was idle in the pool");
+        return DBAL_ECONNLOST;
+    }
+    return DBAL_OK;
+}
