@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 static void kick(dbal_async_session *as);
+static void settle_head(dbal_async_session *as);
 static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err);
 static void release_session(dbal_async_session *as);
 static void arm(dbal_async *a);
@@ -145,7 +146,13 @@ void dbal__async_complete(dbal_async_op *op, int code)
     unlink_op(as, op);
     if (op->cancel == 2 && (code == DBAL_ECANCELED || code == DBAL_ETIMEOUT))
         code = dbal__error_set(&op->err, DBAL_ETIMEOUT, "57014", 0,
-                               "canceling statement: it did not complete within %d ms", as->timeout_ms);
+                               "canceling statement: it did not complete within its timeout of %d ms",
+                               op->timeout_ms);
+    else if (code == DBAL_OK && op->fails_as)
+        code = dbal__error_set(&op->err, op->fails_as, op->fails_as == DBAL_ETXFAILED ? "25P02" : "57014", 0,
+                               "%s; the transaction was rolled back",
+                               op->fails_as == DBAL_ETXFAILED ? "an operation in the transaction failed"
+                                                              : "the commit was canceled");
     else if (code == DBAL_OK)
         dbal__error_clear(&op->err);
     else if (op->err.code == DBAL_OK)
@@ -162,6 +169,96 @@ void dbal__async_complete(dbal_async_op *op, int code)
     /* With nothing queued any more, the depth is what the database says. */
     if (!as->head)
         as->depth = as->s->depth;
+}
+
+/* ---- what becomes of an op, decided in queue order ---------------------------- */
+
+enum { DOOMED_NO, DOOMED_ROLLBACK, DOOMED_NO_TX };
+
+static int local(dbal_async_op *op, int code, const char *sqlstate, const char *msg)
+{
+    op->local = 1;
+    op->code = code;
+    if (code == DBAL_OK)
+        dbal__error_clear(&op->err);
+    else
+        dbal__error_set(&op->err, code, sqlstate, 0, "%s", msg);
+    return 1;
+}
+
+static int canceled(dbal_async_op *op)
+{
+    return op->cancel == 2 ? local(op, DBAL_ETIMEOUT, "57014", "timed out before it reached the database")
+                           : local(op, DBAL_ECANCELED, "57014", "canceled before it reached the database");
+}
+
+/*
+ * Decides, when an op's turn comes (in queue order, before it is sent),
+ * whether it goes to the database (0: as op->wire) or completes here (1:
+ * op->local, with op->code). An op canceled or timed out before it was
+ * sent fails its transaction exactly as a failed statement does: the ops
+ * after it in the transaction fail with DBAL_ETXFAILED and its COMMIT is
+ * sent as a ROLLBACK and answers DBAL_ETXFAILED. When the canceled op is
+ * the BEGIN, no transaction was begun: the ops up to its COMMIT or
+ * ROLLBACK are not run at all (never autocommitted).
+ */
+static int decide(dbal_async_session *as, dbal_async_op *op)
+{
+    op->decided = 1;
+    op->wire = op->kind;
+    if (op->kind == DBAL_ASYNC_BEGIN) {
+        if (op->cancel) {
+            as->doomed = DOOMED_NO_TX;
+            return canceled(op);
+        }
+        as->open_tx = 1;
+        return 0;
+    }
+    if (op->kind == DBAL_ASYNC_EXEC || op->kind == DBAL_ASYNC_QUERY) {
+        if (as->doomed)
+            return local(op, DBAL_ETXFAILED, "25P02",
+                         as->doomed == DOOMED_NO_TX
+                             ? "the transaction's BEGIN was canceled: not run"
+                             : "an operation in the transaction was canceled: not run");
+        if (op->cancel) {
+            if (as->open_tx)
+                as->doomed = DOOMED_ROLLBACK;
+            return canceled(op);
+        }
+        return 0;
+    }
+    int doomed = as->doomed; /* COMMIT or ROLLBACK: the transaction ends */
+    as->doomed = DOOMED_NO;
+    as->open_tx = 0;
+    if (doomed == DOOMED_NO_TX)
+        return op->kind == DBAL_ASYNC_COMMIT
+                   ? local(op, DBAL_ETXFAILED, "25P02", "the transaction's BEGIN was canceled: nothing to commit")
+                   : local(op, DBAL_OK, NULL, NULL);
+    if (op->kind == DBAL_ASYNC_COMMIT && (doomed || op->cancel)) {
+        op->wire = DBAL_ASYNC_ROLLBACK;
+        op->fails_as = op->cancel ? (op->cancel == 2 ? DBAL_ETIMEOUT : DBAL_ECANCELED) : DBAL_ETXFAILED;
+    }
+    return 0;
+}
+
+int dbal__async_decide(dbal_async_session *as, dbal_async_op *op)
+{
+    return op->decided ? op->local : decide(as, op);
+}
+
+/* Completes the ops at the head of the queue that were canceled, timed
+ * out or doomed before reaching the database: in queue order, without
+ * waiting for a connection. */
+static void settle_head(dbal_async_session *as)
+{
+    dbal_async_op *op;
+    while ((op = as->head) != NULL && op->state == OP_QUEUED && (op->cancel || as->doomed || op->local)) {
+        if (!dbal__async_decide(as, op))
+            break; /* a COMMIT that rolls back: the database's to do */
+        if (as->unsent == op)
+            as->unsent = op->next;
+        dbal__async_complete(op, op->code);
+    }
 }
 
 /* Fails every queued op of a session that has no connection. */
@@ -371,6 +468,7 @@ static void kick(dbal_async_session *as)
     dbal_async *a = as->a;
     if (a->stopping)
         return;
+    settle_head(as);
     if (as->checkout == CO_NONE && as->head)
         start_checkout(as);
     if (as->checkout != CO_HAVE)
@@ -382,6 +480,11 @@ static void kick(dbal_async_session *as)
             /* A broken connection was given back: take another. */
             as->checkout = CO_NONE;
             start_checkout(as);
+            return;
+        }
+        if (dbal__async_decide(as, as->unsent)) {
+            settle_head(as);
+            kick(as);
             return;
         }
         as->unsent->state = OP_SENT;
@@ -512,6 +615,8 @@ static int queue(dbal_async_session *as, int kind, unsigned options, const char 
         return DBAL_ENOMEM;
     op->as = as;
     op->kind = kind;
+    op->wire = kind;
+    op->timeout_ms = as->timeout_ms;
     op->options = options;
     op->cb = cb;
     op->ud = ud;
@@ -582,8 +687,11 @@ int dbal_async_cancel(dbal_async_op *op)
     if (!op || op->state == OP_DONE)
         return DBAL_EMISUSE;
     if (op->state == OP_QUEUED) {
-        dbal__error_set(&op->err, DBAL_ECANCELED, "57014", 0, "canceled before it reached the database");
-        dbal__async_complete(op, DBAL_ECANCELED);
+        /* Completed in its turn (settle_head, or when it would be sent),
+         * never before the ops ahead of it. A ROLLBACK still runs. */
+        if (!op->cancel && op->kind != DBAL_ASYNC_ROLLBACK)
+            op->cancel = 1;
+        settle_head(op->as);
         return DBAL_OK;
     }
     if (!DBAL__HAS_SLOT(op->as->a->e->driver, cancel))
@@ -634,12 +742,13 @@ static void expire(dbal_async *a, double now)
             onext = op->next;
             if (!op->deadline || op->deadline > now || op->cancel == 2)
                 continue;
+            if (op->kind == DBAL_ASYNC_ROLLBACK && op->state == OP_QUEUED)
+                continue; /* a rollback always runs */
             op->cancel = 2;
-            if (op->state == OP_QUEUED)
-                dbal__async_complete(op, DBAL_ETIMEOUT);
-            else
+            if (op->state != OP_QUEUED)
                 interrupt(op);
         }
+        settle_head(as);
     }
 }
 
@@ -793,10 +902,21 @@ void dbal_async_close(dbal_async *a)
             dbal__async_native_connect_abort(as, &e);
         }
     }
+    /* An op that may have reached the database has an outcome nobody
+     * knows (a COMMIT may have committed): DBAL_ECONNLOST, as after a lost
+     * connection. Only what was never sent is canceled. */
     for (dbal_async_session *as = a->sessions; as; as = as->next)
         while (as->head) {
-            dbal__error_set(&as->head->err, DBAL_ECANCELED, "57014", 0, "the asynchronous context was closed");
-            dbal__async_complete(as->head, DBAL_ECANCELED);
+            dbal_async_op *op = as->head;
+            int code = op->local ? op->code : op->state == OP_SENT ? DBAL_ECONNLOST : DBAL_ECANCELED;
+            if (code == DBAL_ECONNLOST)
+                dbal__error_set(&op->err, code, "08006", 0,
+                                "the asynchronous context was closed after the statement was sent: its outcome "
+                                "is unknown");
+            else if (!op->local)
+                dbal__error_set(&op->err, code, "57014", 0, "the asynchronous context was closed");
+            op->cancel = 0;
+            dbal__async_complete(op, code);
         }
     call_ready(a);
     while (a->sessions) {

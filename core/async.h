@@ -21,6 +21,10 @@ struct dbal_async_op {
     dbal_async_op *next; /* in the session's queue, then in the context's ready list */
     dbal_async_session *as;
     int kind; /* DBAL_ASYNC_* */
+    int wire; /* the kind sent: a COMMIT of a failed transaction goes as a ROLLBACK */
+    int decided; /* what becomes of it was decided, in queue order (see decide) */
+    int fails_as; /* a COMMIT sent as ROLLBACK: its code when the rollback succeeds */
+    int timeout_ms; /* the session's timeout when it was queued */
     unsigned options;
     char *sql;
     dbal_value *params; /* copies, in the same allocation as the op */
@@ -69,6 +73,11 @@ struct dbal_async_session {
     int job_rc;
     int closing;
     int depth; /* the transaction depth once every queued op has run */
+    /* The transaction as the ops decided so far make it (see decide): a
+     * BEGIN decided to be sent and no COMMIT or ROLLBACK yet; and whether
+     * it is doomed by a canceled or timed-out op (DOOMED_*). */
+    int open_tx;
+    int doomed;
     int timeout_ms;
 };
 
@@ -107,6 +116,9 @@ void dbal__async_kick(dbal_async_session *as);
 void dbal__async_have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err);
 /* Gives the session's connection back (none of its ops is at the database). */
 void dbal__async_release_conn(dbal_async_session *as);
+/* Decides, in queue order, whether op is sent (0, as op->wire) or
+ * completes without reaching the database (1: op->local, op->code). */
+int dbal__async_decide(dbal_async_session *as, dbal_async_op *op);
 /* CO_CHECKING: the connection's socket is readable: check it again. */
 void dbal__async_checked(dbal_async_session *as);
 

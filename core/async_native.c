@@ -266,9 +266,11 @@ static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
     while (!dc->broken && (op = as->unsent) != NULL) {
         op->state = OP_SENT;
         as->unsent = op->next;
+        if (dbal__async_decide(as, op))
+            continue; /* completed in its turn by collect */
         if (as->a->e->pool.opts.echo)
             op->sent = dbal__now();
-        int rc = d->async_send(dc, op->kind, op->options, op->sql, op->params, op->nparams, &op->err);
+        int rc = d->async_send(dc, op->wire, op->options, op->sql, op->params, op->nparams, &op->err);
         if (rc != DBAL_OK) {
             /* Completed in its turn, after the ops before it. */
             op->local = 1;

@@ -16,7 +16,7 @@ static void run_op(dbal_async_op *op)
     dbal_params params = dbal_params_array(op->params, op->nparams);
     dbal_rows *r = NULL;
     int rc;
-    switch (op->kind) {
+    switch (op->wire) {
     case DBAL_ASYNC_EXEC: rc = dbal_exec(s, op->sql, params, &op->affected); break;
     case DBAL_ASYNC_QUERY:
         rc = dbal_query(s, op->sql, params, &r);

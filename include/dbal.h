@@ -756,9 +756,12 @@ DBAL_API int dbal_async_process(dbal_async *a);
 DBAL_API int dbal_async_pending(const dbal_async *a);
 
 /*
- * Closes the context: operations not yet complete are called back with
- * DBAL_ECANCELED (a statement the database was running is interrupted and
- * its connection discarded), sessions still open are closed. Called from a
+ * Closes the context: operations not yet complete are called back, those
+ * that never reached the database with DBAL_ECANCELED, those that may have
+ * (sent on PostgreSQL, whose connection is then discarded) with
+ * DBAL_ECONNLOST: their outcome is unknown, as after a lost connection (a
+ * commit may have committed); on SQLite the statement a worker runs is
+ * interrupted and reports what happened. Sessions still open are closed. Called from a
  * callback, it happens when dbal_async_process returns (the handle must not
  * be used after that). Accepts NULL.
  */
@@ -824,10 +827,17 @@ DBAL_API int dbal_async_rollback(dbal_async_session *s, dbal_async_fn cb, void *
                                  dbal_async_op **op);
 
 /*
- * Cancels an operation: one still waiting its turn is removed and called
- * back with DBAL_ECANCELED; one the database is running is interrupted, and
- * fails with DBAL_ECANCELED unless it completed first (its callback then
- * says what happened). An op queued behind others of its session on
+ * Cancels an operation: one still waiting its turn never reaches the
+ * database and is called back with DBAL_ECANCELED, in its turn (callbacks
+ * always come in queue order); one the database is running is interrupted,
+ * and fails with DBAL_ECANCELED unless it completed first (its callback
+ * then says what happened). Inside a transaction a canceled (or timed-out)
+ * operation fails the transaction as a failed statement does: the
+ * operations after it fail with DBAL_ETXFAILED and the commit rolls back
+ * and answers DBAL_ETXFAILED; when the canceled operation is the begin, the
+ * operations up to its commit or rollback are not run (never autocommitted)
+ * and fail with DBAL_ETXFAILED, the commit too, the rollback succeeds. A
+ * queued rollback is not canceled. An op queued behind others of its session on
  * PostgreSQL is interrupted when its turn comes; as with any cancel, one
  * that completes just before the request arrives lets it reach the
  * statement sent after it. The connection stays usable. Returns DBAL_OK,

@@ -458,6 +458,155 @@ static void test_timeout(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+/* ---- cancel and timeouts inside a transaction ---- */
+
+static int order_seq;
+
+typedef struct ordered {
+    outcome o;
+    int seq;
+    char message[sizeof(((dbal_error *)0)->message)];
+} ordered;
+
+static void record_ordered(void *ud, const dbal_async_result *res)
+{
+    ordered *x = ud;
+    record(&x->o, res);
+    x->seq = ++order_seq;
+    snprintf(x->message, sizeof x->message, "%s", res->error->message);
+}
+
+static int64_t balance(dbal_engine *e, int id)
+{
+    dbal_session *s;
+    dbal_session_open(e, &s, NULL);
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT bal FROM acct WHERE id = %d", id);
+    int64_t v = test_scalar(s, sql);
+    dbal_session_close(s);
+    return v;
+}
+
+enum { CANCEL_CREDIT, CANCEL_BEGIN, TIME_OUT_CREDIT };
+
+/* begin, debit, credit, commit queued while another session holds the
+ * only connection; one of them canceled or timed out before it runs. */
+static void transfer_with(int what, ordered r[4])
+{
+    dbal_engine *e = open_engine("pool_size=1&max_overflow=0");
+    dbal_session *bs;
+    dbal_session_open(e, &bs, NULL);
+    OK(bs, dbal_exec(bs, "DROP TABLE IF EXISTS acct", DBAL_NOARGS, NULL));
+    OK(bs, dbal_exec(bs, "CREATE TABLE acct(id INTEGER PRIMARY KEY, bal BIGINT NOT NULL)", DBAL_NOARGS, NULL));
+    OK(bs, dbal_exec(bs, "INSERT INTO acct VALUES (1, 100), (2, 0)", DBAL_NOARGS, NULL));
+    dbal_session_close(bs);
+
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *holder, *s;
+    dbal_async_session_open(a, &holder, NULL);
+    dbal_async_session_open(a, &s, NULL);
+    outcome hb = {0}, hr = {0};
+    dbal_async_begin(holder, 0, record, &hb, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(hb.code, DBAL_OK);
+
+    memset(r, 0, 4 * sizeof *r);
+    order_seq = 0;
+    dbal_async_op *ops[4];
+    assert_int_equal(dbal_async_begin(s, 0, record_ordered, &r[0], &ops[0]), DBAL_OK);
+    assert_int_equal(dbal_async_exec(s, "UPDATE acct SET bal = bal - 10 WHERE id = 1", DBAL_NOARGS, record_ordered,
+                                     &r[1], &ops[1]),
+                     DBAL_OK);
+    if (what == TIME_OUT_CREDIT)
+        dbal_async_session_set_timeout(s, 200);
+    assert_int_equal(dbal_async_exec(s, "UPDATE acct SET bal = bal + 10 WHERE id = 2", DBAL_NOARGS, record_ordered,
+                                     &r[2], &ops[2]),
+                     DBAL_OK);
+    dbal_async_session_set_timeout(s, 0); /* the credit keeps its own 200 ms */
+    assert_int_equal(dbal_async_commit(s, record_ordered, &r[3], &ops[3]), DBAL_OK);
+    if (what == CANCEL_CREDIT)
+        assert_int_equal(dbal_async_cancel(ops[2]), DBAL_OK);
+    if (what == CANCEL_BEGIN)
+        assert_int_equal(dbal_async_cancel(ops[0]), DBAL_OK);
+    settle(a, 0.5); /* the credit's deadline passes while it waits */
+    dbal_async_rollback(holder, record, &hr, NULL);
+    dbal_async_session_close(holder);
+    run_until_idle(a, 30);
+    dbal_async_session_close(s);
+    dbal_async_close(a);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(r[i].o.called, 1);
+        assert_int_equal(r[i].seq, i + 1); /* called back in queue order */
+    }
+    /* Nothing of the transfer was stored. */
+    assert_int_equal(balance(e, 1), 100);
+    assert_int_equal(balance(e, 2), 0);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+static void test_cancel_inside_transaction(void **state)
+{
+    (void)state;
+    ordered r[4];
+    transfer_with(CANCEL_CREDIT, r);
+    assert_int_equal(r[0].o.code, DBAL_OK);
+    assert_int_equal(r[1].o.code, DBAL_OK);
+    assert_int_equal(r[2].o.code, DBAL_ECANCELED);
+    assert_int_equal(r[3].o.code, DBAL_ETXFAILED);
+
+    transfer_with(CANCEL_BEGIN, r);
+    assert_int_equal(r[0].o.code, DBAL_ECANCELED);
+    assert_int_equal(r[1].o.code, DBAL_ETXFAILED);
+    assert_int_equal(r[2].o.code, DBAL_ETXFAILED);
+    assert_int_equal(r[3].o.code, DBAL_ETXFAILED);
+
+    transfer_with(TIME_OUT_CREDIT, r);
+    assert_int_equal(r[0].o.code, DBAL_OK);
+    assert_int_equal(r[1].o.code, DBAL_OK);
+    assert_int_equal(r[2].o.code, DBAL_ETIMEOUT);
+    assert_non_null(strstr(r[2].message, "200 ms"));
+    assert_int_equal(r[3].o.code, DBAL_ETXFAILED);
+}
+
+/* Closing the context: an op that may have reached the database is
+ * DBAL_ECONNLOST (its outcome is unknown: here it commits), one that never
+ * left is DBAL_ECANCELED. */
+static void test_close_reports_sent_as_unknown(void **state)
+{
+    (void)state;
+    if (!is_pg)
+        skip(); /* SQLite's worker finishes what runs: its real outcome */
+    dbal_engine *e = open_engine("pool_size=1&max_overflow=0");
+    dbal_session *bs;
+    dbal_session_open(e, &bs, NULL);
+    OK(bs, dbal_exec(bs, "DROP TABLE IF EXISTS closed_t", DBAL_NOARGS, NULL));
+    OK(bs, dbal_exec(bs, "CREATE TABLE closed_t(x INTEGER)", DBAL_NOARGS, NULL));
+    dbal_session_close(bs);
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s, *s2;
+    dbal_async_session_open(a, &s, NULL);
+    dbal_async_session_open(a, &s2, NULL);
+    outcome ins = {0}, never = {0};
+    dbal_async_exec(s, "INSERT INTO closed_t SELECT 1 FROM pg_sleep(0.3)", DBAL_NOARGS, record, &ins, NULL);
+    settle(a, 0.1);
+    dbal_async_exec(s2, "INSERT INTO closed_t VALUES (2)", DBAL_NOARGS, record, &never, NULL);
+    dbal_async_close(a);
+    assert_int_equal(ins.called, 1);
+    assert_int_equal(ins.code, DBAL_ECONNLOST);
+    assert_string_equal(ins.sqlstate, "08006");
+    assert_int_equal(never.called, 1);
+    assert_int_equal(never.code, DBAL_ECANCELED);
+    usleep(600 * 1000);
+    dbal_session_open(e, &bs, NULL);
+    assert_int_equal(test_scalar(bs, "SELECT count(*) FROM closed_t WHERE x = 1"), 1); /* it did commit */
+    assert_int_equal(test_scalar(bs, "SELECT count(*) FROM closed_t WHERE x = 2"), 0);
+    OK(bs, dbal_exec(bs, "DROP TABLE closed_t", DBAL_NOARGS, NULL));
+    dbal_session_close(bs);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
 /* ---- the pool ---- */
 
 static void test_pool_timeout(void **state)
@@ -510,10 +659,12 @@ static void test_close_with_work_pending(void **state)
     dbal_async_close(a); /* sessions still open: closed with it */
     for (int i = 0; i < N; i++) {
         assert_int_equal(o[i].called, 1);
-        if (o[i].code != DBAL_OK && o[i].code != DBAL_ECANCELED)
+        if (o[i].code != DBAL_OK && o[i].code != DBAL_ECANCELED && o[i].code != DBAL_ECONNLOST)
             fail_msg("op %d: %s (%s)", i, dbal_code_name(o[i].code), o[i].sqlstate);
     }
-    assert_int_equal(o[0].code, DBAL_ECANCELED);
+    /* Sent to PostgreSQL: its outcome is unknown; SQLite's worker is
+     * interrupted and reports what happened. */
+    assert_int_equal(o[0].code, is_pg ? DBAL_ECONNLOST : DBAL_ECANCELED);
     dbal_engine_stats st;
     dbal_engine_stats_get(e, &st);
     assert_int_equal(st.in_use, 0);
@@ -534,7 +685,7 @@ static void close_on_first(void *ud, const dbal_async_result *res)
 {
     closer *c = ud;
     c->calls++;
-    c->codes_ok += res->code == DBAL_OK || res->code == DBAL_ECANCELED;
+    c->codes_ok += res->code == DBAL_OK || res->code == DBAL_ECANCELED || res->code == DBAL_ECONNLOST;
     if (!c->closed) {
         c->closed = 1;
         dbal_async_close(c->a); /* done when dbal_async_process returns */
@@ -868,6 +1019,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_thousand_in_flight), cmocka_unit_test(test_transactions_and_errors),
         cmocka_unit_test(test_rows_like_blocking), cmocka_unit_test(test_handover_from_a_thread),
         cmocka_unit_test(test_cancel_mid_flight),  cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_cancel_inside_transaction),
+        cmocka_unit_test(test_close_reports_sent_as_unknown),
         cmocka_unit_test(test_pool_timeout),       cmocka_unit_test(test_close_with_work_pending),
         cmocka_unit_test(test_close_from_callback),
         cmocka_unit_test(test_connect_refused),
