@@ -339,6 +339,8 @@ void dbal__async_have(dbal_async_session *as, int rc, dbal__conn *conn, const db
 static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err)
 {
     dbal_async *a = as->a;
+    as->co_give_up = 0;
+    as->co_attempt = 0;
     if (rc != DBAL_OK) {
         as->checkout = CO_NONE;
         fail_queued(as, rc, err);
@@ -389,6 +391,23 @@ static void got(dbal_async_session *as, dbal__conn *c, int slot)
     int rc = dbal__pool_finish(p, as->s->label, c, slot, &conn, &as->s->err);
     dbal_error e = as->s->err;
     have(as, rc, conn, &e);
+}
+
+int dbal__async_backoff(dbal_async_session *as, int rc, const dbal_error *err)
+{
+    double now = dbal__now();
+    if (as->a->stopping || !dbal__pool_server_busy(rc, err))
+        return 0;
+    if (!as->co_give_up)
+        as->co_give_up = now + as->a->e->pool.opts.pool_timeout;
+    if (now >= as->co_give_up)
+        return 0;
+    double next = now + dbal__pool_backoff_delay(as->co_attempt++);
+    as->checkout = CO_BACKOFF;
+    as->co_deadline = next < as->co_give_up ? next : as->co_give_up;
+    if (!as->a->in_process)
+        arm(as->a);
+    return 1;
 }
 
 void dbal__async_checked(dbal_async_session *as)
@@ -525,7 +544,7 @@ static void release_session(dbal_async_session *as)
 {
     dbal_async *a = as->a;
     if (as->checkout == CO_WAITING || as->checkout == CO_FINISHING || as->checkout == CO_CONNECTING ||
-        as->checkout == CO_CHECKING)
+        as->checkout == CO_CHECKING || as->checkout == CO_BACKOFF)
         return; /* the checkout's end (have) comes back here */
     if (as->checkout == CO_HAVE && a->native)
         dbal__async_native_detach(as);
@@ -737,6 +756,19 @@ static void expire(dbal_async *a, double now)
             continue;
         } else if (as->checkout == CO_CHECKING && as->co_deadline > 0 && as->co_deadline <= now) {
             check_on_worker(as);
+        } else if (as->checkout == CO_BACKOFF && as->co_deadline <= now) {
+            as->checkout = CO_NONE;
+            as->co_deadline = 0;
+            if (as->head) {
+                start_checkout(as); /* co_give_up still holds */
+            } else {
+                as->co_give_up = 0; /* nothing left to connect for */
+                as->co_attempt = 0;
+                if (as->closing && as->nops == 0) {
+                    release_session(as);
+                    continue;
+                }
+            }
         }
         for (dbal_async_op *op = as->head, *onext; op; op = onext) {
             onext = op->next;
@@ -756,7 +788,8 @@ static void arm(dbal_async *a)
 {
     double next = 0;
     for (dbal_async_session *as = a->sessions; as; as = as->next) {
-        if ((as->checkout == CO_WAITING || as->checkout == CO_CONNECTING || as->checkout == CO_CHECKING) &&
+        if ((as->checkout == CO_WAITING || as->checkout == CO_CONNECTING || as->checkout == CO_CHECKING ||
+             as->checkout == CO_BACKOFF) &&
             as->co_deadline > 0 &&
             (!next || as->co_deadline < next))
             next = as->co_deadline;
@@ -878,6 +911,9 @@ void dbal_async_close(dbal_async *a)
         }
     }
     worker_results(a);
+    for (dbal_async_session *as = a->sessions; as; as = as->next)
+        if (as->checkout == CO_BACKOFF)
+            as->checkout = CO_NONE; /* its ops are called back below */
     for (dbal_async_session *as = a->sessions; as; as = as->next)
         if (as->checkout == CO_CHECKING) {
             /* Unused: back to the pool, whose next checkout reads the

@@ -49,7 +49,7 @@ struct dbal_async_op {
  * ping), connecting without blocking (the driver's async_connect_*), an
  * idle connection whose check waits for its socket (the answer to its
  * reset), done. */
-enum { CO_NONE, CO_WAITING, CO_FINISHING, CO_CONNECTING, CO_CHECKING, CO_HAVE };
+enum { CO_NONE, CO_WAITING, CO_FINISHING, CO_CONNECTING, CO_CHECKING, CO_BACKOFF, CO_HAVE };
 
 struct dbal_async_session {
     dbal_async *a;
@@ -60,7 +60,9 @@ struct dbal_async_session {
     int nops;                        /* ops not yet called back, also in the ready list */
     int checkout;                    /* CO_* */
     dbal__waiter waiter;             /* in the pool's line while CO_WAITING */
-    double co_deadline; /* for CO_WAITING, CO_CONNECTING and CO_CHECKING */
+    double co_deadline; /* for CO_WAITING, CO_CONNECTING and CO_CHECKING; CO_BACKOFF: the next try */
+    double co_give_up;  /* a full server is waited out until then (0: not waiting) */
+    int co_attempt;
     dbal_driver_conn *connecting; /* CO_CONNECTING: the connection being made */
     int granted; /* the pool served the waiter (on the context's granted list) */
     dbal_async_session *gnext;
@@ -116,6 +118,10 @@ void dbal__async_kick(dbal_async_session *as);
 void dbal__async_have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err);
 /* Gives the session's connection back (none of its ops is at the database). */
 void dbal__async_release_conn(dbal_async_session *as);
+/* A connect failed with rc: when the server is full, the checkout is tried
+ * again after a backoff, within pool_timeout (1), as the blocking checkout
+ * does; else 0. */
+int dbal__async_backoff(dbal_async_session *as, int rc, const dbal_error *err);
 /* Decides, in queue order, whether op is sent (0, as op->wire) or
  * completes without reaching the database (1: op->local, op->code). */
 int dbal__async_decide(dbal_async_session *as, dbal_async_op *op);

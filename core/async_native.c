@@ -73,7 +73,8 @@ static void connect_failed(dbal_async_session *as, dbal_error *err)
 {
     dbal__conn *none = NULL;
     int rc = dbal__pool_adopt(&as->a->e->pool, as->s->label, NULL, &none, err);
-    dbal__async_have(as, rc, NULL, err);
+    if (!dbal__async_backoff(as, rc, err))
+        dbal__async_have(as, rc, NULL, err);
 }
 
 void dbal__async_native_connect(dbal_async_session *as)

@@ -239,7 +239,7 @@ static int wait_turn(dbal__pool *p, const struct timespec *deadline, dbal__conn 
 /* A server that refuses connections because it is full (53300), or
  * cannot take them just now (57P03: starting up, shutting down), may well
  * take one a moment later: that is waited out like a busy pool. */
-static int server_busy(int rc, const dbal_error *err)
+int dbal__pool_server_busy(int rc, const dbal_error *err)
 {
     return rc == DBAL_ECONNECT &&
            (strcmp(err->sqlstate, "53300") == 0 || strcmp(err->sqlstate, "57P03") == 0);
@@ -249,14 +249,19 @@ static int server_busy(int rc, const dbal_error *err)
  * 20 ms to 1 s, with jitter so that many waiting sessions do not all come
  * back at once, and never past the deadline. Returns 0 when the deadline
  * has passed. */
-static int backoff(int attempt, double deadline)
+double dbal__pool_backoff_delay(int attempt)
 {
     double delay = 0.02 * (double)(1u << (attempt < 6 ? attempt : 6));
     if (delay > 1.0)
         delay = 1.0;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    delay *= 0.75 + 0.5 * (double)(now.tv_nsec % 1000) / 1000.0;
+    return delay * (0.75 + 0.5 * (double)(now.tv_nsec % 1000) / 1000.0);
+}
+
+static int backoff(int attempt, double deadline)
+{
+    double delay = dbal__pool_backoff_delay(attempt);
     double left = deadline - dbal__now();
     if (left <= 0)
         return 0;
@@ -442,7 +447,7 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
         /* A failed open gave its slot back (slot_filled) before the sleep:
          * a connection returned meanwhile serves someone at once. */
         rc = dbal__pool_finish(p, label, c, slot, out, err);
-        if (rc == DBAL_OK || !server_busy(rc, err) || !backoff(attempt, give_up) || dbal__now() >= give_up)
+        if (rc == DBAL_OK || !dbal__pool_server_busy(rc, err) || !backoff(attempt, give_up) || dbal__now() >= give_up)
             return rc;
     }
 }

@@ -106,6 +106,13 @@ int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dba
 /* Gives a connection back; a broken one, or one over pool_size, is closed. */
 void dbal__pool_return(dbal__pool *p, dbal__conn *c);
 
+/* Whether a failed connect is a server that is full (53300) or cannot take
+ * one just now (57P03): waited out with backoff within pool_timeout. */
+int dbal__pool_server_busy(int rc, const dbal_error *err);
+/* The wait before connect attempt `attempt` (0, 1, ...): 20 ms doubling
+ * to 1 s, with jitter. */
+double dbal__pool_backoff_delay(int attempt);
+
 void dbal__pool_stats(dbal__pool *p, dbal_engine_stats *out);
 /* Logs every connection held past leak_detection_threshold (each once). */
 void dbal__pool_report_leaks(dbal__pool *p, int all);

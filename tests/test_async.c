@@ -838,6 +838,69 @@ static void test_connect_refused(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+/* A server full for the role (53300): the async checkout reports the
+ * server's SQLSTATE and waits it out with backoff within pool_timeout, as
+ * the blocking checkout does. */
+static void test_connect_server_full(void **state)
+{
+    (void)state;
+    if (!is_pg)
+        skip();
+    dbal_engine *admin = open_engine("application_name=dbal_async_admin");
+    dbal_session *as;
+    dbal_session_open(admin, &as, NULL);
+    OK(as, dbal_exec(as, "DROP ROLE IF EXISTS dbal_async_limited", DBAL_NOARGS, NULL));
+    OK(as, dbal_exec(as, "CREATE ROLE dbal_async_limited LOGIN PASSWORD 'limited-pw' CONNECTION LIMIT 1",
+                     DBAL_NOARGS, NULL));
+    const char *at = strchr(strstr(url_base, "://") + 3, '@');
+    char base[700];
+    snprintf(base, sizeof base, "postgresql://dbal_async_limited:limited-pw@%s", at + 1);
+
+    char url[900];
+    dbal_engine *holder, *e;
+    snprintf(url, sizeof url, "%s%spool_size=1", base, strchr(base, '?') ? "&" : "?");
+    assert_int_equal(dbal_engine_open(&holder, url, NULL), DBAL_OK);
+    dbal_session *h;
+    dbal_session_open(holder, &h, NULL);
+    OK(h, dbal_exec(h, "SELECT 1", DBAL_NOARGS, NULL));
+
+    snprintf(url, sizeof url, "%s%spool_size=1&pool_timeout=0.6", base, strchr(base, '?') ? "&" : "?");
+    assert_int_equal(dbal_engine_open(&e, url, NULL), DBAL_OK);
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    dbal_async_session_open(a, &s, NULL);
+    outcome full = {0}, later = {0};
+    double t0 = test_now();
+    dbal_async_query(s, "SELECT 1", DBAL_NOARGS, record, &full, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(full.code, DBAL_ECONNECT);
+    assert_string_equal(full.sqlstate, "53300");
+    assert_true(test_now() - t0 >= 0.5); /* waited out, not failed at once */
+
+    /* Room made while waiting: the operation runs. */
+    snprintf(url, sizeof url, "%s%spool_size=1&pool_timeout=30", base, strchr(base, '?') ? "&" : "?");
+    dbal_async_session_close(s);
+    dbal_async_close(a);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+    assert_int_equal(dbal_engine_open(&e, url, NULL), DBAL_OK);
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session_open(a, &s, NULL);
+    dbal_async_query(s, "SELECT 5", DBAL_NOARGS, record, &later, NULL);
+    settle(a, 0.3);
+    dbal_session_close(h);
+    dbal_engine_close(holder); /* its connection too: room for one */
+    run_until_idle(a, 30);
+    assert_int_equal(later.code, DBAL_OK);
+    assert_int_equal(later.value, 5);
+    dbal_async_session_close(s);
+    dbal_async_close(a);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+    OK(as, dbal_exec(as, "DROP ROLE dbal_async_limited", DBAL_NOARGS, NULL));
+    dbal_session_close(as);
+    dbal_engine_close(admin);
+}
+
 /* ---- a connection lost inside a transaction (PostgreSQL) ---- */
 
 static void terminate(dbal_engine *e, int64_t pid)
@@ -1024,6 +1087,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pool_timeout),       cmocka_unit_test(test_close_with_work_pending),
         cmocka_unit_test(test_close_from_callback),
         cmocka_unit_test(test_connect_refused),
+        cmocka_unit_test(test_connect_server_full),
         cmocka_unit_test(test_statement_names_taken),
         cmocka_unit_test(test_evicted_in_flight),
         cmocka_unit_test(test_connection_lost_in_transaction),

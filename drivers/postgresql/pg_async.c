@@ -373,9 +373,15 @@ static unsigned want_of(PostgresPollingStatusType st)
     return st == PGRES_POLLING_WRITING ? DBAL_ASYNC_WANT_WRITE : DBAL_ASYNC_WANT_READ;
 }
 
+/* The connection is made at verbose verbosity (see pg_async_connect_start),
+ * so that a refusal carries the server's SQLSTATE, as the blocking connect
+ * reports it: 53300 (full) is what the core waits out. */
 static int connect_failed(PGconn *pg, const pg_ctx *x, dbal_error *err)
 {
+    char state[6];
     pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x);
+    if (pg_server_sqlstate(PQerrorMessage(pg), state))
+        memcpy(err->sqlstate, state, sizeof state);
     return DBAL_ECONNECT;
 }
 
@@ -398,6 +404,7 @@ int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned 
         PQfinish(pg);
         return pg_error_nomem(err);
     }
+    PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
     /* libpq's rule: poll as if PQconnectPoll had said "writing". */
     *fd = PQsocket(pg);
     *want = DBAL_ASYNC_WANT_WRITE;
@@ -417,6 +424,7 @@ int pg_async_connect_poll(dbal_driver_conn *base, int *fd, unsigned *want, int *
         *want = want_of(st);
         return DBAL_OK;
     }
+    PQsetErrorVerbosity(c->pg, PQERRORS_DEFAULT);
     if (pg_conn_setup(c) != DBAL_OK)
         return pg_error_nomem(err);
     /* Asking whether a pooler is in between would block the loop: an

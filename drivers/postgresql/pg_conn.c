@@ -58,7 +58,7 @@ static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
 
 /* The last SQLSTATE a server reported in a verbose libpq message: its
  * errors read "SEVERITY:  XXXXX: text", one per host tried. */
-static int server_sqlstate(const char *msg, char out[6])
+int pg_server_sqlstate(const char *msg, char out[6])
 {
     int found = 0;
     for (const char *p = strstr(msg, ":  "); p; p = strstr(p + 1, ":  ")) {
@@ -116,7 +116,7 @@ int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
         PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
         PQreset(pg);
         if (PQstatus(pg) != CONNECTION_OK) {
-            if (server_sqlstate(PQerrorMessage(pg), state))
+            if (pg_server_sqlstate(PQerrorMessage(pg), state))
                 memcpy(err->sqlstate, state, sizeof state);
             PQfinish(pg);
             return DBAL_ECONNECT;

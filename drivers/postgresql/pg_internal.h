@@ -143,6 +143,9 @@ void pg_engine_close(void *ctx);
 pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg);
 int pg_conn_setup(pg_conn *c);
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
+/* The last SQLSTATE a server wrote into a verbose connection error
+ * message; 0 when there is none. */
+int pg_server_sqlstate(const char *msg, char out[6]);
 void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
 /* Makes the connection ready to send a command: an open cursor's rows are
