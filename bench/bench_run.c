@@ -75,8 +75,9 @@ typedef struct bench_backend {
      * on /dev/shm. */
     const char *file;
     long w1;        /* W1 lookups */
-    /* The sides; raw2 is sqlite-memory's raw WAL file on /dev/shm. */
-    void *dbal, *raw, *raw2;
+    /* The sides; raw2 is sqlite-memory's raw WAL file on /dev/shm;
+     * dbal_rollback is PostgreSQL's engine with pool_reset=rollback (W4). */
+    void *dbal, *raw, *raw2, *dbal_rollback;
     const bench_side_ops *raw_ops;
 } bench_backend;
 
@@ -166,6 +167,7 @@ static void scratch_close(void)
 static void backend_close(bench_backend *b)
 {
     bench_dbal_ops.close(b->dbal);
+    bench_dbal_ops.close(b->dbal_rollback);
     if (b->raw)
         b->raw_ops->close(b->raw);
     if (b->raw2)
@@ -221,7 +223,9 @@ static int backend_open(bench_backend *b, const bench_opts *o, const bench_cfg *
     free(conninfo);
     if (rc || bench_setup(b->raw_ops, b->raw, b->dialect, cfg, 0))
         return -1;
-    return bench_dbal_open(pg_url, &b->dbal);
+    char rollback_url[2048];
+    snprintf(rollback_url, sizeof rollback_url, "%s%spool_reset=rollback", pg_url, strchr(pg_url, '?') ? "&" : "?");
+    return bench_dbal_open(pg_url, &b->dbal) || bench_dbal_open(rollback_url, &b->dbal_rollback) ? -1 : 0;
 #else
     (void)pg_url;
     return bench_fail("bench", name, "built without libpq");
@@ -302,9 +306,13 @@ static void make_plan(plan *p, const bench_backend *b, const bench_opts *o, cons
         if (w == 2)
             add_line(p, "W3-singlerow", b->name, d,
                      add(p, "raw-single-row", b->raw_ops, b->raw, bench_pg_w3_single_row, n));
-        if (w == 3)
+        if (w == 3) {
             add_line(p, "W4-connect", b->name, d,
                      add(p, "raw-connect", b->raw_ops, b->raw, bench_pg_w4_connect, o->n.w4_connect));
+            /* The pooled unit of work without the session reset. */
+            add_line(p, "W4-reset-rollback", b->name,
+                     add(p, "dbal-rollback", &bench_dbal_ops, b->dbal_rollback, pick(&bench_dbal_ops, w), n), r);
+        }
         if (w == 4) {
             add_line(p, "W5-raw-pipeline", b->name, -1,
                      add(p, "raw-pipeline", b->raw_ops, b->raw, bench_pg_w5_pipeline, n));
