@@ -82,6 +82,8 @@ typedef struct pg_conn {
     int timeout_applied; /* what the session has now; -1: not set by us */
     atomic_int cancel_requested; /* set by pg_cancel, from any thread */
     int resetting;    /* PG_RESET_*: a reset's answer still to read (pg_reset.c) */
+    int reset_prepared; /* the reset's statements are prepared on the server */
+    int sql_prepared;   /* the last reset found statements made with SQL PREPARE */
     int notice_fatal; /* the server sent a FATAL or PANIC notice: it is closing */
     /* Behind a transaction pooler each transaction may run on another
      * server session: no named statements, no session-level SET. */
