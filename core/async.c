@@ -144,6 +144,8 @@ void dbal__async_complete(dbal_async_op *op, int code)
     dbal_async_session *as = op->as;
     dbal_async *a = as->a;
     unlink_op(as, op);
+    if (!op->decided && (op->kind == DBAL_ASYNC_COMMIT || op->kind == DBAL_ASYNC_ROLLBACK))
+        as->open_tx = as->doomed = 0; /* ended without its turn (a lost connection) */
     if (op->cancel == 2 && (code == DBAL_ECANCELED || code == DBAL_ETIMEOUT))
         code = dbal__error_set(&op->err, DBAL_ETIMEOUT, "57014", 0,
                                "canceling statement: it did not complete within its timeout of %d ms",
