@@ -15,6 +15,16 @@
  * A function follows the rule of the handle it takes; its comment says so
  * only when it differs ("any thread").
  *
+ * fork(): a connection belongs to the process that opened it (libpq's and
+ * SQLAlchemy's rule), enforced. A child may use an engine it inherited: its
+ * sessions get connections of the child's own (sqlite::memory:, the
+ * parent's private database, answers DBAL_EMISUSE). A session that held a
+ * connection when the process forked answers DBAL_EMISUSE in the child and
+ * sends nothing. Closing inherited engines and sessions in a child frees
+ * memory only. Fork while no other thread is inside a dbal call; a
+ * dbal_async context cannot be used in a child. README, "fork()", has the
+ * details.
+ *
  * Error convention: every fallible call returns a dbal_code; DBAL_OK is 0.
  * Calls that create an engine or a session fill an optional caller-owned
  * dbal_error. Everything done on a session keeps its details as the session's
