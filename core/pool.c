@@ -174,6 +174,19 @@ static int open_conn(dbal__pool *p, dbal__conn **out, dbal_error *err)
     return DBAL_OK;
 }
 
+/* pool_timeout as a wait. Options are checked (dbal__engine_option_check),
+ * but deadlines do not rely on it: an overflowing time_t makes
+ * pthread_cond_timedwait fail at once, over and over (a waiting session
+ * spinning at a full core), and a NaN deadline is never reached. About 31
+ * years is "never" enough. */
+#define LONGEST_WAIT_SECONDS 1e9
+
+static double wait_seconds(const dbal__pool *p)
+{
+    double s = p->opts.pool_timeout;
+    return !(s > 0) ? 0 : s > LONGEST_WAIT_SECONDS ? LONGEST_WAIT_SECONDS : s;
+}
+
 static void deadline_after(struct timespec *ts, double seconds)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
@@ -392,8 +405,9 @@ int dbal__pool_finish_blocks(dbal__pool *p, const dbal__conn *c, int slot)
 int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err)
 {
     struct timespec deadline;
-    deadline_after(&deadline, p->opts.pool_timeout);
-    double give_up = dbal__now() + p->opts.pool_timeout;
+    double wait = wait_seconds(p);
+    deadline_after(&deadline, wait);
+    double give_up = dbal__now() + wait;
     for (int attempt = 0;; attempt++) {
         dbal__conn *c = NULL;
         int slot = 0, ready = 0;

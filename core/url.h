@@ -31,6 +31,14 @@ typedef struct dbal__url {
  * DBAL_ENOMEM) with a message that names the part at fault and never contains
  * the password. */
 int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err);
+
+/* Checks the value of a numeric engine option (pool_size, max_overflow,
+ * pool_timeout, pool_recycle, statement_cache_size,
+ * leak_detection_threshold, statement_timeout), whether it came from a URL
+ * or from dbal_engine_options: one set of ranges and one message, "<prefix>
+ * <name> must be <range>", with `code`. NaN and infinities are refused.
+ * Returns DBAL_OK or code. */
+int dbal__engine_option_check(const char *name, double value, const char *prefix, int code, dbal_error *err);
 void dbal__url_free(dbal__url *u);
 
 /* Parses a comma-separated list of host, host:port, [v6], [v6]:port into

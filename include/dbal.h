@@ -364,7 +364,9 @@ DBAL_API int dbal_engine_stats_get(dbal_engine *engine, dbal_engine_stats *out);
  * Engine options set in code. Every field starts "unset" (negative) after
  * dbal_engine_options_init(); a set field overrides the URL's option of the
  * same name, which overrides the default. The URL options have the same
- * names and meanings; defaults are in parentheses.
+ * names, meanings and ranges (checked by one rule, with the same message):
+ * counts up to 100000, times up to 1e9 seconds, never an infinity or NaN.
+ * Defaults are in parentheses.
  */
 typedef struct dbal_engine_options {
     size_t size; /* set by dbal_engine_options_init; lets fields be appended */

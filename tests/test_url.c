@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "url.h"
@@ -214,6 +215,54 @@ static void test_bad_urls(void **state)
     }
 }
 
+/* The numeric engine options have one set of ranges and messages, shared
+ * with dbal_engine_options (dbal__engine_option_check). Non-finite values
+ * and times past 1e9 seconds are refused: the pool's deadlines are computed
+ * from them. */
+static void test_option_limits(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *option, *value;
+        int ok;
+    } cases[] = {
+        {"pool_timeout", "1e19", 0},  {"pool_timeout", "inf", 0},   {"pool_timeout", "nan", 0},
+        {"pool_timeout", "-1", 0},    {"pool_timeout", "-inf", 0},  {"pool_timeout", "1e400", 0},
+        {"pool_timeout", "1e9x", 0},  {"pool_timeout", "", 0},      {"pool_timeout", "1e9", 1},
+        {"pool_timeout", "0", 1},     {"pool_timeout", "0.25", 1},  {"pool_recycle", "1e19", 0},
+        {"pool_recycle", "nan", 0},   {"pool_recycle", "-0.5", 0},  {"pool_recycle", "-2", 0},
+        {"pool_recycle", "-1", 1},    {"pool_recycle", "3600", 1},  {"leak_detection_threshold", "inf", 0},
+        {"leak_detection_threshold", "-1", 0}, {"pool_size", "1.5", 0}, {"pool_size", "100001", 0},
+        {"statement_timeout", "2147483648", 0}, {"statement_timeout", "2147483647", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char url[200];
+        snprintf(url, sizeof url, "postgresql://h/db?%s=%s", cases[i].option, cases[i].value);
+        dbal__url *u = NULL;
+        dbal_error err, direct;
+        int rc = dbal__url_parse(url, &u, &err);
+        dbal__url_free(u);
+        if (cases[i].ok) {
+            if (rc != DBAL_OK)
+                fail_msg("%s: %s", url, err.message);
+            continue;
+        }
+        if (rc != DBAL_EURL)
+            fail_msg("%s: accepted", url);
+        /* The message is the check's, plus the value: this URL has no
+         * password it could be a piece of. */
+        assert_int_equal(dbal__engine_option_check(cases[i].option, 1e19, "bad database URL: ", DBAL_EURL, &direct),
+                         DBAL_EURL);
+        char want[600];
+        snprintf(want, sizeof want, "%s, got '%s'", direct.message, cases[i].value);
+        assert_string_equal(err.message, want);
+    }
+    dbal_error err;
+    assert_int_equal(dbal__engine_option_check("pool_timeout", 1e19, "", DBAL_EINVAL, &err), DBAL_EINVAL);
+    assert_string_equal(err.message, "pool_timeout must be a number of seconds from 0 to 1e9");
+    assert_int_equal(dbal__engine_option_check("pool_timeout", 1e9, "", DBAL_EINVAL, &err), DBAL_OK);
+}
+
 static void test_null_url(void **state)
 {
     (void)state;
@@ -229,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_good_urls),
         cmocka_unit_test(test_engine_options),
         cmocka_unit_test(test_bad_urls),
+        cmocka_unit_test(test_option_limits),
         cmocka_unit_test(test_null_url),
     };
     return cmocka_run_group_tests_name("url", tests, NULL, NULL);
