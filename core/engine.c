@@ -128,6 +128,7 @@ int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_
     dbal_error local;
     rc = d->engine_open(&cfg, &e->driver_ctx, err ? err : &local);
     if (rc) {
+        dbal__url_redact(u, err);
         dbal__url_free(u);
         dbal__free(e);
         return rc;

@@ -122,12 +122,13 @@ static int parse_bool(const char *v, int *out)
     return 0;
 }
 
-/* A refused option value: err says what the option must be, and the
- * value is added. Returns the negated code. */
+/* A refused option value: err says what the option must be; the value
+ * itself is shown only when the URL cannot hold a password that a '?',
+ * '#', '/' or '@' left unencoded has cut into the query string (then the
+ * "value" may well be a piece of it). Returns the negated code. */
 static int bad_value(const dbal__url *u, const char *v, dbal_error *err)
 {
-    (void)u;
-    if (err) {
+    if (err && !u->may_hide_password) {
         size_t n = strlen(err->message);
         snprintf(err->message + n, sizeof err->message - n, ", got '%s'", v);
     }
@@ -177,6 +178,31 @@ static int engine_option(dbal__url *u, const char *k, const char *v, dbal_error 
         return 0;
     }
     return 1;
+}
+
+/* Replaces in msg each occurrence of s with "***": anywhere when s has 4
+ * bytes or more, else only where quoted ('s' or "s"), so that a message is
+ * not shredded for a one-letter key. */
+static void redact(char msg[DBAL__MESSAGE_CAP], const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0)
+        return;
+    char out[DBAL__MESSAGE_CAP];
+    size_t o = 0;
+    for (const char *p = msg; *p && o + 1 < sizeof out;) {
+        int quoted = p > msg && (p[-1] == '\'' || p[-1] == '"');
+        if (strncmp(p, s, n) == 0 && (n >= 4 || (quoted && p[n] == p[-1]))) {
+            o += (size_t)snprintf(out + o, sizeof out - o, "***");
+            if (o >= sizeof out)
+                o = sizeof out - 1;
+            p += n;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    memcpy(msg, out, o + 1);
 }
 
 static int parse_query(dbal__url *u, const char *q, size_t len, dbal_error *err)
@@ -431,6 +457,34 @@ static int parse(dbal__url *u, const char *text, dbal_error *err)
     return q ? parse_query(u, q + 1, strlen(q + 1), err) : DBAL_OK;
 }
 
+/* Whether a password may have spilled into the path or the query string.
+ * The parser ends the authority at the first '/' or '?', so a password
+ * with one of those unencoded (or a '#' or '@' before them) is cut there,
+ * and its tail reads as a database name or as options: the sign is an '@'
+ * after the cut with a ':' ("user:pass") before it. An option's key or
+ * value may then be a piece of the password, and messages show neither. */
+static int may_hide_password(const char *text)
+{
+    const char *rest = strchr(text, ':');
+    if (!rest)
+        return 0;
+    rest++;
+    if (strncmp(rest, "//", 2) == 0)
+        rest += 2;
+    const char *at = strrchr(rest + strcspn(rest, "/?"), '@'), *colon = strchr(rest, ':');
+    return at && colon && colon < at;
+}
+
+void dbal__url_redact(const dbal__url *u, dbal_error *err)
+{
+    if (!err || !u->may_hide_password)
+        return;
+    for (size_t i = 0; i < u->pub.nparams; i++) {
+        redact(err->message, u->params[i].key);
+        redact(err->message, u->params[i].value);
+    }
+}
+
 int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err)
 {
     *out = NULL;
@@ -445,6 +499,7 @@ int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err)
                                   .pool_timeout = 30,
                                   .pool_recycle = -1,
                                   .statement_cache_size = 100};
+    u->may_hide_password = may_hide_password(text);
     int rc = parse(u, text, err);
     if (rc) {
         dbal__url_free(u);

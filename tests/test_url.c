@@ -263,6 +263,46 @@ static void test_option_limits(void **state)
     assert_int_equal(dbal__engine_option_check("pool_timeout", 1e9, "", DBAL_EINVAL, &err), DBAL_OK);
 }
 
+/* A password with an unencoded '?', '#', '/' or '@' is cut by the parser,
+ * and its tail lands in the query string: an option's value may then be a
+ * piece of it, and no message shows one when the URL has the shape of a
+ * user name and password. */
+static void test_option_values_hidden_behind_passwords(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {
+        "postgresql://app:1234?pool_size=Zq9Secret@db/app",
+        "postgresql://app:1234?echo=Zq9Secret@db/app",
+        "postgresql://app:12/ab?pool_timeout=Zq9Secret@db/app",
+        "postgresql://app:12@ab?replica_fallback=Zq9Secret@db/app",
+        "postgresql://app:12#ab?pool_recycle=Zq9Secret@db/app",
+        "sqlite://app:pw?statement_timeout=Zq9Secret@db/app",
+        "sqlite://app:pw#1?pool_pre_ping=Zq9Secret@db/app",
+        "sqlite://app:pw/x?max_overflow=Zq9Secret@db/app",
+        "sqlite://app:pw@x?leak_detection_threshold=Zq9Secret@db/app",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        dbal__url *u = NULL;
+        dbal_error err;
+        if (dbal__url_parse(urls[i], &u, &err) != DBAL_EURL)
+            fail_msg("%s: accepted", urls[i]);
+        if (strstr(err.message, "Zq9"))
+            fail_msg("%s: the message shows a piece of the password: %s", urls[i], err.message);
+    }
+    /* Without a password, or with one the parser saw whole, the value
+     * helps, and is shown. */
+    static const char *const clear[] = {"postgresql://app@db/app?pool_size=Zq9",
+                                        "postgresql://app:pw@db/app?pool_size=Zq9",
+                                        "postgresql://app:p@ss@db:5432/app?pool_size=Zq9"};
+    for (size_t i = 0; i < sizeof clear / sizeof clear[0]; i++) {
+        dbal__url *u = NULL;
+        dbal_error err;
+        assert_int_equal(dbal__url_parse(clear[i], &u, &err), DBAL_EURL);
+        if (!strstr(err.message, "got 'Zq9'"))
+            fail_msg("%s: %s", clear[i], err.message);
+    }
+}
+
 static void test_null_url(void **state)
 {
     (void)state;
@@ -279,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_engine_options),
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test(test_option_limits),
+        cmocka_unit_test(test_option_values_hidden_behind_passwords),
         cmocka_unit_test(test_null_url),
     };
     return cmocka_run_group_tests_name("url", tests, NULL, NULL);
