@@ -614,7 +614,10 @@ DBAL_API int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int
  * of its own; inside the caller's transaction a failure fails that
  * transaction (roll it back, as after any failed statement). `affected`
  * (optional) receives the total rows affected; `failed_row` (optional)
- * receives the 0-based index of the row that failed, or (size_t)-1.
+ * receives the 0-based index of the row that failed, or (size_t)-1: also
+ * when the failure is not a row's (a lost connection, a cancel, a timeout,
+ * a lock or serialization conflict, a statement refused whatever its
+ * values).
  * Returns DBAL_OK or the code of the failure (details in
  * dbal_session_error()); a NULL rows or fn is DBAL_EINVAL.
  *

@@ -235,7 +235,9 @@ typedef struct dbal_driver {
      * begun. next() gives row i's nparams values (pointer valid until the
      * next call) and returns DBAL_OK, DBAL_DONE (no more rows) or an error
      * to stop with. On failure *failed_row is the row that failed, or
-     * (size_t)-1 when none did (next() failed). Core fallback when NULL:
+     * (size_t)-1 when none did (next() failed); the core keeps it only for
+     * a code a row can cause (not for DBAL_ECONNLOST, a cancel, a
+     * timeout, ...). Core fallback when NULL:
      * exec once per row (with the statement cache, one prepared statement).
      */
     int (*exec_batch)(dbal_driver_conn *c, const char *sql, size_t nparams,
