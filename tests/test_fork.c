@@ -73,6 +73,8 @@ static void in_child(int (*fn)(void *), void *arg)
     }
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
+    /* An in-memory database a failing child opened and left. */
+    test_remove_memory_dirs(pid, NULL, 0);
     if (WIFSIGNALED(st))
         fail_msg("the child died of signal %d", WTERMSIG(st));
     if (WEXITSTATUS(st) != 0)
