@@ -83,6 +83,29 @@ static int next_checked(void *ud, size_t i, const dbal_value **row)
     return DBAL_OK;
 }
 
+/* Whether a batch that failed with rc may name a row as the one that
+ * failed: a constraint the row violates, a value that does not fit its
+ * column, or another database error met at that row (a trigger's RAISE).
+ * A lost connection, a cancel, a timeout, a lock or serialization
+ * conflict, a statement refused whatever its values, memory: the batch
+ * failed, no row did, whatever row the driver was at. */
+static int row_may_fail(int rc)
+{
+    switch (rc) {
+    case DBAL_EUNIQUE:
+    case DBAL_EFOREIGNKEY:
+    case DBAL_ENOTNULL:
+    case DBAL_ECHECK:
+    case DBAL_ECONSTRAINT:
+    case DBAL_EDATA:
+    case DBAL_ERANGE:
+    case DBAL_ETYPE:
+    case DBAL_ERROR:
+        return 1;
+    }
+    return 0;
+}
+
 static int run_batch_claimed(dbal_session *s, const char *sql, size_t ncols, row_source *src,
                      int (*next)(void *, size_t, const dbal_value **), int64_t *affected, size_t *failed_row)
 {
@@ -111,6 +134,8 @@ static int run_batch_claimed(dbal_session *s, const char *sql, size_t ncols, row
         rc = d->exec_batch(s->conn->dc, sql, ncols, next_checked, &chk, &total, failed_row, &s->err);
     else
         rc = exec_each(s, sql, ncols, next_checked, &chk, &total, failed_row);
+    if (!row_may_fail(rc))
+        *failed_row = (size_t)-1;
     if (rc == DBAL_OK && own_tx)
         rc = dbal_commit(s);
     if (rc == DBAL_OK) {

@@ -39,6 +39,21 @@ void dbal_engine_options_init(dbal_engine_options *o)
  * reaches field f. */
 #define HAS_FIELD(o, f) (offsetof(dbal_engine_options, f) + sizeof((o)->f) <= (o)->size)
 
+/* A numeric field of dbal_engine_options: unset below `unset` (NaN is not
+ * below anything: it is set, and refused), else checked by the rule the URL
+ * uses and copied to *as_int or *as_double. */
+static int take(const char *name, double v, double unset, int *as_int, double *as_double, dbal_error *err)
+{
+    if (v < unset)
+        return DBAL_OK;
+    int rc = dbal__engine_option_check(name, v, "dbal_engine_options: ", DBAL_EINVAL, err);
+    if (rc == DBAL_OK && as_int)
+        *as_int = (int)v;
+    else if (rc == DBAL_OK)
+        *as_double = v;
+    return rc;
+}
+
 /* Options from code override the URL's; validated like them. */
 static int apply_options(dbal__engine_opts *o, const dbal_engine_options *in, dbal_error *err)
 {
@@ -47,24 +62,19 @@ static int apply_options(dbal__engine_opts *o, const dbal_engine_options *in, db
     if (in->size < sizeof(size_t) || in->size > sizeof *in)
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
                                "dbal_engine_options was not set up with dbal_engine_options_init()");
-    if (in->pool_size == 0 || in->pool_timeout > 1e9 || in->pool_size > 100000 || in->max_overflow > 100000)
-        return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "engine option out of range");
-    if (in->pool_size > 0)
-        o->pool_size = in->pool_size;
-    if (in->max_overflow >= 0)
-        o->max_overflow = in->max_overflow;
-    if (in->pool_timeout >= 0)
-        o->pool_timeout = in->pool_timeout;
-    if (in->pool_recycle >= -1)
-        o->pool_recycle = in->pool_recycle;
+    int rc;
+    if ((rc = take("pool_size", in->pool_size, 0, &o->pool_size, NULL, err)) != DBAL_OK ||
+        (rc = take("max_overflow", in->max_overflow, 0, &o->max_overflow, NULL, err)) != DBAL_OK ||
+        (rc = take("pool_timeout", in->pool_timeout, 0, NULL, &o->pool_timeout, err)) != DBAL_OK ||
+        (rc = take("pool_recycle", in->pool_recycle, -1, NULL, &o->pool_recycle, err)) != DBAL_OK ||
+        (rc = take("statement_cache_size", in->statement_cache_size, 0, &o->statement_cache_size, NULL, err)) !=
+            DBAL_OK ||
+        (rc = take("leak_detection_threshold", in->leak_detection_threshold, 0, NULL, &o->leak_detection_threshold,
+                   err)) != DBAL_OK ||
+        (rc = take("statement_timeout", in->statement_timeout, 0, &o->statement_timeout, NULL, err)) != DBAL_OK)
+        return rc;
     if (in->pool_pre_ping >= 0)
         o->pool_pre_ping = in->pool_pre_ping != 0;
-    if (in->statement_cache_size >= 0)
-        o->statement_cache_size = in->statement_cache_size;
-    if (in->leak_detection_threshold >= 0)
-        o->leak_detection_threshold = in->leak_detection_threshold;
-    if (in->statement_timeout >= 0)
-        o->statement_timeout = in->statement_timeout;
     if (HAS_FIELD(in, replicas) && in->replicas) {
         char *copy = dbal__strndup(in->replicas, strlen(in->replicas));
         if (!copy)
@@ -125,6 +135,7 @@ int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_
     dbal_error local;
     rc = d->engine_open(&cfg, &e->driver_ctx, err ? err : &local);
     if (rc) {
+        dbal__url_redact(u, err);
         dbal__url_free(u);
         dbal__free(e);
         return rc;

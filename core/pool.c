@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "engine.h"
 #include "errors.h"
+#include "fork.h"
 #include "log.h"
 
 #include <errno.h>
@@ -23,7 +24,7 @@ double dbal__now(void)
 
 int dbal__pool_init(dbal__pool *p, const dbal_driver *d, void *ctx, const dbal__engine_opts *o)
 {
-    *p = (dbal__pool){.driver = d, .driver_ctx = ctx, .opts = *o};
+    *p = (dbal__pool){.driver = d, .driver_ctx = ctx, .opts = *o, .pid = dbal__pid()};
     return pthread_mutex_init(&p->lock, NULL) == 0 ? DBAL_OK : DBAL_ENOMEM;
 }
 
@@ -42,6 +43,32 @@ static void close_conn(dbal__pool *p, dbal__conn *c)
 {
     p->driver->disconnect(c->dc);
     dbal__free(c);
+}
+
+/*
+ * Called with the lock held. In a child forked after the pool was used,
+ * the lists are copies of the parent's: the connections are the parent's
+ * (a connection belongs to the process that opened it) and the waiters are
+ * threads that do not exist here. The child starts from an empty pool: the
+ * parent's idle connections are dropped (in a child, a driver's disconnect
+ * frees memory only, so it is quick enough for the lock), and those its
+ * sessions hold are dropped when they come back (dbal__pool_return).
+ */
+static void leave_parent(dbal__pool *p)
+{
+    pid_t self = dbal__pid();
+    if (p->pid == self)
+        return;
+    for (dbal__conn *c = p->idle, *next; c; c = next) {
+        next = c->next;
+        close_conn(p, c);
+    }
+    p->idle = NULL;
+    p->nidle = p->nopen = p->nwaiting = 0;
+    p->wait_head = p->wait_tail = NULL;
+    p->in_use = NULL;
+    p->stats = (dbal_engine_stats){0};
+    p->pid = self;
 }
 
 /* Called with the lock held. Removes and returns the oldest waiter. */
@@ -157,11 +184,25 @@ static int open_conn(dbal__pool *p, dbal__conn **out, dbal_error *err)
         return rc;
     }
     c->created = c->last_used = dbal__now();
+    c->pid = dbal__pid();
     *out = c;
     return DBAL_OK;
 }
 
 static void unlink_in_use(dbal__pool *p, dbal__conn *c);
+
+/* pool_timeout as a wait. Options are checked (dbal__engine_option_check),
+ * but deadlines do not rely on it: an overflowing time_t makes
+ * pthread_cond_timedwait fail at once, over and over (a waiting session
+ * spinning at a full core), and a NaN deadline is never reached. About 31
+ * years is "never" enough. */
+#define LONGEST_WAIT_SECONDS 1e9
+
+static double wait_seconds(const dbal__pool *p)
+{
+    double s = p->opts.pool_timeout;
+    return !(s > 0) ? 0 : s > LONGEST_WAIT_SECONDS ? LONGEST_WAIT_SECONDS : s;
+}
 
 static void deadline_after(struct timespec *ts, double seconds)
 {
@@ -302,6 +343,7 @@ static int checked_out(dbal__pool *p, dbal__conn *c, const char *label, dbal__co
  * caller) when the checkout has to wait. */
 static int take_locked(dbal__pool *p, dbal__conn **c, int *slot, dbal_error *err)
 {
+    leave_parent(p);
     if (p->closing)
         return dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the engine is closed");
     if (!p->wait_head && p->idle) {
@@ -413,8 +455,9 @@ void dbal__pool_untake(dbal__pool *p, dbal__conn *c)
 int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err)
 {
     struct timespec deadline;
-    deadline_after(&deadline, p->opts.pool_timeout);
-    double give_up = dbal__now() + p->opts.pool_timeout;
+    double wait = wait_seconds(p);
+    deadline_after(&deadline, wait);
+    double give_up = dbal__now() + wait;
     for (int attempt = 0;; attempt++) {
         dbal__conn *c = NULL;
         int slot = 0, ready = 0;
@@ -488,6 +531,7 @@ int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dba
     if (c) {
         c->dc = dc;
         c->created = c->last_used = dbal__now();
+        c->pid = dbal__pid();
     }
     if ((rc = slot_filled(p, rc, label)) != DBAL_OK)
         return rc;
@@ -530,8 +574,22 @@ void dbal__pool_report_leaks(dbal__pool *p, int all)
     }
 }
 
+/* A connection the parent opened, given back in a child (by a session
+ * opened before the fork): forgotten, never pooled. */
+static void drop_inherited(dbal__pool *p, dbal__conn *c)
+{
+    pthread_mutex_lock(&p->lock);
+    leave_parent(p);
+    pthread_mutex_unlock(&p->lock);
+    close_conn(p, c);
+}
+
 void dbal__pool_return(dbal__pool *p, dbal__conn *c)
 {
+    if (c->pid != dbal__pid()) {
+        drop_inherited(p, c);
+        return;
+    }
     int broken = c->dc->broken;
     if (!broken)
         c->last_used = dbal__now();
@@ -569,6 +627,7 @@ void dbal__pool_return(dbal__pool *p, dbal__conn *c)
 void dbal__pool_shutdown(dbal__pool *p)
 {
     pthread_mutex_lock(&p->lock);
+    leave_parent(p);
     p->closing = 1;
     dbal__conn *idle = p->idle;
     p->idle = NULL;
@@ -594,6 +653,7 @@ void dbal__pool_destroy(dbal__pool *p)
 void dbal__pool_stats(dbal__pool *p, dbal_engine_stats *out)
 {
     pthread_mutex_lock(&p->lock);
+    leave_parent(p);
     *out = p->stats;
     out->open = p->nopen;
     out->idle = p->nidle;

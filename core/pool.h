@@ -11,6 +11,7 @@
 #include <dbal/driver.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define DBAL__LABEL_LEN 64
 
@@ -25,6 +26,7 @@ typedef struct dbal__conn {
     int timeout_ms;      /* the statement timeout the driver has now */
     int read_only;       /* set_read_only(1) is in force for the holder */
     char label[DBAL__LABEL_LEN]; /* the holder's label */
+    pid_t pid;           /* the process that opened it, the only one that may use it */
 } dbal__conn;
 
 /* Copies a session label (NULL: none), cut to fit: on every checkout, so
@@ -66,8 +68,12 @@ typedef struct dbal__pool {
     dbal_engine_stats stats;
     dbal_event_fn hook;
     void *hook_userdata;
+    pid_t pid;          /* the process whose connections the lists hold (see leave_parent) */
 } dbal__pool;
 
+/* A child forked from the process that made the pool starts from an empty
+ * pool at its first checkout, return, shutdown or stats: its copies of the
+ * parent's connections are dropped, memory only, never handed out. */
 int dbal__pool_init(dbal__pool *p, const dbal_driver *d, void *ctx, const dbal__engine_opts *o);
 /* Closes idle connections and fails waiters; connections in use are closed
  * when they come back. */
@@ -103,7 +109,9 @@ int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot,
  * itself (without blocking); dc NULL when that failed (err says why): the
  * slot goes to the next in line and err's code is returned. */
 int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dbal__conn **out, dbal_error *err);
-/* Gives a connection back; a broken one, or one over pool_size, is closed. */
+/* Gives a connection back; a broken one, or one over pool_size, is closed,
+ * and so is, in a forked child, one its parent opened (the driver then
+ * frees memory only). */
 void dbal__pool_return(dbal__pool *p, dbal__conn *c);
 
 /* Whether a failed connect is a server that is full (53300) or cannot take

@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "convert.h"
 #include "errors.h"
+#include "fork.h"
 
 #include <string.h>
 
@@ -13,6 +14,9 @@ int dbal_rows_next(dbal_rows *r)
 {
     if (!r)
         return DBAL_EMISUSE;
+    /* The rows still on the wire are the parent's, in a forked child. */
+    if (r->s->conn && r->s->conn->pid != dbal__pid())
+        return dbal__session_inherited(r->s);
     int rc = r->rows_next(r->dr, &r->s->err);
     r->on_row = rc == DBAL_ROW;
     if (rc == DBAL_ROW || rc == DBAL_DONE)
@@ -26,7 +30,11 @@ void dbal_rows_close(dbal_rows *r)
         return;
     dbal_session *s = r->s;
     int ncols = r->ncols;
-    s->engine->driver->rows_close(r->dr);
+    /* Closing may read the rest of the rows, which in a forked child are
+     * the parent's: there the driver's cursor is left as it is (its memory
+     * is not freed). */
+    if (!s->conn || s->conn->pid == dbal__pid())
+        s->engine->driver->rows_close(r->dr);
     if (r->prev)
         r->prev->next = r->next;
     else

@@ -2,6 +2,7 @@
 
 #include "alloc.h"
 #include "errors.h"
+#include "fork.h"
 #include "log.h"
 
 #include <pthread.h>
@@ -54,6 +55,17 @@ int dbal_session_open_with(dbal_engine *e, dbal_session **out, unsigned flags, c
 const dbal_error *dbal_session_error(const dbal_session *s)
 {
     return s ? &s->err : &null_session_error;
+}
+
+int dbal__session_inherited(dbal_session *s)
+{
+    const dbal__conn *c = s->conn;
+    if (!c || c->pid == dbal__pid())
+        return DBAL_OK;
+    return dbal__error_set(&s->err, DBAL_EMISUSE, NULL, 0,
+                           "this session's connection was opened by process %ld; a connection belongs to the "
+                           "process that opened it: open a new session in this one (%ld)",
+                           (long)c->pid, (long)dbal__pid());
 }
 
 static void give_back(dbal_session *s)
@@ -144,8 +156,10 @@ int dbal_session_cancel(dbal_session *s)
         return DBAL_EUNSUPPORTED;
     int rc = DBAL_OK;
     pthread_mutex_lock(&s->conn_lock);
+    /* A parent's connection: the cancel request would stop the parent's
+     * statement. */
     if (s->conn)
-        rc = d->cancel(s->conn->dc);
+        rc = s->conn->pid == dbal__pid() ? d->cancel(s->conn->dc) : DBAL_EMISUSE;
     pthread_mutex_unlock(&s->conn_lock);
     return rc;
 }
@@ -168,20 +182,23 @@ void dbal_session_close(dbal_session *s)
     while (s->rows)
         dbal_rows_close(s->rows);
     dbal__free(s->spare);
-    if (s->conn && s->depth > 0 && !s->conn->dc->broken) {
+    /* In a forked child, a connection the parent opened is only forgotten:
+     * no rollback, no reset reaches the parent's session. */
+    int own = s->conn && s->conn->pid == dbal__pid();
+    if (own && s->depth > 0 && !s->conn->dc->broken) {
         dbal_error e;
         /* A connection whose rollback failed may still hold the
          * transaction: it must not reach the next user. */
         if (s->engine->driver->rollback(s->conn->dc, &e) != DBAL_OK)
             s->conn->dc->broken = 1;
     }
-    if (s->conn && s->conn->read_only && !s->conn->dc->broken) {
+    if (own && s->conn->read_only && !s->conn->dc->broken) {
         dbal_error e;
         if (s->engine->driver->set_read_only(s->conn->dc, 0, &e) != DBAL_OK)
             s->conn->dc->broken = 1;
         s->conn->read_only = 0;
     }
-    if (s->conn && !s->conn->dc->broken && s->pool->opts.pool_reset == DBAL_POOL_RESET_FULL &&
+    if (own && !s->conn->dc->broken && s->pool->opts.pool_reset == DBAL_POOL_RESET_FULL &&
         DBAL__HAS_SLOT(s->engine->driver, reset)) {
         dbal_error e;
         if (s->engine->driver->reset(s->conn->dc, &e) != DBAL_OK)
@@ -298,11 +315,13 @@ int dbal__session_claim(dbal_session *s, uintptr_t *prev)
     uintptr_t self = (uintptr_t)pthread_self();
     uintptr_t cur = 0;
     if (atomic_compare_exchange_strong_explicit(&s->owner, &cur, self, memory_order_acquire,
-                                                memory_order_relaxed))
-        return DBAL_OK;
-    if (cur == self) {
-        *prev = self;
-        return DBAL_OK;
+                                                memory_order_relaxed) ||
+        cur == self) {
+        *prev = cur;
+        int rc = dbal__session_inherited(s);
+        if (rc != DBAL_OK)
+            dbal__session_release(s, *prev);
+        return rc;
     }
     dbal__log(DBAL_LOG_ERROR, "session %s used from two threads at once: the second call is refused (DBAL_EMISUSE)",
               s->label[0] ? s->label : "(unlabelled)");
@@ -341,5 +360,6 @@ int dbal_last_insert_id(dbal_session *s, int64_t *out)
                                "driver '%s' has no last insert id; use RETURNING", d->name);
     if (!s->conn)
         return dbal__error_set(&s->err, DBAL_EMISUSE, NULL, 0, "no statement has run on this session");
-    return d->last_insert_id(s->conn->dc, out, &s->err);
+    int rc = dbal__session_inherited(s);
+    return rc != DBAL_OK ? rc : d->last_insert_id(s->conn->dc, out, &s->err);
 }

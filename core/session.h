@@ -46,10 +46,17 @@ struct dbal_rows {
  * release) when it is free or already this thread's (a call made from
  * inside another, as batches begin and commit), DBAL_EMISUSE when another
  * thread is inside a call on it. That answer leaves the session's error
- * alone (the other thread owns it) and says so in the log. s may be NULL:
- * the call itself then answers. */
+ * alone (the other thread owns it) and says so in the log. It is also
+ * DBAL_EMISUSE, with the session's error set, when the session holds a
+ * connection another process opened (dbal__session_inherited). s may be
+ * NULL: the call itself then answers. */
 int dbal__session_claim(dbal_session *s, uintptr_t *prev);
 void dbal__session_release(dbal_session *s, uintptr_t prev);
+
+/* DBAL_EMISUSE, with the session's error saying why, when the session
+ * holds a connection that another process opened: in a child forked while
+ * the session held it, nothing may be sent on it. DBAL_OK otherwise. */
+int dbal__session_inherited(dbal_session *s);
 
 /* Gives the session the connection c checked out of pool (where it goes
  * back), under conn_lock: dbal_session_cancel may look from another thread. */

@@ -61,15 +61,53 @@ static int decode(const char *s, size_t len, const char *what, char **out, dbal_
     return DBAL_OK;
 }
 
-static int parse_int(const char *v, long lo, long hi, long *out)
+/* The numeric engine options, one rule for the URL and for
+ * dbal_engine_options. A time is at most 1e9 seconds (31 years): enough for
+ * "never", and a deadline computed from it cannot overflow. */
+static const struct {
+    const char *name;
+    double lo, hi;
+    int integer;
+    const char *range;
+} limits[] = {
+    {"pool_size", 1, 100000, 1, "an integer from 1 to 100000"},
+    {"max_overflow", 0, 100000, 1, "an integer from 0 to 100000"},
+    {"pool_timeout", 0, 1e9, 0, "a number of seconds from 0 to 1e9"},
+    {"pool_recycle", -1, 1e9, 0, "a number of seconds from 0 to 1e9, or -1 (never)"},
+    {"statement_cache_size", 0, 100000, 1, "an integer from 0 to 100000"},
+    {"leak_detection_threshold", 0, 1e9, 0, "a number of seconds from 0 to 1e9 (0: off)"},
+    {"statement_timeout", 0, 2147483647, 1, "milliseconds, an integer from 0 to 2147483647 (0: none)"},
+};
+
+static int limit_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
+        if (strcmp(limits[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int dbal__engine_option_check(const char *name, double v, const char *prefix, int code, dbal_error *err)
+{
+    int i = limit_of(name);
+    if (i < 0)
+        return dbal__error_set(err, code, NULL, 0, "%sunknown engine option %s", prefix, name);
+    /* NaN fails every comparison. -1 is pool_recycle's "never", nothing
+     * between it and 0 is a value. */
+    int ok = v >= limits[i].lo && v <= limits[i].hi && (!limits[i].integer || v == floor(v)) && (v >= 0 || v == -1);
+    if (ok)
+        return DBAL_OK;
+    return dbal__error_set(err, code, NULL, 0, "%s%s must be %s", prefix, name, limits[i].range);
+}
+
+/* The number v says, or NaN when it is not one (of the kind the option
+ * takes), which the check then refuses. */
+static double parse_number(const char *v, int integer)
 {
     char *end;
     errno = 0;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || errno || x < lo || x > hi)
-        return 0;
-    *out = x;
-    return 1;
+    double x = integer ? (double)strtol(v, &end, 10) : strtod(v, &end);
+    return !*v || *end || errno ? NAN : x;
 }
 
 static int parse_bool(const char *v, int *out)
@@ -84,56 +122,50 @@ static int parse_bool(const char *v, int *out)
     return 0;
 }
 
-static int parse_seconds(const char *v, double *out)
+/* A refused option value: err says what the option must be; the value
+ * itself is shown only when the URL cannot hold a password that a '?',
+ * '#', '/' or '@' left unencoded has cut into the query string (then the
+ * "value" may well be a piece of it). Returns the negated code. */
+static int bad_value(const dbal__url *u, const char *v, dbal_error *err)
 {
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (!*v || *end || errno || !isfinite(x))
-        return 0;
-    *out = x;
-    return 1;
+    if (err && !u->may_hide_password) {
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof err->message - n, ", got '%s'", v);
+    }
+    return -DBAL_EURL;
 }
 
 /* Consumes key=value if it is an engine option. Returns 1 if consumed, 0 if
  * it belongs to the driver, or a negative dbal code on a bad value. */
-static int engine_option(dbal__engine_opts *o, const char *k, const char *v, dbal_error *err)
+static int engine_option(dbal__url *u, const char *k, const char *v, dbal_error *err)
 {
-    long n;
-    int b;
-    double d;
-    if (strcmp(k, "pool_size") == 0) {
-        if (!parse_int(v, 1, 100000, &n))
-            return -URL_ERR(err, "pool_size must be an integer from 1 to 100000, got '%s'", v);
-        o->pool_size = (int)n;
-    } else if (strcmp(k, "max_overflow") == 0) {
-        if (!parse_int(v, 0, 100000, &n))
-            return -URL_ERR(err, "max_overflow must be an integer from 0 to 100000, got '%s'", v);
-        o->max_overflow = (int)n;
-    } else if (strcmp(k, "pool_timeout") == 0) {
-        if (!parse_seconds(v, &d) || d < 0)
-            return -URL_ERR(err, "pool_timeout must be a number of seconds >= 0, got '%s'", v);
-        o->pool_timeout = d;
-    } else if (strcmp(k, "pool_recycle") == 0) {
-        if (!parse_seconds(v, &d))
-            return -URL_ERR(err, "pool_recycle must be a number of seconds (-1 = never), got '%s'", v);
-        o->pool_recycle = d;
-    } else if (strcmp(k, "pool_pre_ping") == 0) {
-        if (!parse_bool(v, &b))
-            return -URL_ERR(err, "pool_pre_ping must be true or false, got '%s'", v);
-        o->pool_pre_ping = b;
-    } else if (strcmp(k, "statement_cache_size") == 0) {
-        if (!parse_int(v, 0, 100000, &n))
-            return -URL_ERR(err, "statement_cache_size must be an integer from 0 to 100000, got '%s'", v);
-        o->statement_cache_size = (int)n;
-    } else if (strcmp(k, "leak_detection_threshold") == 0) {
-        if (!parse_seconds(v, &d) || d < 0)
-            return -URL_ERR(err, "leak_detection_threshold must be a number of seconds >= 0, got '%s'", v);
-        o->leak_detection_threshold = d;
-    } else if (strcmp(k, "statement_timeout") == 0) {
-        if (!parse_int(v, 0, 2147483647, &n))
-            return -URL_ERR(err, "statement_timeout must be milliseconds >= 0, got '%s'", v);
-        o->statement_timeout = (int)n;
+    dbal__engine_opts *o = &u->opts;
+    int *as_int = strcmp(k, "pool_size") == 0              ? &o->pool_size
+                  : strcmp(k, "max_overflow") == 0         ? &o->max_overflow
+                  : strcmp(k, "statement_cache_size") == 0 ? &o->statement_cache_size
+                  : strcmp(k, "statement_timeout") == 0    ? &o->statement_timeout
+                                                           : NULL;
+    double *as_double = strcmp(k, "pool_timeout") == 0               ? &o->pool_timeout
+                        : strcmp(k, "pool_recycle") == 0             ? &o->pool_recycle
+                        : strcmp(k, "leak_detection_threshold") == 0 ? &o->leak_detection_threshold
+                                                                     : NULL;
+    int *as_bool = strcmp(k, "pool_pre_ping") == 0      ? &o->pool_pre_ping
+                   : strcmp(k, "replica_fallback") == 0 ? &o->replica_fallback
+                   : strcmp(k, "echo") == 0             ? &o->echo
+                                                        : NULL;
+    if (as_int || as_double) {
+        double d = parse_number(v, as_int != NULL);
+        if (dbal__engine_option_check(k, d, "bad database URL: ", DBAL_EURL, err) != DBAL_OK)
+            return bad_value(u, v, err);
+        if (as_int)
+            *as_int = (int)d;
+        else
+            *as_double = d;
+    } else if (as_bool) {
+        if (!parse_bool(v, as_bool)) {
+            URL_ERR(err, "%s must be true or false", k);
+            return bad_value(u, v, err);
+        }
     } else if (strcmp(k, "replica") == 0) {
         /* Repeatable, and each may be a list: all are joined. */
         size_t have = o->replicas ? strlen(o->replicas) : 0;
@@ -142,25 +174,44 @@ static int engine_option(dbal__engine_opts *o, const char *k, const char *v, dba
             return -dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
         snprintf(joined + have, strlen(v) + 2, "%s%s", have ? "," : "", v);
         o->replicas = joined;
-    } else if (strcmp(k, "replica_fallback") == 0) {
-        if (!parse_bool(v, &b))
-            return -URL_ERR(err, "replica_fallback must be true or false, got '%s'", v);
-        o->replica_fallback = b;
     } else if (strcmp(k, "pool_reset") == 0) {
-        if (strcmp(v, "full") == 0)
+        if (strcmp(v, "full") == 0) {
             o->pool_reset = DBAL_POOL_RESET_FULL;
-        else if (strcmp(v, "rollback") == 0)
+        } else if (strcmp(v, "rollback") == 0) {
             o->pool_reset = DBAL_POOL_RESET_ROLLBACK;
-        else
-            return -URL_ERR(err, "pool_reset must be full or rollback, got '%s'", v);
-    } else if (strcmp(k, "echo") == 0) {
-        if (!parse_bool(v, &b))
-            return -URL_ERR(err, "echo must be true or false, got '%s'", v);
-        o->echo = b;
+        } else {
+            URL_ERR(err, "pool_reset must be full or rollback");
+            return bad_value(u, v, err);
+        }
     } else {
         return 0;
     }
     return 1;
+}
+
+/* Replaces in msg each occurrence of s with "***": anywhere when s has 4
+ * bytes or more, else only where quoted ('s' or "s"), so that a message is
+ * not shredded for a one-letter key. */
+static void redact(char msg[DBAL__MESSAGE_CAP], const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0)
+        return;
+    char out[DBAL__MESSAGE_CAP];
+    size_t o = 0;
+    for (const char *p = msg; *p && o + 1 < sizeof out;) {
+        int quoted = p > msg && (p[-1] == '\'' || p[-1] == '"');
+        if (strncmp(p, s, n) == 0 && (n >= 4 || (quoted && p[n] == p[-1]))) {
+            o += (size_t)snprintf(out + o, sizeof out - o, "***");
+            if (o >= sizeof out)
+                o = sizeof out - 1;
+            p += n;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    memcpy(msg, out, o + 1);
 }
 
 static int parse_query(dbal__url *u, const char *q, size_t len, dbal_error *err)
@@ -189,7 +240,7 @@ static int parse_query(dbal__url *u, const char *q, size_t len, dbal_error *err)
             dbal__free(k);
             return err ? err->code : DBAL_EURL;
         }
-        int used = engine_option(&u->opts, k, v, err);
+        int used = engine_option(u, k, v, err);
         if (used != 0) {
             dbal__free(k);
             dbal__free(v);
@@ -415,6 +466,34 @@ static int parse(dbal__url *u, const char *text, dbal_error *err)
     return q ? parse_query(u, q + 1, strlen(q + 1), err) : DBAL_OK;
 }
 
+/* Whether a password may have spilled into the path or the query string.
+ * The parser ends the authority at the first '/' or '?', so a password
+ * with one of those unencoded (or a '#' or '@' before them) is cut there,
+ * and its tail reads as a database name or as options: the sign is an '@'
+ * after the cut with a ':' ("user:pass") before it. An option's key or
+ * value may then be a piece of the password, and messages show neither. */
+static int may_hide_password(const char *text)
+{
+    const char *rest = strchr(text, ':');
+    if (!rest)
+        return 0;
+    rest++;
+    if (strncmp(rest, "//", 2) == 0)
+        rest += 2;
+    const char *at = strrchr(rest + strcspn(rest, "/?"), '@'), *colon = strchr(rest, ':');
+    return at && colon && colon < at;
+}
+
+void dbal__url_redact(const dbal__url *u, dbal_error *err)
+{
+    if (!err || !u->may_hide_password)
+        return;
+    for (size_t i = 0; i < u->pub.nparams; i++) {
+        redact(err->message, u->params[i].key);
+        redact(err->message, u->params[i].value);
+    }
+}
+
 int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err)
 {
     *out = NULL;
@@ -430,6 +509,7 @@ int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err)
                                   .pool_timeout = 30,
                                   .pool_recycle = -1,
                                   .statement_cache_size = 100};
+    u->may_hide_password = may_hide_password(text);
     int rc = parse(u, text, err);
     if (rc) {
         dbal__url_free(u);

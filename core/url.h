@@ -26,12 +26,33 @@ typedef struct dbal__url {
     char *scheme, *driver, *user, *password, *database;
     dbal_url_host *hosts;
     dbal_url_param *params;
+    /* An '@' after the end of the authority, with a ':' before it: a
+     * password with an unencoded '?', '#', '/' or '@' was cut, and a query
+     * option's key or value may be a piece of it. Messages then show
+     * neither. */
+    int may_hide_password;
 } dbal__url;
+
+/* The capacity of dbal_error.message. */
+#define DBAL__MESSAGE_CAP sizeof(((dbal_error *)0)->message)
 
 /* Parses and percent-decodes text. Every failure is DBAL_EURL (or
  * DBAL_ENOMEM) with a message that names the part at fault and never contains
- * the password. */
+ * the password, nor an option's value when the URL may hide a password. */
 int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err);
+
+/* Hides, in err's message (a driver's, about the URL's options), every
+ * query key and value of a URL that may hide a password: they may be
+ * pieces of it. */
+void dbal__url_redact(const dbal__url *u, dbal_error *err);
+
+/* Checks the value of a numeric engine option (pool_size, max_overflow,
+ * pool_timeout, pool_recycle, statement_cache_size,
+ * leak_detection_threshold, statement_timeout), whether it came from a URL
+ * or from dbal_engine_options: one set of ranges and one message, "<prefix>
+ * <name> must be <range>", with `code`. NaN and infinities are refused.
+ * Returns DBAL_OK or code. */
+int dbal__engine_option_check(const char *name, double value, const char *prefix, int code, dbal_error *err);
 void dbal__url_free(dbal__url *u);
 
 /* Parses a comma-separated list of host, host:port, [v6], [v6]:port into

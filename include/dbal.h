@@ -15,6 +15,16 @@
  * A function follows the rule of the handle it takes; its comment says so
  * only when it differs ("any thread").
  *
+ * fork(): a connection belongs to the process that opened it (libpq's and
+ * SQLAlchemy's rule), enforced. A child may use an engine it inherited: its
+ * sessions get connections of the child's own (sqlite::memory:, the
+ * parent's private database, answers DBAL_EMISUSE). A session that held a
+ * connection when the process forked answers DBAL_EMISUSE in the child and
+ * sends nothing. Closing inherited engines and sessions in a child frees
+ * memory only. Fork while no other thread is inside a dbal call; a
+ * dbal_async context cannot be used in a child. README, "fork()", has the
+ * details.
+ *
  * Error convention: every fallible call returns a dbal_code; DBAL_OK is 0.
  * Calls that create an engine or a session fill an optional caller-owned
  * dbal_error. Everything done on a session keeps its details as the session's
@@ -354,7 +364,9 @@ DBAL_API int dbal_engine_stats_get(dbal_engine *engine, dbal_engine_stats *out);
  * Engine options set in code. Every field starts "unset" (negative) after
  * dbal_engine_options_init(); a set field overrides the URL's option of the
  * same name, which overrides the default. The URL options have the same
- * names and meanings; defaults are in parentheses.
+ * names, meanings and ranges (checked by one rule, with the same message):
+ * counts up to 100000, times up to 1e9 seconds, never an infinity or NaN.
+ * Defaults are in parentheses.
  */
 typedef struct dbal_engine_options {
     size_t size; /* set by dbal_engine_options_init; lets fields be appended */
@@ -615,7 +627,10 @@ DBAL_API int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int
  * of its own; inside the caller's transaction a failure fails that
  * transaction (roll it back, as after any failed statement). `affected`
  * (optional) receives the total rows affected; `failed_row` (optional)
- * receives the 0-based index of the row that failed, or (size_t)-1.
+ * receives the 0-based index of the row that failed, or (size_t)-1: also
+ * when the failure is not a row's (a lost connection, a cancel, a timeout,
+ * a lock or serialization conflict, a statement refused whatever its
+ * values).
  * Returns DBAL_OK or the code of the failure (details in
  * dbal_session_error()); a NULL rows or fn is DBAL_EINVAL.
  *

@@ -817,6 +817,42 @@ static void secrets_bad_urls(void **state)
     assert_log_clean(SECRET);
 }
 
+/* A password with an unencoded '?', '#', '/' or '@': the parser cuts it,
+ * its tail lands in the query string and comes back as an option's value
+ * (or key) in the message about it. None may show any of it, whether the
+ * core or the driver writes the message. */
+static void secrets_password_cut_by_delimiters(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {
+        "postgresql://app:1234?echo=S3cr3tPa55-xyz@db/app",
+        "postgresql://app:1234?pool_size=S3cr3tPa55-xyz@db/app",
+        "postgresql://app:12/ab?pool_timeout=S3cr3tPa55-xyz@db/app",
+        "postgresql://app:12@ab?pool_pre_ping=S3cr3tPa55-xyz@db/app",
+        "postgresql://app:12#ab?statement_timeout=S3cr3tPa55-xyz@db/app",
+        "postgresql://app:1234?S3cr3tPa55-xyz=1@db/app",
+        "postgresql://app:12/ab?S3cr3tPa55-xyz@db/app",
+        "sqlite://app:pw1234?echo=S3cr3tPa55-xyz@db/app",
+        "sqlite://app:pw@12?max_overflow=S3cr3tPa55-xyz@db/app",
+        "sqlite://app:pw#12?S3cr3tPa55-xyz=1@db/app",
+        "sqlite://app:pw/12?journal_mode=S3cr3tPa55-xyz@db/app",
+        "sqlite://app:pw/12?busy_timeout=S3cr3tPa55-xyz/db@app",
+    };
+    int pg = have_pg_driver();
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        if (!pg && strncmp(urls[i], "postgresql:", 11) == 0)
+            continue;
+        dbal_engine *e = (dbal_engine *)1;
+        dbal_error err;
+        int rc = dbal_engine_open(&e, urls[i], &err);
+        if (rc != DBAL_EURL)
+            fail_msg("%s: %s (%s), expected DBAL_EURL", urls[i], dbal_code_name(rc), err.message);
+        assert_null(e);
+        assert_no_secret(urls[i], err.message, SECRET);
+    }
+    assert_log_clean(SECRET);
+}
+
 /* Connections refused or impossible: the messages come from libpq, which
  * names hosts, ports, sockets and users, never the password. No server
  * needed. */
@@ -1089,6 +1125,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(quote_ident_answers),
         T(quote_ident_in_real_sql),
         cmocka_unit_test(secrets_bad_urls),
+        cmocka_unit_test(secrets_password_cut_by_delimiters),
         cmocka_unit_test(secrets_refused_connections),
         cmocka_unit_test(secrets_against_server),
         cmocka_unit_test(urls_hostile_sqlite_paths),

@@ -480,6 +480,64 @@ static void test_server_full_waits(void **state)
     dbal_engine_close(admin);
 }
 
+/* Rows for a batch whose connection is killed at row kill_at: the row
+ * source (which runs inside the batch, on its thread) terminates the
+ * batch's server process, then keeps producing rows. */
+typedef struct {
+    const char *app;
+    size_t kill_at, nrows;
+    int killed;
+} killing_rows;
+
+static int rows_then_kill(void *ud, size_t row, dbal_value *values)
+{
+    killing_rows *k = ud;
+    if (row >= k->nrows)
+        return DBAL_DONE;
+    if (row == k->kill_at) {
+        terminate_backends(k->app);
+        k->killed = 1;
+    }
+    values[0] = dbal_int64((int64_t)row);
+    values[1] = dbal_int64((int64_t)row * 7);
+    return DBAL_OK;
+}
+
+/* A batch whose connection dies fails with DBAL_ECONNLOST and names no
+ * row: no row failed. Through COPY (a plain INSERT of placeholders) and
+ * through the pipeline (ON CONFLICT, RETURNING). */
+static void test_batch_connection_lost_names_no_row(void **state)
+{
+    (void)state;
+    static const char *const sqls[] = {
+        "INSERT INTO fault_batch(id, v) VALUES (?, ?)",
+        "INSERT INTO fault_batch(id, v) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO fault_batch(id, v) VALUES (?, ?) RETURNING id",
+    };
+    dbal_engine *e = open_engine("application_name=dbal_batch_victim");
+    dbal_session *s;
+    dbal_session_open(e, &s, NULL);
+    OK(s, dbal_exec(s, "DROP TABLE IF EXISTS fault_batch", DBAL_NOARGS, NULL));
+    OK(s, dbal_exec(s, "CREATE TABLE fault_batch(id BIGINT PRIMARY KEY, v BIGINT)", DBAL_NOARGS, NULL));
+    for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++) {
+        killing_rows k = {.app = "dbal_batch_victim", .kill_at = 5000, .nrows = 300000};
+        size_t failed = 12345;
+        int64_t n = -1;
+        int rc = dbal_exec_batch_fn(s, sqls[i], 2, rows_then_kill, &k, &n, &failed);
+        assert_true(k.killed);
+        if (rc != DBAL_ECONNLOST || failed != (size_t)-1)
+            fail_msg("%s: %s (%s), failed_row %zd; expected DBAL_ECONNLOST and no row", sqls[i], dbal_code_name(rc),
+                     dbal_session_error(s)->message, (ssize_t)failed);
+        assert_int_equal(n, 0);
+        /* The session goes on, on a new connection; nothing was kept. */
+        assert_int_equal(dbal_tx_depth(s), 0);
+        assert_int_equal(test_scalar(s, "SELECT count(*) FROM fault_batch"), 0);
+    }
+    OK(s, dbal_exec(s, "DROP TABLE fault_batch", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    dbal_engine_close(e);
+}
+
 int main(void)
 {
     pg_url = getenv("DBAL_TEST_PG_URL");
@@ -501,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_settings_reset_on_return),
         cmocka_unit_test(test_many_threads_few_connections),
         cmocka_unit_test(test_restart_under_load),
+        cmocka_unit_test(test_batch_connection_lost_names_no_row),
     };
     return cmocka_run_group_tests_name("pg_faults", tests, NULL, NULL);
 }

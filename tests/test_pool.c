@@ -8,6 +8,7 @@
 
 #include "test_helpers.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -371,18 +372,11 @@ static void test_leak_detection_and_events(void **state)
     assert_int_equal(events[DBAL_EVENT_CHECKIN], 2);
 }
 
-static void test_options_in_code(void **state)
+/* e has one connection and a short pool_timeout: a second session times
+ * out, soon. Closes e. */
+static void assert_one_connection_short_wait(dbal_engine *e)
 {
-    dbal_engine_options o;
-    dbal_engine_options_init(&o);
-    o.pool_size = 1;
-    o.max_overflow = 0;
-    o.pool_timeout = 0.05;
-    dbal_engine *e;
     dbal_session *a, *b;
-    dbal_error err;
-    /* Code wins over the URL. */
-    assert_int_equal(dbal_engine_open_with(&e, db_url("?pool_size=5&pool_timeout=30"), &o, &err), DBAL_OK);
     dbal_session_open(e, &a, NULL);
     dbal_session_open(e, &b, NULL);
     OK(a, dbal_exec(a, "SELECT 1", DBAL_NOARGS, NULL));
@@ -392,11 +386,102 @@ static void test_options_in_code(void **state)
     dbal_session_close(a);
     dbal_session_close(b);
     dbal_engine_close(e);
+}
+
+static void test_options_in_code(void **state)
+{
+    dbal_engine_options o;
+    dbal_engine_options_init(&o);
+    o.pool_size = 1;
+    o.max_overflow = 0;
+    o.pool_timeout = 0.05;
+    dbal_engine *e;
+    dbal_error err;
+    /* Code wins over the URL. */
+    assert_int_equal(dbal_engine_open_with(&e, db_url("?pool_size=5&pool_timeout=30"), &o, &err), DBAL_OK);
+    assert_one_connection_short_wait(e);
     /* An options struct that was never initialised is refused. */
     dbal_engine_options junk;
     memset(&junk, 0, sizeof junk);
     assert_int_equal(dbal_engine_open_with(&e, db_url(""), &junk, &err), DBAL_EINVAL);
     assert_null(e);
+}
+
+/* pool_timeout and the other times have one validation, in the URL and in
+ * code: 1e19, infinities, NaN are refused with the same message; a negative
+ * value in code is "unset" (the header's rule), in a URL an error. */
+static void test_option_limits(void **state)
+{
+    (void)state;
+    static const double refused[] = {1e19, INFINITY, NAN, 1e9 + 1};
+    static const char *const as_text[] = {"1e19", "inf", "nan", "1000000001"};
+    dbal_engine *e;
+    dbal_error err, url_err;
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        dbal_engine_options o;
+        dbal_engine_options_init(&o);
+        o.pool_timeout = refused[i];
+        e = (dbal_engine *)1;
+        if (dbal_engine_open_with(&e, db_url(""), &o, &err) != DBAL_EINVAL)
+            fail_msg("pool_timeout = %g in code was accepted", refused[i]);
+        assert_null(e);
+        assert_string_equal(err.message, "dbal_engine_options: pool_timeout must be a number of seconds from 0 to 1e9");
+        char opt[64];
+        snprintf(opt, sizeof opt, "?pool_timeout=%s", as_text[i]);
+        if (dbal_engine_open(&e, db_url(opt), &url_err) != DBAL_EURL)
+            fail_msg("%s in the URL was accepted", opt);
+        /* The same words after each one's prefix. */
+        assert_non_null(strstr(url_err.message, "pool_timeout must be a number of seconds from 0 to 1e9"));
+        o.pool_timeout = -1;
+        o.pool_recycle = refused[i];
+        assert_int_equal(dbal_engine_open_with(&e, db_url(""), &o, &err), DBAL_EINVAL);
+        assert_non_null(strstr(err.message, "pool_recycle must be"));
+        o.pool_recycle = -2;
+        o.leak_detection_threshold = refused[i];
+        assert_int_equal(dbal_engine_open_with(&e, db_url(""), &o, &err), DBAL_EINVAL);
+        assert_non_null(strstr(err.message, "leak_detection_threshold must be"));
+    }
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_timeout=-1"), &err), DBAL_EURL);
+    /* Negative in code: unset, so the URL's 0.05 s holds. */
+    dbal_engine_options o;
+    dbal_engine_options_init(&o);
+    o.pool_timeout = -5;
+    OK(NULL, dbal_engine_open_with(&e, db_url("?pool_size=1&max_overflow=0&pool_timeout=0.05"), &o, &err));
+    assert_one_connection_short_wait(e);
+}
+
+static void *give_back_later(void *arg)
+{
+    usleep(300 * 1000);
+    dbal_session_close(arg);
+    return NULL;
+}
+
+/* The longest pool_timeout there is: a session waits for a connection
+ * without spinning, and gets the one given back. */
+static void test_longest_wait(void **state)
+{
+    (void)state;
+    dbal_engine *e;
+    OK(NULL, dbal_engine_open(&e, db_url("?pool_size=1&max_overflow=0&pool_timeout=1e9"), NULL));
+    dbal_session *holder, *waiter;
+    dbal_session_open(e, &holder, NULL);
+    dbal_session_open(e, &waiter, NULL);
+    OK(holder, dbal_exec(holder, "SELECT 1", DBAL_NOARGS, NULL));
+    pthread_t t;
+    pthread_create(&t, NULL, give_back_later, holder);
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+    double t0 = test_now();
+    OK(waiter, dbal_exec(waiter, "SELECT 1", DBAL_NOARGS, NULL));
+    double waited = test_now() - t0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+    pthread_join(t, NULL);
+    if (waited < 0.2 || cpu > waited / 2)
+        fail_msg("waited %.3f s using %.3f s of CPU", waited, cpu);
+    dbal_session_close(waiter);
+    dbal_engine_close(e);
 }
 
 static void test_engine_statement_timeout(void **state)
@@ -436,6 +521,8 @@ int main(void)
         cmocka_unit_test(test_transact_retries_and_errors),
         cmocka_unit_test(test_leak_detection_and_events),
         cmocka_unit_test(test_options_in_code),
+        cmocka_unit_test(test_option_limits),
+        cmocka_unit_test(test_longest_wait),
         cmocka_unit_test(test_engine_statement_timeout),
     };
     return cmocka_run_group_tests_name("pool", tests, setup, teardown);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "url.h"
@@ -214,6 +215,94 @@ static void test_bad_urls(void **state)
     }
 }
 
+/* The numeric engine options have one set of ranges and messages, shared
+ * with dbal_engine_options (dbal__engine_option_check). Non-finite values
+ * and times past 1e9 seconds are refused: the pool's deadlines are computed
+ * from them. */
+static void test_option_limits(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *option, *value;
+        int ok;
+    } cases[] = {
+        {"pool_timeout", "1e19", 0},  {"pool_timeout", "inf", 0},   {"pool_timeout", "nan", 0},
+        {"pool_timeout", "-1", 0},    {"pool_timeout", "-inf", 0},  {"pool_timeout", "1e400", 0},
+        {"pool_timeout", "1e9x", 0},  {"pool_timeout", "", 0},      {"pool_timeout", "1e9", 1},
+        {"pool_timeout", "0", 1},     {"pool_timeout", "0.25", 1},  {"pool_recycle", "1e19", 0},
+        {"pool_recycle", "nan", 0},   {"pool_recycle", "-0.5", 0},  {"pool_recycle", "-2", 0},
+        {"pool_recycle", "-1", 1},    {"pool_recycle", "3600", 1},  {"leak_detection_threshold", "inf", 0},
+        {"leak_detection_threshold", "-1", 0}, {"pool_size", "1.5", 0}, {"pool_size", "100001", 0},
+        {"statement_timeout", "2147483648", 0}, {"statement_timeout", "2147483647", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char url[200];
+        snprintf(url, sizeof url, "postgresql://h/db?%s=%s", cases[i].option, cases[i].value);
+        dbal__url *u = NULL;
+        dbal_error err, direct;
+        int rc = dbal__url_parse(url, &u, &err);
+        dbal__url_free(u);
+        if (cases[i].ok) {
+            if (rc != DBAL_OK)
+                fail_msg("%s: %s", url, err.message);
+            continue;
+        }
+        if (rc != DBAL_EURL)
+            fail_msg("%s: accepted", url);
+        /* The message is the check's, plus the value: this URL has no
+         * password it could be a piece of. */
+        assert_int_equal(dbal__engine_option_check(cases[i].option, 1e19, "bad database URL: ", DBAL_EURL, &direct),
+                         DBAL_EURL);
+        char want[600];
+        snprintf(want, sizeof want, "%s, got '%s'", direct.message, cases[i].value);
+        assert_string_equal(err.message, want);
+    }
+    dbal_error err;
+    assert_int_equal(dbal__engine_option_check("pool_timeout", 1e19, "", DBAL_EINVAL, &err), DBAL_EINVAL);
+    assert_string_equal(err.message, "pool_timeout must be a number of seconds from 0 to 1e9");
+    assert_int_equal(dbal__engine_option_check("pool_timeout", 1e9, "", DBAL_EINVAL, &err), DBAL_OK);
+}
+
+/* A password with an unencoded '?', '#', '/' or '@' is cut by the parser,
+ * and its tail lands in the query string: an option's value may then be a
+ * piece of it, and no message shows one when the URL has the shape of a
+ * user name and password. */
+static void test_option_values_hidden_behind_passwords(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {
+        "postgresql://app:1234?pool_size=Zq9Secret@db/app",
+        "postgresql://app:1234?echo=Zq9Secret@db/app",
+        "postgresql://app:12/ab?pool_timeout=Zq9Secret@db/app",
+        "postgresql://app:12@ab?replica_fallback=Zq9Secret@db/app",
+        "postgresql://app:12#ab?pool_recycle=Zq9Secret@db/app",
+        "sqlite://app:pw?statement_timeout=Zq9Secret@db/app",
+        "sqlite://app:pw#1?pool_pre_ping=Zq9Secret@db/app",
+        "sqlite://app:pw/x?max_overflow=Zq9Secret@db/app",
+        "sqlite://app:pw@x?leak_detection_threshold=Zq9Secret@db/app",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        dbal__url *u = NULL;
+        dbal_error err;
+        if (dbal__url_parse(urls[i], &u, &err) != DBAL_EURL)
+            fail_msg("%s: accepted", urls[i]);
+        if (strstr(err.message, "Zq9"))
+            fail_msg("%s: the message shows a piece of the password: %s", urls[i], err.message);
+    }
+    /* Without a password, or with one the parser saw whole, the value
+     * helps, and is shown. */
+    static const char *const clear[] = {"postgresql://app@db/app?pool_size=Zq9",
+                                        "postgresql://app:pw@db/app?pool_size=Zq9",
+                                        "postgresql://app:p@ss@db:5432/app?pool_size=Zq9"};
+    for (size_t i = 0; i < sizeof clear / sizeof clear[0]; i++) {
+        dbal__url *u = NULL;
+        dbal_error err;
+        assert_int_equal(dbal__url_parse(clear[i], &u, &err), DBAL_EURL);
+        if (!strstr(err.message, "got 'Zq9'"))
+            fail_msg("%s: %s", clear[i], err.message);
+    }
+}
+
 static void test_null_url(void **state)
 {
     (void)state;
@@ -229,6 +318,8 @@ int main(void)
         cmocka_unit_test(test_good_urls),
         cmocka_unit_test(test_engine_options),
         cmocka_unit_test(test_bad_urls),
+        cmocka_unit_test(test_option_limits),
+        cmocka_unit_test(test_option_values_hidden_behind_passwords),
         cmocka_unit_test(test_null_url),
     };
     return cmocka_run_group_tests_name("url", tests, NULL, NULL);

@@ -4,7 +4,8 @@
 # Included from tests/CMakeLists.txt; label "valgrind".
 #
 #   valgrind_conformance_{sqlite_memory,sqlite_file,postgresql}
-#   valgrind_test_{sqlite,url,hostile}
+#   valgrind_test_{sqlite,url,hostile,fork} (test_fork's children are
+#   checked too: valgrind follows fork(), and their exit status counts)
 # (test_misuse forks a child per case: too slow under valgrind, and ASan
 # covers it.)
 #
@@ -24,7 +25,8 @@ foreach(pair "conformance_sqlite_memory;test_conformance;sqlite::memory:"
              "conformance_postgresql;test_conformance;pg"
              "test_sqlite;test_sqlite;"
              "test_url;test_url;"
-             "test_hostile;test_hostile;sqlite::memory:")
+             "test_hostile;test_hostile;sqlite::memory:"
+             "test_fork;test_fork;")
   list(GET pair 0 name)
   list(GET pair 1 exe)
   list(GET pair 2 arg)

@@ -4,8 +4,12 @@
  */
 #include "pg_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 /* libpq prints notices (WARNING, NOTICE) to stderr by default; a library
  * must not write to the application's stderr. A FATAL one that comes while
@@ -28,6 +32,7 @@ pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg)
     c->next_stmt_id = 1;
     c->timeout_ms = -1; /* never asked for: the server's own setting */
     c->timeout_applied = -1;
+    c->pid = getpid();
     atomic_init(&c->cancel_requested, 0);
     return c;
 }
@@ -152,6 +157,30 @@ void pg_conn_go_unnamed(pg_conn *c)
     c->npending = 0;
 }
 
+/*
+ * In a forked child the socket is also the parent's: PQfinish would send
+ * Terminate on it (over SSL, a close_notify alert first), ending the
+ * parent's server session. A fresh, unconnected socket takes the
+ * descriptor's place first, atomically (dup3: no other thread can get the
+ * number meanwhile), so libpq's goodbye fails harmlessly and the parent's
+ * socket stays open in the parent. Returns 0 when that cannot be done (no
+ * descriptor to spare): the PGconn must then be left alone, leaked.
+ */
+static int detach_from_parent(PGconn *pg)
+{
+    int fd = PQsocket(pg);
+    if (fd < 0)
+        return 1;
+    int blank = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (blank < 0)
+        return 0;
+    int rc;
+    while ((rc = dup3(blank, fd, O_CLOEXEC)) < 0 && (errno == EINTR || errno == EBUSY))
+        ;
+    close(blank);
+    return rc == fd;
+}
+
 void pg_disconnect(dbal_driver_conn *base)
 {
     pg_conn *c = (pg_conn *)base;
@@ -161,7 +190,8 @@ void pg_disconnect(dbal_driver_conn *base)
     c->closing = 1;
     stmt_cache_free(c->cache);
     PQfreeCancel(c->cancel);
-    PQfinish(c->pg);
+    if (c->pid == getpid() || detach_from_parent(c->pg))
+        PQfinish(c->pg);
     pg_params_free(&c->params);
     pg_host->free(c->sig);
     pg_host->free(c->pending);

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Type OIDs from pg_type.dat that the driver sends or recognises. */
 #define PG_BOOLOID 16
@@ -94,6 +95,7 @@ typedef struct pg_conn {
     int wrapped;
     int read_only; /* set_read_only: every transaction READ ONLY */
     struct pg_async *async; /* statements in flight in pipeline mode (pg_async.c) */
+    pid_t pid; /* the process that opened it: in a forked child, its socket is the parent's */
 } pg_conn;
 
 /* One column's decoded bytea, kept per cursor and grown only. */

@@ -48,6 +48,9 @@ static int configure(sq_conn *c, dbal_error *err)
 int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
 {
     sq_engine *e = ctx;
+    int rc = sq_fork_may_connect(e, err);
+    if (rc != DBAL_OK)
+        return rc;
     sq_conn *c = sq_host->malloc(sizeof *c);
     if (!c) {
         sq_host->set_error(err, DBAL_ENOMEM, "53200", 0, "out of memory");
@@ -55,7 +58,7 @@ int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
     }
     memset(c, 0, sizeof *c);
     c->engine = e;
-    int rc = sqlite3_open_v2(e->uri, &c->db, e->flags, NULL);
+    rc = sqlite3_open_v2(e->uri, &c->db, e->flags, NULL);
     if (rc != SQLITE_OK) {
         rc = sq_error(c->db, rc, err);
         sq_host->set_error(err, DBAL_ECONNECT, "08001", err->native_code, "cannot open SQLite database: %s",
@@ -63,6 +66,11 @@ int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
         sqlite3_close_v2(c->db);
         sq_host->free(c);
         return DBAL_ECONNECT;
+    }
+    if ((rc = sq_fork_admit(c, err)) != DBAL_OK) {
+        sqlite3_close_v2(c->db);
+        sq_host->free(c);
+        return rc;
     }
     rc = configure(c, err);
     if (rc == DBAL_OK && e->cache_size > 0) {
@@ -73,6 +81,7 @@ int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
         }
     }
     if (rc != DBAL_OK) {
+        sq_fork_forget(c);
         sqlite3_close_v2(c->db);
         sq_host->free(c);
         return rc;
@@ -84,8 +93,11 @@ int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
 void sq_disconnect(dbal_driver_conn *base)
 {
     sq_conn *c = (sq_conn *)base;
+    if (!sq_fork_may_close(c))
+        return; /* a parent's, in a child: kept untouched (sqlite_fork.c) */
     sq_host->free(c->spare);
     stmt_cache_free(c->cache);
+    sq_fork_forget(c);
     /* _v2: any statement a caller leaked is finalized with the handle. */
     sqlite3_close_v2(c->db);
     sq_host->free(c);

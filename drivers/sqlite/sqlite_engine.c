@@ -292,6 +292,7 @@ int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
         return DBAL_ENOMEM;
     }
     memset(e, 0, sizeof *e);
+    e->pid = getpid();
     e->flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     e->busy_timeout = 5000;
     e->foreign_keys = 1;
@@ -329,7 +330,10 @@ void sq_engine_close(void *ctx)
     if (!e)
         return;
     if (e->memdir) {
-        remove_memdir(e->memdir);
+        /* Only the process that made it: in a forked child the database
+         * is still the parent's. */
+        if (e->pid == getpid())
+            remove_memdir(e->memdir);
         sq_host->free(e->memdir);
     }
     for (int i = 0; i < e->npragmas; i++)

@@ -6,6 +6,7 @@
 
 #include <dbal/driver.h>
 #include <sqlite3.h>
+#include <sys/types.h>
 
 extern const dbal_host *sq_host;
 
@@ -26,6 +27,7 @@ typedef struct sq_engine {
     char *pragmas[SQ_MAX_PRAGMAS]; /* "PRAGMA name(value)" from _pragma= */
     int npragmas;
     int cache_size;
+    pid_t pid;          /* the process that opened it, owner of memdir */
 } sq_engine;
 
 /* A prepared statement and whether a cursor is reading it. */
@@ -47,6 +49,13 @@ typedef struct sq_conn {
     double deadline;   /* monotonic seconds the running statement must end by */
     int timed_out;     /* the progress handler interrupted it for the deadline */
     struct sq_rows *spare; /* a closed cursor kept for the next query */
+    /* fork(): who opened it, its file, and its place among the process's
+     * connections (sqlite_fork.c). */
+    pid_t pid;
+    int has_file;
+    dev_t dev;
+    ino_t ino;
+    struct sq_conn *live_prev, *live_next;
 } sq_conn;
 
 struct sq_rows;
@@ -87,6 +96,18 @@ int sq_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
  * a timeout from a cancel. */
 void sq_start_clock(sq_conn *c);
 int sq_fail(sq_conn *c, int rc, dbal_error *err);
+
+/* fork() (sqlite_fork.c). sq_fork_may_connect: DBAL_EMISUSE (err says
+ * why) when the engine's database is another process's (sqlite::memory:).
+ * sq_fork_admit: a new connection's record, or DBAL_EMISUSE when it would
+ * share SQLite's lock records with a connection another process opened.
+ * sq_fork_may_close: whether disconnect may close c (in a child, only
+ * without a write transaction, and then without the checkpoint on close);
+ * sq_fork_forget: forgets the record, just before the close. */
+int sq_fork_may_connect(const sq_engine *e, dbal_error *err);
+int sq_fork_admit(sq_conn *c, dbal_error *err);
+int sq_fork_may_close(sq_conn *c);
+void sq_fork_forget(sq_conn *c);
 
 int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err);
 void sq_engine_close(void *ctx);

@@ -21,6 +21,11 @@
  * time. engine_open/engine_close and connect may run on any thread and
  * concurrently for different engines or connections; `cancel` may be called
  * from any thread while another thread is inside a call on that connection.
+ *
+ * fork(): a connection belongs to the process that opened it. In a forked
+ * child, the core only ever calls disconnect on a connection the parent
+ * opened, and engine_close and connect on an engine context the parent
+ * opened; their comments say what they must then do.
  */
 #ifndef DBAL_DRIVER_H
 #define DBAL_DRIVER_H
@@ -143,9 +148,26 @@ typedef struct dbal_driver {
     /* Validates the URL and options once per engine and keeps what connect
      * needs in *ctx. Bad options are DBAL_EURL. */
     int (*engine_open)(const dbal_engine_config *cfg, void **ctx, dbal_error *err);
+    /* May be called in a forked child of the process that opened ctx; it
+     * must then release memory only: nothing the parent still uses (a file,
+     * a directory, a server session) is removed or changed. */
     void (*engine_close)(void *ctx);
 
+    /* May be called in a forked child with a ctx its parent opened: it then
+     * opens a connection of the child's own, or refuses with DBAL_EMISUSE
+     * and a message saying why when the database cannot be reached from
+     * another process (a process's private in-memory database). */
     int (*connect)(void *ctx, dbal_driver_conn **out, dbal_error *err);
+    /*
+     * May be called in a forked child of the process that opened c: a
+     * connection belongs to the process that opened it, and the core calls
+     * nothing else on c there (not even rows_close for its open cursors,
+     * whose memory is then not freed). It must then release memory only:
+     * nothing sent on the parent's socket (not even the protocol's goodbye),
+     * no transaction rolled back or committed, no file written or removed,
+     * no lock of the parent's released. A driver that cannot free some of
+     * it without I/O leaves that part alone.
+     */
     void (*disconnect)(dbal_driver_conn *c);
 
     /* Runs one statement, discarding rows; params are already checked for
@@ -216,7 +238,9 @@ typedef struct dbal_driver {
      * begun. next() gives row i's nparams values (pointer valid until the
      * next call) and returns DBAL_OK, DBAL_DONE (no more rows) or an error
      * to stop with. On failure *failed_row is the row that failed, or
-     * (size_t)-1 when none did (next() failed). Core fallback when NULL:
+     * (size_t)-1 when none did (next() failed); the core keeps it only for
+     * a code a row can cause (not for DBAL_ECONNLOST, a cancel, a
+     * timeout, ...). Core fallback when NULL:
      * exec once per row (with the statement cache, one prepared statement).
      */
     int (*exec_batch)(dbal_driver_conn *c, const char *sql, size_t nparams,
