@@ -10,8 +10,8 @@
 #include "test_helpers.h"
 
 #include <dirent.h>
-#include <unistd.h>
 #include <pthread.h>
+#include <unistd.h>
 
 static char url_buf[512];
 
@@ -31,7 +31,9 @@ static void test_file_defaults(void **state)
     assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
     assert_string_equal(test_scalar_text(s, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     assert_int_equal(test_scalar(s, "PRAGMA foreign_keys"), 1);
-    assert_int_equal(test_scalar(s, "PRAGMA busy_timeout"), 5000);
+    /* dbal's busy handler, not SQLite's: the pragma that reads SQLite's
+     * says 0 (test_busy_timeout and the lock_wait tests check the waits). */
+    assert_int_equal(test_scalar(s, "PRAGMA busy_timeout"), 0);
     assert_int_equal(test_scalar(s, "PRAGMA synchronous"), 1); /* NORMAL */
     dbal_session_close(s);
     dbal_engine_close(e);
@@ -44,7 +46,6 @@ static void test_file_defaults(void **state)
     assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
     assert_string_equal(test_scalar_text(s, "PRAGMA journal_mode", buf, sizeof buf), "delete");
     assert_int_equal(test_scalar(s, "PRAGMA foreign_keys"), 0);
-    assert_int_equal(test_scalar(s, "PRAGMA busy_timeout"), 250);
     assert_int_equal(test_scalar(s, "PRAGMA cache_size"), -4000);
     dbal_session_close(s);
     dbal_engine_close(e);
@@ -248,6 +249,141 @@ static void test_busy_timeout(void **state)
     test_rmdir(dir);
 }
 
+/*
+ * Waiting for another connection's write lock honours the statement timeout
+ * and cancel, not only busy_timeout (10 s here, far beyond every bound):
+ * session a holds the write lock, b waits for it.
+ */
+typedef struct {
+    char *dir;
+    dbal_engine *e;
+    dbal_session *a, *b;
+} lock_fixture;
+
+static void lock_setup(lock_fixture *f)
+{
+    f->dir = test_tmpdir();
+    assert_int_equal(dbal_engine_open(&f->e, file_url(f->dir, "lock.db", "?pool_size=2&busy_timeout=10000"), NULL),
+                     DBAL_OK);
+    dbal_session_open(f->e, &f->a, NULL);
+    dbal_session_open(f->e, &f->b, NULL);
+    OK(f->a, dbal_exec(f->a, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    assert_int_equal(test_scalar(f->b, "SELECT count(*) FROM t"), 0); /* b holds its connection */
+    OK(f->a, dbal_begin(f->a));
+    OK(f->a, dbal_exec(f->a, "INSERT INTO t VALUES (1)", DBAL_NOARGS, NULL));
+}
+
+static void lock_teardown(lock_fixture *f)
+{
+    dbal_session_close(f->a);
+    dbal_session_close(f->b);
+    dbal_engine_close(f->e);
+    test_rmdir(f->dir);
+}
+
+/* After 300 ms, from another thread: cancel b, or commit a. */
+typedef struct {
+    dbal_session *s;
+    int commit;
+    int rc;
+    pthread_t thread;
+} later_arg;
+
+static void *later_run(void *p)
+{
+    later_arg *l = p;
+    usleep(300000);
+    l->rc = l->commit ? dbal_commit(l->s) : dbal_session_cancel(l->s);
+    return NULL;
+}
+
+static void later(later_arg *l, dbal_session *s, int commit)
+{
+    *l = (later_arg){.s = s, .commit = commit, .rc = -1};
+    assert_int_equal(pthread_create(&l->thread, NULL, later_run, l), 0);
+}
+
+static void later_join(later_arg *l)
+{
+    pthread_join(l->thread, NULL);
+    assert_int_equal(l->rc, DBAL_OK);
+}
+
+/* Asserts that the call took from lo to hi seconds since t0. */
+static void took(double t0, double lo, double hi, const char *what)
+{
+    double t = test_now() - t0;
+    if (t < lo || t > hi)
+        fail_msg("%s took %.3f s, expected %.2f to %.2f s", what, t, lo, hi);
+}
+
+static void test_lock_wait_timeout(void **state)
+{
+    lock_fixture f;
+    lock_setup(&f);
+    assert_int_equal(dbal_session_set_timeout(f.b, 500), DBAL_OK);
+    double t0 = test_now();
+    EXPECT_RC(f.b, dbal_exec(f.b, "INSERT INTO t VALUES (2)", DBAL_NOARGS, NULL), DBAL_ETIMEOUT);
+    took(t0, 0.45, 2.0, "an INSERT waiting for the write lock, timeout 500 ms");
+    assert_string_equal(dbal_session_error(f.b)->sqlstate, "57014");
+    t0 = test_now();
+    EXPECT_RC(f.b, dbal_begin(f.b), DBAL_ETIMEOUT); /* BEGIN IMMEDIATE waits too */
+    took(t0, 0.45, 2.0, "BEGIN IMMEDIATE waiting for the write lock, timeout 500 ms");
+    assert_int_equal(dbal_tx_depth(f.b), 0);
+    /* The session goes on once the lock is free. */
+    OK(f.a, dbal_commit(f.a));
+    OK(f.b, dbal_exec(f.b, "INSERT INTO t VALUES (3)", DBAL_NOARGS, NULL));
+    assert_int_equal(test_scalar(f.b, "SELECT count(*) FROM t"), 2);
+    lock_teardown(&f);
+}
+
+static void test_lock_wait_cancel(void **state)
+{
+    lock_fixture f;
+    lock_setup(&f);
+    later_arg l;
+    later(&l, f.b, 0);
+    double t0 = test_now();
+    EXPECT_RC(f.b, dbal_exec(f.b, "INSERT INTO t VALUES (2)", DBAL_NOARGS, NULL), DBAL_ECANCELED);
+    took(t0, 0.25, 2.0, "an INSERT waiting for the write lock, canceled after 300 ms");
+    later_join(&l);
+    assert_string_equal(dbal_session_error(f.b)->sqlstate, "57014");
+    later(&l, f.b, 0);
+    t0 = test_now();
+    EXPECT_RC(f.b, dbal_begin(f.b), DBAL_ECANCELED);
+    took(t0, 0.25, 2.0, "BEGIN IMMEDIATE waiting for the write lock, canceled after 300 ms");
+    later_join(&l);
+    assert_int_equal(dbal_tx_depth(f.b), 0);
+    OK(f.a, dbal_commit(f.a));
+    OK(f.b, dbal_exec(f.b, "INSERT INTO t VALUES (3)", DBAL_NOARGS, NULL));
+    lock_teardown(&f);
+}
+
+/* Without a timeout the wait ends when the lock is given up; and a cancel
+ * asked for while no statement ran is not taken by the next one. */
+static void test_lock_wait_released(void **state)
+{
+    lock_fixture f;
+    lock_setup(&f);
+    assert_int_equal(dbal_session_cancel(f.b), DBAL_OK);
+    later_arg l;
+    later(&l, f.a, 1);
+    double t0 = test_now();
+    OK(f.b, dbal_exec(f.b, "INSERT INTO t VALUES (2)", DBAL_NOARGS, NULL));
+    took(t0, 0.25, 2.0, "an INSERT waiting for a write lock released after 300 ms");
+    later_join(&l);
+    OK(f.a, dbal_begin(f.a));
+    assert_int_equal(dbal_session_cancel(f.b), DBAL_OK);
+    later(&l, f.a, 1);
+    t0 = test_now();
+    OK(f.b, dbal_begin(f.b));
+    took(t0, 0.25, 2.0, "BEGIN IMMEDIATE waiting for a write lock released after 300 ms");
+    later_join(&l);
+    OK(f.b, dbal_commit(f.b));
+    assert_int_equal(test_scalar(f.b, "SELECT count(*) FROM t"), 2);
+    lock_teardown(&f);
+}
+
 /* Running the same SQL again while a cursor reads its cached statement. */
 static void test_same_sql_nested(void **state)
 {
@@ -304,6 +440,8 @@ int main(void)
         cmocka_unit_test(test_one_statement_per_call), cmocka_unit_test(test_memory_engines),
         cmocka_unit_test(test_concurrent_writers),  cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_same_sql_nested),     cmocka_unit_test(test_path_with_special_characters),
+        cmocka_unit_test(test_lock_wait_timeout),   cmocka_unit_test(test_lock_wait_cancel),
+        cmocka_unit_test(test_lock_wait_released),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 
 #include <dbal/driver.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 extern const dbal_host *sq_host;
@@ -47,7 +48,9 @@ typedef struct sq_conn {
     int read_only;     /* query_only set for the session (set_read_only) */
     int timeout_ms;    /* statement timeout, 0 = none */
     double deadline;   /* monotonic seconds the running statement must end by */
-    int timed_out;     /* the progress handler interrupted it for the deadline */
+    int stopped;       /* SQ_STOPPED_*: why the running statement was stopped */
+    double busy_since; /* when the current wait for a lock began */
+    atomic_int cancel_requested; /* set by sq_cancel, from any thread */
     struct sq_rows *spare; /* a closed cursor kept for the next query */
     /* fork(): who opened it, its file, and its place among the process's
      * connections (sqlite_fork.c). */
@@ -92,8 +95,18 @@ int sq_last_insert_id(dbal_driver_conn *c, int64_t *out, dbal_error *err);
 int sq_ping(dbal_driver_conn *c, dbal_error *err);
 int sq_cancel(dbal_driver_conn *c);
 int sq_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
-/* Starts the statement clock; sq_fail reports a statement's failure, telling
- * a timeout from a cancel. */
+
+/* Why a statement was stopped before its end: its deadline passed, or
+ * sq_cancel was called (sqlite3_interrupt reports that one itself unless
+ * the statement was waiting for a lock). */
+#define SQ_STOPPED_TIMEOUT 1
+#define SQ_STOPPED_CANCEL 2
+/* Installs the busy handler that waits up to the engine's busy_timeout but
+ * stops at a cancel or the statement's deadline; once per connection. */
+void sq_install_handlers(sq_conn *c);
+/* Starts the statement clock, before each statement (transaction control
+ * included); sq_fail reports a statement's failure, telling a timeout or a
+ * cancel from an error. */
 void sq_start_clock(sq_conn *c);
 int sq_fail(sq_conn *c, int rc, dbal_error *err);
 
