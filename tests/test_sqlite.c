@@ -10,6 +10,7 @@
 #include "test_helpers.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -79,6 +80,12 @@ static void test_cannot_open(void **state)
     assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
     EXPECT_RC(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
     assert_string_equal(dbal_session_error(s)->sqlstate, "08001");
+    /* The path and SQLite's reason, each once. */
+    char want[256];
+    snprintf(want, sizeof want,
+             "cannot open SQLite database '/nonexistent/dir/x.db': unable to open database file (%s)",
+             strerror(ENOENT));
+    assert_string_equal(dbal_session_error(s)->message, want);
     dbal_engine_stats st;
     dbal_engine_stats_get(e, &st);
     assert_int_equal(st.open, 0);

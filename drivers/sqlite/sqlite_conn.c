@@ -61,14 +61,10 @@ int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
     }
     memset(c, 0, sizeof *c);
     c->engine = e;
-    rc = sqlite3_open_v2(e->uri, &c->db, e->flags, NULL);
-    if (rc != SQLITE_OK) {
-        rc = sq_error(c->db, rc, err);
-        sq_host->set_error(err, DBAL_ECONNECT, "08001", err->native_code, "cannot open SQLite database: %s",
-                           err->message);
-        sqlite3_close_v2(c->db);
+    rc = sq_open_file(c, err);
+    if (rc != DBAL_OK) {
         sq_host->free(c);
-        return DBAL_ECONNECT;
+        return rc;
     }
     if ((rc = sq_fork_admit(c, err)) != DBAL_OK) {
         sqlite3_close_v2(c->db);

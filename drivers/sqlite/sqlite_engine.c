@@ -241,6 +241,11 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
         put(&b, "file:", 5);
         put_encoded(&b, e->memdir);
         put(&b, "/memory.db", 10);
+        size_t n = strlen(e->memdir);
+        if ((e->path = sq_host->malloc(n + sizeof "/memory.db"))) {
+            memcpy(e->path, e->memdir, n);
+            memcpy(e->path + n, "/memory.db", sizeof "/memory.db");
+        }
         /* The directory is private to this process, which is unix-excl's
          * case: one lock on the file for the process and the WAL index in
          * heap memory instead of two fcntl() calls per statement on the -shm
@@ -250,12 +255,13 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
     } else {
         put(&b, "file:", 5);
         put_encoded(&b, path);
+        e->path = sq_strdup(path);
     }
     if (uri_params->len) {
         put(&b, "?", 1);
         put(&b, uri_params->p + 1, uri_params->len - 1); /* drop the leading '&' */
     }
-    if (b.oom || uri_params->oom)
+    if (b.oom || uri_params->oom || !e->path)
         return sq_host->free(b.p), DBAL_ENOMEM;
     e->uri = b.p;
     return DBAL_OK;
@@ -341,5 +347,6 @@ void sq_engine_close(void *ctx)
     sq_host->free(e->journal_mode);
     sq_host->free(e->synchronous);
     sq_host->free(e->uri);
+    sq_host->free(e->path);
     sq_host->free(e);
 }

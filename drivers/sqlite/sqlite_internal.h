@@ -29,6 +29,7 @@ typedef struct sq_engine {
     int npragmas;
     int cache_size;
     pid_t pid;          /* the process that opened it, owner of memdir */
+    char *path; /* the database file, as the engine's connections open it */
 } sq_engine;
 
 /* A prepared statement and whether a cursor is reading it. */
@@ -74,6 +75,10 @@ typedef struct sq_rows {
 /* Fills err from the connection's last error, with the SQLSTATE PostgreSQL
  * would give. Returns the dbal code. */
 int sq_error(sqlite3 *db, int rc, dbal_error *err);
+
+/* Opens c->db on the engine's file (sqlite_file.c): DBAL_ECONNECT with the
+ * path and SQLite's and the system's reasons. */
+int sq_open_file(sq_conn *c, dbal_error *err);
 
 int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void sq_disconnect(dbal_driver_conn *c);
