@@ -439,6 +439,114 @@ static void test_path_with_special_characters(void **state)
     test_rmdir(dir);
 }
 
+/*
+ * A database file deleted while the engine is open: the engine's idle
+ * connections still point at the unlinked file, and a new connection would
+ * create an empty one beside it. Checkout notices (SQLite's HAS_MOVED) and
+ * refuses, rather than write where no one will ever read.
+ */
+static void deleted_under(int pre_ping)
+{
+    char *dir = test_tmpdir();
+    dbal_engine *e;
+    dbal_session *s;
+    char path[600];
+    snprintf(path, sizeof path, "%s/gone.db", dir);
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "gone.db", pre_ping ? "?pool_pre_ping=true" : NULL), NULL),
+                     DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    OK(s, dbal_exec(s, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    OK(s, dbal_exec(s, "INSERT INTO t VALUES (1)", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    assert_int_equal(unlink(path), 0);
+    if (pre_ping)
+        usleep(600000); /* past pre-ping's bypass window for a connection just used */
+    dbal_session_open(e, &s, NULL);
+    EXPECT_RC(s, dbal_exec(s, "INSERT INTO t VALUES (2)", DBAL_NOARGS, NULL), DBAL_ECONNECT);
+    assert_non_null(strstr(dbal_session_error(s)->message, "gone.db' was deleted or renamed"));
+    assert_int_equal(access(path, F_OK), -1); /* no empty database made in its place */
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.discarded, 1);
+    /* And every checkout after: the engine does not come back by itself. */
+    EXPECT_RC(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    /* Reopening the engine is the way to start on a new file. */
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "gone.db", NULL), NULL), DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    OK(s, dbal_exec(s, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    test_rmdir(dir);
+}
+
+static void test_file_deleted(void **state)
+{
+    deleted_under(0); /* the driver's check at every checkout */
+    deleted_under(1);
+}
+
+/* Connections after the first open the file without SQLITE_OPEN_CREATE; a
+ * URL's mode=rwc must not make SQLite refuse them. */
+static void test_mode_rwc(void **state)
+{
+    char *dir = test_tmpdir();
+    dbal_engine *e;
+    dbal_session *a, *b;
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "rwc.db", "?mode=rwc"), NULL), DBAL_OK);
+    dbal_session_open(e, &a, NULL);
+    dbal_session_open(e, &b, NULL);
+    OK(a, dbal_exec(a, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    assert_int_equal(test_scalar(b, "SELECT count(*) FROM t"), 0);
+    dbal_session_close(a);
+    dbal_session_close(b);
+    dbal_engine_close(e);
+    test_rmdir(dir);
+}
+
+/* Another database renamed over the file: the engine refuses it too (a
+ * new file beside the old one's -wal could pair with it), until reopened. */
+static void test_file_replaced(void **state)
+{
+    char *dir = test_tmpdir();
+    dbal_engine *e, *other;
+    dbal_session *s;
+    char path[600], other_path[600];
+    snprintf(path, sizeof path, "%s/main.db", dir);
+    snprintf(other_path, sizeof other_path, "%s/other.db", dir);
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "main.db", "?pool_pre_ping=1"), NULL), DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    OK(s, dbal_exec(s, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    assert_int_equal(dbal_engine_open(&other, file_url(dir, "other.db", NULL), NULL), DBAL_OK);
+    dbal_session_open(other, &s, NULL);
+    OK(s, dbal_exec(s, "CREATE TABLE u(y INTEGER)", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    dbal_engine_close(other);
+    assert_int_equal(rename(other_path, path), 0);
+    usleep(600000);
+    dbal_session_open(e, &s, NULL);
+    EXPECT_RC(s, dbal_exec(s, "SELECT count(*) FROM t", DBAL_NOARGS, NULL), DBAL_ECONNECT);
+    assert_non_null(strstr(dbal_session_error(s)->message, "main.db' was replaced by another file"));
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    /* The old file's -wal is still at the path (SQLite does not checkpoint
+     * a moved file on close) and would be read as the new file's: whoever
+     * replaces a database file removes it, the engine closed. */
+    for (size_t i = 0; i < 2; i++) {
+        char side[620];
+        snprintf(side, sizeof side, "%s%s", path, i ? "-shm" : "-wal");
+        unlink(side);
+    }
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "main.db", NULL), NULL), DBAL_OK);
+    dbal_session_open(e, &s, NULL);
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM u"), 0);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    test_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,7 +556,8 @@ int main(void)
         cmocka_unit_test(test_concurrent_writers),  cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_same_sql_nested),     cmocka_unit_test(test_path_with_special_characters),
         cmocka_unit_test(test_lock_wait_timeout),   cmocka_unit_test(test_lock_wait_cancel),
-        cmocka_unit_test(test_lock_wait_released),
+        cmocka_unit_test(test_lock_wait_released),  cmocka_unit_test(test_file_deleted),
+        cmocka_unit_test(test_mode_rwc),            cmocka_unit_test(test_file_replaced),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }

@@ -175,7 +175,8 @@ int sq_last_insert_id(dbal_driver_conn *base, int64_t *out, dbal_error *err)
 
 int sq_ping(dbal_driver_conn *base, dbal_error *err)
 {
-    (void)base;
-    (void)err;
-    return DBAL_OK; /* an open SQLite handle has no server to lose */
+    /* An open SQLite handle has no server to lose; what it can lose is its
+     * file. */
+    int fd;
+    return sq_check(base, 1, &fd, err);
 }

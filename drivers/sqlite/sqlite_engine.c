@@ -141,6 +141,11 @@ static int apply_param(sq_engine *e, buf *uri_params, const char *k, const char 
             e->vfs_named = 1;
         if (strcmp(k, "mode") == 0 && strcmp(v, "ro") == 0)
             e->flags = (e->flags & ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_READONLY;
+        /* rwc is what the flags say already; in the URI it would refuse the
+         * opens without SQLITE_OPEN_CREATE that follow the first (see
+         * sqlite_file.c). */
+        if (strcmp(k, "mode") == 0 && strcmp(v, "rwc") == 0)
+            return DBAL_OK;
         put(uri_params, "&", 1);
         put(uri_params, k, strlen(k));
         put(uri_params, "=", 1);
@@ -299,6 +304,11 @@ int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
     }
     memset(e, 0, sizeof *e);
     e->pid = getpid();
+    if (pthread_mutex_init(&e->file_lock, NULL) != 0) {
+        sq_host->free(e);
+        sq_host->set_error(err, DBAL_ENOMEM, NULL, 0, "out of memory");
+        return DBAL_ENOMEM;
+    }
     e->flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     e->busy_timeout = 5000;
     e->foreign_keys = 1;
@@ -348,5 +358,6 @@ void sq_engine_close(void *ctx)
     sq_host->free(e->synchronous);
     sq_host->free(e->uri);
     sq_host->free(e->path);
+    pthread_mutex_destroy(&e->file_lock);
     sq_host->free(e);
 }

@@ -5,6 +5,7 @@
 #include "stmt_cache.h"
 
 #include <dbal/driver.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <sys/types.h>
@@ -30,6 +31,12 @@ typedef struct sq_engine {
     int cache_size;
     pid_t pid;          /* the process that opened it, owner of memdir */
     char *path; /* the database file, as the engine's connections open it */
+    /* The file the first connection opened, which later ones must find at
+     * path (sqlite_file.c). */
+    pthread_mutex_t file_lock;
+    int file_known;
+    dev_t file_dev;
+    ino_t file_ino;
 } sq_engine;
 
 /* A prepared statement and whether a cursor is reading it. */
@@ -77,8 +84,13 @@ typedef struct sq_rows {
 int sq_error(sqlite3 *db, int rc, dbal_error *err);
 
 /* Opens c->db on the engine's file (sqlite_file.c): DBAL_ECONNECT with the
- * path and SQLite's and the system's reasons. */
+ * path and SQLite's and the system's reasons, or because the file the engine
+ * first opened is no longer at its path. */
 int sq_open_file(sq_conn *c, dbal_error *err);
+/* The check slot: DBAL_OK, or DBAL_ECONNLOST (and c marked broken) when
+ * its database file was deleted, renamed or replaced since it was opened.
+ * No I/O but one stat(); never DBAL_EBUSY. */
+int sq_check(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
 
 int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void sq_disconnect(dbal_driver_conn *c);
