@@ -59,7 +59,8 @@ static void test_bad_options(void **state)
         "sqlite:///tmp/x.db?nosuch=1",         "sqlite:///tmp/x.db?journal_mode=bogus",
         "sqlite:///tmp/x.db?busy_timeout=-1",  "sqlite:///tmp/x.db?_pragma=foo;drop%20table%20t",
         "sqlite:///tmp/x.db?_pragma=a(b)c",    "sqlite:///tmp/x.db?mode=rwx",
-        "sqlite:///tmp/x.db?begin=later",
+        "sqlite:///tmp/x.db?begin=later",      "sqlite:///tmp/x.db?_pragma=query_only(1)",
+        "sqlite:///tmp/x.db?_pragma=busy_timeout(soon)",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         dbal_engine *e;
@@ -547,6 +548,59 @@ static void test_file_replaced(void **state)
     test_rmdir(dir);
 }
 
+/* query_only is dbal's to set: an application statement cannot lift it in
+ * a read-only session or transaction, nor leave a pooled connection in it. */
+static void test_query_only_is_dbal_s(void **state)
+{
+    static const char *const lifts[] = {"PRAGMA query_only=0", "pragma QUERY_ONLY = false",
+                                        "PRAGMA main.query_only(0)"};
+    dbal_engine *e;
+    dbal_session *ro, *rw;
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", NULL), DBAL_OK);
+    dbal_session_open(e, &rw, NULL);
+    OK(rw, dbal_exec(rw, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    assert_int_equal(dbal_session_open_with(e, &ro, DBAL_SESSION_READ_ONLY, NULL, NULL), DBAL_OK);
+    for (size_t i = 0; i < sizeof lifts / sizeof lifts[0]; i++) {
+        EXPECT_RC(ro, dbal_exec(ro, lifts[i], DBAL_NOARGS, NULL), DBAL_EPERM);
+        assert_non_null(strstr(dbal_session_error(ro)->message, "query_only"));
+    }
+    assert_int_equal(test_scalar(ro, "PRAGMA query_only"), 1); /* reading it is fine */
+    EXPECT_RC(ro, dbal_exec(ro, "INSERT INTO t VALUES (1)", DBAL_NOARGS, NULL), DBAL_EREADONLY);
+    OK(rw, dbal_begin_with(rw, DBAL_TX_READ_ONLY));
+    EXPECT_RC(rw, dbal_exec(rw, "PRAGMA query_only=0", DBAL_NOARGS, NULL), DBAL_EPERM);
+    OK(rw, dbal_rollback(rw));
+    EXPECT_RC(rw, dbal_exec(rw, "PRAGMA query_only=1", DBAL_NOARGS, NULL), DBAL_EPERM);
+    OK(rw, dbal_exec(rw, "INSERT INTO t VALUES (1)", DBAL_NOARGS, NULL));
+    dbal_session_close(ro);
+    dbal_session_close(rw);
+    dbal_engine_close(e);
+}
+
+/* busy_timeout stays what the URL says: a statement cannot replace dbal's
+ * busy handler (which honours cancel and timeouts) with SQLite's; and
+ * _pragma=busy_timeout(ms) is the URL's busy_timeout. */
+static void test_busy_timeout_is_dbal_s(void **state)
+{
+    char *dir = test_tmpdir();
+    dbal_engine *e;
+    dbal_session *a, *b;
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "bt.db", "?_pragma=busy_timeout(100)"), NULL), DBAL_OK);
+    dbal_session_open(e, &a, NULL);
+    dbal_session_open(e, &b, NULL);
+    EXPECT_RC(a, dbal_exec(a, "PRAGMA busy_timeout=20000", DBAL_NOARGS, NULL), DBAL_EPERM);
+    assert_non_null(strstr(dbal_session_error(a)->message, "busy_timeout"));
+    OK(a, dbal_exec(a, "CREATE TABLE t(x)", DBAL_NOARGS, NULL));
+    OK(a, dbal_begin(a));
+    double t0 = test_now();
+    EXPECT_RC(b, dbal_begin(b), DBAL_EBUSY);
+    took(t0, 0.09, 2.0, "BEGIN IMMEDIATE with _pragma=busy_timeout(100)");
+    OK(a, dbal_rollback(a));
+    dbal_session_close(a);
+    dbal_session_close(b);
+    dbal_engine_close(e);
+    test_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_lock_wait_timeout),   cmocka_unit_test(test_lock_wait_cancel),
         cmocka_unit_test(test_lock_wait_released),  cmocka_unit_test(test_file_deleted),
         cmocka_unit_test(test_mode_rwc),            cmocka_unit_test(test_file_replaced),
+        cmocka_unit_test(test_query_only_is_dbal_s), cmocka_unit_test(test_busy_timeout_is_dbal_s),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }

@@ -45,6 +45,7 @@ static int configure(sq_conn *c, dbal_error *err)
     }
     for (int i = 0; rc == DBAL_OK && i < e->npragmas; i++)
         rc = run(c, e->pragmas[i], err);
+    sq_guard_install(c);
     return rc;
 }
 

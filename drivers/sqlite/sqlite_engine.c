@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static char *sq_strdup(const char *s)
@@ -83,6 +84,16 @@ static int is_word(const char *s)
     return 1;
 }
 
+static int set_busy_timeout(sq_engine *e, const char *key, const char *v, dbal_error *err)
+{
+    char *end;
+    long ms = strtol(v, &end, 10);
+    if (!*v || *end || ms < 0 || ms > 3600000)
+        return bad(err, key, "milliseconds from 0 to 3600000");
+    e->busy_timeout = (int)ms;
+    return DBAL_OK;
+}
+
 /* _pragma=name(value) or _pragma=name=value; only words, so a URL can never
  * smuggle SQL into the connection set-up. */
 static int add_pragma(sq_engine *e, const char *v, dbal_error *err)
@@ -107,6 +118,14 @@ static int add_pragma(sq_engine *e, const char *v, dbal_error *err)
     }
     if (!is_word(name) || (value[0] && !is_word(value)))
         return bad(err, "_pragma", "made of letters, digits, '_' and '-'");
+    /* The PRAGMA would put SQLite's busy handler in place of dbal's, which
+     * honours cancel and timeouts: it is the busy_timeout option. */
+    if (strcasecmp(name, "busy_timeout") == 0)
+        return set_busy_timeout(e, "_pragma=busy_timeout", value, err);
+    if (strcasecmp(name, "query_only") == 0)
+        return bad(err, "_pragma",
+                   "another pragma than query_only, which dbal sets for read-only sessions and transactions "
+                   "(mode=ro opens the database read-only)");
     char sql[160];
     snprintf(sql, sizeof sql, value[0] ? "PRAGMA %s(%s)" : "PRAGMA %s", name, value);
     if (!(e->pragmas[e->npragmas++] = sq_strdup(sql)))
@@ -152,14 +171,8 @@ static int apply_param(sq_engine *e, buf *uri_params, const char *k, const char 
         put_encoded(uri_params, v);
         return DBAL_OK;
     }
-    if (strcmp(k, "busy_timeout") == 0) {
-        char *end;
-        long ms = strtol(v, &end, 10);
-        if (!*v || *end || ms < 0 || ms > 3600000)
-            return bad(err, k, "milliseconds from 0 to 3600000");
-        e->busy_timeout = (int)ms;
-        return DBAL_OK;
-    }
+    if (strcmp(k, "busy_timeout") == 0)
+        return set_busy_timeout(e, k, v, err);
     if (strcmp(k, "foreign_keys") == 0) {
         if (!one_of(v, bools))
             return bad(err, k, "on or off");

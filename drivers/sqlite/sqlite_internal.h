@@ -59,6 +59,8 @@ typedef struct sq_conn {
     int stopped;       /* SQ_STOPPED_*: why the running statement was stopped */
     double busy_since; /* when the current wait for a lock began */
     atomic_int cancel_requested; /* set by sq_cancel, from any thread */
+    int guard;           /* the application's SQL is being prepared (sqlite_guard.c) */
+    const char *refused; /* why the guard refused it */
     struct sq_rows *spare; /* a closed cursor kept for the next query */
     /* fork(): who opened it, its file, and its place among the process's
      * connections (sqlite_fork.c). */
@@ -91,6 +93,13 @@ int sq_open_file(sq_conn *c, dbal_error *err);
  * its database file was deleted, renamed or replaced since it was opened.
  * No I/O but one stat(); never DBAL_EBUSY. */
 int sq_check(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
+
+/* Keeps the application's SQL from changing the settings dbal manages
+ * (sqlite_guard.c): installed once per connection; application statements
+ * are prepared through sq_prepare_guarded (DBAL_EPERM when refused). */
+void sq_guard_install(sq_conn *c);
+int sq_prepare_guarded(sq_conn *c, const char *sql, size_t len, unsigned flags, sqlite3_stmt **st,
+                       const char **tail, dbal_error *err);
 
 int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void sq_disconnect(dbal_driver_conn *c);
