@@ -392,6 +392,59 @@ static void test_lock_wait_released(void **state)
     lock_teardown(&f);
 }
 
+/* Eight connections opening a new file at once, each switching it to WAL:
+ * SQLite refuses all but one at once (no busy handler asked); they must
+ * wait, not fail with DBAL_EBUSY. 200 new files, or 3 s (valgrind). */
+typedef struct {
+    dbal_engine *e;
+    pthread_barrier_t *start;
+    int failures;
+} opener_arg;
+
+static void *open_at_once(void *p)
+{
+    opener_arg *o = p;
+    dbal_session *s;
+    dbal_session_open(o->e, &s, NULL);
+    pthread_barrier_wait(o->start);
+    if (dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL) != DBAL_OK) {
+        fprintf(stderr, "opening a new file: %s\n", dbal_session_error(s)->message);
+        o->failures++;
+    }
+    dbal_session_close(s);
+    return NULL;
+}
+
+static void test_new_file_opened_at_once(void **state)
+{
+    enum { N = 8 };
+    char *dir = test_tmpdir();
+    double end = test_now() + 3;
+    int failures = 0;
+    for (int round = 0; round < 200 && test_now() < end; round++) {
+        char name[32];
+        snprintf(name, sizeof name, "new%d.db", round);
+        dbal_engine *e;
+        assert_int_equal(dbal_engine_open(&e, file_url(dir, name, "?pool_size=8"), NULL), DBAL_OK);
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, N);
+        pthread_t t[N];
+        opener_arg o[N];
+        for (int i = 0; i < N; i++) {
+            o[i] = (opener_arg){e, &start, 0};
+            pthread_create(&t[i], NULL, open_at_once, &o[i]);
+        }
+        for (int i = 0; i < N; i++) {
+            pthread_join(t[i], NULL);
+            failures += o[i].failures;
+        }
+        pthread_barrier_destroy(&start);
+        dbal_engine_close(e);
+    }
+    assert_int_equal(failures, 0);
+    test_rmdir(dir);
+}
+
 /* Running the same SQL again while a cursor reads its cached statement. */
 static void test_same_sql_nested(void **state)
 {
@@ -613,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_lock_wait_released),  cmocka_unit_test(test_file_deleted),
         cmocka_unit_test(test_mode_rwc),            cmocka_unit_test(test_file_replaced),
         cmocka_unit_test(test_query_only_is_dbal_s), cmocka_unit_test(test_busy_timeout_is_dbal_s),
+        cmocka_unit_test(test_new_file_opened_at_once),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }

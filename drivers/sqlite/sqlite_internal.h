@@ -130,6 +130,11 @@ int sq_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
 /* Installs the busy handler that waits up to the engine's busy_timeout but
  * stops at a cancel or the statement's deadline; once per connection. */
 void sq_install_handlers(sq_conn *c);
+/* Runs one of the driver's own statements in autocommit mode, again and
+ * again while SQLite refuses it with SQLITE_BUSY without asking the busy
+ * handler (a read lock it cannot upgrade), as long as a wait for a lock
+ * may last. Returns SQLite's code. */
+int sq_exec_retrying(sq_conn *c, const char *sql);
 /* Starts the statement clock, before each statement (transaction control
  * included); sq_fail reports a statement's failure, telling a timeout or a
  * cancel from an error. */

@@ -33,15 +33,12 @@ static int past_deadline(void *p)
     return 0;
 }
 
-/* count is 0 on the first call of a wait. Returning 0 ends the wait with
- * SQLITE_BUSY; c->stopped then says whether that is really a cancel or a
- * timeout. */
-static int busy_wait(void *p, int count)
+/* One step of a wait for a lock that began at `since`, the count-th: sleeps
+ * and returns 1, or returns 0 when the wait must end (c->stopped then says
+ * whether for a cancel or a timeout rather than busy_timeout). */
+static int wait_step(sq_conn *c, double since, int count)
 {
-    sq_conn *c = p;
     double t = now();
-    if (count == 0)
-        c->busy_since = t;
     if (atomic_load_explicit(&c->cancel_requested, memory_order_relaxed)) {
         c->stopped = SQ_STOPPED_CANCEL;
         return 0;
@@ -50,7 +47,7 @@ static int busy_wait(void *p, int count)
         c->stopped = SQ_STOPPED_TIMEOUT;
         return 0;
     }
-    double end = c->busy_since + c->engine->busy_timeout / 1000.0;
+    double end = since + c->engine->busy_timeout / 1000.0;
     if (t >= end)
         return 0; /* busy_timeout: DBAL_EBUSY */
     if (c->deadline > 0 && c->deadline < end)
@@ -63,6 +60,26 @@ static int busy_wait(void *p, int count)
     struct timespec ts = {0, (long)(step * 1e9)};
     nanosleep(&ts, NULL);
     return 1;
+}
+
+/* SQLite's busy handler: count is 0 on the first call of a wait.
+ * Returning 0 ends the wait with SQLITE_BUSY. */
+static int busy_wait(void *p, int count)
+{
+    sq_conn *c = p;
+    if (count == 0)
+        c->busy_since = now();
+    return wait_step(c, c->busy_since, count);
+}
+
+int sq_exec_retrying(sq_conn *c, const char *sql)
+{
+    double since = now();
+    int rc;
+    for (int n = 0; ((rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL)) & 0xff) == SQLITE_BUSY && wait_step(c, since, n);
+         n++)
+        ;
+    return rc;
 }
 
 void sq_install_handlers(sq_conn *c)
