@@ -28,6 +28,7 @@ static const dbal_driver driver = {
     .cancel = sq_cancel,
     .set_timeout = sq_set_timeout,
     .set_read_only = sq_set_read_only,
+    .check = sq_check,
 };
 
 DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host)

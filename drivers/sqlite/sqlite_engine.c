@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static char *sq_strdup(const char *s)
@@ -83,6 +84,16 @@ static int is_word(const char *s)
     return 1;
 }
 
+static int set_busy_timeout(sq_engine *e, const char *key, const char *v, dbal_error *err)
+{
+    char *end;
+    long ms = strtol(v, &end, 10);
+    if (!*v || *end || ms < 0 || ms > 3600000)
+        return bad(err, key, "milliseconds from 0 to 3600000");
+    e->busy_timeout = (int)ms;
+    return DBAL_OK;
+}
+
 /* _pragma=name(value) or _pragma=name=value; only words, so a URL can never
  * smuggle SQL into the connection set-up. */
 static int add_pragma(sq_engine *e, const char *v, dbal_error *err)
@@ -107,6 +118,14 @@ static int add_pragma(sq_engine *e, const char *v, dbal_error *err)
     }
     if (!is_word(name) || (value[0] && !is_word(value)))
         return bad(err, "_pragma", "made of letters, digits, '_' and '-'");
+    /* The PRAGMA would put SQLite's busy handler in place of dbal's, which
+     * honours cancel and timeouts: it is the busy_timeout option. */
+    if (strcasecmp(name, "busy_timeout") == 0)
+        return set_busy_timeout(e, "_pragma=busy_timeout", value, err);
+    if (strcasecmp(name, "query_only") == 0)
+        return bad(err, "_pragma",
+                   "another pragma than query_only, which dbal sets for read-only sessions and transactions "
+                   "(mode=ro opens the database read-only)");
     char sql[160];
     snprintf(sql, sizeof sql, value[0] ? "PRAGMA %s(%s)" : "PRAGMA %s", name, value);
     if (!(e->pragmas[e->npragmas++] = sq_strdup(sql)))
@@ -141,20 +160,19 @@ static int apply_param(sq_engine *e, buf *uri_params, const char *k, const char 
             e->vfs_named = 1;
         if (strcmp(k, "mode") == 0 && strcmp(v, "ro") == 0)
             e->flags = (e->flags & ~(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_READONLY;
+        /* rwc is what the flags say already; in the URI it would refuse the
+         * opens without SQLITE_OPEN_CREATE that follow the first (see
+         * sqlite_file.c). */
+        if (strcmp(k, "mode") == 0 && strcmp(v, "rwc") == 0)
+            return DBAL_OK;
         put(uri_params, "&", 1);
         put(uri_params, k, strlen(k));
         put(uri_params, "=", 1);
         put_encoded(uri_params, v);
         return DBAL_OK;
     }
-    if (strcmp(k, "busy_timeout") == 0) {
-        char *end;
-        long ms = strtol(v, &end, 10);
-        if (!*v || *end || ms < 0 || ms > 3600000)
-            return bad(err, k, "milliseconds from 0 to 3600000");
-        e->busy_timeout = (int)ms;
-        return DBAL_OK;
-    }
+    if (strcmp(k, "busy_timeout") == 0)
+        return set_busy_timeout(e, k, v, err);
     if (strcmp(k, "foreign_keys") == 0) {
         if (!one_of(v, bools))
             return bad(err, k, "on or off");
@@ -241,6 +259,11 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
         put(&b, "file:", 5);
         put_encoded(&b, e->memdir);
         put(&b, "/memory.db", 10);
+        size_t n = strlen(e->memdir);
+        if ((e->path = sq_host->malloc(n + sizeof "/memory.db"))) {
+            memcpy(e->path, e->memdir, n);
+            memcpy(e->path + n, "/memory.db", sizeof "/memory.db");
+        }
         /* The directory is private to this process, which is unix-excl's
          * case: one lock on the file for the process and the WAL index in
          * heap memory instead of two fcntl() calls per statement on the -shm
@@ -250,12 +273,13 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
     } else {
         put(&b, "file:", 5);
         put_encoded(&b, path);
+        e->path = sq_strdup(path);
     }
     if (uri_params->len) {
         put(&b, "?", 1);
         put(&b, uri_params->p + 1, uri_params->len - 1); /* drop the leading '&' */
     }
-    if (b.oom || uri_params->oom)
+    if (b.oom || uri_params->oom || !e->path)
         return sq_host->free(b.p), DBAL_ENOMEM;
     e->uri = b.p;
     return DBAL_OK;
@@ -293,6 +317,11 @@ int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
     }
     memset(e, 0, sizeof *e);
     e->pid = getpid();
+    if (pthread_mutex_init(&e->file_lock, NULL) != 0) {
+        sq_host->free(e);
+        sq_host->set_error(err, DBAL_ENOMEM, NULL, 0, "out of memory");
+        return DBAL_ENOMEM;
+    }
     e->flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     e->busy_timeout = 5000;
     e->foreign_keys = 1;
@@ -341,5 +370,7 @@ void sq_engine_close(void *ctx)
     sq_host->free(e->journal_mode);
     sq_host->free(e->synchronous);
     sq_host->free(e->uri);
+    sq_host->free(e->path);
+    pthread_mutex_destroy(&e->file_lock);
     sq_host->free(e);
 }

@@ -5,7 +5,9 @@
 #include "stmt_cache.h"
 
 #include <dbal/driver.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 extern const dbal_host *sq_host;
@@ -28,6 +30,13 @@ typedef struct sq_engine {
     int npragmas;
     int cache_size;
     pid_t pid;          /* the process that opened it, owner of memdir */
+    char *path; /* the database file, as the engine's connections open it */
+    /* The file the first connection opened, which later ones must find at
+     * path (sqlite_file.c). */
+    pthread_mutex_t file_lock;
+    int file_known;
+    dev_t file_dev;
+    ino_t file_ino;
 } sq_engine;
 
 /* A prepared statement and whether a cursor is reading it. */
@@ -47,7 +56,11 @@ typedef struct sq_conn {
     int read_only;     /* query_only set for the session (set_read_only) */
     int timeout_ms;    /* statement timeout, 0 = none */
     double deadline;   /* monotonic seconds the running statement must end by */
-    int timed_out;     /* the progress handler interrupted it for the deadline */
+    int stopped;       /* SQ_STOPPED_*: why the running statement was stopped */
+    double busy_since; /* when the current wait for a lock began */
+    atomic_int cancel_requested; /* set by sq_cancel, from any thread */
+    int guard;           /* the application's SQL is being prepared (sqlite_guard.c) */
+    const char *refused; /* why the guard refused it */
     struct sq_rows *spare; /* a closed cursor kept for the next query */
     /* fork(): who opened it, its file, and its place among the process's
      * connections (sqlite_fork.c). */
@@ -72,6 +85,22 @@ typedef struct sq_rows {
  * would give. Returns the dbal code. */
 int sq_error(sqlite3 *db, int rc, dbal_error *err);
 
+/* Opens c->db on the engine's file (sqlite_file.c): DBAL_ECONNECT with the
+ * path and SQLite's and the system's reasons, or because the file the engine
+ * first opened is no longer at its path. */
+int sq_open_file(sq_conn *c, dbal_error *err);
+/* The check slot: DBAL_OK, or DBAL_ECONNLOST (and c marked broken) when
+ * its database file was deleted, renamed or replaced since it was opened.
+ * No I/O but one stat(); never DBAL_EBUSY. */
+int sq_check(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
+
+/* Keeps the application's SQL from changing the settings dbal manages
+ * (sqlite_guard.c): installed once per connection; application statements
+ * are prepared through sq_prepare_guarded (DBAL_EPERM when refused). */
+void sq_guard_install(sq_conn *c);
+int sq_prepare_guarded(sq_conn *c, const char *sql, size_t len, unsigned flags, sqlite3_stmt **st,
+                       const char **tail, dbal_error *err);
+
 int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void sq_disconnect(dbal_driver_conn *c);
 int sq_exec(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
@@ -92,8 +121,23 @@ int sq_last_insert_id(dbal_driver_conn *c, int64_t *out, dbal_error *err);
 int sq_ping(dbal_driver_conn *c, dbal_error *err);
 int sq_cancel(dbal_driver_conn *c);
 int sq_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
-/* Starts the statement clock; sq_fail reports a statement's failure, telling
- * a timeout from a cancel. */
+
+/* Why a statement was stopped before its end: its deadline passed, or
+ * sq_cancel was called (sqlite3_interrupt reports that one itself unless
+ * the statement was waiting for a lock). */
+#define SQ_STOPPED_TIMEOUT 1
+#define SQ_STOPPED_CANCEL 2
+/* Installs the busy handler that waits up to the engine's busy_timeout but
+ * stops at a cancel or the statement's deadline; once per connection. */
+void sq_install_handlers(sq_conn *c);
+/* Runs one of the driver's own statements in autocommit mode, again and
+ * again while SQLite refuses it with SQLITE_BUSY without asking the busy
+ * handler (a read lock it cannot upgrade), as long as a wait for a lock
+ * may last. Returns SQLite's code. */
+int sq_exec_retrying(sq_conn *c, const char *sql);
+/* Starts the statement clock, before each statement (transaction control
+ * included); sq_fail reports a statement's failure, telling a timeout or a
+ * cancel from an error. */
 void sq_start_clock(sq_conn *c);
 int sq_fail(sq_conn *c, int rc, dbal_error *err);
 

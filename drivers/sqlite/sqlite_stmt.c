@@ -31,9 +31,9 @@ static int prepare_new(sq_conn *c, const char *sql, size_t len, int cached, sq_s
 {
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
-    int rc = sqlite3_prepare_v3(c->db, sql, (int)len + 1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &st, &tail);
-    if (rc != SQLITE_OK)
-        return sq_error(c->db, rc, err);
+    int rc = sq_prepare_guarded(c, sql, len, cached ? SQLITE_PREPARE_PERSISTENT : 0, &st, &tail, err);
+    if (rc != DBAL_OK)
+        return rc;
     if (!st) {
         sq_host->set_error(err, DBAL_EMISUSE, NULL, 0, "the statement is empty");
         return DBAL_EMISUSE;

@@ -1,0 +1,129 @@
+/*
+ * Statement timeouts and cancel. SQLite has no statement timeout, and
+ * sqlite3_interrupt does not reach a statement that waits for another
+ * connection's lock: that wait is the busy handler's loop. So the deadline
+ * and the cancel flag are checked in two places, the progress handler
+ * while a statement runs and the busy handler (ours, in place of
+ * sqlite3_busy_timeout's) while it waits.
+ */
+#include "sqlite_internal.h"
+
+#include <time.h>
+
+/* The busy handler sleeps in steps doubling from 1 ms up to this, so that a
+ * cancel or a deadline is seen within it and a freed lock soon after. */
+#define BUSY_STEP_MAX 0.020
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Called every few thousand virtual machine steps while a timeout is set:
+ * interrupts a statement past its deadline. */
+static int past_deadline(void *p)
+{
+    sq_conn *c = p;
+    if (c->deadline > 0 && now() > c->deadline) {
+        c->stopped = SQ_STOPPED_TIMEOUT;
+        return 1;
+    }
+    return 0;
+}
+
+/* One step of a wait for a lock that began at `since`, the count-th: sleeps
+ * and returns 1, or returns 0 when the wait must end (c->stopped then says
+ * whether for a cancel or a timeout rather than busy_timeout). */
+static int wait_step(sq_conn *c, double since, int count)
+{
+    double t = now();
+    if (atomic_load_explicit(&c->cancel_requested, memory_order_relaxed)) {
+        c->stopped = SQ_STOPPED_CANCEL;
+        return 0;
+    }
+    if (c->deadline > 0 && t >= c->deadline) {
+        c->stopped = SQ_STOPPED_TIMEOUT;
+        return 0;
+    }
+    double end = since + c->engine->busy_timeout / 1000.0;
+    if (t >= end)
+        return 0; /* busy_timeout: DBAL_EBUSY */
+    if (c->deadline > 0 && c->deadline < end)
+        end = c->deadline;
+    double step = 0.001 * (double)(1u << (count < 5 ? count : 5));
+    if (step > BUSY_STEP_MAX)
+        step = BUSY_STEP_MAX;
+    if (step > end - t)
+        step = end - t; /* one more try right at the end */
+    struct timespec ts = {0, (long)(step * 1e9)};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+/* SQLite's busy handler: count is 0 on the first call of a wait.
+ * Returning 0 ends the wait with SQLITE_BUSY. */
+static int busy_wait(void *p, int count)
+{
+    sq_conn *c = p;
+    if (count == 0)
+        c->busy_since = now();
+    return wait_step(c, c->busy_since, count);
+}
+
+int sq_exec_retrying(sq_conn *c, const char *sql)
+{
+    double since = now();
+    int rc;
+    for (int n = 0; ((rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL)) & 0xff) == SQLITE_BUSY && wait_step(c, since, n);
+         n++)
+        ;
+    return rc;
+}
+
+void sq_install_handlers(sq_conn *c)
+{
+    atomic_init(&c->cancel_requested, 0);
+    sqlite3_busy_handler(c->db, busy_wait, c);
+}
+
+int sq_cancel(dbal_driver_conn *base)
+{
+    sq_conn *c = (sq_conn *)base;
+    /* The flag first: a statement in the busy handler sees only the flag,
+     * one in the virtual machine only the interrupt. */
+    atomic_store(&c->cancel_requested, 1);
+    sqlite3_interrupt(c->db);
+    return DBAL_OK;
+}
+
+int sq_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)
+{
+    sq_conn *c = (sq_conn *)base;
+    c->timeout_ms = milliseconds;
+    sqlite3_progress_handler(c->db, milliseconds > 0 ? 4000 : 0, milliseconds > 0 ? past_deadline : NULL, c);
+    return DBAL_OK;
+}
+
+void sq_start_clock(sq_conn *c)
+{
+    /* A cancel asked for before this statement cannot be meant for it
+     * (SQLite forgets an interrupt that finds no statement running, too). */
+    atomic_store_explicit(&c->cancel_requested, 0, memory_order_relaxed);
+    c->stopped = 0;
+    c->deadline = c->timeout_ms > 0 ? now() + c->timeout_ms / 1000.0 : 0;
+}
+
+int sq_fail(sq_conn *c, int rc, dbal_error *err)
+{
+    int code = sq_error(c->db, rc, err);
+    int gave_up = (rc & 0xff) == SQLITE_BUSY;
+    if (c->stopped == SQ_STOPPED_TIMEOUT && (code == DBAL_ECANCELED || gave_up))
+        sq_host->set_error(err, DBAL_ETIMEOUT, "57014", rc,
+                           "canceling statement due to statement timeout (%d ms)", c->timeout_ms);
+    else if (c->stopped == SQ_STOPPED_CANCEL && gave_up)
+        sq_host->set_error(err, DBAL_ECANCELED, "57014", rc,
+                           "canceling statement due to user request (while waiting for a lock)");
+    return err->code;
+}
