@@ -63,9 +63,11 @@ int pg_async_start(dbal_driver_conn *base, int *fd, dbal_error *err)
     }
     /* The bookkeeping of an idle connection (deferred DEALLOCATEs, a
      * changed statement timeout) is done in blocking mode, before. */
-    pg_conn_ready(c);
-    if (PQstatus(c->pg) != CONNECTION_OK || PQsetnonblocking(c->pg, 1) != 0 ||
-        !PQenterPipelineMode(c->pg))
+    int rc = pg_conn_ready(c, err);
+    if (rc != DBAL_OK)
+        return rc;
+    /* The connection is non-blocking already (pg_conn_setup). */
+    if (PQstatus(c->pg) != CONNECTION_OK || !PQenterPipelineMode(c->pg))
         return lost(c, err);
     *fd = PQsocket(c->pg);
     return *fd >= 0 ? DBAL_OK : lost(c, err);
@@ -78,8 +80,7 @@ void pg_async_stop(dbal_driver_conn *base)
         return;
     /* Anything still in the pipeline would reach the connection's next
      * user: such a connection is not pooled again. */
-    if (!PQexitPipelineMode(c->pg) || PQsetnonblocking(c->pg, 0) != 0 ||
-        (c->async && c->async->count))
+    if (!PQexitPipelineMode(c->pg) || (c->async && c->async->count))
         c->base.broken = 1;
 }
 

@@ -40,6 +40,11 @@ int pg_conn_setup(pg_conn *c)
     if (!c->cancel || (x->cache_size > 0 && !c->cache))
         return DBAL_ENOMEM;
     PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    /* For good: every wait for the server is pg_wire.c's, bounded. It
+     * fails only when libpq cannot flush what it holds, which a connection
+     * just made does not: one that did would be of no use. */
+    if (PQsetnonblocking(c->pg, 1) != 0)
+        c->base.broken = 1;
     return DBAL_OK;
 }
 
@@ -79,12 +84,13 @@ static int server_sqlstate(const char *msg, char out[6])
  * runs our statements. Once per engine: the first connection asks. When
  * the question itself fails, the server is taken to be direct; a pooler
  * missed then still shows itself by the errors pg_send recovers from. */
-static int probe_pooler(PGconn *pg)
+static int probe_pooler(pg_conn *c)
 {
-    PGresult *res = PQexec(pg, "SELECT pg_backend_pid()");
+    c->in_doubt = 0;
+    PGresult *res = pg_wire_last(c, PQsendQuery(c->pg, "SELECT pg_backend_pid()"));
     int behind = PG_DIRECT;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-        atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(pg))
+        atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(c->pg))
         behind = PG_POOLED;
     PQclear(res);
     return behind;
@@ -131,7 +137,7 @@ int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
     }
     int behind = atomic_load(&x->behind);
     if (!behind) {
-        behind = probe_pooler(pg);
+        behind = probe_pooler(c);
         atomic_store(&x->behind, behind);
     }
     if (behind == PG_POOLED) {
@@ -172,13 +178,16 @@ void pg_disconnect(dbal_driver_conn *base)
 int pg_ping(dbal_driver_conn *base, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
-    pg_conn_ready(c);
+    int rc = pg_conn_ready(c, err);
     /* An empty query is one round trip and runs nothing, even inside a
      * failed transaction. */
-    PGresult *res = PQexec(c->pg, "");
+    c->in_doubt = 0;
+    PGresult *res = rc == DBAL_OK ? pg_wire_last(c, PQsendQuery(c->pg, "")) : NULL;
     int ok = PQresultStatus(res) == PGRES_EMPTY_QUERY;
     if (!ok) {
-        const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
+        const char *msg = c->gave_up ? c->gave_up_err.message
+                          : res      ? PQresultErrorMessage(res)
+                                     : PQerrorMessage(c->pg);
         c->base.broken = 1;
         pg_error_clean(err, DBAL_ECONNLOST, "08006", msg);
     }
@@ -186,8 +195,9 @@ int pg_ping(dbal_driver_conn *base, dbal_error *err)
     return ok ? DBAL_OK : DBAL_ECONNLOST;
 }
 
-void pg_conn_ready(pg_conn *c)
+int pg_conn_ready(pg_conn *c, dbal_error *err)
 {
+    int rc = DBAL_OK;
     if (c->streaming)
         pg_rows_spill(c->streaming);
     if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
@@ -198,30 +208,11 @@ void pg_conn_ready(pg_conn *c)
     }
     /* A cancel asked for before this command cannot be meant for it. */
     atomic_store(&c->cancel_requested, 0);
-}
-
-/* A COPY started by the application's SQL would leave libpq waiting for
- * data forever: end it, so that the connection stays usable. */
-static void end_copy(PGconn *pg, ExecStatusType st)
-{
-    if (st == PGRES_COPY_OUT) {
-        char *buf;
-        while (PQgetCopyData(pg, &buf, 0) > 0)
-            PQfreemem(buf);
-    } else {
-        PQputCopyEnd(pg, "COPY is not supported by dbal");
-    }
-}
-
-void pg_drain(pg_conn *c)
-{
-    PGresult *res;
-    while ((res = PQgetResult(c->pg)) != NULL) {
-        ExecStatusType st = PQresultStatus(res);
-        PQclear(res);
-        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
-            end_copy(c->pg, st);
-    }
+    /* Given up while pulling a cursor's rows or on the bookkeeping: what
+     * the caller was about to send never went out. */
+    if (c->gave_up)
+        rc = pg_wire_error(c, err);
+    return rc;
 }
 
 static int word_is(const char *p, const char *word)

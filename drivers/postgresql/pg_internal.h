@@ -91,6 +91,15 @@ typedef struct pg_conn {
     int wrapped;
     int read_only; /* set_read_only: every transaction READ ONLY */
     struct pg_async *async; /* statements in flight in pipeline mode (pg_async.c) */
+    /* Waiting for the server (pg_wire.c). check_ms > 0: the bound of the
+     * driver's own check in progress, instead of the statement timeout's.
+     * in_doubt: the server could still apply the command in flight if the
+     * client gave up on it. gave_up: the code the connection was given up
+     * with (0: it was not), gave_up_err why. */
+    int check_ms;
+    int in_doubt;
+    int gave_up;
+    dbal_error gave_up_err;
 } pg_conn;
 
 /* One column's decoded bytea, kept per cursor and grown only. */
@@ -150,14 +159,46 @@ int pg_reset(dbal_driver_conn *c, dbal_error *err);
 void pg_conn_note_sql(pg_conn *c, const char *sql);
 /* Makes the connection ready to send a command: an open cursor's rows are
  * pulled into its buffer; when idle, deferred DEALLOCATEs are run and a
- * changed statement timeout is set. */
-void pg_conn_ready(pg_conn *c);
-/* Reads and discards results until libpq has none left. */
-void pg_drain(pg_conn *c);
+ * changed statement timeout is set. DBAL_OK, or the error of a connection
+ * given up meanwhile (nothing more may be sent). */
+int pg_conn_ready(pg_conn *c, dbal_error *err);
 /* Stops using named prepared statements on c, forgetting those it has
  * without DEALLOCATE (through a pooler that would reach another client's
  * server session). */
 void pg_conn_go_unnamed(pg_conn *c);
+
+/* pg_wire.c: every wait for the server, bounded (see the file's comment).
+ * Connections are in libpq's non-blocking mode: commands are handed to the
+ * PQsend* functions and their answers waited for here. */
+/* Waits until PQgetResult can answer without blocking, sending what libpq
+ * holds meanwhile. DBAL_OK, or the code the connection was given up with
+ * (err filled). */
+int pg_wire_wait(pg_conn *c, dbal_error *err);
+/* Sends everything libpq holds (COPY data). */
+int pg_wire_flush(pg_conn *c, dbal_error *err);
+/* PQgetResult, bounded: NULL at the end of the results, or when the
+ * connection was given up (c->gave_up says which). */
+PGresult *pg_wire_result(pg_conn *c);
+/* What PQexec returned, for a command just handed to a PQsend* function
+ * (sent: what it returned): the first error, else the last result, the
+ * others read and dropped; a COPY result at once. NULL when it was not sent
+ * or the connection was given up. */
+PGresult *pg_wire_last(pg_conn *c, int sent);
+/* Reads and discards results until libpq has none left. */
+void pg_drain(pg_conn *c);
+/* Gives the connection up after waited_ms without an answer (why: what
+ * bound that was), with DBAL_ETIMEOUT or, when c->in_doubt, DBAL_ECONNLOST;
+ * later waits on it fail at once with the same error. */
+int pg_wire_give_up(pg_conn *c, int waited_ms, const char *why, dbal_error *err);
+/* err = why the connection was given up; returns its code. */
+int pg_wire_error(const pg_conn *c, dbal_error *err);
+/* Whether sql ends a transaction block for good (COMMIT, END, PREPARE
+ * TRANSACTION). */
+int pg_wire_ends_tx(const char *sql);
+/* Whether the server could still apply the application's statement sql,
+ * about to be sent, if the client gave up waiting for it: always outside a
+ * transaction block, inside one only when sql ends it. */
+int pg_wire_in_doubt(const pg_conn *c, const char *sql);
 
 /* pg_params.c */
 /* Converts params into c->params and writes one type letter per parameter
@@ -269,7 +310,8 @@ void pg_timeout_sync(pg_conn *c);
 int pg_timeout_wrap(pg_conn *c, dbal_error *err);
 /* Ends that transaction, if there is one: commits it (a failed one rolls
  * back). Returns DBAL_OK or the commit's error, for a statement that
- * succeeded until then (a deferred constraint). */
+ * succeeded until then (a deferred constraint); on a connection given up
+ * (pg_wire.c), why: the statement's end was never seen. */
 int pg_unwrap(pg_conn *c, dbal_error *err);
 /* "; SET LOCAL statement_timeout = N" for a BEGIN behind a pooler, or "". */
 void pg_timeout_local(const pg_conn *c, char *buf, size_t cap);

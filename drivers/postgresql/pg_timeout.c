@@ -37,14 +37,16 @@ int pg_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
     c->timeout_ms = milliseconds > 0 ? milliseconds : 0;
-    pg_conn_ready(c); /* applies it at once when the connection is idle */
+    int rc = pg_conn_ready(c, err); /* applies it at once when the connection is idle */
+    if (rc != DBAL_OK)
+        return rc;
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     if (ts == PQTRANS_INTRANS)
         return set_timeout_sql(c, "LOCAL", err);
     if (ts != PQTRANS_IDLE || c->timeout_applied == c->timeout_ms || c->pooled)
         return DBAL_OK; /* a failed block runs nothing until it ends */
     /* pg_conn_ready could not apply it: this attempt reports why. */
-    int rc = set_timeout_sql(c, "SESSION", err);
+    rc = set_timeout_sql(c, "SESSION", err);
     if (rc == DBAL_OK)
         c->timeout_applied = c->timeout_ms;
     return rc;
@@ -74,6 +76,10 @@ int pg_timeout_wrap(pg_conn *c, dbal_error *err)
 
 int pg_unwrap(pg_conn *c, dbal_error *err)
 {
+    if (c->gave_up) {
+        c->wrapped = 0;
+        return pg_wire_error(c, err);
+    }
     if (!c->wrapped)
         return DBAL_OK;
     c->wrapped = 0;

@@ -37,6 +37,14 @@ extern "C" {
 #define DBAL_DRIVER_ABI_VERSION 1
 #define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
 
+/* How long past a statement's time limit an answer from the server is
+ * still waited for. A server enforcing a statement timeout answers within
+ * it, error or not; one that says nothing for this much longer is taken to
+ * hang, and the connection is given up (a driver marks it broken and fails
+ * the call: DBAL_ETIMEOUT when the statement cannot have been applied,
+ * DBAL_ECONNLOST when it may have been). */
+#define DBAL_TIMEOUT_GRACE_MS 1000
+
 /* One key=value of the URL's query string that the core did not consume. */
 typedef struct dbal_url_param {
     const char *key;
