@@ -22,6 +22,7 @@
 
 #include <dirent.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -35,7 +36,7 @@ static const char *datadir;
 /* The bounds asserted: generous for a slow machine, far below the 9-12 s a
  * hung call took before. */
 #define STATEMENT_BOUND 4.0 /* a 1000 ms timeout + 1000 ms grace */
-#define INSTANT 0.1
+#define INSTANT 0.1         /* cancel */
 
 /* ---- stopping and resuming the server ---------------------------------- */
 
@@ -326,6 +327,52 @@ static void test_query_and_rows_next(void **state)
     dbal_engine_close(e);
 }
 
+/* ---- cancel ------------------------------------------------------------------ */
+
+typedef struct {
+    dbal_session *s;
+    double cancel_took, second_took;
+    int rc;
+} canceller_arg;
+
+static void *cancel_later(void *p)
+{
+    canceller_arg *a = p;
+    usleep(300 * 1000); /* the statement is waiting for the server by now */
+    double t0 = test_now();
+    a->rc = dbal_session_cancel(a->s);
+    a->cancel_took = test_now() - t0;
+    t0 = test_now();
+    dbal_session_cancel(a->s); /* one is in flight already */
+    a->second_took = test_now() - t0;
+    return NULL;
+}
+
+static void test_cancel_from_another_thread(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("application_name=dbal_hung");
+    dbal_session *s = session_on_stopped_server(e, 2000);
+    canceller_arg a = {.s = s};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, &a), 0);
+    double t0 = test_now();
+    int rc = dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL);
+    pthread_join(t, NULL);
+    printf("# dbal_session_cancel: %.3f s, again: %.3f s; the statement: %s after %.3f s\n", a.cancel_took,
+           a.second_took, dbal_code_name(rc), test_now() - t0);
+    assert_int_equal(a.rc, DBAL_OK);
+    assert_true(a.cancel_took < INSTANT);
+    assert_true(a.second_took < INSTANT);
+    /* The cancel never reached the stopped server: the statement ends on
+     * its timeout's bound, outcome unknown. */
+    EXPECT_RC(s, rc, DBAL_ECONNLOST);
+    assert_true(test_now() - t0 < 3.0 + 2.0);
+    dbal_session_close(s);
+    works_again(e);
+    dbal_engine_close(e);
+}
+
 int main(void)
 {
     pg_url = getenv("DBAL_TEST_PG_URL");
@@ -341,6 +388,7 @@ int main(void)
         cmocka_unit_test_teardown(test_exec_in_transaction, teardown),
         cmocka_unit_test_teardown(test_url_statement_timeout, teardown),
         cmocka_unit_test_teardown(test_query_and_rows_next, teardown),
+        cmocka_unit_test_teardown(test_cancel_from_another_thread, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

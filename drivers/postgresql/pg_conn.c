@@ -34,10 +34,10 @@ pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg)
 int pg_conn_setup(pg_conn *c)
 {
     const pg_ctx *x = c->ctx;
-    c->cancel = PQgetCancel(c->pg);
+    c->canceller = pg_canceller_new(c->pg);
     if (x->cache_size > 0)
         c->cache = stmt_cache_new(pg_host, x->cache_size, pg_stmt_release, c);
-    if (!c->cancel || (x->cache_size > 0 && !c->cache))
+    if (!c->canceller || (x->cache_size > 0 && !c->cache))
         return DBAL_ENOMEM;
     PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
     /* For good: every wait for the server is pg_wire.c's, bounded. It
@@ -52,7 +52,7 @@ static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
 {
     pg_conn *c = pg_conn_alloc(x, pg);
     if (c && pg_conn_setup(c) != DBAL_OK) {
-        PQfreeCancel(c->cancel);
+        pg_canceller_release(c->canceller);
         stmt_cache_free(c->cache);
         pg_host->free(c);
         return NULL;
@@ -165,7 +165,7 @@ void pg_disconnect(dbal_driver_conn *base)
     /* The server forgets prepared statements with the session. */
     c->closing = 1;
     stmt_cache_free(c->cache);
-    PQfreeCancel(c->cancel);
+    pg_canceller_release(c->canceller); /* a request on its way keeps it */
     PQfinish(c->pg);
     pg_params_free(&c->params);
     pg_host->free(c->sig);

@@ -63,10 +63,14 @@ typedef struct pg_params {
 
 struct pg_rows;
 
+/* A connection's cancel handle, shared with the thread sending a request
+ * (pg_cancel.c). */
+typedef struct pg_canceller pg_canceller;
+
 typedef struct pg_conn {
     dbal_driver_conn base;
     PGconn *pg;
-    PGcancel *cancel;
+    pg_canceller *canceller;
     pg_ctx *ctx;
     stmt_cache *cache;        /* NULL when statement_cache_size is 0 */
     uint64_t next_stmt_id;    /* names dbal_1, dbal_2, ... */
@@ -298,9 +302,17 @@ int pg_async_connect_poll(dbal_driver_conn *c, int *fd, unsigned *want, int *don
 /* Frees what pg_async_send allocated, at disconnect. */
 void pg_async_free(pg_conn *c);
 
+/* pg_cancel.c */
+/* The cancel handle of pg, with the connection's reference; NULL when out
+ * of memory. */
+pg_canceller *pg_canceller_new(PGconn *pg);
+/* Lets go of one reference (NULL: nothing); the last frees it. */
+void pg_canceller_release(pg_canceller *k);
+/* The cancel slot: returns at once, the request is sent by a thread. */
+int pg_cancel(dbal_driver_conn *c);
+
 /* pg_timeout.c */
 int pg_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
-int pg_cancel(dbal_driver_conn *c);
 /* Sets the asked-for statement timeout at session level; only when idle. */
 void pg_timeout_sync(pg_conn *c);
 /* Behind a pooler: before a statement outside a transaction block, when a

@@ -86,18 +86,6 @@ int pg_unwrap(pg_conn *c, dbal_error *err)
     return pg_command(c, "COMMIT", PGRES_COMMAND_OK, NULL, err);
 }
 
-int pg_cancel(dbal_driver_conn *base)
-{
-    pg_conn *c = (pg_conn *)base;
-    char errbuf[256];
-    if (!c || !c->cancel)
-        return DBAL_ERROR;
-    atomic_store(&c->cancel_requested, 1);
-    /* PQcancel is safe from any thread (and from signal handlers): it opens
-     * its own socket to the server. */
-    return PQcancel(c->cancel, errbuf, (int)sizeof errbuf) ? DBAL_OK : DBAL_ERROR;
-}
-
 int pg_canceled_code(pg_conn *c, const char *primary)
 {
     if (atomic_exchange(&c->cancel_requested, 0))

@@ -208,7 +208,10 @@ typedef struct dbal_driver {
      * has already rolled back). Core fallback when NULL: nothing. */
     int (*reset)(dbal_driver_conn *c, dbal_error *err);
     /* Interrupts what runs on c; any thread. The interrupted call fails with
-     * DBAL_ECANCELED. Core fallback: EUNSUPPORTED. */
+     * DBAL_ECANCELED. Must not block: it may return before the request
+     * reached the server (the core calls it holding a session's lock, and
+     * from an event loop). DBAL_OK means the request is on its way, not
+     * that it arrived. Core fallback: EUNSUPPORTED. */
     int (*cancel)(dbal_driver_conn *c);
     /* Statement timeout for the statements that follow, in milliseconds (0:
      * none); one that runs longer fails with DBAL_ETIMEOUT. The core calls it
