@@ -327,6 +327,31 @@ static void test_query_and_rows_next(void **state)
     dbal_engine_close(e);
 }
 
+/* pool_pre_ping of a connection idle past the 0.5 s bypass: the ping is
+ * bounded by connect_timeout, and so is the connect that replaces the
+ * connection it found hung. */
+static void test_pre_ping_checkout(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("application_name=dbal_hung&pool_pre_ping=1&connect_timeout=2");
+    dbal_session *s = open_session(e);
+    OK(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    usleep(600 * 1000);
+    stop_server();
+    s = open_session(e);
+    double t0 = test_now();
+    int rc = dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL);
+    took("pre-ping checkout, connect_timeout=2", t0, 2 * 2 + 2.5);
+    EXPECT_RC(s, rc, DBAL_ECONNECT);
+    dbal_session_close(s);
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_true(st.discarded >= 1);
+    works_again(e);
+    dbal_engine_close(e);
+}
+
 /* ---- cancel ------------------------------------------------------------------ */
 
 typedef struct {
@@ -388,6 +413,7 @@ int main(void)
         cmocka_unit_test_teardown(test_exec_in_transaction, teardown),
         cmocka_unit_test_teardown(test_url_statement_timeout, teardown),
         cmocka_unit_test_teardown(test_query_and_rows_next, teardown),
+        cmocka_unit_test_teardown(test_pre_ping_checkout, teardown),
         cmocka_unit_test_teardown(test_cancel_from_another_thread, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,7 +87,9 @@ static int server_sqlstate(const char *msg, char out[6])
 static int probe_pooler(pg_conn *c)
 {
     c->in_doubt = 0;
+    c->check_ms = c->ctx->check_ms; /* part of connecting */
     PGresult *res = pg_wire_last(c, PQsendQuery(c->pg, "SELECT pg_backend_pid()"));
+    c->check_ms = 0;
     int behind = PG_DIRECT;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
         atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(c->pg))
@@ -178,11 +180,16 @@ void pg_disconnect(dbal_driver_conn *base)
 int pg_ping(dbal_driver_conn *base, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
+    /* A health check waits no longer than a connect would: a server that
+     * does not answer it is taken to hang, and the pool replaces the
+     * connection (with a connect bounded the same way). */
+    c->check_ms = c->ctx->check_ms;
     int rc = pg_conn_ready(c, err);
     /* An empty query is one round trip and runs nothing, even inside a
      * failed transaction. */
     c->in_doubt = 0;
     PGresult *res = rc == DBAL_OK ? pg_wire_last(c, PQsendQuery(c->pg, "")) : NULL;
+    c->check_ms = 0;
     int ok = PQresultStatus(res) == PGRES_EMPTY_QUERY;
     if (!ok) {
         const char *msg = c->gave_up ? c->gave_up_err.message

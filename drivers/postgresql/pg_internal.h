@@ -40,6 +40,7 @@ typedef struct pg_ctx {
     char *hosts; /* owned: the URL's hosts joined by commas */
     char *ports; /* owned: their ports, an empty entry for "default" */
     int cache_size;
+    int check_ms; /* connect_timeout in ms, the bound of a ping; 0: none */
     /* What the engine's first connection found behind the URL: 0 not yet
      * known, PG_DIRECT the server itself, PG_POOLED a pooler such as
      * PgBouncer (see pg_conn.c). Set by any connection, read by all. */
