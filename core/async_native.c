@@ -272,7 +272,9 @@ void dbal__async_native_run(dbal_async_session *as, unsigned ready)
     dbal_error lost = {0};
     dbal__error_set(&lost, DBAL_ECONNLOST, "08006", 0, "connection to the database lost");
     unsigned want = DBAL_ASYNC_WANT_READ;
-    send_unsent(as, dc);
+    /* Nothing more goes to a connection about to be given up. */
+    if (!(ready & DBAL_ASYNC_GIVE_UP))
+        send_unsent(as, dc);
     if (!dc->broken)
         d->async_io(dc, ready, &want, &lost);
     collect(as, dc, &lost);

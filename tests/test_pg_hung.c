@@ -24,6 +24,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 
 static const char *pg_url;
@@ -36,7 +38,7 @@ static const char *datadir;
 /* The bounds asserted: generous for a slow machine, far below the 9-12 s a
  * hung call took before. */
 #define STATEMENT_BOUND 4.0 /* a 1000 ms timeout + 1000 ms grace */
-#define INSTANT 0.1         /* cancel */
+#define INSTANT 0.1         /* cancel and dbal_async_process */
 
 /* ---- stopping and resuming the server ---------------------------------- */
 
@@ -398,6 +400,202 @@ static void test_cancel_from_another_thread(void **state)
     dbal_engine_close(e);
 }
 
+/* ---- the asynchronous API ---------------------------------------------------- */
+
+typedef struct {
+    int called, code;
+    double at;
+    char message[512];
+} outcome;
+
+static void record(void *ud, const dbal_async_result *res)
+{
+    outcome *o = ud;
+    o->called++;
+    o->code = res->code;
+    o->at = test_now();
+    snprintf(o->message, sizeof o->message, "%s", res->error->message);
+}
+
+/* Runs the loop until o is called back or `limit` seconds pass; fails if
+ * one dbal_async_process call takes INSTANT or more. */
+static void loop_until(dbal_async *a, const outcome *o, double limit)
+{
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN};
+    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
+    double end = test_now() + limit, slowest = 0;
+    while (!o->called && test_now() < end) {
+        epoll_wait(ep, &ev, 1, 50);
+        double t0 = test_now();
+        assert_int_equal(dbal_async_process(a), DBAL_OK);
+        double t = test_now() - t0;
+        if (t > slowest)
+            slowest = t;
+    }
+    close(ep);
+    printf("# slowest dbal_async_process: %.3f s\n", slowest);
+    if (slowest >= INSTANT)
+        fail_msg("dbal_async_process blocked the loop for %.3f s", slowest);
+}
+
+static dbal_async_session *async_session(dbal_async *a, int timeout_ms)
+{
+    dbal_async_session *as;
+    dbal_error err;
+    assert_int_equal(dbal_async_session_open(a, &as, &err), DBAL_OK);
+    assert_int_equal(dbal_async_session_set_timeout(as, timeout_ms), DBAL_OK);
+    outcome warm = {0};
+    assert_int_equal(dbal_async_exec(as, "SELECT 1", DBAL_NOARGS, record, &warm, NULL), DBAL_OK);
+    loop_until(a, &warm, 10);
+    assert_int_equal(warm.code, DBAL_OK);
+    return as;
+}
+
+typedef struct {
+    dbal_engine *e;
+    dbal_async *a;
+    dbal_async_session *as;
+} async_fixture;
+
+/* An asynchronous session with a 1000 ms timeout, connected (inside a
+ * transaction when in_tx), on a server then stopped. */
+static void async_on_stopped_server(async_fixture *f, int in_tx)
+{
+    dbal_error err;
+    f->e = open_engine("application_name=dbal_hung");
+    assert_int_equal(dbal_async_open(f->e, &f->a, &err), DBAL_OK);
+    f->as = async_session(f->a, 1000);
+    if (in_tx) {
+        outcome begun = {0};
+        assert_int_equal(dbal_async_begin(f->as, 0, record, &begun, NULL), DBAL_OK);
+        loop_until(f->a, &begun, 10);
+        assert_int_equal(begun.code, DBAL_OK);
+    }
+    stop_server();
+}
+
+/* o, queued at t0, came back with want within STATEMENT_BOUND. */
+static void completed_bounded(const char *what, const outcome *o, double t0, int want)
+{
+    assert_int_equal(o->called, 1);
+    printf("# %s: %s after %.3f s: %s\n", what, dbal_code_name(o->code), o->at - t0, o->message);
+    assert_true(o->at - t0 < STATEMENT_BOUND);
+    assert_int_equal(o->code, want);
+}
+
+static void async_close_fixture(async_fixture *f)
+{
+    dbal_async_session_close(f->as);
+    dbal_async_close(f->a);
+    works_again(f->e);
+    dbal_engine_close(f->e);
+}
+
+/* An operation past its timeout is interrupted (the cancel request cannot
+ * reach a stopped server), then given up with its connection once the
+ * grace has passed; the loop is never blocked meanwhile. */
+static void test_async_timeout(void **state)
+{
+    (void)state;
+    async_fixture f;
+    async_on_stopped_server(&f, 0);
+    outcome o = {0};
+    double t0 = test_now();
+    assert_int_equal(dbal_async_exec(f.as, "SELECT 2", DBAL_NOARGS, record, &o, NULL), DBAL_OK);
+    loop_until(f.a, &o, WATCHDOG_SECONDS + 5);
+    completed_bounded("timed-out async op", &o, t0, DBAL_ECONNLOST);
+    dbal_async_session_close(f.as);
+    resume_server();
+    f.as = async_session(f.a, 1000); /* the context works again */
+    async_close_fixture(&f);
+}
+
+/* The same inside a transaction: nothing can have been applied, so
+ * DBAL_ETIMEOUT; the transaction is failed until it is rolled back. */
+static void test_async_timeout_in_transaction(void **state)
+{
+    (void)state;
+    async_fixture f;
+    async_on_stopped_server(&f, 1);
+    outcome o = {0}, next = {0}, rolled = {0};
+    double t0 = test_now();
+    assert_int_equal(dbal_async_exec(f.as, "SELECT 2", DBAL_NOARGS, record, &o, NULL), DBAL_OK);
+    loop_until(f.a, &o, WATCHDOG_SECONDS + 5);
+    completed_bounded("timed-out async op in a transaction", &o, t0, DBAL_ETIMEOUT);
+    assert_int_equal(dbal_async_exec(f.as, "SELECT 3", DBAL_NOARGS, record, &next, NULL), DBAL_OK);
+    assert_int_equal(dbal_async_rollback(f.as, record, &rolled, NULL), DBAL_OK);
+    loop_until(f.a, &rolled, 1);
+    assert_int_equal(next.code, DBAL_ETXFAILED);
+    assert_int_equal(rolled.code, DBAL_OK);
+    async_close_fixture(&f);
+}
+
+/* dbal_async_cancel returns at once; the op still ends on its timeout. */
+static void test_async_cancel(void **state)
+{
+    (void)state;
+    async_fixture f;
+    async_on_stopped_server(&f, 0);
+    outcome o = {0};
+    dbal_async_op *op;
+    double t0 = test_now();
+    assert_int_equal(dbal_async_exec(f.as, "SELECT 2", DBAL_NOARGS, record, &o, &op), DBAL_OK);
+    double t1 = test_now();
+    assert_int_equal(dbal_async_process(f.a), DBAL_OK);
+    assert_int_equal(dbal_async_cancel(op), DBAL_OK);
+    took("dbal_async_process and dbal_async_cancel", t1, INSTANT);
+    loop_until(f.a, &o, WATCHDOG_SECONDS + 5);
+    completed_bounded("canceled async op", &o, t0, DBAL_ECONNLOST);
+    async_close_fixture(&f);
+}
+
+/* What a connection owes before its next statement (the RESET ALL of a
+ * session that ran SET, a changed statement timeout) never makes the loop
+ * wait: it travels ahead of the statements. Nor does giving a connection
+ * back after a SET. */
+static void test_async_bookkeeping(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("application_name=dbal_hung&pool_size=1&max_overflow=0&statement_timeout=1000");
+    dbal_session *s = open_session(e);
+    OK(s, dbal_session_set_timeout(s, 5000));
+    OK(s, dbal_exec(s, "SET work_mem = '7MB'", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    async_fixture f = {.e = e};
+    dbal_error err;
+    assert_int_equal(dbal_async_open(e, &f.a, &err), DBAL_OK);
+    assert_int_equal(dbal_async_session_open(f.a, &f.as, &err), DBAL_OK);
+    assert_int_equal(dbal_async_session_set_timeout(f.as, 1000), DBAL_OK);
+    stop_server();
+    outcome o = {0};
+    double t0 = test_now();
+    assert_int_equal(dbal_async_exec(f.as, "SELECT 1", DBAL_NOARGS, record, &o, NULL), DBAL_OK);
+    took("queueing on a connection that owes RESET ALL and SET statement_timeout", t0, INSTANT);
+    loop_until(f.a, &o, WATCHDOG_SECONDS + 5);
+    completed_bounded("its op", &o, t0, DBAL_ECONNLOST);
+    dbal_async_session_close(f.as);
+    resume_server();
+
+    f.as = async_session(f.a, 1000);
+    outcome set = {0};
+    assert_int_equal(dbal_async_exec(f.as, "SET work_mem = '8MB'", DBAL_NOARGS, record, &set, NULL), DBAL_OK);
+    loop_until(f.a, &set, 10);
+    assert_int_equal(set.code, DBAL_OK);
+    stop_server();
+    t0 = test_now();
+    dbal_async_session_close(f.as);
+    assert_int_equal(dbal_async_process(f.a), DBAL_OK);
+    took("closing an asynchronous session that ran SET", t0, INSTANT);
+    dbal_async_close(f.a);
+    resume_server();
+    s = open_session(e);
+    char buf[32];
+    assert_string_equal(test_scalar_text(s, "SHOW work_mem", buf, sizeof buf), "4MB");
+    dbal_session_close(s);
+    dbal_engine_close(e);
+}
+
 int main(void)
 {
     pg_url = getenv("DBAL_TEST_PG_URL");
@@ -415,6 +613,10 @@ int main(void)
         cmocka_unit_test_teardown(test_query_and_rows_next, teardown),
         cmocka_unit_test_teardown(test_pre_ping_checkout, teardown),
         cmocka_unit_test_teardown(test_cancel_from_another_thread, teardown),
+        cmocka_unit_test_teardown(test_async_timeout, teardown),
+        cmocka_unit_test_teardown(test_async_timeout_in_transaction, teardown),
+        cmocka_unit_test_teardown(test_async_cancel, teardown),
+        cmocka_unit_test_teardown(test_async_bookkeeping, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

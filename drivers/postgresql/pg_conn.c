@@ -202,17 +202,26 @@ int pg_ping(dbal_driver_conn *base, dbal_error *err)
     return ok ? DBAL_OK : DBAL_ECONNLOST;
 }
 
+int pg_conn_owed(pg_conn *c, pg_runner run, dbal_error *err)
+{
+    if (c->reset_due) {
+        int rc = run(c, "RESET ALL", err);
+        if (rc != DBAL_OK)
+            return rc;
+        c->reset_due = 0;
+        c->settings_changed = 0;
+        c->timeout_applied = -1; /* RESET ALL undid it too */
+    }
+    pg_stmt_owed(c, run);
+    return pg_timeout_owed(c, run, err);
+}
+
 int pg_conn_ready(pg_conn *c, dbal_error *err)
 {
-    int rc = DBAL_OK;
     if (c->streaming)
         pg_rows_spill(c->streaming);
-    if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
-        if (c->npending > 0)
-            pg_stmt_flush_pending(c);
-        if (c->timeout_ms >= 0 && c->timeout_applied != c->timeout_ms && !c->pooled)
-            pg_timeout_sync(c);
-    }
+    int rc = PQtransactionStatus(c->pg) == PQTRANS_IDLE ? pg_conn_owed(c, pg_run, err)
+                                                         : pg_timeout_in_block(c, err);
     /* A cancel asked for before this command cannot be meant for it. */
     atomic_store(&c->cancel_requested, 0);
     /* Given up while pulling a cursor's rows or on the bookkeeping: what
@@ -248,15 +257,16 @@ void pg_conn_note_sql(pg_conn *c, const char *sql)
         c->settings_changed = 1;
 }
 
+/* The RESET ALL is sent with the connection's next command, by its next
+ * user (pg_conn_ready, or ahead of the pipeline: pg_async_start), so that
+ * giving a connection back never waits for the server: the asynchronous
+ * API gives its connections back on the loop thread. No statement of the
+ * next user runs before it. */
 int pg_reset(dbal_driver_conn *base, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
-    if (!c->settings_changed)
-        return DBAL_OK;
-    int rc = pg_simple(c, "RESET ALL", PGRES_COMMAND_OK, NULL, err);
-    if (rc == DBAL_OK) {
-        c->settings_changed = 0;
-        c->timeout_applied = -1; /* RESET ALL undid it too: set it again when next needed */
-    }
-    return rc;
+    (void)err;
+    if (c->settings_changed)
+        c->reset_due = 1;
+    return DBAL_OK;
 }

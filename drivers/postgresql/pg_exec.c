@@ -114,6 +114,11 @@ int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
     return DBAL_OK;
 }
 
+int pg_run(pg_conn *c, const char *sql, dbal_error *err)
+{
+    return pg_command(c, sql, PGRES_COMMAND_OK, NULL, err);
+}
+
 int pg_last_insert_id(dbal_driver_conn *base, int64_t *out, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;

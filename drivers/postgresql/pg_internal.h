@@ -85,6 +85,8 @@ typedef struct pg_conn {
     int closing; /* disconnecting: evictions need no DEALLOCATE */
     int timeout_ms;      /* statement timeout asked for; -1: never */
     int timeout_applied; /* what the session has now; -1: not set by us */
+    int timeout_due;     /* changed since: SET LOCAL it if inside a block */
+    int reset_due;       /* pg_reset was asked: RESET ALL before the next command */
     atomic_int cancel_requested; /* set by pg_cancel, from any thread */
     int settings_changed; /* the session ran SET: RESET ALL before pooling */
     /* Behind a transaction pooler each transaction may run on another
@@ -158,15 +160,25 @@ int pg_conn_setup(pg_conn *c);
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
-/* Undoes a session's SET commands before the connection is pooled again. */
+/* Undoes a session's SET commands before the connection is used again:
+ * the RESET ALL goes with its next command (no I/O here). */
 int pg_reset(dbal_driver_conn *c, dbal_error *err);
 /* Notes what a statement does to the session's settings. */
 void pg_conn_note_sql(pg_conn *c, const char *sql);
 /* Makes the connection ready to send a command: an open cursor's rows are
- * pulled into its buffer; when idle, deferred DEALLOCATEs are run and a
- * changed statement timeout is set. DBAL_OK, or the error of a connection
- * given up meanwhile (nothing more may be sent). */
+ * pulled into its buffer; when idle, what it owes is run (pg_conn_owed),
+ * inside a block a changed statement timeout is set. DBAL_OK, or why not:
+ * then the command must not be sent. */
 int pg_conn_ready(pg_conn *c, dbal_error *err);
+/* Sends one command an idle connection owes: waits for its answer
+ * (blocking use), or queues it ahead of the statements (pg_async.c). */
+typedef int (*pg_runner)(pg_conn *c, const char *sql, dbal_error *err);
+/* What an idle connection owes before its next statement, through run:
+ * RESET ALL after a session that ran SET (pg_reset), the DEALLOCATEs of
+ * evicted statements, the session's statement timeout. DBAL_OK or the
+ * first failure that matters (a DEALLOCATE's does not: the statement is
+ * gone anyway). */
+int pg_conn_owed(pg_conn *c, pg_runner run, dbal_error *err);
 /* Stops using named prepared statements on c, forgetting those it has
  * without DEALLOCATE (through a pooler that would reach another client's
  * server session). */
@@ -243,8 +255,8 @@ void pg_stmt_prepared(pg_conn *c, const char *key, size_t sql_len, size_t n, uin
 void pg_stmt_forget(pg_conn *c, const char *key, size_t sql_len, size_t n, uint64_t id, int gone);
 /* The statement cache's release function. */
 void pg_stmt_release(void *stmt, void *userdata);
-/* Runs deferred DEALLOCATEs; only call when the connection is idle. */
-void pg_stmt_flush_pending(pg_conn *c);
+/* Deferred DEALLOCATEs, through run (see pg_conn_owed); only when idle. */
+void pg_stmt_owed(pg_conn *c, pg_runner run);
 
 /* pg_exec.c */
 int pg_exec(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
@@ -259,6 +271,8 @@ int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
 /* As pg_simple, on a connection already made ready (pg_conn_ready). */
 int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
                dbal_error *err);
+/* pg_command of a command that returns no rows: the blocking pg_runner. */
+int pg_run(pg_conn *c, const char *sql, dbal_error *err);
 
 /* pg_batch.c */
 int pg_exec_batch(dbal_driver_conn *c, const char *sql, size_t nparams,
@@ -313,9 +327,13 @@ void pg_canceller_release(pg_canceller *k);
 int pg_cancel(dbal_driver_conn *c);
 
 /* pg_timeout.c */
+/* Records the timeout; it is applied with the next command (no I/O). */
 int pg_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
-/* Sets the asked-for statement timeout at session level; only when idle. */
-void pg_timeout_sync(pg_conn *c);
+/* Idle: the session-level statement timeout, when it differs from what was
+ * asked for, through run (see pg_conn_owed). */
+int pg_timeout_owed(pg_conn *c, pg_runner run, dbal_error *err);
+/* Inside a transaction block: SET LOCAL of a timeout changed in it. */
+int pg_timeout_in_block(pg_conn *c, dbal_error *err);
 /* Behind a pooler: before a statement outside a transaction block, when a
  * statement timeout is wanted or the session is read-only, begins a
  * transaction of the driver's own (READ ONLY, SET LOCAL statement_timeout),

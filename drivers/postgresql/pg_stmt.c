@@ -65,12 +65,13 @@ static void stmt_name(char *buf, uint64_t id)
     snprintf(buf, NAME_LEN, "dbal_%" PRIu64, id);
 }
 
-static void deallocate(pg_conn *c, uint64_t id)
+/* A failing DEALLOCATE changes nothing: the statement is gone anyway. */
+static void deallocate(pg_conn *c, uint64_t id, pg_runner run)
 {
     char sql[NAME_LEN + 16];
     snprintf(sql, sizeof sql, "DEALLOCATE dbal_%" PRIu64, id);
     dbal_error ignored;
-    pg_command(c, sql, PGRES_COMMAND_OK, NULL, &ignored);
+    run(c, sql, &ignored);
 }
 
 /* Remembers a statement to DEALLOCATE once the connection is idle. When
@@ -102,17 +103,17 @@ void pg_stmt_release(void *stmt, void *userdata)
         if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
             defer(c, s->id);
         else if (ts == PQTRANS_IDLE)
-            deallocate(c, s->id);
+            deallocate(c, s->id, pg_run);
         else if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
             defer(c, s->id);
     }
     pg_host->free(s);
 }
 
-void pg_stmt_flush_pending(pg_conn *c)
+void pg_stmt_owed(pg_conn *c, pg_runner run)
 {
     for (size_t i = 0; i < c->npending; i++)
-        deallocate(c, c->pending[i]);
+        deallocate(c, c->pending[i], run);
     c->npending = 0;
 }
 
