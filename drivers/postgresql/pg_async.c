@@ -25,7 +25,7 @@
 /* A statement in flight. */
 typedef struct pg_entry {
     int kind;     /* DBAL_ASYNC_* or PG_ASYNC_OWN */
-    int ends_tx;  /* an EXEC whose SQL commits (pg_wire_ends_tx) */
+    int ends_tx;  /* a statement whose SQL ends a block for good (pg_wire_ends_tx) */
     int prepared; /* a prepare for it was sent first: its first command */
     int prepare_failed;
     char *key; /* its statement cache key, when the cache is on: the SQL, a

@@ -48,7 +48,7 @@ int pg_timeout_in_block(pg_conn *c, dbal_error *err)
     c->timeout_due = 0;
     char sql[64];
     timeout_sql(c, "LOCAL", sql, sizeof sql);
-    return pg_command(c, sql, PGRES_COMMAND_OK, NULL, err);
+    return pg_run(c, sql, err);
 }
 
 int pg_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)
