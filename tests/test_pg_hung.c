@@ -418,7 +418,9 @@ static void record(void *ud, const dbal_async_result *res)
 }
 
 /* Runs the loop until o is called back or `limit` seconds pass; fails if
- * one dbal_async_process call takes INSTANT or more. */
+ * one dbal_async_process call takes INSTANT or more while the server is
+ * stopped (a working one may make it connect, which takes longer under
+ * valgrind). */
 static void loop_until(dbal_async *a, const outcome *o, double limit)
 {
     int ep = epoll_create1(0);
@@ -430,7 +432,7 @@ static void loop_until(dbal_async *a, const outcome *o, double limit)
         double t0 = test_now();
         assert_int_equal(dbal_async_process(a), DBAL_OK);
         double t = test_now() - t0;
-        if (t > slowest)
+        if (nstopped > 0 && t > slowest)
             slowest = t;
     }
     close(ep);
@@ -606,6 +608,13 @@ int main(void)
         return getenv("DBAL_TEST_REQUIRE_PG") ? 1 : 77;
     }
     atexit(resume_at_exit);
+    /* DBAL_TEST_FILTER / DBAL_TEST_SKIP: cmocka patterns picking the cases
+     * (under valgrind the 0.1 s bounds of the asynchronous cases are too
+     * tight: DBAL_TEST_SKIP=test_async*). */
+    if (getenv("DBAL_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("DBAL_TEST_FILTER"));
+    if (getenv("DBAL_TEST_SKIP"))
+        cmocka_set_skip_filter(getenv("DBAL_TEST_SKIP"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_exec_autocommit, teardown),
         cmocka_unit_test_teardown(test_exec_in_transaction, teardown),
