@@ -113,15 +113,15 @@ int pg_wire_error(const pg_conn *c, dbal_error *err)
     return c->gave_up;
 }
 
-int pg_wire_wait(pg_conn *c, dbal_error *err)
+/* Waits while libpq says PQgetResult would block (the caller has just
+ * seen PQisBusy say so). */
+static int wait_busy(pg_conn *c, dbal_error *err)
 {
-    if (c->gave_up)
-        return pg_wire_error(c, err);
-    for (;;) {
+    do {
         /* A large command may not have gone out whole: the rest is sent as
          * the server reads it. */
         int pending = PQflush(c->pg);
-        if (pending < 0 || !PQisBusy(c->pg))
+        if (pending < 0)
             return DBAL_OK; /* a failure is reported by the result libpq makes of it */
         short ev = 0;
         int r = wait_socket(c, (short)(POLLIN | (pending ? POLLOUT : 0)), &ev);
@@ -129,7 +129,15 @@ int pg_wire_wait(pg_conn *c, dbal_error *err)
             return give_up(c, err);
         if (r < 0 || ((ev & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c->pg)))
             return DBAL_OK;
-    }
+    } while (PQisBusy(c->pg));
+    return DBAL_OK;
+}
+
+int pg_wire_wait(pg_conn *c, dbal_error *err)
+{
+    if (c->gave_up)
+        return pg_wire_error(c, err);
+    return PQisBusy(c->pg) ? wait_busy(c, err) : DBAL_OK;
 }
 
 int pg_wire_flush(pg_conn *c, dbal_error *err)
