@@ -140,6 +140,16 @@ int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
     int behind = atomic_load(&x->behind);
     if (!behind) {
         behind = probe_pooler(c);
+        if (c->gave_up) {
+            /* Connected, then no answer: as good as a connect that timed
+             * out, and it says nothing about a pooler. */
+            pg_disconnect(&c->base);
+            pg_host->set_error(err, DBAL_ECONNECT, "08001", 0,
+                               "the server accepted the connection but did not answer its first query "
+                               "within connect_timeout (%d ms)",
+                               x->check_ms);
+            return DBAL_ECONNECT;
+        }
         atomic_store(&x->behind, behind);
     }
     if (behind == PG_POOLED) {
