@@ -15,6 +15,12 @@
  * server sends restarts the count: rows streaming, one batch's results
  * after another, are signs of life.
  *
+ * Over TLS, bytes already decrypted but not yet taken by libpq are
+ * invisible to poll(): libpq's own blocking wait asks TLS for them, and so
+ * does this one (tls_pending). (PostgreSQL's TLS records are at most 8 kB,
+ * which libpq always takes in one read; a server sending larger ones would
+ * otherwise leave some behind.)
+ *
  * Then the client gives the connection up (pg_wire_give_up): marked broken,
  * its socket shut down, and every later call on it fails at once with the
  * same error. The code says whether the server can still apply what it was
@@ -49,6 +55,19 @@ static int bound_ms(const pg_conn *c)
     return c->timeout_ms > 0 ? c->timeout_ms + DBAL_TIMEOUT_GRACE_MS : -1;
 }
 
+/* OpenSSL's, the only TLS library libpq 15 can use; weak, so that the
+ * driver loads with a libpq built without it (there is then no TLS). */
+extern int SSL_pending(const void *ssl) __attribute__((weak));
+
+/* Whether TLS holds decrypted bytes libpq has not read yet. */
+static int tls_pending(const pg_conn *c)
+{
+    if (!SSL_pending || !PQsslInUse(c->pg))
+        return 0;
+    void *ssl = PQsslStruct(c->pg, "OpenSSL");
+    return ssl && SSL_pending(ssl) > 0;
+}
+
 /* One poll() of the socket for events: 1 when something happened (*revents),
  * 0 when the bound passed in silence, -1 when there is no socket to wait
  * on (libpq then reports the failure itself, without blocking). */
@@ -57,6 +76,10 @@ static int wait_socket(pg_conn *c, short events, short *revents)
     int fd = PQsocket(c->pg);
     if (fd < 0)
         return -1;
+    if ((events & POLLIN) && tls_pending(c)) {
+        *revents = POLLIN; /* readable, though the socket is not */
+        return 1;
+    }
     int ms = bound_ms(c);
     double end = ms >= 0 ? now() + ms / 1e3 : 0;
     for (;;) {
