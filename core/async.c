@@ -146,7 +146,9 @@ void dbal__async_complete(dbal_async_op *op, int code)
     unlink_op(as, op);
     if (!op->decided && (op->kind == DBAL_ASYNC_COMMIT || op->kind == DBAL_ASYNC_ROLLBACK))
         as->open_tx = as->doomed = 0; /* ended without its turn (a lost connection) */
-    if (op->cancel == 2 && (code == DBAL_ECANCELED || code == DBAL_ETIMEOUT))
+    /* A connection given up has the driver's own message: what it waited
+     * for and whether the op may have been applied. */
+    if (op->cancel == 2 && !op->gave_up && (code == DBAL_ECANCELED || code == DBAL_ETIMEOUT))
         code = dbal__error_set(&op->err, DBAL_ETIMEOUT, "57014", 0,
                                "canceling statement: it did not complete within its timeout of %d ms",
                                op->timeout_ms);
@@ -736,6 +738,16 @@ void dbal_async_session_close(dbal_async_session *as)
 
 /* ---- timers ------------------------------------------------------------------- */
 
+/* When a timed-out op the driver has interrupted is given up with its
+ * connection (its deadline plus DBAL_TIMEOUT_GRACE_MS), or 0: only the
+ * driver's asynchronous slots run ops on a socket of their own. */
+static double give_up_at(const dbal_async *a, const dbal_async_op *op)
+{
+    if (!a->native || op->cancel != 2 || !op->interrupted || op->gave_up || op->state != OP_SENT)
+        return 0;
+    return op->deadline + DBAL_TIMEOUT_GRACE_MS / 1e3;
+}
+
 static void expire(dbal_async *a, double now)
 {
     for (dbal_async_session *as = a->sessions, *next; as; as = next) {
@@ -774,6 +786,14 @@ static void expire(dbal_async *a, double now)
         }
         for (dbal_async_op *op = as->head, *onext; op; op = onext) {
             onext = op->next;
+            if (give_up_at(a, op) > 0 && give_up_at(a, op) <= now) {
+                /* The server answers neither the statement nor its cancel:
+                 * the driver gives the connection up, failing what is in
+                 * flight, so that nothing waits on a hung server. */
+                op->gave_up = 1;
+                dbal__async_native_run(as, DBAL_ASYNC_GIVE_UP);
+                break;
+            }
             if (!op->deadline || op->deadline > now || op->cancel == 2)
                 continue;
             if (op->kind == DBAL_ASYNC_ROLLBACK && op->state == OP_QUEUED)
@@ -796,9 +816,13 @@ static void arm(dbal_async *a)
             (!next || as->co_deadline < next))
             next = as->co_deadline;
         /* Deadlines armed before the timeout was changed still hold. */
-        for (dbal_async_op *op = as->head; op; op = op->next)
+        for (dbal_async_op *op = as->head; op; op = op->next) {
             if (op->deadline && op->cancel != 2 && (!next || op->deadline < next))
                 next = op->deadline;
+            double g = give_up_at(a, op);
+            if (g > 0 && (!next || g < next))
+                next = g;
+        }
     }
     if (next == a->armed)
         return;

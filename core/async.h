@@ -36,6 +36,7 @@ struct dbal_async_op {
     int state;
     int cancel;      /* asked to cancel (1) or timed out (2); applied when it runs */
     int interrupted; /* the driver's cancel was called for it */
+    int gave_up;     /* timed out, interrupted, unanswered: the driver was told to give up */
     int local;       /* failed before reaching the database: its code is final */
     /* The outcome. */
     int code;

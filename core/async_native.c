@@ -179,7 +179,7 @@ void dbal__async_native_cancel(dbal_async_op *op)
     dbal_async_session *as = op->as;
     /* Only the oldest op is the one the server runs; a later one is
      * interrupted when its turn comes (see run). */
-    if (op != as->head || op->state != OP_SENT || op->interrupted || !as->s->conn)
+    if (op != as->head || op->state != OP_SENT || op->local || op->interrupted || !as->s->conn)
         return;
     op->interrupted = 1;
     driver_of(as)->cancel(as->s->conn->dc);
@@ -290,7 +290,9 @@ void dbal__async_native_run(dbal_async_session *as, unsigned ready)
     dbal_error lost = {0};
     dbal__error_set(&lost, DBAL_ECONNLOST, "08006", 0, "connection to the database lost");
     unsigned want = DBAL_ASYNC_WANT_READ;
-    send_unsent(as, dc);
+    /* Nothing more goes to a connection about to be given up. */
+    if (!(ready & DBAL_ASYNC_GIVE_UP))
+        send_unsent(as, dc);
     if (!dc->broken)
         d->async_io(dc, ready, &want, &lost);
     collect(as, dc, &lost);

@@ -155,6 +155,10 @@ int dbal_session_cancel(dbal_session *s)
     if (!DBAL__HAS_SLOT(d, cancel))
         return DBAL_EUNSUPPORTED;
     int rc = DBAL_OK;
+    /* The lock keeps the connection from going back to the pool (and being
+     * closed) during the call; holding it is fine because a driver's cancel
+     * must not block (driver.h): the session's own thread, giving the
+     * connection back, never waits on a server here. */
     pthread_mutex_lock(&s->conn_lock);
     /* A parent's connection: the cancel request would stop the parent's
      * statement. */

@@ -541,7 +541,8 @@ DBAL_API int dbal_session_open_with(dbal_engine *engine, dbal_session **out, uns
 /*
  * Interrupts the statement the session is running, from any thread (the
  * session must stay open during the call). The interrupted call returns
- * DBAL_ECANCELED. Nothing running: no effect. Returns DBAL_OK, or
+ * DBAL_ECANCELED. Nothing running: no effect. Returns at once, whatever the
+ * server does: DBAL_OK means the request is on its way, or
  * DBAL_EUNSUPPORTED when the driver cannot cancel.
  */
 DBAL_API int dbal_session_cancel(dbal_session *s);
@@ -550,9 +551,13 @@ DBAL_API int dbal_session_cancel(dbal_session *s);
  * Sets the statement timeout of this session in milliseconds (0: none),
  * overriding the engine's statement_timeout until the session closes. A
  * statement that runs longer fails with DBAL_ETIMEOUT; a driver that cannot
- * time statements out fails them with DBAL_EUNSUPPORTED instead. Returns
- * DBAL_OK, DBAL_EINVAL (negative milliseconds) or DBAL_EMISUSE (NULL
- * session).
+ * time statements out fails them with DBAL_EUNSUPPORTED instead. On
+ * PostgreSQL it also bounds the wait for a server that does not answer at
+ * all: after the timeout plus 1000 ms of silence the connection is given up
+ * and the call fails with DBAL_ETIMEOUT when the statement cannot have been
+ * applied (inside a transaction), else DBAL_ECONNLOST (README: a hung
+ * server). Returns DBAL_OK, DBAL_EINVAL (negative milliseconds) or
+ * DBAL_EMISUSE (NULL session).
  */
 DBAL_API int dbal_session_set_timeout(dbal_session *s, int milliseconds);
 
@@ -805,8 +810,11 @@ DBAL_API void dbal_async_session_close(dbal_async_session *s);
 /*
  * A time limit, in milliseconds from the moment each later operation of the
  * session is queued (0: none): an operation not complete by then is
- * interrupted and fails with DBAL_ETIMEOUT. Returns DBAL_OK, DBAL_EINVAL
- * (negative milliseconds) or DBAL_EMISUSE (NULL session).
+ * interrupted and fails with DBAL_ETIMEOUT. On PostgreSQL, one the server
+ * still does not answer 1000 ms later is given up with its connection:
+ * DBAL_ETIMEOUT when nothing in flight can have been applied, else
+ * DBAL_ECONNLOST. Returns DBAL_OK, DBAL_EINVAL (negative milliseconds) or
+ * DBAL_EMISUSE (NULL session).
  */
 DBAL_API int dbal_async_session_set_timeout(dbal_async_session *s, int milliseconds);
 
@@ -855,8 +863,9 @@ DBAL_API int dbal_async_rollback(dbal_async_session *s, dbal_async_fn cb, void *
  * queued rollback is not canceled. An op queued behind others of its session on
  * PostgreSQL is interrupted when its turn comes; as with any cancel, one
  * that completes just before the request arrives lets it reach the
- * statement sent after it. The connection stays usable. Returns DBAL_OK,
- * DBAL_EMISUSE (op NULL), DBAL_EUNSUPPORTED (the driver cannot interrupt).
+ * statement sent after it. The connection stays usable. Returns at once,
+ * whatever the server does: DBAL_OK, DBAL_EMISUSE (op NULL),
+ * DBAL_EUNSUPPORTED (the driver cannot interrupt).
  */
 DBAL_API int dbal_async_cancel(dbal_async_op *op);
 

@@ -483,6 +483,8 @@ static int64_t balance(dbal_engine *e, int id)
     char sql[64];
     snprintf(sql, sizeof sql, "SELECT bal FROM acct WHERE id = %d", id);
     int64_t v = test_scalar(s, sql);
+    if (v == -999)
+        fail_msg("%s: %s", sql, dbal_session_error(s)->message);
     dbal_session_close(s);
     return v;
 }

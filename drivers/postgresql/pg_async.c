@@ -7,15 +7,25 @@
  *
  * A statement's results come back as: its result(s), a NULL that ends them,
  * then the PIPELINE_SYNC of its sync. The outcome is decided at the sync.
+ *
+ * Nothing here waits for the server: what a connection owes before its
+ * first statement (pg_conn_owed) is queued ahead of the statements as the
+ * driver's own entries, whose outcomes nobody is told; and a server that
+ * stops answering is given up when the core says the time is up
+ * (DBAL_ASYNC_GIVE_UP).
  */
 #include "pg_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* The driver's own commands (pg_conn_owed) among the DBAL_ASYNC_* kinds. */
+#define PG_ASYNC_OWN 0
+
 /* A statement in flight. */
 typedef struct pg_entry {
-    int kind;
+    int kind;     /* DBAL_ASYNC_* or PG_ASYNC_OWN */
+    int ends_tx;  /* a statement whose SQL ends a block for good (pg_wire_ends_tx) */
     int prepared; /* a prepare for it was sent first: its first command */
     int prepare_failed;
     char *key; /* its statement cache key, when the cache is on: the SQL, a
@@ -30,6 +40,7 @@ typedef struct pg_async {
     int ends;       /* NULLs seen: the oldest statement's commands that are over */
     PGresult *keep; /* the oldest statement's result so far: its first error or its last result */
     int gathered;   /* keep holds rows that came one per result (see gather) */
+    int in_block;   /* a transaction block is open once every completed entry ran */
 } pg_async;
 
 void pg_async_free(pg_conn *c)
@@ -52,6 +63,8 @@ static int lost(pg_conn *c, dbal_error *err)
     return DBAL_ECONNLOST;
 }
 
+static int queue_own(pg_conn *c, const char *sql, dbal_error *err);
+
 int pg_async_start(dbal_driver_conn *base, int *fd, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
@@ -61,12 +74,18 @@ int pg_async_start(dbal_driver_conn *base, int *fd, dbal_error *err)
             return pg_error_nomem(err);
         memset(c->async, 0, sizeof *c->async);
     }
-    /* The bookkeeping of an idle connection (deferred DEALLOCATEs, a
-     * changed statement timeout) is done in blocking mode, before. */
-    pg_conn_ready(c);
-    if (PQstatus(c->pg) != CONNECTION_OK || PQsetnonblocking(c->pg, 1) != 0 ||
-        !PQenterPipelineMode(c->pg))
+    /* The connection is non-blocking already (pg_conn_setup). A pooled
+     * connection has no cursor open: nothing to pull off the wire first. */
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    if (PQstatus(c->pg) != CONNECTION_OK || c->gave_up || !PQenterPipelineMode(c->pg))
         return lost(c, err);
+    c->async->in_block = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
+    atomic_store(&c->cancel_requested, 0);
+    if (ts == PQTRANS_IDLE) {
+        int rc = pg_conn_owed(c, queue_own, err);
+        if (rc != DBAL_OK)
+            return rc;
+    }
     *fd = PQsocket(c->pg);
     return *fd >= 0 ? DBAL_OK : lost(c, err);
 }
@@ -78,8 +97,7 @@ void pg_async_stop(dbal_driver_conn *base)
         return;
     /* Anything still in the pipeline would reach the connection's next
      * user: such a connection is not pooled again. */
-    if (!PQexitPipelineMode(c->pg) || PQsetnonblocking(c->pg, 0) != 0 ||
-        (c->async && c->async->count))
+    if (!PQexitPipelineMode(c->pg) || (c->async && c->async->count))
         c->base.broken = 1;
 }
 
@@ -103,12 +121,28 @@ static pg_entry *next_entry(pg_async *a)
     return e;
 }
 
+/* A command the connection owes (a pg_runner), queued as an entry of the
+ * driver's own with a sync of its own, so that one failing (a DEALLOCATE
+ * of a statement already gone) does not abort the next. */
+static int queue_own(pg_conn *c, const char *sql, dbal_error *err)
+{
+    pg_entry *e = next_entry(c->async);
+    if (!e)
+        return pg_error_nomem(err);
+    e->kind = PG_ASYNC_OWN;
+    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg))
+        return lost(c, err);
+    c->async->count++;
+    return DBAL_OK;
+}
+
 /* Through the statement cache: on a miss the prepare travels just ahead of
  * the execute, so that nothing waits for its answer. */
 static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_value *params, size_t n,
                           dbal_error *err)
 {
     size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
+    e->ends_tx = pg_wire_ends_tx(sql);
     int rc = pg_stmt_sig_reserve(c, n, err);
     if (rc == DBAL_OK)
         rc = pg_params_build(c, params, n, c->sig, err);
@@ -188,12 +222,44 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
     return DBAL_OK;
 }
 
+/* Whether the server could still apply something in the pipeline if the
+ * client gave up now: a statement outside a transaction block, or one
+ * that ends a block, among the entries not complete. */
+static int pipeline_in_doubt(const pg_async *a)
+{
+    int block = a->in_block;
+    for (size_t i = 0; i < a->count; i++) {
+        const pg_entry *e = &a->ring[(a->head + i) % a->cap];
+        if (e->kind == DBAL_ASYNC_BEGIN)
+            block = 1;
+        else if (e->kind == DBAL_ASYNC_ROLLBACK)
+            block = 0;
+        else if (e->kind == DBAL_ASYNC_COMMIT || e->ends_tx ||
+                 ((e->kind == DBAL_ASYNC_EXEC || e->kind == DBAL_ASYNC_QUERY) && !block))
+            return 1;
+    }
+    return 0;
+}
+
+/* What a completed entry did to the transaction block. */
+static void track_block(pg_async *a, const pg_entry *e, int rc)
+{
+    if (e->kind == DBAL_ASYNC_BEGIN && rc == DBAL_OK)
+        a->in_block = 1;
+    else if (e->kind == DBAL_ASYNC_COMMIT || e->kind == DBAL_ASYNC_ROLLBACK || e->ends_tx)
+        a->in_block = 0;
+}
+
 int pg_async_io(dbal_driver_conn *base, unsigned ready, unsigned *want, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
     *want = DBAL_ASYNC_WANT_READ;
     if (c->base.broken)
         return DBAL_ECONNLOST;
+    if (ready & DBAL_ASYNC_GIVE_UP) {
+        c->in_doubt = pipeline_in_doubt(c->async);
+        return pg_wire_give_up(c, DBAL_TIMEOUT_GRACE_MS, "to the cancel of an operation past its timeout", err);
+    }
     if ((ready & DBAL_ASYNC_WANT_READ) && !PQconsumeInput(c->pg))
         return lost(c, err);
     int f = PQflush(c->pg);
@@ -324,9 +390,11 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
     *ready = 0;
     *rows = NULL;
     *affected = 0;
-    if (!a || a->count == 0)
+    if (!a)
         return DBAL_OK;
-    for (;;) {
+    /* The driver's own entries complete silently: a statement's outcome,
+     * or none yet, is what comes back. */
+    while (a->count > 0) {
         int bad = PQstatus(c->pg) == CONNECTION_BAD;
         if (!bad && PQisBusy(c->pg))
             return DBAL_OK;
@@ -349,6 +417,10 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
         PGresult *keep = a->keep;
         a->keep = NULL;
         a->gathered = 0;
+        if (e.kind == PG_ASYNC_OWN) {
+            PQclear(keep); /* nobody waits for it; a failure shows in what follows */
+            continue;
+        }
         *ready = 1;
         int rc;
         if (bad) {
@@ -362,10 +434,12 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
             rc = outcome(c, e.kind, keep, rows, affected, err);
             if (rc != DBAL_OK)
                 forget_stale(c, &e, err);
+            track_block(a, &e, rc);
         }
         pg_host->free(e.key);
         return rc;
     }
+    return DBAL_OK;
 }
 
 static unsigned want_of(PostgresPollingStatusType st)

@@ -58,7 +58,7 @@ static void read_chunk(batch *b, size_t first, size_t count, dbal_error *err)
     pg_conn *c = b->c;
     for (size_t i = 0; i < count; i++) {
         PGresult *res;
-        while ((res = PQgetResult(c->pg)) != NULL) {
+        while ((res = pg_wire_result(c)) != NULL) {
             ExecStatusType st = PQresultStatus(res);
             if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
                 b->affected += strtoll(PQcmdTuples(res), NULL, 10);
@@ -68,10 +68,13 @@ static void read_chunk(batch *b, size_t first, size_t count, dbal_error *err)
             }
             PQclear(res);
         }
-        if (c->base.broken)
+        if (c->base.broken) {
+            if (c->gave_up && b->rc == DBAL_OK)
+                b->rc = pg_wire_error(c, err);
             return;
+        }
     }
-    PGresult *sync = PQgetResult(c->pg); /* PGRES_PIPELINE_SYNC */
+    PGresult *sync = pg_wire_result(c); /* PGRES_PIPELINE_SYNC */
     if (!sync && b->rc == DBAL_OK)
         b->rc = pg_error_conn(c, err);
     PQclear(sync);
@@ -107,6 +110,7 @@ static int run_pipeline(batch *b, int (*next)(void *, size_t, const dbal_value *
         b->failed_row = start;
         return rc;
     }
+    c->in_doubt = pg_wire_in_doubt(c, b->sql);
     if (!PQenterPipelineMode(c->pg))
         return pg_error_conn(c, err);
     size_t i = start, prev_first = 0, prev_count = 0;
@@ -184,10 +188,14 @@ int pg_exec_batch(dbal_driver_conn *base, const char *sql, size_t nparams,
                   int64_t *affected, size_t *failed_row, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
-    pg_conn_ready(c);
+    int rc = pg_conn_ready(c, err);
+    if (rc != DBAL_OK) {
+        *failed_row = (size_t)-1;
+        return rc;
+    }
     batch b = {.c = c, .sql = sql, .n = nparams, .failed_row = (size_t)-1};
     b.sql_len = strlen(sql);
-    int rc = run(&b, next, ud, err);
+    rc = run(&b, next, ud, err);
     pg_host->free(b.sig);
     pg_host->free(b.text);
     *failed_row = b.failed_row;

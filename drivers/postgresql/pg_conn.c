@@ -40,12 +40,17 @@ pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg)
 int pg_conn_setup(pg_conn *c)
 {
     const pg_ctx *x = c->ctx;
-    c->cancel = PQgetCancel(c->pg);
+    c->canceller = pg_canceller_new(c->pg);
     if (x->cache_size > 0)
         c->cache = stmt_cache_new(pg_host, x->cache_size, pg_stmt_release, c);
-    if (!c->cancel || (x->cache_size > 0 && !c->cache))
+    if (!c->canceller || (x->cache_size > 0 && !c->cache))
         return DBAL_ENOMEM;
     PQsetNoticeReceiver(c->pg, on_notice, c);
+    /* For good: every wait for the server is pg_wire.c's, bounded. It
+     * fails only when libpq cannot flush what it holds, which a connection
+     * just made does not: one that did would be of no use. */
+    if (PQsetnonblocking(c->pg, 1) != 0)
+        c->base.broken = 1;
     return DBAL_OK;
 }
 
@@ -53,7 +58,7 @@ static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
 {
     pg_conn *c = pg_conn_alloc(x, pg);
     if (c && pg_conn_setup(c) != DBAL_OK) {
-        PQfreeCancel(c->cancel);
+        pg_canceller_release(c->canceller);
         stmt_cache_free(c->cache);
         pg_host->free(c);
         return NULL;
@@ -85,12 +90,15 @@ int pg_server_sqlstate(const char *msg, char out[6])
  * runs our statements. Once per engine: the first connection asks. When
  * the question itself fails, the server is taken to be direct; a pooler
  * missed then still shows itself by the errors pg_send recovers from. */
-static int probe_pooler(PGconn *pg)
+static int probe_pooler(pg_conn *c)
 {
-    PGresult *res = PQexec(pg, "SELECT pg_backend_pid()");
+    c->in_doubt = 0;
+    c->check_ms = c->ctx->check_ms; /* part of connecting */
+    PGresult *res = pg_wire_last(c, PQsendQuery(c->pg, "SELECT pg_backend_pid()"));
+    c->check_ms = 0;
     int behind = PG_DIRECT;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-        atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(pg))
+        atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(c->pg))
         behind = PG_POOLED;
     PQclear(res);
     return behind;
@@ -137,7 +145,17 @@ int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
     }
     int behind = atomic_load(&x->behind);
     if (!behind) {
-        behind = probe_pooler(pg);
+        behind = probe_pooler(c);
+        if (c->gave_up) {
+            /* Connected, then no answer: as good as a connect that timed
+             * out, and it says nothing about a pooler. */
+            pg_disconnect(&c->base);
+            pg_host->set_error(err, DBAL_ECONNECT, "08001", 0,
+                               "the server accepted the connection but did not answer its first query "
+                               "within connect_timeout (%d ms)",
+                               x->check_ms);
+            return DBAL_ECONNECT;
+        }
         atomic_store(&x->behind, behind);
     }
     if (behind == PG_POOLED) {
@@ -189,7 +207,7 @@ void pg_disconnect(dbal_driver_conn *base)
     /* The server forgets prepared statements with the session. */
     c->closing = 1;
     stmt_cache_free(c->cache);
-    PQfreeCancel(c->cancel);
+    pg_canceller_release(c->canceller); /* a request on its way keeps it */
     if (c->pid == getpid() || detach_from_parent(c->pg))
         PQfinish(c->pg);
     pg_params_free(&c->params);
@@ -203,13 +221,21 @@ void pg_disconnect(dbal_driver_conn *base)
 int pg_ping(dbal_driver_conn *base, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
-    pg_conn_ready(c);
+    /* A health check waits no longer than a connect would: a server that
+     * does not answer it is taken to hang, and the pool replaces the
+     * connection (with a connect bounded the same way). */
+    c->check_ms = c->ctx->check_ms;
+    int rc = pg_conn_ready(c, err);
     /* An empty query is one round trip and runs nothing, even inside a
      * failed transaction. */
-    PGresult *res = PQexec(c->pg, "");
+    c->in_doubt = 0;
+    PGresult *res = rc == DBAL_OK ? pg_wire_last(c, PQsendQuery(c->pg, "")) : NULL;
+    c->check_ms = 0;
     int ok = PQresultStatus(res) == PGRES_EMPTY_QUERY;
     if (!ok) {
-        const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
+        const char *msg = c->gave_up ? c->gave_up_err.message
+                          : res      ? PQresultErrorMessage(res)
+                                     : PQerrorMessage(c->pg);
         c->base.broken = 1;
         pg_error_clean(err, DBAL_ECONNLOST, "08006", msg);
     }
@@ -217,44 +243,27 @@ int pg_ping(dbal_driver_conn *base, dbal_error *err)
     return ok ? DBAL_OK : DBAL_ECONNLOST;
 }
 
-void pg_conn_ready(pg_conn *c)
+int pg_conn_owed(pg_conn *c, pg_runner run, dbal_error *err)
 {
-    if (c->resetting != PG_RESET_NONE) {
-        dbal_error ignored; /* a failed reset breaks the connection: the command fails */
-        pg_reset_collect(c, 1, &ignored);
-    }
+    pg_stmt_owed(c, run);
+    return pg_timeout_owed(c, run, err);
+}
+
+int pg_conn_ready(pg_conn *c, dbal_error *err)
+{
+    /* The answer to the reset sent when the connection was given back
+     * (pg_reset.c); a failed one breaks the connection. */
+    if (c->resetting != PG_RESET_NONE && pg_reset_collect(c, 1, err) != DBAL_OK)
+        return err->code;
     if (c->streaming)
         pg_rows_spill(c->streaming);
-    if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
-        if (c->npending > 0)
-            pg_stmt_flush_pending(c);
-        if (c->timeout_ms >= 0 && c->timeout_applied != c->timeout_ms && !c->pooled)
-            pg_timeout_sync(c);
-    }
+    int rc = PQtransactionStatus(c->pg) == PQTRANS_IDLE ? pg_conn_owed(c, pg_run, err)
+                                                         : pg_timeout_in_block(c, err);
     /* A cancel asked for before this command cannot be meant for it. */
     atomic_store(&c->cancel_requested, 0);
-}
-
-/* A COPY started by the application's SQL would leave libpq waiting for
- * data forever: end it, so that the connection stays usable. */
-static void end_copy(PGconn *pg, ExecStatusType st)
-{
-    if (st == PGRES_COPY_OUT) {
-        char *buf;
-        while (PQgetCopyData(pg, &buf, 0) > 0)
-            PQfreemem(buf);
-    } else {
-        PQputCopyEnd(pg, "COPY is not supported by dbal");
-    }
-}
-
-void pg_drain(pg_conn *c)
-{
-    PGresult *res;
-    while ((res = PQgetResult(c->pg)) != NULL) {
-        ExecStatusType st = PQresultStatus(res);
-        PQclear(res);
-        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
-            end_copy(c->pg, st);
-    }
+    /* Given up while pulling a cursor's rows or on the bookkeeping: what
+     * the caller was about to send never went out. */
+    if (c->gave_up)
+        rc = pg_wire_error(c, err);
+    return rc;
 }

@@ -201,7 +201,8 @@ static int describe(pg_conn *c, pg_copy *cp, dbal_error *err)
     memcpy(table, cp->table.p, cp->table.len);
     table[cp->table.len] = '\0';
     const char *values[1] = {table};
-    PGresult *res = PQexecParams(c->pg, q, 1, NULL, values, NULL, NULL, 0);
+    c->in_doubt = 0;
+    PGresult *res = pg_wire_last(c, PQsendQueryParams(c->pg, q, 1, NULL, values, NULL, NULL, 0));
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         int rc = pg_error_result(c, res, err);
         PQclear(res);
@@ -411,7 +412,11 @@ static size_t copy_line(const PGresult *res)
 
 static int flush(pg_conn *c, pg_copy *cp)
 {
-    int ok = cp->len == 0 || PQputCopyData(c->pg, cp->buf, (int)cp->len) == 1;
+    dbal_error ignored;
+    /* Queued, then sent as the server takes it, so that a slow server
+     * does not make libpq's buffer hold the whole batch. */
+    int ok = cp->len == 0 ||
+             (PQputCopyData(c->pg, cp->buf, (int)cp->len) == 1 && pg_wire_flush(c, &ignored) == DBAL_OK);
     cp->len = 0;
     return ok;
 }
@@ -424,7 +429,7 @@ static int finish(pg_conn *c, const char *abort_msg, size_t first, size_t rows, 
     int rc = DBAL_OK;
     PQputCopyEnd(c->pg, abort_msg);
     PGresult *res;
-    while ((res = PQgetResult(c->pg)) != NULL) {
+    while ((res = pg_wire_result(c)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_COPY_IN) {
             /* The end did not go out: the connection cannot be used again. */
@@ -444,6 +449,8 @@ static int finish(pg_conn *c, const char *abort_msg, size_t first, size_t rows, 
         }
         PQclear(res);
     }
+    if (rc == DBAL_OK && c->gave_up)
+        rc = pg_wire_error(c, err);
     return rc;
 }
 
@@ -463,7 +470,8 @@ int pg_copy_run(pg_conn *c, pg_copy *cp, int (*next)(void *, size_t, const dbal_
         n += (size_t)snprintf(sql + n, sizeof sql - n, ") FROM STDIN (FORMAT binary)");
     if (n >= sizeof sql)
         return DBAL_OK; /* very long names: the pipeline does it */
-    PGresult *res = PQexec(c->pg, sql);
+    c->in_doubt = pg_wire_in_doubt(c, sql);
+    PGresult *res = pg_wire_last(c, PQsendQuery(c->pg, sql));
     if (PQresultStatus(res) != PGRES_COPY_IN) {
         int rc = pg_error_result(c, res, err);
         PQclear(res);

@@ -5,13 +5,26 @@
 #include "pg_internal.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Written first so that the URL can override them: for the same keyword,
- * PQconnectdbParams keeps the last value. */
+ * PQconnectdbParams keeps the last value. libpq's own defaults wait for a
+ * connection, and for a peer that vanished, as long as the kernel lets
+ * them (minutes to hours): connect within 10 s, and find a dead peer
+ * within about a minute (keepalive probes after 30 s idle, every 10 s,
+ * 3 unanswered; sent data unacknowledged for 60 s). None of them helps
+ * against a server that hangs: its kernel still answers TCP. A keyword
+ * this libpq does not know is left out. */
 static const char *const defaults[][2] = {
     {"client_encoding", "UTF8"},
     {"fallback_application_name", "dbal"},
+    {"connect_timeout", "10"},
+    {"keepalives", "1"},
+    {"keepalives_idle", "30"},
+    {"keepalives_interval", "10"},
+    {"keepalives_count", "3"},
+    {"tcp_user_timeout", "60000"},
 };
 #define NDEFAULTS (sizeof defaults / sizeof defaults[0])
 
@@ -79,13 +92,22 @@ static void add(pg_ctx *x, size_t *n, const char *key, const char *value)
     (*n)++;
 }
 
+static int known_keyword(const PQconninfoOption *opts, const char *key)
+{
+    for (const PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, key) == 0)
+            return 1;
+    return 0;
+}
+
 /* Fills the arrays: defaults, then the authority, then the query string, so
  * that query parameters override the authority as in libpq's own URIs. */
-static int fill_keywords(pg_ctx *x, const dbal_url *url)
+static int fill_keywords(pg_ctx *x, const dbal_url *url, const PQconninfoOption *opts)
 {
     size_t n = 0;
     for (size_t i = 0; i < NDEFAULTS; i++)
-        add(x, &n, defaults[i][0], defaults[i][1]);
+        if (known_keyword(opts, defaults[i][0]))
+            add(x, &n, defaults[i][0], defaults[i][1]);
     if (any_host(url)) {
         if (!(x->hosts = join_hosts(url, 0)))
             return DBAL_ENOMEM;
@@ -106,21 +128,10 @@ static int fill_keywords(pg_ctx *x, const dbal_url *url)
     return DBAL_OK;
 }
 
-static int known_keyword(const PQconninfoOption *opts, const char *key)
-{
-    for (const PQconninfoOption *o = opts; o->keyword; o++)
-        if (strcmp(o->keyword, key) == 0)
-            return 1;
-    return 0;
-}
-
 /* Every query parameter must be a libpq keyword: libpq would refuse an
  * unknown one only at connect time, with a message that names no URL. */
-static int check_params(const dbal_url *url, dbal_error *err)
+static int check_params(const dbal_url *url, const PQconninfoOption *opts, dbal_error *err)
 {
-    PQconninfoOption *opts = PQconndefaults();
-    if (!opts)
-        return pg_error_nomem(err);
     int rc = DBAL_OK;
     for (size_t i = 0; i < url->nparams && rc == DBAL_OK; i++) {
         if (!known_keyword(opts, url->params[i].key)) {
@@ -130,8 +141,21 @@ static int check_params(const dbal_url *url, dbal_error *err)
             rc = DBAL_EURL;
         }
     }
-    PQconninfoFree(opts);
     return rc;
+}
+
+/* connect_timeout in ms as libpq applies it (the last value given, at
+ * least 2 s; 0 when it waits without a bound), for the driver's own
+ * checks of a connection (pg_ping). */
+static int connect_timeout_ms(const pg_ctx *x)
+{
+    long s = 0;
+    for (size_t i = 0; x->keywords[i]; i++)
+        if (strcmp(x->keywords[i], "connect_timeout") == 0)
+            s = strtol(x->values[i], NULL, 10);
+    if (s <= 0)
+        return 0;
+    return s < 2 ? 2000 : s > 86400 ? 86400000 : (int)s * 1000;
 }
 
 static pg_ctx *ctx_new(const dbal_url *url)
@@ -164,17 +188,20 @@ int pg_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
 {
     const dbal_url *url = cfg->url;
     *ctx = NULL;
-    int rc = check_params(url, err);
+    PQconninfoOption *opts = PQconndefaults();
+    if (!opts)
+        return pg_error_nomem(err);
+    int rc = check_params(url, opts, err);
+    pg_ctx *x = rc == DBAL_OK ? ctx_new(url) : NULL;
+    if (rc == DBAL_OK && (!x || fill_keywords(x, url, opts) != DBAL_OK)) {
+        ctx_free(x);
+        rc = pg_error_nomem(err);
+    }
+    PQconninfoFree(opts);
     if (rc != DBAL_OK)
         return rc;
-    pg_ctx *x = ctx_new(url);
-    if (!x)
-        return pg_error_nomem(err);
-    if (fill_keywords(x, url) != DBAL_OK) {
-        ctx_free(x);
-        return pg_error_nomem(err);
-    }
     x->cache_size = cache_size(cfg);
+    x->check_ms = connect_timeout_ms(x);
     *ctx = x;
     return DBAL_OK;
 }

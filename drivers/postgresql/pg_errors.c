@@ -140,6 +140,9 @@ static int session_over(const pg_conn *c, const PGresult *res)
 
 int pg_error_result(pg_conn *c, const PGresult *res, dbal_error *err)
 {
+    /* No result because the client stopped waiting for it. */
+    if (!res && c->gave_up)
+        return pg_wire_error(c, err);
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *fallback = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
     if (session_over(c, res)) {

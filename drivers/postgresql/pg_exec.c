@@ -48,7 +48,7 @@ int pg_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
         PQclear(res);
         if (is_copy(st))
             break;
-        res = PQgetResult(c->pg);
+        res = pg_wire_result(c);
     }
     pg_drain(c);
     dbal_error commit_err;
@@ -92,14 +92,16 @@ int pg_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
 int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
               dbal_error *err)
 {
-    pg_conn_ready(c);
-    return pg_command(c, sql, want, out, err);
+    int rc = pg_conn_ready(c, err);
+    return rc == DBAL_OK ? pg_command(c, sql, want, out, err) : rc;
 }
 
 int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
                dbal_error *err)
 {
-    PGresult *res = PQexec(c->pg, sql);
+    /* The driver's own commands apply nothing but a COMMIT. */
+    c->in_doubt = pg_wire_ends_tx(sql);
+    PGresult *res = pg_wire_last(c, PQsendQuery(c->pg, sql));
     if (PQresultStatus(res) != want) {
         int rc = pg_error_result(c, res, err);
         PQclear(res);
@@ -110,6 +112,11 @@ int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
     else
         PQclear(res);
     return DBAL_OK;
+}
+
+int pg_run(pg_conn *c, const char *sql, dbal_error *err)
+{
+    return pg_command(c, sql, PGRES_COMMAND_OK, NULL, err);
 }
 
 int pg_last_insert_id(dbal_driver_conn *base, int64_t *out, dbal_error *err)

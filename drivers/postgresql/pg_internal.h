@@ -41,6 +41,7 @@ typedef struct pg_ctx {
     char *hosts; /* owned: the URL's hosts joined by commas */
     char *ports; /* owned: their ports, an empty entry for "default" */
     int cache_size;
+    int check_ms; /* connect_timeout in ms, the bound of a ping; 0: none */
     /* What the engine's first connection found behind the URL: 0 not yet
      * known, PG_DIRECT the server itself, PG_POOLED a pooler such as
      * PgBouncer (see pg_conn.c). Set by any connection, read by all. */
@@ -64,10 +65,14 @@ typedef struct pg_params {
 
 struct pg_rows;
 
+/* A connection's cancel handle, shared with the thread sending a request
+ * (pg_cancel.c). */
+typedef struct pg_canceller pg_canceller;
+
 typedef struct pg_conn {
     dbal_driver_conn base;
     PGconn *pg;
-    PGcancel *cancel;
+    pg_canceller *canceller;
     pg_ctx *ctx;
     stmt_cache *cache;        /* NULL when statement_cache_size is 0 */
     uint64_t next_stmt_id;    /* names dbal_1, dbal_2, ... */
@@ -81,6 +86,7 @@ typedef struct pg_conn {
     int closing; /* disconnecting: evictions need no DEALLOCATE */
     int timeout_ms;      /* statement timeout asked for; -1: never */
     int timeout_applied; /* what the session has now; -1: not set by us */
+    int timeout_due;     /* changed since: SET LOCAL it if inside a block */
     atomic_int cancel_requested; /* set by pg_cancel, from any thread */
     int resetting;    /* PG_RESET_*: a reset's answer still to read (pg_reset.c) */
     int reset_prepared; /* the reset's statements are prepared on the server */
@@ -96,6 +102,15 @@ typedef struct pg_conn {
     int read_only; /* set_read_only: every transaction READ ONLY */
     struct pg_async *async; /* statements in flight in pipeline mode (pg_async.c) */
     pid_t pid; /* the process that opened it: in a forked child, its socket is the parent's */
+    /* Waiting for the server (pg_wire.c). check_ms > 0: the bound of the
+     * driver's own check in progress, instead of the statement timeout's.
+     * in_doubt: the server could still apply the command in flight if the
+     * client gave up on it. gave_up: the code the connection was given up
+     * with (0: it was not), gave_up_err why. */
+    int check_ms;
+    int in_doubt;
+    int gave_up;
+    dbal_error gave_up_err;
 } pg_conn;
 
 /* One column's decoded bytea, kept per cursor and grown only. */
@@ -153,11 +168,19 @@ int pg_server_sqlstate(const char *msg, char out[6]);
 void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
 /* Makes the connection ready to send a command: an open cursor's rows are
- * pulled into its buffer; when idle, deferred DEALLOCATEs are run and a
- * changed statement timeout is set. */
-void pg_conn_ready(pg_conn *c);
-/* Reads and discards results until libpq has none left. */
-void pg_drain(pg_conn *c);
+ * pulled into its buffer; when idle, what it owes is run (pg_conn_owed),
+ * inside a block a changed statement timeout is set. DBAL_OK, or why not:
+ * then the command must not be sent. */
+int pg_conn_ready(pg_conn *c, dbal_error *err);
+/* Sends one command an idle connection owes: waits for its answer
+ * (blocking use), or queues it ahead of the statements (pg_async.c). */
+typedef int (*pg_runner)(pg_conn *c, const char *sql, dbal_error *err);
+/* What an idle connection owes before its next statement, through run:
+ * RESET ALL after a session that ran SET (pg_reset), the DEALLOCATEs of
+ * evicted statements, the session's statement timeout. DBAL_OK or the
+ * first failure that matters (a DEALLOCATE's does not: the statement is
+ * gone anyway). */
+int pg_conn_owed(pg_conn *c, pg_runner run, dbal_error *err);
 /* Stops using named prepared statements on c, forgetting those it has
  * without DEALLOCATE (through a pooler that would reach another client's
  * server session). */
@@ -177,6 +200,39 @@ int pg_reset_collect(pg_conn *c, int wait, dbal_error *err);
 /* The driver's check slot: the reset's answer, and a goodbye the server
  * sent while the connection was idle. */
 int pg_check(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
+
+/* pg_wire.c: every wait for the server, bounded (see the file's comment).
+ * Connections are in libpq's non-blocking mode: commands are handed to the
+ * PQsend* functions and their answers waited for here. */
+/* Waits until PQgetResult can answer without blocking, sending what libpq
+ * holds meanwhile. DBAL_OK, or the code the connection was given up with
+ * (err filled). */
+int pg_wire_wait(pg_conn *c, dbal_error *err);
+/* Sends everything libpq holds (COPY data). */
+int pg_wire_flush(pg_conn *c, dbal_error *err);
+/* PQgetResult, bounded: NULL at the end of the results, or when the
+ * connection was given up (c->gave_up says which). */
+PGresult *pg_wire_result(pg_conn *c);
+/* What PQexec returned, for a command just handed to a PQsend* function
+ * (sent: what it returned): the first error, else the last result, the
+ * others read and dropped; a COPY result at once. NULL when it was not sent
+ * or the connection was given up. */
+PGresult *pg_wire_last(pg_conn *c, int sent);
+/* Reads and discards results until libpq has none left. */
+void pg_drain(pg_conn *c);
+/* Gives the connection up after waited_ms without an answer (why: what
+ * bound that was), with DBAL_ETIMEOUT or, when c->in_doubt, DBAL_ECONNLOST;
+ * later waits on it fail at once with the same error. */
+int pg_wire_give_up(pg_conn *c, int waited_ms, const char *why, dbal_error *err);
+/* err = why the connection was given up; returns its code. */
+int pg_wire_error(const pg_conn *c, dbal_error *err);
+/* Whether sql ends a transaction block for good (COMMIT, END, PREPARE
+ * TRANSACTION). */
+int pg_wire_ends_tx(const char *sql);
+/* Whether the server could still apply the application's statement sql,
+ * about to be sent, if the client gave up waiting for it: always outside a
+ * transaction block, inside one only when sql ends it. */
+int pg_wire_in_doubt(const pg_conn *c, const char *sql);
 
 /* pg_params.c */
 /* Converts params into c->params and writes one type letter per parameter
@@ -216,8 +272,8 @@ void pg_stmt_prepared(pg_conn *c, const char *key, size_t sql_len, size_t n, uin
 void pg_stmt_forget(pg_conn *c, const char *key, size_t sql_len, size_t n, uint64_t id, int gone);
 /* The statement cache's release function. */
 void pg_stmt_release(void *stmt, void *userdata);
-/* Runs deferred DEALLOCATEs; only call when the connection is idle. */
-void pg_stmt_flush_pending(pg_conn *c);
+/* Deferred DEALLOCATEs, through run (see pg_conn_owed); only when idle. */
+void pg_stmt_owed(pg_conn *c, pg_runner run);
 
 /* pg_exec.c */
 int pg_exec(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
@@ -232,6 +288,8 @@ int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
 /* As pg_simple, on a connection already made ready (pg_conn_ready). */
 int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
                dbal_error *err);
+/* pg_command of a command that returns no rows: the blocking pg_runner. */
+int pg_run(pg_conn *c, const char *sql, dbal_error *err);
 
 /* pg_batch.c */
 int pg_exec_batch(dbal_driver_conn *c, const char *sql, size_t nparams,
@@ -276,11 +334,23 @@ int pg_async_connect_poll(dbal_driver_conn *c, int *fd, unsigned *want, int *don
 /* Frees what pg_async_send allocated, at disconnect. */
 void pg_async_free(pg_conn *c);
 
-/* pg_timeout.c */
-int pg_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
+/* pg_cancel.c */
+/* The cancel handle of pg, with the connection's reference; NULL when out
+ * of memory. */
+pg_canceller *pg_canceller_new(PGconn *pg);
+/* Lets go of one reference (NULL: nothing); the last frees it. */
+void pg_canceller_release(pg_canceller *k);
+/* The cancel slot: returns at once, the request is sent by a thread. */
 int pg_cancel(dbal_driver_conn *c);
-/* Sets the asked-for statement timeout at session level; only when idle. */
-void pg_timeout_sync(pg_conn *c);
+
+/* pg_timeout.c */
+/* Records the timeout; it is applied with the next command (no I/O). */
+int pg_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
+/* Idle: the session-level statement timeout, when it differs from what was
+ * asked for, through run (see pg_conn_owed). */
+int pg_timeout_owed(pg_conn *c, pg_runner run, dbal_error *err);
+/* Inside a transaction block: SET LOCAL of a timeout changed in it. */
+int pg_timeout_in_block(pg_conn *c, dbal_error *err);
 /* Behind a pooler: before a statement outside a transaction block, when a
  * statement timeout is wanted or the session is read-only, begins a
  * transaction of the driver's own (READ ONLY, SET LOCAL statement_timeout),
@@ -288,7 +358,8 @@ void pg_timeout_sync(pg_conn *c);
 int pg_timeout_wrap(pg_conn *c, dbal_error *err);
 /* Ends that transaction, if there is one: commits it (a failed one rolls
  * back). Returns DBAL_OK or the commit's error, for a statement that
- * succeeded until then (a deferred constraint). */
+ * succeeded until then (a deferred constraint); on a connection given up
+ * (pg_wire.c), why: the statement's end was never seen. */
 int pg_unwrap(pg_conn *c, dbal_error *err);
 /* "; SET LOCAL statement_timeout = N" for a BEGIN behind a pooler, or "". */
 void pg_timeout_local(const pg_conn *c, char *buf, size_t cap);

@@ -122,12 +122,16 @@ static int send_reset(pg_conn *c)
 int pg_reset(dbal_driver_conn *base, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
-    pg_conn_ready(c); /* an earlier reset's answer, rows still on the wire */
-    if (c->base.broken)
+    /* No wait here: a connection is given back on the asynchronous API's
+     * loop thread too. The core closed its cursors; an earlier reset was
+     * read at checkout. */
+    if (c->base.broken || c->gave_up || c->streaming || c->resetting != PG_RESET_NONE)
         return failed(c, "the connection is broken", err);
     if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         return failed(c, "it is not idle", err);
-    if (!send_reset(c))
+    /* The connection is non-blocking (pg_wire.c): what does not fit the
+     * socket now is flushed while the answer is awaited. */
+    if (!send_reset(c) || PQflush(c->pg) < 0)
         return failed(c, PQerrorMessage(c->pg), err);
     c->reset_prepared = !c->pooled;
     c->npending = 0;
@@ -187,10 +191,12 @@ static int take_results(pg_conn *c, dbal_error *err)
     return DBAL_EBUSY;
 }
 
-/* Waits up to `seconds` for the socket to be readable; 0 when it was not. */
+/* Waits up to `seconds` for the socket to be readable (or writable, while
+ * libpq holds unsent bytes of the reset); 0 when it was not. */
 static int readable_within(pg_conn *c, double seconds)
 {
-    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
+    int unsent = PQflush(c->pg) > 0;
+    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN | (unsent ? POLLOUT : 0)};
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {

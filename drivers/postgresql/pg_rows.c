@@ -125,7 +125,7 @@ static int finish(pg_rows *r, dbal_error *err)
 
 static int next_live(pg_rows *r, dbal_error *err)
 {
-    PGresult *res = PQgetResult(r->conn->pg);
+    PGresult *res = pg_wire_result(r->conn);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_SINGLE_TUPLE) {
         r->cur = res;
@@ -254,7 +254,7 @@ void pg_rows_spill(pg_rows *r)
     }
     /* The current row stays where it is (its values may be in use); only
      * the rows after it move to the buffer. */
-    while ((res = PQgetResult(r->conn->pg)) != NULL) {
+    while ((res = pg_wire_result(r->conn)) != NULL) {
         spill_result(r, res);
         PQclear(res);
     }

@@ -51,7 +51,8 @@ static int wants_binary(pg_conn *c, const char *name, size_t nparams)
      * text. */
     if (nparams > 7000)
         return 0;
-    PGresult *res = PQdescribePrepared(c->pg, name);
+    c->in_doubt = 0;
+    PGresult *res = pg_wire_last(c, PQsendDescribePrepared(c->pg, name));
     int n = PQresultStatus(res) == PGRES_COMMAND_OK ? PQnfields(res) : 0, ok = n > 0;
     for (int col = 0; col < n && ok; col++)
         ok = binary_readable(PQftype(res, col));
@@ -64,11 +65,13 @@ static void stmt_name(char *buf, uint64_t id)
     snprintf(buf, NAME_LEN, "dbal_%" PRIu64, id);
 }
 
-static void deallocate(pg_conn *c, uint64_t id)
+/* A failing DEALLOCATE changes nothing: the statement is gone anyway. */
+static void deallocate(pg_conn *c, uint64_t id, pg_runner run)
 {
     char sql[NAME_LEN + 16];
     snprintf(sql, sizeof sql, "DEALLOCATE dbal_%" PRIu64, id);
-    PQclear(PQexec(c->pg, sql));
+    dbal_error ignored;
+    run(c, sql, &ignored);
 }
 
 /* Remembers a statement to DEALLOCATE once the connection is idle. When
@@ -100,17 +103,17 @@ void pg_stmt_release(void *stmt, void *userdata)
         if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
             defer(c, s->id);
         else if (ts == PQTRANS_IDLE)
-            deallocate(c, s->id);
+            deallocate(c, s->id, pg_run);
         else if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
             defer(c, s->id);
     }
     pg_host->free(s);
 }
 
-void pg_stmt_flush_pending(pg_conn *c)
+void pg_stmt_owed(pg_conn *c, pg_runner run)
 {
     for (size_t i = 0; i < c->npending; i++)
-        deallocate(c, c->pending[i]);
+        deallocate(c, c->pending[i], run);
     c->npending = 0;
 }
 
@@ -132,6 +135,16 @@ int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err
     return DBAL_OK;
 }
 
+/* Prepares text as the statement name and waits for the answer. */
+static int prepare_now(pg_conn *c, const char *name, const char *text, size_t n, dbal_error *err)
+{
+    c->in_doubt = 0; /* a Parse applies nothing */
+    PGresult *res = pg_wire_last(c, PQsendPrepare(c->pg, name, text, (int)n, c->params.types));
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DBAL_OK : pg_error_result(c, res, err);
+    PQclear(res);
+    return rc;
+}
+
 static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_error *err)
 {
     char *text;
@@ -146,15 +159,12 @@ static int prepare(pg_conn *c, const char *sql, size_t n, pg_stmt **out, dbal_er
     s->id = c->next_stmt_id++;
     s->gone = 0;
     stmt_name(s->name, s->id);
-    PGresult *res = PQprepare(c->pg, s->name, text, (int)n, c->params.types);
+    rc = prepare_now(c, s->name, text, n, err);
     pg_host->free(text);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        rc = pg_error_result(c, res, err);
-        PQclear(res);
+    if (rc != DBAL_OK) {
         pg_host->free(s);
         return rc;
     }
-    PQclear(res);
     s->binary = wants_binary(c, s->name, n);
     *out = s;
     return DBAL_OK;
@@ -190,6 +200,7 @@ static int send_cached(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg
     if (rc != DBAL_OK)
         return rc;
     const pg_params *p = &c->params;
+    c->in_doubt = pg_wire_in_doubt(c, sql);
     if (!PQsendQueryPrepared(c->pg, s->name, (int)n, p->values, p->lengths, p->formats, s->binary))
         return pg_error_conn(c, err);
     return DBAL_OK;
@@ -202,6 +213,7 @@ static int send_unnamed(pg_conn *c, const char *sql, size_t n, dbal_error *err)
     if (rc != DBAL_OK)
         return rc;
     const pg_params *p = &c->params;
+    c->in_doubt = pg_wire_in_doubt(c, sql);
     int ok = PQsendQueryParams(c->pg, text, (int)n, p->types, p->values, p->lengths,
                                p->formats, 0);
     pg_host->free(text);
@@ -267,7 +279,7 @@ static int send_once(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg_s
         pg_host->set_error(err, DBAL_ERROR, NULL, 0, "libpq refused single-row mode");
         return DBAL_ERROR;
     }
-    *first = PQgetResult(c->pg);
+    *first = pg_wire_result(c);
     return *first ? DBAL_OK : pg_error_conn(c, err);
 }
 
@@ -287,8 +299,10 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
             dbal_error *err)
 {
     size_t sql_len = strlen(sql);
-    pg_conn_ready(c);
-    int rc = pg_stmt_sig_reserve(c, n, err);
+    int rc = pg_conn_ready(c, err);
+    if (rc != DBAL_OK)
+        return rc;
+    rc = pg_stmt_sig_reserve(c, n, err);
     if (rc == DBAL_OK)
         rc = pg_params_build(c, params, n, c->sig, err);
     if (rc != DBAL_OK)
@@ -342,10 +356,8 @@ int pg_stmt_prepare_for(pg_conn *c, const char *sql, size_t n, size_t sql_len, c
         int rc = pg_stmt_rewrite(sql, n, &text, err);
         if (rc != DBAL_OK)
             return rc;
-        PGresult *res = PQprepare(c->pg, "", text, (int)n, c->params.types);
+        rc = prepare_now(c, "", text, n, err);
         pg_host->free(text);
-        rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DBAL_OK : pg_error_result(c, res, err);
-        PQclear(res);
         name[0] = '\0';
         return rc;
     }

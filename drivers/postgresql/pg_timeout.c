@@ -6,7 +6,10 @@
  * block is undone when the block rolls back, so the session-level value is
  * only ever set while the connection is idle; a change asked for inside a
  * block is applied with SET LOCAL for the rest of that block, and at session
- * level once the block is over (pg_timeout_sync).
+ * level once the block is over (pg_timeout_owed). Both are sent with the
+ * next command, in the call that sends it: pg_set_timeout itself never waits
+ * for the server, since the asynchronous API calls it on its loop thread.
+ * The value also bounds every wait for the server (pg_wire.c).
  *
  * Behind a transaction pooler a session-level SET would reach whichever
  * server session the pooler picks, and stay there for another client: the
@@ -18,36 +21,43 @@
 #include <stdio.h>
 #include <string.h>
 
-static int set_timeout_sql(pg_conn *c, const char *scope, dbal_error *err)
+static void timeout_sql(const pg_conn *c, const char *scope, char *buf, size_t cap)
 {
-    char sql[64];
-    snprintf(sql, sizeof sql, "SET %s statement_timeout = %d", scope, c->timeout_ms);
-    return pg_command(c, sql, PGRES_COMMAND_OK, NULL, err);
+    snprintf(buf, cap, "SET %s statement_timeout = %d", scope, c->timeout_ms);
 }
 
-void pg_timeout_sync(pg_conn *c)
+int pg_timeout_owed(pg_conn *c, pg_runner run, dbal_error *err)
 {
-    dbal_error ignored;
-    /* On failure the next idle moment tries again. */
-    if (set_timeout_sql(c, "SESSION", &ignored) == DBAL_OK)
+    c->timeout_due = 0; /* a block it was asked for in is over */
+    if (c->timeout_ms < 0 || c->timeout_applied == c->timeout_ms || c->pooled)
+        return DBAL_OK;
+    char sql[64];
+    timeout_sql(c, "SESSION", sql, sizeof sql);
+    int rc = run(c, sql, err);
+    if (rc == DBAL_OK)
         c->timeout_applied = c->timeout_ms;
+    return rc;
+}
+
+int pg_timeout_in_block(pg_conn *c, dbal_error *err)
+{
+    /* A failed block runs nothing until it ends: then the session's value
+     * is set (pg_timeout_owed). */
+    if (!c->timeout_due || PQtransactionStatus(c->pg) != PQTRANS_INTRANS)
+        return DBAL_OK;
+    c->timeout_due = 0;
+    char sql[64];
+    timeout_sql(c, "LOCAL", sql, sizeof sql);
+    return pg_run(c, sql, err);
 }
 
 int pg_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
+    (void)err;
     c->timeout_ms = milliseconds > 0 ? milliseconds : 0;
-    pg_conn_ready(c); /* applies it at once when the connection is idle */
-    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-    if (ts == PQTRANS_INTRANS)
-        return set_timeout_sql(c, "LOCAL", err);
-    if (ts != PQTRANS_IDLE || c->timeout_applied == c->timeout_ms || c->pooled)
-        return DBAL_OK; /* a failed block runs nothing until it ends */
-    /* pg_conn_ready could not apply it: this attempt reports why. */
-    int rc = set_timeout_sql(c, "SESSION", err);
-    if (rc == DBAL_OK)
-        c->timeout_applied = c->timeout_ms;
-    return rc;
+    c->timeout_due = 1;
+    return DBAL_OK;
 }
 
 void pg_timeout_local(const pg_conn *c, char *buf, size_t cap)
@@ -74,22 +84,14 @@ int pg_timeout_wrap(pg_conn *c, dbal_error *err)
 
 int pg_unwrap(pg_conn *c, dbal_error *err)
 {
+    if (c->gave_up) {
+        c->wrapped = 0;
+        return pg_wire_error(c, err);
+    }
     if (!c->wrapped)
         return DBAL_OK;
     c->wrapped = 0;
     return pg_command(c, "COMMIT", PGRES_COMMAND_OK, NULL, err);
-}
-
-int pg_cancel(dbal_driver_conn *base)
-{
-    pg_conn *c = (pg_conn *)base;
-    char errbuf[256];
-    if (!c || !c->cancel)
-        return DBAL_ERROR;
-    atomic_store(&c->cancel_requested, 1);
-    /* PQcancel is safe from any thread (and from signal handlers): it opens
-     * its own socket to the server. */
-    return PQcancel(c->cancel, errbuf, (int)sizeof errbuf) ? DBAL_OK : DBAL_ERROR;
 }
 
 int pg_canceled_code(pg_conn *c, const char *primary)

@@ -83,7 +83,11 @@ int pg_commit(dbal_driver_conn *base, dbal_error *err)
 
 int pg_rollback(dbal_driver_conn *base, dbal_error *err)
 {
-    return pg_simple((pg_conn *)base, "ROLLBACK", PGRES_COMMAND_OK, NULL, err);
+    pg_conn *c = (pg_conn *)base;
+    int rc = pg_simple(c, "ROLLBACK", PGRES_COMMAND_OK, NULL, err);
+    /* Given up on a server that did not answer: closing the connection
+     * rolls the transaction back just as surely. */
+    return c->gave_up ? DBAL_OK : rc;
 }
 
 /* The session default covers statements outside a transaction block too;

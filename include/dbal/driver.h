@@ -42,6 +42,14 @@ extern "C" {
 #define DBAL_DRIVER_ABI_VERSION 2
 #define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
 
+/* How long past a statement's time limit an answer from the server is
+ * still waited for. A server enforcing a statement timeout answers within
+ * it, error or not; one that says nothing for this much longer is taken to
+ * hang, and the connection is given up (a driver marks it broken and fails
+ * the call: DBAL_ETIMEOUT when the statement cannot have been applied,
+ * DBAL_ECONNLOST when it may have been). */
+#define DBAL_TIMEOUT_GRACE_MS 1000
+
 /* One key=value of the URL's query string that the core did not consume. */
 typedef struct dbal_url_param {
     const char *key;
@@ -225,7 +233,10 @@ typedef struct dbal_driver {
      * nothing. */
     int (*reset)(dbal_driver_conn *c, dbal_error *err);
     /* Interrupts what runs on c; any thread. The interrupted call fails with
-     * DBAL_ECANCELED. Core fallback: EUNSUPPORTED. */
+     * DBAL_ECANCELED. Must not block: it may return before the request
+     * reached the server (the core calls it holding a session's lock, and
+     * from an event loop). DBAL_OK means the request is on its way, not
+     * that it arrived. Core fallback: EUNSUPPORTED. */
     int (*cancel)(dbal_driver_conn *c);
     /* Statement timeout for the statements that follow, in milliseconds (0:
      * none); one that runs longer fails with DBAL_ETIMEOUT. The core calls it
@@ -287,7 +298,14 @@ typedef struct dbal_driver {
     /* Does the I/O that can be done now: reads when `ready` (the events
      * that fired, DBAL_ASYNC_WANT_*) says the descriptor is readable, and
      * sends what is queued; *want receives the events to wait for. An
-     * error (DBAL_ECONNLOST) marks c broken. */
+     * error (DBAL_ECONNLOST) marks c broken. When `ready` has
+     * DBAL_ASYNC_GIVE_UP, the oldest statement is past its time limit, was
+     * interrupted (cancel) and the server has still not answered for
+     * DBAL_TIMEOUT_GRACE_MS: the driver gives c up without waiting (closes
+     * it, marks it broken) and fails with DBAL_ETIMEOUT when nothing still
+     * in flight can be applied, else DBAL_ECONNLOST; the core fails every
+     * statement in flight with that error. A driver that ignores the bit
+     * keeps waiting for the server. */
     int (*async_io)(dbal_driver_conn *c, unsigned ready, unsigned *want, dbal_error *err);
     /* The outcome of the oldest queued statement: *ready is 0 while it is
      * not complete. When ready, returns its code (and fills err), *affected
@@ -339,9 +357,11 @@ typedef struct dbal_driver {
 #define DBAL_ASYNC_COMMIT 4
 #define DBAL_ASYNC_ROLLBACK 5
 /* Events of a descriptor, for async_io and async_connect_*:
- * DBAL_ASYNC_WANT_READ, DBAL_ASYNC_WANT_WRITE. */
+ * DBAL_ASYNC_WANT_READ, DBAL_ASYNC_WANT_WRITE; and, in async_io's `ready`
+ * only, DBAL_ASYNC_GIVE_UP: give the connection up (see async_io). */
 #define DBAL_ASYNC_WANT_READ 0x1u
 #define DBAL_ASYNC_WANT_WRITE 0x2u
+#define DBAL_ASYNC_GIVE_UP 0x4u
 
 /* What a driver module exports under DBAL_DRIVER_ENTRY_SYMBOL. */
 DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host);

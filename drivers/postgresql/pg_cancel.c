@@ -1,0 +1,87 @@
+/*
+ * Cancel requests, which never block the caller. PQcancel opens a
+ * connection of its own to the server, sends the request and waits until
+ * the server closes that connection: a hung server never does, and the
+ * caller (dbal_session_cancel holding the session's lock, or the
+ * asynchronous API's loop) would wait with it. So the request is sent by a
+ * detached thread of the driver's, and pg_cancel returns at once.
+ *
+ * The thread outlives nothing it needs: it holds a reference to the cancel
+ * handle, which the connection shares (pg_canceller), so a connection may
+ * be closed while its cancel is still on the way. At most one request per
+ * connection is on the way at a time: asking again meanwhile only marks the
+ * statement as canceled, since the request already sent interrupts the same
+ * statement. Against a server that stays hung, that one thread waits as
+ * long as the server does.
+ */
+#include "pg_internal.h"
+
+#include <pthread.h>
+
+struct pg_canceller {
+    PGcancel *cancel;
+    atomic_int refs;    /* the connection's, and the thread's while one runs */
+    atomic_int sending; /* a thread is sending a request */
+};
+
+pg_canceller *pg_canceller_new(PGconn *pg)
+{
+    pg_canceller *k = pg_host->malloc(sizeof *k);
+    if (!k)
+        return NULL;
+    k->cancel = PQgetCancel(pg);
+    if (!k->cancel) {
+        pg_host->free(k);
+        return NULL;
+    }
+    atomic_init(&k->refs, 1);
+    atomic_init(&k->sending, 0);
+    return k;
+}
+
+void pg_canceller_release(pg_canceller *k)
+{
+    if (k && atomic_fetch_sub(&k->refs, 1) == 1) {
+        PQfreeCancel(k->cancel);
+        pg_host->free(k);
+    }
+}
+
+static void *send_request(void *arg)
+{
+    pg_canceller *k = arg;
+    char errbuf[256];
+    /* A request that fails changes nothing: the statement runs on, as if
+     * it had come too late. */
+    PQcancel(k->cancel, errbuf, (int)sizeof errbuf);
+    atomic_store(&k->sending, 0);
+    pg_canceller_release(k);
+    return NULL;
+}
+
+int pg_cancel(dbal_driver_conn *base)
+{
+    pg_conn *c = (pg_conn *)base;
+    if (!c || !c->canceller)
+        return DBAL_ERROR;
+    atomic_store(&c->cancel_requested, 1);
+    pg_canceller *k = c->canceller;
+    int idle = 0;
+    if (!atomic_compare_exchange_strong(&k->sending, &idle, 1))
+        return DBAL_OK; /* the request on its way interrupts the same statement */
+    atomic_fetch_add(&k->refs, 1);
+    pthread_attr_t attr;
+    pthread_t t;
+    int rc = pthread_attr_init(&attr);
+    if (rc == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        rc = pthread_create(&t, &attr, send_request, k);
+        pthread_attr_destroy(&attr);
+    }
+    if (rc != 0) {
+        atomic_store(&k->sending, 0);
+        pg_canceller_release(k);
+        return DBAL_ERROR;
+    }
+    return DBAL_OK;
+}

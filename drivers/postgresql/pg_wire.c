@@ -1,0 +1,284 @@
+/*
+ * Waiting for the server, bounded. libpq's blocking calls (PQexec,
+ * PQgetResult, PQprepare, ...) wait as long as the server takes, and a hung
+ * server (a stopped process, a frozen host whose kernel still answers TCP)
+ * takes forever. So the driver keeps its connections in libpq's
+ * non-blocking mode, sends with the PQsend* functions and waits here:
+ * poll() on the socket, and only when PQisBusy says the answer is not there
+ * yet, so that a result already read costs no system call.
+ *
+ * A wait ends without an answer when the server has sent nothing for the
+ * connection's bound (bound_ms): the statement timeout plus
+ * DBAL_TIMEOUT_GRACE_MS when a timeout is set, since the server then answers
+ * on its own within the timeout, error or not; connect_timeout during the
+ * driver's own health check; never otherwise, as with libpq. Anything the
+ * server sends restarts the count: rows streaming, one batch's results
+ * after another, are signs of life.
+ *
+ * Over TLS, bytes already decrypted but not yet taken by libpq are
+ * invisible to poll(): libpq's own blocking wait asks TLS for them, and so
+ * does this one (tls_pending). (PostgreSQL's TLS records are at most 8 kB,
+ * which libpq always takes in one read; a server sending larger ones would
+ * otherwise leave some behind.)
+ *
+ * Then the client gives the connection up (pg_wire_give_up): marked broken,
+ * its socket shut down, and every later call on it fails at once with the
+ * same error. The code says whether the server can still apply what it was
+ * sent: DBAL_ETIMEOUT when it cannot (a statement inside a transaction block,
+ * not its COMMIT: the server rolls the block back when it finds the
+ * connection gone), DBAL_ECONNLOST, outcome unknown, when it can (an
+ * autocommit statement, a COMMIT).
+ */
+#include "pg_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* How long a wait may go without a word from the server, in ms; -1: no
+ * bound. */
+static int bound_ms(const pg_conn *c)
+{
+    if (c->check_ms > 0)
+        return c->check_ms;
+    return c->timeout_ms > 0 ? c->timeout_ms + DBAL_TIMEOUT_GRACE_MS : -1;
+}
+
+/* OpenSSL's, the only TLS library libpq 15 can use; weak, so that the
+ * driver loads with a libpq built without it (there is then no TLS). */
+extern int SSL_pending(const void *ssl) __attribute__((weak));
+
+/* Whether TLS holds decrypted bytes libpq has not read yet. */
+static int tls_pending(const pg_conn *c)
+{
+    if (!SSL_pending || !PQsslInUse(c->pg))
+        return 0;
+    void *ssl = PQsslStruct(c->pg, "OpenSSL");
+    return ssl && SSL_pending(ssl) > 0;
+}
+
+/* One poll() of the socket for events: 1 when something happened (*revents),
+ * 0 when the bound passed in silence, -1 when there is no socket to wait
+ * on (libpq then reports the failure itself, without blocking). */
+static int wait_socket(pg_conn *c, short events, short *revents)
+{
+    int fd = PQsocket(c->pg);
+    if (fd < 0)
+        return -1;
+    if ((events & POLLIN) && tls_pending(c)) {
+        *revents = POLLIN; /* readable, though the socket is not */
+        return 1;
+    }
+    int ms = bound_ms(c);
+    double end = ms >= 0 ? now() + ms / 1e3 : 0;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = events};
+        int n = poll(&p, 1, ms);
+        if (n > 0) {
+            *revents = p.revents;
+            return 1;
+        }
+        if (n == 0 || errno != EINTR)
+            return 0;
+        if (ms >= 0) {
+            double left = end - now();
+            ms = left > 0 ? (int)(left * 1e3) + 1 : 0;
+        }
+    }
+}
+
+static int give_up(pg_conn *c, dbal_error *err)
+{
+    char why[96];
+    if (c->check_ms > 0)
+        snprintf(why, sizeof why, "connect_timeout");
+    else
+        snprintf(why, sizeof why, "statement timeout %d ms + %d ms grace", c->timeout_ms, DBAL_TIMEOUT_GRACE_MS);
+    return pg_wire_give_up(c, bound_ms(c), why, err);
+}
+
+int pg_wire_give_up(pg_conn *c, int waited_ms, const char *why, dbal_error *err)
+{
+    if (!c->gave_up) {
+        int fd = PQsocket(c->pg);
+        /* libpq's own calls on the connection now fail at once instead of
+         * waiting (PQfinish's goodbye too); the descriptor itself is closed
+         * with the connection, which the core discards. */
+        if (fd >= 0)
+            shutdown(fd, SHUT_RDWR);
+        c->base.broken = 1;
+        c->gave_up = c->in_doubt ? DBAL_ECONNLOST : DBAL_ETIMEOUT;
+        pg_host->set_error(&c->gave_up_err, c->gave_up, c->in_doubt ? "08006" : "57014", 0,
+                           "the client gave up after %d ms without an answer from the server (%s) and closed "
+                           "the connection; %s",
+                           waited_ms, why,
+                           c->in_doubt ? "the outcome is unknown: the server may still apply the statement"
+                                       : "the statement was not applied: the server rolls its transaction "
+                                         "back when it finds the connection closed");
+    }
+    return pg_wire_error(c, err);
+}
+
+int pg_wire_error(const pg_conn *c, dbal_error *err)
+{
+    *err = c->gave_up_err;
+    return c->gave_up;
+}
+
+/* Waits while libpq says PQgetResult would block (the caller has just
+ * seen PQisBusy say so). */
+static int wait_busy(pg_conn *c, dbal_error *err)
+{
+    do {
+        /* A large command may not have gone out whole: the rest is sent as
+         * the server reads it. */
+        int pending = PQflush(c->pg);
+        if (pending < 0)
+            return DBAL_OK; /* a failure is reported by the result libpq makes of it */
+        short ev = 0;
+        int r = wait_socket(c, (short)(POLLIN | (pending ? POLLOUT : 0)), &ev);
+        if (r == 0)
+            return give_up(c, err);
+        if (r < 0 || ((ev & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c->pg)))
+            return DBAL_OK;
+    } while (PQisBusy(c->pg));
+    return DBAL_OK;
+}
+
+int pg_wire_wait(pg_conn *c, dbal_error *err)
+{
+    if (c->gave_up)
+        return pg_wire_error(c, err);
+    return PQisBusy(c->pg) ? wait_busy(c, err) : DBAL_OK;
+}
+
+int pg_wire_flush(pg_conn *c, dbal_error *err)
+{
+    if (c->gave_up)
+        return pg_wire_error(c, err);
+    int pending;
+    while ((pending = PQflush(c->pg)) > 0) {
+        short ev = 0;
+        int r = wait_socket(c, POLLIN | POLLOUT, &ev);
+        if (r == 0)
+            return give_up(c, err);
+        /* The server may answer while we send (an error ending a COPY). */
+        if (r < 0 || ((ev & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c->pg)))
+            break;
+    }
+    return pending == 0 ? DBAL_OK : pg_error_conn(c, err);
+}
+
+PGresult *pg_wire_result(pg_conn *c)
+{
+    dbal_error ignored;
+    return pg_wire_wait(c, &ignored) == DBAL_OK ? PQgetResult(c->pg) : NULL;
+}
+
+static int is_copy(ExecStatusType st)
+{
+    return st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH;
+}
+
+static int is_error(const PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    return st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE;
+}
+
+PGresult *pg_wire_last(pg_conn *c, int sent)
+{
+    if (!sent)
+        return NULL;
+    PGresult *keep = NULL, *res;
+    while ((res = pg_wire_result(c)) != NULL) {
+        if (is_copy(PQresultStatus(res))) {
+            PQclear(keep); /* the connection now waits for COPY data: stop here */
+            return res;
+        }
+        if (keep && is_error(keep)) {
+            PQclear(res);
+        } else {
+            PQclear(keep);
+            keep = res;
+        }
+    }
+    if (c->gave_up) {
+        PQclear(keep);
+        return NULL;
+    }
+    return keep;
+}
+
+/* A COPY started by the application's SQL would leave libpq waiting for
+ * data forever: end it, so that the connection stays usable. */
+static void end_copy(pg_conn *c, ExecStatusType st)
+{
+    if (st != PGRES_COPY_OUT) {
+        PQputCopyEnd(c->pg, "COPY is not supported by dbal"); /* sent by the next wait */
+        return;
+    }
+    char *buf;
+    int n;
+    while ((n = PQgetCopyData(c->pg, &buf, 1)) >= 0) {
+        if (n > 0) {
+            PQfreemem(buf);
+            continue;
+        }
+        short ev = 0;
+        int r = wait_socket(c, POLLIN, &ev);
+        if (r == 0) {
+            dbal_error ignored;
+            give_up(c, &ignored);
+            return;
+        }
+        if (r < 0 || !PQconsumeInput(c->pg))
+            return;
+    }
+}
+
+void pg_drain(pg_conn *c)
+{
+    PGresult *res;
+    while ((res = pg_wire_result(c)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        PQclear(res);
+        if (is_copy(st))
+            end_copy(c, st);
+    }
+}
+
+/* Whether sql begins with word, as a whole word, in any case. */
+static int starts_with(const char *sql, const char *word)
+{
+    size_t n = strlen(word);
+    char next = sql[n];
+    return strncasecmp(sql, word, n) == 0 && !(next == '_' || (next >= '0' && next <= '9') ||
+                                                (next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z'));
+}
+
+int pg_wire_ends_tx(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r')
+        sql++;
+    /* PREPARE TRANSACTION makes the block durable; a plain PREPARE is
+     * taken for one too, which only costs a more careful answer. */
+    return starts_with(sql, "COMMIT") || starts_with(sql, "END") || starts_with(sql, "PREPARE");
+}
+
+int pg_wire_in_doubt(const pg_conn *c, const char *sql)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    return !(ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) || pg_wire_ends_tx(sql);
+}
