@@ -17,6 +17,7 @@
 #include "pg_internal.h"
 
 #include <pthread.h>
+#include <time.h>
 
 struct pg_canceller {
     PGcancel *cancel;
@@ -45,6 +46,22 @@ void pg_canceller_release(pg_canceller *k)
         PQfreeCancel(k->cancel);
         pg_host->free(k);
     }
+}
+
+/* The connection lets go of its handle. A request still on its way gets
+ * a moment to finish (it takes a few milliseconds from a live server):
+ * cut short by the process exiting right after, it reaches a pooler as a
+ * half-made connection, and PgBouncer 1.18 exits on that ("bad client
+ * state"). Bounded, so that a hung server costs at most that moment. */
+#define CANCEL_GRACE_MS 50
+
+void pg_canceller_drop(pg_canceller *k)
+{
+    for (int i = 0; k && i < CANCEL_GRACE_MS && atomic_load(&k->sending); i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    pg_canceller_release(k);
 }
 
 static void *send_request(void *arg)

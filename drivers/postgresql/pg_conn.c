@@ -207,7 +207,7 @@ void pg_disconnect(dbal_driver_conn *base)
     /* The server forgets prepared statements with the session. */
     c->closing = 1;
     stmt_cache_free(c->cache);
-    pg_canceller_release(c->canceller); /* a request on its way keeps it */
+    pg_canceller_drop(c->canceller); /* a request on its way keeps it */
     if (c->pid == getpid() || detach_from_parent(c->pg))
         PQfinish(c->pg);
     pg_params_free(&c->params);

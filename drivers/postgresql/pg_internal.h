@@ -340,6 +340,9 @@ void pg_async_free(pg_conn *c);
 pg_canceller *pg_canceller_new(PGconn *pg);
 /* Lets go of one reference (NULL: nothing); the last frees it. */
 void pg_canceller_release(pg_canceller *k);
+/* The connection lets go of its handle, giving a request on its way up to
+ * 50 ms to finish first. */
+void pg_canceller_drop(pg_canceller *k);
 /* The cancel slot: returns at once, the request is sent by a thread. */
 int pg_cancel(dbal_driver_conn *c);
 

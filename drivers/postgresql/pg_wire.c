@@ -31,6 +31,8 @@
  */
 #include "pg_internal.h"
 
+#include <limits.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -52,7 +54,10 @@ static int bound_ms(const pg_conn *c)
 {
     if (c->check_ms > 0)
         return c->check_ms;
-    return c->timeout_ms > 0 ? c->timeout_ms + DBAL_TIMEOUT_GRACE_MS : -1;
+    if (c->timeout_ms <= 0)
+        return -1;
+    /* A timeout near INT_MAX ms (24 days) must not overflow with the grace. */
+    return c->timeout_ms > INT_MAX - DBAL_TIMEOUT_GRACE_MS ? INT_MAX : c->timeout_ms + DBAL_TIMEOUT_GRACE_MS;
 }
 
 /* OpenSSL's, the only TLS library libpq 15 can use; weak, so that the
@@ -93,7 +98,7 @@ static int wait_socket(pg_conn *c, short events, short *revents)
             return 0;
         if (ms >= 0) {
             double left = end - now();
-            ms = left > 0 ? (int)(left * 1e3) + 1 : 0;
+            ms = left <= 0 ? 0 : left * 1e3 >= INT_MAX - 1 ? INT_MAX : (int)(left * 1e3) + 1;
         }
     }
 }
