@@ -131,6 +131,10 @@ static int bad_value(const dbal__url *u, const char *v, dbal_error *err)
     if (err && !u->may_hide_password) {
         size_t n = strlen(err->message);
         snprintf(err->message + n, sizeof err->message - n, ", got '%s'", v);
+        /* A message is one line: a decoded value may hold control bytes. */
+        for (char *p = err->message + n; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
     }
     return -DBAL_EURL;
 }
