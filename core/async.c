@@ -54,8 +54,7 @@ static void destroy(dbal_async *a)
         close(a->evfd);
     if (a->tfd >= 0)
         close(a->tfd);
-    dbal__free(a->native_rows.spare);
-    dbal__free(a->buffered_rows.spare);
+    dbal__free(a->spare_rows);
     pthread_cond_destroy(&a->work);
     pthread_mutex_destroy(&a->lock);
     dbal__engine_unref(a->e);
@@ -96,9 +95,6 @@ int dbal_async_open(dbal_engine *e, dbal_async **out, dbal_error *err)
     }
     a->e = e;
     a->native = has_async_slots(e->driver);
-    a->native_rows.engine = e;
-    a->buffered_engine.driver = &dbal__buffered_driver;
-    a->buffered_rows.engine = &a->buffered_engine;
     a->epfd = epoll_create1(EPOLL_CLOEXEC);
     a->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -275,26 +271,38 @@ static void fail_queued(dbal_async_session *as, int code, const dbal_error *err)
     }
 }
 
-/* The cursor a callback reads: a dbal_rows of one of the context's result
- * sessions, so that rows.c serves it. */
-static dbal_rows *wrap_rows(dbal_async *a, dbal_async_op *op, dbal_driver_rows *dr, int buffered)
+/* A callback's cursor: its errors go to the result's, and closing keeps
+ * it for the next result. */
+static void result_rows_closed(dbal_rows *r)
 {
-    dbal_session *rs = buffered ? &a->buffered_rows : &a->native_rows;
-    dbal_rows *r = rs->spare;
-    rs->spare = NULL;
+    dbal_async *a = r->owner;
+    if (!a->spare_rows) {
+        memset(r, 0, sizeof *r);
+        a->spare_rows = r;
+    } else {
+        dbal__free(r);
+    }
+}
+
+static const dbal__rows_hooks result_rows = {.closed = result_rows_closed};
+
+static dbal_rows *wrap_rows(dbal_async *a, dbal_async_op *op)
+{
+    dbal_rows *r = a->spare_rows;
+    a->spare_rows = NULL;
     if (!r && !(r = dbal__calloc(1, sizeof *r))) {
-        rs->engine->driver->rows_close(dr);
+        op->rows_m->close(op->dr);
         op->code = dbal__error_set(&op->err, DBAL_ENOMEM, NULL, 0, NULL);
         return NULL;
     }
-    dbal__rows_attach(rs, r, dr);
+    dbal__rows_open(r, op->rows_m, op->dr, &op->err, &result_rows, a);
     return r;
 }
 
 static void call_back(dbal_async *a, dbal_async_op *op)
 {
     dbal_async_session *as = op->as;
-    dbal_rows *rows = op->dr ? wrap_rows(a, op, op->dr, op->buffered) : NULL;
+    dbal_rows *rows = op->dr ? wrap_rows(a, op) : NULL;
     op->dr = NULL;
     dbal_async_result res = {.code = op->code, .error = &op->err, .rows = rows,
                              .affected = op->affected, .session = as, .op = op};

@@ -43,7 +43,7 @@ struct dbal_async_op {
     dbal_error err;
     int64_t affected;
     dbal_driver_rows *dr; /* a query's rows: the driver's, or buffered by a worker */
-    int buffered;
+    const dbal__cursor_methods *rows_m; /* what reads dr */
 };
 
 /* Checkout: none, in the pool's line, finished by a worker (connect,
@@ -103,11 +103,7 @@ struct dbal_async {
     int nworkers, stopping;
     pthread_t workers[4];
 
-    /* Result cursors are dbal_rows of these sessions, never checked out:
-     * one on the engine's driver (native results), one on the buffered
-     * driver (async_rows.c), so that every getter of rows.c works. */
-    dbal_session native_rows, buffered_rows;
-    dbal_engine buffered_engine;
+    dbal_rows *spare_rows; /* a closed result cursor kept for the next */
 };
 
 /* async.c */
@@ -157,7 +153,7 @@ void dbal__async_worker_cancel(dbal_async_op *op);
 dbal_async_session *dbal__async_worker_stop(dbal_async *a);
 
 /* async_rows.c */
-extern const dbal_driver dbal__buffered_driver;
+extern const dbal__cursor_methods dbal__buffered_methods;
 /* Reads every row of r (a cursor of the blocking API) into a buffered
  * cursor; on failure, the code of the read that failed (the session's error
  * says why). */

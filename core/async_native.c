@@ -245,6 +245,7 @@ static void collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lo
             rc = d->async_result(dc, &ready, &op->dr, &op->affected, &op->err);
             if (!ready)
                 break;
+            op->rows_m = &as->a->e->cursor;
             if (rc == DBAL_ECONNLOST)
                 *lost = op->err;
             /* The blocking calls' echo=1 lines, timed from the send. */

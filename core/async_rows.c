@@ -1,8 +1,8 @@
 /*
  * Buffered cursors: the rows of a query that a worker thread read to the
- * end, handed to a callback on the loop thread. They are served by a small
- * in-core driver table, so that the getters of rows.c, with their one set of
- * conversion rules, read them as they read any driver's rows.
+ * end, handed to a callback on the loop thread. They are one more cursor
+ * methods table (rows.h), so that the getters of rows.c, with their one set
+ * of conversion rules, read them as they read any driver's rows.
  */
 #include "async.h"
 
@@ -62,7 +62,6 @@ static int add_bytes(buffered *b, const void *p, size_t n, size_t *off)
 
 static int add_row(buffered *b, dbal_rows *r)
 {
-    const dbal_driver *d = r->s->engine->driver;
     size_t ncols = (size_t)b->base.ncols;
     if (b->nrows == b->cap_rows) {
         size_t cap = b->cap_rows ? b->cap_rows * 2 : 8;
@@ -75,10 +74,10 @@ static int add_row(buffered *b, dbal_rows *r)
     cell *row = b->cells + b->nrows * ncols;
     for (size_t col = 0; col < ncols; col++) {
         dbal_value v;
-        d->col_value(r->dr, (int)col, &v);
+        r->m->value(r->dr, (int)col, &v);
         cell *c = &row[col];
         c->form = v.type;
-        c->logical = d->col_type(r->dr, (int)col);
+        c->logical = r->m->type(r->dr, (int)col);
         c->len = v.len;
         switch (v.type) {
         case DBAL_TYPE_BOOL: c->u.b = v.u.b; break;
@@ -109,14 +108,13 @@ static void buffered_close(dbal_driver_rows *base)
 
 int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows **out)
 {
-    dbal_session *s = r->s;
     buffered *b = dbal__calloc(1, sizeof *b);
     int ncols = dbal_col_count(r);
     if (b && ncols > 0)
         b->name_off = dbal__calloc((size_t)ncols, sizeof *b->name_off);
     if (!b || (ncols > 0 && !b->name_off)) {
         buffered_close(b ? &b->base : NULL);
-        return dbal__error_set(&s->err, DBAL_ENOMEM, NULL, 0, NULL);
+        return dbal__error_set(r->err, DBAL_ENOMEM, NULL, 0, NULL);
     }
     b->base.ncols = ncols;
     int rc = DBAL_OK;
@@ -134,7 +132,7 @@ int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows **out)
             rc = add_row(b, r);
     }
     if (rc == DBAL_ENOMEM)
-        dbal__error_set(&s->err, DBAL_ENOMEM, NULL, 0, NULL);
+        dbal__error_set(r->err, DBAL_ENOMEM, NULL, 0, NULL);
     buffered_close(&b->base);
     return rc;
 }
@@ -181,15 +179,10 @@ static dbal_type buffered_type(dbal_driver_rows *base, int col)
     return current((buffered *)base, col)->logical;
 }
 
-/* Only the cursor slots are ever called. */
-const dbal_driver dbal__buffered_driver = {
-    .abi_version = DBAL_DRIVER_ABI_VERSION,
-    .size = sizeof(dbal_driver),
-    .name = "buffered",
-    .version = "",
-    .rows_next = buffered_next,
-    .rows_close = buffered_close,
-    .col_name = buffered_name,
-    .col_value = buffered_value,
-    .col_type = buffered_type,
+const dbal__cursor_methods dbal__buffered_methods = {
+    .next = buffered_next,
+    .close = buffered_close,
+    .name = buffered_name,
+    .value = buffered_value,
+    .type = buffered_type,
 };

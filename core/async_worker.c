@@ -22,7 +22,7 @@ static void run_op(dbal_async_op *op)
         rc = dbal_query(s, op->sql, params, &r);
         if (rc == DBAL_OK) {
             rc = dbal__rows_buffer(r, &op->dr);
-            op->buffered = rc == DBAL_OK;
+            op->rows_m = &dbal__buffered_methods;
             dbal_rows_close(r);
         }
         break;

@@ -127,6 +127,7 @@ int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_
         return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
     }
     e->driver = d;
+    dbal__cursor_methods_of(d, &e->cursor);
     e->url = u;
     dbal_engine_config cfg = {.size = sizeof cfg,
                               .url = &u->pub,

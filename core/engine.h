@@ -5,6 +5,7 @@
 
 #include "pool.h"
 #include "replica.h"
+#include "rows.h"
 #include "url.h"
 
 #include <dbal/driver.h>
@@ -19,6 +20,7 @@
 
 struct dbal_engine {
     const dbal_driver *driver;
+    dbal__cursor_methods cursor; /* the driver's cursor slots, for its rows */
     void *driver_ctx;
     dbal__url *url;
     dbal__pool pool;

@@ -1,57 +1,64 @@
 /* Cursors and column access. Conversions live here, in the core, so that a
  * column read as an integer, a double, a bool or text converts by one set of
  * rules on every driver. */
-#include "session.h"
+#include "rows.h"
 
 #include "alloc.h"
 #include "convert.h"
 #include "errors.h"
-#include "fork.h"
 
 #include <string.h>
+
+void dbal__rows_open(dbal_rows *r, const dbal__cursor_methods *m, dbal_driver_rows *dr, dbal_error *err,
+                     const dbal__rows_hooks *hooks, void *owner)
+{
+    r->m = m;
+    r->dr = dr;
+    r->err = err;
+    r->hooks = hooks;
+    r->owner = owner;
+    r->prev = r->next = NULL;
+    r->on_row = 0;
+    r->ncols = dr->ncols;
+    r->numbuf = NULL;
+    r->blobtext = NULL;
+}
+
+void dbal__cursor_methods_of(const dbal_driver *d, dbal__cursor_methods *out)
+{
+    *out = (dbal__cursor_methods){.next = d->rows_next, .close = d->rows_close, .name = d->col_name,
+                                  .value = d->col_value, .type = d->col_type};
+}
 
 int dbal_rows_next(dbal_rows *r)
 {
     if (!r)
         return DBAL_EMISUSE;
-    /* The rows still on the wire are the parent's, in a forked child. */
-    if (r->s->conn && r->s->conn->pid != dbal__pid())
-        return dbal__session_inherited(r->s);
-    int rc = r->rows_next(r->dr, &r->s->err);
-    r->on_row = rc == DBAL_ROW;
-    if (rc == DBAL_ROW || rc == DBAL_DONE)
+    int rc = r->hooks->usable ? r->hooks->usable(r, 1) : DBAL_OK;
+    if (rc != DBAL_OK)
         return rc;
-    return dbal__session_failed(r->s, rc);
+    rc = r->m->next(r->dr, r->err);
+    r->on_row = rc == DBAL_ROW;
+    if (rc == DBAL_ROW || rc == DBAL_DONE || !r->hooks->failed)
+        return rc;
+    return r->hooks->failed(r, rc);
 }
 
 void dbal_rows_close(dbal_rows *r)
 {
     if (!r)
         return;
-    dbal_session *s = r->s;
-    int ncols = r->ncols;
-    /* Closing may read the rest of the rows, which in a forked child are
-     * the parent's: there the driver's cursor is left as it is (its memory
-     * is not freed). */
-    if (!s->conn || s->conn->pid == dbal__pid())
-        s->engine->driver->rows_close(r->dr);
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        s->rows = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
+    /* Rows the owner says may not be read here (the parent's, in a forked
+     * child) are left as they are: closing may read the rest of them. */
+    if (!r->hooks->usable || r->hooks->usable(r, 0) == DBAL_OK)
+        r->m->close(r->dr);
     dbal__free(r->numbuf);
-    for (int i = 0; r->blobtext && i < ncols; i++)
+    for (int i = 0; r->blobtext && i < r->ncols; i++)
         dbal__free(r->blobtext[i].p);
     dbal__free(r->blobtext);
-    if (!s->spare) {
-        memset(r, 0, sizeof *r);
-        s->spare = r;
-    } else {
-        dbal__free(r);
-    }
-    dbal__session_drop_broken(s);
+    r->numbuf = NULL;
+    r->blobtext = NULL;
+    r->hooks->closed(r);
 }
 
 int dbal_col_count(dbal_rows *r)
@@ -63,7 +70,7 @@ const char *dbal_col_name(dbal_rows *r, int col)
 {
     if (!r || col < 0 || col >= r->ncols)
         return NULL;
-    return r->s->engine->driver->col_name(r->dr, col);
+    return r->m->name(r->dr, col);
 }
 
 /* Whether col of the current row can be read; sets the session error if not. */
@@ -72,10 +79,10 @@ static int readable(dbal_rows *r, int col)
     if (!r)
         return DBAL_EMISUSE;
     if (col < 0 || col >= r->ncols)
-        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "column %d is out of range (%d columns)",
+        return dbal__error_set(r->err, DBAL_EINVAL, NULL, 0, "column %d is out of range (%d columns)",
                                col, r->ncols);
     if (!r->on_row)
-        return dbal__error_set(&r->s->err, DBAL_EMISUSE, NULL, 0,
+        return dbal__error_set(r->err, DBAL_EMISUSE, NULL, 0,
                                "no current row: call dbal_rows_next() and check for DBAL_ROW");
     return DBAL_OK;
 }
@@ -85,7 +92,7 @@ static int readable(dbal_rows *r, int col)
 static inline int raw(dbal_rows *r, int col, dbal_value *v)
 {
     if (r && r->on_row && (unsigned)col < (unsigned)r->ncols) {
-        r->col_value(r->dr, col, v);
+        r->m->value(r->dr, col, v);
         return DBAL_OK;
     }
     return readable(r, col);
@@ -95,7 +102,7 @@ static inline int raw(dbal_rows *r, int col, dbal_value *v)
  * asked on paths that are already off the fast one. */
 static int is_bool_column(dbal_rows *r, int col)
 {
-    return r->s->engine->driver->col_type(r->dr, col) == DBAL_TYPE_BOOL;
+    return r->m->type(r->dr, col) == DBAL_TYPE_BOOL;
 }
 
 /* Text that is not an integer may still be a value of a typed column that a
@@ -103,7 +110,7 @@ static int is_bool_column(dbal_rows *r, int col)
  * column's type, as the value itself would convert on a binary driver. */
 static int typed_text_to_int64(dbal_rows *r, int col, const dbal_value *v, int64_t *out)
 {
-    dbal_type t = r->s->engine->driver->col_type(r->dr, col);
+    dbal_type t = r->m->type(r->dr, col);
     int rc = DBAL_ETYPE;
     if (t == DBAL_TYPE_BOOL) {
         int b;
@@ -120,8 +127,8 @@ static int typed_text_to_int64(dbal_rows *r, int col, const dbal_value *v, int64
 static int conversion_error(dbal_rows *r, int col, int rc, const char *want)
 {
     if (rc == DBAL_ENULL)
-        return dbal__error_set(&r->s->err, rc, NULL, 0, "column %d is NULL, %s expected", col, want);
-    return dbal__error_set(&r->s->err, rc, rc == DBAL_ERANGE ? "22003" : "22P02", 0,
+        return dbal__error_set(r->err, rc, NULL, 0, "column %d is NULL, %s expected", col, want);
+    return dbal__error_set(r->err, rc, rc == DBAL_ERANGE ? "22003" : "22P02", 0,
                            rc == DBAL_ERANGE ? "column %d: value out of range for %s"
                                              : "column %d: value cannot be read as %s",
                            col, want);
@@ -131,7 +138,7 @@ dbal_type dbal_col_type(dbal_rows *r, int col)
 {
     if (readable(r, col))
         return DBAL_TYPE_NULL;
-    return r->s->engine->driver->col_type(r->dr, col);
+    return r->m->type(r->dr, col);
 }
 
 int dbal_col_is_null(dbal_rows *r, int col)
@@ -177,7 +184,7 @@ static inline int get_int64(dbal_rows *r, int col, int64_t *out)
 int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
 {
     if (r && !out)
-        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_int64: out is NULL");
+        return dbal__error_set(r->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_int64: out is NULL");
     return get_int64(r, col, out);
 }
 
@@ -218,7 +225,7 @@ static inline int get_double(dbal_rows *r, int col, double *out)
 int dbal_col_get_double(dbal_rows *r, int col, double *out)
 {
     if (r && !out)
-        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_double: out is NULL");
+        return dbal__error_set(r->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_double: out is NULL");
     return get_double(r, col, out);
 }
 
@@ -226,7 +233,7 @@ int dbal_col_get_bool(dbal_rows *r, int col, int *out)
 {
     dbal_value v;
     if (r && !out)
-        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_bool: out is NULL");
+        return dbal__error_set(r->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_bool: out is NULL");
     int rc = raw(r, col, &v);
     if (rc)
         return rc;
@@ -240,7 +247,7 @@ int dbal_col_get_bool(dbal_rows *r, int col, int *out)
         rc = DBAL_ETYPE;
         break;
     case DBAL_TYPE_TEXT:
-        switch (r->s->engine->driver->col_type(r->dr, col)) {
+        switch (r->m->type(r->dr, col)) {
         case DBAL_TYPE_INT64: { /* an integer column sent as text: 0 and 1 only */
             int64_t i;
             rc = dbal__parse_int64(v.u.s, v.len, &i);
@@ -327,7 +334,7 @@ static int bytes_of(dbal_rows *r, int col, int want_nul, const char **out, size_
         break;
     }
     if (!*out)
-        return dbal__error_set(&r->s->err, DBAL_ENOMEM, NULL, 0, NULL);
+        return dbal__error_set(r->err, DBAL_ENOMEM, NULL, 0, NULL);
     if (len)
         *len = n;
     return DBAL_OK;
@@ -338,7 +345,7 @@ int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len)
     if (!r)
         return DBAL_EMISUSE;
     if (!out)
-        return dbal__error_set(&r->s->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_text: out is NULL");
+        return dbal__error_set(r->err, DBAL_EINVAL, NULL, 0, "dbal_col_get_text: out is NULL");
     return bytes_of(r, col, 1, out, len);
 }
 

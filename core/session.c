@@ -262,6 +262,42 @@ static int exec_claimed(dbal_session *s, const char *sql, dbal_params params, in
     return rc ? dbal__session_failed(s, rc) : DBAL_OK;
 }
 
+/* A session's cursors borrow its connection: in a forked child the rows
+ * on the wire are the parent's, a failure may fail the transaction, and
+ * closing the last one gives a broken connection back. */
+static int rows_usable(dbal_rows *r, int report)
+{
+    dbal_session *s = r->owner;
+    if (!s->conn || s->conn->pid == dbal__pid())
+        return DBAL_OK;
+    return report ? dbal__session_inherited(s) : DBAL_EMISUSE;
+}
+
+static int rows_failed(dbal_rows *r, int rc)
+{
+    return dbal__session_failed(r->owner, rc);
+}
+
+static void rows_closed(dbal_rows *r)
+{
+    dbal_session *s = r->owner;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        s->rows = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    if (!s->spare) {
+        memset(r, 0, sizeof *r);
+        s->spare = r;
+    } else {
+        dbal__free(r);
+    }
+    dbal__session_drop_broken(s);
+}
+
+static const dbal__rows_hooks session_rows = {.usable = rows_usable, .failed = rows_failed, .closed = rows_closed};
+
 static int query_claimed(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out)
 {
     if (!s || !out)
@@ -282,7 +318,11 @@ static int query_claimed(dbal_session *s, const char *sql, dbal_params params, d
         dbal__free(r);
         return dbal__session_failed(s, rc);
     }
-    dbal__rows_attach(s, r, r->dr);
+    dbal__rows_open(r, &s->engine->cursor, r->dr, &s->err, &session_rows, s);
+    r->next = s->rows;
+    if (s->rows)
+        s->rows->prev = r;
+    s->rows = r;
     *out = r;
     return DBAL_OK;
 }
@@ -336,21 +376,6 @@ void dbal__session_release(dbal_session *s, uintptr_t prev)
 {
     if (s)
         atomic_store_explicit(&s->owner, prev, memory_order_release);
-}
-
-void dbal__rows_attach(dbal_session *s, dbal_rows *r, dbal_driver_rows *dr)
-{
-    const dbal_driver *d = s->engine->driver;
-    r->s = s;
-    r->dr = dr;
-    r->ncols = dr->ncols;
-    r->col_value = d->col_value;
-    r->rows_next = d->rows_next;
-    r->prev = NULL;
-    r->next = s->rows;
-    if (s->rows)
-        s->rows->prev = r;
-    s->rows = r;
 }
 
 int dbal_last_insert_id(dbal_session *s, int64_t *out)

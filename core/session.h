@@ -3,6 +3,7 @@
 #define DBAL_CORE_SESSION_H
 
 #include "engine.h"
+#include "rows.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -26,20 +27,6 @@ struct dbal_session {
     _Atomic uintptr_t owner;
 };
 
-struct dbal_rows {
-    dbal_session *s;
-    dbal_driver_rows *dr;
-    dbal_rows *prev, *next;
-    int on_row;      /* rows_next returned DBAL_ROW and the row is current */
-    int ncols;       /* dr->ncols, and the driver's column reader, copied at */
-    void (*col_value)(dbal_driver_rows *, int, dbal_value *); /* open: one load per value */
-    int (*rows_next)(dbal_driver_rows *, dbal_error *);
-    char (*numbuf)[40]; /* per-column text of numbers, made on first use */
-    struct dbal__textbuf {
-        char *p;
-        size_t cap;
-    } *blobtext; /* per-column NUL-terminated copies of blobs read as text */
-};
 
 /* A session is used by one thread at a time. The calls that run
  * statements claim it for their duration: DBAL_OK (and *prev, to give to
@@ -61,10 +48,6 @@ int dbal__session_inherited(dbal_session *s);
 /* Gives the session the connection c checked out of pool (where it goes
  * back), under conn_lock: dbal_session_cancel may look from another thread. */
 void dbal__session_hold(dbal_session *s, dbal__conn *c, dbal__pool *pool);
-
-/* Makes r the session's cursor over dr (the newest in its list), with the
- * driver's column reader copied in for the hot path. */
-void dbal__rows_attach(dbal_session *s, dbal_rows *r, dbal_driver_rows *dr);
 
 /* Records that a driver call failed with rc: a failure inside a transaction
  * fails the transaction, and a dead connection outside one is given back.

@@ -1,0 +1,61 @@
+/*
+ * Cursors: what dbal_rows_* and dbal_col_* read, whoever made the rows.
+ *
+ * A cursor reads through a methods table, as SQLite's sqlite3_file reads
+ * through its pMethods: a driver's cursors use their engine's table (the
+ * driver's cursor slots), rows that a worker read to the end use the
+ * buffered table (async_rows.c). What happens around a cursor (the
+ * connection it borrows, where its errors go, what closing gives back)
+ * belongs to its owner, a session or an async context, through hooks.
+ * The getters' conversion rules are then one set for every kind of rows.
+ */
+#ifndef DBAL_CORE_ROWS_H
+#define DBAL_CORE_ROWS_H
+
+#include <dbal/driver.h>
+
+typedef struct dbal__cursor_methods {
+    int (*next)(dbal_driver_rows *dr, dbal_error *err); /* DBAL_ROW, DBAL_DONE or a code */
+    void (*close)(dbal_driver_rows *dr);
+    const char *(*name)(dbal_driver_rows *dr, int col);
+    void (*value)(dbal_driver_rows *dr, int col, dbal_value *out); /* the value's form */
+    dbal_type (*type)(dbal_driver_rows *dr, int col);               /* its logical type */
+} dbal__cursor_methods;
+
+typedef struct dbal__rows_hooks {
+    /* DBAL_OK when the rows may be read in this process, else the code to
+     * fail with (and, when report is set, the reason in the cursor's error).
+     * NULL: always. */
+    int (*usable)(dbal_rows *r, int report);
+    /* A read failed with rc; returns the code to give the caller. NULL: rc. */
+    int (*failed)(dbal_rows *r, int rc);
+    /* The cursor is closed (its rows and buffers released): the owner
+     * unlinks it and frees or keeps r. Required. */
+    void (*closed)(dbal_rows *r);
+} dbal__rows_hooks;
+
+struct dbal_rows {
+    const dbal__cursor_methods *m;
+    dbal_driver_rows *dr;
+    dbal_error *err; /* where the cursor's errors go */
+    const dbal__rows_hooks *hooks;
+    void *owner;                /* the session or async context, for the hooks */
+    dbal_rows *prev, *next;     /* in the owner's list of open cursors */
+    int on_row;                 /* next returned DBAL_ROW and the row is current */
+    int ncols;                  /* dr->ncols, fixed for the cursor's life */
+    char (*numbuf)[40];         /* per-column text of numbers, made on first use */
+    struct dbal__textbuf {
+        char *p;
+        size_t cap;
+    } *blobtext; /* per-column NUL-terminated copies of blobs read as text */
+};
+
+/* Makes r (zeroed, or closed and kept) a cursor over dr read through m,
+ * with its errors in err and its owner's hooks. */
+void dbal__rows_open(dbal_rows *r, const dbal__cursor_methods *m, dbal_driver_rows *dr, dbal_error *err,
+                     const dbal__rows_hooks *hooks, void *owner);
+
+/* A driver's cursor slots as a methods table. */
+void dbal__cursor_methods_of(const dbal_driver *d, dbal__cursor_methods *out);
+
+#endif
