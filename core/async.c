@@ -364,7 +364,7 @@ static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_er
     as->checkout = CO_HAVE;
     if (a->native && (rc = dbal__async_native_attach(as)) != DBAL_OK) {
         dbal_error e = as->s->err;
-        conn->dc->broken = 1; /* half set up: never pooled again */
+        conn->discard = 1; /* half set up: never pooled again */
         dbal__async_release_conn(as);
         fail_queued(as, rc, &e);
     } else if (!a->stopping) {
@@ -925,7 +925,7 @@ void dbal_async_close(dbal_async *a)
         if (op && op->state == OP_SENT) {
             op->cancel = op->cancel ? op->cancel : 1;
             if (a->native && as->s->conn)
-                as->s->conn->dc->broken = 1;
+                as->s->conn->discard = 1;
             else if (!a->native)
                 dbal_session_cancel(as->s);
         }

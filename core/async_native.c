@@ -166,9 +166,9 @@ void dbal__async_native_detach(dbal_async_session *as)
 {
     unwatch(as);
     dbal_session *s = as->s;
-    if (s->conn && !s->conn->dc->broken) {
+    if (s->conn && !dbal__conn_unusable(s->conn)) {
         if (as->head && as->head->state == OP_SENT)
-            s->conn->dc->broken = 1; /* statements in flight: not reusable */
+            s->conn->discard = 1; /* statements in flight: not reusable */
         else
             driver_of(as)->async_stop(s->conn->dc);
     }

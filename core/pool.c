@@ -136,7 +136,7 @@ static int ping(dbal__pool *p, dbal__conn *c)
  * pool lock. */
 static int usable_as_is(const dbal__pool *p, const dbal__conn *c, double now)
 {
-    if (c->dc->broken)
+    if (dbal__conn_unusable(c))
         return 0;
     if (p->opts.pool_recycle >= 0 && now - c->created > p->opts.pool_recycle)
         return 0;
@@ -590,7 +590,7 @@ void dbal__pool_return(dbal__pool *p, dbal__conn *c)
         drop_inherited(p, c);
         return;
     }
-    int broken = c->dc->broken;
+    int broken = dbal__conn_unusable(c);
     if (!broken)
         c->last_used = dbal__now();
     char label[sizeof c->label];

@@ -25,9 +25,19 @@ typedef struct dbal__conn {
     int leak_reported;
     int timeout_ms;      /* the statement timeout the driver has now */
     int read_only;       /* set_read_only(1) is in force for the holder */
+    int discard;         /* the core gave up on it (a rollback or reset failed,
+                          * statements left in flight): never pooled again */
     char label[DBAL__LABEL_LEN]; /* the holder's label */
     pid_t pid;           /* the process that opened it, the only one that may use it */
 } dbal__conn;
+
+/* Whether c may not be pooled again: the core gave up on it, or its
+ * driver says it is broken. The driver's flag is only ever read here: it
+ * flows from the driver to the core, never back. */
+static inline int dbal__conn_unusable(const dbal__conn *c)
+{
+    return c->discard || c->dc->broken;
+}
 
 /* Copies a session label (NULL: none), cut to fit: on every checkout, so
  * without snprintf, which cost a third of a pooled session's overhead. */

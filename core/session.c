@@ -80,7 +80,7 @@ static void give_back(dbal_session *s)
 
 void dbal__session_drop_broken(dbal_session *s)
 {
-    if (s->conn && s->conn->dc->broken && s->depth == 0 && !s->rows)
+    if (s->conn && dbal__conn_unusable(s->conn) && s->depth == 0 && !s->rows)
         give_back(s);
 }
 
@@ -189,24 +189,24 @@ void dbal_session_close(dbal_session *s)
     /* In a forked child, a connection the parent opened is only forgotten:
      * no rollback, no reset reaches the parent's session. */
     int own = s->conn && s->conn->pid == dbal__pid();
-    if (own && s->depth > 0 && !s->conn->dc->broken) {
+    if (own && s->depth > 0 && !dbal__conn_unusable(s->conn)) {
         dbal_error e;
         /* A connection whose rollback failed may still hold the
          * transaction: it must not reach the next user. */
         if (s->engine->driver->rollback(s->conn->dc, &e) != DBAL_OK)
-            s->conn->dc->broken = 1;
+            s->conn->discard = 1;
     }
-    if (own && s->conn->read_only && !s->conn->dc->broken) {
+    if (own && s->conn->read_only && !dbal__conn_unusable(s->conn)) {
         dbal_error e;
         if (s->engine->driver->set_read_only(s->conn->dc, 0, &e) != DBAL_OK)
-            s->conn->dc->broken = 1;
+            s->conn->discard = 1;
         s->conn->read_only = 0;
     }
-    if (own && !s->conn->dc->broken && s->pool->opts.pool_reset == DBAL_POOL_RESET_FULL &&
+    if (own && !dbal__conn_unusable(s->conn) && s->pool->opts.pool_reset == DBAL_POOL_RESET_FULL &&
         DBAL__HAS_SLOT(s->engine->driver, reset)) {
         dbal_error e;
         if (s->engine->driver->reset(s->conn->dc, &e) != DBAL_OK)
-            s->conn->dc->broken = 1;
+            s->conn->discard = 1;
     }
     give_back(s);
     dbal_engine *e = s->engine;

@@ -73,12 +73,12 @@ static int rollback_outer(dbal_session *s)
     int rc = DBAL_OK;
     s->depth = 0;
     s->failed = 0;
-    if (!s->conn->dc->broken) {
+    if (!dbal__conn_unusable(s->conn)) {
         dbal_error e;
         rc = s->engine->driver->rollback(s->conn->dc, &e);
         if (rc) {
             /* It may still hold the transaction: never pool it again. */
-            s->conn->dc->broken = 1;
+            s->conn->discard = 1;
             dbal__error_copy(&s->err, &e);
         }
     }
@@ -91,7 +91,7 @@ static int rollback_savepoint(dbal_session *s)
 {
     int level = s->depth - 1;
     s->depth--;
-    int rc = s->conn->dc->broken ? DBAL_ECONNLOST : savepoint_sql(s, "ROLLBACK TO SAVEPOINT", level);
+    int rc = dbal__conn_unusable(s->conn) ? DBAL_ECONNLOST : savepoint_sql(s, "ROLLBACK TO SAVEPOINT", level);
     if (rc == DBAL_OK)
         rc = savepoint_sql(s, "RELEASE SAVEPOINT", level);
     if (rc) {
