@@ -26,9 +26,9 @@ static void arm(dbal_async *a);
 
 static int has_async_slots(const dbal_driver *d)
 {
-    return DBAL__HAS_SLOT(d, async_start) && DBAL__HAS_SLOT(d, async_stop) &&
-           DBAL__HAS_SLOT(d, async_send) && DBAL__HAS_SLOT(d, async_io) &&
-           DBAL__HAS_SLOT(d, async_result);
+    return DBAL_DRIVER_HAS(d, async_start) && DBAL_DRIVER_HAS(d, async_stop) &&
+           DBAL_DRIVER_HAS(d, async_send) && DBAL_DRIVER_HAS(d, async_io) &&
+           DBAL_DRIVER_HAS(d, async_result);
 }
 
 void dbal__async_signal(dbal_async *a)
@@ -725,7 +725,7 @@ int dbal_async_cancel(dbal_async_op *op)
         settle_head(op->as);
         return DBAL_OK;
     }
-    if (!DBAL__HAS_SLOT(op->as->a->e->driver, cancel))
+    if (!DBAL_DRIVER_HAS(op->as->a->e->driver, cancel))
         return DBAL_EUNSUPPORTED;
     if (!op->cancel)
         op->cancel = 1;

@@ -65,7 +65,7 @@ static int watch(dbal_async_session *as, int fd, unsigned want)
 
 int dbal__async_native_can_connect(const dbal_driver *d)
 {
-    return DBAL__HAS_SLOT(d, async_connect_start) && DBAL__HAS_SLOT(d, async_connect_poll);
+    return DBAL_DRIVER_HAS(d, async_connect_start) && DBAL_DRIVER_HAS(d, async_connect_poll);
 }
 
 /* The slot goes back to the pool; the session's ops fail with err. */

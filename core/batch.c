@@ -130,7 +130,7 @@ static int run_batch_claimed(dbal_session *s, const char *sql, size_t ncols, row
         return rc;
     const dbal_driver *d = s->engine->driver;
     checked chk = {next, src, ncols, s};
-    if (DBAL__HAS_SLOT(d, exec_batch))
+    if (DBAL_DRIVER_HAS(d, exec_batch))
         rc = d->exec_batch(s->conn->dc, sql, ncols, next_checked, &chk, &total, failed_row, &s->err);
     else
         rc = exec_each(s, sql, ncols, next_checked, &chk, &total, failed_row);

@@ -11,13 +11,6 @@
 #include <dbal/driver.h>
 #include <pthread.h>
 
-/* Whether the driver's table has an optional slot and fills it. */
-#define DBAL__HAS_SLOT(d, slot) \
-    (offsetof(dbal_driver, slot) + sizeof((d)->slot) <= (d)->size && (d)->slot != NULL)
-/* The same for a slot that ABI `version` added: a driver of an older
- * version never has it, whatever its table's size. */
-#define DBAL__HAS_SLOT_V(d, slot, version) ((d)->abi_version >= (version) && DBAL__HAS_SLOT(d, slot))
-
 struct dbal_engine {
     const dbal_driver *driver;
     dbal__cursor_methods cursor; /* the driver's cursor slots, for its rows */

@@ -126,7 +126,7 @@ static int hand_slot(dbal__pool *p)
 static int ping(dbal__pool *p, dbal__conn *c)
 {
     dbal_error err;
-    if (DBAL__HAS_SLOT(p->driver, ping))
+    if (DBAL_DRIVER_HAS(p->driver, ping))
         return p->driver->ping(c->dc, &err);
     return p->driver->exec(c->dc, "SELECT 1", NULL, 0, NULL, &err);
 }
@@ -151,7 +151,7 @@ static int usable_as_is(const dbal__pool *p, const dbal__conn *c, double now)
 static int driver_check(const dbal__pool *p, dbal__conn *c, int wait, int *fd)
 {
     *fd = -1;
-    if (!DBAL__HAS_SLOT_V(p->driver, check, 2))
+    if (!DBAL_DRIVER_HAS(p->driver, check))
         return DBAL_OK;
     dbal_error err;
     return p->driver->check(c->dc, wait, fd, &err);

@@ -98,7 +98,7 @@ static int apply_timeout(dbal_session *s)
     if (s->conn->timeout_ms == want)
         return DBAL_OK;
     const dbal_driver *d = s->engine->driver;
-    if (!DBAL__HAS_SLOT(d, set_timeout))
+    if (!DBAL_DRIVER_HAS(d, set_timeout))
         return dbal__error_set(&s->err, DBAL_EUNSUPPORTED, NULL, 0,
                                "driver '%s' has no statement timeout", d->name);
     int rc = d->set_timeout(s->conn->dc, want, &s->err);
@@ -112,7 +112,7 @@ static int apply_timeout(dbal_session *s)
 static int make_read_only(dbal_session *s)
 {
     const dbal_driver *d = s->engine->driver;
-    if (!(s->flags & DBAL_SESSION_READ_ONLY) || s->pool != &s->engine->pool || !DBAL__HAS_SLOT(d, set_read_only))
+    if (!(s->flags & DBAL_SESSION_READ_ONLY) || s->pool != &s->engine->pool || !DBAL_DRIVER_HAS(d, set_read_only))
         return DBAL_OK;
     int rc = d->set_read_only(s->conn->dc, 1, &s->err);
     s->conn->read_only = rc == DBAL_OK;
@@ -152,7 +152,7 @@ int dbal_session_cancel(dbal_session *s)
     if (!s)
         return DBAL_EMISUSE;
     const dbal_driver *d = s->engine->driver;
-    if (!DBAL__HAS_SLOT(d, cancel))
+    if (!DBAL_DRIVER_HAS(d, cancel))
         return DBAL_EUNSUPPORTED;
     int rc = DBAL_OK;
     /* The lock keeps the connection from going back to the pool (and being
@@ -203,7 +203,7 @@ void dbal_session_close(dbal_session *s)
         s->conn->read_only = 0;
     }
     if (own && !dbal__conn_unusable(s->conn) && s->pool->opts.pool_reset == DBAL_POOL_RESET_FULL &&
-        DBAL__HAS_SLOT(s->engine->driver, reset)) {
+        DBAL_DRIVER_HAS(s->engine->driver, reset)) {
         dbal_error e;
         if (s->engine->driver->reset(s->conn->dc, &e) != DBAL_OK)
             s->conn->discard = 1;
@@ -384,7 +384,7 @@ int dbal_last_insert_id(dbal_session *s, int64_t *out)
         return s ? dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "out is NULL") : DBAL_EMISUSE;
     dbal__error_clear(&s->err);
     const dbal_driver *d = s->engine->driver;
-    if (!DBAL__HAS_SLOT(d, last_insert_id))
+    if (!DBAL_DRIVER_HAS(d, last_insert_id))
         return dbal__error_set(&s->err, DBAL_EUNSUPPORTED, NULL, 0,
                                "driver '%s' has no last insert id; use RETURNING", d->name);
     if (!s->conn)

@@ -216,6 +216,73 @@ static void test_strerror_table(void **state)
     assert_string_equal(dbal_version(), DBAL_VERSION);
 }
 
+/* A slot is used only when the table's version has it: a version-1 table
+ * whose size happens to cover `check` (ABI 2) never has it called. */
+static int versioned_checks;
+static dbal_driver_conn versioned_conn;
+static int versioned_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
+{
+    *out = &versioned_conn;
+    return DBAL_OK;
+}
+static int versioned_check(dbal_driver_conn *c, int wait, int *fd, dbal_error *err)
+{
+    versioned_checks++;
+    return DBAL_OK;
+}
+
+static dbal_driver v1_table, v2_table;
+static const dbal_driver *v1_entry(const dbal_host *host) { return &v1_table; }
+static const dbal_driver *v2_entry(const dbal_host *host) { return &v2_table; }
+
+static int checks_on_reuse(const char *name)
+{
+    dbal_error err;
+    char url[64];
+    snprintf(url, sizeof url, "%s://h/db", name);
+    versioned_checks = 0;
+    dbal_engine *e;
+    assert_int_equal(dbal_engine_open(&e, url, &err), DBAL_OK);
+    for (int i = 0; i < 2; i++) { /* the second session takes the idle connection */
+        dbal_session *s;
+        assert_int_equal(dbal_session_open(e, &s, &err), DBAL_OK);
+        assert_int_equal(dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_OK);
+        dbal_session_close(s);
+    }
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+    return versioned_checks;
+}
+
+static void test_slot_versions(void **state)
+{
+    (void)state;
+    dbal_error err;
+    v1_table = fake_table;
+    v1_table.abi_version = 1;
+    v1_table.name = "vone";
+    v1_table.connect = versioned_connect;
+    v1_table.check = versioned_check;
+    v2_table = v1_table;
+    v2_table.abi_version = 2;
+    v2_table.name = "vtwo";
+    assert_int_equal(dbal_register_driver("vone", v1_entry, &err), DBAL_OK);
+    assert_int_equal(dbal_register_driver("vtwo", v2_entry, &err), DBAL_OK);
+    assert_int_equal(checks_on_reuse("vone"), 0);
+    assert_int_equal(checks_on_reuse("vtwo"), 1);
+
+    /* The host table by the same rule, as a driver's entry point tests it. */
+    dbal_host h = {.abi_version = 1, .size = sizeof h, .set_error = NULL};
+    assert_false(DBAL_HOST_HAS(&h, set_error)); /* not filled */
+    h.set_error = (void (*)(dbal_error *, int, const char *, int, const char *, ...))1;
+    assert_true(DBAL_HOST_HAS(&h, set_error));
+    h.size = offsetof(dbal_host, set_error);
+    assert_false(DBAL_HOST_HAS(&h, set_error)); /* a smaller, older core */
+    h.size = sizeof h;
+    h.abi_version = 0;
+    assert_false(DBAL_HOST_HAS(&h, set_error));
+    assert_false(DBAL_HOST_HAS((const dbal_host *)NULL, set_error));
+}
+
 int main(void)
 {
     /* A directory that does not exist first: the search must go on. */
@@ -228,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_malformed_modules),  cmocka_unit_test(test_postgres_alias),
         cmocka_unit_test(test_register_driver),    cmocka_unit_test(test_concurrent_first_load),
         cmocka_unit_test(test_env_open),           cmocka_unit_test(test_strerror_table),
+        cmocka_unit_test(test_slot_versions),
     };
     return cmocka_run_group_tests_name("loader", tests, NULL, NULL);
 }

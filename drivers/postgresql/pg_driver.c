@@ -44,17 +44,9 @@ static const dbal_driver pg_driver = {
     .check = pg_check,
 };
 
-/* The host must be at least as new as the ABI this driver was built for:
- * every slot up to set_error is called. */
-static int host_usable(const dbal_host *host)
-{
-    return host && host->abi_version >= 1 &&
-           host->size >= offsetof(dbal_host, set_error) + sizeof host->set_error;
-}
-
 DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host)
 {
-    if (!host_usable(host))
+    if (!DBAL_HOST_HAS(host, set_error)) /* the newest host slot it calls */
         return NULL;
     pg_host = host;
     return &pg_driver;

@@ -33,7 +33,7 @@ static const dbal_driver driver = {
 
 DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host)
 {
-    if (!host || host->abi_version < 1 || host->size < sizeof(dbal_host))
+    if (!DBAL_HOST_HAS(host, set_error)) /* the newest host slot it calls */
         return NULL;
     sq_host = host;
     /* The library's mutexes are not needed for one connection per thread,

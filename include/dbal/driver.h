@@ -8,11 +8,16 @@
  * stay valid for the life of the process. Returning NULL means the driver
  * failed its own initialisation; the core then unloads it.
  *
- * Versioning, as sqlite3_vfs does it: both tables start with an ABI version
- * and their size. Slots are only ever appended; a newer slot is used only
- * when the other side's version has it. The core refuses a driver whose
- * version is newer than its own, and an optional slot that is NULL means "not
- * supported": the core's fallback is documented on each slot.
+ * Versioning, as sqlite3_io_methods does it: both tables start with an ABI
+ * version and their size. Slots are only ever appended, each marked with the
+ * version that added it (DBAL_DRIVER_SINCE_<slot>, DBAL_HOST_SINCE_<slot>),
+ * and the version is bumped with every append. A slot is used only when the
+ * other side's table has it: its version is at least the slot's and its size
+ * covers it (DBAL_DRIVER_HAS, DBAL_HOST_HAS; the size alone decided for the
+ * async slots of version 1, appended before versions were kept per append,
+ * and the size test still guards them). The core refuses a driver whose
+ * version is newer than its own, and an optional slot that is NULL means
+ * "not supported": the core's fallback is documented on each slot.
  *
  * A driver module links only its own client library, never libdbal: all it
  * needs from the core arrives in the host table.
@@ -49,6 +54,21 @@ extern "C" {
  * the call: DBAL_ETIMEOUT when the statement cannot have been applied,
  * DBAL_ECONNLOST when it may have been). */
 #define DBAL_TIMEOUT_GRACE_MS 1000
+
+/* Whether table t, of struct type `type`, has `slot` as the side that made
+ * it was built: its version is at least `version` and its size covers the
+ * slot. */
+#define DBAL_TABLE_HAS(t, type, slot, version) \
+    ((t)->abi_version >= (unsigned)(version) && offsetof(type, slot) + sizeof((t)->slot) <= (t)->size)
+/* The core's test for a driver's slot: present and filled. */
+#define DBAL_DRIVER_HAS(d, slot) \
+    (DBAL_TABLE_HAS(d, dbal_driver, slot, DBAL_DRIVER_SINCE_##slot) && (d)->slot != NULL)
+/* A driver's test of the host table, in its entry point: whether the core
+ * that loads it has `slot` and every slot before it. A driver names the
+ * newest host slot it uses and returns NULL when the host lacks it, so
+ * every driver refuses an older core by the same rule. */
+#define DBAL_HOST_HAS(h, slot) \
+    ((h) != NULL && DBAL_TABLE_HAS(h, dbal_host, slot, DBAL_HOST_SINCE_##slot) && (h)->slot != NULL)
 
 /* One key=value of the URL's query string that the core did not consume. */
 typedef struct dbal_url_param {
@@ -112,6 +132,8 @@ typedef struct dbal_host {
     unsigned abi_version;
     size_t size;
 
+    /* ---- ABI version 1 ---- */
+
     /* The allocator the core uses, so that an application's allocator hook
      * and out-of-memory tests reach drivers too. */
     void *(*malloc)(size_t n);
@@ -123,7 +145,8 @@ typedef struct dbal_host {
      * literals (also E'' and dollar-quoted bodies), quoted identifiers and
      * comments; `??` becomes a literal `?`. *out is allocated with the host
      * allocator and NUL-terminated; *nparams receives n.
-     * Returns DBAL_OK or DBAL_ENOMEM.
+     * Returns DBAL_OK or DBAL_ENOMEM. Kept for drivers outside this tree:
+     * the PostgreSQL driver has its own scanner.
      */
     int (*rewrite_dollar)(const char *sql, char **out, size_t *out_len, int *nparams);
 
@@ -140,6 +163,12 @@ typedef struct dbal_host {
 #endif
         ;
 } dbal_host;
+#define DBAL_HOST_SINCE_malloc 1
+#define DBAL_HOST_SINCE_realloc 1
+#define DBAL_HOST_SINCE_free 1
+#define DBAL_HOST_SINCE_rewrite_dollar 1
+#define DBAL_HOST_SINCE_code_for_sqlstate 1
+#define DBAL_HOST_SINCE_set_error 1
 
 /*
  * The driver table. Every call that can fail returns a dbal_code and fills
@@ -194,7 +223,9 @@ typedef struct dbal_driver {
     int (*rows_next)(dbal_driver_rows *r, dbal_error *err);
     void (*rows_close)(dbal_driver_rows *r);
 
-    /* Column name; col is in range (the core checks). */
+    /* Column name; col is in range (the core checks). The string stays
+     * valid until rows_close: the core hands it to the application as it
+     * is. */
     const char *(*col_name)(dbal_driver_rows *r, int col);
 
     /*
@@ -270,6 +301,8 @@ typedef struct dbal_driver {
 
     /*
      * ---- ABI version 1, appended: asynchronous statements ----
+     * (before versions were kept per append: a version-1 table has them
+     * only when its size covers them)
      *
      * A driver that can run statements without blocking and without threads
      * of its own fills all five slots; the core then polls the descriptor
@@ -348,6 +381,37 @@ typedef struct dbal_driver {
      */
     int (*check)(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
 } dbal_driver;
+
+/* The version that added each slot of dbal_driver, for DBAL_DRIVER_HAS. */
+#define DBAL_DRIVER_SINCE_engine_open 1
+#define DBAL_DRIVER_SINCE_engine_close 1
+#define DBAL_DRIVER_SINCE_connect 1
+#define DBAL_DRIVER_SINCE_disconnect 1
+#define DBAL_DRIVER_SINCE_exec 1
+#define DBAL_DRIVER_SINCE_query 1
+#define DBAL_DRIVER_SINCE_rows_next 1
+#define DBAL_DRIVER_SINCE_rows_close 1
+#define DBAL_DRIVER_SINCE_col_name 1
+#define DBAL_DRIVER_SINCE_col_value 1
+#define DBAL_DRIVER_SINCE_col_type 1
+#define DBAL_DRIVER_SINCE_begin 1
+#define DBAL_DRIVER_SINCE_commit 1
+#define DBAL_DRIVER_SINCE_rollback 1
+#define DBAL_DRIVER_SINCE_last_insert_id 1
+#define DBAL_DRIVER_SINCE_ping 1
+#define DBAL_DRIVER_SINCE_reset 1
+#define DBAL_DRIVER_SINCE_cancel 1
+#define DBAL_DRIVER_SINCE_set_timeout 1
+#define DBAL_DRIVER_SINCE_exec_batch 1
+#define DBAL_DRIVER_SINCE_set_read_only 1
+#define DBAL_DRIVER_SINCE_async_start 1
+#define DBAL_DRIVER_SINCE_async_stop 1
+#define DBAL_DRIVER_SINCE_async_send 1
+#define DBAL_DRIVER_SINCE_async_io 1
+#define DBAL_DRIVER_SINCE_async_result 1
+#define DBAL_DRIVER_SINCE_async_connect_start 1
+#define DBAL_DRIVER_SINCE_async_connect_poll 1
+#define DBAL_DRIVER_SINCE_check 2
 
 /* Kinds of asynchronous statements: DBAL_ASYNC_EXEC, DBAL_ASYNC_QUERY,
  * DBAL_ASYNC_BEGIN, DBAL_ASYNC_COMMIT, DBAL_ASYNC_ROLLBACK. */
