@@ -580,19 +580,6 @@ int dbal_async_session_set_timeout(dbal_async_session *as, int milliseconds)
     return DBAL_OK;
 }
 
-static int check_params(const char *sql, dbal_params params)
-{
-    if (!sql || (params.count && !params.values))
-        return DBAL_EINVAL;
-    for (size_t i = 0; i < params.count; i++) {
-        const dbal_value *v = &params.values[i];
-        if ((unsigned)v->type > DBAL_TYPE_BLOB ||
-            ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && !v->u.p))
-            return DBAL_EINVAL;
-    }
-    return DBAL_OK;
-}
-
 /* One allocation: the op, its parameters, the SQL and the parameters'
  * bytes, so that the caller's may go away at once. */
 static dbal_async_op *op_new(const char *sql, dbal_params params)
@@ -634,9 +621,10 @@ static int queue(dbal_async_session *as, int kind, unsigned options, const char 
         *out = NULL;
     if (!as || as->closing || as->a->stopping)
         return DBAL_EMISUSE;
-    if ((kind == DBAL_ASYNC_EXEC || kind == DBAL_ASYNC_QUERY) && check_params(sql, params) != DBAL_OK)
+    dbal_error refused; /* the call answers with the code alone */
+    if ((kind == DBAL_ASYNC_EXEC || kind == DBAL_ASYNC_QUERY) && dbal__statement_check(sql, params, &refused))
         return DBAL_EINVAL;
-    if (kind == DBAL_ASYNC_BEGIN && (options & ~0x1fu))
+    if (kind == DBAL_ASYNC_BEGIN && (options & ~DBAL__TX_OPTIONS))
         return DBAL_EINVAL;
     if ((kind == DBAL_ASYNC_BEGIN) != (as->depth == 0) &&
         (kind == DBAL_ASYNC_BEGIN || kind == DBAL_ASYNC_COMMIT || kind == DBAL_ASYNC_ROLLBACK))

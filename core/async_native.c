@@ -194,7 +194,7 @@ static void track(dbal_session *s, dbal_async_op *op, int rc)
     } else if (op->kind == DBAL_ASYNC_COMMIT || op->kind == DBAL_ASYNC_ROLLBACK) {
         s->depth = 0;
         s->failed = 0;
-    } else if (rc != DBAL_OK && s->depth > 0 && rc != DBAL_EMISUSE && rc != DBAL_EINVAL) {
+    } else if (s->depth > 0 && dbal__fails_tx(rc)) {
         s->failed = 1;
     }
 }
@@ -218,10 +218,7 @@ static void after_loss(dbal_async_session *as, const dbal_error *lost)
         } else if (op->kind == DBAL_ASYNC_ROLLBACK) {
             rc = DBAL_OK;
         } else if (op->state == OP_QUEUED && s->failed) {
-            rc = dbal__error_set(&op->err, DBAL_ETXFAILED, "25P02", 0, "%s",
-                                 op->kind == DBAL_ASYNC_COMMIT
-                                     ? "a statement in the transaction failed; it was rolled back"
-                                     : "current transaction is aborted, commands ignored until rollback");
+            rc = op->kind == DBAL_ASYNC_COMMIT ? dbal__tx_rolled_back(&op->err) : dbal__tx_refuse(&op->err);
         } else {
             rc = dbal__error_copy(&op->err, lost);
         }

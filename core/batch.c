@@ -122,10 +122,7 @@ static int run_batch_claimed(dbal_session *s, const char *sql, size_t ncols, row
     if (!sql)
         return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "sql is NULL");
     int own_tx = s->depth == 0;
-    int rc = own_tx ? dbal_begin(s) : (s->failed ? dbal__error_set(&s->err, DBAL_ETXFAILED, "25P02", 0,
-                                                                   "current transaction is aborted, "
-                                                                   "commands ignored until rollback")
-                                                 : dbal__session_conn(s));
+    int rc = own_tx ? dbal_begin(s) : s->failed ? dbal__tx_refuse(&s->err) : dbal__session_conn(s);
     if (rc)
         return rc;
     const dbal_driver *d = s->engine->driver;
@@ -157,15 +154,10 @@ static int run_batch_claimed(dbal_session *s, const char *sql, size_t ncols, row
 static int run_batch(dbal_session *s, const char *sql, size_t ncols, row_source *src,
                      int (*next)(void *, size_t, const dbal_value **), int64_t *affected, size_t *failed_row)
 {
-    uintptr_t prev;
-    int rc = dbal__session_claim(s, &prev);
-    if (rc != DBAL_OK) {
-        if (failed_row)
-            *failed_row = (size_t)-1;
-        return rc;
-    }
-    rc = run_batch_claimed(s, sql, ncols, src, next, affected, failed_row);
-    dbal__session_release(s, prev);
+    if (failed_row)
+        *failed_row = (size_t)-1;
+    int rc;
+    DBAL__CLAIMED(rc, s, run_batch_claimed(s, sql, ncols, src, next, affected, failed_row));
     return rc;
 }
 

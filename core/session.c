@@ -86,7 +86,7 @@ void dbal__session_drop_broken(dbal_session *s)
 
 int dbal__session_failed(dbal_session *s, int rc)
 {
-    if (s->depth > 0 && rc != DBAL_EMISUSE && rc != DBAL_EINVAL)
+    if (s->depth > 0 && dbal__fails_tx(rc))
         s->failed = 1;
     dbal__session_drop_broken(s);
     return rc;
@@ -215,25 +215,32 @@ void dbal_session_close(dbal_session *s)
     dbal__engine_unref(e);
 }
 
+int dbal__statement_check(const char *sql, dbal_params params, dbal_error *err)
+{
+    if (!sql)
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "sql is NULL");
+    if (params.count && !params.values)
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "params.values is NULL");
+    for (size_t i = 0; i < params.count; i++) {
+        const dbal_value *v = &params.values[i];
+        if ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && !v->u.p)
+            return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
+                                   "parameter %zu is text or blob with a NULL pointer", i + 1);
+        if ((unsigned)v->type > DBAL_TYPE_BLOB)
+            return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "parameter %zu has no valid type", i + 1);
+    }
+    return DBAL_OK;
+}
+
 /* Checks common to statements; sets the session error. */
 static int check_statement(dbal_session *s, const char *sql, dbal_params params)
 {
     dbal__error_clear(&s->err);
-    if (!sql)
-        return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "sql is NULL");
-    if (params.count && !params.values)
-        return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "params.values is NULL");
-    for (size_t i = 0; i < params.count; i++) {
-        const dbal_value *v = &params.values[i];
-        if ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && !v->u.p)
-            return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0,
-                                   "parameter %zu is text or blob with a NULL pointer", i + 1);
-        if ((unsigned)v->type > DBAL_TYPE_BLOB)
-            return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "parameter %zu has no valid type", i + 1);
-    }
+    int rc = dbal__statement_check(sql, params, &s->err);
+    if (rc)
+        return rc;
     if (s->failed)
-        return dbal__error_set(&s->err, DBAL_ETXFAILED, "25P02", 0,
-                               "current transaction is aborted, commands ignored until rollback");
+        return dbal__tx_refuse(&s->err);
     return dbal__session_conn(s);
 }
 
@@ -329,25 +336,17 @@ static int query_claimed(dbal_session *s, const char *sql, dbal_params params, d
 
 int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *affected)
 {
-    uintptr_t prev;
-    int rc = dbal__session_claim(s, &prev);
-    if (rc == DBAL_OK) {
-        rc = exec_claimed(s, sql, params, affected);
-        dbal__session_release(s, prev);
-    }
+    int rc;
+    DBAL__CLAIMED(rc, s, exec_claimed(s, sql, params, affected));
     return rc;
 }
 
 int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out)
 {
-    uintptr_t prev;
-    int rc = dbal__session_claim(s, &prev);
-    if (rc == DBAL_OK) {
-        rc = query_claimed(s, sql, params, out);
-        dbal__session_release(s, prev);
-    } else if (out) {
+    if (out)
         *out = NULL;
-    }
+    int rc;
+    DBAL__CLAIMED(rc, s, query_claimed(s, sql, params, out));
     return rc;
 }
 

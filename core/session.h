@@ -49,6 +49,43 @@ int dbal__session_inherited(dbal_session *s);
  * back), under conn_lock: dbal_session_cancel may look from another thread. */
 void dbal__session_hold(dbal_session *s, dbal__conn *c, dbal__pool *pool);
 
+/* Runs `call` (an int expression) with s claimed, into rc: the one wrapper
+ * of the public calls that run statements. rc is the claim's refusal when
+ * another thread is inside a call on s. */
+#define DBAL__CLAIMED(rc, s, call)                                 \
+    do {                                                           \
+        uintptr_t claimed_prev_;                                   \
+        if (((rc) = dbal__session_claim((s), &claimed_prev_)) == 0) { \
+            (rc) = (call);                                         \
+            dbal__session_release((s), claimed_prev_);             \
+        }                                                          \
+    } while (0)
+
+/* Every DBAL_TX_* option bit of dbal_begin_with. */
+#define DBAL__TX_OPTIONS                                                                                 \
+    (DBAL_TX_READ_COMMITTED | DBAL_TX_REPEATABLE_READ | DBAL_TX_SERIALIZABLE | DBAL_TX_READ_ONLY | \
+     DBAL_TX_DEFERRABLE)
+
+/* The checks every statement's SQL and parameters get, before anything is
+ * sent, on the blocking and asynchronous paths alike: DBAL_OK or
+ * DBAL_EINVAL with err saying which. */
+int dbal__statement_check(const char *sql, dbal_params params, dbal_error *err);
+
+/*
+ * The failed-transaction rule, PostgreSQL's, which the core enforces on
+ * every driver (transaction.c): a statement that fails inside a transaction
+ * fails it, except a misuse of the API refused before reaching the
+ * database; then every statement is refused (dbal__tx_refuse) until the
+ * failed level is rolled back, and a commit rolls back
+ * (dbal__tx_rolled_back).
+ */
+static inline int dbal__fails_tx(int rc)
+{
+    return rc != DBAL_OK && rc != DBAL_EMISUSE && rc != DBAL_EINVAL;
+}
+int dbal__tx_refuse(dbal_error *err);
+int dbal__tx_rolled_back(dbal_error *err);
+
 /* Records that a driver call failed with rc: a failure inside a transaction
  * fails the transaction, and a dead connection outside one is given back.
  * Returns rc. */

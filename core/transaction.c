@@ -23,10 +23,15 @@ static int need_tx(dbal_session *s, const char *what)
     return DBAL_OK;
 }
 
-static int tx_failed_error(dbal_session *s)
+int dbal__tx_refuse(dbal_error *err)
 {
-    return dbal__error_set(&s->err, DBAL_ETXFAILED, "25P02", 0,
-                           "a statement in the transaction failed; it was rolled back");
+    return dbal__error_set(err, DBAL_ETXFAILED, "25P02", 0,
+                           "current transaction is aborted, commands ignored until rollback");
+}
+
+int dbal__tx_rolled_back(dbal_error *err)
+{
+    return dbal__error_set(err, DBAL_ETXFAILED, "25P02", 0, "a statement in the transaction failed; it was rolled back");
 }
 
 static int begin_with_claimed(dbal_session *s, unsigned options)
@@ -34,15 +39,15 @@ static int begin_with_claimed(dbal_session *s, unsigned options)
     if (!s)
         return DBAL_EMISUSE;
     dbal__error_clear(&s->err);
-    if (s->depth == 0 && (options & ~0x1fu))
-        return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "unknown transaction options 0x%x", options & ~0x1fu);
+    if (s->depth == 0 && (options & ~DBAL__TX_OPTIONS))
+        return dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "unknown transaction options 0x%x",
+                               options & ~DBAL__TX_OPTIONS);
     if (s->depth > 0) {
         if (options)
             return dbal__error_set(&s->err, DBAL_EMISUSE, NULL, 0,
                                    "a nested begin (savepoint) cannot take transaction options");
         if (s->failed)
-            return dbal__error_set(&s->err, DBAL_ETXFAILED, "25P02", 0,
-                                   "current transaction is aborted, commands ignored until rollback");
+            return dbal__tx_refuse(&s->err);
         int rc = savepoint_sql(s, "SAVEPOINT", s->depth);
         if (rc)
             return dbal__session_failed(s, rc);
@@ -114,7 +119,7 @@ static int commit_claimed(dbal_session *s)
     if (s->depth > 1) {
         if (s->failed) {
             rollback_savepoint(s);
-            return tx_failed_error(s);
+            return dbal__tx_rolled_back(&s->err);
         }
         rc = savepoint_sql(s, "RELEASE SAVEPOINT", s->depth - 1);
         if (rc)
@@ -124,7 +129,7 @@ static int commit_claimed(dbal_session *s)
     }
     if (s->failed) {
         rollback_outer(s);
-        return tx_failed_error(s);
+        return dbal__tx_rolled_back(&s->err);
     }
     rc = s->engine->driver->commit(s->conn->dc, &s->err);
     if (rc) {
@@ -163,33 +168,21 @@ int dbal_tx_depth(const dbal_session *s)
 
 int dbal_begin_with(dbal_session *s, unsigned options)
 {
-    uintptr_t prev;
-    int rc = dbal__session_claim(s, &prev);
-    if (rc == DBAL_OK) {
-        rc = begin_with_claimed(s, options);
-        dbal__session_release(s, prev);
-    }
+    int rc;
+    DBAL__CLAIMED(rc, s, begin_with_claimed(s, options));
     return rc;
 }
 
 int dbal_commit(dbal_session *s)
 {
-    uintptr_t prev;
-    int rc = dbal__session_claim(s, &prev);
-    if (rc == DBAL_OK) {
-        rc = commit_claimed(s);
-        dbal__session_release(s, prev);
-    }
+    int rc;
+    DBAL__CLAIMED(rc, s, commit_claimed(s));
     return rc;
 }
 
 int dbal_rollback(dbal_session *s)
 {
-    uintptr_t prev;
-    int rc = dbal__session_claim(s, &prev);
-    if (rc == DBAL_OK) {
-        rc = rollback_claimed(s);
-        dbal__session_release(s, prev);
-    }
+    int rc;
+    DBAL__CLAIMED(rc, s, rollback_claimed(s));
     return rc;
 }
