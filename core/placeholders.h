@@ -4,16 +4,7 @@
 
 #include <stddef.h>
 
-/*
- * Rewrites each `?` placeholder of sql to $1..$n. A `?` inside a single-quoted
- * string ('' escapes, and E'...' with backslash escapes), a double-quoted
- * identifier, a -- comment, a nested C-style comment or a dollar-quoted body
- * ($$...$$, $tag$...$tag$) is left alone, and `??` outside those becomes one
- * literal `?` (for jsonb's ?, ?| and ?& operators). `::` casts are not
- * placeholders and pass through. *out is allocated with dbal__malloc,
- * NUL-terminated, its length in *out_len; *nparams receives n.
- * Returns DBAL_OK or DBAL_ENOMEM (then *out is NULL).
- */
+/* dbal__sql_rewrite_dollar (util/sql_params.h) with the core's allocator. */
 int dbal__rewrite_dollar(const char *sql, char **out, size_t *out_len, int *nparams);
 
 #endif

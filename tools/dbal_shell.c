@@ -127,7 +127,7 @@ static const char *prompt(const shell *sh, const splitter *sp)
 {
     if (!sh->interactive)
         return NULL;
-    if (!split_idle(sp))
+    if (!dbal__split_idle(sp))
         return "...> ";
     return dbal_tx_depth(sh->db.session) > 0 ? "dbal*> " : "dbal> ";
 }
@@ -137,13 +137,13 @@ static const char *prompt(const shell *sh, const splitter *sp)
 static int drain(shell *sh, splitter *sp)
 {
     statement st;
-    while (split_next(sp, &st)) {
+    while (dbal__split_next(sp, &st) > 0) {
         int code = run_statement(sh, &st);
         free(st.sql);
         if (code != EXIT_OK && !sh->interactive)
             return code;
     }
-    if (sp->failed) {
+    if (sp->text.failed) {
         report_usage("DBAL_ENOMEM: out of memory");
         return EXIT_DB;
     }
@@ -183,16 +183,16 @@ int cmd_shell(const cli_args *a)
         (void)interrupt_start(sh.db.session);
     }
     splitter sp;
-    split_init(&sp);
+    dbal__split_init(&sp, SHELL_DIALECT, &dbal__alloc_libc);
     int quit = 0;
     char *line;
     while (!quit && code == EXIT_OK && (line = lr_read(lr, prompt(&sh, &sp))) != NULL) {
         lr_remember(lr, line);
-        if (split_idle(&sp) && line[strspn(line, " \t")] == '\\') {
+        if (dbal__split_idle(&sp) && line[strspn(line, " \t")] == '\\') {
             int mc = meta(&sh, line, &quit);
             if (!sh.interactive)
                 code = mc;
-        } else if (split_feed(&sp, line) != 0) {
+        } else if (!dbal__split_feed(&sp, line)) {
             report_usage("DBAL_ENOMEM: out of memory");
             code = EXIT_DB;
         } else {
@@ -201,7 +201,7 @@ int cmd_shell(const cli_args *a)
         free(line);
     }
     statement st;
-    if (code == EXIT_OK && !quit && split_rest(&sp, &st)) {
+    if (code == EXIT_OK && !quit && dbal__split_rest(&sp, &st) > 0) {
         code = run_statement(&sh, &st);
         free(st.sql);
     }
@@ -209,7 +209,7 @@ int cmd_shell(const cli_args *a)
         putchar('\n'); /* after ^D, leave the terminal on a fresh line */
     if (sh.interactive)
         interrupt_stop();
-    split_free(&sp);
+    dbal__split_free(&sp);
     lr_close(lr);
     db_close(&sh.db);
     return code;

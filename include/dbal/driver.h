@@ -163,6 +163,9 @@ typedef struct dbal_host {
 #endif
         ;
 } dbal_host;
+
+/* DBAL_HOST_SINCE_*: the ABI version that added each slot of dbal_host,
+ * which DBAL_HOST_HAS compares with the core's version. */
 #define DBAL_HOST_SINCE_malloc 1
 #define DBAL_HOST_SINCE_realloc 1
 #define DBAL_HOST_SINCE_free 1
@@ -382,7 +385,8 @@ typedef struct dbal_driver {
     int (*check)(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
 } dbal_driver;
 
-/* The version that added each slot of dbal_driver, for DBAL_DRIVER_HAS. */
+/* DBAL_DRIVER_SINCE_*: the ABI version that added each slot of dbal_driver,
+ * which DBAL_DRIVER_HAS compares with a driver's version. */
 #define DBAL_DRIVER_SINCE_engine_open 1
 #define DBAL_DRIVER_SINCE_engine_close 1
 #define DBAL_DRIVER_SINCE_connect 1

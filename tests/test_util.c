@@ -1,0 +1,146 @@
+/* The internal library: the splitter on both dialects, fed a line at a
+ * time, and the buffer's out-of-memory state. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "sql_scan.h"
+#include "sql_split.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BOTH (DBAL__SQL_POSTGRESQL | DBAL__SQL_SQLITE)
+
+/* Feeds lines and collects the statements that complete, joined by '|'. */
+static void split_lines(unsigned dialect, const char *const *lines, size_t n, char *out, size_t cap)
+{
+    dbal__splitter sp;
+    dbal__statement st;
+    dbal__split_init(&sp, dialect, &dbal__alloc_libc);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        assert_true(dbal__split_feed(&sp, lines[i]));
+        while (dbal__split_next(&sp, &st) > 0) {
+            strncat(out, st.sql, cap - strlen(out) - 2);
+            strcat(out, "|");
+            free(st.sql);
+        }
+    }
+    if (dbal__split_rest(&sp, &st) > 0) {
+        strncat(out, "rest:", cap - strlen(out) - 1);
+        strncat(out, st.sql, cap - strlen(out) - 1);
+        free(st.sql);
+    }
+    dbal__split_free(&sp);
+}
+
+#define SPLIT(dialect, want, ...)                                                  \
+    do {                                                                           \
+        const char *const lines_[] = {__VA_ARGS__};                                \
+        char got_[512];                                                            \
+        split_lines(dialect, lines_, sizeof lines_ / sizeof *lines_, got_, sizeof got_); \
+        assert_string_equal(got_, want);                                           \
+    } while (0)
+
+static void test_split_quoting(void **state)
+{
+    (void)state;
+    SPLIT(BOTH, "SELECT 'a;b'|SELECT \"x;\"|", "SELECT 'a;b'; SELECT \"x;\";");
+    SPLIT(BOTH, "SELECT E'\\';'|", "SELECT E'\\';';");                 /* backslash escape */
+    SPLIT(BOTH, "SELECT $$;$$|SELECT $f$ $$; $f$|", "SELECT $$;$$; SELECT $f$ $$; $f$;");
+    SPLIT(BOTH, "SELECT 1 /* ; /* ; */ ; */|", "SELECT 1 /* ; /* ; */ ; */;"); /* nested */
+    SPLIT(BOTH, "SELECT `a;b`|", "SELECT `a;b`;");
+    /* Without SQLite's dialect a backtick is not a quote. */
+    SPLIT(DBAL__SQL_POSTGRESQL, "SELECT `a|rest:b`", "SELECT `a;b`");
+    /* Without PostgreSQL's, $$ is not a quote (SQLite's $name parameters). */
+    SPLIT(DBAL__SQL_SQLITE, "SELECT $$|rest:$$", "SELECT $$;$$");
+    /* A number is not an identifier: 1$$ opens a dollar quote, as in scan.l. */
+    SPLIT(BOTH, "SELECT 1$$;$$|", "SELECT 1$$;$$;");
+    /* Inside an identifier, $ continues it. */
+    SPLIT(BOTH, "SELECT a$b|$ FROM t|", "SELECT a$b; $ FROM t;");
+}
+
+static void test_split_lines(void **state)
+{
+    (void)state;
+    /* A literal and a comment open across lines; blank statements skipped. */
+    SPLIT(BOTH, "SELECT 'a\n;b'|SELECT 2 /* x\n; */|", "SELECT 'a", ";b';;", "SELECT 2 /* x", "; */;");
+    SPLIT(BOTH, "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  INSERT INTO b VALUES (1);\n  DELETE FROM c;\nEND|",
+          "CREATE TRIGGER t AFTER INSERT ON a BEGIN", "  INSERT INTO b VALUES (1);", "  DELETE FROM c;", "END;");
+    SPLIT(BOTH, "rest:SELECT 1", "SELECT 1");
+    SPLIT(BOTH, "", "-- only a comment", "   ");
+}
+
+static void test_split_idle(void **state)
+{
+    (void)state;
+    dbal__splitter sp;
+    dbal__split_init(&sp, BOTH, &dbal__alloc_libc);
+    dbal__statement st;
+    assert_true(dbal__split_idle(&sp));
+    assert_true(dbal__split_feed(&sp, "/* open"));
+    assert_int_equal(dbal__split_next(&sp, &st), 0);
+    assert_false(dbal__split_idle(&sp)); /* inside a comment: the prompt continues */
+    assert_true(dbal__split_feed(&sp, "*/"));
+    assert_int_equal(dbal__split_next(&sp, &st), 0);
+    assert_true(dbal__split_idle(&sp));
+    assert_true(dbal__split_feed(&sp, "SELECT"));
+    assert_int_equal(dbal__split_next(&sp, &st), 0);
+    assert_false(dbal__split_idle(&sp));
+    dbal__split_free(&sp);
+}
+
+/* An allocator that fails after `budget` calls. */
+static int budget;
+static void *tight_realloc(void *p, size_t n)
+{
+    return budget-- > 0 ? realloc(p, n) : NULL;
+}
+static const dbal__alloc tight = {tight_realloc, free};
+
+static void test_buf_out_of_memory(void **state)
+{
+    (void)state;
+    budget = 1;
+    dbal__buf b = DBAL__BUF_INIT(&tight);
+    assert_true(dbal__buf_append_str(&b, "abc"));
+    assert_string_equal(b.data, "abc");
+    char big[200];
+    memset(big, 'x', sizeof big);
+    assert_false(dbal__buf_append(&b, big, sizeof big)); /* needs to grow: refused */
+    assert_true(b.failed);
+    budget = 10;
+    assert_false(dbal__buf_append(&b, "d", 1)); /* stays failed until cleared */
+    assert_string_equal(b.data, "abc");         /* and what it held is intact */
+    dbal__buf_clear(&b);
+    assert_true(dbal__buf_append(&b, "de", 2));
+    dbal__buf_drop(&b, 1);
+    assert_string_equal(b.data, "e");
+    assert_false(dbal__buf_reserve(&b, SIZE_MAX)); /* overflow is a failure, not a wrap */
+    dbal__buf_free(&b);
+
+    /* The splitter reports its allocator's failure instead of a statement. */
+    budget = 1;
+    dbal__splitter sp;
+    dbal__split_init(&sp, BOTH, &tight);
+    assert_true(dbal__split_feed(&sp, "SELECT 1;"));
+    dbal__statement st;
+    assert_int_equal(dbal__split_next(&sp, &st), -1);
+    assert_true(sp.text.failed);
+    dbal__split_free(&sp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_split_quoting),
+        cmocka_unit_test(test_split_lines),
+        cmocka_unit_test(test_split_idle),
+        cmocka_unit_test(test_buf_out_of_memory),
+    };
+    return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
