@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "decode.h"
 #include "sql_scan.h"
 #include "sql_split.h"
 
@@ -134,6 +135,28 @@ static void test_buf_out_of_memory(void **state)
     dbal__split_free(&sp);
 }
 
+static void test_percent_decode(void **state)
+{
+    (void)state;
+    char out[32];
+    size_t n;
+    assert_true(dbal__percent_decode("a%2Fb%3a", 8, out, &n, true));
+    assert_string_equal(out, "a/b:");
+    assert_int_equal(n, 4);
+    /* A URL refuses a stray '%', a short escape and a NUL byte ... */
+    assert_false(dbal__percent_decode("100%", 4, out, &n, true));
+    assert_false(dbal__percent_decode("%4", 2, out, &n, true));
+    assert_false(dbal__percent_decode("a%00b", 5, out, &n, true));
+    /* ... which the lenient form copies as they are. */
+    assert_true(dbal__percent_decode("100%-%4g%00", 11, out, &n, false));
+    assert_string_equal(out, "100%-%4g%00");
+    /* len bounds the input: an escape cut by it is not read past len. */
+    assert_true(dbal__percent_decode("%41%42", 4, out, &n, false));
+    assert_string_equal(out, "A%");
+    assert_int_equal(dbal__hex_value('F'), 15);
+    assert_int_equal(dbal__hex_value('g'), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_split_lines),
         cmocka_unit_test(test_split_idle),
         cmocka_unit_test(test_buf_out_of_memory),
+        cmocka_unit_test(test_percent_decode),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

@@ -67,17 +67,6 @@ int char_width(uint32_t cp)
     return 1;
 }
 
-int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 void put_hex(FILE *f, const void *p, size_t len)
 {
     static const char digits[] = "0123456789abcdef";

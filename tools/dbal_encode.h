@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "decode.h" /* dbal__hex_value */
+
 /* Decodes one UTF-8 character from s (len > 0): returns its length (1-4)
  * and sets *cp, or returns 0 when the bytes there are not valid UTF-8. */
 size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
@@ -16,9 +18,6 @@ size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* Columns a character takes on a terminal: 0 (combining), 1, or 2 (East
  * Asian wide, emoji). */
 int char_width(uint32_t cp);
-
-/* The value of a hex digit, or -1 when c is not one. */
-int hex_digit(char c);
 
 /* Writes bytes as "\x" and two lowercase hex digits per byte (PostgreSQL's
  * bytea output). */

@@ -66,7 +66,7 @@ static int parse_blob(const char *s, dbal_value *v, void **owned)
     if (!p)
         return -1;
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+        int hi = dbal__hex_value(s[2 * i]), lo = dbal__hex_value(s[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             free(p);
             return -1;

@@ -63,20 +63,13 @@ int exit_code_for(int code)
 
 /* ---- passwords ------------------------------------------------------------- */
 
+/* Leniently: a password as the user wrote it may hold a stray '%'. */
 static char *percent_decode(const char *s, size_t len)
 {
-    char *out = malloc(len + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-            *o++ = (char)(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2]));
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
+    char *out = malloc(len + 1);
+    size_t n;
+    if (out)
+        dbal__percent_decode(s, len, out, &n, false);
     return out;
 }
 
