@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "errors.h"
+#include "list.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -544,10 +545,7 @@ int dbal_async_session_open(dbal_async *a, dbal_async_session **out, dbal_error 
     }
     as->a = a;
     as->fd = -1;
-    as->next = a->sessions;
-    if (a->sessions)
-        a->sessions->prev = as;
-    a->sessions = as;
+    DBAL__LIST_PUSH(a->sessions, as, prev, next);
     *out = as;
     return DBAL_OK;
 }
@@ -560,12 +558,7 @@ static void release_session(dbal_async_session *as)
         return; /* the checkout's end (have) comes back here */
     if (as->checkout == CO_HAVE && a->native)
         dbal__async_native_detach(as);
-    if (as->prev)
-        as->prev->next = as->next;
-    else
-        a->sessions = as->next;
-    if (as->next)
-        as->next->prev = as->prev;
+    DBAL__LIST_REMOVE(a->sessions, as, prev, next);
     dbal_session_close(as->s);
     dbal__free(as);
 }

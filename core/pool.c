@@ -4,6 +4,7 @@
 #include "engine.h"
 #include "errors.h"
 #include "fork.h"
+#include "list.h"
 #include "log.h"
 
 #include <errno.h>
@@ -322,11 +323,7 @@ static void mark_in_use(dbal__pool *p, dbal__conn *c, const char *label, double 
     c->leak_reported = 0;
     dbal__label_copy(c->label, label);
     p->stats.checkouts++;
-    c->uprev = NULL;
-    c->unext = p->in_use;
-    if (p->in_use)
-        p->in_use->uprev = c;
-    p->in_use = c;
+    DBAL__LIST_PUSH(p->in_use, c, uprev, unext);
 }
 
 static int checked_out(dbal__pool *p, dbal__conn *c, const char *label, dbal__conn **out)
@@ -541,13 +538,7 @@ int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dba
 
 static void unlink_in_use(dbal__pool *p, dbal__conn *c)
 {
-    if (c->uprev)
-        c->uprev->unext = c->unext;
-    else
-        p->in_use = c->unext;
-    if (c->unext)
-        c->unext->uprev = c->uprev;
-    c->uprev = c->unext = NULL;
+    DBAL__LIST_REMOVE(p->in_use, c, uprev, unext);
 }
 
 void dbal__pool_report_leaks(dbal__pool *p, int all)

@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "errors.h"
 #include "fork.h"
+#include "list.h"
 #include "log.h"
 
 #include <pthread.h>
@@ -288,12 +289,7 @@ static int rows_failed(dbal_rows *r, int rc)
 static void rows_closed(dbal_rows *r)
 {
     dbal_session *s = r->owner;
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        s->rows = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
+    DBAL__LIST_REMOVE(s->rows, r, prev, next);
     if (!s->spare) {
         memset(r, 0, sizeof *r);
         s->spare = r;
@@ -326,10 +322,7 @@ static int query_claimed(dbal_session *s, const char *sql, dbal_params params, d
         return dbal__session_failed(s, rc);
     }
     dbal__rows_open(r, &s->engine->cursor, r->dr, &s->err, &session_rows, s);
-    r->next = s->rows;
-    if (s->rows)
-        s->rows->prev = r;
-    s->rows = r;
+    DBAL__LIST_PUSH(s->rows, r, prev, next);
     *out = r;
     return DBAL_OK;
 }
