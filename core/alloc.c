@@ -1,5 +1,7 @@
 #include "alloc.h"
 
+#include "buf.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +12,18 @@
 static void *(*malloc_fn)(size_t) = malloc;
 static void *(*realloc_fn)(void *, size_t) = realloc;
 static void (*free_fn)(void *) = free;
+
+static void *core_realloc(void *p, size_t n)
+{
+    return realloc_fn(p, n);
+}
+
+static void core_free(void *p)
+{
+    free_fn(p);
+}
+
+const dbal__alloc dbal__alloc_core = {core_realloc, core_free};
 
 void dbal_set_allocator(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(void *))
 {

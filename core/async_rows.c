@@ -7,6 +7,7 @@
 #include "async.h"
 
 #include "alloc.h"
+#include "buf.h"
 #include "errors.h"
 
 #include <string.h>
@@ -29,35 +30,13 @@ typedef struct buffered {
     cell *cells;      /* nrows * ncols */
     size_t nrows, cap_rows;
     size_t at; /* 1 + the current row; 0 before the first */
-    char *data;
-    size_t len, cap;
+    dbal__buf data; /* the bytes of names and values, each followed by a NUL */
 } buffered;
-
-static int grow_data(buffered *b, size_t more)
-{
-    if (b->cap - b->len >= more)
-        return DBAL_OK;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->len < more)
-        cap *= 2;
-    char *d = dbal__realloc(b->data, cap);
-    if (!d)
-        return DBAL_ENOMEM;
-    b->data = d;
-    b->cap = cap;
-    return DBAL_OK;
-}
 
 static int add_bytes(buffered *b, const void *p, size_t n, size_t *off)
 {
-    if (grow_data(b, n + 1) != DBAL_OK)
-        return DBAL_ENOMEM;
-    *off = b->len;
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->data[b->len + n] = '\0';
-    b->len += n + 1;
-    return DBAL_OK;
+    *off = b->data.len;
+    return dbal__buf_append(&b->data, p, n) && dbal__buf_append(&b->data, "", 1) ? DBAL_OK : DBAL_ENOMEM;
 }
 
 static int add_row(buffered *b, dbal_rows *r)
@@ -102,13 +81,15 @@ static void buffered_close(dbal_driver_rows *base)
         return;
     dbal__free(b->name_off);
     dbal__free(b->cells);
-    dbal__free(b->data);
+    dbal__buf_free(&b->data);
     dbal__free(b);
 }
 
 int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows **out)
 {
     buffered *b = dbal__calloc(1, sizeof *b);
+    if (b)
+        b->data = (dbal__buf)DBAL__BUF_INIT(&dbal__alloc_core);
     int ncols = dbal_col_count(r);
     if (b && ncols > 0)
         b->name_off = dbal__calloc((size_t)ncols, sizeof *b->name_off);
@@ -149,7 +130,7 @@ static int buffered_next(dbal_driver_rows *base, dbal_error *err)
 static const char *buffered_name(dbal_driver_rows *base, int col)
 {
     buffered *b = (buffered *)base;
-    return b->data + b->name_off[col];
+    return b->data.data + b->name_off[col];
 }
 
 static const cell *current(buffered *b, int col)
@@ -169,7 +150,7 @@ static void buffered_value(dbal_driver_rows *base, int col, dbal_value *out)
     case DBAL_TYPE_INT64: out->u.i = c->u.i; break;
     case DBAL_TYPE_DOUBLE: out->u.d = c->u.d; break;
     case DBAL_TYPE_TEXT:
-    case DBAL_TYPE_BLOB: out->u.p = b->data + c->u.off; break;
+    case DBAL_TYPE_BLOB: out->u.p = b->data.data + c->u.off; break;
     default: break;
     }
 }

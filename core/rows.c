@@ -54,7 +54,7 @@ void dbal_rows_close(dbal_rows *r)
         r->m->close(r->dr);
     dbal__free(r->numbuf);
     for (int i = 0; r->blobtext && i < r->ncols; i++)
-        dbal__free(r->blobtext[i].p);
+        dbal__buf_free(&r->blobtext[i]);
     dbal__free(r->blobtext);
     r->numbuf = NULL;
     r->blobtext = NULL;
@@ -293,19 +293,15 @@ static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_
  * that is reused from row to row. */
 static const char *blob_as_text(dbal_rows *r, int col, const dbal_value *v)
 {
-    if (!r->blobtext && !(r->blobtext = dbal__calloc((size_t)r->ncols, sizeof *r->blobtext)))
-        return NULL;
-    struct dbal__textbuf *b = &r->blobtext[col];
-    if (b->cap < v->len + 1) {
-        char *p = dbal__realloc(b->p, v->len + 1);
-        if (!p)
+    if (!r->blobtext) {
+        if (!(r->blobtext = dbal__calloc((size_t)r->ncols, sizeof *r->blobtext)))
             return NULL;
-        b->p = p;
-        b->cap = v->len + 1;
+        for (int i = 0; i < r->ncols; i++)
+            r->blobtext[i] = (dbal__buf)DBAL__BUF_INIT(&dbal__alloc_core);
     }
-    memcpy(b->p, v->u.p, v->len);
-    b->p[v->len] = '\0';
-    return b->p;
+    dbal__buf *b = &r->blobtext[col];
+    dbal__buf_clear(b);
+    return dbal__buf_append(b, v->u.p, v->len) ? b->data : NULL;
 }
 
 /* The bytes of a value: as they are for text and blobs, the decimal form of

@@ -12,6 +12,8 @@
 #ifndef DBAL_CORE_ROWS_H
 #define DBAL_CORE_ROWS_H
 
+#include "buf.h"
+
 #include <dbal/driver.h>
 
 typedef struct dbal__cursor_methods {
@@ -44,10 +46,7 @@ struct dbal_rows {
     int on_row;                 /* next returned DBAL_ROW and the row is current */
     int ncols;                  /* dr->ncols, fixed for the cursor's life */
     char (*numbuf)[40];         /* per-column text of numbers, made on first use */
-    struct dbal__textbuf {
-        char *p;
-        size_t cap;
-    } *blobtext; /* per-column NUL-terminated copies of blobs read as text */
+    dbal__buf *blobtext;        /* per-column NUL-terminated copies of blobs read as text */
 };
 
 /* Makes r (zeroed, or closed and kept) a cursor over dr read through m,
