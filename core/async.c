@@ -887,20 +887,10 @@ int dbal_async_process(dbal_async *a)
 
 /* ---- closing ------------------------------------------------------------------- */
 
-void dbal_async_close(dbal_async *a)
+/* Closing, step 1: what runs is interrupted; a connection with statements
+ * in flight is discarded rather than waited for. */
+static void close_interrupt(dbal_async *a)
 {
-    if (!a)
-        return;
-    if (a->in_process) {
-        a->close_asked = 1; /* from a callback: when dbal_async_process returns */
-        return;
-    }
-    a->in_process = 1;
-    pthread_mutex_lock(&a->lock); /* the workers read it */
-    a->stopping = 1;
-    pthread_mutex_unlock(&a->lock);
-    /* What runs is interrupted; a connection with statements in flight
-     * is discarded rather than waited for. */
     for (dbal_async_session *as = a->sessions; as; as = as->next) {
         dbal_async_op *op = as->head;
         if (op && op->state == OP_SENT) {
@@ -911,6 +901,12 @@ void dbal_async_close(dbal_async *a)
                 dbal_session_cancel(as->s);
         }
     }
+}
+
+/* Step 2: the workers stop; a checkout they had not finished is finished
+ * here, an op they had not started never ran. */
+static void close_workers(dbal_async *a)
+{
     dbal_async_session *unstarted = dbal__async_worker_stop(a);
     while (unstarted) {
         dbal_async_session *as = unstarted;
@@ -922,28 +918,30 @@ void dbal_async_close(dbal_async *a)
             dbal_error e = as->s->err;
             have(as, rc, conn, &e);
         } else {
-            as->head->state = OP_QUEUED; /* it never ran */
+            as->head->state = OP_QUEUED;
         }
     }
     worker_results(a);
-    for (dbal_async_session *as = a->sessions; as; as = as->next)
-        if (as->checkout == CO_BACKOFF)
+}
+
+/* Step 3: every checkout under way ends without a connection. */
+static void close_checkouts(dbal_async *a)
+{
+    for (dbal_async_session *as = a->sessions; as; as = as->next) {
+        if (as->checkout == CO_BACKOFF) {
             as->checkout = CO_NONE; /* its ops are called back below */
-    for (dbal_async_session *as = a->sessions; as; as = as->next)
-        if (as->checkout == CO_CHECKING) {
-            /* Unused: back to the pool, whose next checkout reads the
-             * answer. */
+        } else if (as->checkout == CO_CHECKING) {
+            /* Unused: back to the pool, whose next checkout reads the answer. */
             dbal__async_native_unwatch(as);
             dbal__pool_untake(&a->e->pool, as->job_conn);
             as->job_conn = NULL;
             as->checkout = CO_NONE;
-        }
-    for (dbal_async_session *as = a->sessions; as; as = as->next)
-        if (as->checkout == CO_WAITING) {
+        } else if (as->checkout == CO_WAITING) {
             dbal_error e;
             if (dbal__pool_withdraw(&a->e->pool, &as->waiter, 0, as->s->label, &e) != DBAL_OK)
                 as->checkout = CO_NONE;
         }
+    }
     take_granted(a);
     for (dbal_async_session *as = a->sessions, *next; as; as = next) {
         next = as->next; /* a closed session may be freed */
@@ -953,9 +951,13 @@ void dbal_async_close(dbal_async *a)
             dbal__async_native_connect_abort(as, &e);
         }
     }
-    /* An op that may have reached the database has an outcome nobody
-     * knows (a COMMIT may have committed): DBAL_ECONNLOST, as after a lost
-     * connection. Only what was never sent is canceled. */
+}
+
+/* Step 4: an op that may have reached the database has an outcome nobody
+ * knows (a COMMIT may have committed): DBAL_ECONNLOST, as after a lost
+ * connection. Only what was never sent is canceled. */
+static void close_ops(dbal_async *a)
+{
     for (dbal_async_session *as = a->sessions; as; as = as->next)
         while (as->head) {
             dbal_async_op *op = as->head;
@@ -969,6 +971,24 @@ void dbal_async_close(dbal_async *a)
             op->cancel = 0;
             dbal__async_complete(op, code);
         }
+}
+
+void dbal_async_close(dbal_async *a)
+{
+    if (!a)
+        return;
+    if (a->in_process) {
+        a->close_asked = 1; /* from a callback: when dbal_async_process returns */
+        return;
+    }
+    a->in_process = 1;
+    pthread_mutex_lock(&a->lock); /* the workers read it */
+    a->stopping = 1;
+    pthread_mutex_unlock(&a->lock);
+    close_interrupt(a);
+    close_workers(a);
+    close_checkouts(a);
+    close_ops(a);
     call_ready(a);
     while (a->sessions) {
         dbal_async_session *as = a->sessions;
