@@ -12,4 +12,5 @@ set_tests_properties(test_pgbouncer PROPERTIES
   ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}"
   LABELS "cluster;postgresql"
   SKIP_RETURN_CODE 77
+  RESOURCE_LOCK dbal_conformance_pg
   TIMEOUT 300)

@@ -36,4 +36,5 @@ foreach(pair "conformance_sqlite_memory;test_conformance;sqlite::memory:"
     LABELS "valgrind"
     TIMEOUT 900)
 endforeach()
-set_tests_properties(valgrind_conformance_postgresql PROPERTIES SKIP_RETURN_CODE 77 LABELS "valgrind;postgresql")
+set_tests_properties(valgrind_conformance_postgresql PROPERTIES SKIP_RETURN_CODE 77 LABELS "valgrind;postgresql"
+  RESOURCE_LOCK dbal_conformance_pg)
