@@ -117,14 +117,20 @@ static int open_module(const char *name, const char *path, const dbal_driver **o
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return dbal__error_set(err, DBAL_EDRIVER, NULL, 0, "cannot load driver '%s': %s", name, dlerror());
-    dbal_driver_entry_fn entry;
-    void *sym = dlsym(h, DBAL_DRIVER_ENTRY_SYMBOL);
-    memcpy(&entry, &sym, sizeof entry); /* object-to-function pointer, as POSIX allows */
+    /* The driver's own entry name first, then the name every driver may use. */
+    char own[64];
+    snprintf(own, sizeof own, DBAL_DRIVER_ENTRY_FORMAT, name);
+    void *sym = dlsym(h, own);
+    if (!sym)
+        sym = dlsym(h, DBAL_DRIVER_ENTRY_SYMBOL);
     if (!sym) {
         dlclose(h);
         return dbal__error_set(err, DBAL_EDRIVER, NULL, 0,
-                               "%s is not a dbal driver (no %s symbol)", path, DBAL_DRIVER_ENTRY_SYMBOL);
+                               "%s is not a dbal driver (no %s or %s symbol)", path, own,
+                               DBAL_DRIVER_ENTRY_SYMBOL);
     }
+    dbal_driver_entry_fn entry;
+    memcpy(&entry, &sym, sizeof entry); /* object-to-function pointer, as POSIX allows */
     const dbal_driver *d = entry(&dbal__host);
     int rc = check_table(name, path, d, err);
     if (rc == DBAL_OK)

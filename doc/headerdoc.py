@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """headerdoc.py - dbal's reference documentation, read from its headers.
 
-    headerdoc.py check HEADER [--lib LIBRARY.so]...
+    headerdoc.py check HEADER [--lib LIBRARY.so]... [--alias SYMBOL=NAME]...
     headerdoc.py man HEADER OUTDIR
 
 `check` fails, naming each one, on every public declaration of HEADER that has
 no doc comment; with --lib, also on every symbol the library exports (as
 `nm -D --defined-only` lists them) that HEADER does not declare DBAL_API, and
 on every DBAL_API function of HEADER that the library does not export.
+--alias SYMBOL=NAME counts a library's SYMBOL as HEADER's function NAME (a
+driver module's dbal_sqlite_driver_entry is its dbal_driver_entry).
 `man` writes section 3 manual pages into OUTDIR/man3: dbal(3), the overview,
 and one page per documented group of functions, named for its first
 function, with a symbolic link for each other function of the group.
@@ -313,7 +315,7 @@ def exported_symbols(lib):
     return syms
 
 
-def check(header, libs):
+def check(header, libs, aliases):
     src, top, groups, decls = load(header)
     problems = []
     seen = {}
@@ -334,7 +336,7 @@ def check(header, libs):
         problems.append("%s:1: no comment at the top of the header" % header)
     api = {d.name for d in decls if d.kind == "function" and d.exported}
     for lib in libs:
-        syms = exported_symbols(lib)
+        syms = {aliases.get(s, s) for s in exported_symbols(lib)}
         for s in sorted(syms - api):
             where = "declared without DBAL_API" if s in seen else "not declared"
             problems.append("%s: exports %s, %s in %s" % (lib, s, where, header))
@@ -651,12 +653,18 @@ def man(header, outdir):
 def main(argv):
     if len(argv) >= 2 and argv[0] == "check":
         libs = []
+        aliases = {}
         args = argv[1:]
         while "--lib" in args:
             k = args.index("--lib")
             libs.append(args[k + 1])
             del args[k:k + 2]
-        return check(args[0], libs)
+        while "--alias" in args:
+            k = args.index("--alias")
+            symbol, name = args[k + 1].split("=", 1)
+            aliases[symbol] = name
+            del args[k:k + 2]
+        return check(args[0], libs, aliases)
     if len(argv) == 3 and argv[0] == "man":
         return man(argv[1], argv[2])
     sys.stderr.write(__doc__.split("\n\n", 2)[1] + "\n")

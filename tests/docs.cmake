@@ -18,7 +18,9 @@ add_test(NAME test_docs
 set(_dbal_driver_libs "")
 foreach(_dbal_driver sqlite postgresql)
   if(TARGET dbal_${_dbal_driver})
-    list(APPEND _dbal_driver_libs --lib $<TARGET_FILE:dbal_${_dbal_driver}>)
+    # In-tree drivers export their entry point as dbal_<name>_driver_entry.
+    list(APPEND _dbal_driver_libs --lib $<TARGET_FILE:dbal_${_dbal_driver}>
+         --alias dbal_${_dbal_driver}_driver_entry=dbal_driver_entry)
   endif()
 endforeach()
 add_test(NAME test_docs_driver

@@ -111,9 +111,16 @@ static void probe(const char *path, const char *name, module_info *m)
         snprintf(m->status, sizeof m->status, "cannot load: %s", dlerror());
         return;
     }
-    void *sym = dlsym(h, DBAL_DRIVER_ENTRY_SYMBOL);
+    /* As the library looks it up: the driver's own entry name, then the
+     * name every driver may use. */
+    char own[96];
+    snprintf(own, sizeof own, DBAL_DRIVER_ENTRY_FORMAT, name);
+    void *sym = dlsym(h, own);
+    if (!sym)
+        sym = dlsym(h, DBAL_DRIVER_ENTRY_SYMBOL);
     if (!sym) {
-        snprintf(m->status, sizeof m->status, "not a dbal driver: no %s", DBAL_DRIVER_ENTRY_SYMBOL);
+        snprintf(m->status, sizeof m->status, "not a dbal driver: no %s or %s", own,
+                 DBAL_DRIVER_ENTRY_SYMBOL);
         dlclose(h);
         return;
     }

@@ -31,7 +31,7 @@ static const dbal_driver driver = {
     .check = sq_check,
 };
 
-DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host)
+DBAL_API const dbal_driver *dbal_sqlite_driver_entry(const dbal_host *host)
 {
     if (!DBAL_HOST_HAS(host, set_error)) /* the newest host slot it calls */
         return NULL;

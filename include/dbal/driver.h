@@ -47,6 +47,15 @@ extern "C" {
 #define DBAL_DRIVER_ABI_VERSION 2
 #define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
 
+/* A driver may export its entry point under a name of its own instead,
+ * dbal_<name>_driver_entry, so that several drivers can be linked into one
+ * program (each then registered with dbal_register_driver). The core looks
+ * that name up first and falls back to DBAL_DRIVER_ENTRY_SYMBOL.
+ * DBAL_DRIVER_ENTRY(sqlite) is the identifier dbal_sqlite_driver_entry;
+ * DBAL_DRIVER_ENTRY_FORMAT is the symbol as a printf format of the name. */
+#define DBAL_DRIVER_ENTRY(name) dbal_##name##_driver_entry
+#define DBAL_DRIVER_ENTRY_FORMAT "dbal_%s_driver_entry"
+
 /* How long past a statement's time limit an answer from the server is
  * still waited for. A server enforcing a statement timeout answers within
  * it, error or not; one that says nothing for this much longer is taken to
