@@ -9,6 +9,8 @@
 # 1. The CMake package: find_package(dbal CONFIG) and the target dbal::dbal
 #    (see cmake/dbalConfig.cmake.in), installed in ${libdir}/cmake/dbal with
 #    the "dev" component. Relocatable: every path is relative to the files.
+#    With it, the driver kit: the target dbal::driver_headers and
+#    dbal_add_driver() (cmake/DbalDriver.cmake).
 #
 # 2. CPack: `cpack -G DEB` in the build directory makes one package per
 #    install component, so that a machine that only uses SQLite never
@@ -34,6 +36,9 @@ endif()
 
 set(DBAL_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/dbal)
 
+# The headers-only target of the driver kit: an include directory, no files.
+install(TARGETS dbal_driver_headers EXPORT dbalTargets COMPONENT dev)
+
 install(EXPORT dbalTargets
   NAMESPACE dbal::
   FILE dbalTargets.cmake
@@ -52,6 +57,7 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/cmake/dbalConfigVersion.cma
 install(FILES
   ${CMAKE_BINARY_DIR}/cmake/dbalConfig.cmake
   ${CMAKE_BINARY_DIR}/cmake/dbalConfigVersion.cmake
+  ${CMAKE_CURRENT_LIST_DIR}/DbalDriver.cmake
   DESTINATION ${DBAL_INSTALL_CMAKEDIR}
   COMPONENT dev)
 
@@ -113,7 +119,7 @@ if(dev IN_LIST _dbal_components)
   set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
   set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "${_dbal_needs_core}")
   set(CPACK_COMPONENT_DEV_DESCRIPTION
-    "development files for dbal\nHeaders, the pkg-config file and the CMake package (find_package(dbal\nCONFIG), target dbal::dbal) for building programs with dbal.")
+    "development files for dbal\nHeaders, the pkg-config file and the CMake package (find_package(dbal\nCONFIG), target dbal::dbal) for building programs with dbal, and the\ndriver kit (dbal::driver_headers, dbal_add_driver()) for building drivers.")
 endif()
 
 if(cli IN_LIST _dbal_components)

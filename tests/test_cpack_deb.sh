@@ -46,12 +46,13 @@ pass "libdbal0 $version: libdbal.so.0, shlibs, Depends: $(field libdbal0 Depends
 
 # libdbal-dev: what a build needs.
 for f in '/include/dbal\.h$' '/include/dbal/driver\.h$' '/pkgconfig/dbal\.pc$' '/cmake/dbal/dbalConfig\.cmake$' \
-         '/cmake/dbal/dbalConfigVersion\.cmake$' '/cmake/dbal/dbalTargets\.cmake$' '/libdbal\.so$'; do
+         '/cmake/dbal/dbalConfigVersion\.cmake$' '/cmake/dbal/dbalTargets\.cmake$' '/cmake/dbal/DbalDriver\.cmake$' \
+         '/libdbal\.so$'; do
     has_file libdbal-dev "$f"
 done
 lacks_file libdbal-dev '/libdbal\.so\.0'
 depends_on libdbal-dev "$core"
-pass "libdbal-dev: headers, dbal.pc, CMake files, libdbal.so; Depends: $(field libdbal-dev Depends)"
+pass "libdbal-dev: headers, dbal.pc, CMake files (driver kit too), libdbal.so; Depends: $(field libdbal-dev Depends)"
 if [ -f "$build/man/man3/dbal.3" ]; then
     for f in '/share/man/man3/dbal\.3$' '/share/man/man3/dbal_exec\.3$' '/share/man/man3/dbal_version\.3$'; do
         has_file libdbal-dev "$f"
