@@ -31,7 +31,10 @@ else()
   set(_dbal_conf_cmocka dbal_conf_cmocka)
 endif()
 
-add_executable(test_conformance ${CMAKE_CURRENT_LIST_DIR}/test_conformance.c)
+# One file per area of the suite (tests/conformance/), one list of cases
+# (tests/conformance/cases.h).
+file(GLOB _dbal_conf_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/conformance/*.c)
+add_executable(test_conformance ${_dbal_conf_sources})
 target_link_libraries(test_conformance PRIVATE dbal ${_dbal_conf_cmocka} m Threads::Threads)
 target_compile_definitions(test_conformance PRIVATE _GNU_SOURCE)
 
