@@ -119,7 +119,11 @@ if(dev IN_LIST _dbal_components)
   set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
   set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "${_dbal_needs_core}")
   set(CPACK_COMPONENT_DEV_DESCRIPTION
-    "development files for dbal\nHeaders, the pkg-config file and the CMake package (find_package(dbal\nCONFIG), target dbal::dbal) for building programs with dbal, and the\ndriver kit (dbal::driver_headers, dbal_add_driver()) for building drivers.")
+    "development files for dbal\nHeaders, the pkg-config file and the CMake package (find_package(dbal\nCONFIG), target dbal::dbal) for building programs with dbal, and the\ndriver kit (dbal::driver_headers, dbal_add_driver(), and dbal-conformance\nwith the in-tree drivers' capability files) for building drivers.")
+  if(NOT DBAL_DPKG_SHLIBDEPS AND TARGET dbal_conformance)
+    # dbal-conformance runs its cases with cmocka.
+    set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "${_dbal_needs_core}, libc6, libcmocka0")
+  endif()
 endif()
 
 if(cli IN_LIST _dbal_components)

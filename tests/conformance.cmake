@@ -1,10 +1,18 @@
-# The conformance suite: one program, the same cases on every database URL.
-# Included from tests/CMakeLists.txt (include(conformance.cmake)).
+# The conformance suite: one program, dbal-conformance, the same cases on
+# every database URL, what each driver can do read from its capability file
+# (tests/conformance/README.md). Included from tests/CMakeLists.txt.
 #
 #   conformance_sqlite_memory   sqlite::memory:
 #   conformance_sqlite_file     a fresh mkstemp() file under /tmp (deleted after)
 #   conformance_postgresql      $DBAL_TEST_PG_URL; skipped (exit 77) when unset,
 #                               failed when unset and DBAL_TEST_REQUIRE_PG=1
+#
+# The program is installed with the "dev" component (bin/dbal-conformance,
+# exported as dbal::conformance) with the capability files of the in-tree
+# drivers and their README (<datadir>/dbal/conformance), so that a driver
+# built elsewhere is tested with the same suite. It finds a driver's file
+# at the same place relative to itself in the build tree (bin/ and
+# share/dbal/conformance/) as in the installed one.
 
 # cmocka: use the target tests/CMakeLists.txt made if there is one, else find it.
 if(TARGET cmocka::cmocka)
@@ -34,13 +42,30 @@ endif()
 # One file per area of the suite (tests/conformance/), one list of cases
 # (tests/conformance/cases.h).
 file(GLOB _dbal_conf_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/conformance/*.c)
-add_executable(test_conformance ${_dbal_conf_sources})
-target_link_libraries(test_conformance PRIVATE dbal ${_dbal_conf_cmocka} m Threads::Threads)
-target_compile_definitions(test_conformance PRIVATE _GNU_SOURCE)
+add_executable(dbal_conformance ${_dbal_conf_sources})
+target_link_libraries(dbal_conformance PRIVATE dbal ${_dbal_conf_cmocka} m Threads::Threads)
+file(RELATIVE_PATH _dbal_conf_caps_rel "${CMAKE_INSTALL_FULL_BINDIR}" "${CMAKE_INSTALL_FULL_DATADIR}/dbal/conformance")
+target_compile_definitions(dbal_conformance PRIVATE _GNU_SOURCE DBAL_CONF_CAPS_DIR="${_dbal_conf_caps_rel}")
+set_target_properties(dbal_conformance PROPERTIES
+  OUTPUT_NAME dbal-conformance
+  EXPORT_NAME conformance
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin
+  # Finds libdbal relative to itself, so an installed tree can be moved.
+  INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
 
-add_test(NAME conformance_sqlite_memory COMMAND test_conformance sqlite::memory:)
-add_test(NAME conformance_sqlite_file COMMAND test_conformance sqlite-file)
-add_test(NAME conformance_postgresql COMMAND test_conformance pg)
+file(GLOB _dbal_conf_caps CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/conformance/caps/*.caps)
+foreach(_dbal_caps IN LISTS _dbal_conf_caps)
+  get_filename_component(_dbal_caps_name ${_dbal_caps} NAME)
+  configure_file(${_dbal_caps} ${CMAKE_BINARY_DIR}/bin/${_dbal_conf_caps_rel}/${_dbal_caps_name} COPYONLY)
+endforeach()
+
+install(TARGETS dbal_conformance EXPORT dbalTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT dev)
+install(FILES ${_dbal_conf_caps} ${CMAKE_CURRENT_LIST_DIR}/conformance/README.md
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/dbal/conformance COMPONENT dev)
+
+add_test(NAME conformance_sqlite_memory COMMAND dbal_conformance sqlite::memory:)
+add_test(NAME conformance_sqlite_file COMMAND dbal_conformance sqlite-file)
+add_test(NAME conformance_postgresql COMMAND dbal_conformance pg)
 set_tests_properties(conformance_sqlite_memory conformance_sqlite_file conformance_postgresql
   PROPERTIES
     ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}"

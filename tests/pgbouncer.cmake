@@ -7,7 +7,7 @@
 #                    program, failed then when DBAL_TEST_REQUIRE_PG=1
 
 add_test(NAME test_pgbouncer
-         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_pgbouncer.sh $<TARGET_FILE:test_conformance>)
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_pgbouncer.sh $<TARGET_FILE:dbal_conformance>)
 set_tests_properties(test_pgbouncer PROPERTIES
   ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}"
   LABELS "cluster;postgresql"

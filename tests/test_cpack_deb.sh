@@ -53,6 +53,13 @@ done
 lacks_file libdbal-dev '/libdbal\.so\.0'
 depends_on libdbal-dev "$core"
 pass "libdbal-dev: headers, dbal.pc, CMake files (driver kit too), libdbal.so; Depends: $(field libdbal-dev Depends)"
+if [ -x "$build/bin/dbal-conformance" ]; then
+    for f in '/bin/dbal-conformance$' '/share/dbal/conformance/sqlite\.caps$' '/share/dbal/conformance/README\.md$'; do
+        has_file libdbal-dev "$f"
+    done
+    depends_on libdbal-dev 'libcmocka0'
+    pass "libdbal-dev: dbal-conformance and the capability files; Depends on libcmocka0"
+fi
 if [ -f "$build/man/man3/dbal.3" ]; then
     for f in '/share/man/man3/dbal\.3$' '/share/man/man3/dbal_exec\.3$' '/share/man/man3/dbal_version\.3$'; do
         has_file libdbal-dev "$f"

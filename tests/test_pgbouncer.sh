@@ -2,7 +2,7 @@
 # The conformance suite through PgBouncer in transaction pooling mode, with
 # the statement cache off (statement_cache_size=0) and on.
 #
-#   tests/test_pgbouncer.sh path/to/test_conformance
+#   tests/test_pgbouncer.sh path/to/dbal-conformance
 #
 # Starts a throwaway pgbouncer on 127.0.0.1 (config, userlist, log and pid
 # file in a temporary directory, stopped at exit) in front of the server of
@@ -11,7 +11,7 @@
 # fails when DBAL_TEST_REQUIRE_PG=1. CI needs the Debian package pgbouncer.
 set -euo pipefail
 
-conformance=${1:?usage: $0 path/to/test_conformance}
+conformance=${1:?usage: $0 path/to/dbal-conformance}
 require=${DBAL_TEST_REQUIRE_PG:-0}
 
 skip_or_fail() {

@@ -20,9 +20,9 @@ endif()
 set(_dbal_vg ${DBAL_VALGRIND_EXE} --quiet --error-exitcode=99 --leak-check=full
     --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect)
 
-foreach(pair "conformance_sqlite_memory;test_conformance;sqlite::memory:"
-             "conformance_sqlite_file;test_conformance;sqlite-file"
-             "conformance_postgresql;test_conformance;pg"
+foreach(pair "conformance_sqlite_memory;dbal_conformance;sqlite::memory:"
+             "conformance_sqlite_file;dbal_conformance;sqlite-file"
+             "conformance_postgresql;dbal_conformance;pg"
              "test_sqlite;test_sqlite;"
              "test_url;test_url;"
              "test_hostile;test_hostile;sqlite::memory:"

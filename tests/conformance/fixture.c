@@ -24,15 +24,6 @@ int setup(void **state)
         free(f);
         return -1;
     }
-    const char *driver = dbal_engine_driver(f->engine);
-    f->is_pg = driver && strcmp(driver, "postgresql") == 0;
-    f->is_sqlite = driver && strcmp(driver, "sqlite") == 0;
-    if (!f->is_pg && !f->is_sqlite) {
-        print_error("unknown driver name \"%s\" for %s\n", driver ? driver : "(null)", g_display);
-        dbal_engine_close(f->engine);
-        free(f);
-        return -1;
-    }
     rc = dbal_session_open(f->engine, &f->s, &err);
     if (rc != DBAL_OK) {
         print_error("dbal_session_open: %s: %s\n", dbal_code_name(rc), err.message);
@@ -74,20 +65,10 @@ fixture *fix(void **state)
     return *state;
 }
 
-/*
- * THE per-driver DDL: the only place where the SQL differs (DIFFERENCES #1).
- *   DDL_BLOB     a byte-string column: BLOB on SQLite, BYTEA on PostgreSQL
- *   DDL_AUTO_ID  an auto-generated int64 primary key: INTEGER PRIMARY KEY on
- *                SQLite (the rowid), BIGSERIAL PRIMARY KEY on PostgreSQL (a
- *                sequence, so lastval() / dbal_last_insert_id works)
- */
-const char *ddl(const fixture *f, enum ddl_kind k)
+const char *ddl(enum conf_cap k)
 {
-    switch (k) {
-    case DDL_BLOB: return f->is_pg ? "BYTEA" : "BLOB";
-    case DDL_AUTO_ID: return f->is_pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
-    }
-    return "";
+    cap_need(k, NULL);
+    return cap(k);
 }
 
 void exec_ok_at(dbal_session *s, const char *sql, dbal_params p, const char *file, int line)

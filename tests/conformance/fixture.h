@@ -26,6 +26,8 @@
 
 #include <dbal.h>
 
+#include "caps.h"
+
 /* ---- the database under test ---- */
 
 extern const char *g_url;   /* the URL every case opens; NULL: skip every case */
@@ -48,8 +50,6 @@ typedef struct fixture {
     dbal_session *s;                    /* the case's session */
     dbal_session *extra[MAX_SESSIONS];  /* other sessions the case opened */
     open_rows rows[MAX_ROWS];           /* cursors still open */
-    int is_pg;
-    int is_sqlite;
     char *big;                          /* a large buffer, freed at teardown */
 } fixture;
 
@@ -91,9 +91,9 @@ void expect_type_at(dbal_type got, dbal_type want, const char *expr, const char 
 
 /* ---- SQL in the fixture (fixture.c) ---- */
 
-/* The per-driver DDL (see ddl() in fixture.c). */
-enum ddl_kind { DDL_BLOB, DDL_AUTO_ID };
-const char *ddl(const fixture *f, enum ddl_kind k);
+/* The DDL a capability key gives (CAP_DDL_*): the only SQL that differs
+ * between drivers. Skips the case when the driver's file does not give it. */
+const char *ddl(enum conf_cap k);
 
 void exec_ok_at(dbal_session *s, const char *sql, dbal_params p, const char *file, int line);
 void create_table_at(fixture *f, const char *file, int line, const char *name, const char *fmt, ...)

@@ -7,16 +7,17 @@
 #include <pthread.h>
 #include <time.h>
 
-/* A statement that runs for minutes on both databases unless stopped. */
+/* A statement that runs for minutes unless stopped. */
 #define SLOW_SQL                                                                                   \
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) "       \
     "SELECT count(*) AS n FROM c"
 
-/* A statement past the session's timeout fails with DBAL_ETIMEOUT (57014)
- * and the session goes on working. */
+/* A statement past the session's timeout (session.timeout) fails with
+ * DBAL_ETIMEOUT (57014) and the session goes on working. */
 void statement_timeout(void **state)
 {
     fixture *f = fix(state);
+    cap_need(CAP_SESSION_TIMEOUT, "yes");
     EXPECT_RC(f->s, dbal_session_set_timeout(f->s, 200), DBAL_OK);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -50,11 +51,13 @@ static void *cancel_later(void *p)
     return NULL;
 }
 
-/* dbal_session_cancel from another thread stops the running statement with
- * DBAL_ECANCELED; the session and its connection stay usable. */
+/* dbal_session_cancel (session.cancel) from another thread stops the
+ * running statement with DBAL_ECANCELED; the session and its connection
+ * stay usable. */
 void cancel_from_another_thread(void **state)
 {
     fixture *f = fix(state);
+    cap_need(CAP_SESSION_CANCEL, "yes");
     EXPECT_I64(SCALAR(f->s, "SELECT 1 AS v", DBAL_NOARGS), 1); /* holds a connection now */
     cancel_arg a = {f->s, -1};
     pthread_t t;

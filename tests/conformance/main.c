@@ -1,77 +1,61 @@
 /*
- * main.c - the dbal conformance suite (tests/conformance/).
+ * main.c - dbal-conformance: the conformance suite, the same cases on any
+ * database URL.
  *
- * One program, the same cases, run once per database URL:
+ *   dbal-conformance [--caps FILE] URL
  *
- *   test_conformance sqlite::memory:     in-memory SQLite
- *   test_conformance sqlite-file         a fresh mkstemp() file under /tmp, used as
- *                                        sqlite:///tmp/dbal_conf_XXXXXX and deleted
- *                                        (with its -wal/-shm/-journal) at the end
- *   test_conformance pg                  PostgreSQL at $DBAL_TEST_PG_URL; when that is
- *                                        unset every case is skipped (exit status 77,
- *                                        which ctest reports as "skipped") unless
- *                                        DBAL_TEST_REQUIRE_PG=1, which makes it fail
- *   test_conformance <any dbal URL>      that database
+ * URL is any dbal URL; the driver it names must be loadable (installed, or
+ * in DBAL_DRIVER_PATH). Two more forms serve dbal's own test suite:
+ *   sqlite-file   a fresh mkstemp() file under /tmp, used as
+ *                 sqlite:///tmp/dbal_conf_XXXXXX and deleted (with its
+ *                 -wal/-shm/-journal) at the end
+ *   pg            PostgreSQL at $DBAL_TEST_PG_URL; when that is unset every
+ *                 case is skipped (exit status 77, which ctest reports as
+ *                 "skipped") unless DBAL_TEST_REQUIRE_PG=1 makes it fail
  *
- * DBAL_CONF_FILTER=pattern (cmocka's * and ? wildcards) runs only matching cases.
+ * What the driver can and cannot do comes from its capability file (caps.h;
+ * README.md in this directory describes the keys): FILE, else <driver>.caps
+ * in the installed data directory (<datadir>/dbal/conformance, found from
+ * this program's own place, which the build tree mirrors). A case that
+ * needs what the driver does not have is skipped, and says why.
  *
- * Every case gets a fresh engine and session (setup/teardown) and makes its own
- * tables (DROP TABLE IF EXISTS first, names prefixed conf_). The SQL is the
- * same on both databases; the only per-driver DDL is in ddl() below.
+ * DBAL_CONF_FILTER=pattern (cmocka's * and ? wildcards) runs only matching
+ * cases.
  *
- * The promise under test: a program tested on SQLite behaves the same on
- * PostgreSQL. Where the two databases truly differ, the difference is listed
- * here, in this one table, and nowhere else; each case that meets one says
- * "see DIFFERENCES #n".
+ * Every case gets a fresh engine and session (setup/teardown) and makes its
+ * own tables (DROP TABLE IF EXISTS first, names prefixed conf_). The SQL is
+ * the same on every driver but for the DDL the capability file gives.
  *
- * DIFFERENCES between the drivers (the README's "differences between drivers"
- * table is copied from this one; each row was observed on SQLite 3.40 and
- * PostgreSQL 15)
- *
- * | # | difference | SQLite | PostgreSQL | how the suite handles it |
- * |---|------------|--------|------------|--------------------------|
- * | 1 | column type names | BLOB; an auto id is INTEGER PRIMARY KEY (an alias of the rowid) | BYTEA; an auto id is BIGSERIAL PRIMARY KEY. INTEGER is 32-bit, so int64 value columns are BIGINT on both | ddl() picks the two names per driver; BIGINT, DOUBLE PRECISION, BOOLEAN, TEXT are spelled the same on both |
- * | 2 | NaN in a DOUBLE PRECISION column | stored as NULL (SQLite has no NaN) | stored and read back as NaN | roundtrip_double_special expects NULL on SQLite, NaN on PostgreSQL; +Infinity and -Infinity round-trip on both |
- * | 3 | isolation levels | DBAL_TX_READ_COMMITTED and DBAL_TX_REPEATABLE_READ are DBAL_EUNSUPPORTED and no transaction is begun; DBAL_TX_SERIALIZABLE (what SQLite always is) and DBAL_TX_READ_ONLY work | all levels work | tx_isolation_levels expects EUNSUPPORTED on SQLite, OK on PostgreSQL; tx_serializable and tx_read_only are the same on both |
- * | 4 | dbal_error.constraint | "" for UNIQUE, NOT NULL and FOREIGN KEY (SQLite's message names table.column, or nothing for FOREIGN KEY, not a constraint); the name for a named CHECK constraint | the constraint's name for UNIQUE, FOREIGN KEY and CHECK; "" for NOT NULL (PostgreSQL reports the column, not a constraint) | integrity_* check exactly these answers (code and SQLSTATE are the same on both) |
- * | 5 | dbal_last_insert_id when nothing was inserted | DBAL_EMISUSE (the rowid is 0) | DBAL_EMISUSE (lastval() is undefined) | the same on both, not a difference any more; kept so the numbers stay stable |
- * | 6 | dbal_last_insert_id after an insert that gives the id explicitly | that rowid | unchanged (no sequence was used) | not tested: the suite only relies on generated ids |
- * | 7 | text with a NUL byte (dbal_textn) | stored and read back byte for byte | refused: DBAL_EDATA | text_nul_and_invalid_utf8 checks both answers |
- * | 8 | text that is not valid UTF-8 | stored and read back byte for byte | refused by a UTF8 database: DBAL_EDATA, SQLSTATE 22021 | text_nul_and_invalid_utf8 checks both answers |
- * | 9 | unquoted identifiers, unaliased result columns | kept as written ("Foo"); an unaliased expression is named by its text ("1+1") | folded to lower case ("foo"); an unaliased expression is "?column?" | not tested; the suite names every result column with a lower-case alias |
- * | 10 | PostgreSQL-only syntax: nested C comments, $$ dollar quotes $$, E'' strings, ::casts, ?? for jsonb's ? operator | none of these is SQLite SQL (SELECT ?? is a syntax error) | understood; dbal's placeholder rewrite leaves a ? inside them alone and turns ?? into ? | not used; the suite uses only '...' literals, "..." identifiers, -- and C-style comments (not nested) |
- * | 11 | auto ids after a rolled-back insert | INTEGER PRIMARY KEY without AUTOINCREMENT gives max(rowid)+1: the rolled-back id comes again | sequences are not transactional: the id is used up, the next insert leaves a gap | returning relies on ids only before its rollback |
- * | 12 | a parameter whose type does not fit the column | stored as given (type affinity): dbal_int64 into BOOLEAN and dbal_bool into BIGINT are accepted, 'abc' into BIGINT is stored as TEXT, 2.5 into BIGINT stays 2.5 | dbal_int64 into BOOLEAN and dbal_bool into BIGINT fail with DBAL_EDATA, SQLSTATE 42804; 'abc' into BIGINT fails with DBAL_EDATA, 22P02; 2.5 into BIGINT is rounded to 2 | param_type_strictness checks each answer. Use the constructor that fits the column; numeric text into BIGINT and an integer into DOUBLE PRECISION are the same on both |
- * | 13 | the type of a value no column declares, e.g. SELECT ? with dbal_bool(1) | DBAL_TYPE_INT64, text "1" (the SQLite driver reports BOOL only for a column declared BOOLEAN) | DBAL_TYPE_BOOL, text "t" | undeclared_types_and_dialect; dbal_col_bool gives 1 on both |
- * | 14 | SQL dialect, e.g. integer division by zero | SELECT 1/0 gives NULL | DBAL_EDATA, SQLSTATE 22012, from dbal_query | undeclared_types_and_dialect checks this one; other dialect differences belong to the databases and are out of scope |
- * | 15 | two sessions writing at once | one writer at a time (BEGIN IMMEDIATE): the second waits up to busy_timeout (5000 ms by default), then DBAL_EBUSY, SQLSTATE 55P03 | row locks: a writer of other rows goes on at once | concurrent_writers, on a SQLite file through a second engine with busy_timeout=200. Skipped on sqlite::memory:, whose database a second engine cannot open, so the test would have to wait out 5 s |
- *
- * Behaviour that is the SAME on both, and tested as such: every value type
- * round-trips with the same dbal_col_type (BOOLEAN columns are BOOL on SQLite
- * too); the conversion rules of dbal.h (bools read as text are "t"/"f",
- * doubles as their shortest exact decimal, "Infinity"/"-Infinity"/"NaN"
- * spelled as PostgreSQL does); integrity errors have the same code and
- * SQLSTATE, and so do syntax and undefined-object errors; foreign keys are
- * enforced on SQLite too; a failed statement fails the transaction
- * (DBAL_ETXFAILED, 25P02) and commit then rolls back; savepoints; closing a
- * session rolls back; RETURNING; rows affected; placeholders in literals and
- * comments; placeholder count mismatch (DBAL_EMISUSE, SQLSTATE "", nothing
- * sent); 100,000 rows streamed; statements and a second cursor while a cursor
- * is open; a reader does not wait for a writer and sees only committed rows
- * (sqlite::memory: too: the driver keeps it as a WAL database in RAM);
- * dbal_transact; read-only transactions (DBAL_EREADONLY, 25006).
+ * Exit status: 0 when every case passed or was skipped, 1 when one failed
+ * (or the database could not be opened), 2 for a usage error or a bad or
+ * missing capability file, 77 as said for `pg`.
  */
 #include "cases.h"
 #include "fixture.h"
 
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifndef DBAL_CONF_CAPS_DIR
+#define DBAL_CONF_CAPS_DIR "../share/dbal/conformance" /* from the program's directory */
+#endif
 
 static const struct CMUnitTest tests[] = {
 #define CONF_ENTRY(name) cmocka_unit_test_setup_teardown(name, setup, teardown),
     CONF_CASES(CONF_ENTRY)
 #undef CONF_ENTRY
 };
+
+static void usage(FILE *out, const char *argv0)
+{
+    fprintf(out,
+            "usage: %s [--caps FILE] URL\n"
+            "Runs the dbal conformance suite on the database URL names. FILE says what its\n"
+            "driver can do (default: <driver>.caps in %s next to this program).\n"
+            "URL may also be sqlite-file (a temporary SQLite file) or pg ($DBAL_TEST_PG_URL).\n",
+            argv0, DBAL_CONF_CAPS_DIR);
+}
 
 /* The URL with any password removed: "postgresql://user:pw@h/db" gives
  * "postgresql://user@h/db", and a password=... query option becomes
@@ -117,14 +101,129 @@ static int truthy(const char *s)
     return s && *s && strcmp(s, "0") != 0;
 }
 
+/* The driver's name for url, as the library resolves it (an alias such as
+ * postgres:// included), into name[cap]. 0, or -1 after saying why. */
+static int driver_of(const char *url, char *name, size_t cap)
+{
+    dbal_engine *e = NULL;
+    dbal_error err;
+    int rc = dbal_engine_open(&e, url, &err);
+    if (rc != DBAL_OK) {
+        fprintf(stderr, "conformance: cannot open %s: %s: %s\n", g_display, dbal_code_name(rc),
+                err.message);
+        return -1;
+    }
+    snprintf(name, cap, "%s", dbal_engine_driver(e));
+    dbal_engine_close(e);
+    return 0;
+}
+
+/* <this program's directory>/DBAL_CONF_CAPS_DIR/<driver>.caps into out[cap]. */
+static int default_caps(const char *driver, char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    int len = snprintf(out, cap, "%s/%s/%s.caps", self, DBAL_CONF_CAPS_DIR, driver);
+    return len > 0 && (size_t)len < cap ? 0 : -1;
+}
+
+/* Finds and reads the capability file; 0, or 2 (the exit status) after
+ * saying why not. */
+static int load_caps(const char *given)
+{
+    char path[PATH_MAX + 64];
+    if (given) {
+        snprintf(path, sizeof path, "%s", given);
+    } else {
+        char driver[64];
+        if (driver_of(g_url, driver, sizeof driver) != 0)
+            return 1;
+        if (default_caps(driver, path, sizeof path) != 0 || access(path, F_OK) != 0) {
+            fprintf(stderr,
+                    "conformance: no capability file for the driver '%s' (looked for %s); "
+                    "give one with --caps FILE\n",
+                    driver, path);
+            return 2;
+        }
+    }
+    if (caps_load(path) != 0)
+        return 2;
+    char real[PATH_MAX];
+    printf("capabilities: %s\n", realpath(path, real) ? real : path);
+    return 0;
+}
+
+/* Runs every case on g_url (NULL: every case skips). The number that failed. */
+static int run(int skipping)
+{
+    const size_t ncases = sizeof tests / sizeof tests[0];
+    char group[1100];
+    if (skipping) {
+        snprintf(g_display, sizeof g_display, "postgresql");
+        printf("conformance on postgresql (DBAL_TEST_PG_URL unset: every case skipped): %zu cases\n",
+               ncases);
+        snprintf(group, sizeof group, "conformance[postgresql: skipped]");
+    } else {
+        printf("conformance on %s: %zu cases\n", g_display, ncases);
+        snprintf(group, sizeof group, "conformance[%s]", g_display);
+    }
+    fflush(stdout);
+
+    /* DBAL_CONF_FILTER=pattern runs only the matching cases (while debugging) */
+    const char *filter = getenv("DBAL_CONF_FILTER");
+    if (filter && *filter)
+        cmocka_set_test_filter(filter);
+    return cmocka_run_group_tests_name(group, tests, NULL, NULL);
+}
+
+/* Removes the sqlite-file file and its side files. When the cases ran,
+ * they must have used this very file (not, say, a relative
+ * "tmp/dbal_conf_..." made from a misread URL): 1 when they did not. */
+static int remove_temp_file(const char *path, const char *url, int ran)
+{
+    struct stat st;
+    char side[80];
+    int unused = ran && !(stat(path, &st) == 0 && st.st_size > 0);
+    if (unused)
+        fprintf(stderr, "conformance: %s is still empty after the run: the URL %s did not open it\n",
+                path, url);
+    unlink(path);
+    static const char *suffix[] = {"-wal", "-shm", "-journal"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(side, sizeof side, "%s%s", path, suffix[k]);
+        unlink(side);
+    }
+    return unused;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s sqlite::memory: | sqlite-file | pg | <dbal URL>\n", argv[0]);
+    const char *caps_file = NULL;
+    const char *arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout, argv[0]);
+            return 0;
+        } else if (strcmp(argv[i], "--caps") == 0 && i + 1 < argc) {
+            caps_file = argv[++i];
+        } else if (argv[i][0] == '-' || arg) {
+            usage(stderr, argv[0]);
+            return 2;
+        } else {
+            arg = argv[i];
+        }
+    }
+    if (!arg) {
+        usage(stderr, argv[0]);
         return 2;
     }
-    const char *arg = argv[1];
-    const size_t ncases = sizeof tests / sizeof tests[0];
     char url[600];
     char path[64] = "";
     int skipping = 0;
@@ -159,44 +258,15 @@ int main(int argc, char **argv)
         g_url = arg;
     }
 
-    char group[1100];
-    if (skipping) {
-        snprintf(g_display, sizeof g_display, "postgresql");
-        printf("conformance on postgresql (DBAL_TEST_PG_URL unset: every case skipped): %zu cases\n",
-               ncases);
-        snprintf(group, sizeof group, "conformance[postgresql: skipped]");
-    } else {
+    int status = 0;
+    if (!skipping) {
         url_without_password(g_url, g_display, sizeof g_display);
-        printf("conformance on %s: %zu cases\n", g_display, ncases);
-        snprintf(group, sizeof group, "conformance[%s]", g_display);
+        status = load_caps(caps_file);
     }
-    fflush(stdout);
-
-    /* DBAL_CONF_FILTER=pattern runs only the matching cases (while debugging) */
-    const char *filter = getenv("DBAL_CONF_FILTER");
-    if (filter && *filter)
-        cmocka_set_test_filter(filter);
-    int failed = cmocka_run_group_tests_name(group, tests, NULL, NULL);
-
-    if (path[0]) {
-        /* The cases must have used this very file (not, say, a relative
-         * "tmp/dbal_conf_..." made from a misread URL). */
-        struct stat st;
-        char side[80];
-        int used = stat(path, &st) == 0 && st.st_size > 0;
-        if (!used) {
-            fprintf(stderr, "conformance: %s is still empty after the run: the URL %s did not "
-                            "open it\n", path, url);
-            failed++;
-        }
-        unlink(path);
-        static const char *suffix[] = {"-wal", "-shm", "-journal"};
-        for (int k = 0; k < 3; k++) {
-            snprintf(side, sizeof side, "%s%s", path, suffix[k]);
-            unlink(side);
-        }
-    }
-    if (skipping && failed == 0)
-        return 77; /* ctest: SKIP_RETURN_CODE */
-    return failed == 0 ? 0 : 1;
+    int ran = status == 0;
+    if (ran)
+        status = run(skipping) == 0 ? (skipping ? 77 : 0) : 1; /* 77: ctest's SKIP_RETURN_CODE */
+    if (path[0] && remove_temp_file(path, url, ran))
+        status = 1;
+    return status;
 }

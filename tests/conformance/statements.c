@@ -5,9 +5,12 @@
  */
 #include "fixture.h"
 
+/* INSERT ... RETURNING (sql.returning) through dbal_query and dbal_exec,
+ * with the generated ids 1, 2, ... of ddl.auto_id. */
 void returning(void **state)
 {
     fixture *f = fix(state);
+    cap_need(CAP_SQL_RETURNING, "yes");
     make_auto_table(f);
     for (int k = 1; k <= 2; k++) {
         char name[16];
@@ -90,16 +93,17 @@ void rows_affected(void **state)
 }
 
 /*
- * LAST_INSERT_ID (DIFFERENCES #5): before the session's first statement there
- * is no connection: DBAL_EMISUSE on both. With nothing inserted yet,
- * PostgreSQL's lastval() is undefined and SQLite's rowid is 0: DBAL_EMISUSE
- * on both.
+ * dbal_last_insert_id (session.last_insert_id). Before the session's first
+ * statement there is no connection: DBAL_EMISUSE. With nothing inserted
+ * yet (PostgreSQL's lastval() is undefined, SQLite's rowid is 0):
+ * DBAL_EMISUSE too.
  */
 void last_insert_id(void **state)
 {
     fixture *f = fix(state);
+    cap_need(CAP_SESSION_LAST_INSERT_ID, "yes");
     int64_t id = -7;
-    /* a session that has run nothing has no connection yet: on both */
+    /* a session that has run nothing has no connection yet */
     EXPECT_RC(f->s, dbal_last_insert_id(f->s, &id), DBAL_EMISUSE);
     make_auto_table(f);
     EXPECT_RC(f->s, dbal_last_insert_id(f->s, &id), DBAL_EMISUSE);

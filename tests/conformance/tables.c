@@ -9,7 +9,7 @@ void make_values_table(fixture *f)
 {
     CREATE_TABLE(f, "conf_values",
                  "id INTEGER PRIMARY KEY, b BOOLEAN, i BIGINT, d DOUBLE PRECISION, t TEXT, bl %s",
-                 ddl(f, DDL_BLOB));
+                 ddl(CAP_DDL_BLOB));
 }
 
 void put_at(fixture *f, int id, const char *col, dbal_value v, const char *file, int line)
@@ -100,5 +100,5 @@ void ids_are_at(fixture *f, dbal_session *s, const char *want, const char *file,
 
 void make_auto_table(fixture *f)
 {
-    CREATE_TABLE(f, "conf_auto", "id %s, name TEXT NOT NULL", ddl(f, DDL_AUTO_ID));
+    CREATE_TABLE(f, "conf_auto", "id %s, name TEXT NOT NULL", ddl(CAP_DDL_AUTO_ID));
 }
