@@ -60,6 +60,20 @@ static void test_malformed_modules(void **state)
     expect_open_fails("badabi://h/db", DBAL_EDRIVER, "ABI version 99");
 }
 
+/* dbal_<name>_driver_entry is looked up before dbal_driver_entry (which
+ * this module makes fail). */
+static void test_own_entry_first(void **state)
+{
+    (void)state;
+    dbal_engine *e;
+    dbal_error err;
+    int rc = dbal_engine_open(&e, "ownentry://h/db", &err);
+    if (rc != DBAL_OK)
+        fail_msg("ownentry: %s: %s", dbal_code_name(rc), err.message);
+    assert_string_equal(dbal_engine_driver(e), "ownentry");
+    dbal_engine_close(e);
+}
+
 static void test_postgres_alias(void **state)
 {
     (void)state;
@@ -292,7 +306,8 @@ int main(void)
     setenv("DBAL_DRIVER_PATH", path, 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unknown_scheme),     cmocka_unit_test(test_scheme_is_not_a_path),
-        cmocka_unit_test(test_malformed_modules),  cmocka_unit_test(test_postgres_alias),
+        cmocka_unit_test(test_malformed_modules),  cmocka_unit_test(test_own_entry_first),
+        cmocka_unit_test(test_postgres_alias),
         cmocka_unit_test(test_register_driver),    cmocka_unit_test(test_concurrent_first_load),
         cmocka_unit_test(test_env_open),           cmocka_unit_test(test_strerror_table),
         cmocka_unit_test(test_slot_versions),

@@ -1,5 +1,7 @@
 /* Driver modules that the loader must refuse, one per build flavour:
- * BAD_ABI, FAIL_INIT, WRONG_NAME, MISSING_SLOT, NOT_A_DRIVER. */
+ * BAD_ABI, FAIL_INIT, WRONG_NAME, MISSING_SLOT, NOT_A_DRIVER; and OWN_ENTRY,
+ * which it must take through its own entry name, dbal_ownentry_driver_entry,
+ * though its dbal_driver_entry fails. */
 #include <dbal/driver.h>
 
 #ifndef NOT_A_DRIVER
@@ -60,9 +62,17 @@ __attribute__((unused)) static const dbal_driver table = {
     .rollback = nop_tx,
 };
 
+#ifdef OWN_ENTRY
+DBAL_API const dbal_driver *DBAL_DRIVER_ENTRY(ownentry)(const dbal_host *host);
+DBAL_API const dbal_driver *DBAL_DRIVER_ENTRY(ownentry)(const dbal_host *host)
+{
+    return &table;
+}
+#endif
+
 DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host)
 {
-#ifdef FAIL_INIT
+#if defined(FAIL_INIT) || defined(OWN_ENTRY)
     return NULL;
 #else
     return &table;
