@@ -2,8 +2,10 @@
  * dbal/driver.h - the driver ABI: what a driver module exports and what the
  * core hands it.
  *
- * A driver is a shared object (dbal_<name>.so) that exports one symbol,
- * DBAL_DRIVER_ENTRY_SYMBOL, a dbal_driver_entry_fn. The core calls it once per
+ * A driver is a shared object (dbal_<name>.so) that exports one symbol, a
+ * dbal_driver_entry_fn named DBAL_DRIVER_ENTRY(<name>) (so that several
+ * drivers can be linked into one static program), or, as drivers built for
+ * older cores do, DBAL_DRIVER_ENTRY_SYMBOL. The core calls it once per
  * process with its host table and gets back the driver's table, which must
  * stay valid for the life of the process. Returning NULL means the driver
  * failed its own initialisation; the core then unloads it.
@@ -440,7 +442,9 @@ typedef struct dbal_driver {
 #define DBAL_ASYNC_WANT_WRITE 0x2u
 #define DBAL_ASYNC_GIVE_UP 0x4u
 
-/* What a driver module exports under DBAL_DRIVER_ENTRY_SYMBOL. */
+/* What a driver module exported under DBAL_DRIVER_ENTRY_SYMBOL before
+ * per-name entry points; a driver now defines DBAL_DRIVER_ENTRY(<name>)
+ * with this signature (dbal_driver_entry_fn). */
 DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host);
 
 #ifdef __cplusplus
