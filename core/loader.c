@@ -1,6 +1,7 @@
 #include "loader.h"
 
 #include "alloc.h"
+#include "driver_table.h"
 #include "errors.h"
 #include "url.h"
 
@@ -32,51 +33,11 @@ static registered *lookup(const char *name)
     return NULL;
 }
 
-/* The slots a version-1 driver must fill. */
-static const char *missing_slot(const dbal_driver *d)
-{
-#define REQUIRE(slot) \
-    if (!d->slot)     \
-        return #slot;
-    REQUIRE(engine_open)
-    REQUIRE(engine_close)
-    REQUIRE(connect)
-    REQUIRE(disconnect)
-    REQUIRE(exec)
-    REQUIRE(query)
-    REQUIRE(rows_next)
-    REQUIRE(rows_close)
-    REQUIRE(col_name)
-    REQUIRE(col_value)
-    REQUIRE(col_type)
-    REQUIRE(begin)
-    REQUIRE(commit)
-    REQUIRE(rollback)
-#undef REQUIRE
-    return NULL;
-}
-
 static int check_table(const char *name, const char *origin, const dbal_driver *d, dbal_error *err)
 {
-    if (!d)
-        return dbal__error_set(err, DBAL_EDRIVER, NULL, 0,
-                               "driver '%s' (%s) failed to initialise", name, origin);
-    if (d->abi_version == 0 || d->abi_version > DBAL_DRIVER_ABI_VERSION)
-        return dbal__error_set(err, DBAL_EDRIVER, NULL, 0,
-                               "driver '%s' (%s) has ABI version %u; this library supports 1 to %d",
-                               name, origin, d->abi_version, DBAL_DRIVER_ABI_VERSION);
-    if (d->size < offsetof(dbal_driver, last_insert_id))
-        return dbal__error_set(err, DBAL_EDRIVER, NULL, 0,
-                               "driver '%s' (%s) has a table of %zu bytes, too small for ABI %u",
-                               name, origin, d->size, d->abi_version);
-    const char *slot = missing_slot(d);
-    if (slot)
-        return dbal__error_set(err, DBAL_EDRIVER, NULL, 0,
-                               "driver '%s' (%s) lacks the required function '%s'", name, origin, slot);
-    if (!d->name || strcmp(d->name, name) != 0)
-        return dbal__error_set(err, DBAL_EDRIVER, NULL, 0,
-                               "driver module %s calls itself '%s', expected '%s'", origin,
-                               d->name ? d->name : "(null)", name);
+    char why[160];
+    if (dbal__driver_refusal(d, name, why, sizeof why))
+        return dbal__error_set(err, DBAL_EDRIVER, NULL, 0, "driver '%s' (%s) %s", name, origin, why);
     return DBAL_OK;
 }
 
@@ -117,20 +78,13 @@ static int open_module(const char *name, const char *path, const dbal_driver **o
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return dbal__error_set(err, DBAL_EDRIVER, NULL, 0, "cannot load driver '%s': %s", name, dlerror());
-    /* The driver's own entry name first, then the name every driver may use. */
-    char own[64];
-    snprintf(own, sizeof own, DBAL_DRIVER_ENTRY_FORMAT, name);
-    void *sym = dlsym(h, own);
-    if (!sym)
-        sym = dlsym(h, DBAL_DRIVER_ENTRY_SYMBOL);
-    if (!sym) {
+    dbal_driver_entry_fn entry = dbal__driver_entry_of(h, name);
+    if (!entry) {
         dlclose(h);
         return dbal__error_set(err, DBAL_EDRIVER, NULL, 0,
-                               "%s is not a dbal driver (no %s or %s symbol)", path, own,
-                               DBAL_DRIVER_ENTRY_SYMBOL);
+                               "%s is not a dbal driver (no " DBAL_DRIVER_ENTRY_FORMAT " or %s symbol)", path,
+                               name, DBAL_DRIVER_ENTRY_SYMBOL);
     }
-    dbal_driver_entry_fn entry;
-    memcpy(&entry, &sym, sizeof entry); /* object-to-function pointer, as POSIX allows */
     const dbal_driver *d = entry(&dbal__host);
     int rc = check_table(name, path, d, err);
     if (rc == DBAL_OK)

@@ -15,6 +15,7 @@
  * tools/README.md), probe() and the directory walk give way to it.
  */
 #include "dbal_cli.h"
+#include "driver_table.h"
 
 #include <dbal/driver.h>
 #include <dirent.h>
@@ -77,29 +78,6 @@ typedef struct module_info {
     char status[512];  /* "ok" or why the library would refuse it */
 } module_info;
 
-static const char *missing_slot(const dbal_driver *d)
-{
-#define REQUIRE(slot) \
-    if (!d->slot)     \
-        return #slot;
-    REQUIRE(engine_open)
-    REQUIRE(engine_close)
-    REQUIRE(connect)
-    REQUIRE(disconnect)
-    REQUIRE(exec)
-    REQUIRE(query)
-    REQUIRE(rows_next)
-    REQUIRE(rows_close)
-    REQUIRE(col_name)
-    REQUIRE(col_value)
-    REQUIRE(col_type)
-    REQUIRE(begin)
-    REQUIRE(commit)
-    REQUIRE(rollback)
-#undef REQUIRE
-    return NULL;
-}
-
 /* Opens the module and checks its table as the library's loader does. A
  * module that passes stays loaded, as the library keeps its drivers. */
 static void probe(const char *path, const char *name, module_info *m)
@@ -111,42 +89,23 @@ static void probe(const char *path, const char *name, module_info *m)
         snprintf(m->status, sizeof m->status, "cannot load: %s", dlerror());
         return;
     }
-    /* As the library looks it up: the driver's own entry name, then the
-     * name every driver may use. */
-    char own[96];
-    snprintf(own, sizeof own, DBAL_DRIVER_ENTRY_FORMAT, name);
-    void *sym = dlsym(h, own);
-    if (!sym)
-        sym = dlsym(h, DBAL_DRIVER_ENTRY_SYMBOL);
-    if (!sym) {
-        snprintf(m->status, sizeof m->status, "not a dbal driver: no %s or %s", own,
+    dbal_driver_entry_fn entry = dbal__driver_entry_of(h, name);
+    if (!entry) {
+        snprintf(m->status, sizeof m->status, "not a dbal driver: no " DBAL_DRIVER_ENTRY_FORMAT " or %s", name,
                  DBAL_DRIVER_ENTRY_SYMBOL);
         dlclose(h);
         return;
     }
-    dbal_driver_entry_fn entry;
-    memcpy(&entry, &sym, sizeof entry); /* object to function pointer, as POSIX allows */
     const dbal_driver *d = entry(&probe_host);
-    const char *slot = NULL;
-    if (!d) {
-        snprintf(m->status, sizeof m->status, "refused: failed to initialise");
-    } else {
+    if (d) {
         m->abi = (long)d->abi_version;
         snprintf(m->version, sizeof m->version, "%s", d->version ? d->version : "");
-        if (d->abi_version == 0 || d->abi_version > DBAL_DRIVER_ABI_VERSION)
-            snprintf(m->status, sizeof m->status, "refused: ABI version %u, this dbal supports 1 to %d",
-                     d->abi_version, DBAL_DRIVER_ABI_VERSION);
-        else if (d->size < offsetof(dbal_driver, last_insert_id))
-            snprintf(m->status, sizeof m->status, "refused: driver table of %zu bytes is too small",
-                     d->size);
-        else if ((slot = missing_slot(d)) != NULL)
-            snprintf(m->status, sizeof m->status, "refused: lacks the required function %s", slot);
-        else if (!d->name || strcmp(d->name, name) != 0)
-            snprintf(m->status, sizeof m->status, "refused: calls itself '%s', not '%s'",
-                     d->name ? d->name : "(null)", name);
-        else
-            snprintf(m->status, sizeof m->status, "ok");
     }
+    char why[160];
+    if (dbal__driver_refusal(d, name, why, sizeof why))
+        snprintf(m->status, sizeof m->status, "refused: %s", why);
+    else
+        snprintf(m->status, sizeof m->status, "ok");
     if (strcmp(m->status, "ok") != 0)
         dlclose(h);
 }
