@@ -241,6 +241,14 @@ int pg_params_build(pg_conn *c, const dbal_value *params, size_t n, char *sig,
                     dbal_error *err);
 void pg_params_free(pg_params *p);
 
+/* pg_placeholders.c */
+/* Rewrites each `?` placeholder of sql to $1..$n, leaving alone those in
+ * string literals (also E'' and dollar-quoted bodies), quoted identifiers
+ * and comments; `??` becomes a literal `?`. *out (NUL-terminated, from the
+ * host allocator) is the caller's to free; *nparams receives n. DBAL_OK, or
+ * DBAL_ENOMEM with *out NULL. */
+int pg_rewrite_dollar(const char *sql, char **out, int *nparams);
+
 /* pg_stmt.c */
 /* Sends sql with params in single-row mode, through the statement cache
  * when it is on, and returns its first result (never NULL on DBAL_OK),

@@ -120,9 +120,8 @@ void pg_stmt_owed(pg_conn *c, pg_runner run)
 /* Rewrites ? to $n and checks the count before anything is sent. */
 int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err)
 {
-    size_t len;
     int count;
-    if (pg_host->rewrite_dollar(sql, out, &len, &count) != DBAL_OK)
+    if (pg_rewrite_dollar(sql, out, &count) != DBAL_OK)
         return pg_error_nomem(err);
     if (count < 0 || (size_t)count != nparams) {
         pg_host->free(*out);
