@@ -161,24 +161,6 @@ static size_t catalog_name(span id, char *out, size_t cap)
     return n;
 }
 
-static int supported_type(Oid t)
-{
-    switch (t) {
-    case PG_BOOLOID:
-    case PG_BYTEAOID:
-    case PG_INT2OID:
-    case PG_INT4OID:
-    case PG_INT8OID:
-    case PG_FLOAT4OID:
-    case PG_FLOAT8OID:
-    case PG_TEXTOID:
-    case PG_VARCHAROID:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /* Looks the columns' types up and checks the table. Returns 1 when COPY
  * fits, 0 when the pipeline must do it (including an unknown table: the
  * INSERT then reports that as it would anyway), <0 on a failed query (the
@@ -219,7 +201,7 @@ static int describe(pg_conn *c, pg_copy *cp, dbal_error *err)
                 break;
             }
         }
-        ok = supported_type(cp->types[k]);
+        ok = pg_type_of(cp->types[k])->copy_binary;
     }
     PQclear(res);
     return ok;

@@ -10,25 +10,13 @@
 #include <dbal/driver.h>
 #include <libpq-fe.h>
 
+#include "pg_types.h"
 #include "stmt_cache.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-/* Type OIDs from pg_type.dat that the driver sends or recognises. */
-#define PG_BOOLOID 16
-#define PG_BYTEAOID 17
-#define PG_INT8OID 20
-#define PG_INT2OID 21
-#define PG_INT4OID 23
-#define PG_OIDOID 26
-#define PG_FLOAT4OID 700
-#define PG_FLOAT8OID 701
-#define PG_TEXTOID 25
-#define PG_BPCHAROID 1042
-#define PG_VARCHAROID 1043
 
 /* The host table, set once by dbal_driver_entry (pg_driver.c). */
 extern const dbal_host *pg_host;

@@ -397,22 +397,5 @@ dbal_type pg_col_type(dbal_driver_rows *base, int col)
 {
     pg_rows *r = (pg_rows *)base;
     int len;
-    if (!cell(r, col, &len))
-        return DBAL_TYPE_NULL;
-    switch (r->types[col]) {
-    case PG_BOOLOID:
-        return DBAL_TYPE_BOOL;
-    case PG_INT2OID:
-    case PG_INT4OID:
-    case PG_INT8OID:
-    case PG_OIDOID:
-        return DBAL_TYPE_INT64;
-    case PG_FLOAT4OID:
-    case PG_FLOAT8OID:
-        return DBAL_TYPE_DOUBLE;
-    case PG_BYTEAOID:
-        return DBAL_TYPE_BLOB;
-    default:
-        return DBAL_TYPE_TEXT;
-    }
+    return cell(r, col, &len) ? pg_type_of(r->types[col])->type : DBAL_TYPE_NULL;
 }

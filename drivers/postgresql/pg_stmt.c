@@ -19,31 +19,11 @@ typedef struct pg_stmt {
     int binary;          /* its rows are asked for in binary format */
 } pg_stmt;
 
-/* Result types whose binary form the driver reads, and which then read
- * the same as their text form would (float4 would not: its text is the
- * shortest float4 digits, which a double's are not). */
-static int binary_readable(Oid t)
-{
-    switch (t) {
-    case PG_BOOLOID:
-    case PG_BYTEAOID:
-    case PG_INT2OID:
-    case PG_INT4OID:
-    case PG_INT8OID:
-    case PG_FLOAT8OID:
-    case PG_TEXTOID:
-    case PG_VARCHAROID:
-    case PG_BPCHAROID:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* Binary rows when every column is one of those: the server skips
- * int8out/float8out and the client their parsing. Asked once, when the
- * statement is prepared; its result types cannot change afterwards (the
- * server refuses with 0A000 and the statement is prepared again). */
+/* Binary rows when every column's type may come so (read_binary in
+ * pg_types.h): the server skips int8out/float8out and the client their
+ * parsing. Asked once, when the statement is prepared; its result types
+ * cannot change afterwards (the server refuses with 0A000 and the
+ * statement is prepared again). */
 static int wants_binary(pg_conn *c, const char *name, size_t nparams)
 {
     /* libpq before 16 drops the connection on a parameter description
@@ -55,7 +35,7 @@ static int wants_binary(pg_conn *c, const char *name, size_t nparams)
     PGresult *res = pg_wire_last(c, PQsendDescribePrepared(c->pg, name));
     int n = PQresultStatus(res) == PGRES_COMMAND_OK ? PQnfields(res) : 0, ok = n > 0;
     for (int col = 0; col < n && ok; col++)
-        ok = binary_readable(PQftype(res, col));
+        ok = pg_type_of(PQftype(res, col))->read_binary;
     PQclear(res);
     return ok;
 }
