@@ -58,8 +58,8 @@ void pg_async_free(pg_conn *c)
 
 static int lost(pg_conn *c, dbal_error *err)
 {
-    c->base.broken = 1;
-    pg_error_clean(err, DBAL_ECONNLOST, "08006", PQerrorMessage(c->pg));
+    c->wire.base.broken = 1;
+    pg_error_clean(err, DBAL_ECONNLOST, "08006", PQerrorMessage(c->wire.pg));
     return DBAL_ECONNLOST;
 }
 
@@ -76,29 +76,29 @@ int pg_async_start(dbal_driver_conn *base, int *fd, dbal_error *err)
     }
     /* The connection is non-blocking already (pg_conn_setup). A pooled
      * connection has no cursor open: nothing to pull off the wire first. */
-    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-    if (PQstatus(c->pg) != CONNECTION_OK || c->gave_up || !PQenterPipelineMode(c->pg))
+    PGTransactionStatusType ts = PQtransactionStatus(c->wire.pg);
+    if (PQstatus(c->wire.pg) != CONNECTION_OK || c->wire.gave_up || !PQenterPipelineMode(c->wire.pg))
         return lost(c, err);
     c->async->in_block = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
-    atomic_store(&c->cancel_requested, 0);
+    atomic_store(&c->wire.cancel_requested, 0);
     if (ts == PQTRANS_IDLE) {
         int rc = pg_conn_owed(c, queue_own, err);
         if (rc != DBAL_OK)
             return rc;
     }
-    *fd = PQsocket(c->pg);
+    *fd = PQsocket(c->wire.pg);
     return *fd >= 0 ? DBAL_OK : lost(c, err);
 }
 
 void pg_async_stop(dbal_driver_conn *base)
 {
     pg_conn *c = (pg_conn *)base;
-    if (c->base.broken)
+    if (c->wire.base.broken)
         return;
     /* Anything still in the pipeline would reach the connection's next
      * user: such a connection is not pooled again. */
-    if (!PQexitPipelineMode(c->pg) || (c->async && c->async->count))
-        c->base.broken = 1;
+    if (!PQexitPipelineMode(c->wire.pg) || (c->async && c->async->count))
+        c->wire.base.broken = 1;
 }
 
 /* Room for one more entry, which the caller fills at ring[(head + count) % cap]. */
@@ -130,7 +130,7 @@ static int queue_own(pg_conn *c, const char *sql, dbal_error *err)
     if (!e)
         return pg_error_nomem(err);
     e->kind = PG_ASYNC_OWN;
-    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg))
+    if (!PQsendQueryParams(c->wire.pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->wire.pg))
         return lost(c, err);
     c->async->count++;
     return DBAL_OK;
@@ -165,10 +165,10 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
     int ok;
     if (name[0]) {
         e->prepared = text != NULL;
-        ok = (!text || PQsendPrepare(c->pg, name, text, (int)n, p->types)) &&
-             PQsendQueryPrepared(c->pg, name, (int)n, p->values, p->lengths, p->formats, 0);
+        ok = (!text || PQsendPrepare(c->wire.pg, name, text, (int)n, p->types)) &&
+             PQsendQueryPrepared(c->wire.pg, name, (int)n, p->values, p->lengths, p->formats, 0);
     } else {
-        ok = PQsendQueryParams(c->pg, text, (int)n, p->types, p->values, p->lengths, p->formats, 0);
+        ok = PQsendQueryParams(c->wire.pg, text, (int)n, p->types, p->values, p->lengths, p->formats, 0);
     }
     pg_host->free(text);
     if (!ok) {
@@ -184,7 +184,7 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
 {
     pg_conn *c = (pg_conn *)base;
     pg_async *a = c->async;
-    if (!a || PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF) {
+    if (!a || PQpipelineStatus(c->wire.pg) == PQ_PIPELINE_OFF) {
         pg_host->set_error(err, DBAL_EMISUSE, NULL, 0, "async_send before async_start");
         return DBAL_EMISUSE;
     }
@@ -203,18 +203,18 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
         break;
     case DBAL_ASYNC_BEGIN:
         rc = pg_begin_sql(options, c->read_only, begin, sizeof begin, err);
-        if (rc == DBAL_OK && !PQsendQueryParams(c->pg, begin, 0, NULL, NULL, NULL, NULL, 0))
+        if (rc == DBAL_OK && !PQsendQueryParams(c->wire.pg, begin, 0, NULL, NULL, NULL, NULL, 0))
             rc = lost(c, err);
         break;
     default:
-        if (!PQsendQueryParams(c->pg, kind == DBAL_ASYNC_COMMIT ? "COMMIT" : "ROLLBACK", 0, NULL,
+        if (!PQsendQueryParams(c->wire.pg, kind == DBAL_ASYNC_COMMIT ? "COMMIT" : "ROLLBACK", 0, NULL,
                                NULL, NULL, NULL, 0))
             rc = lost(c, err);
         break;
     }
     if (rc != DBAL_OK)
         return rc;
-    if (!PQpipelineSync(c->pg)) {
+    if (!PQpipelineSync(c->wire.pg)) {
         pg_host->free(e->key);
         return lost(c, err);
     }
@@ -254,15 +254,15 @@ int pg_async_io(dbal_driver_conn *base, unsigned ready, unsigned *want, dbal_err
 {
     pg_conn *c = (pg_conn *)base;
     *want = DBAL_ASYNC_WANT_READ;
-    if (c->base.broken)
+    if (c->wire.base.broken)
         return DBAL_ECONNLOST;
     if (ready & DBAL_ASYNC_GIVE_UP) {
-        c->in_doubt = pipeline_in_doubt(c->async);
-        return pg_wire_give_up(c, DBAL_TIMEOUT_GRACE_MS, "to the cancel of an operation past its timeout", err);
+        c->wire.in_doubt = pipeline_in_doubt(c->async);
+        return pg_wire_give_up(&c->wire, DBAL_TIMEOUT_GRACE_MS, "to the cancel of an operation past its timeout", err);
     }
-    if ((ready & DBAL_ASYNC_WANT_READ) && !PQconsumeInput(c->pg))
+    if ((ready & DBAL_ASYNC_WANT_READ) && !PQconsumeInput(c->wire.pg))
         return lost(c, err);
-    int f = PQflush(c->pg);
+    int f = PQflush(c->wire.pg);
     if (f < 0)
         return lost(c, err);
     if (f > 0)
@@ -280,7 +280,7 @@ static int outcome(pg_conn *c, int kind, PGresult *res, dbal_driver_rows **rows,
                    dbal_error *err)
 {
     if (!res || !ok_status(PQresultStatus(res))) {
-        int rc = res ? pg_error_result(c, res, err) : DBAL_OK;
+        int rc = res ? pg_error_result(&c->wire, res, err) : DBAL_OK;
         if (rc == DBAL_OK) {
             pg_host->set_error(err, DBAL_ERROR, NULL, 0, "PostgreSQL sent no result for the statement");
             rc = DBAL_ERROR;
@@ -354,7 +354,7 @@ static void take(pg_conn *c, pg_async *a, PGresult *res)
         if (!gather(a, res)) {
             /* A result of this status fails the statement: out of memory. */
             PQclear(a->keep);
-            a->keep = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+            a->keep = PQmakeEmptyPGresult(c->wire.pg, PGRES_FATAL_ERROR);
             a->gathered = 0;
         }
         PQclear(res);
@@ -395,11 +395,11 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
     /* The driver's own entries complete silently: a statement's outcome,
      * or none yet, is what comes back. */
     while (a->count > 0) {
-        int bad = PQstatus(c->pg) == CONNECTION_BAD;
-        if (!bad && PQisBusy(c->pg))
+        int bad = PQstatus(c->wire.pg) == CONNECTION_BAD;
+        if (!bad && PQisBusy(c->wire.pg))
             return DBAL_OK;
         if (!bad) {
-            PGresult *res = PQgetResult(c->pg);
+            PGresult *res = PQgetResult(c->wire.pg);
             if (!res) {
                 a->ends++; /* the end of one command's results */
                 continue;
@@ -426,7 +426,7 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
         if (bad) {
             /* The statements after this one are lost with the connection:
              * the core fails them without asking. */
-            rc = keep ? pg_error_result(c, keep, err) : DBAL_OK;
+            rc = keep ? pg_error_result(&c->wire, keep, err) : DBAL_OK;
             PQclear(keep);
             if (rc != DBAL_ECONNLOST)
                 rc = lost(c, err);
@@ -453,7 +453,7 @@ static unsigned want_of(PostgresPollingStatusType st)
 static int connect_failed(PGconn *pg, const pg_ctx *x, dbal_error *err)
 {
     char state[6];
-    pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x);
+    pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x->keywords, x->values);
     if (pg_server_sqlstate(PQerrorMessage(pg), state))
         memcpy(err->sqlstate, state, sizeof state);
     return DBAL_ECONNECT;
@@ -482,23 +482,23 @@ int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned 
     /* libpq's rule: poll as if PQconnectPoll had said "writing". */
     *fd = PQsocket(pg);
     *want = DBAL_ASYNC_WANT_WRITE;
-    *out = &c->base;
+    *out = &c->wire.base;
     return DBAL_OK;
 }
 
 int pg_async_connect_poll(dbal_driver_conn *base, int *fd, unsigned *want, int *done, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
-    PostgresPollingStatusType st = PQconnectPoll(c->pg);
+    PostgresPollingStatusType st = PQconnectPoll(c->wire.pg);
     *done = 0;
-    *fd = PQsocket(c->pg);
+    *fd = PQsocket(c->wire.pg);
     if (st == PGRES_POLLING_FAILED)
-        return connect_failed(c->pg, c->ctx, err);
+        return connect_failed(c->wire.pg, c->ctx, err);
     if (st != PGRES_POLLING_OK) {
         *want = want_of(st);
         return DBAL_OK;
     }
-    PQsetErrorVerbosity(c->pg, PQERRORS_DEFAULT);
+    PQsetErrorVerbosity(c->wire.pg, PQERRORS_DEFAULT);
     if (pg_conn_setup(c) != DBAL_OK)
         return pg_error_nomem(err);
     /* Asking whether a pooler is in between would block the loop: an

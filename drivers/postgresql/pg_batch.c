@@ -43,13 +43,13 @@ static int send_row(batch *b, const dbal_value *row, dbal_error *err)
     const pg_params *p = &c->params;
     int ok;
     if (same) {
-        ok = PQsendQueryPrepared(c->pg, b->name, (int)b->n, p->values, p->lengths, p->formats, 0);
+        ok = PQsendQueryPrepared(c->wire.pg, b->name, (int)b->n, p->values, p->lengths, p->formats, 0);
     } else {
         if (!b->text && (rc = pg_stmt_rewrite(b->sql, b->n, &b->text, err)) != DBAL_OK)
             return rc;
-        ok = PQsendQueryParams(c->pg, b->text, (int)b->n, p->types, p->values, p->lengths, p->formats, 0);
+        ok = PQsendQueryParams(c->wire.pg, b->text, (int)b->n, p->types, p->values, p->lengths, p->formats, 0);
     }
-    return ok ? DBAL_OK : pg_error_conn(c, err);
+    return ok ? DBAL_OK : pg_error_conn(&c->wire, err);
 }
 
 /* Reads the results of rows [first, first + count) and the sync after them. */
@@ -58,25 +58,25 @@ static void read_chunk(batch *b, size_t first, size_t count, dbal_error *err)
     pg_conn *c = b->c;
     for (size_t i = 0; i < count; i++) {
         PGresult *res;
-        while ((res = pg_wire_result(c)) != NULL) {
+        while ((res = pg_wire_result(&c->wire)) != NULL) {
             ExecStatusType st = PQresultStatus(res);
             if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
                 b->affected += strtoll(PQcmdTuples(res), NULL, 10);
             } else if (st != PGRES_PIPELINE_ABORTED && b->rc == DBAL_OK) {
-                b->rc = pg_error_result(c, res, err);
+                b->rc = pg_error_result(&c->wire, res, err);
                 b->failed_row = first + i;
             }
             PQclear(res);
         }
-        if (c->base.broken) {
-            if (c->gave_up && b->rc == DBAL_OK)
-                b->rc = pg_wire_error(c, err);
+        if (c->wire.base.broken) {
+            if (c->wire.gave_up && b->rc == DBAL_OK)
+                b->rc = pg_wire_error(&c->wire, err);
             return;
         }
     }
-    PGresult *sync = pg_wire_result(c); /* PGRES_PIPELINE_SYNC */
+    PGresult *sync = pg_wire_result(&c->wire); /* PGRES_PIPELINE_SYNC */
     if (!sync && b->rc == DBAL_OK)
-        b->rc = pg_error_conn(c, err);
+        b->rc = pg_error_conn(&c->wire, err);
     PQclear(sync);
 }
 
@@ -110,9 +110,9 @@ static int run_pipeline(batch *b, int (*next)(void *, size_t, const dbal_value *
         b->failed_row = start;
         return rc;
     }
-    c->in_doubt = pg_wire_in_doubt(c, b->sql);
-    if (!PQenterPipelineMode(c->pg))
-        return pg_error_conn(c, err);
+    c->wire.in_doubt = pg_wire_in_doubt(&c->wire, b->sql);
+    if (!PQenterPipelineMode(c->wire.pg))
+        return pg_error_conn(&c->wire, err);
     size_t i = start, prev_first = 0, prev_count = 0;
     int more = 1;
     dbal_error later;
@@ -138,9 +138,9 @@ static int run_pipeline(batch *b, int (*next)(void *, size_t, const dbal_value *
         }
         if (b->rc != DBAL_OK)
             more = 0;
-        if (sent > 0 && !PQpipelineSync(c->pg)) {
+        if (sent > 0 && !PQpipelineSync(c->wire.pg)) {
             if (b->rc == DBAL_OK)
-                b->rc = pg_error_conn(c, err);
+                b->rc = pg_error_conn(&c->wire, err);
             break;
         }
         if (prev_count > 0) {
@@ -148,13 +148,13 @@ static int run_pipeline(batch *b, int (*next)(void *, size_t, const dbal_value *
             if (b->rc != DBAL_OK)
                 more = 0;
         }
-        if (c->base.broken)
+        if (c->wire.base.broken)
             break;
         prev_first = first;
         prev_count = sent;
     }
-    if (!c->base.broken)
-        PQexitPipelineMode(c->pg);
+    if (!c->wire.base.broken)
+        PQexitPipelineMode(c->wire.pg);
     return b->rc;
 }
 

@@ -183,10 +183,10 @@ static int describe(pg_conn *c, pg_copy *cp, dbal_error *err)
     memcpy(table, cp->table.p, cp->table.len);
     table[cp->table.len] = '\0';
     const char *values[1] = {table};
-    c->in_doubt = 0;
-    PGresult *res = pg_wire_last(c, PQsendQueryParams(c->pg, q, 1, NULL, values, NULL, NULL, 0));
+    c->wire.in_doubt = 0;
+    PGresult *res = pg_wire_last(&c->wire, PQsendQueryParams(c->wire.pg, q, 1, NULL, values, NULL, NULL, 0));
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        int rc = pg_error_result(c, res, err);
+        int rc = pg_error_result(&c->wire, res, err);
         PQclear(res);
         return rc < 0 ? rc : -rc;
     }
@@ -210,7 +210,7 @@ static int describe(pg_conn *c, pg_copy *cp, dbal_error *err)
 int pg_copy_plan(pg_conn *c, const char *sql, size_t nparams, pg_copy **out, dbal_error *err)
 {
     *out = NULL;
-    if (nparams == 0 || nparams > COPY_MAX_COLS || PQserverVersion(c->pg) < 120000)
+    if (nparams == 0 || nparams > COPY_MAX_COLS || PQserverVersion(c->wire.pg) < 120000)
         return DBAL_OK;
     pg_copy *cp = pg_host->malloc(sizeof *cp);
     if (!cp)
@@ -398,7 +398,7 @@ static int flush(pg_conn *c, pg_copy *cp)
     /* Queued, then sent as the server takes it, so that a slow server
      * does not make libpq's buffer hold the whole batch. */
     int ok = cp->len == 0 ||
-             (PQputCopyData(c->pg, cp->buf, (int)cp->len) == 1 && pg_wire_flush(c, &ignored) == DBAL_OK);
+             (PQputCopyData(c->wire.pg, cp->buf, (int)cp->len) == 1 && pg_wire_flush(&c->wire, &ignored) == DBAL_OK);
     cp->len = 0;
     return ok;
 }
@@ -409,21 +409,21 @@ static int finish(pg_conn *c, const char *abort_msg, size_t first, size_t rows, 
                   size_t *failed_row, dbal_error *err)
 {
     int rc = DBAL_OK;
-    PQputCopyEnd(c->pg, abort_msg);
+    PQputCopyEnd(c->wire.pg, abort_msg);
     PGresult *res;
-    while ((res = pg_wire_result(c)) != NULL) {
+    while ((res = pg_wire_result(&c->wire)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_COPY_IN) {
             /* The end did not go out: the connection cannot be used again. */
             PQclear(res);
-            rc = pg_error_conn(c, err);
-            c->base.broken = 1;
+            rc = pg_error_conn(&c->wire, err);
+            c->wire.base.broken = 1;
             return rc;
         }
         if (st == PGRES_COMMAND_OK && rc == DBAL_OK) {
             *affected += strtoll(PQcmdTuples(res), NULL, 10);
         } else if (rc == DBAL_OK && !abort_msg) {
-            rc = pg_error_result(c, res, err);
+            rc = pg_error_result(&c->wire, res, err);
             size_t line = copy_line(res);
             *failed_row = line >= 1 && line <= rows ? first + line - 1 : (size_t)-1;
         } else if (rc == DBAL_OK) {
@@ -431,8 +431,8 @@ static int finish(pg_conn *c, const char *abort_msg, size_t first, size_t rows, 
         }
         PQclear(res);
     }
-    if (rc == DBAL_OK && c->gave_up)
-        rc = pg_wire_error(c, err);
+    if (rc == DBAL_OK && c->wire.gave_up)
+        rc = pg_wire_error(&c->wire, err);
     return rc;
 }
 
@@ -452,12 +452,12 @@ int pg_copy_run(pg_conn *c, pg_copy *cp, int (*next)(void *, size_t, const dbal_
         n += (size_t)snprintf(sql + n, sizeof sql - n, ") FROM STDIN (FORMAT binary)");
     if (n >= sizeof sql)
         return DBAL_OK; /* very long names: the pipeline does it */
-    c->in_doubt = pg_wire_in_doubt(c, sql);
-    PGresult *res = pg_wire_last(c, PQsendQuery(c->pg, sql));
+    c->wire.in_doubt = pg_wire_in_doubt(&c->wire, sql);
+    PGresult *res = pg_wire_last(&c->wire, PQsendQuery(c->wire.pg, sql));
     if (PQresultStatus(res) != PGRES_COPY_IN) {
-        int rc = pg_error_result(c, res, err);
+        int rc = pg_error_result(&c->wire, res, err);
         PQclear(res);
-        pg_drain(c);
+        pg_wire_drain(&c->wire);
         *failed_row = *i;
         return rc;
     }

@@ -28,7 +28,7 @@ static int exec_result(pg_conn *c, PGresult *res, int rc, int64_t *count, dbal_e
     else if (is_copy(st))
         rc = rc == DBAL_OK ? refuse_copy(err) : rc;
     else if (st != PGRES_SINGLE_TUPLE && st != PGRES_EMPTY_QUERY && rc == DBAL_OK)
-        rc = pg_error_result(c, res, err);
+        rc = pg_error_result(&c->wire, res, err);
     return rc;
 }
 
@@ -48,9 +48,9 @@ int pg_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
         PQclear(res);
         if (is_copy(st))
             break;
-        res = pg_wire_result(c);
+        res = pg_wire_result(&c->wire);
     }
-    pg_drain(c);
+    pg_wire_drain(&c->wire);
     dbal_error commit_err;
     int crc = pg_unwrap(c, &commit_err);
     if (rc == DBAL_OK && crc != DBAL_OK) {
@@ -81,9 +81,9 @@ int pg_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
         return rc;
     }
     /* Errors reported before the first row belong to query(). */
-    rc = is_copy(st) ? refuse_copy(err) : pg_error_result(c, res, err);
+    rc = is_copy(st) ? refuse_copy(err) : pg_error_result(&c->wire, res, err);
     PQclear(res);
-    pg_drain(c);
+    pg_wire_drain(&c->wire);
     dbal_error ignored;
     pg_unwrap(c, &ignored);
     return rc;
@@ -93,30 +93,12 @@ int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
               dbal_error *err)
 {
     int rc = pg_conn_ready(c, err);
-    return rc == DBAL_OK ? pg_command(c, sql, want, out, err) : rc;
-}
-
-int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
-               dbal_error *err)
-{
-    /* The driver's own commands apply nothing but a COMMIT. */
-    c->in_doubt = pg_wire_ends_tx(sql);
-    PGresult *res = pg_wire_last(c, PQsendQuery(c->pg, sql));
-    if (PQresultStatus(res) != want) {
-        int rc = pg_error_result(c, res, err);
-        PQclear(res);
-        return rc == DBAL_OK ? DBAL_ERROR : rc;
-    }
-    if (out)
-        *out = res;
-    else
-        PQclear(res);
-    return DBAL_OK;
+    return rc == DBAL_OK ? pg_wire_command(&c->wire, sql, want, out, err) : rc;
 }
 
 int pg_run(pg_conn *c, const char *sql, dbal_error *err)
 {
-    return pg_command(c, sql, PGRES_COMMAND_OK, NULL, err);
+    return pg_wire_command(&c->wire, sql, PGRES_COMMAND_OK, NULL, err);
 }
 
 int pg_last_insert_id(dbal_driver_conn *base, int64_t *out, dbal_error *err)

@@ -7,19 +7,14 @@
 #ifndef DBAL_PG_INTERNAL_H
 #define DBAL_PG_INTERNAL_H
 
-#include <dbal/driver.h>
-#include <libpq-fe.h>
-
 #include "pg_types.h"
+#include "pg_wire.h"
 #include "stmt_cache.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-/* The host table, set once by dbal_driver_entry (pg_driver.c). */
-extern const dbal_host *pg_host;
 
 /* What engine_open worked out once: libpq keyword/value arrays, each
  * NULL-terminated, ready for PQconnectdbParams. */
@@ -53,14 +48,8 @@ typedef struct pg_params {
 
 struct pg_rows;
 
-/* A connection's cancel handle, shared with the thread sending a request
- * (pg_cancel.c). */
-typedef struct pg_canceller pg_canceller;
-
 typedef struct pg_conn {
-    dbal_driver_conn base;
-    PGconn *pg;
-    pg_canceller *canceller;
+    pg_wire wire; /* first: it starts with the core's base */
     pg_ctx *ctx;
     stmt_cache *cache;        /* NULL when statement_cache_size is 0 */
     uint64_t next_stmt_id;    /* names dbal_1, dbal_2, ... */
@@ -72,14 +61,12 @@ typedef struct pg_conn {
     uint64_t *pending; /* evicted statements to DEALLOCATE once idle */
     size_t npending, pending_cap;
     int closing; /* disconnecting: evictions need no DEALLOCATE */
-    int timeout_ms;      /* statement timeout asked for; -1: never */
-    int timeout_applied; /* what the session has now; -1: not set by us */
+    int timeout_applied; /* what the session has now; -1: not set by us (the
+                          * timeout asked for is the wire's: it bounds waits) */
     int timeout_due;     /* changed since: SET LOCAL it if inside a block */
-    atomic_int cancel_requested; /* set by pg_cancel, from any thread */
     int resetting;    /* PG_RESET_*: a reset's answer still to read (pg_reset.c) */
     int reset_prepared; /* the reset's statements are prepared on the server */
     int sql_prepared;   /* the last reset found statements made with SQL PREPARE */
-    int notice_fatal; /* the server sent a FATAL or PANIC notice: it is closing */
     /* Behind a transaction pooler each transaction may run on another
      * server session: no named statements, no session-level SET. */
     int pooled;
@@ -89,16 +76,6 @@ typedef struct pg_conn {
     int wrapped;
     int read_only; /* set_read_only: every transaction READ ONLY */
     struct pg_async *async; /* statements in flight in pipeline mode (pg_async.c) */
-    pid_t pid; /* the process that opened it: in a forked child, its socket is the parent's */
-    /* Waiting for the server (pg_wire.c). check_ms > 0: the bound of the
-     * driver's own check in progress, instead of the statement timeout's.
-     * in_doubt: the server could still apply the command in flight if the
-     * client gave up on it. gave_up: the code the connection was given up
-     * with (0: it was not), gave_up_err why. */
-    int check_ms;
-    int in_doubt;
-    int gave_up;
-    dbal_error gave_up_err;
 } pg_conn;
 
 /* One column's decoded bytea, kept per cursor and grown only. */
@@ -150,9 +127,6 @@ void pg_engine_close(void *ctx);
 pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg);
 int pg_conn_setup(pg_conn *c);
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
-/* The last SQLSTATE a server wrote into a verbose connection error
- * message; 0 when there is none. */
-int pg_server_sqlstate(const char *msg, char out[6]);
 void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
 /* Makes the connection ready to send a command: an open cursor's rows are
@@ -189,38 +163,6 @@ int pg_reset_collect(pg_conn *c, int wait, dbal_error *err);
  * sent while the connection was idle. */
 int pg_check(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
 
-/* pg_wire.c: every wait for the server, bounded (see the file's comment).
- * Connections are in libpq's non-blocking mode: commands are handed to the
- * PQsend* functions and their answers waited for here. */
-/* Waits until PQgetResult can answer without blocking, sending what libpq
- * holds meanwhile. DBAL_OK, or the code the connection was given up with
- * (err filled). */
-int pg_wire_wait(pg_conn *c, dbal_error *err);
-/* Sends everything libpq holds (COPY data). */
-int pg_wire_flush(pg_conn *c, dbal_error *err);
-/* PQgetResult, bounded: NULL at the end of the results, or when the
- * connection was given up (c->gave_up says which). */
-PGresult *pg_wire_result(pg_conn *c);
-/* What PQexec returned, for a command just handed to a PQsend* function
- * (sent: what it returned): the first error, else the last result, the
- * others read and dropped; a COPY result at once. NULL when it was not sent
- * or the connection was given up. */
-PGresult *pg_wire_last(pg_conn *c, int sent);
-/* Reads and discards results until libpq has none left. */
-void pg_drain(pg_conn *c);
-/* Gives the connection up after waited_ms without an answer (why: what
- * bound that was), with DBAL_ETIMEOUT or, when c->in_doubt, DBAL_ECONNLOST;
- * later waits on it fail at once with the same error. */
-int pg_wire_give_up(pg_conn *c, int waited_ms, const char *why, dbal_error *err);
-/* err = why the connection was given up; returns its code. */
-int pg_wire_error(const pg_conn *c, dbal_error *err);
-/* Whether sql ends a transaction block for good (COMMIT, END, PREPARE
- * TRANSACTION). */
-int pg_wire_ends_tx(const char *sql);
-/* Whether the server could still apply the application's statement sql,
- * about to be sent, if the client gave up waiting for it: always outside a
- * transaction block, inside one only when sql ends it. */
-int pg_wire_in_doubt(const pg_conn *c, const char *sql);
 
 /* pg_params.c */
 /* Converts params into c->params and writes one type letter per parameter
@@ -281,10 +223,8 @@ int pg_last_insert_id(dbal_driver_conn *c, int64_t *out, dbal_error *err);
  * receives the successful result, which the caller clears. */
 int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
               dbal_error *err);
-/* As pg_simple, on a connection already made ready (pg_conn_ready). */
-int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
-               dbal_error *err);
-/* pg_command of a command that returns no rows: the blocking pg_runner. */
+/* pg_wire_command of a command that returns no rows: the blocking
+ * pg_runner. */
 int pg_run(pg_conn *c, const char *sql, dbal_error *err);
 
 /* pg_batch.c */
@@ -330,17 +270,6 @@ int pg_async_connect_poll(dbal_driver_conn *c, int *fd, unsigned *want, int *don
 /* Frees what pg_async_send allocated, at disconnect. */
 void pg_async_free(pg_conn *c);
 
-/* pg_cancel.c */
-/* The cancel handle of pg, with the connection's reference; NULL when out
- * of memory. */
-pg_canceller *pg_canceller_new(PGconn *pg);
-/* Lets go of one reference (NULL: nothing); the last frees it. */
-void pg_canceller_release(pg_canceller *k);
-/* The connection lets go of its handle, giving a request on its way up to
- * 50 ms to finish first. */
-void pg_canceller_drop(pg_canceller *k);
-/* The cancel slot: returns at once, the request is sent by a thread. */
-int pg_cancel(dbal_driver_conn *c);
 
 /* pg_timeout.c */
 /* Records the timeout; it is applied with the next command (no I/O). */
@@ -362,8 +291,6 @@ int pg_timeout_wrap(pg_conn *c, dbal_error *err);
 int pg_unwrap(pg_conn *c, dbal_error *err);
 /* "; SET LOCAL statement_timeout = N" for a BEGIN behind a pooler, or "". */
 void pg_timeout_local(const pg_conn *c, char *buf, size_t cap);
-/* DBAL_ECANCELED or DBAL_ETIMEOUT for an error with SQLSTATE 57014. */
-int pg_canceled_code(pg_conn *c, const char *primary);
 
 /* pg_rows.c */
 /* A cursor over a query whose first result is `first` (taken). */
@@ -385,18 +312,5 @@ dbal_type pg_col_type(dbal_driver_rows *r, int col);
  * followed by a NUL byte. DBAL_OK or DBAL_ENOMEM. */
 int pg_bytea_decode(pg_blob *b, const char *text, size_t len);
 
-/* pg_errors.c */
-/* Fills err from a failed result and returns its code; a connection that is
- * gone is marked broken and reported as DBAL_ECONNLOST. */
-int pg_error_result(pg_conn *c, const PGresult *res, dbal_error *err);
-/* As pg_error_result, for a failure libpq reports only on the connection. */
-int pg_error_conn(pg_conn *c, dbal_error *err);
-/* Fills err with msg on one line (lines joined with "; "). */
-void pg_error_clean(dbal_error *err, int code, const char *sqlstate, const char *msg);
-/* As pg_error_clean, with every password of the engine's URL in msg
- * replaced by "***". */
-void pg_error_redacted(dbal_error *err, int code, const char *sqlstate, const char *msg,
-                       const pg_ctx *x);
-int pg_error_nomem(dbal_error *err);
 
 #endif

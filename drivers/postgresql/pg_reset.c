@@ -33,12 +33,8 @@
  */
 #include "pg_internal.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
 static const char *const reset_sql[] = {
     "CLOSE ALL",
@@ -67,10 +63,9 @@ static int failed(pg_conn *c, const char *why, dbal_error *err)
 {
     char reason[sizeof err->message];
     snprintf(reason, sizeof reason, "%s", why); /* why may be err->message */
-    c->base.broken = 1;
+    c->wire.base.broken = 1;
     c->resetting = PG_RESET_NONE;
-    if (PQsocket(c->pg) >= 0)
-        shutdown(PQsocket(c->pg), SHUT_RDWR);
+    pg_wire_shutdown(&c->wire);
     pg_host->set_error(err, DBAL_ECONNLOST, "08006", 0, "the pooled connection could not be reset: %s", reason);
     return DBAL_ECONNLOST;
 }
@@ -88,17 +83,17 @@ static int send_one(pg_conn *c, size_t i, const char *value)
     int n = i == TIMEOUT_STMT;
     const char *const *values = n ? &value : NULL;
     if (c->pooled)
-        return PQsendQueryParams(c->pg, sql, n, NULL, values, NULL, NULL, 0);
+        return PQsendQueryParams(c->wire.pg, sql, n, NULL, values, NULL, NULL, 0);
     char name[32];
     stmt_name(name, sizeof name, i);
-    if (!c->reset_prepared && !PQsendPrepare(c->pg, name, sql, n, NULL))
+    if (!c->reset_prepared && !PQsendPrepare(c->wire.pg, name, sql, n, NULL))
         return 0;
-    return PQsendQueryPrepared(c->pg, name, n, values, NULL, NULL, 0);
+    return PQsendQueryPrepared(c->wire.pg, name, n, values, NULL, NULL, 0);
 }
 
 static int send_reset(pg_conn *c)
 {
-    if (!PQenterPipelineMode(c->pg))
+    if (!PQenterPipelineMode(c->wire.pg))
         return 0;
     for (size_t i = 0; i < NRESET; i++)
         if (!send_one(c, i, NULL))
@@ -113,10 +108,10 @@ static int send_reset(pg_conn *c)
     for (size_t i = 0; i < c->npending; i++) {
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE dbal_%llu", (unsigned long long)c->pending[i]);
-        if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
+        if (!PQsendQueryParams(c->wire.pg, sql, 0, NULL, NULL, NULL, NULL, 0))
             return 0;
     }
-    return PQpipelineSync(c->pg);
+    return PQpipelineSync(c->wire.pg);
 }
 
 int pg_reset(dbal_driver_conn *base, dbal_error *err)
@@ -125,18 +120,18 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
     /* No wait here: a connection is given back on the asynchronous API's
      * loop thread too. The core closed its cursors; an earlier reset was
      * read at checkout. */
-    if (c->base.broken || c->gave_up || c->streaming || c->resetting != PG_RESET_NONE)
+    if (c->wire.base.broken || c->wire.gave_up || c->streaming || c->resetting != PG_RESET_NONE)
         return failed(c, "the connection is broken", err);
-    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+    if (PQtransactionStatus(c->wire.pg) != PQTRANS_IDLE)
         return failed(c, "it is not idle", err);
     /* The connection is non-blocking (pg_wire.c): what does not fit the
      * socket now is flushed while the answer is awaited. */
-    if (!send_reset(c) || PQflush(c->pg) < 0)
-        return failed(c, PQerrorMessage(c->pg), err);
+    if (!send_reset(c) || PQflush(c->wire.pg) < 0)
+        return failed(c, PQerrorMessage(c->wire.pg), err);
     c->reset_prepared = !c->pooled;
     c->npending = 0;
     c->resetting = PG_RESET_SENT;
-    c->notice_fatal = 0;
+    c->wire.notice_fatal = 0;
     return DBAL_OK;
 }
 
@@ -157,14 +152,14 @@ static void forget_statements(pg_conn *c)
 static int take_results(pg_conn *c, dbal_error *err)
 {
     PGresult *res;
-    while (!PQisBusy(c->pg)) {
-        if (!(res = PQgetResult(c->pg)))
+    while (!PQisBusy(c->wire.pg)) {
+        if (!(res = PQgetResult(c->wire.pg)))
             continue; /* the end of one statement's results */
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(res);
-            if (!PQexitPipelineMode(c->pg))
-                return failed(c, PQerrorMessage(c->pg), err);
+            if (!PQexitPipelineMode(c->wire.pg))
+                return failed(c, PQerrorMessage(c->wire.pg), err);
             if (c->resetting == PG_RESET_DEALLOCATING || !c->sql_prepared) {
                 c->resetting = PG_RESET_NONE;
                 return DBAL_OK;
@@ -172,10 +167,10 @@ static int take_results(pg_conn *c, dbal_error *err)
             /* SQL made prepared statements: dropped as well. */
             c->sql_prepared = 0;
             forget_statements(c);
-            if (!PQenterPipelineMode(c->pg) ||
-                !PQsendQueryParams(c->pg, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL, 0) ||
-                !PQpipelineSync(c->pg))
-                return failed(c, PQerrorMessage(c->pg), err);
+            if (!PQenterPipelineMode(c->wire.pg) ||
+                !PQsendQueryParams(c->wire.pg, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL, 0) ||
+                !PQpipelineSync(c->wire.pg))
+                return failed(c, PQerrorMessage(c->wire.pg), err);
             c->resetting = PG_RESET_DEALLOCATING;
             continue;
         }
@@ -191,36 +186,15 @@ static int take_results(pg_conn *c, dbal_error *err)
     return DBAL_EBUSY;
 }
 
-/* Waits up to `seconds` for the socket to be readable (or writable, while
- * libpq holds unsent bytes of the reset); 0 when it was not. */
-static int readable_within(pg_conn *c, double seconds)
-{
-    int unsent = PQflush(c->pg) > 0;
-    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN | (unsent ? POLLOUT : 0)};
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double left = seconds - ((double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9);
-        if (left < 0)
-            left = 0;
-        int n = poll(&pfd, 1, (int)(left * 1000));
-        if (n > 0 || (n < 0 && errno != EINTR))
-            return 1; /* an error is for PQconsumeInput to report */
-        if (n == 0)
-            return 0;
-    }
-}
-
 int pg_reset_collect(pg_conn *c, int wait, dbal_error *err)
 {
     while (c->resetting != PG_RESET_NONE) {
-        if (PQisBusy(c->pg)) {
-            if (!readable_within(c, wait ? RESET_WAIT_SECONDS : 0))
+        if (PQisBusy(c->wire.pg)) {
+            if (!pg_wire_readable_within(&c->wire, wait ? RESET_WAIT_SECONDS : 0))
                 return wait ? failed(c, "the server did not answer in time", err) : DBAL_EBUSY;
-            if (!PQconsumeInput(c->pg))
-                return failed(c, PQerrorMessage(c->pg), err);
-            if (PQisBusy(c->pg))
+            if (!PQconsumeInput(c->wire.pg))
+                return failed(c, PQerrorMessage(c->wire.pg), err);
+            if (PQisBusy(c->wire.pg))
                 continue;
         }
         int rc = take_results(c, err);
@@ -230,38 +204,20 @@ int pg_reset_collect(pg_conn *c, int wait, dbal_error *err)
     return DBAL_OK;
 }
 
-/* Input on an idle connection: the server has nothing to say to a client
- * that asked nothing but a goodbye (a FATAL error, then EOF: a restart,
- * pg_terminate_backend, idle_session_timeout) or a notification. No round
- * trip: a poll(), and a read that does not block (libpq's socket never
- * blocks), whose bytes PQisBusy parses (a FATAL goes to on_notice). The
- * goodbye may already sit in libpq's buffer, read with a reset's answer. */
-static int closed_while_idle(pg_conn *c)
-{
-    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN | POLLRDHUP};
-    if (pfd.fd < 0)
-        return 1;
-    if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)))
-        return 1;
-    if (!PQconsumeInput(c->pg))
-        return 1;
-    PQisBusy(c->pg);
-    return PQstatus(c->pg) != CONNECTION_OK || c->notice_fatal;
-}
-
 int pg_check(dbal_driver_conn *base, int wait, int *fd, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
     *fd = -1;
-    if (c->base.broken)
+    if (c->wire.base.broken)
         return failed(c, "the connection is broken", err);
     int rc = pg_reset_collect(c, wait, err);
     if (rc == DBAL_EBUSY)
-        *fd = PQsocket(c->pg);
+        *fd = PQsocket(c->wire.pg);
     if (rc != DBAL_OK)
         return rc;
-    if (closed_while_idle(c)) {
-        c->base.broken = 1;
+    /* Input on an idle connection: the server's goodbye. */
+    if (pg_wire_closed_while_idle(&c->wire)) {
+        c->wire.base.broken = 1;
         pg_host->set_error(err, DBAL_ECONNLOST, "08006", 0,
                            "the server closed the connection while it was idle in the pool");
         return DBAL_ECONNLOST;

@@ -62,7 +62,7 @@ int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
     if (!r) {
         dbal_error ignored;
         PQclear(first);
-        pg_drain(c);
+        pg_wire_drain(&c->wire);
         pg_unwrap(c, &ignored);
         return pg_error_nomem(err);
     }
@@ -75,7 +75,7 @@ int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
     } else {
         /* No rows (or not a query): the command is complete already. */
         r->done = 1;
-        pg_drain(c);
+        pg_wire_drain(&c->wire);
         int rc = pg_unwrap(c, err);
         if (rc != DBAL_OK) {
             PQclear(first);
@@ -115,7 +115,7 @@ static void drop_current(pg_rows *r)
  * what ending the driver's own transaction around it said (pg_unwrap). */
 static int finish(pg_rows *r, dbal_error *err)
 {
-    pg_drain(r->conn);
+    pg_wire_drain(&r->conn->wire);
     int rc = pg_unwrap(r->conn, err);
     if (r->conn->streaming == r)
         r->conn->streaming = NULL;
@@ -125,7 +125,7 @@ static int finish(pg_rows *r, dbal_error *err)
 
 static int next_live(pg_rows *r, dbal_error *err)
 {
-    PGresult *res = pg_wire_result(r->conn);
+    PGresult *res = pg_wire_result(&r->conn->wire);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_SINGLE_TUPLE) {
         r->cur = res;
@@ -133,7 +133,7 @@ static int next_live(pg_rows *r, dbal_error *err)
     }
     int rc = DBAL_DONE;
     if (res && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-        rc = pg_error_result(r->conn, res, err);
+        rc = pg_error_result(&r->conn->wire, res, err);
     PQclear(res);
     dbal_error commit_err;
     int crc = finish(r, &commit_err);
@@ -238,7 +238,7 @@ static void spill_result(pg_rows *r, PGresult *res)
         if (append_row(r, res) != DBAL_OK)
             r->pend_code = pg_error_nomem(&r->pend_err);
     } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        r->pend_code = pg_error_result(r->conn, res, &r->pend_err);
+        r->pend_code = pg_error_result(&r->conn->wire, res, &r->pend_err);
     }
 }
 
@@ -254,7 +254,7 @@ void pg_rows_spill(pg_rows *r)
     }
     /* The current row stays where it is (its values may be in use); only
      * the rows after it move to the buffer. */
-    while ((res = pg_wire_result(r->conn)) != NULL) {
+    while ((res = pg_wire_result(&r->conn->wire)) != NULL) {
         spill_result(r, res);
         PQclear(res);
     }

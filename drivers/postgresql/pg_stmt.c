@@ -31,8 +31,8 @@ static int wants_binary(pg_conn *c, const char *name, size_t nparams)
      * text. */
     if (nparams > 7000)
         return 0;
-    c->in_doubt = 0;
-    PGresult *res = pg_wire_last(c, PQsendDescribePrepared(c->pg, name));
+    c->wire.in_doubt = 0;
+    PGresult *res = pg_wire_last(&c->wire, PQsendDescribePrepared(c->wire.pg, name));
     int n = PQresultStatus(res) == PGRES_COMMAND_OK ? PQnfields(res) : 0, ok = n > 0;
     for (int col = 0; col < n && ok; col++)
         ok = pg_type_of(PQftype(res, col))->read_binary;
@@ -78,9 +78,9 @@ void pg_stmt_release(void *stmt, void *userdata)
     pg_conn *c = userdata;
     pg_stmt *s = stmt;
     if (!s->gone && !c->closing) {
-        PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+        PGTransactionStatusType ts = PQtransactionStatus(c->wire.pg);
         /* In pipeline mode (pg_async.c) nothing can be run on the side. */
-        if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
+        if (PQpipelineStatus(c->wire.pg) != PQ_PIPELINE_OFF)
             defer(c, s->id);
         else if (ts == PQTRANS_IDLE)
             deallocate(c, s->id, pg_run);
@@ -117,9 +117,9 @@ int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err
 /* Prepares text as the statement name and waits for the answer. */
 static int prepare_now(pg_conn *c, const char *name, const char *text, size_t n, dbal_error *err)
 {
-    c->in_doubt = 0; /* a Parse applies nothing */
-    PGresult *res = pg_wire_last(c, PQsendPrepare(c->pg, name, text, (int)n, c->params.types));
-    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DBAL_OK : pg_error_result(c, res, err);
+    c->wire.in_doubt = 0; /* a Parse applies nothing */
+    PGresult *res = pg_wire_last(&c->wire, PQsendPrepare(c->wire.pg, name, text, (int)n, c->params.types));
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DBAL_OK : pg_error_result(&c->wire, res, err);
     PQclear(res);
     return rc;
 }
@@ -179,9 +179,9 @@ static int send_cached(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg
     if (rc != DBAL_OK)
         return rc;
     const pg_params *p = &c->params;
-    c->in_doubt = pg_wire_in_doubt(c, sql);
-    if (!PQsendQueryPrepared(c->pg, s->name, (int)n, p->values, p->lengths, p->formats, s->binary))
-        return pg_error_conn(c, err);
+    c->wire.in_doubt = pg_wire_in_doubt(&c->wire, sql);
+    if (!PQsendQueryPrepared(c->wire.pg, s->name, (int)n, p->values, p->lengths, p->formats, s->binary))
+        return pg_error_conn(&c->wire, err);
     return DBAL_OK;
 }
 
@@ -192,11 +192,11 @@ static int send_unnamed(pg_conn *c, const char *sql, size_t n, dbal_error *err)
     if (rc != DBAL_OK)
         return rc;
     const pg_params *p = &c->params;
-    c->in_doubt = pg_wire_in_doubt(c, sql);
-    int ok = PQsendQueryParams(c->pg, text, (int)n, p->types, p->values, p->lengths,
+    c->wire.in_doubt = pg_wire_in_doubt(&c->wire, sql);
+    int ok = PQsendQueryParams(c->wire.pg, text, (int)n, p->types, p->values, p->lengths,
                                p->formats, 0);
     pg_host->free(text);
-    return ok ? DBAL_OK : pg_error_conn(c, err);
+    return ok ? DBAL_OK : pg_error_conn(&c->wire, err);
 }
 
 /* The cache key is the SQL, in place, and one type letter per parameter,
@@ -253,13 +253,13 @@ static int send_once(pg_conn *c, const char *sql, size_t n, size_t sql_len, pg_s
         return rc;
     /* Rows then come one result each, so that memory stays flat however
      * many there are. */
-    if (!PQsetSingleRowMode(c->pg)) {
-        pg_drain(c);
+    if (!PQsetSingleRowMode(c->wire.pg)) {
+        pg_wire_drain(&c->wire);
         pg_host->set_error(err, DBAL_ERROR, NULL, 0, "libpq refused single-row mode");
         return DBAL_ERROR;
     }
-    *first = pg_wire_result(c);
-    return *first ? DBAL_OK : pg_error_conn(c, err);
+    *first = pg_wire_result(&c->wire);
+    return *first ? DBAL_OK : pg_error_conn(&c->wire, err);
 }
 
 /* Drops a cached statement the server can no longer run, whether or not
@@ -269,7 +269,7 @@ static void forget(pg_conn *c, pg_stmt *stmt, const PGresult *res, const char *s
                    size_t sql_len)
 {
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    pg_drain(c);
+    pg_wire_drain(&c->wire);
     stmt->gone = strcmp(state, "26000") == 0;
     stmt_cache_remove(c->cache, sql, sql_len, c->sig, n);
 }
@@ -289,7 +289,7 @@ int pg_send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGr
     /* Outside a transaction block the failed attempt changed nothing, so
      * running the statement again is invisible to the application. Inside
      * one, the failure has aborted the transaction: the caller gets it. */
-    int retry_ok = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    int retry_ok = PQtransactionStatus(c->wire.pg) == PQTRANS_IDLE;
     pg_stmt *hit;
     rc = pg_timeout_wrap(c, err);
     if (rc == DBAL_OK)

@@ -23,19 +23,19 @@
 
 static void timeout_sql(const pg_conn *c, const char *scope, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "SET %s statement_timeout = %d", scope, c->timeout_ms);
+    snprintf(buf, cap, "SET %s statement_timeout = %d", scope, c->wire.timeout_ms);
 }
 
 int pg_timeout_owed(pg_conn *c, pg_runner run, dbal_error *err)
 {
     c->timeout_due = 0; /* a block it was asked for in is over */
-    if (c->timeout_ms < 0 || c->timeout_applied == c->timeout_ms || c->pooled)
+    if (c->wire.timeout_ms < 0 || c->timeout_applied == c->wire.timeout_ms || c->pooled)
         return DBAL_OK;
     char sql[64];
     timeout_sql(c, "SESSION", sql, sizeof sql);
     int rc = run(c, sql, err);
     if (rc == DBAL_OK)
-        c->timeout_applied = c->timeout_ms;
+        c->timeout_applied = c->wire.timeout_ms;
     return rc;
 }
 
@@ -43,7 +43,7 @@ int pg_timeout_in_block(pg_conn *c, dbal_error *err)
 {
     /* A failed block runs nothing until it ends: then the session's value
      * is set (pg_timeout_owed). */
-    if (!c->timeout_due || PQtransactionStatus(c->pg) != PQTRANS_INTRANS)
+    if (!c->timeout_due || PQtransactionStatus(c->wire.pg) != PQTRANS_INTRANS)
         return DBAL_OK;
     c->timeout_due = 0;
     char sql[64];
@@ -55,7 +55,7 @@ int pg_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
     (void)err;
-    c->timeout_ms = milliseconds > 0 ? milliseconds : 0;
+    c->wire.timeout_ms = milliseconds > 0 ? milliseconds : 0;
     c->timeout_due = 1;
     return DBAL_OK;
 }
@@ -63,20 +63,20 @@ int pg_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)
 void pg_timeout_local(const pg_conn *c, char *buf, size_t cap)
 {
     buf[0] = '\0';
-    if (c->pooled && c->timeout_ms >= 0)
-        snprintf(buf, cap, "; SET LOCAL statement_timeout = %d", c->timeout_ms);
+    if (c->pooled && c->wire.timeout_ms >= 0)
+        snprintf(buf, cap, "; SET LOCAL statement_timeout = %d", c->wire.timeout_ms);
 }
 
 int pg_timeout_wrap(pg_conn *c, dbal_error *err)
 {
-    if (!c->pooled || (c->timeout_ms <= 0 && !c->read_only) || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+    if (!c->pooled || (c->wire.timeout_ms <= 0 && !c->read_only) || PQtransactionStatus(c->wire.pg) != PQTRANS_IDLE)
         return DBAL_OK;
     char sql[96];
     snprintf(sql, sizeof sql, "BEGIN%s", c->read_only ? " READ ONLY" : "");
-    if (c->timeout_ms > 0)
+    if (c->wire.timeout_ms > 0)
         snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "; SET LOCAL statement_timeout = %d",
-                 c->timeout_ms);
-    int rc = pg_command(c, sql, PGRES_COMMAND_OK, NULL, err);
+                 c->wire.timeout_ms);
+    int rc = pg_wire_command(&c->wire, sql, PGRES_COMMAND_OK, NULL, err);
     if (rc == DBAL_OK)
         c->wrapped = 1;
     return rc;
@@ -84,23 +84,12 @@ int pg_timeout_wrap(pg_conn *c, dbal_error *err)
 
 int pg_unwrap(pg_conn *c, dbal_error *err)
 {
-    if (c->gave_up) {
+    if (c->wire.gave_up) {
         c->wrapped = 0;
-        return pg_wire_error(c, err);
+        return pg_wire_error(&c->wire, err);
     }
     if (!c->wrapped)
         return DBAL_OK;
     c->wrapped = 0;
-    return pg_command(c, "COMMIT", PGRES_COMMAND_OK, NULL, err);
-}
-
-int pg_canceled_code(pg_conn *c, const char *primary)
-{
-    if (atomic_exchange(&c->cancel_requested, 0))
-        return DBAL_ECANCELED;
-    /* Not ours: the statement timeout, unless someone else canceled it
-     * (pg_cancel_backend). The message is only English by default. */
-    if (c->timeout_ms > 0 || (primary && strstr(primary, "statement timeout")))
-        return DBAL_ETIMEOUT;
-    return DBAL_ECANCELED;
+    return pg_wire_command(&c->wire, "COMMIT", PGRES_COMMAND_OK, NULL, err);
 }

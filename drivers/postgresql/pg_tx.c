@@ -87,7 +87,7 @@ int pg_rollback(dbal_driver_conn *base, dbal_error *err)
     int rc = pg_simple(c, "ROLLBACK", PGRES_COMMAND_OK, NULL, err);
     /* Given up on a server that did not answer: closing the connection
      * rolls the transaction back just as surely. */
-    return c->gave_up ? DBAL_OK : rc;
+    return c->wire.gave_up ? DBAL_OK : rc;
 }
 
 /* The session default covers statements outside a transaction block too;
