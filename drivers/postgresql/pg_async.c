@@ -143,13 +143,11 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
 {
     size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
     e->ends_tx = pg_wire_ends_tx(sql);
-    int rc = pg_stmt_sig_reserve(c, n, err);
+    int rc = pg_stmts_bind(&c->stmts, params, n, err);
+    char name[PG_STMT_NAME_LEN], *text = NULL;
     if (rc == DBAL_OK)
-        rc = pg_params_build(c, params, n, c->sig, err);
-    char name[32], *text = NULL;
-    if (rc == DBAL_OK)
-        rc = pg_stmt_lookup(c, sql, n, sql_len, name, &e->id, &text, err);
-    if (rc == DBAL_OK && c->cache && !(e->key = pg_host->malloc(key_len)))
+        rc = pg_stmt_lookup(&c->stmts, sql, n, sql_len, name, &e->id, &text, err);
+    if (rc == DBAL_OK && c->stmts.cache && !(e->key = pg_host->malloc(key_len)))
         rc = pg_error_nomem(err);
     if (rc != DBAL_OK) {
         pg_host->free(text);
@@ -157,11 +155,11 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
     }
     if (e->key) {
         memcpy(e->key, sql, sql_len + 1);
-        memcpy(e->key + sql_len + 1, c->sig, n);
+        memcpy(e->key + sql_len + 1, c->stmts.sig, n);
         e->sql_len = sql_len;
         e->nparams = n;
     }
-    const pg_params *p = &c->params;
+    const pg_params *p = &c->stmts.params;
     int ok;
     if (name[0]) {
         e->prepared = text != NULL;
@@ -290,7 +288,7 @@ static int outcome(pg_conn *c, int kind, PGresult *res, dbal_driver_rows **rows,
     }
     if (kind == DBAL_ASYNC_QUERY) {
         pg_rows *r;
-        int rc = pg_rows_open_whole(c, res, &r, err);
+        int rc = pg_rows_open_whole(&c->stmts, res, &r, err);
         if (rc == DBAL_OK)
             *rows = &r->base;
         return rc;
@@ -340,7 +338,7 @@ static void take(pg_conn *c, pg_async *a, PGresult *res)
     if (e->prepared && a->ends == 0) {
         /* The prepare's own answer: only its failure matters. */
         int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        pg_stmt_prepared(c, e->key, e->sql_len, e->nparams, e->id, ok);
+        pg_stmt_prepared(&c->stmts, e->key, e->sql_len, e->nparams, e->id, ok);
         if (ok) {
             PQclear(res);
             return;
@@ -374,12 +372,12 @@ static void forget_stale(pg_conn *c, const pg_entry *e, const dbal_error *err)
     if (!e->key || e->prepared)
         return;
     if (strcmp(err->sqlstate, "26000") == 0 || strcmp(err->sqlstate, "0A000") == 0)
-        pg_stmt_forget(c, e->key, e->sql_len, e->nparams, e->id, strcmp(err->sqlstate, "26000") == 0);
+        pg_stmt_forget(&c->stmts, e->key, e->sql_len, e->nparams, e->id, strcmp(err->sqlstate, "26000") == 0);
     if (strcmp(err->sqlstate, "26000") == 0)
         /* The server session lost our statement (a pooler the engine did
          * not detect, DISCARD ALL): name no more of them here, as the
          * blocking path does. */
-        pg_conn_go_unnamed(c);
+        pg_stmts_go_unnamed(&c->stmts);
 }
 
 int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows, int64_t *affected,
@@ -503,10 +501,11 @@ int pg_async_connect_poll(dbal_driver_conn *base, int *fd, unsigned *want, int *
         return pg_error_nomem(err);
     /* Asking whether a pooler is in between would block the loop: an
      * engine learns it from its first blocking connection (pg_connect);
-     * until then a pooler shows itself by the errors pg_send recovers from. */
+     * until then a pooler shows itself by the errors pg_stmt_recover and
+     * pg_stmt_name_taken see. */
     if (atomic_load(&c->ctx->behind) == PG_POOLED) {
         c->pooled = 1;
-        pg_conn_go_unnamed(c);
+        pg_stmts_go_unnamed(&c->stmts);
     }
     *done = 1;
     return DBAL_OK;

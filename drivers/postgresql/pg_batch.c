@@ -20,7 +20,7 @@ typedef struct {
     pg_conn *c;
     const char *sql;
     size_t n, sql_len;
-    char name[32];    /* the prepared statement of the first row's types */
+    char name[PG_STMT_NAME_LEN]; /* the prepared statement of the first row's types */
     char *sig;        /* its type letters */
     char *text;       /* ? rewritten, for rows whose types differ; made lazily */
     int64_t affected;
@@ -33,14 +33,14 @@ typedef struct {
 static int send_row(batch *b, const dbal_value *row, dbal_error *err)
 {
     pg_conn *c = b->c;
-    char *sig = c->sig;
-    int rc = pg_params_build(c, row, b->n, sig, err);
+    int rc = pg_stmts_bind(&c->stmts, row, b->n, err);
     if (rc != DBAL_OK)
         return rc;
+    const char *sig = c->stmts.sig;
     int same = 1;
     for (size_t k = 0; k < b->n && same; k++)
         same = sig[k] == b->sig[k] || row[k].type == DBAL_TYPE_NULL;
-    const pg_params *p = &c->params;
+    const pg_params *p = &c->stmts.params;
     int ok;
     if (same) {
         ok = PQsendQueryPrepared(c->wire.pg, b->name, (int)b->n, p->values, p->lengths, p->formats, 0);
@@ -85,16 +85,14 @@ static void read_chunk(batch *b, size_t first, size_t count, dbal_error *err)
 static int prepare_first(batch *b, const dbal_value *row, dbal_error *err)
 {
     pg_conn *c = b->c;
-    int rc = pg_stmt_sig_reserve(c, b->n, err);
+    int rc = pg_stmts_bind(&c->stmts, row, b->n, err);
     if (rc == DBAL_OK)
-        rc = pg_params_build(c, row, b->n, c->sig, err);
-    if (rc == DBAL_OK)
-        rc = pg_stmt_prepare_for(c, b->sql, b->n, b->sql_len, b->name, err);
+        rc = pg_stmt_prepare_for(&c->stmts, b->sql, b->n, b->sql_len, b->name, err);
     if (rc != DBAL_OK)
         return rc;
     if (!(b->sig = pg_host->malloc(b->n + 1)))
         return pg_error_nomem(err);
-    memcpy(b->sig, c->sig, b->n);
+    memcpy(b->sig, c->stmts.sig, b->n);
     return DBAL_OK;
 }
 

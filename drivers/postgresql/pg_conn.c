@@ -14,8 +14,8 @@ pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg)
         return NULL;
     memset(c, 0, sizeof *c);
     pg_wire_init(&c->wire, pg);
+    pg_stmts_init(&c->stmts, &c->wire);
     c->ctx = x;
-    c->next_stmt_id = 1;
     c->timeout_applied = -1;
     return c;
 }
@@ -24,10 +24,7 @@ int pg_conn_setup(pg_conn *c)
 {
     const pg_ctx *x = c->ctx;
     int rc = pg_wire_setup(&c->wire);
-    if (rc == DBAL_OK && x->cache_size > 0 &&
-        !(c->cache = stmt_cache_new(pg_host, x->cache_size, pg_stmt_release, c)))
-        rc = DBAL_ENOMEM;
-    return rc;
+    return rc == DBAL_OK ? pg_stmts_setup(&c->stmts, x->cache_size) : rc;
 }
 
 static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
@@ -35,7 +32,7 @@ static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
     pg_conn *c = pg_conn_alloc(x, pg);
     if (c && pg_conn_setup(c) != DBAL_OK) {
         pg_canceller_release(c->wire.canceller);
-        stmt_cache_free(c->cache);
+        pg_stmts_free(&c->stmts);
         pg_host->free(c);
         return NULL;
     }
@@ -46,7 +43,8 @@ static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
  * backend pid libpq was given is not the pid of the server session that
  * runs our statements. Once per engine: the first connection asks. When
  * the question itself fails, the server is taken to be direct; a pooler
- * missed then still shows itself by the errors pg_send recovers from. */
+ * missed then still shows itself by the errors pg_stmt_recover and
+ * pg_stmt_name_taken see. */
 static int probe_pooler(pg_conn *c)
 {
     c->wire.in_doubt = 0;
@@ -117,19 +115,10 @@ int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
     }
     if (behind == PG_POOLED) {
         c->pooled = 1;
-        pg_conn_go_unnamed(c);
+        pg_stmts_go_unnamed(&c->stmts);
     }
     *out = &c->wire.base;
     return DBAL_OK;
-}
-
-void pg_conn_go_unnamed(pg_conn *c)
-{
-    c->closing = 1; /* the cache's release function then sends nothing */
-    stmt_cache_free(c->cache);
-    c->cache = NULL;
-    c->closing = 0;
-    c->npending = 0;
 }
 
 void pg_disconnect(dbal_driver_conn *base)
@@ -138,14 +127,9 @@ void pg_disconnect(dbal_driver_conn *base)
     if (!c)
         return;
     /* The server forgets prepared statements with the session. */
-    c->closing = 1;
-    stmt_cache_free(c->cache);
+    pg_stmts_free(&c->stmts);
     pg_wire_close(&c->wire);
-    pg_params_free(&c->params);
-    pg_host->free(c->sig);
-    pg_host->free(c->pending);
     pg_async_free(c);
-    pg_rows_free(c->spare);
     pg_host->free(c);
 }
 
@@ -176,7 +160,14 @@ int pg_ping(dbal_driver_conn *base, dbal_error *err)
 
 int pg_conn_owed(pg_conn *c, pg_runner run, dbal_error *err)
 {
-    pg_stmt_owed(c, run);
+    /* A failing DEALLOCATE changes nothing: the statement is gone anyway. */
+    for (size_t i = 0; i < c->stmts.npending; i++) {
+        char sql[PG_STMT_NAME_LEN + 16];
+        dbal_error ignored;
+        pg_stmt_deallocate_sql(c->stmts.pending[i], sql, sizeof sql);
+        run(c, sql, &ignored);
+    }
+    c->stmts.npending = 0;
     return pg_timeout_owed(c, run, err);
 }
 
@@ -186,8 +177,8 @@ int pg_conn_ready(pg_conn *c, dbal_error *err)
      * (pg_reset.c); a failed one breaks the connection. */
     if (c->resetting != PG_RESET_NONE && pg_reset_collect(c, 1, err) != DBAL_OK)
         return err->code;
-    if (c->streaming)
-        pg_rows_spill(c->streaming);
+    if (c->stmts.streaming)
+        pg_rows_spill(c->stmts.streaming);
     int rc = PQtransactionStatus(c->wire.pg) == PQTRANS_IDLE ? pg_conn_owed(c, pg_run, err)
                                                          : pg_timeout_in_block(c, err);
     /* A cancel asked for before this command cannot be meant for it. */

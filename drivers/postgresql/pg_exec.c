@@ -19,6 +19,37 @@ static int refuse_copy(dbal_error *err)
     return DBAL_EUNSUPPORTED;
 }
 
+/* Sends sql with params in single-row mode, through the statement cache
+ * when it is on, and returns its first result (never NULL on DBAL_OK),
+ * which the caller clears. A stale cached statement is re-prepared and
+ * sent again once when that is safe. */
+static int send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGresult **first,
+                dbal_error *err)
+{
+    size_t sql_len = strlen(sql);
+    int rc = pg_conn_ready(c, err);
+    if (rc == DBAL_OK)
+        rc = pg_stmts_bind(&c->stmts, params, n, err);
+    if (rc != DBAL_OK)
+        return rc;
+    /* Outside a transaction block the failed attempt changed nothing, so
+     * running the statement again is invisible to the application. Inside
+     * one, the failure has aborted the transaction: the caller gets it. */
+    int retry_ok = PQtransactionStatus(c->wire.pg) == PQTRANS_IDLE;
+    pg_stmt *hit;
+    rc = pg_timeout_wrap(c, err);
+    if (rc == DBAL_OK)
+        rc = pg_stmt_send(&c->stmts, sql, n, sql_len, &hit, first, err);
+    if (rc == DBAL_ERROR && pg_stmt_name_taken(&c->stmts, err))
+        return retry_ok ? send(c, sql, params, n, first, err) : rc;
+    if (rc != DBAL_OK) {
+        dbal_error ignored;
+        pg_stmt_unwrap(&c->stmts, &ignored);
+        return rc;
+    }
+    return pg_stmt_recover(&c->stmts, sql, n, sql_len, hit, retry_ok, first, err);
+}
+
 /* Folds one result of exec into rc (the first error wins) and *count. */
 static int exec_result(pg_conn *c, PGresult *res, int rc, int64_t *count, dbal_error *err)
 {
@@ -37,7 +68,7 @@ int pg_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
 {
     pg_conn *c = (pg_conn *)base;
     PGresult *res;
-    int rc = pg_send(c, sql, params, nparams, &res, err);
+    int rc = send(c, sql, params, nparams, &res, err);
     if (rc != DBAL_OK)
         return rc;
     int64_t count = 0;
@@ -52,7 +83,7 @@ int pg_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
     }
     pg_wire_drain(&c->wire);
     dbal_error commit_err;
-    int crc = pg_unwrap(c, &commit_err);
+    int crc = pg_stmt_unwrap(&c->stmts, &commit_err);
     if (rc == DBAL_OK && crc != DBAL_OK) {
         *err = commit_err;
         rc = crc;
@@ -68,14 +99,14 @@ int pg_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     pg_conn *c = (pg_conn *)base;
     PGresult *res;
     *out = NULL;
-    int rc = pg_send(c, sql, params, nparams, &res, err);
+    int rc = send(c, sql, params, nparams, &res, err);
     if (rc != DBAL_OK)
         return rc;
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ||
         st == PGRES_EMPTY_QUERY) {
         pg_rows *r;
-        rc = pg_rows_open(c, res, &r, err);
+        rc = pg_rows_open(&c->stmts, res, &r, err);
         if (rc == DBAL_OK)
             *out = &r->base;
         return rc;
@@ -85,7 +116,7 @@ int pg_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     PQclear(res);
     pg_wire_drain(&c->wire);
     dbal_error ignored;
-    pg_unwrap(c, &ignored);
+    pg_stmt_unwrap(&c->stmts, &ignored);
     return rc;
 }
 

@@ -10,7 +10,7 @@
  * comment or dollar quote) is copied to the end so that the server, not dbal,
  * reports the syntax error.
  */
-#include "pg_internal.h"
+#include "pg_stmt.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -205,5 +205,24 @@ int pg_rewrite_dollar(const char *sql, char **out, int *nparams)
     *o = '\0';
     *out = buf;
     *nparams = n;
+    return DBAL_OK;
+}
+
+/* The count is checked here, before anything of the statement is sent:
+ * the server would only say "bind message supplies 1 parameters, but
+ * prepared statement requires 2". */
+int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err)
+{
+    int count;
+    if (pg_rewrite_dollar(sql, out, &count) != DBAL_OK)
+        return pg_error_nomem(err);
+    if (count < 0 || (size_t)count != nparams) {
+        pg_host->free(*out);
+        *out = NULL;
+        pg_host->set_error(err, DBAL_EMISUSE, NULL, 0,
+                           "statement has %d placeholder%s, %zu parameter%s given", count,
+                           count == 1 ? "" : "s", nparams, nparams == 1 ? "" : "s");
+        return DBAL_EMISUSE;
+    }
     return DBAL_OK;
 }

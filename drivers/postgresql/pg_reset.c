@@ -105,9 +105,9 @@ static int send_reset(pg_conn *c)
             return 0;
     }
     /* Evicted statements of the cache, folded in. */
-    for (size_t i = 0; i < c->npending; i++) {
-        char sql[48];
-        snprintf(sql, sizeof sql, "DEALLOCATE dbal_%llu", (unsigned long long)c->pending[i]);
+    for (size_t i = 0; i < c->stmts.npending; i++) {
+        char sql[PG_STMT_NAME_LEN + 16];
+        pg_stmt_deallocate_sql(c->stmts.pending[i], sql, sizeof sql);
         if (!PQsendQueryParams(c->wire.pg, sql, 0, NULL, NULL, NULL, NULL, 0))
             return 0;
     }
@@ -120,7 +120,7 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
     /* No wait here: a connection is given back on the asynchronous API's
      * loop thread too. The core closed its cursors; an earlier reset was
      * read at checkout. */
-    if (c->wire.base.broken || c->wire.gave_up || c->streaming || c->resetting != PG_RESET_NONE)
+    if (c->wire.base.broken || c->wire.gave_up || c->stmts.streaming || c->resetting != PG_RESET_NONE)
         return failed(c, "the connection is broken", err);
     if (PQtransactionStatus(c->wire.pg) != PQTRANS_IDLE)
         return failed(c, "it is not idle", err);
@@ -129,7 +129,7 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
     if (!send_reset(c) || PQflush(c->wire.pg) < 0)
         return failed(c, PQerrorMessage(c->wire.pg), err);
     c->reset_prepared = !c->pooled;
-    c->npending = 0;
+    c->stmts.npending = 0;
     c->resetting = PG_RESET_SENT;
     c->wire.notice_fatal = 0;
     return DBAL_OK;
@@ -140,10 +140,7 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
  * own. */
 static void forget_statements(pg_conn *c)
 {
-    c->closing = 1;
-    stmt_cache_clear(c->cache);
-    c->closing = 0;
-    c->npending = 0;
+    pg_stmts_forget_all(&c->stmts);
     c->reset_prepared = 0;
 }
 

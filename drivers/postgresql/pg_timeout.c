@@ -78,18 +78,6 @@ int pg_timeout_wrap(pg_conn *c, dbal_error *err)
                  c->wire.timeout_ms);
     int rc = pg_wire_command(&c->wire, sql, PGRES_COMMAND_OK, NULL, err);
     if (rc == DBAL_OK)
-        c->wrapped = 1;
+        c->stmts.wrapped = 1;
     return rc;
-}
-
-int pg_unwrap(pg_conn *c, dbal_error *err)
-{
-    if (c->wire.gave_up) {
-        c->wrapped = 0;
-        return pg_wire_error(&c->wire, err);
-    }
-    if (!c->wrapped)
-        return DBAL_OK;
-    c->wrapped = 0;
-    return pg_wire_command(&c->wire, "COMMIT", PGRES_COMMAND_OK, NULL, err);
 }
