@@ -200,7 +200,7 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
         rc = send_statement(c, e, sql, params, nparams, err);
         break;
     case DBAL_ASYNC_BEGIN:
-        rc = pg_begin_sql(options, c->read_only, begin, sizeof begin, err);
+        rc = pg_begin_sql(options, c->settings.read_only, begin, sizeof begin, err);
         if (rc == DBAL_OK && !PQsendQueryParams(c->wire.pg, begin, 0, NULL, NULL, NULL, NULL, 0))
             rc = lost(c, err);
         break;
@@ -503,10 +503,8 @@ int pg_async_connect_poll(dbal_driver_conn *base, int *fd, unsigned *want, int *
      * engine learns it from its first blocking connection (pg_connect);
      * until then a pooler shows itself by the errors pg_stmt_recover and
      * pg_stmt_name_taken see. */
-    if (atomic_load(&c->ctx->behind) == PG_POOLED) {
-        c->pooled = 1;
-        pg_stmts_go_unnamed(&c->stmts);
-    }
+    const pg_policy *policy = atomic_load(&c->ctx->policy);
+    pg_conn_adopt(c, policy ? policy : &pg_policy_direct);
     *done = 1;
     return DBAL_OK;
 }

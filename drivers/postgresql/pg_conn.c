@@ -16,7 +16,8 @@ pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg)
     pg_wire_init(&c->wire, pg);
     pg_stmts_init(&c->stmts, &c->wire);
     c->ctx = x;
-    c->timeout_applied = -1;
+    c->policy = &pg_policy_direct; /* until pg_conn_adopt */
+    c->settings.timeout_applied = -1;
     return c;
 }
 
@@ -39,69 +40,68 @@ static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
     return c;
 }
 
-/* A pooler answers the startup with a cancel key of its own, so the
- * backend pid libpq was given is not the pid of the server session that
- * runs our statements. Once per engine: the first connection asks. When
- * the question itself fails, the server is taken to be direct; a pooler
- * missed then still shows itself by the errors pg_stmt_recover and
- * pg_stmt_name_taken see. */
-static int probe_pooler(pg_conn *c)
+/* *out: a connection made with PQconnectdbParams. DBAL_OK, DBAL_ENOMEM or
+ * DBAL_ECONNECT. */
+static int connect_blocking(const pg_ctx *x, PGconn **out, dbal_error *err)
 {
-    c->wire.in_doubt = 0;
-    c->wire.check_ms = c->ctx->check_ms; /* part of connecting */
-    PGresult *res = pg_wire_last(&c->wire, PQsendQuery(c->wire.pg, "SELECT pg_backend_pid()"));
-    c->wire.check_ms = 0;
-    int behind = PG_DIRECT;
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-        atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(c->wire.pg))
-        behind = PG_POOLED;
-    PQclear(res);
-    return behind;
+    /* expand_dbname 0: a database name is only ever a name, never a
+     * connection string smuggled in through the URL's path. */
+    PGconn *pg = PQconnectdbParams(x->keywords, x->values, 0);
+    if (!pg)
+        return pg_error_nomem(err);
+    *out = pg;
+    if (PQstatus(pg) == CONNECTION_OK)
+        return DBAL_OK;
+    char state[6];
+    pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x->keywords, x->values);
+    /* libpq keeps no SQLSTATE of a refused connection, but writes it
+     * into the message at verbose verbosity, which can only be chosen
+     * once the PGconn exists: try once more with it. The server full
+     * (53300) is what the pool waits out, so it must be told apart.
+     * Only when a server answered ("SEVERITY:  text", two spaces):
+     * an unreachable host or a timeout would only cost the wait twice. */
+    if (!strstr(PQerrorMessage(pg), ":  ")) {
+        PQfinish(pg);
+        return DBAL_ECONNECT;
+    }
+    PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
+    PQreset(pg);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        if (pg_server_sqlstate(PQerrorMessage(pg), state))
+            memcpy(err->sqlstate, state, sizeof state);
+        PQfinish(pg);
+        return DBAL_ECONNECT;
+    }
+    PQsetErrorVerbosity(pg, PQERRORS_DEFAULT);
+    dbal_error none = {0};
+    *err = none;
+    return DBAL_OK;
+}
+
+void pg_conn_adopt(pg_conn *c, const pg_policy *p)
+{
+    c->policy = p;
+    if (!p->named_statements)
+        pg_stmts_go_unnamed(&c->stmts);
 }
 
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
 {
     pg_ctx *x = ctx;
     *out = NULL;
-    /* expand_dbname 0: a database name is only ever a name, never a
-     * connection string smuggled in through the URL's path. */
-    PGconn *pg = PQconnectdbParams(x->keywords, x->values, 0);
-    if (!pg)
-        return pg_error_nomem(err);
-    if (PQstatus(pg) != CONNECTION_OK) {
-        char state[6];
-        pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x->keywords, x->values);
-        /* libpq keeps no SQLSTATE of a refused connection, but writes it
-         * into the message at verbose verbosity, which can only be chosen
-         * once the PGconn exists: try once more with it. The server full
-         * (53300) is what the pool waits out, so it must be told apart.
-         * Only when a server answered ("SEVERITY:  text", two spaces):
-         * an unreachable host or a timeout would only cost the wait twice. */
-        if (!strstr(PQerrorMessage(pg), ":  ")) {
-            PQfinish(pg);
-            return DBAL_ECONNECT;
-        }
-        PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
-        PQreset(pg);
-        if (PQstatus(pg) != CONNECTION_OK) {
-            if (pg_server_sqlstate(PQerrorMessage(pg), state))
-                memcpy(err->sqlstate, state, sizeof state);
-            PQfinish(pg);
-            return DBAL_ECONNECT;
-        }
-        PQsetErrorVerbosity(pg, PQERRORS_DEFAULT);
-        dbal_error none = {0};
-        *err = none;
-    }
+    PGconn *pg;
+    int rc = connect_blocking(x, &pg, err);
+    if (rc != DBAL_OK)
+        return rc;
     pg_conn *c = conn_new(x, pg);
     if (!c) {
         PQfinish(pg);
         return pg_error_nomem(err);
     }
-    int behind = atomic_load(&x->behind);
-    if (!behind) {
-        behind = probe_pooler(c);
-        if (c->wire.gave_up) {
+    /* Once per engine: the first connection asks. */
+    const pg_policy *policy = atomic_load(&x->policy);
+    if (!policy) {
+        if (!(policy = pg_policy_probe(&c->wire, x->check_ms))) {
             /* Connected, then no answer: as good as a connect that timed
              * out, and it says nothing about a pooler. */
             pg_disconnect(&c->wire.base);
@@ -111,12 +111,9 @@ int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
                                x->check_ms);
             return DBAL_ECONNECT;
         }
-        atomic_store(&x->behind, behind);
+        atomic_store(&x->policy, policy);
     }
-    if (behind == PG_POOLED) {
-        c->pooled = 1;
-        pg_stmts_go_unnamed(&c->stmts);
-    }
+    pg_conn_adopt(c, policy);
     *out = &c->wire.base;
     return DBAL_OK;
 }
@@ -168,7 +165,7 @@ int pg_conn_owed(pg_conn *c, pg_runner run, dbal_error *err)
         run(c, sql, &ignored);
     }
     c->stmts.npending = 0;
-    return pg_timeout_owed(c, run, err);
+    return pg_settings_owed(c, run, err);
 }
 
 int pg_conn_ready(pg_conn *c, dbal_error *err)
@@ -180,7 +177,7 @@ int pg_conn_ready(pg_conn *c, dbal_error *err)
     if (c->stmts.streaming)
         pg_rows_spill(c->stmts.streaming);
     int rc = PQtransactionStatus(c->wire.pg) == PQTRANS_IDLE ? pg_conn_owed(c, pg_run, err)
-                                                         : pg_timeout_in_block(c, err);
+                                                         : pg_settings_in_block(c, err);
     /* A cancel asked for before this command cannot be meant for it. */
     atomic_store(&c->wire.cancel_requested, 0);
     /* Given up while pulling a cursor's rows or on the bookkeeping: what

@@ -37,7 +37,7 @@ static int send(pg_conn *c, const char *sql, const dbal_value *params, size_t n,
      * one, the failure has aborted the transaction: the caller gets it. */
     int retry_ok = PQtransactionStatus(c->wire.pg) == PQTRANS_IDLE;
     pg_stmt *hit;
-    rc = pg_timeout_wrap(c, err);
+    rc = pg_settings_wrap(c, err);
     if (rc == DBAL_OK)
         rc = pg_stmt_send(&c->stmts, sql, n, sql_len, &hit, first, err);
     if (rc == DBAL_ERROR && pg_stmt_name_taken(&c->stmts, err))

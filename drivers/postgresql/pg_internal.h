@@ -7,6 +7,7 @@
 #ifndef DBAL_PG_INTERNAL_H
 #define DBAL_PG_INTERNAL_H
 
+#include "pg_policy.h"
 #include "pg_stmt.h"
 
 #include <stdatomic.h>
@@ -23,29 +24,29 @@ typedef struct pg_ctx {
     char *ports; /* owned: their ports, an empty entry for "default" */
     int cache_size;
     int check_ms; /* connect_timeout in ms, the bound of a ping; 0: none */
-    /* What the engine's first connection found behind the URL: 0 not yet
-     * known, PG_DIRECT the server itself, PG_POOLED a pooler such as
-     * PgBouncer (see pg_conn.c). Set by any connection, read by all. */
-    atomic_int behind;
+    /* What the engine's first blocking connection found behind the URL
+     * (pg_policy_probe); NULL until then. Set by any connection, read by
+     * all. */
+    _Atomic(const pg_policy *) policy;
 } pg_ctx;
 
-#define PG_DIRECT 1
-#define PG_POOLED 2
+/* The session settings of a connection (pg_settings.c). The timeout
+ * asked for is the wire's (timeout_ms): it also bounds waits. */
+typedef struct pg_settings {
+    int timeout_applied; /* what the session has now; -1: not set by us */
+    int timeout_due;     /* changed since: SET LOCAL it if inside a block */
+    int read_only;       /* set_read_only: every transaction READ ONLY */
+} pg_settings;
 
 typedef struct pg_conn {
     pg_wire wire; /* first: it starts with the core's base */
     pg_stmts stmts;
     pg_ctx *ctx;
-    int timeout_applied; /* what the session has now; -1: not set by us (the
-                          * timeout asked for is the wire's: it bounds waits) */
-    int timeout_due;     /* changed since: SET LOCAL it if inside a block */
     int resetting;    /* PG_RESET_*: a reset's answer still to read (pg_reset.c) */
     int reset_prepared; /* the reset's statements are prepared on the server */
     int sql_prepared;   /* the last reset found statements made with SQL PREPARE */
-    /* Behind a transaction pooler each transaction may run on another
-     * server session: no named statements, no session-level SET. */
-    int pooled;
-    int read_only; /* set_read_only: every transaction READ ONLY */
+    const pg_policy *policy; /* set once, when connected (pg_conn_adopt) */
+    pg_settings settings;
     struct pg_async *async; /* statements in flight in pipeline mode (pg_async.c) */
 } pg_conn;
 
@@ -58,6 +59,9 @@ void pg_engine_close(void *ctx);
  * it once pg is connected (DBAL_OK or DBAL_ENOMEM). */
 pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg);
 int pg_conn_setup(pg_conn *c);
+/* Sets the policy the engine found on c, a new connection: without named
+ * statements, its statement cache goes. */
+void pg_conn_adopt(pg_conn *c, const pg_policy *p);
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
@@ -131,7 +135,6 @@ int pg_copy_run(pg_conn *c, pg_copy *cp, int (*next)(void *, size_t, const dbal_
 int pg_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
 int pg_commit(dbal_driver_conn *c, dbal_error *err);
 int pg_rollback(dbal_driver_conn *c, dbal_error *err);
-int pg_set_read_only(dbal_driver_conn *c, int on, dbal_error *err);
 /* "BEGIN" with the transaction modes that options (DBAL_TX_*) ask for;
  * READ ONLY too when the connection is read_only (set_read_only). */
 int pg_begin_sql(unsigned options, int read_only, char *buf, size_t cap, dbal_error *err);
@@ -151,21 +154,23 @@ int pg_async_connect_poll(dbal_driver_conn *c, int *fd, unsigned *want, int *don
 void pg_async_free(pg_conn *c);
 
 
-/* pg_timeout.c */
+/* pg_settings.c: the statement timeout and read-only, as c->policy says. */
 /* Records the timeout; it is applied with the next command (no I/O). */
 int pg_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
+int pg_set_read_only(dbal_driver_conn *c, int on, dbal_error *err);
 /* Idle: the session-level statement timeout, when it differs from what was
- * asked for, through run (see pg_conn_owed). */
-int pg_timeout_owed(pg_conn *c, pg_runner run, dbal_error *err);
+ * asked for and the policy has session settings, through run (see
+ * pg_conn_owed). */
+int pg_settings_owed(pg_conn *c, pg_runner run, dbal_error *err);
 /* Inside a transaction block: SET LOCAL of a timeout changed in it. */
-int pg_timeout_in_block(pg_conn *c, dbal_error *err);
-/* Behind a pooler: before a statement outside a transaction block, when a
- * statement timeout is wanted or the session is read-only, begins a
- * transaction of the driver's own (READ ONLY, SET LOCAL statement_timeout),
- * since a session-level setting would not stay with this client; the
- * statement's end ends it (pg_stmt_unwrap). */
-int pg_timeout_wrap(pg_conn *c, dbal_error *err);
-/* "; SET LOCAL statement_timeout = N" for a BEGIN behind a pooler, or "". */
-void pg_timeout_local(const pg_conn *c, char *buf, size_t cap);
+int pg_settings_in_block(pg_conn *c, dbal_error *err);
+/* Without session settings: before a statement outside a transaction
+ * block, when a statement timeout is wanted or the session is read-only,
+ * begins a transaction of the driver's own (READ ONLY, SET LOCAL
+ * statement_timeout); the statement's end ends it (pg_stmt_unwrap). */
+int pg_settings_wrap(pg_conn *c, dbal_error *err);
+/* What a BEGIN appends: "; SET LOCAL statement_timeout = N" without
+ * session settings, else "". */
+void pg_settings_begin(const pg_conn *c, char *buf, size_t cap);
 
 #endif

@@ -82,7 +82,7 @@ static int send_one(pg_conn *c, size_t i, const char *value)
     const char *sql = i == TIMEOUT_STMT ? TIMEOUT_SQL : reset_sql[i];
     int n = i == TIMEOUT_STMT;
     const char *const *values = n ? &value : NULL;
-    if (c->pooled)
+    if (!c->policy->named_statements)
         return PQsendQueryParams(c->wire.pg, sql, n, NULL, values, NULL, NULL, 0);
     char name[32];
     stmt_name(name, sizeof name, i);
@@ -98,9 +98,9 @@ static int send_reset(pg_conn *c)
     for (size_t i = 0; i < NRESET; i++)
         if (!send_one(c, i, NULL))
             return 0;
-    if (c->timeout_applied >= 0) {
+    if (c->settings.timeout_applied >= 0) {
         char value[16];
-        snprintf(value, sizeof value, "%d", c->timeout_applied);
+        snprintf(value, sizeof value, "%d", c->settings.timeout_applied);
         if (!send_one(c, TIMEOUT_STMT, value))
             return 0;
     }
@@ -128,7 +128,7 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
      * socket now is flushed while the answer is awaited. */
     if (!send_reset(c) || PQflush(c->wire.pg) < 0)
         return failed(c, PQerrorMessage(c->wire.pg), err);
-    c->reset_prepared = !c->pooled;
+    c->reset_prepared = c->policy->named_statements;
     c->stmts.npending = 0;
     c->resetting = PG_RESET_SENT;
     c->wire.notice_fatal = 0;
