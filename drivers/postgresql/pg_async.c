@@ -14,7 +14,7 @@
  * stops answering is given up when the core says the time is up
  * (DBAL_ASYNC_GIVE_UP).
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stdlib.h>
 #include <string.h>

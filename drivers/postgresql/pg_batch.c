@@ -5,7 +5,8 @@
  * N / CHUNK round trips instead of N. The core runs every batch inside a
  * transaction, so the syncs between chunks commit nothing.
  */
-#include "pg_internal.h"
+#include "pg_copy.h"
+#include "pg_driver.h"
 
 #include <stdlib.h>
 #include <string.h>

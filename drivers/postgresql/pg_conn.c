@@ -1,8 +1,9 @@
 /*
- * Connections: connect, disconnect, ping, and the bookkeeping that
- * must run before any command is sent on a connection.
+ * Connections: connect (and the policy a new connection adopts),
+ * disconnect, ping, and the bookkeeping that must run before any command
+ * is sent on a connection (pg_conn_ready).
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,18 @@ int pg_ping(dbal_driver_conn *base, dbal_error *err)
     return ok ? DBAL_OK : DBAL_ECONNLOST;
 }
 
+int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
+              dbal_error *err)
+{
+    int rc = pg_conn_ready(c, err);
+    return rc == DBAL_OK ? pg_wire_command(&c->wire, sql, want, out, err) : rc;
+}
+
+int pg_run(pg_conn *c, const char *sql, dbal_error *err)
+{
+    return pg_wire_command(&c->wire, sql, PGRES_COMMAND_OK, NULL, err);
+}
+
 int pg_conn_owed(pg_conn *c, pg_runner run, dbal_error *err)
 {
     /* A failing DEALLOCATE changes nothing: the statement is gone anyway. */
@@ -172,12 +185,12 @@ int pg_conn_ready(pg_conn *c, dbal_error *err)
 {
     /* The answer to the reset sent when the connection was given back
      * (pg_reset.c); a failed one breaks the connection. */
-    if (c->resetting != PG_RESET_NONE && pg_reset_collect(c, 1, err) != DBAL_OK)
+    if (c->reset.state != PG_RESET_NONE && pg_reset_collect(c, 1, err) != DBAL_OK)
         return err->code;
     if (c->stmts.streaming)
         pg_rows_spill(c->stmts.streaming);
     int rc = PQtransactionStatus(c->wire.pg) == PQTRANS_IDLE ? pg_conn_owed(c, pg_run, err)
-                                                         : pg_settings_in_block(c, err);
+                                                             : pg_settings_in_block(c, err);
     /* A cancel asked for before this command cannot be meant for it. */
     atomic_store(&c->wire.cancel_requested, 0);
     /* Given up while pulling a cursor's rows or on the bookkeeping: what

@@ -15,7 +15,7 @@
  * COPY there and the rest of the batch goes through the pipeline: the
  * whole batch still runs in one transaction, so it stays atomic.
  */
-#include "pg_internal.h"
+#include "pg_copy.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * The PostgreSQL driver's entry point and its table of operations.
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stddef.h>
 

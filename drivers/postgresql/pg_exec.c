@@ -1,8 +1,9 @@
 /*
- * Statements: exec (rows discarded), query (a streamed cursor), and the
- * few fixed commands the driver runs itself.
+ * The application's statements: exec (rows discarded) and query (a
+ * streamed cursor), each made ready, sent and recovered from a stale
+ * cached statement here; and last_insert_id.
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -118,18 +119,6 @@ int pg_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     dbal_error ignored;
     pg_stmt_unwrap(&c->stmts, &ignored);
     return rc;
-}
-
-int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
-              dbal_error *err)
-{
-    int rc = pg_conn_ready(c, err);
-    return rc == DBAL_OK ? pg_wire_command(&c->wire, sql, want, out, err) : rc;
-}
-
-int pg_run(pg_conn *c, const char *sql, dbal_error *err)
-{
-    return pg_wire_command(&c->wire, sql, PGRES_COMMAND_OK, NULL, err);
 }
 
 int pg_last_insert_id(dbal_driver_conn *base, int64_t *out, dbal_error *err)

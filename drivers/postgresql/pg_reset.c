@@ -31,7 +31,7 @@
  * a half times as much (the catalog query most of all). Behind a pooler,
  * where named statements cannot be used, they go unnamed.
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,7 +64,7 @@ static int failed(pg_conn *c, const char *why, dbal_error *err)
     char reason[sizeof err->message];
     snprintf(reason, sizeof reason, "%s", why); /* why may be err->message */
     c->wire.base.broken = 1;
-    c->resetting = PG_RESET_NONE;
+    c->reset.state = PG_RESET_NONE;
     pg_wire_shutdown(&c->wire);
     pg_host->set_error(err, DBAL_ECONNLOST, "08006", 0, "the pooled connection could not be reset: %s", reason);
     return DBAL_ECONNLOST;
@@ -76,7 +76,8 @@ static void stmt_name(char *buf, size_t cap, size_t i)
 }
 
 /* Queues statement i of the reset (TIMEOUT_STMT: the timeout, with its
- * value): by name once prepared, unnamed behind a pooler. */
+ * value): by name once prepared, unnamed when the policy has no named
+ * statements (behind a pooler). */
 static int send_one(pg_conn *c, size_t i, const char *value)
 {
     const char *sql = i == TIMEOUT_STMT ? TIMEOUT_SQL : reset_sql[i];
@@ -86,7 +87,7 @@ static int send_one(pg_conn *c, size_t i, const char *value)
         return PQsendQueryParams(c->wire.pg, sql, n, NULL, values, NULL, NULL, 0);
     char name[32];
     stmt_name(name, sizeof name, i);
-    if (!c->reset_prepared && !PQsendPrepare(c->wire.pg, name, sql, n, NULL))
+    if (!c->reset.prepared && !PQsendPrepare(c->wire.pg, name, sql, n, NULL))
         return 0;
     return PQsendQueryPrepared(c->wire.pg, name, n, values, NULL, NULL, 0);
 }
@@ -120,7 +121,7 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
     /* No wait here: a connection is given back on the asynchronous API's
      * loop thread too. The core closed its cursors; an earlier reset was
      * read at checkout. */
-    if (c->wire.base.broken || c->wire.gave_up || c->stmts.streaming || c->resetting != PG_RESET_NONE)
+    if (c->wire.base.broken || c->wire.gave_up || c->stmts.streaming || c->reset.state != PG_RESET_NONE)
         return failed(c, "the connection is broken", err);
     if (PQtransactionStatus(c->wire.pg) != PQTRANS_IDLE)
         return failed(c, "it is not idle", err);
@@ -128,9 +129,9 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
      * socket now is flushed while the answer is awaited. */
     if (!send_reset(c) || PQflush(c->wire.pg) < 0)
         return failed(c, PQerrorMessage(c->wire.pg), err);
-    c->reset_prepared = c->policy->named_statements;
+    c->reset.prepared = c->policy->named_statements;
     c->stmts.npending = 0;
-    c->resetting = PG_RESET_SENT;
+    c->reset.state = PG_RESET_SENT;
     c->wire.notice_fatal = 0;
     return DBAL_OK;
 }
@@ -141,7 +142,7 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
 static void forget_statements(pg_conn *c)
 {
     pg_stmts_forget_all(&c->stmts);
-    c->reset_prepared = 0;
+    c->reset.prepared = 0;
 }
 
 /* Reads the reset's results as far as they have come: DBAL_EBUSY until
@@ -157,22 +158,22 @@ static int take_results(pg_conn *c, dbal_error *err)
             PQclear(res);
             if (!PQexitPipelineMode(c->wire.pg))
                 return failed(c, PQerrorMessage(c->wire.pg), err);
-            if (c->resetting == PG_RESET_DEALLOCATING || !c->sql_prepared) {
-                c->resetting = PG_RESET_NONE;
+            if (c->reset.state == PG_RESET_DEALLOCATING || !c->reset.sql_prepared) {
+                c->reset.state = PG_RESET_NONE;
                 return DBAL_OK;
             }
             /* SQL made prepared statements: dropped as well. */
-            c->sql_prepared = 0;
+            c->reset.sql_prepared = 0;
             forget_statements(c);
             if (!PQenterPipelineMode(c->wire.pg) ||
                 !PQsendQueryParams(c->wire.pg, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL, 0) ||
                 !PQpipelineSync(c->wire.pg))
                 return failed(c, PQerrorMessage(c->wire.pg), err);
-            c->resetting = PG_RESET_DEALLOCATING;
+            c->reset.state = PG_RESET_DEALLOCATING;
             continue;
         }
         if (st == PGRES_TUPLES_OK && PQnfields(res) == 2 && PQntuples(res) == 1)
-            c->sql_prepared = PQgetvalue(res, 0, 1)[0] == 't';
+            c->reset.sql_prepared = PQgetvalue(res, 0, 1)[0] == 't';
         else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             int rc = failed(c, PQresultErrorMessage(res), err);
             PQclear(res);
@@ -185,7 +186,7 @@ static int take_results(pg_conn *c, dbal_error *err)
 
 int pg_reset_collect(pg_conn *c, int wait, dbal_error *err)
 {
-    while (c->resetting != PG_RESET_NONE) {
+    while (c->reset.state != PG_RESET_NONE) {
         if (PQisBusy(c->wire.pg)) {
             if (!pg_wire_readable_within(&c->wire, wait ? RESET_WAIT_SECONDS : 0))
                 return wait ? failed(c, "the server did not answer in time", err) : DBAL_EBUSY;

@@ -1,9 +1,6 @@
 /*
  * Session settings: the statement timeout and read-only, applied as the
- * connection's policy says (pg_policy.h). Both are sent with the next
- * command, in the call that sends it: pg_set_timeout and (behind a pooler)
- * pg_set_read_only never wait for the server, since the asynchronous API
- * calls the first on its loop thread.
+ * connection's policy says (pg_policy.h).
  *
  * The timeout is PostgreSQL's statement_timeout; it also bounds every wait
  * for the server (pg_wire.c), and tells a timeout from a cancel
@@ -11,7 +8,9 @@
  * rolls back, so the session-level value is only ever set while the
  * connection is idle; a change asked for inside a block is applied with
  * SET LOCAL for the rest of that block, and at session level once the
- * block is over (pg_settings_owed).
+ * block is over (pg_settings_owed). Both are sent with the next command,
+ * in the call that sends it: pg_set_timeout itself never waits for the
+ * server, since the asynchronous API calls it on its loop thread.
  *
  * Without session settings (behind a transaction pooler) a session-level
  * SET would reach whichever server session the pooler picks, and stay
@@ -20,7 +19,7 @@
  * transaction of the driver's own, which is begun READ ONLY for a
  * read-only session.
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stdio.h>
 #include <string.h>

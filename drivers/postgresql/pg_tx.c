@@ -2,7 +2,7 @@
  * Transaction control at depth 0. Savepoints are plain SQL that the core
  * runs through exec.
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stdio.h>
 #include <string.h>
