@@ -380,6 +380,43 @@ static void forget_stale(pg_conn *c, const pg_entry *e, const dbal_error *err)
         pg_stmts_go_unnamed(&c->stmts);
 }
 
+/* Takes the oldest entry off the ring, with its result so far (*keep,
+ * the caller's to clear). */
+static pg_entry pop(pg_async *a, PGresult **keep)
+{
+    pg_entry e = a->ring[a->head];
+    a->head = (a->head + 1) % a->cap;
+    a->count--;
+    a->ends = 0;
+    *keep = a->keep;
+    a->keep = NULL;
+    a->gathered = 0;
+    return e;
+}
+
+/* The outcome of the application's statement e, complete (its sync read)
+ * or lost with the connection (bad); takes keep and e's key. */
+static int complete(pg_conn *c, const pg_entry *e, PGresult *keep, int bad, dbal_driver_rows **rows,
+                    int64_t *affected, dbal_error *err)
+{
+    int rc;
+    if (bad) {
+        /* The statements after this one are lost with the connection:
+         * the core fails them without asking. */
+        rc = keep ? pg_error_result(&c->wire, keep, err) : DBAL_OK;
+        PQclear(keep);
+        if (rc != DBAL_ECONNLOST)
+            rc = lost(c, err);
+    } else {
+        rc = outcome(c, e->kind, keep, rows, affected, err);
+        if (rc != DBAL_OK)
+            forget_stale(c, e, err);
+        track_block(c->async, e, rc);
+    }
+    pg_host->free(e->key);
+    return rc;
+}
+
 int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows, int64_t *affected,
                     dbal_error *err)
 {
@@ -408,34 +445,14 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
             }
             PQclear(res);
         }
-        pg_entry e = a->ring[a->head];
-        a->head = (a->head + 1) % a->cap;
-        a->count--;
-        a->ends = 0;
-        PGresult *keep = a->keep;
-        a->keep = NULL;
-        a->gathered = 0;
+        PGresult *keep;
+        pg_entry e = pop(a, &keep);
         if (e.kind == PG_ASYNC_OWN) {
             PQclear(keep); /* nobody waits for it; a failure shows in what follows */
             continue;
         }
         *ready = 1;
-        int rc;
-        if (bad) {
-            /* The statements after this one are lost with the connection:
-             * the core fails them without asking. */
-            rc = keep ? pg_error_result(&c->wire, keep, err) : DBAL_OK;
-            PQclear(keep);
-            if (rc != DBAL_ECONNLOST)
-                rc = lost(c, err);
-        } else {
-            rc = outcome(c, e.kind, keep, rows, affected, err);
-            if (rc != DBAL_OK)
-                forget_stale(c, &e, err);
-            track_block(a, &e, rc);
-        }
-        pg_host->free(e.key);
-        return rc;
+        return complete(c, &e, keep, bad, rows, affected, err);
     }
     return DBAL_OK;
 }

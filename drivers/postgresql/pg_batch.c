@@ -97,6 +97,35 @@ static int prepare_first(batch *b, const dbal_value *row, dbal_error *err)
     return DBAL_OK;
 }
 
+/* Sends up to CHUNK rows from *i (the row at `start`, *row, is fetched
+ * already); *more becomes 0 when the row source has no more or fails (then
+ * b->rc). Returns how many rows went. */
+static size_t send_chunk(batch *b, int (*next)(void *, size_t, const dbal_value **), void *ud, size_t start,
+                         size_t *i, const dbal_value **row, int *more, dbal_error *err)
+{
+    size_t sent = 0;
+    int rc;
+    while (*more && b->rc == DBAL_OK && sent < CHUNK) {
+        if (*i > start && (rc = next(ud, *i, row)) != DBAL_OK) {
+            *more = 0;
+            if (rc != DBAL_DONE) { /* the row source gave up: stop after what was sent */
+                if (!(rc == DBAL_EINVAL && err->code == DBAL_EINVAL))
+                    pg_host->set_error(err, rc, NULL, 0, "the batch's row source failed at row %zu", *i);
+                b->rc = rc;
+            }
+            break;
+        }
+        if ((rc = send_row(b, *row, err)) != DBAL_OK) {
+            b->rc = rc;
+            b->failed_row = *i;
+            break;
+        }
+        ++*i;
+        sent++;
+    }
+    return sent;
+}
+
 /* Sends rows from `start` (whose row is `row`) in chunks, each followed by
  * a sync; the next chunk goes out before the previous one's results are
  * read, so that the server always has work while the client reads. */
@@ -116,25 +145,8 @@ static int run_pipeline(batch *b, int (*next)(void *, size_t, const dbal_value *
     int more = 1;
     dbal_error later;
     while (more || prev_count) {
-        size_t first = i, sent = 0;
-        while (more && b->rc == DBAL_OK && sent < CHUNK) {
-            if (i > start && (rc = next(ud, i, &row)) != DBAL_OK) {
-                more = 0;
-                if (rc != DBAL_DONE) { /* the row source gave up: stop after what was sent */
-                    if (!(rc == DBAL_EINVAL && err->code == DBAL_EINVAL))
-                        pg_host->set_error(err, rc, NULL, 0, "the batch's row source failed at row %zu", i);
-                    b->rc = rc;
-                }
-                break;
-            }
-            if ((rc = send_row(b, row, err)) != DBAL_OK) {
-                b->rc = rc;
-                b->failed_row = i;
-                break;
-            }
-            i++;
-            sent++;
-        }
+        size_t first = i;
+        size_t sent = send_chunk(b, next, ud, start, &i, &row, &more, err);
         if (b->rc != DBAL_OK)
             more = 0;
         if (sent > 0 && !PQpipelineSync(c->wire.pg)) {

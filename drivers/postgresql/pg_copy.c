@@ -436,6 +436,45 @@ static int finish(pg_conn *c, const char *abort_msg, size_t first, size_t rows, 
     return rc;
 }
 
+/* "COPY table (columns) FROM STDIN (FORMAT binary)" into sql (cap
+ * bytes); 0 when it does not fit. */
+static int copy_sql(const pg_copy *cp, char *sql, size_t cap)
+{
+    size_t n = 0;
+    n += (size_t)snprintf(sql, cap, "COPY %.*s (", (int)cp->table.len, cp->table.p);
+    for (size_t k = 0; k < cp->ncols && n < cap; k++)
+        n += (size_t)snprintf(sql + n, cap - n, "%s%.*s", k ? ", " : "", (int)cp->cols[k].len, cp->cols[k].p);
+    if (n < cap)
+        n += (size_t)snprintf(sql + n, cap - n, ") FROM STDIN (FORMAT binary)");
+    return n < cap;
+}
+
+/* Sends the COPY command and starts the data with its header: DBAL_OK
+ * once the server waits for the rows, else why not (row i failed). */
+static int start(pg_conn *c, pg_copy *cp, const char *sql, size_t i, int64_t *affected, size_t *failed_row,
+                 dbal_error *err)
+{
+    c->wire.in_doubt = pg_wire_in_doubt(&c->wire, sql);
+    PGresult *res = pg_wire_last(&c->wire, PQsendQuery(c->wire.pg, sql));
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        int rc = pg_error_result(&c->wire, res, err);
+        PQclear(res);
+        pg_wire_drain(&c->wire);
+        *failed_row = i;
+        return rc;
+    }
+    PQclear(res);
+    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+    cp->len = 0;
+    if (!reserve(cp, sizeof header)) {
+        finish(c, "out of memory", i, 0, affected, failed_row, err);
+        return pg_error_nomem(err);
+    }
+    memcpy(cp->buf, header, sizeof header);
+    cp->len = sizeof header;
+    return DBAL_OK;
+}
+
 int pg_copy_run(pg_conn *c, pg_copy *cp, int (*next)(void *, size_t, const dbal_value **), void *ud,
                 size_t *i, const dbal_value **row, int64_t *affected, size_t *failed_row, dbal_error *err)
 {
@@ -443,35 +482,12 @@ int pg_copy_run(pg_conn *c, pg_copy *cp, int (*next)(void *, size_t, const dbal_
         return DBAL_OK;
     /* The rows are sent as they come: no round trip until the end. */
     char sql[4096];
-    size_t n = 0;
-    n += (size_t)snprintf(sql, sizeof sql, "COPY %.*s (", (int)cp->table.len, cp->table.p);
-    for (size_t k = 0; k < cp->ncols && n < sizeof sql; k++)
-        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%.*s", k ? ", " : "", (int)cp->cols[k].len,
-                              cp->cols[k].p);
-    if (n < sizeof sql)
-        n += (size_t)snprintf(sql + n, sizeof sql - n, ") FROM STDIN (FORMAT binary)");
-    if (n >= sizeof sql)
+    if (!copy_sql(cp, sql, sizeof sql))
         return DBAL_OK; /* very long names: the pipeline does it */
-    c->wire.in_doubt = pg_wire_in_doubt(&c->wire, sql);
-    PGresult *res = pg_wire_last(&c->wire, PQsendQuery(c->wire.pg, sql));
-    if (PQresultStatus(res) != PGRES_COPY_IN) {
-        int rc = pg_error_result(&c->wire, res, err);
-        PQclear(res);
-        pg_wire_drain(&c->wire);
-        *failed_row = *i;
+    int rc = start(c, cp, sql, *i, affected, failed_row, err);
+    if (rc != DBAL_OK)
         return rc;
-    }
-    PQclear(res);
-    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-    cp->len = 0;
-    if (!reserve(cp, sizeof header)) {
-        finish(c, "out of memory", *i, 0, affected, failed_row, err);
-        return pg_error_nomem(err);
-    }
-    memcpy(cp->buf, header, sizeof header);
-    cp->len = sizeof header;
     size_t first = *i;
-    int rc = DBAL_OK;
     for (;;) {
         size_t need = row_size(cp, *row);
         if (need == 0)

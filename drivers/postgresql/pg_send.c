@@ -99,7 +99,8 @@ static void forget(pg_stmts *st, pg_stmt *stmt, const PGresult *res, const char 
 int pg_stmt_recover(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt *hit,
                     int retry_ok, PGresult **first, dbal_error *err)
 {
-    if (!hit || !stale(*first))
+    /* Only an error can say so: a statement that ran costs one test. */
+    if (!hit || PQresultStatus(*first) != PGRES_FATAL_ERROR || !stale(*first))
         return DBAL_OK;
     int missing = statement_missing(*first);
     forget(st, hit, *first, sql, n, sql_len);
