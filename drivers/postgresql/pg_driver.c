@@ -5,9 +5,6 @@
 
 #include <stddef.h>
 
-/* The only mutable global: set once, before the core calls anything else. */
-const dbal_host *pg_host;
-
 static const dbal_driver pg_driver = {
     .abi_version = DBAL_DRIVER_ABI_VERSION,
     .size = sizeof(dbal_driver),

@@ -180,6 +180,12 @@ int pg_error_result(pg_wire *w, const PGresult *res, dbal_error *err)
     return code;
 }
 
+int pg_wire_error(const pg_wire *w, dbal_error *err)
+{
+    *err = w->gave_up_err;
+    return w->gave_up;
+}
+
 int pg_error_conn(pg_wire *w, dbal_error *err)
 {
     return pg_error_result(w, NULL, err);

@@ -52,7 +52,7 @@ int pg_settings_in_block(pg_conn *c, dbal_error *err)
     c->settings.timeout_due = 0;
     char sql[64];
     timeout_sql(c, "LOCAL", sql, sizeof sql);
-    return pg_run(c, sql, err);
+    return pg_wire_command(&c->wire, sql, PGRES_COMMAND_OK, NULL, err);
 }
 
 int pg_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)

@@ -39,6 +39,10 @@
 #include <strings.h>
 #include <time.h>
 
+/* The only mutable global: set once by the entry point (pg_driver.c),
+ * before the core calls anything else. */
+const dbal_host *pg_host;
+
 static double now(void)
 {
     struct timespec ts;
@@ -129,12 +133,6 @@ int pg_wire_give_up(pg_wire *w, int waited_ms, const char *why, dbal_error *err)
                                          "back when it finds the connection closed");
     }
     return pg_wire_error(w, err);
-}
-
-int pg_wire_error(const pg_wire *w, dbal_error *err)
-{
-    *err = w->gave_up_err;
-    return w->gave_up;
 }
 
 /* Waits while libpq says PQgetResult would block (the caller has just

@@ -18,7 +18,7 @@
 #include <stdatomic.h>
 #include <sys/types.h>
 
-/* The host table, set once by the entry point (pg_driver.c). */
+/* The host table (pg_wire.c), set once by the entry point (pg_driver.c). */
 extern const dbal_host *pg_host;
 
 /* A connection's cancel handle, shared with the thread sending a request
@@ -87,8 +87,6 @@ int pg_wire_command(pg_wire *w, const char *sql, ExecStatusType want, PGresult *
  * bound that was), with DBAL_ETIMEOUT or, when w->in_doubt, DBAL_ECONNLOST;
  * later waits on it fail at once with the same error. */
 int pg_wire_give_up(pg_wire *w, int waited_ms, const char *why, dbal_error *err);
-/* err = why the connection was given up; returns its code. */
-int pg_wire_error(const pg_wire *w, dbal_error *err);
 /* Whether sql ends a transaction block for good (COMMIT, END, PREPARE
  * TRANSACTION). */
 int pg_wire_ends_tx(const char *sql);
@@ -121,6 +119,9 @@ void pg_error_clean(dbal_error *err, int code, const char *sqlstate, const char 
 void pg_error_redacted(dbal_error *err, int code, const char *sqlstate, const char *msg,
                        const char *const *keywords, const char *const *values);
 int pg_error_nomem(dbal_error *err);
+/* err = why the connection was given up (pg_wire_give_up); returns its
+ * code, 0 when it was not. */
+int pg_wire_error(const pg_wire *w, dbal_error *err);
 /* The last SQLSTATE a server wrote into a verbose connection error
  * message; 0 when there is none. */
 int pg_server_sqlstate(const char *msg, char out[6]);
