@@ -24,9 +24,10 @@ pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg)
 
 int pg_conn_setup(pg_conn *c)
 {
-    const pg_ctx *x = c->ctx;
-    int rc = pg_wire_setup(&c->wire);
-    return rc == DBAL_OK ? pg_stmts_setup(&c->stmts, x->cache_size) : rc;
+    /* The wire last: its set-up hands c to libpq (the notice receiver),
+     * which must not keep it when c is freed on failure. */
+    int rc = pg_stmts_setup(&c->stmts, c->ctx->cache_size);
+    return rc == DBAL_OK ? pg_wire_setup(&c->wire) : rc;
 }
 
 static pg_conn *conn_new(pg_ctx *x, PGconn *pg)

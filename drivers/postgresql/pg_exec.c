@@ -24,8 +24,8 @@ static int refuse_copy(dbal_error *err)
  * when it is on, and returns its first result (never NULL on DBAL_OK),
  * which the caller clears. A stale cached statement is re-prepared and
  * sent again once when that is safe. */
-static int send(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGresult **first,
-                dbal_error *err)
+static int send_statement(pg_conn *c, const char *sql, const dbal_value *params, size_t n,
+                          PGresult **first, dbal_error *err)
 {
     size_t sql_len = strlen(sql);
     int rc = pg_conn_ready(c, err);
@@ -42,7 +42,7 @@ static int send(pg_conn *c, const char *sql, const dbal_value *params, size_t n,
     if (rc == DBAL_OK)
         rc = pg_stmt_send(&c->stmts, sql, n, sql_len, &hit, first, err);
     if (rc == DBAL_ERROR && pg_stmt_name_taken(&c->stmts, err))
-        return retry_ok ? send(c, sql, params, n, first, err) : rc;
+        return retry_ok ? send_statement(c, sql, params, n, first, err) : rc;
     if (rc != DBAL_OK) {
         dbal_error ignored;
         pg_stmt_unwrap(&c->stmts, &ignored);
@@ -69,7 +69,7 @@ int pg_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
 {
     pg_conn *c = (pg_conn *)base;
     PGresult *res;
-    int rc = send(c, sql, params, nparams, &res, err);
+    int rc = send_statement(c, sql, params, nparams, &res, err);
     if (rc != DBAL_OK)
         return rc;
     int64_t count = 0;
@@ -100,7 +100,7 @@ int pg_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     pg_conn *c = (pg_conn *)base;
     PGresult *res;
     *out = NULL;
-    int rc = send(c, sql, params, nparams, &res, err);
+    int rc = send_statement(c, sql, params, nparams, &res, err);
     if (rc != DBAL_OK)
         return rc;
     ExecStatusType st = PQresultStatus(res);
