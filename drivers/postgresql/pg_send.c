@@ -1,19 +1,118 @@
 /*
- * Sending one statement: by its cached name (prepared on a miss) or as an
- * unnamed statement, in single-row mode; and what the server's answer may
- * say about the cache: a statement it dropped or can no longer run as
- * cached, a name someone else took.
+ * Sending one statement: by its cached name, prepared and described on a
+ * miss, or as an unnamed statement, in single-row mode; preparing one for
+ * a batch; and what the server's answer may say about the cache: a
+ * statement it dropped or can no longer run as cached, a name someone
+ * else took.
  */
 #include "pg_stmt.h"
 
 #include <string.h>
+
+/* Binary rows when every column's type may come so (read_binary in
+ * pg_types.h): the server skips int8out/float8out and the client their
+ * parsing. Asked once, when the statement is prepared; its result types
+ * cannot change afterwards (the server refuses with 0A000 and the
+ * statement is prepared again). */
+static int wants_binary(pg_wire *w, const char *name, size_t nparams)
+{
+    /* libpq before 16 drops the connection on a parameter description
+     * longer than 30000 bytes (4 per parameter): such statements stay in
+     * text. */
+    if (nparams > 7000)
+        return 0;
+    w->in_doubt = 0;
+    PGresult *res = pg_wire_last(w, PQsendDescribePrepared(w->pg, name));
+    int n = PQresultStatus(res) == PGRES_COMMAND_OK ? PQnfields(res) : 0, ok = n > 0;
+    for (int col = 0; col < n && ok; col++)
+        ok = pg_type_of(PQftype(res, col))->read_binary;
+    PQclear(res);
+    return ok;
+}
+
+/* Prepares text as the statement name and waits for the answer. */
+static int prepare_now(pg_stmts *st, const char *name, const char *text, size_t n, dbal_error *err)
+{
+    pg_wire *w = st->wire;
+    w->in_doubt = 0; /* a Parse applies nothing */
+    PGresult *res = pg_wire_last(w, PQsendPrepare(w->pg, name, text, (int)n, st->params.types));
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DBAL_OK : pg_error_result(w, res, err);
+    PQclear(res);
+    return rc;
+}
+
+static int prepare(pg_stmts *st, const char *sql, size_t n, pg_stmt **out, dbal_error *err)
+{
+    char *text;
+    int rc = pg_stmt_rewrite(sql, n, &text, err);
+    if (rc != DBAL_OK)
+        return rc;
+    pg_stmt *s = pg_stmt_new(st, 0, 0);
+    if (!s) {
+        pg_host->free(text);
+        return pg_error_nomem(err);
+    }
+    rc = prepare_now(st, s->name, text, n, err);
+    pg_host->free(text);
+    if (rc != DBAL_OK) {
+        pg_host->free(s);
+        return rc;
+    }
+    s->binary = wants_binary(st->wire, s->name, n);
+    *out = s;
+    return DBAL_OK;
+}
+
+/* The cached statement for sql (sql_len bytes) and the types in st->sig,
+ * prepared and cached on a miss; *hit is it when it came from the cache
+ * (only such a one can have gone stale). */
+static int cached(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt **out, pg_stmt **hit,
+                  dbal_error *err)
+{
+    pg_stmt *s = stmt_cache_get(st->cache, sql, sql_len, st->sig, n);
+    *hit = s;
+    if (!s) {
+        int rc = prepare(st, sql, n, &s, err);
+        if (rc != DBAL_OK)
+            return rc;
+        if (stmt_cache_put(st->cache, sql, sql_len, st->sig, n, s) != DBAL_OK) {
+            pg_stmt_release(st, s);
+            return pg_error_nomem(err);
+        }
+    }
+    *out = s;
+    return DBAL_OK;
+}
+
+int pg_stmt_prepare_for(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name,
+                        dbal_error *err)
+{
+    if (!st->cache) {
+        /* The unnamed statement lasts until the next one is prepared, which
+         * covers a batch: PgBouncer's transaction mode keeps the server
+         * connection for the transaction the batch runs in. */
+        char *text;
+        int rc = pg_stmt_rewrite(sql, n, &text, err);
+        if (rc != DBAL_OK)
+            return rc;
+        rc = prepare_now(st, "", text, n, err);
+        pg_host->free(text);
+        name[0] = '\0';
+        return rc;
+    }
+    pg_stmt *s = NULL, *hit;
+    int rc = cached(st, sql, n, sql_len, &s, &hit, err);
+    if (rc == DBAL_OK)
+        memcpy(name, s->name, PG_STMT_NAME_LEN);
+    return rc;
+}
 
 /* Sends through the cache (preparing on a miss). */
 static int send_cached(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt **hit,
                        dbal_error *err)
 {
     pg_stmt *s = NULL;
-    int rc = pg_stmt_cached(st, sql, n, sql_len, &s, hit, err);
+    int rc = cached(st, sql, n, sql_len, &s, hit, err);
     if (rc != DBAL_OK)
         return rc;
     pg_wire *w = st->wire;

@@ -1,7 +1,10 @@
 /*
  * The per-connection cache of named prepared statements (dbal_1, dbal_2,
- * ...). With the cache off, or once a connection stops naming statements,
- * statements go unnamed, which is what PgBouncer's transaction mode needs.
+ * ...): its life, its names, the DEALLOCATE of what it lets go, and the
+ * asynchronous path's bookkeeping of prepares in flight (preparing and
+ * sending is pg_send.c's). With the cache off, or once a connection stops
+ * naming statements, statements go unnamed, which is what PgBouncer's
+ * transaction mode needs.
  */
 #include "pg_stmt.h"
 
@@ -51,27 +54,6 @@ void pg_stmts_forget_all(pg_stmts *st)
     st->npending = 0;
 }
 
-/* Binary rows when every column's type may come so (read_binary in
- * pg_types.h): the server skips int8out/float8out and the client their
- * parsing. Asked once, when the statement is prepared; its result types
- * cannot change afterwards (the server refuses with 0A000 and the
- * statement is prepared again). */
-static int wants_binary(pg_wire *w, const char *name, size_t nparams)
-{
-    /* libpq before 16 drops the connection on a parameter description
-     * longer than 30000 bytes (4 per parameter): such statements stay in
-     * text. */
-    if (nparams > 7000)
-        return 0;
-    w->in_doubt = 0;
-    PGresult *res = pg_wire_last(w, PQsendDescribePrepared(w->pg, name));
-    int n = PQresultStatus(res) == PGRES_COMMAND_OK ? PQnfields(res) : 0, ok = n > 0;
-    for (int col = 0; col < n && ok; col++)
-        ok = pg_type_of(PQftype(res, col))->read_binary;
-    PQclear(res);
-    return ok;
-}
-
 void pg_stmt_deallocate_sql(uint64_t id, char *buf, size_t cap)
 {
     snprintf(buf, cap, "DEALLOCATE dbal_%" PRIu64, id);
@@ -119,9 +101,12 @@ static void release(void *stmt, void *userdata)
     pg_host->free(s);
 }
 
-/* A new statement for the cache, named but not prepared yet; NULL when
- * out of memory. */
-static pg_stmt *stmt_new(pg_stmts *st, int gone, int binary)
+void pg_stmt_release(pg_stmts *st, pg_stmt *s)
+{
+    release(s, st);
+}
+
+pg_stmt *pg_stmt_new(pg_stmts *st, int gone, int binary)
 {
     pg_stmt *s = pg_host->malloc(sizeof *s);
     if (s) {
@@ -131,80 +116,6 @@ static pg_stmt *stmt_new(pg_stmts *st, int gone, int binary)
         snprintf(s->name, sizeof s->name, "dbal_%" PRIu64, s->id);
     }
     return s;
-}
-
-/* Prepares text as the statement name and waits for the answer. */
-static int prepare_now(pg_stmts *st, const char *name, const char *text, size_t n, dbal_error *err)
-{
-    pg_wire *w = st->wire;
-    w->in_doubt = 0; /* a Parse applies nothing */
-    PGresult *res = pg_wire_last(w, PQsendPrepare(w->pg, name, text, (int)n, st->params.types));
-    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? DBAL_OK : pg_error_result(w, res, err);
-    PQclear(res);
-    return rc;
-}
-
-static int prepare(pg_stmts *st, const char *sql, size_t n, pg_stmt **out, dbal_error *err)
-{
-    char *text;
-    int rc = pg_stmt_rewrite(sql, n, &text, err);
-    if (rc != DBAL_OK)
-        return rc;
-    pg_stmt *s = stmt_new(st, 0, 0);
-    if (!s) {
-        pg_host->free(text);
-        return pg_error_nomem(err);
-    }
-    rc = prepare_now(st, s->name, text, n, err);
-    pg_host->free(text);
-    if (rc != DBAL_OK) {
-        pg_host->free(s);
-        return rc;
-    }
-    s->binary = wants_binary(st->wire, s->name, n);
-    *out = s;
-    return DBAL_OK;
-}
-
-int pg_stmt_cached(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt **out,
-                   pg_stmt **hit, dbal_error *err)
-{
-    pg_stmt *s = stmt_cache_get(st->cache, sql, sql_len, st->sig, n);
-    *hit = s;
-    if (!s) {
-        int rc = prepare(st, sql, n, &s, err);
-        if (rc != DBAL_OK)
-            return rc;
-        if (stmt_cache_put(st->cache, sql, sql_len, st->sig, n, s) != DBAL_OK) {
-            release(s, st);
-            return pg_error_nomem(err);
-        }
-    }
-    *out = s;
-    return DBAL_OK;
-}
-
-int pg_stmt_prepare_for(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name,
-                        dbal_error *err)
-{
-    if (!st->cache) {
-        /* The unnamed statement lasts until the next one is prepared, which
-         * covers a batch: PgBouncer's transaction mode keeps the server
-         * connection for the transaction the batch runs in. */
-        char *text;
-        int rc = pg_stmt_rewrite(sql, n, &text, err);
-        if (rc != DBAL_OK)
-            return rc;
-        rc = prepare_now(st, "", text, n, err);
-        pg_host->free(text);
-        name[0] = '\0';
-        return rc;
-    }
-    pg_stmt *s = NULL, *hit;
-    int rc = pg_stmt_cached(st, sql, n, sql_len, &s, &hit, err);
-    if (rc == DBAL_OK)
-        memcpy(name, s->name, PG_STMT_NAME_LEN);
-    return rc;
 }
 
 int pg_stmt_lookup(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name,
@@ -229,7 +140,7 @@ int pg_stmt_lookup(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char
             return rc;
         /* gone until its prepare has succeeded: there is nothing to free;
          * not binary: the asynchronous path reads text rows. */
-        s = stmt_new(st, 1, 0);
+        s = pg_stmt_new(st, 1, 0);
         if (!s || stmt_cache_put(st->cache, sql, sql_len, st->sig, n, s) != DBAL_OK) {
             pg_host->free(s);
             pg_host->free(*text);

@@ -2,8 +2,8 @@
  * The PostgreSQL driver's middle layer: statements on one connection's
  * wire. Parameters (pg_params.c), `?` to `$n` and the placeholder count
  * (pg_placeholders.c), the cache of named prepared statements
- * (pg_stmt.c), sending a statement and recovering from a stale one
- * (pg_send.c), and cursors (pg_rows.c, pg_bytea.c). It builds on the wire
+ * (pg_stmt.c), sending a statement, preparing it on a miss and recovering
+ * from a stale one (pg_send.c), and cursors (pg_rows.c, pg_bytea.c). It builds on the wire
  * (pg_wire.h) and the type table (pg_types.h) and calls nothing above:
  * what must happen before a statement is sent (a reset's answer, owed
  * commands, session settings) is pg_conn.h's.
@@ -78,20 +78,15 @@ void pg_stmts_go_unnamed(pg_stmts *st);
 /* Forgets every cached statement without DEALLOCATE: a DEALLOCATE ALL is
  * on its way. */
 void pg_stmts_forget_all(pg_stmts *st);
-/* The cached statement for sql (sql_len bytes) and the types in st->sig,
- * prepared and cached on a miss; *hit is it when it came from the cache
- * (only such a one can have gone stale). */
-int pg_stmt_cached(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt **out,
-                   pg_stmt **hit, dbal_error *err);
+/* A new statement for the cache, named dbal_<id> but not prepared yet;
+ * NULL when out of memory. */
+pg_stmt *pg_stmt_new(pg_stmts *st, int gone, int binary);
+/* What the cache does with a statement it lets go (a DEALLOCATE now when
+ * idle, else later), for one the cache could not take. */
+void pg_stmt_release(pg_stmts *st, pg_stmt *s);
 /* "DEALLOCATE dbal_<id>" for an evicted statement of st->pending, which
  * the caller sends once idle (and then sets npending to 0). */
 void pg_stmt_deallocate_sql(uint64_t id, char *buf, size_t cap);
-/* For a batch, before pipeline mode: the name (PG_STMT_NAME_LEN bytes) of
- * a statement prepared for sql (sql_len bytes) with the parameter types
- * now in st->params and st->sig (the cache's, prepared now on a miss; ""
- * for the unnamed statement when the cache is off). */
-int pg_stmt_prepare_for(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name,
-                        dbal_error *err);
 /* For the asynchronous path, which cannot wait for a prepare: the name
  * of the cached statement for sql and the types in st->sig. On a miss it
  * is cached at once and *text receives the SQL to send a prepare for first
@@ -116,6 +111,12 @@ void pg_stmt_forget(pg_stmts *st, const char *key, size_t sql_len, size_t n, uin
  * such a one can be stale). */
 int pg_stmt_send(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt **hit,
                  PGresult **first, dbal_error *err);
+/* For a batch, before pipeline mode: the name (PG_STMT_NAME_LEN bytes) of
+ * a statement prepared for sql (sql_len bytes) with the parameter types
+ * now in st->params and st->sig (the cache's, prepared now on a miss; ""
+ * for the unnamed statement when the cache is off). */
+int pg_stmt_prepare_for(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name,
+                        dbal_error *err);
 /* After pg_stmt_send: when *first says the server no longer runs hit as
  * cached (dropped, or its result type changed), drops it and, when
  * retry_ok (nothing ran), sends once more, replacing *first. */
