@@ -2,6 +2,22 @@
  * The driver's slots (dbal/driver.h) that the top layer's files define,
  * for the table in pg_driver.c. The cursor slots are pg_stmt.h's, the
  * cancel slot pg_wire.h's.
+ *
+ * The driver in layers, bottom to top; a file includes the header of its
+ * own layer, which includes those below, and calls nothing above
+ * (tools/check_include_cycles.py keeps the headers acyclic):
+ *
+ *   pg_types.h   the type table                    pg_types.c
+ *   pg_wire.h    set-up, waits, errors, cancel      pg_socket.c pg_wire.c
+ *                                                  pg_errors.c pg_cancel.c
+ *   pg_stmt.h    parameters, `?`, statement cache,  pg_params.c pg_placeholders.c
+ *                sending, cursors                  pg_stmt.c pg_send.c
+ *                                                  pg_rows.c pg_bytea.c
+ *   pg_policy.h  direct or pooler, found once       pg_policy.c
+ *   pg_conn.h    engine, connection, settings,      pg_engine.c pg_conn.c
+ *                reset; pg_copy.h; this header      pg_settings.c pg_reset.c
+ *                                                  pg_exec.c pg_tx.c pg_batch.c
+ *                                                  pg_copy.c pg_async.c pg_driver.c
  */
 #ifndef DBAL_PG_DRIVER_H
 #define DBAL_PG_DRIVER_H

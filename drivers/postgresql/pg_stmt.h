@@ -46,7 +46,9 @@ struct pg_rows;
 /* A connection's statements: what this layer keeps of one connection. */
 typedef struct pg_stmts {
     pg_wire *wire;     /* the connection's, of which this is a part */
-    stmt_cache *cache; /* NULL: statements go unnamed (cache size 0, a pooler) */
+    /* NULL: statements go unnamed (cache size 0, a policy without named
+     * statements, a server that lost our statements or took a name). */
+    stmt_cache *cache;
     uint64_t next_id;  /* names dbal_1, dbal_2, ... */
     uint64_t *pending; /* evicted statements to DEALLOCATE once idle */
     size_t npending, pending_cap;
@@ -175,7 +177,7 @@ typedef struct pg_rows {
     PGresult *cur;   /* the current row while served from the wire */
     Oid *types;      /* each column's type, from meta */
     int types_cap;
-    int binary;      /* values in binary format (see pg_stmt.c) */
+    int binary;      /* values in binary format (see wants_binary, pg_send.c) */
     int first_ready; /* the first row, fetched by query(), is not served yet */
     int done;
     uint64_t rowno;

@@ -1,10 +1,11 @@
 /*
- * The PostgreSQL driver's bottom layer: one connection's wire. Sending and
- * waiting for answers, bounded (pg_wire.c); libpq results and messages
- * turned into dbal_error (pg_errors.c); cancel requests that never block
- * (pg_cancel.c); the server's notices. It knows nothing of statements,
- * transactions or poolers: the layers above (pg_stmt.h, then pg_conn.h)
- * build on it, and it calls none of them.
+ * The PostgreSQL driver's bottom layer: one connection's wire. Its set-up,
+ * the server's notices and its close (pg_socket.c); sending and waiting
+ * for answers, bounded (pg_wire.c); libpq results and messages turned into
+ * dbal_error (pg_errors.c); cancel requests that never block
+ * (pg_cancel.c). It knows nothing of statements, transactions or poolers:
+ * the layers above (pg_stmt.h and pg_policy.h, then pg_conn.h) build on
+ * it, and it calls none of them.
  *
  * Nothing here leaves the module (the build hides every symbol but the
  * entry point).
@@ -51,7 +52,7 @@ typedef struct pg_wire {
     dbal_error gave_up_err;
 } pg_wire;
 
-/* ---- pg_wire.c: the connection, and every wait for the server ---- */
+/* ---- pg_socket.c: the connection's life on the wire ---- */
 
 /* Fills a zeroed w for pg, a connection being made (not usable yet). */
 void pg_wire_init(pg_wire *w, PGconn *pg);
@@ -61,6 +62,17 @@ int pg_wire_setup(pg_wire *w);
 /* Lets go of the cancel handle and closes the connection; in a forked
  * child without a word on the parent's socket. */
 void pg_wire_close(pg_wire *w);
+/* Shuts the socket down, so that a command sent on it before the core
+ * discards the connection fails rather than runs. */
+void pg_wire_shutdown(pg_wire *w);
+/* Waits up to `seconds` for the socket to be readable (or writable, while
+ * libpq holds unsent bytes); 0 when it was not. */
+int pg_wire_readable_within(pg_wire *w, double seconds);
+/* Whether the server said goodbye to an idle connection (a FATAL notice,
+ * EOF), looking without a round trip and without blocking. */
+int pg_wire_closed_while_idle(pg_wire *w);
+
+/* ---- pg_wire.c: every wait for the server, bounded ---- */
 
 /* Waits until PQgetResult can answer without blocking, sending what libpq
  * holds meanwhile. DBAL_OK, or the code the connection was given up with
@@ -94,15 +106,6 @@ int pg_wire_ends_tx(const char *sql);
  * about to be sent, if the client gave up waiting for it: always outside a
  * transaction block, inside one only when sql ends it. */
 int pg_wire_in_doubt(const pg_wire *w, const char *sql);
-/* Shuts the socket down, so that a command sent on it before the core
- * discards the connection fails rather than runs. */
-void pg_wire_shutdown(pg_wire *w);
-/* Waits up to `seconds` for the socket to be readable (or writable, while
- * libpq holds unsent bytes); 0 when it was not. */
-int pg_wire_readable_within(pg_wire *w, double seconds);
-/* Whether the server said goodbye to an idle connection (a FATAL notice,
- * EOF), looking without a round trip and without blocking. */
-int pg_wire_closed_while_idle(pg_wire *w);
 
 /* ---- pg_errors.c ---- */
 
