@@ -14,7 +14,7 @@
  * stops answering is given up when the core says the time is up
  * (DBAL_ASYNC_GIVE_UP).
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +58,8 @@ void pg_async_free(pg_conn *c)
 
 static int lost(pg_conn *c, dbal_error *err)
 {
-    c->base.broken = 1;
-    pg_error_clean(err, DBAL_ECONNLOST, "08006", PQerrorMessage(c->pg));
+    c->wire.base.broken = 1;
+    pg_error_clean(err, DBAL_ECONNLOST, "08006", PQerrorMessage(c->wire.pg));
     return DBAL_ECONNLOST;
 }
 
@@ -76,29 +76,29 @@ int pg_async_start(dbal_driver_conn *base, int *fd, dbal_error *err)
     }
     /* The connection is non-blocking already (pg_conn_setup). A pooled
      * connection has no cursor open: nothing to pull off the wire first. */
-    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-    if (PQstatus(c->pg) != CONNECTION_OK || c->gave_up || !PQenterPipelineMode(c->pg))
+    PGTransactionStatusType ts = PQtransactionStatus(c->wire.pg);
+    if (PQstatus(c->wire.pg) != CONNECTION_OK || c->wire.gave_up || !PQenterPipelineMode(c->wire.pg))
         return lost(c, err);
     c->async->in_block = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
-    atomic_store(&c->cancel_requested, 0);
+    atomic_store(&c->wire.cancel_requested, 0);
     if (ts == PQTRANS_IDLE) {
         int rc = pg_conn_owed(c, queue_own, err);
         if (rc != DBAL_OK)
             return rc;
     }
-    *fd = PQsocket(c->pg);
+    *fd = PQsocket(c->wire.pg);
     return *fd >= 0 ? DBAL_OK : lost(c, err);
 }
 
 void pg_async_stop(dbal_driver_conn *base)
 {
     pg_conn *c = (pg_conn *)base;
-    if (c->base.broken)
+    if (c->wire.base.broken)
         return;
     /* Anything still in the pipeline would reach the connection's next
      * user: such a connection is not pooled again. */
-    if (!PQexitPipelineMode(c->pg) || (c->async && c->async->count))
-        c->base.broken = 1;
+    if (!PQexitPipelineMode(c->wire.pg) || (c->async && c->async->count))
+        c->wire.base.broken = 1;
 }
 
 /* Room for one more entry, which the caller fills at ring[(head + count) % cap]. */
@@ -130,7 +130,7 @@ static int queue_own(pg_conn *c, const char *sql, dbal_error *err)
     if (!e)
         return pg_error_nomem(err);
     e->kind = PG_ASYNC_OWN;
-    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg))
+    if (!PQsendQueryParams(c->wire.pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->wire.pg))
         return lost(c, err);
     c->async->count++;
     return DBAL_OK;
@@ -143,13 +143,11 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
 {
     size_t sql_len = strlen(sql), key_len = sql_len + 1 + n;
     e->ends_tx = pg_wire_ends_tx(sql);
-    int rc = pg_stmt_sig_reserve(c, n, err);
+    int rc = pg_stmts_bind(&c->stmts, params, n, err);
+    char name[PG_STMT_NAME_LEN], *text = NULL;
     if (rc == DBAL_OK)
-        rc = pg_params_build(c, params, n, c->sig, err);
-    char name[32], *text = NULL;
-    if (rc == DBAL_OK)
-        rc = pg_stmt_lookup(c, sql, n, sql_len, name, &e->id, &text, err);
-    if (rc == DBAL_OK && c->cache && !(e->key = pg_host->malloc(key_len)))
+        rc = pg_stmt_lookup(&c->stmts, sql, n, sql_len, name, &e->id, &text, err);
+    if (rc == DBAL_OK && c->stmts.cache && !(e->key = pg_host->malloc(key_len)))
         rc = pg_error_nomem(err);
     if (rc != DBAL_OK) {
         pg_host->free(text);
@@ -157,18 +155,18 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
     }
     if (e->key) {
         memcpy(e->key, sql, sql_len + 1);
-        memcpy(e->key + sql_len + 1, c->sig, n);
+        memcpy(e->key + sql_len + 1, c->stmts.sig, n);
         e->sql_len = sql_len;
         e->nparams = n;
     }
-    const pg_params *p = &c->params;
+    const pg_params *p = &c->stmts.params;
     int ok;
     if (name[0]) {
         e->prepared = text != NULL;
-        ok = (!text || PQsendPrepare(c->pg, name, text, (int)n, p->types)) &&
-             PQsendQueryPrepared(c->pg, name, (int)n, p->values, p->lengths, p->formats, 0);
+        ok = (!text || PQsendPrepare(c->wire.pg, name, text, (int)n, p->types)) &&
+             PQsendQueryPrepared(c->wire.pg, name, (int)n, p->values, p->lengths, p->formats, 0);
     } else {
-        ok = PQsendQueryParams(c->pg, text, (int)n, p->types, p->values, p->lengths, p->formats, 0);
+        ok = PQsendQueryParams(c->wire.pg, text, (int)n, p->types, p->values, p->lengths, p->formats, 0);
     }
     pg_host->free(text);
     if (!ok) {
@@ -184,7 +182,7 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
 {
     pg_conn *c = (pg_conn *)base;
     pg_async *a = c->async;
-    if (!a || PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF) {
+    if (!a || PQpipelineStatus(c->wire.pg) == PQ_PIPELINE_OFF) {
         pg_host->set_error(err, DBAL_EMISUSE, NULL, 0, "async_send before async_start");
         return DBAL_EMISUSE;
     }
@@ -202,19 +200,19 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
         rc = send_statement(c, e, sql, params, nparams, err);
         break;
     case DBAL_ASYNC_BEGIN:
-        rc = pg_begin_sql(options, c->read_only, begin, sizeof begin, err);
-        if (rc == DBAL_OK && !PQsendQueryParams(c->pg, begin, 0, NULL, NULL, NULL, NULL, 0))
+        rc = pg_begin_sql(options, c->settings.read_only, begin, sizeof begin, err);
+        if (rc == DBAL_OK && !PQsendQueryParams(c->wire.pg, begin, 0, NULL, NULL, NULL, NULL, 0))
             rc = lost(c, err);
         break;
     default:
-        if (!PQsendQueryParams(c->pg, kind == DBAL_ASYNC_COMMIT ? "COMMIT" : "ROLLBACK", 0, NULL,
+        if (!PQsendQueryParams(c->wire.pg, kind == DBAL_ASYNC_COMMIT ? "COMMIT" : "ROLLBACK", 0, NULL,
                                NULL, NULL, NULL, 0))
             rc = lost(c, err);
         break;
     }
     if (rc != DBAL_OK)
         return rc;
-    if (!PQpipelineSync(c->pg)) {
+    if (!PQpipelineSync(c->wire.pg)) {
         pg_host->free(e->key);
         return lost(c, err);
     }
@@ -254,15 +252,15 @@ int pg_async_io(dbal_driver_conn *base, unsigned ready, unsigned *want, dbal_err
 {
     pg_conn *c = (pg_conn *)base;
     *want = DBAL_ASYNC_WANT_READ;
-    if (c->base.broken)
+    if (c->wire.base.broken)
         return DBAL_ECONNLOST;
     if (ready & DBAL_ASYNC_GIVE_UP) {
-        c->in_doubt = pipeline_in_doubt(c->async);
-        return pg_wire_give_up(c, DBAL_TIMEOUT_GRACE_MS, "to the cancel of an operation past its timeout", err);
+        c->wire.in_doubt = pipeline_in_doubt(c->async);
+        return pg_wire_give_up(&c->wire, DBAL_TIMEOUT_GRACE_MS, "to the cancel of an operation past its timeout", err);
     }
-    if ((ready & DBAL_ASYNC_WANT_READ) && !PQconsumeInput(c->pg))
+    if ((ready & DBAL_ASYNC_WANT_READ) && !PQconsumeInput(c->wire.pg))
         return lost(c, err);
-    int f = PQflush(c->pg);
+    int f = PQflush(c->wire.pg);
     if (f < 0)
         return lost(c, err);
     if (f > 0)
@@ -280,7 +278,7 @@ static int outcome(pg_conn *c, int kind, PGresult *res, dbal_driver_rows **rows,
                    dbal_error *err)
 {
     if (!res || !ok_status(PQresultStatus(res))) {
-        int rc = res ? pg_error_result(c, res, err) : DBAL_OK;
+        int rc = res ? pg_error_result(&c->wire, res, err) : DBAL_OK;
         if (rc == DBAL_OK) {
             pg_host->set_error(err, DBAL_ERROR, NULL, 0, "PostgreSQL sent no result for the statement");
             rc = DBAL_ERROR;
@@ -290,7 +288,7 @@ static int outcome(pg_conn *c, int kind, PGresult *res, dbal_driver_rows **rows,
     }
     if (kind == DBAL_ASYNC_QUERY) {
         pg_rows *r;
-        int rc = pg_rows_open_whole(c, res, &r, err);
+        int rc = pg_rows_open_whole(&c->stmts, res, &r, err);
         if (rc == DBAL_OK)
             *rows = &r->base;
         return rc;
@@ -340,7 +338,7 @@ static void take(pg_conn *c, pg_async *a, PGresult *res)
     if (e->prepared && a->ends == 0) {
         /* The prepare's own answer: only its failure matters. */
         int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        pg_stmt_prepared(c, e->key, e->sql_len, e->nparams, e->id, ok);
+        pg_stmt_prepared(&c->stmts, e->key, e->sql_len, e->nparams, e->id, ok);
         if (ok) {
             PQclear(res);
             return;
@@ -354,7 +352,7 @@ static void take(pg_conn *c, pg_async *a, PGresult *res)
         if (!gather(a, res)) {
             /* A result of this status fails the statement: out of memory. */
             PQclear(a->keep);
-            a->keep = PQmakeEmptyPGresult(c->pg, PGRES_FATAL_ERROR);
+            a->keep = PQmakeEmptyPGresult(c->wire.pg, PGRES_FATAL_ERROR);
             a->gathered = 0;
         }
         PQclear(res);
@@ -374,12 +372,49 @@ static void forget_stale(pg_conn *c, const pg_entry *e, const dbal_error *err)
     if (!e->key || e->prepared)
         return;
     if (strcmp(err->sqlstate, "26000") == 0 || strcmp(err->sqlstate, "0A000") == 0)
-        pg_stmt_forget(c, e->key, e->sql_len, e->nparams, e->id, strcmp(err->sqlstate, "26000") == 0);
+        pg_stmt_forget(&c->stmts, e->key, e->sql_len, e->nparams, e->id, strcmp(err->sqlstate, "26000") == 0);
     if (strcmp(err->sqlstate, "26000") == 0)
         /* The server session lost our statement (a pooler the engine did
          * not detect, DISCARD ALL): name no more of them here, as the
          * blocking path does. */
-        pg_conn_go_unnamed(c);
+        pg_stmts_go_unnamed(&c->stmts);
+}
+
+/* Takes the oldest entry off the ring, with its result so far (*keep,
+ * the caller's to clear). */
+static pg_entry pop(pg_async *a, PGresult **keep)
+{
+    pg_entry e = a->ring[a->head];
+    a->head = (a->head + 1) % a->cap;
+    a->count--;
+    a->ends = 0;
+    *keep = a->keep;
+    a->keep = NULL;
+    a->gathered = 0;
+    return e;
+}
+
+/* The outcome of the application's statement e, complete (its sync read)
+ * or lost with the connection (bad); takes keep and e's key. */
+static int complete(pg_conn *c, const pg_entry *e, PGresult *keep, int bad, dbal_driver_rows **rows,
+                    int64_t *affected, dbal_error *err)
+{
+    int rc;
+    if (bad) {
+        /* The statements after this one are lost with the connection:
+         * the core fails them without asking. */
+        rc = keep ? pg_error_result(&c->wire, keep, err) : DBAL_OK;
+        PQclear(keep);
+        if (rc != DBAL_ECONNLOST)
+            rc = lost(c, err);
+    } else {
+        rc = outcome(c, e->kind, keep, rows, affected, err);
+        if (rc != DBAL_OK)
+            forget_stale(c, e, err);
+        track_block(c->async, e, rc);
+    }
+    pg_host->free(e->key);
+    return rc;
 }
 
 int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows, int64_t *affected,
@@ -395,11 +430,11 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
     /* The driver's own entries complete silently: a statement's outcome,
      * or none yet, is what comes back. */
     while (a->count > 0) {
-        int bad = PQstatus(c->pg) == CONNECTION_BAD;
-        if (!bad && PQisBusy(c->pg))
+        int bad = PQstatus(c->wire.pg) == CONNECTION_BAD;
+        if (!bad && PQisBusy(c->wire.pg))
             return DBAL_OK;
         if (!bad) {
-            PGresult *res = PQgetResult(c->pg);
+            PGresult *res = PQgetResult(c->wire.pg);
             if (!res) {
                 a->ends++; /* the end of one command's results */
                 continue;
@@ -410,34 +445,14 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
             }
             PQclear(res);
         }
-        pg_entry e = a->ring[a->head];
-        a->head = (a->head + 1) % a->cap;
-        a->count--;
-        a->ends = 0;
-        PGresult *keep = a->keep;
-        a->keep = NULL;
-        a->gathered = 0;
+        PGresult *keep;
+        pg_entry e = pop(a, &keep);
         if (e.kind == PG_ASYNC_OWN) {
             PQclear(keep); /* nobody waits for it; a failure shows in what follows */
             continue;
         }
         *ready = 1;
-        int rc;
-        if (bad) {
-            /* The statements after this one are lost with the connection:
-             * the core fails them without asking. */
-            rc = keep ? pg_error_result(c, keep, err) : DBAL_OK;
-            PQclear(keep);
-            if (rc != DBAL_ECONNLOST)
-                rc = lost(c, err);
-        } else {
-            rc = outcome(c, e.kind, keep, rows, affected, err);
-            if (rc != DBAL_OK)
-                forget_stale(c, &e, err);
-            track_block(a, &e, rc);
-        }
-        pg_host->free(e.key);
-        return rc;
+        return complete(c, &e, keep, bad, rows, affected, err);
     }
     return DBAL_OK;
 }
@@ -453,7 +468,7 @@ static unsigned want_of(PostgresPollingStatusType st)
 static int connect_failed(PGconn *pg, const pg_ctx *x, dbal_error *err)
 {
     char state[6];
-    pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x);
+    pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x->keywords, x->values);
     if (pg_server_sqlstate(PQerrorMessage(pg), state))
         memcpy(err->sqlstate, state, sizeof state);
     return DBAL_ECONNECT;
@@ -482,32 +497,31 @@ int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned 
     /* libpq's rule: poll as if PQconnectPoll had said "writing". */
     *fd = PQsocket(pg);
     *want = DBAL_ASYNC_WANT_WRITE;
-    *out = &c->base;
+    *out = &c->wire.base;
     return DBAL_OK;
 }
 
 int pg_async_connect_poll(dbal_driver_conn *base, int *fd, unsigned *want, int *done, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
-    PostgresPollingStatusType st = PQconnectPoll(c->pg);
+    PostgresPollingStatusType st = PQconnectPoll(c->wire.pg);
     *done = 0;
-    *fd = PQsocket(c->pg);
+    *fd = PQsocket(c->wire.pg);
     if (st == PGRES_POLLING_FAILED)
-        return connect_failed(c->pg, c->ctx, err);
+        return connect_failed(c->wire.pg, c->ctx, err);
     if (st != PGRES_POLLING_OK) {
         *want = want_of(st);
         return DBAL_OK;
     }
-    PQsetErrorVerbosity(c->pg, PQERRORS_DEFAULT);
+    PQsetErrorVerbosity(c->wire.pg, PQERRORS_DEFAULT);
     if (pg_conn_setup(c) != DBAL_OK)
         return pg_error_nomem(err);
     /* Asking whether a pooler is in between would block the loop: an
      * engine learns it from its first blocking connection (pg_connect);
-     * until then a pooler shows itself by the errors pg_send recovers from. */
-    if (atomic_load(&c->ctx->behind) == PG_POOLED) {
-        c->pooled = 1;
-        pg_conn_go_unnamed(c);
-    }
+     * until then a pooler shows itself by the errors pg_stmt_recover and
+     * pg_stmt_name_taken see. */
+    const pg_policy *policy = atomic_load(&c->ctx->policy);
+    pg_conn_adopt(c, policy ? policy : &pg_policy_direct);
     *done = 1;
     return DBAL_OK;
 }

@@ -5,7 +5,8 @@
  * N / CHUNK round trips instead of N. The core runs every batch inside a
  * transaction, so the syncs between chunks commit nothing.
  */
-#include "pg_internal.h"
+#include "pg_copy.h"
+#include "pg_driver.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ typedef struct {
     pg_conn *c;
     const char *sql;
     size_t n, sql_len;
-    char name[32];    /* the prepared statement of the first row's types */
+    char name[PG_STMT_NAME_LEN]; /* the prepared statement of the first row's types */
     char *sig;        /* its type letters */
     char *text;       /* ? rewritten, for rows whose types differ; made lazily */
     int64_t affected;
@@ -33,23 +34,23 @@ typedef struct {
 static int send_row(batch *b, const dbal_value *row, dbal_error *err)
 {
     pg_conn *c = b->c;
-    char *sig = c->sig;
-    int rc = pg_params_build(c, row, b->n, sig, err);
+    int rc = pg_stmts_bind(&c->stmts, row, b->n, err);
     if (rc != DBAL_OK)
         return rc;
+    const char *sig = c->stmts.sig;
     int same = 1;
     for (size_t k = 0; k < b->n && same; k++)
         same = sig[k] == b->sig[k] || row[k].type == DBAL_TYPE_NULL;
-    const pg_params *p = &c->params;
+    const pg_params *p = &c->stmts.params;
     int ok;
     if (same) {
-        ok = PQsendQueryPrepared(c->pg, b->name, (int)b->n, p->values, p->lengths, p->formats, 0);
+        ok = PQsendQueryPrepared(c->wire.pg, b->name, (int)b->n, p->values, p->lengths, p->formats, 0);
     } else {
         if (!b->text && (rc = pg_stmt_rewrite(b->sql, b->n, &b->text, err)) != DBAL_OK)
             return rc;
-        ok = PQsendQueryParams(c->pg, b->text, (int)b->n, p->types, p->values, p->lengths, p->formats, 0);
+        ok = PQsendQueryParams(c->wire.pg, b->text, (int)b->n, p->types, p->values, p->lengths, p->formats, 0);
     }
-    return ok ? DBAL_OK : pg_error_conn(c, err);
+    return ok ? DBAL_OK : pg_error_conn(&c->wire, err);
 }
 
 /* Reads the results of rows [first, first + count) and the sync after them. */
@@ -58,25 +59,25 @@ static void read_chunk(batch *b, size_t first, size_t count, dbal_error *err)
     pg_conn *c = b->c;
     for (size_t i = 0; i < count; i++) {
         PGresult *res;
-        while ((res = pg_wire_result(c)) != NULL) {
+        while ((res = pg_wire_result(&c->wire)) != NULL) {
             ExecStatusType st = PQresultStatus(res);
             if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
                 b->affected += strtoll(PQcmdTuples(res), NULL, 10);
             } else if (st != PGRES_PIPELINE_ABORTED && b->rc == DBAL_OK) {
-                b->rc = pg_error_result(c, res, err);
+                b->rc = pg_error_result(&c->wire, res, err);
                 b->failed_row = first + i;
             }
             PQclear(res);
         }
-        if (c->base.broken) {
-            if (c->gave_up && b->rc == DBAL_OK)
-                b->rc = pg_wire_error(c, err);
+        if (c->wire.base.broken) {
+            if (c->wire.gave_up && b->rc == DBAL_OK)
+                b->rc = pg_wire_error(&c->wire, err);
             return;
         }
     }
-    PGresult *sync = pg_wire_result(c); /* PGRES_PIPELINE_SYNC */
+    PGresult *sync = pg_wire_result(&c->wire); /* PGRES_PIPELINE_SYNC */
     if (!sync && b->rc == DBAL_OK)
-        b->rc = pg_error_conn(c, err);
+        b->rc = pg_error_conn(&c->wire, err);
     PQclear(sync);
 }
 
@@ -85,17 +86,44 @@ static void read_chunk(batch *b, size_t first, size_t count, dbal_error *err)
 static int prepare_first(batch *b, const dbal_value *row, dbal_error *err)
 {
     pg_conn *c = b->c;
-    int rc = pg_stmt_sig_reserve(c, b->n, err);
+    int rc = pg_stmts_bind(&c->stmts, row, b->n, err);
     if (rc == DBAL_OK)
-        rc = pg_params_build(c, row, b->n, c->sig, err);
-    if (rc == DBAL_OK)
-        rc = pg_stmt_prepare_for(c, b->sql, b->n, b->sql_len, b->name, err);
+        rc = pg_stmt_prepare_for(&c->stmts, b->sql, b->n, b->sql_len, b->name, err);
     if (rc != DBAL_OK)
         return rc;
     if (!(b->sig = pg_host->malloc(b->n + 1)))
         return pg_error_nomem(err);
-    memcpy(b->sig, c->sig, b->n);
+    memcpy(b->sig, c->stmts.sig, b->n);
     return DBAL_OK;
+}
+
+/* Sends up to CHUNK rows from *i (the row at `start`, *row, is fetched
+ * already); *more becomes 0 when the row source has no more or fails (then
+ * b->rc). Returns how many rows went. */
+static size_t send_chunk(batch *b, int (*next)(void *, size_t, const dbal_value **), void *ud, size_t start,
+                         size_t *i, const dbal_value **row, int *more, dbal_error *err)
+{
+    size_t sent = 0;
+    int rc;
+    while (*more && b->rc == DBAL_OK && sent < CHUNK) {
+        if (*i > start && (rc = next(ud, *i, row)) != DBAL_OK) {
+            *more = 0;
+            if (rc != DBAL_DONE) { /* the row source gave up: stop after what was sent */
+                if (!(rc == DBAL_EINVAL && err->code == DBAL_EINVAL))
+                    pg_host->set_error(err, rc, NULL, 0, "the batch's row source failed at row %zu", *i);
+                b->rc = rc;
+            }
+            break;
+        }
+        if ((rc = send_row(b, *row, err)) != DBAL_OK) {
+            b->rc = rc;
+            b->failed_row = *i;
+            break;
+        }
+        ++*i;
+        sent++;
+    }
+    return sent;
 }
 
 /* Sends rows from `start` (whose row is `row`) in chunks, each followed by
@@ -110,37 +138,20 @@ static int run_pipeline(batch *b, int (*next)(void *, size_t, const dbal_value *
         b->failed_row = start;
         return rc;
     }
-    c->in_doubt = pg_wire_in_doubt(c, b->sql);
-    if (!PQenterPipelineMode(c->pg))
-        return pg_error_conn(c, err);
+    c->wire.in_doubt = pg_wire_in_doubt(&c->wire, b->sql);
+    if (!PQenterPipelineMode(c->wire.pg))
+        return pg_error_conn(&c->wire, err);
     size_t i = start, prev_first = 0, prev_count = 0;
     int more = 1;
     dbal_error later;
     while (more || prev_count) {
-        size_t first = i, sent = 0;
-        while (more && b->rc == DBAL_OK && sent < CHUNK) {
-            if (i > start && (rc = next(ud, i, &row)) != DBAL_OK) {
-                more = 0;
-                if (rc != DBAL_DONE) { /* the row source gave up: stop after what was sent */
-                    if (!(rc == DBAL_EINVAL && err->code == DBAL_EINVAL))
-                        pg_host->set_error(err, rc, NULL, 0, "the batch's row source failed at row %zu", i);
-                    b->rc = rc;
-                }
-                break;
-            }
-            if ((rc = send_row(b, row, err)) != DBAL_OK) {
-                b->rc = rc;
-                b->failed_row = i;
-                break;
-            }
-            i++;
-            sent++;
-        }
+        size_t first = i;
+        size_t sent = send_chunk(b, next, ud, start, &i, &row, &more, err);
         if (b->rc != DBAL_OK)
             more = 0;
-        if (sent > 0 && !PQpipelineSync(c->pg)) {
+        if (sent > 0 && !PQpipelineSync(c->wire.pg)) {
             if (b->rc == DBAL_OK)
-                b->rc = pg_error_conn(c, err);
+                b->rc = pg_error_conn(&c->wire, err);
             break;
         }
         if (prev_count > 0) {
@@ -148,13 +159,13 @@ static int run_pipeline(batch *b, int (*next)(void *, size_t, const dbal_value *
             if (b->rc != DBAL_OK)
                 more = 0;
         }
-        if (c->base.broken)
+        if (c->wire.base.broken)
             break;
         prev_first = first;
         prev_count = sent;
     }
-    if (!c->base.broken)
-        PQexitPipelineMode(c->pg);
+    if (!c->wire.base.broken)
+        PQexitPipelineMode(c->wire.pg);
     return b->rc;
 }
 

@@ -3,7 +3,7 @@
  * since PostgreSQL 9.0), or the older escape format when the server has
  * bytea_output = 'escape'.
  */
-#include "pg_internal.h"
+#include "pg_stmt.h"
 
 /* Makes room for n bytes and the NUL that follows them. */
 static int reserve(pg_blob *b, size_t n)

@@ -14,7 +14,7 @@
  * statement. Against a server that stays hung, that one thread waits as
  * long as the server does.
  */
-#include "pg_internal.h"
+#include "pg_wire.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -78,11 +78,11 @@ static void *send_request(void *arg)
 
 int pg_cancel(dbal_driver_conn *base)
 {
-    pg_conn *c = (pg_conn *)base;
-    if (!c || !c->canceller)
+    pg_wire *w = (pg_wire *)base;
+    if (!w || !w->canceller)
         return DBAL_ERROR;
-    atomic_store(&c->cancel_requested, 1);
-    pg_canceller *k = c->canceller;
+    atomic_store(&w->cancel_requested, 1);
+    pg_canceller *k = w->canceller;
     int idle = 0;
     if (!atomic_compare_exchange_strong(&k->sending, &idle, 1))
         return DBAL_OK; /* the request on its way interrupts the same statement */

@@ -1,25 +1,12 @@
 /*
- * Connections: connect, disconnect, ping, and the bookkeeping that
- * must run before any command is sent on a connection.
+ * Connections: connect (and the policy a new connection adopts),
+ * disconnect, ping, and the bookkeeping that must run before any command
+ * is sent on a connection (pg_conn_ready).
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-/* libpq prints notices (WARNING, NOTICE) to stderr by default; a library
- * must not write to the application's stderr. A FATAL one that comes while
- * the connection is idle is the server's goodbye (pg_check). */
-static void on_notice(void *arg, const PGresult *res)
-{
-    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-    if (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
-        ((pg_conn *)arg)->notice_fatal = 1;
-}
 
 pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg)
 {
@@ -27,176 +14,110 @@ pg_conn *pg_conn_alloc(pg_ctx *x, PGconn *pg)
     if (!c)
         return NULL;
     memset(c, 0, sizeof *c);
-    c->pg = pg;
+    pg_wire_init(&c->wire, pg);
+    pg_stmts_init(&c->stmts, &c->wire);
     c->ctx = x;
-    c->next_stmt_id = 1;
-    c->timeout_ms = -1; /* never asked for: the server's own setting */
-    c->timeout_applied = -1;
-    c->pid = getpid();
-    atomic_init(&c->cancel_requested, 0);
+    c->policy = &pg_policy_direct; /* until pg_conn_adopt */
+    c->settings.timeout_applied = -1;
     return c;
 }
 
 int pg_conn_setup(pg_conn *c)
 {
-    const pg_ctx *x = c->ctx;
-    c->canceller = pg_canceller_new(c->pg);
-    if (x->cache_size > 0)
-        c->cache = stmt_cache_new(pg_host, x->cache_size, pg_stmt_release, c);
-    if (!c->canceller || (x->cache_size > 0 && !c->cache))
-        return DBAL_ENOMEM;
-    PQsetNoticeReceiver(c->pg, on_notice, c);
-    /* For good: every wait for the server is pg_wire.c's, bounded. It
-     * fails only when libpq cannot flush what it holds, which a connection
-     * just made does not: one that did would be of no use. */
-    if (PQsetnonblocking(c->pg, 1) != 0)
-        c->base.broken = 1;
-    return DBAL_OK;
+    /* The wire last: its set-up hands c to libpq (the notice receiver),
+     * which must not keep it when c is freed on failure. */
+    int rc = pg_stmts_setup(&c->stmts, c->ctx->cache_size);
+    return rc == DBAL_OK ? pg_wire_setup(&c->wire) : rc;
 }
 
 static pg_conn *conn_new(pg_ctx *x, PGconn *pg)
 {
     pg_conn *c = pg_conn_alloc(x, pg);
     if (c && pg_conn_setup(c) != DBAL_OK) {
-        pg_canceller_release(c->canceller);
-        stmt_cache_free(c->cache);
+        pg_canceller_release(c->wire.canceller);
+        pg_stmts_free(&c->stmts);
         pg_host->free(c);
         return NULL;
     }
     return c;
 }
 
-/* The last SQLSTATE a server reported in a verbose libpq message: its
- * errors read "SEVERITY:  XXXXX: text", one per host tried. */
-int pg_server_sqlstate(const char *msg, char out[6])
+/* *out: a connection made with PQconnectdbParams. DBAL_OK, DBAL_ENOMEM or
+ * DBAL_ECONNECT. */
+static int connect_blocking(const pg_ctx *x, PGconn **out, dbal_error *err)
 {
-    int found = 0;
-    for (const char *p = strstr(msg, ":  "); p; p = strstr(p + 1, ":  ")) {
-        const char *s = p + 3;
-        int ok = 1;
-        for (int i = 0; i < 5 && ok; i++)
-            ok = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z');
-        if (ok && s[5] == ':' && s[6] == ' ') {
-            memcpy(out, s, 5);
-            out[5] = '\0';
-            found = 1;
-        }
+    /* expand_dbname 0: a database name is only ever a name, never a
+     * connection string smuggled in through the URL's path. */
+    PGconn *pg = PQconnectdbParams(x->keywords, x->values, 0);
+    if (!pg)
+        return pg_error_nomem(err);
+    *out = pg;
+    if (PQstatus(pg) == CONNECTION_OK)
+        return DBAL_OK;
+    char state[6];
+    pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x->keywords, x->values);
+    /* libpq keeps no SQLSTATE of a refused connection, but writes it
+     * into the message at verbose verbosity, which can only be chosen
+     * once the PGconn exists: try once more with it. The server full
+     * (53300) is what the pool waits out, so it must be told apart.
+     * Only when a server answered ("SEVERITY:  text", two spaces):
+     * an unreachable host or a timeout would only cost the wait twice. */
+    if (!strstr(PQerrorMessage(pg), ":  ")) {
+        PQfinish(pg);
+        return DBAL_ECONNECT;
     }
-    return found;
+    PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
+    PQreset(pg);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        if (pg_server_sqlstate(PQerrorMessage(pg), state))
+            memcpy(err->sqlstate, state, sizeof state);
+        PQfinish(pg);
+        return DBAL_ECONNECT;
+    }
+    PQsetErrorVerbosity(pg, PQERRORS_DEFAULT);
+    dbal_error none = {0};
+    *err = none;
+    return DBAL_OK;
 }
 
-/* A pooler answers the startup with a cancel key of its own, so the
- * backend pid libpq was given is not the pid of the server session that
- * runs our statements. Once per engine: the first connection asks. When
- * the question itself fails, the server is taken to be direct; a pooler
- * missed then still shows itself by the errors pg_send recovers from. */
-static int probe_pooler(pg_conn *c)
+void pg_conn_adopt(pg_conn *c, const pg_policy *p)
 {
-    c->in_doubt = 0;
-    c->check_ms = c->ctx->check_ms; /* part of connecting */
-    PGresult *res = pg_wire_last(c, PQsendQuery(c->pg, "SELECT pg_backend_pid()"));
-    c->check_ms = 0;
-    int behind = PG_DIRECT;
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-        atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(c->pg))
-        behind = PG_POOLED;
-    PQclear(res);
-    return behind;
+    c->policy = p;
+    if (!p->named_statements)
+        pg_stmts_go_unnamed(&c->stmts);
 }
 
 int pg_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
 {
     pg_ctx *x = ctx;
     *out = NULL;
-    /* expand_dbname 0: a database name is only ever a name, never a
-     * connection string smuggled in through the URL's path. */
-    PGconn *pg = PQconnectdbParams(x->keywords, x->values, 0);
-    if (!pg)
-        return pg_error_nomem(err);
-    if (PQstatus(pg) != CONNECTION_OK) {
-        char state[6];
-        pg_error_redacted(err, DBAL_ECONNECT, "08001", PQerrorMessage(pg), x);
-        /* libpq keeps no SQLSTATE of a refused connection, but writes it
-         * into the message at verbose verbosity, which can only be chosen
-         * once the PGconn exists: try once more with it. The server full
-         * (53300) is what the pool waits out, so it must be told apart.
-         * Only when a server answered ("SEVERITY:  text", two spaces):
-         * an unreachable host or a timeout would only cost the wait twice. */
-        if (!strstr(PQerrorMessage(pg), ":  ")) {
-            PQfinish(pg);
-            return DBAL_ECONNECT;
-        }
-        PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
-        PQreset(pg);
-        if (PQstatus(pg) != CONNECTION_OK) {
-            if (pg_server_sqlstate(PQerrorMessage(pg), state))
-                memcpy(err->sqlstate, state, sizeof state);
-            PQfinish(pg);
-            return DBAL_ECONNECT;
-        }
-        PQsetErrorVerbosity(pg, PQERRORS_DEFAULT);
-        dbal_error none = {0};
-        *err = none;
-    }
+    PGconn *pg;
+    int rc = connect_blocking(x, &pg, err);
+    if (rc != DBAL_OK)
+        return rc;
     pg_conn *c = conn_new(x, pg);
     if (!c) {
         PQfinish(pg);
         return pg_error_nomem(err);
     }
-    int behind = atomic_load(&x->behind);
-    if (!behind) {
-        behind = probe_pooler(c);
-        if (c->gave_up) {
+    /* Once per engine: the first connection asks. */
+    const pg_policy *policy = atomic_load(&x->policy);
+    if (!policy) {
+        if (!(policy = pg_policy_probe(&c->wire, x->check_ms))) {
             /* Connected, then no answer: as good as a connect that timed
              * out, and it says nothing about a pooler. */
-            pg_disconnect(&c->base);
+            pg_disconnect(&c->wire.base);
             pg_host->set_error(err, DBAL_ECONNECT, "08001", 0,
                                "the server accepted the connection but did not answer its first query "
                                "within connect_timeout (%d ms)",
                                x->check_ms);
             return DBAL_ECONNECT;
         }
-        atomic_store(&x->behind, behind);
+        atomic_store(&x->policy, policy);
     }
-    if (behind == PG_POOLED) {
-        c->pooled = 1;
-        pg_conn_go_unnamed(c);
-    }
-    *out = &c->base;
+    pg_conn_adopt(c, policy);
+    *out = &c->wire.base;
     return DBAL_OK;
-}
-
-void pg_conn_go_unnamed(pg_conn *c)
-{
-    c->closing = 1; /* the cache's release function then sends nothing */
-    stmt_cache_free(c->cache);
-    c->cache = NULL;
-    c->closing = 0;
-    c->npending = 0;
-}
-
-/*
- * In a forked child the socket is also the parent's: PQfinish would send
- * Terminate on it (over SSL, a close_notify alert first), ending the
- * parent's server session. A fresh, unconnected socket takes the
- * descriptor's place first, atomically (dup3: no other thread can get the
- * number meanwhile), so libpq's goodbye fails harmlessly and the parent's
- * socket stays open in the parent. Returns 0 when that cannot be done (no
- * descriptor to spare): the PGconn must then be left alone, leaked.
- */
-static int detach_from_parent(PGconn *pg)
-{
-    int fd = PQsocket(pg);
-    if (fd < 0)
-        return 1;
-    int blank = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (blank < 0)
-        return 0;
-    int rc;
-    while ((rc = dup3(blank, fd, O_CLOEXEC)) < 0 && (errno == EINTR || errno == EBUSY))
-        ;
-    close(blank);
-    return rc == fd;
 }
 
 void pg_disconnect(dbal_driver_conn *base)
@@ -205,16 +126,9 @@ void pg_disconnect(dbal_driver_conn *base)
     if (!c)
         return;
     /* The server forgets prepared statements with the session. */
-    c->closing = 1;
-    stmt_cache_free(c->cache);
-    pg_canceller_drop(c->canceller); /* a request on its way keeps it */
-    if (c->pid == getpid() || detach_from_parent(c->pg))
-        PQfinish(c->pg);
-    pg_params_free(&c->params);
-    pg_host->free(c->sig);
-    pg_host->free(c->pending);
+    pg_stmts_free(&c->stmts);
+    pg_wire_close(&c->wire);
     pg_async_free(c);
-    pg_rows_free(c->spare);
     pg_host->free(c);
 }
 
@@ -224,46 +138,65 @@ int pg_ping(dbal_driver_conn *base, dbal_error *err)
     /* A health check waits no longer than a connect would: a server that
      * does not answer it is taken to hang, and the pool replaces the
      * connection (with a connect bounded the same way). */
-    c->check_ms = c->ctx->check_ms;
+    c->wire.check_ms = c->ctx->check_ms;
     int rc = pg_conn_ready(c, err);
     /* An empty query is one round trip and runs nothing, even inside a
      * failed transaction. */
-    c->in_doubt = 0;
-    PGresult *res = rc == DBAL_OK ? pg_wire_last(c, PQsendQuery(c->pg, "")) : NULL;
-    c->check_ms = 0;
+    c->wire.in_doubt = 0;
+    PGresult *res = rc == DBAL_OK ? pg_wire_last(&c->wire, PQsendQuery(c->wire.pg, "")) : NULL;
+    c->wire.check_ms = 0;
     int ok = PQresultStatus(res) == PGRES_EMPTY_QUERY;
     if (!ok) {
-        const char *msg = c->gave_up ? c->gave_up_err.message
+        const char *msg = c->wire.gave_up ? c->wire.gave_up_err.message
                           : res      ? PQresultErrorMessage(res)
-                                     : PQerrorMessage(c->pg);
-        c->base.broken = 1;
+                                     : PQerrorMessage(c->wire.pg);
+        c->wire.base.broken = 1;
         pg_error_clean(err, DBAL_ECONNLOST, "08006", msg);
     }
     PQclear(res);
     return ok ? DBAL_OK : DBAL_ECONNLOST;
 }
 
+int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
+              dbal_error *err)
+{
+    int rc = pg_conn_ready(c, err);
+    return rc == DBAL_OK ? pg_wire_command(&c->wire, sql, want, out, err) : rc;
+}
+
+int pg_run(pg_conn *c, const char *sql, dbal_error *err)
+{
+    return pg_wire_command(&c->wire, sql, PGRES_COMMAND_OK, NULL, err);
+}
+
 int pg_conn_owed(pg_conn *c, pg_runner run, dbal_error *err)
 {
-    pg_stmt_owed(c, run);
-    return pg_timeout_owed(c, run, err);
+    /* A failing DEALLOCATE changes nothing: the statement is gone anyway. */
+    for (size_t i = 0; i < c->stmts.npending; i++) {
+        char sql[PG_STMT_NAME_LEN + 16];
+        dbal_error ignored;
+        pg_stmt_deallocate_sql(c->stmts.pending[i], sql, sizeof sql);
+        run(c, sql, &ignored);
+    }
+    c->stmts.npending = 0;
+    return pg_settings_owed(c, run, err);
 }
 
 int pg_conn_ready(pg_conn *c, dbal_error *err)
 {
     /* The answer to the reset sent when the connection was given back
      * (pg_reset.c); a failed one breaks the connection. */
-    if (c->resetting != PG_RESET_NONE && pg_reset_collect(c, 1, err) != DBAL_OK)
+    if (c->reset.state != PG_RESET_NONE && pg_reset_collect(c, 1, err) != DBAL_OK)
         return err->code;
-    if (c->streaming)
-        pg_rows_spill(c->streaming);
-    int rc = PQtransactionStatus(c->pg) == PQTRANS_IDLE ? pg_conn_owed(c, pg_run, err)
-                                                         : pg_timeout_in_block(c, err);
+    if (c->stmts.streaming)
+        pg_rows_spill(c->stmts.streaming);
+    int rc = PQtransactionStatus(c->wire.pg) == PQTRANS_IDLE ? pg_conn_owed(c, pg_run, err)
+                                                             : pg_settings_in_block(c, err);
     /* A cancel asked for before this command cannot be meant for it. */
-    atomic_store(&c->cancel_requested, 0);
+    atomic_store(&c->wire.cancel_requested, 0);
     /* Given up while pulling a cursor's rows or on the bookkeeping: what
      * the caller was about to send never went out. */
-    if (c->gave_up)
-        rc = pg_wire_error(c, err);
+    if (c->wire.gave_up)
+        rc = pg_wire_error(&c->wire, err);
     return rc;
 }

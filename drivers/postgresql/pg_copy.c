@@ -15,7 +15,7 @@
  * COPY there and the rest of the batch goes through the pipeline: the
  * whole batch still runs in one transaction, so it stays atomic.
  */
-#include "pg_internal.h"
+#include "pg_copy.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -161,24 +161,6 @@ static size_t catalog_name(span id, char *out, size_t cap)
     return n;
 }
 
-static int supported_type(Oid t)
-{
-    switch (t) {
-    case PG_BOOLOID:
-    case PG_BYTEAOID:
-    case PG_INT2OID:
-    case PG_INT4OID:
-    case PG_INT8OID:
-    case PG_FLOAT4OID:
-    case PG_FLOAT8OID:
-    case PG_TEXTOID:
-    case PG_VARCHAROID:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /* Looks the columns' types up and checks the table. Returns 1 when COPY
  * fits, 0 when the pipeline must do it (including an unknown table: the
  * INSERT then reports that as it would anyway), <0 on a failed query (the
@@ -201,10 +183,10 @@ static int describe(pg_conn *c, pg_copy *cp, dbal_error *err)
     memcpy(table, cp->table.p, cp->table.len);
     table[cp->table.len] = '\0';
     const char *values[1] = {table};
-    c->in_doubt = 0;
-    PGresult *res = pg_wire_last(c, PQsendQueryParams(c->pg, q, 1, NULL, values, NULL, NULL, 0));
+    c->wire.in_doubt = 0;
+    PGresult *res = pg_wire_last(&c->wire, PQsendQueryParams(c->wire.pg, q, 1, NULL, values, NULL, NULL, 0));
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        int rc = pg_error_result(c, res, err);
+        int rc = pg_error_result(&c->wire, res, err);
         PQclear(res);
         return rc < 0 ? rc : -rc;
     }
@@ -219,7 +201,7 @@ static int describe(pg_conn *c, pg_copy *cp, dbal_error *err)
                 break;
             }
         }
-        ok = supported_type(cp->types[k]);
+        ok = pg_type_of(cp->types[k])->copy_binary;
     }
     PQclear(res);
     return ok;
@@ -228,7 +210,7 @@ static int describe(pg_conn *c, pg_copy *cp, dbal_error *err)
 int pg_copy_plan(pg_conn *c, const char *sql, size_t nparams, pg_copy **out, dbal_error *err)
 {
     *out = NULL;
-    if (nparams == 0 || nparams > COPY_MAX_COLS || PQserverVersion(c->pg) < 120000)
+    if (nparams == 0 || nparams > COPY_MAX_COLS || PQserverVersion(c->wire.pg) < 120000)
         return DBAL_OK;
     pg_copy *cp = pg_host->malloc(sizeof *cp);
     if (!cp)
@@ -416,7 +398,7 @@ static int flush(pg_conn *c, pg_copy *cp)
     /* Queued, then sent as the server takes it, so that a slow server
      * does not make libpq's buffer hold the whole batch. */
     int ok = cp->len == 0 ||
-             (PQputCopyData(c->pg, cp->buf, (int)cp->len) == 1 && pg_wire_flush(c, &ignored) == DBAL_OK);
+             (PQputCopyData(c->wire.pg, cp->buf, (int)cp->len) == 1 && pg_wire_flush(&c->wire, &ignored) == DBAL_OK);
     cp->len = 0;
     return ok;
 }
@@ -427,21 +409,21 @@ static int finish(pg_conn *c, const char *abort_msg, size_t first, size_t rows, 
                   size_t *failed_row, dbal_error *err)
 {
     int rc = DBAL_OK;
-    PQputCopyEnd(c->pg, abort_msg);
+    PQputCopyEnd(c->wire.pg, abort_msg);
     PGresult *res;
-    while ((res = pg_wire_result(c)) != NULL) {
+    while ((res = pg_wire_result(&c->wire)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_COPY_IN) {
             /* The end did not go out: the connection cannot be used again. */
             PQclear(res);
-            rc = pg_error_conn(c, err);
-            c->base.broken = 1;
+            rc = pg_error_conn(&c->wire, err);
+            c->wire.base.broken = 1;
             return rc;
         }
         if (st == PGRES_COMMAND_OK && rc == DBAL_OK) {
             *affected += strtoll(PQcmdTuples(res), NULL, 10);
         } else if (rc == DBAL_OK && !abort_msg) {
-            rc = pg_error_result(c, res, err);
+            rc = pg_error_result(&c->wire, res, err);
             size_t line = copy_line(res);
             *failed_row = line >= 1 && line <= rows ? first + line - 1 : (size_t)-1;
         } else if (rc == DBAL_OK) {
@@ -449,9 +431,48 @@ static int finish(pg_conn *c, const char *abort_msg, size_t first, size_t rows, 
         }
         PQclear(res);
     }
-    if (rc == DBAL_OK && c->gave_up)
-        rc = pg_wire_error(c, err);
+    if (rc == DBAL_OK && c->wire.gave_up)
+        rc = pg_wire_error(&c->wire, err);
     return rc;
+}
+
+/* "COPY table (columns) FROM STDIN (FORMAT binary)" into sql (cap
+ * bytes); 0 when it does not fit. */
+static int copy_sql(const pg_copy *cp, char *sql, size_t cap)
+{
+    size_t n = 0;
+    n += (size_t)snprintf(sql, cap, "COPY %.*s (", (int)cp->table.len, cp->table.p);
+    for (size_t k = 0; k < cp->ncols && n < cap; k++)
+        n += (size_t)snprintf(sql + n, cap - n, "%s%.*s", k ? ", " : "", (int)cp->cols[k].len, cp->cols[k].p);
+    if (n < cap)
+        n += (size_t)snprintf(sql + n, cap - n, ") FROM STDIN (FORMAT binary)");
+    return n < cap;
+}
+
+/* Sends the COPY command and starts the data with its header: DBAL_OK
+ * once the server waits for the rows, else why not (row i failed). */
+static int start(pg_conn *c, pg_copy *cp, const char *sql, size_t i, int64_t *affected, size_t *failed_row,
+                 dbal_error *err)
+{
+    c->wire.in_doubt = pg_wire_in_doubt(&c->wire, sql);
+    PGresult *res = pg_wire_last(&c->wire, PQsendQuery(c->wire.pg, sql));
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        int rc = pg_error_result(&c->wire, res, err);
+        PQclear(res);
+        pg_wire_drain(&c->wire);
+        *failed_row = i;
+        return rc;
+    }
+    PQclear(res);
+    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+    cp->len = 0;
+    if (!reserve(cp, sizeof header)) {
+        finish(c, "out of memory", i, 0, affected, failed_row, err);
+        return pg_error_nomem(err);
+    }
+    memcpy(cp->buf, header, sizeof header);
+    cp->len = sizeof header;
+    return DBAL_OK;
 }
 
 int pg_copy_run(pg_conn *c, pg_copy *cp, int (*next)(void *, size_t, const dbal_value **), void *ud,
@@ -461,35 +482,12 @@ int pg_copy_run(pg_conn *c, pg_copy *cp, int (*next)(void *, size_t, const dbal_
         return DBAL_OK;
     /* The rows are sent as they come: no round trip until the end. */
     char sql[4096];
-    size_t n = 0;
-    n += (size_t)snprintf(sql, sizeof sql, "COPY %.*s (", (int)cp->table.len, cp->table.p);
-    for (size_t k = 0; k < cp->ncols && n < sizeof sql; k++)
-        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%.*s", k ? ", " : "", (int)cp->cols[k].len,
-                              cp->cols[k].p);
-    if (n < sizeof sql)
-        n += (size_t)snprintf(sql + n, sizeof sql - n, ") FROM STDIN (FORMAT binary)");
-    if (n >= sizeof sql)
+    if (!copy_sql(cp, sql, sizeof sql))
         return DBAL_OK; /* very long names: the pipeline does it */
-    c->in_doubt = pg_wire_in_doubt(c, sql);
-    PGresult *res = pg_wire_last(c, PQsendQuery(c->pg, sql));
-    if (PQresultStatus(res) != PGRES_COPY_IN) {
-        int rc = pg_error_result(c, res, err);
-        PQclear(res);
-        pg_drain(c);
-        *failed_row = *i;
+    int rc = start(c, cp, sql, *i, affected, failed_row, err);
+    if (rc != DBAL_OK)
         return rc;
-    }
-    PQclear(res);
-    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-    cp->len = 0;
-    if (!reserve(cp, sizeof header)) {
-        finish(c, "out of memory", *i, 0, affected, failed_row, err);
-        return pg_error_nomem(err);
-    }
-    memcpy(cp->buf, header, sizeof header);
-    cp->len = sizeof header;
     size_t first = *i;
-    int rc = DBAL_OK;
     for (;;) {
         size_t need = row_size(cp, *row);
         if (need == 0)

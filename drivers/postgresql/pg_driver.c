@@ -1,12 +1,9 @@
 /*
  * The PostgreSQL driver's entry point and its table of operations.
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stddef.h>
-
-/* The only mutable global: set once, before the core calls anything else. */
-const dbal_host *pg_host;
 
 static const dbal_driver pg_driver = {
     .abi_version = DBAL_DRIVER_ABI_VERSION,

@@ -2,7 +2,7 @@
  * engine_open / engine_close: the parsed URL turned, once per engine, into
  * the keyword/value arrays that PQconnectdbParams takes.
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stddef.h>
 #include <stdlib.h>

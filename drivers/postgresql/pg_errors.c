@@ -2,7 +2,7 @@
  * Errors: libpq results and messages turned into dbal_error, with the
  * portable code from the SQLSTATE and every message on one line.
  */
-#include "pg_internal.h"
+#include "pg_wire.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -83,7 +83,7 @@ void pg_error_clean(dbal_error *err, int code, const char *sqlstate, const char 
 }
 
 void pg_error_redacted(dbal_error *err, int code, const char *sqlstate, const char *msg,
-                       const pg_ctx *x)
+                       const char *const *keywords, const char *const *values)
 {
     /* Redact the whole message before it is cut to fit: a cut could
      * otherwise leave the start of a password behind. */
@@ -91,9 +91,9 @@ void pg_error_redacted(dbal_error *err, int code, const char *sqlstate, const ch
     char *s = pg_host->malloc(cap);
     if (s)
         one_line(s, cap, msg);
-    for (size_t i = 0; s && x->keywords[i]; i++)
-        if (is_secret_keyword(x->keywords[i]) && x->values[i][0])
-            s = redact(s, x->values[i]);
+    for (size_t i = 0; s && keywords[i]; i++)
+        if (is_secret_keyword(keywords[i]) && values[i][0])
+            s = redact(s, values[i]);
     if (!s) {
         pg_host->set_error(err, code, sqlstate, 0,
                            "cannot connect to PostgreSQL (out of memory while reporting why)");
@@ -130,32 +130,45 @@ static void server_message(char *out, size_t cap, const PGresult *res, const cha
 /* The connection is gone, or the server said FATAL or PANIC (shutdown,
  * terminated backend, idle session timeout): it ends the session after
  * such an error, even if libpq has not yet seen the socket close. */
-static int session_over(const pg_conn *c, const PGresult *res)
+static int session_over(const pg_wire *w, const PGresult *res)
 {
-    if (PQstatus(c->pg) == CONNECTION_BAD)
+    if (PQstatus(w->pg) == CONNECTION_BAD)
         return 1;
     const char *severity = res ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
     return severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
 }
 
-int pg_error_result(pg_conn *c, const PGresult *res, dbal_error *err)
+/* DBAL_ECANCELED or DBAL_ETIMEOUT for an error with SQLSTATE 57014, which
+ * PostgreSQL gives both: the driver remembers which one it asked for. */
+static int canceled_code(pg_wire *w, const char *primary)
+{
+    if (atomic_exchange(&w->cancel_requested, 0))
+        return DBAL_ECANCELED;
+    /* Not ours: the statement timeout, unless someone else canceled it
+     * (pg_cancel_backend). The message is only English by default. */
+    if (w->timeout_ms > 0 || (primary && strstr(primary, "statement timeout")))
+        return DBAL_ETIMEOUT;
+    return DBAL_ECANCELED;
+}
+
+int pg_error_result(pg_wire *w, const PGresult *res, dbal_error *err)
 {
     /* No result because the client stopped waiting for it. */
-    if (!res && c->gave_up)
-        return pg_wire_error(c, err);
+    if (!res && w->gave_up)
+        return pg_wire_error(w, err);
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *fallback = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
-    if (session_over(c, res)) {
+    const char *fallback = res ? PQresultErrorMessage(res) : PQerrorMessage(w->pg);
+    if (session_over(w, res)) {
         /* Whatever the server said last, the connection is gone: the pool
          * must discard it. */
-        c->base.broken = 1;
+        w->base.broken = 1;
         pg_error_clean(err, DBAL_ECONNLOST, "08006", primary ? primary : fallback);
         return DBAL_ECONNLOST;
     }
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     int code = state ? pg_host->code_for_sqlstate(state) : DBAL_ERROR;
     if (state && strcmp(state, "57014") == 0)
-        code = pg_canceled_code(c, primary);
+        code = canceled_code(w, primary);
     if (primary) {
         char line[sizeof err->message];
         server_message(line, sizeof line, res, primary);
@@ -167,13 +180,38 @@ int pg_error_result(pg_conn *c, const PGresult *res, dbal_error *err)
     return code;
 }
 
-int pg_error_conn(pg_conn *c, dbal_error *err)
+int pg_wire_error(const pg_wire *w, dbal_error *err)
 {
-    return pg_error_result(c, NULL, err);
+    *err = w->gave_up_err;
+    return w->gave_up;
+}
+
+int pg_error_conn(pg_wire *w, dbal_error *err)
+{
+    return pg_error_result(w, NULL, err);
 }
 
 int pg_error_nomem(dbal_error *err)
 {
     pg_host->set_error(err, DBAL_ENOMEM, NULL, 0, "out of memory");
     return DBAL_ENOMEM;
+}
+
+/* A server's errors read "SEVERITY:  XXXXX: text" at verbose verbosity, one
+ * per host tried: the last one's. */
+int pg_server_sqlstate(const char *msg, char out[6])
+{
+    int found = 0;
+    for (const char *p = strstr(msg, ":  "); p; p = strstr(p + 1, ":  ")) {
+        const char *s = p + 3;
+        int ok = 1;
+        for (int i = 0; i < 5 && ok; i++)
+            ok = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z');
+        if (ok && s[5] == ':' && s[6] == ' ') {
+            memcpy(out, s, 5);
+            out[5] = '\0';
+            found = 1;
+        }
+    }
+    return found;
 }

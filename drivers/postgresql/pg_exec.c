@@ -1,8 +1,9 @@
 /*
- * Statements: exec (rows discarded), query (a streamed cursor), and the
- * few fixed commands the driver runs itself.
+ * The application's statements: exec (rows discarded) and query (a
+ * streamed cursor), each made ready, sent and recovered from a stale
+ * cached statement here; and last_insert_id.
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,37 @@ static int refuse_copy(dbal_error *err)
     return DBAL_EUNSUPPORTED;
 }
 
+/* Sends sql with params in single-row mode, through the statement cache
+ * when it is on, and returns its first result (never NULL on DBAL_OK),
+ * which the caller clears. A stale cached statement is re-prepared and
+ * sent again once when that is safe. */
+static int send_statement(pg_conn *c, const char *sql, const dbal_value *params, size_t n,
+                          PGresult **first, dbal_error *err)
+{
+    size_t sql_len = strlen(sql);
+    int rc = pg_conn_ready(c, err);
+    if (rc == DBAL_OK)
+        rc = pg_stmts_bind(&c->stmts, params, n, err);
+    if (rc != DBAL_OK)
+        return rc;
+    /* Outside a transaction block the failed attempt changed nothing, so
+     * running the statement again is invisible to the application. Inside
+     * one, the failure has aborted the transaction: the caller gets it. */
+    int retry_ok = PQtransactionStatus(c->wire.pg) == PQTRANS_IDLE;
+    pg_stmt *hit;
+    rc = pg_settings_wrap(c, err);
+    if (rc == DBAL_OK)
+        rc = pg_stmt_send(&c->stmts, sql, n, sql_len, &hit, first, err);
+    if (rc == DBAL_ERROR && pg_stmt_name_taken(&c->stmts, err))
+        return retry_ok ? send_statement(c, sql, params, n, first, err) : rc;
+    if (rc != DBAL_OK) {
+        dbal_error ignored;
+        pg_stmt_unwrap(&c->stmts, &ignored);
+        return rc;
+    }
+    return pg_stmt_recover(&c->stmts, sql, n, sql_len, hit, retry_ok, first, err);
+}
+
 /* Folds one result of exec into rc (the first error wins) and *count. */
 static int exec_result(pg_conn *c, PGresult *res, int rc, int64_t *count, dbal_error *err)
 {
@@ -28,7 +60,7 @@ static int exec_result(pg_conn *c, PGresult *res, int rc, int64_t *count, dbal_e
     else if (is_copy(st))
         rc = rc == DBAL_OK ? refuse_copy(err) : rc;
     else if (st != PGRES_SINGLE_TUPLE && st != PGRES_EMPTY_QUERY && rc == DBAL_OK)
-        rc = pg_error_result(c, res, err);
+        rc = pg_error_result(&c->wire, res, err);
     return rc;
 }
 
@@ -37,7 +69,7 @@ int pg_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
 {
     pg_conn *c = (pg_conn *)base;
     PGresult *res;
-    int rc = pg_send(c, sql, params, nparams, &res, err);
+    int rc = send_statement(c, sql, params, nparams, &res, err);
     if (rc != DBAL_OK)
         return rc;
     int64_t count = 0;
@@ -48,11 +80,11 @@ int pg_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
         PQclear(res);
         if (is_copy(st))
             break;
-        res = pg_wire_result(c);
+        res = pg_wire_result(&c->wire);
     }
-    pg_drain(c);
+    pg_wire_drain(&c->wire);
     dbal_error commit_err;
-    int crc = pg_unwrap(c, &commit_err);
+    int crc = pg_stmt_unwrap(&c->stmts, &commit_err);
     if (rc == DBAL_OK && crc != DBAL_OK) {
         *err = commit_err;
         rc = crc;
@@ -68,55 +100,25 @@ int pg_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     pg_conn *c = (pg_conn *)base;
     PGresult *res;
     *out = NULL;
-    int rc = pg_send(c, sql, params, nparams, &res, err);
+    int rc = send_statement(c, sql, params, nparams, &res, err);
     if (rc != DBAL_OK)
         return rc;
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ||
         st == PGRES_EMPTY_QUERY) {
         pg_rows *r;
-        rc = pg_rows_open(c, res, &r, err);
+        rc = pg_rows_open(&c->stmts, res, &r, err);
         if (rc == DBAL_OK)
             *out = &r->base;
         return rc;
     }
     /* Errors reported before the first row belong to query(). */
-    rc = is_copy(st) ? refuse_copy(err) : pg_error_result(c, res, err);
+    rc = is_copy(st) ? refuse_copy(err) : pg_error_result(&c->wire, res, err);
     PQclear(res);
-    pg_drain(c);
+    pg_wire_drain(&c->wire);
     dbal_error ignored;
-    pg_unwrap(c, &ignored);
+    pg_stmt_unwrap(&c->stmts, &ignored);
     return rc;
-}
-
-int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
-              dbal_error *err)
-{
-    int rc = pg_conn_ready(c, err);
-    return rc == DBAL_OK ? pg_command(c, sql, want, out, err) : rc;
-}
-
-int pg_command(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
-               dbal_error *err)
-{
-    /* The driver's own commands apply nothing but a COMMIT. */
-    c->in_doubt = pg_wire_ends_tx(sql);
-    PGresult *res = pg_wire_last(c, PQsendQuery(c->pg, sql));
-    if (PQresultStatus(res) != want) {
-        int rc = pg_error_result(c, res, err);
-        PQclear(res);
-        return rc == DBAL_OK ? DBAL_ERROR : rc;
-    }
-    if (out)
-        *out = res;
-    else
-        PQclear(res);
-    return DBAL_OK;
-}
-
-int pg_run(pg_conn *c, const char *sql, dbal_error *err)
-{
-    return pg_command(c, sql, PGRES_COMMAND_OK, NULL, err);
 }
 
 int pg_last_insert_id(dbal_driver_conn *base, int64_t *out, dbal_error *err)

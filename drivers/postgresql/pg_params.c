@@ -4,7 +4,7 @@
  * statement cache key, because a prepared statement fixes the types of its
  * parameters.
  */
-#include "pg_internal.h"
+#include "pg_stmt.h"
 
 #include <limits.h>
 #include <string.h>
@@ -148,10 +148,9 @@ static char put_value(pg_params *p, size_t i, const dbal_value *v, char **arena)
     }
 }
 
-int pg_params_build(pg_conn *c, const dbal_value *params, size_t n, char *sig,
-                    dbal_error *err)
+/* Fills p for params, and sig (n bytes) with their type letters. */
+static int build(pg_params *p, const dbal_value *params, size_t n, char *sig, dbal_error *err)
 {
-    pg_params *p = &c->params;
     if (n > PQ_QUERY_PARAM_MAX_LIMIT) {
         pg_host->set_error(err, DBAL_EINVAL, NULL, 0,
                            "%zu parameters given, PostgreSQL takes at most %d", n,
@@ -169,6 +168,27 @@ int pg_params_build(pg_conn *c, const dbal_value *params, size_t n, char *sig,
     for (size_t i = 0; i < n; i++)
         sig[i] = put_value(p, i, &params[i], &arena);
     return DBAL_OK;
+}
+
+/* The cache key is the SQL, in place, and one type letter per parameter,
+ * written to st->sig. */
+static int sig_reserve(pg_stmts *st, size_t n, dbal_error *err)
+{
+    if (n > st->sig_cap || !st->sig) {
+        char *k = pg_host->malloc(n ? n : 1);
+        if (!k)
+            return pg_error_nomem(err);
+        pg_host->free(st->sig);
+        st->sig = k;
+        st->sig_cap = n;
+    }
+    return DBAL_OK;
+}
+
+int pg_stmts_bind(pg_stmts *st, const dbal_value *params, size_t n, dbal_error *err)
+{
+    int rc = sig_reserve(st, n, err);
+    return rc == DBAL_OK ? build(&st->params, params, n, st->sig, err) : rc;
 }
 
 void pg_params_free(pg_params *p)

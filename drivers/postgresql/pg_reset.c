@@ -31,14 +31,10 @@
  * a half times as much (the catalog query most of all). Behind a pooler,
  * where named statements cannot be used, they go unnamed.
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
 static const char *const reset_sql[] = {
     "CLOSE ALL",
@@ -67,10 +63,9 @@ static int failed(pg_conn *c, const char *why, dbal_error *err)
 {
     char reason[sizeof err->message];
     snprintf(reason, sizeof reason, "%s", why); /* why may be err->message */
-    c->base.broken = 1;
-    c->resetting = PG_RESET_NONE;
-    if (PQsocket(c->pg) >= 0)
-        shutdown(PQsocket(c->pg), SHUT_RDWR);
+    c->wire.base.broken = 1;
+    c->reset.state = PG_RESET_NONE;
+    pg_wire_shutdown(&c->wire);
     pg_host->set_error(err, DBAL_ECONNLOST, "08006", 0, "the pooled connection could not be reset: %s", reason);
     return DBAL_ECONNLOST;
 }
@@ -81,42 +76,43 @@ static void stmt_name(char *buf, size_t cap, size_t i)
 }
 
 /* Queues statement i of the reset (TIMEOUT_STMT: the timeout, with its
- * value): by name once prepared, unnamed behind a pooler. */
+ * value): by name once prepared, unnamed when the policy has no named
+ * statements (behind a pooler). */
 static int send_one(pg_conn *c, size_t i, const char *value)
 {
     const char *sql = i == TIMEOUT_STMT ? TIMEOUT_SQL : reset_sql[i];
     int n = i == TIMEOUT_STMT;
     const char *const *values = n ? &value : NULL;
-    if (c->pooled)
-        return PQsendQueryParams(c->pg, sql, n, NULL, values, NULL, NULL, 0);
+    if (!c->policy->named_statements)
+        return PQsendQueryParams(c->wire.pg, sql, n, NULL, values, NULL, NULL, 0);
     char name[32];
     stmt_name(name, sizeof name, i);
-    if (!c->reset_prepared && !PQsendPrepare(c->pg, name, sql, n, NULL))
+    if (!c->reset.prepared && !PQsendPrepare(c->wire.pg, name, sql, n, NULL))
         return 0;
-    return PQsendQueryPrepared(c->pg, name, n, values, NULL, NULL, 0);
+    return PQsendQueryPrepared(c->wire.pg, name, n, values, NULL, NULL, 0);
 }
 
 static int send_reset(pg_conn *c)
 {
-    if (!PQenterPipelineMode(c->pg))
+    if (!PQenterPipelineMode(c->wire.pg))
         return 0;
     for (size_t i = 0; i < NRESET; i++)
         if (!send_one(c, i, NULL))
             return 0;
-    if (c->timeout_applied >= 0) {
+    if (c->settings.timeout_applied >= 0) {
         char value[16];
-        snprintf(value, sizeof value, "%d", c->timeout_applied);
+        snprintf(value, sizeof value, "%d", c->settings.timeout_applied);
         if (!send_one(c, TIMEOUT_STMT, value))
             return 0;
     }
     /* Evicted statements of the cache, folded in. */
-    for (size_t i = 0; i < c->npending; i++) {
-        char sql[48];
-        snprintf(sql, sizeof sql, "DEALLOCATE dbal_%llu", (unsigned long long)c->pending[i]);
-        if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
+    for (size_t i = 0; i < c->stmts.npending; i++) {
+        char sql[PG_STMT_NAME_LEN + 16];
+        pg_stmt_deallocate_sql(c->stmts.pending[i], sql, sizeof sql);
+        if (!PQsendQueryParams(c->wire.pg, sql, 0, NULL, NULL, NULL, NULL, 0))
             return 0;
     }
-    return PQpipelineSync(c->pg);
+    return PQpipelineSync(c->wire.pg);
 }
 
 int pg_reset(dbal_driver_conn *base, dbal_error *err)
@@ -125,18 +121,18 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
     /* No wait here: a connection is given back on the asynchronous API's
      * loop thread too. The core closed its cursors; an earlier reset was
      * read at checkout. */
-    if (c->base.broken || c->gave_up || c->streaming || c->resetting != PG_RESET_NONE)
+    if (c->wire.base.broken || c->wire.gave_up || c->stmts.streaming || c->reset.state != PG_RESET_NONE)
         return failed(c, "the connection is broken", err);
-    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+    if (PQtransactionStatus(c->wire.pg) != PQTRANS_IDLE)
         return failed(c, "it is not idle", err);
     /* The connection is non-blocking (pg_wire.c): what does not fit the
      * socket now is flushed while the answer is awaited. */
-    if (!send_reset(c) || PQflush(c->pg) < 0)
-        return failed(c, PQerrorMessage(c->pg), err);
-    c->reset_prepared = !c->pooled;
-    c->npending = 0;
-    c->resetting = PG_RESET_SENT;
-    c->notice_fatal = 0;
+    if (!send_reset(c) || PQflush(c->wire.pg) < 0)
+        return failed(c, PQerrorMessage(c->wire.pg), err);
+    c->reset.prepared = c->policy->named_statements;
+    c->stmts.npending = 0;
+    c->reset.state = PG_RESET_SENT;
+    c->wire.notice_fatal = 0;
     return DBAL_OK;
 }
 
@@ -145,11 +141,8 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
  * own. */
 static void forget_statements(pg_conn *c)
 {
-    c->closing = 1;
-    stmt_cache_clear(c->cache);
-    c->closing = 0;
-    c->npending = 0;
-    c->reset_prepared = 0;
+    pg_stmts_forget_all(&c->stmts);
+    c->reset.prepared = 0;
 }
 
 /* Reads the reset's results as far as they have come: DBAL_EBUSY until
@@ -157,30 +150,30 @@ static void forget_statements(pg_conn *c)
 static int take_results(pg_conn *c, dbal_error *err)
 {
     PGresult *res;
-    while (!PQisBusy(c->pg)) {
-        if (!(res = PQgetResult(c->pg)))
+    while (!PQisBusy(c->wire.pg)) {
+        if (!(res = PQgetResult(c->wire.pg)))
             continue; /* the end of one statement's results */
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(res);
-            if (!PQexitPipelineMode(c->pg))
-                return failed(c, PQerrorMessage(c->pg), err);
-            if (c->resetting == PG_RESET_DEALLOCATING || !c->sql_prepared) {
-                c->resetting = PG_RESET_NONE;
+            if (!PQexitPipelineMode(c->wire.pg))
+                return failed(c, PQerrorMessage(c->wire.pg), err);
+            if (c->reset.state == PG_RESET_DEALLOCATING || !c->reset.sql_prepared) {
+                c->reset.state = PG_RESET_NONE;
                 return DBAL_OK;
             }
             /* SQL made prepared statements: dropped as well. */
-            c->sql_prepared = 0;
+            c->reset.sql_prepared = 0;
             forget_statements(c);
-            if (!PQenterPipelineMode(c->pg) ||
-                !PQsendQueryParams(c->pg, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL, 0) ||
-                !PQpipelineSync(c->pg))
-                return failed(c, PQerrorMessage(c->pg), err);
-            c->resetting = PG_RESET_DEALLOCATING;
+            if (!PQenterPipelineMode(c->wire.pg) ||
+                !PQsendQueryParams(c->wire.pg, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL, 0) ||
+                !PQpipelineSync(c->wire.pg))
+                return failed(c, PQerrorMessage(c->wire.pg), err);
+            c->reset.state = PG_RESET_DEALLOCATING;
             continue;
         }
         if (st == PGRES_TUPLES_OK && PQnfields(res) == 2 && PQntuples(res) == 1)
-            c->sql_prepared = PQgetvalue(res, 0, 1)[0] == 't';
+            c->reset.sql_prepared = PQgetvalue(res, 0, 1)[0] == 't';
         else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
             int rc = failed(c, PQresultErrorMessage(res), err);
             PQclear(res);
@@ -191,36 +184,15 @@ static int take_results(pg_conn *c, dbal_error *err)
     return DBAL_EBUSY;
 }
 
-/* Waits up to `seconds` for the socket to be readable (or writable, while
- * libpq holds unsent bytes of the reset); 0 when it was not. */
-static int readable_within(pg_conn *c, double seconds)
-{
-    int unsent = PQflush(c->pg) > 0;
-    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN | (unsent ? POLLOUT : 0)};
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double left = seconds - ((double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9);
-        if (left < 0)
-            left = 0;
-        int n = poll(&pfd, 1, (int)(left * 1000));
-        if (n > 0 || (n < 0 && errno != EINTR))
-            return 1; /* an error is for PQconsumeInput to report */
-        if (n == 0)
-            return 0;
-    }
-}
-
 int pg_reset_collect(pg_conn *c, int wait, dbal_error *err)
 {
-    while (c->resetting != PG_RESET_NONE) {
-        if (PQisBusy(c->pg)) {
-            if (!readable_within(c, wait ? RESET_WAIT_SECONDS : 0))
+    while (c->reset.state != PG_RESET_NONE) {
+        if (PQisBusy(c->wire.pg)) {
+            if (!pg_wire_readable_within(&c->wire, wait ? RESET_WAIT_SECONDS : 0))
                 return wait ? failed(c, "the server did not answer in time", err) : DBAL_EBUSY;
-            if (!PQconsumeInput(c->pg))
-                return failed(c, PQerrorMessage(c->pg), err);
-            if (PQisBusy(c->pg))
+            if (!PQconsumeInput(c->wire.pg))
+                return failed(c, PQerrorMessage(c->wire.pg), err);
+            if (PQisBusy(c->wire.pg))
                 continue;
         }
         int rc = take_results(c, err);
@@ -230,38 +202,20 @@ int pg_reset_collect(pg_conn *c, int wait, dbal_error *err)
     return DBAL_OK;
 }
 
-/* Input on an idle connection: the server has nothing to say to a client
- * that asked nothing but a goodbye (a FATAL error, then EOF: a restart,
- * pg_terminate_backend, idle_session_timeout) or a notification. No round
- * trip: a poll(), and a read that does not block (libpq's socket never
- * blocks), whose bytes PQisBusy parses (a FATAL goes to on_notice). The
- * goodbye may already sit in libpq's buffer, read with a reset's answer. */
-static int closed_while_idle(pg_conn *c)
-{
-    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN | POLLRDHUP};
-    if (pfd.fd < 0)
-        return 1;
-    if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)))
-        return 1;
-    if (!PQconsumeInput(c->pg))
-        return 1;
-    PQisBusy(c->pg);
-    return PQstatus(c->pg) != CONNECTION_OK || c->notice_fatal;
-}
-
 int pg_check(dbal_driver_conn *base, int wait, int *fd, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
     *fd = -1;
-    if (c->base.broken)
+    if (c->wire.base.broken)
         return failed(c, "the connection is broken", err);
     int rc = pg_reset_collect(c, wait, err);
     if (rc == DBAL_EBUSY)
-        *fd = PQsocket(c->pg);
+        *fd = PQsocket(c->wire.pg);
     if (rc != DBAL_OK)
         return rc;
-    if (closed_while_idle(c)) {
-        c->base.broken = 1;
+    /* Input on an idle connection: the server's goodbye. */
+    if (pg_wire_closed_while_idle(&c->wire)) {
+        c->wire.base.broken = 1;
         pg_host->set_error(err, DBAL_ECONNLOST, "08006", 0,
                            "the server closed the connection while it was idle in the pool");
         return DBAL_ECONNLOST;

@@ -5,7 +5,7 @@
  * cursor's rows are pulled into a compact buffer it keeps (pg_rows_spill)
  * and served from there.
  */
-#include "pg_internal.h"
+#include "pg_stmt.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -14,10 +14,10 @@
 
 /* A cursor struct, the connection's spare when there is one (no allocation
  * per query), with room for ncols column types. */
-static pg_rows *rows_alloc(pg_conn *c, int ncols)
+static pg_rows *rows_alloc(pg_stmts *st, int ncols)
 {
-    pg_rows *r = c->spare;
-    c->spare = NULL;
+    pg_rows *r = st->spare;
+    st->spare = NULL;
     Oid *types = r ? r->types : NULL;
     int cap = r ? r->types_cap : 0;
     if (!r && !(r = pg_host->malloc(sizeof *r)))
@@ -56,27 +56,27 @@ static void describe(pg_rows *r, const PGresult *res)
         r->types[col] = PQftype(res, col);
 }
 
-int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
+int pg_rows_open(pg_stmts *st, PGresult *first, pg_rows **out, dbal_error *err)
 {
-    pg_rows *r = rows_alloc(c, PQnfields(first));
+    pg_rows *r = rows_alloc(st, PQnfields(first));
     if (!r) {
         dbal_error ignored;
         PQclear(first);
-        pg_drain(c);
-        pg_unwrap(c, &ignored);
+        pg_wire_drain(st->wire);
+        pg_stmt_unwrap(st, &ignored);
         return pg_error_nomem(err);
     }
-    r->conn = c;
+    r->stmts = st;
     describe(r, first);
     if (PQresultStatus(first) == PGRES_SINGLE_TUPLE) {
         r->cur = first;
         r->first_ready = 1;
-        c->streaming = r;
+        st->streaming = r;
     } else {
         /* No rows (or not a query): the command is complete already. */
         r->done = 1;
-        pg_drain(c);
-        int rc = pg_unwrap(c, err);
+        pg_wire_drain(st->wire);
+        int rc = pg_stmt_unwrap(st, err);
         if (rc != DBAL_OK) {
             PQclear(first);
             pg_rows_free(r);
@@ -87,14 +87,14 @@ int pg_rows_open(pg_conn *c, PGresult *first, pg_rows **out, dbal_error *err)
     return DBAL_OK;
 }
 
-int pg_rows_open_whole(pg_conn *c, PGresult *res, pg_rows **out, dbal_error *err)
+int pg_rows_open_whole(pg_stmts *st, PGresult *res, pg_rows **out, dbal_error *err)
 {
-    pg_rows *r = rows_alloc(c, PQnfields(res));
+    pg_rows *r = rows_alloc(st, PQnfields(res));
     if (!r) {
         PQclear(res);
         return pg_error_nomem(err);
     }
-    r->conn = c;
+    r->stmts = st;
     describe(r, res);
     r->whole = 1;
     r->at = -1;
@@ -112,20 +112,20 @@ static void drop_current(pg_rows *r)
 }
 
 /* The command is over: the connection is free for the next one. Returns
- * what ending the driver's own transaction around it said (pg_unwrap). */
+ * what ending the driver's own transaction around it said (pg_stmt_unwrap). */
 static int finish(pg_rows *r, dbal_error *err)
 {
-    pg_drain(r->conn);
-    int rc = pg_unwrap(r->conn, err);
-    if (r->conn->streaming == r)
-        r->conn->streaming = NULL;
+    pg_wire_drain(r->stmts->wire);
+    int rc = pg_stmt_unwrap(r->stmts, err);
+    if (r->stmts->streaming == r)
+        r->stmts->streaming = NULL;
     r->done = 1;
     return rc;
 }
 
 static int next_live(pg_rows *r, dbal_error *err)
 {
-    PGresult *res = pg_wire_result(r->conn);
+    PGresult *res = pg_wire_result(r->stmts->wire);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_SINGLE_TUPLE) {
         r->cur = res;
@@ -133,7 +133,7 @@ static int next_live(pg_rows *r, dbal_error *err)
     }
     int rc = DBAL_DONE;
     if (res && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-        rc = pg_error_result(r->conn, res, err);
+        rc = pg_error_result(r->stmts->wire, res, err);
     PQclear(res);
     dbal_error commit_err;
     int crc = finish(r, &commit_err);
@@ -238,14 +238,14 @@ static void spill_result(pg_rows *r, PGresult *res)
         if (append_row(r, res) != DBAL_OK)
             r->pend_code = pg_error_nomem(&r->pend_err);
     } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        r->pend_code = pg_error_result(r->conn, res, &r->pend_err);
+        r->pend_code = pg_error_result(r->stmts->wire, res, &r->pend_err);
     }
 }
 
 void pg_rows_spill(pg_rows *r)
 {
     PGresult *res;
-    r->conn->streaming = NULL;
+    r->stmts->streaming = NULL;
     r->spilled = 1;
     if (r->base.ncols > 0 && !r->cells) {
         r->cells = pg_host->malloc((size_t)r->base.ncols * sizeof *r->cells);
@@ -254,12 +254,12 @@ void pg_rows_spill(pg_rows *r)
     }
     /* The current row stays where it is (its values may be in use); only
      * the rows after it move to the buffer. */
-    while ((res = pg_wire_result(r->conn)) != NULL) {
+    while ((res = pg_wire_result(r->stmts->wire)) != NULL) {
         spill_result(r, res);
         PQclear(res);
     }
     dbal_error commit_err;
-    if (pg_unwrap(r->conn, &commit_err) != DBAL_OK && r->pend_code == DBAL_OK) {
+    if (pg_stmt_unwrap(r->stmts, &commit_err) != DBAL_OK && r->pend_code == DBAL_OK) {
         r->pend_err = commit_err;
         r->pend_code = commit_err.code;
     }
@@ -273,7 +273,7 @@ void pg_rows_close(dbal_driver_rows *base)
     dbal_error ignored;
     /* A whole result (asynchronous API) may outlive its connection, which
      * a later statement's loss can free first: never look at it. */
-    if (!r->whole && r->conn->streaming == r)
+    if (!r->whole && r->stmts->streaming == r)
         finish(r, &ignored); /* closed early: nobody to tell */
     drop_current(r);
     PQclear(r->meta);
@@ -283,8 +283,8 @@ void pg_rows_close(dbal_driver_rows *base)
     pg_host->free(r->blobs);
     pg_host->free(r->buf);
     pg_host->free(r->cells);
-    if (!r->whole && !r->conn->spare)
-        r->conn->spare = r;
+    if (!r->whole && !r->stmts->spare)
+        r->stmts->spare = r;
     else
         pg_rows_free(r);
 }
@@ -397,22 +397,5 @@ dbal_type pg_col_type(dbal_driver_rows *base, int col)
 {
     pg_rows *r = (pg_rows *)base;
     int len;
-    if (!cell(r, col, &len))
-        return DBAL_TYPE_NULL;
-    switch (r->types[col]) {
-    case PG_BOOLOID:
-        return DBAL_TYPE_BOOL;
-    case PG_INT2OID:
-    case PG_INT4OID:
-    case PG_INT8OID:
-    case PG_OIDOID:
-        return DBAL_TYPE_INT64;
-    case PG_FLOAT4OID:
-    case PG_FLOAT8OID:
-        return DBAL_TYPE_DOUBLE;
-    case PG_BYTEAOID:
-        return DBAL_TYPE_BLOB;
-    default:
-        return DBAL_TYPE_TEXT;
-    }
+    return cell(r, col, &len) ? pg_type_of(r->types[col])->type : DBAL_TYPE_NULL;
 }

@@ -2,7 +2,7 @@
  * Transaction control at depth 0. Savepoints are plain SQL that the core
  * runs through exec.
  */
-#include "pg_internal.h"
+#include "pg_driver.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -56,11 +56,11 @@ int pg_begin_sql(unsigned options, int read_only, char *buf, size_t cap, dbal_er
 int pg_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
 {
     char sql[192];
-    int rc = pg_begin_sql(options, ((pg_conn *)base)->read_only, sql, sizeof sql, err);
+    int rc = pg_begin_sql(options, ((pg_conn *)base)->settings.read_only, sql, sizeof sql, err);
     if (rc != DBAL_OK)
         return rc;
     size_t n = strlen(sql);
-    pg_timeout_local((pg_conn *)base, sql + n, sizeof sql - n);
+    pg_settings_begin((pg_conn *)base, sql + n, sizeof sql - n);
     return pg_simple((pg_conn *)base, sql, PGRES_COMMAND_OK, NULL, err);
 }
 
@@ -87,22 +87,5 @@ int pg_rollback(dbal_driver_conn *base, dbal_error *err)
     int rc = pg_simple(c, "ROLLBACK", PGRES_COMMAND_OK, NULL, err);
     /* Given up on a server that did not answer: closing the connection
      * rolls the transaction back just as surely. */
-    return c->gave_up ? DBAL_OK : rc;
-}
-
-/* The session default covers statements outside a transaction block too;
- * behind a pooler, where a session-level SET would reach another client,
- * every transaction is begun READ ONLY instead (pg_begin, pg_timeout_wrap). */
-int pg_set_read_only(dbal_driver_conn *base, int on, dbal_error *err)
-{
-    pg_conn *c = (pg_conn *)base;
-    if (!c->pooled) {
-        int rc = pg_simple(c, on ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
-                                 : "RESET default_transaction_read_only",
-                           PGRES_COMMAND_OK, NULL, err);
-        if (rc != DBAL_OK)
-            return rc;
-    }
-    c->read_only = on;
-    return DBAL_OK;
+    return c->wire.gave_up ? DBAL_OK : rc;
 }

@@ -29,17 +29,19 @@
  * connection gone), DBAL_ECONNLOST, outcome unknown, when it can (an
  * autocommit statement, a COMMIT).
  */
-#include "pg_internal.h"
-
-#include <limits.h>
+#include "pg_wire.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
+
+/* The only mutable global: set once by the entry point (pg_driver.c),
+ * before the core calls anything else. */
+const dbal_host *pg_host;
 
 static double now(void)
 {
@@ -50,14 +52,14 @@ static double now(void)
 
 /* How long a wait may go without a word from the server, in ms; -1: no
  * bound. */
-static int bound_ms(const pg_conn *c)
+static int bound_ms(const pg_wire *w)
 {
-    if (c->check_ms > 0)
-        return c->check_ms;
-    if (c->timeout_ms <= 0)
+    if (w->check_ms > 0)
+        return w->check_ms;
+    if (w->timeout_ms <= 0)
         return -1;
     /* A timeout near INT_MAX ms (24 days) must not overflow with the grace. */
-    return c->timeout_ms > INT_MAX - DBAL_TIMEOUT_GRACE_MS ? INT_MAX : c->timeout_ms + DBAL_TIMEOUT_GRACE_MS;
+    return w->timeout_ms > INT_MAX - DBAL_TIMEOUT_GRACE_MS ? INT_MAX : w->timeout_ms + DBAL_TIMEOUT_GRACE_MS;
 }
 
 /* OpenSSL's, the only TLS library libpq 15 can use; weak, so that the
@@ -65,27 +67,27 @@ static int bound_ms(const pg_conn *c)
 extern int SSL_pending(const void *ssl) __attribute__((weak));
 
 /* Whether TLS holds decrypted bytes libpq has not read yet. */
-static int tls_pending(const pg_conn *c)
+static int tls_pending(const pg_wire *w)
 {
-    if (!SSL_pending || !PQsslInUse(c->pg))
+    if (!SSL_pending || !PQsslInUse(w->pg))
         return 0;
-    void *ssl = PQsslStruct(c->pg, "OpenSSL");
+    void *ssl = PQsslStruct(w->pg, "OpenSSL");
     return ssl && SSL_pending(ssl) > 0;
 }
 
 /* One poll() of the socket for events: 1 when something happened (*revents),
  * 0 when the bound passed in silence, -1 when there is no socket to wait
  * on (libpq then reports the failure itself, without blocking). */
-static int wait_socket(pg_conn *c, short events, short *revents)
+static int wait_socket(pg_wire *w, short events, short *revents)
 {
-    int fd = PQsocket(c->pg);
+    int fd = PQsocket(w->pg);
     if (fd < 0)
         return -1;
-    if ((events & POLLIN) && tls_pending(c)) {
+    if ((events & POLLIN) && tls_pending(w)) {
         *revents = POLLIN; /* readable, though the socket is not */
         return 1;
     }
-    int ms = bound_ms(c);
+    int ms = bound_ms(w);
     double end = ms >= 0 ? now() + ms / 1e3 : 0;
     for (;;) {
         struct pollfd p = {.fd = fd, .events = events};
@@ -103,92 +105,84 @@ static int wait_socket(pg_conn *c, short events, short *revents)
     }
 }
 
-static int give_up(pg_conn *c, dbal_error *err)
+static int give_up(pg_wire *w, dbal_error *err)
 {
     char why[96];
-    if (c->check_ms > 0)
+    if (w->check_ms > 0)
         snprintf(why, sizeof why, "connect_timeout");
     else
-        snprintf(why, sizeof why, "statement timeout %d ms + %d ms grace", c->timeout_ms, DBAL_TIMEOUT_GRACE_MS);
-    return pg_wire_give_up(c, bound_ms(c), why, err);
+        snprintf(why, sizeof why, "statement timeout %d ms + %d ms grace", w->timeout_ms, DBAL_TIMEOUT_GRACE_MS);
+    return pg_wire_give_up(w, bound_ms(w), why, err);
 }
 
-int pg_wire_give_up(pg_conn *c, int waited_ms, const char *why, dbal_error *err)
+int pg_wire_give_up(pg_wire *w, int waited_ms, const char *why, dbal_error *err)
 {
-    if (!c->gave_up) {
-        int fd = PQsocket(c->pg);
+    if (!w->gave_up) {
         /* libpq's own calls on the connection now fail at once instead of
          * waiting (PQfinish's goodbye too); the descriptor itself is closed
          * with the connection, which the core discards. */
-        if (fd >= 0)
-            shutdown(fd, SHUT_RDWR);
-        c->base.broken = 1;
-        c->gave_up = c->in_doubt ? DBAL_ECONNLOST : DBAL_ETIMEOUT;
-        pg_host->set_error(&c->gave_up_err, c->gave_up, c->in_doubt ? "08006" : "57014", 0,
+        pg_wire_shutdown(w);
+        w->base.broken = 1;
+        w->gave_up = w->in_doubt ? DBAL_ECONNLOST : DBAL_ETIMEOUT;
+        pg_host->set_error(&w->gave_up_err, w->gave_up, w->in_doubt ? "08006" : "57014", 0,
                            "the client gave up after %d ms without an answer from the server (%s) and closed "
                            "the connection; %s",
                            waited_ms, why,
-                           c->in_doubt ? "the outcome is unknown: the server may still apply the statement"
+                           w->in_doubt ? "the outcome is unknown: the server may still apply the statement"
                                        : "the statement was not applied: the server rolls its transaction "
                                          "back when it finds the connection closed");
     }
-    return pg_wire_error(c, err);
-}
-
-int pg_wire_error(const pg_conn *c, dbal_error *err)
-{
-    *err = c->gave_up_err;
-    return c->gave_up;
+    return pg_wire_error(w, err);
 }
 
 /* Waits while libpq says PQgetResult would block (the caller has just
  * seen PQisBusy say so). */
-static int wait_busy(pg_conn *c, dbal_error *err)
+static int wait_busy(pg_wire *w, dbal_error *err)
 {
     do {
         /* A large command may not have gone out whole: the rest is sent as
          * the server reads it. */
-        int pending = PQflush(c->pg);
+        int pending = PQflush(w->pg);
         if (pending < 0)
             return DBAL_OK; /* a failure is reported by the result libpq makes of it */
         short ev = 0;
-        int r = wait_socket(c, (short)(POLLIN | (pending ? POLLOUT : 0)), &ev);
+        int r = wait_socket(w, (short)(POLLIN | (pending ? POLLOUT : 0)), &ev);
         if (r == 0)
-            return give_up(c, err);
-        if (r < 0 || ((ev & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c->pg)))
+            return give_up(w, err);
+        if (r < 0 || ((ev & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(w->pg)))
             return DBAL_OK;
-    } while (PQisBusy(c->pg));
+    } while (PQisBusy(w->pg));
     return DBAL_OK;
 }
 
-int pg_wire_wait(pg_conn *c, dbal_error *err)
+int pg_wire_wait(pg_wire *w, dbal_error *err)
 {
-    if (c->gave_up)
-        return pg_wire_error(c, err);
-    return PQisBusy(c->pg) ? wait_busy(c, err) : DBAL_OK;
+    if (w->gave_up)
+        return pg_wire_error(w, err);
+    return PQisBusy(w->pg) ? wait_busy(w, err) : DBAL_OK;
 }
 
-int pg_wire_flush(pg_conn *c, dbal_error *err)
+int pg_wire_flush(pg_wire *w, dbal_error *err)
 {
-    if (c->gave_up)
-        return pg_wire_error(c, err);
+    if (w->gave_up)
+        return pg_wire_error(w, err);
     int pending;
-    while ((pending = PQflush(c->pg)) > 0) {
+    while ((pending = PQflush(w->pg)) > 0) {
         short ev = 0;
-        int r = wait_socket(c, POLLIN | POLLOUT, &ev);
+        int r = wait_socket(w, POLLIN | POLLOUT, &ev);
         if (r == 0)
-            return give_up(c, err);
+            return give_up(w, err);
         /* The server may answer while we send (an error ending a COPY). */
-        if (r < 0 || ((ev & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(c->pg)))
+        if (r < 0 || ((ev & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(w->pg)))
             break;
     }
-    return pending == 0 ? DBAL_OK : pg_error_conn(c, err);
+    return pending == 0 ? DBAL_OK : pg_error_conn(w, err);
 }
 
-PGresult *pg_wire_result(pg_conn *c)
+PGresult *pg_wire_result(pg_wire *w)
 {
     dbal_error ignored;
-    return pg_wire_wait(c, &ignored) == DBAL_OK ? PQgetResult(c->pg) : NULL;
+    return pg_wire_wait(w, &ignored) == DBAL_OK ? PQgetResult(w->pg) : NULL;
 }
 
 static int is_copy(ExecStatusType st)
@@ -202,12 +196,12 @@ static int is_error(const PGresult *res)
     return st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE;
 }
 
-PGresult *pg_wire_last(pg_conn *c, int sent)
+PGresult *pg_wire_last(pg_wire *w, int sent)
 {
     if (!sent)
         return NULL;
     PGresult *keep = NULL, *res;
-    while ((res = pg_wire_result(c)) != NULL) {
+    while ((res = pg_wire_result(w)) != NULL) {
         if (is_copy(PQresultStatus(res))) {
             PQclear(keep); /* the connection now waits for COPY data: stop here */
             return res;
@@ -219,7 +213,7 @@ PGresult *pg_wire_last(pg_conn *c, int sent)
             keep = res;
         }
     }
-    if (c->gave_up) {
+    if (w->gave_up) {
         PQclear(keep);
         return NULL;
     }
@@ -228,40 +222,58 @@ PGresult *pg_wire_last(pg_conn *c, int sent)
 
 /* A COPY started by the application's SQL would leave libpq waiting for
  * data forever: end it, so that the connection stays usable. */
-static void end_copy(pg_conn *c, ExecStatusType st)
+static void end_copy(pg_wire *w, ExecStatusType st)
 {
     if (st != PGRES_COPY_OUT) {
-        PQputCopyEnd(c->pg, "COPY is not supported by dbal"); /* sent by the next wait */
+        PQputCopyEnd(w->pg, "COPY is not supported by dbal"); /* sent by the next wait */
         return;
     }
     char *buf;
     int n;
-    while ((n = PQgetCopyData(c->pg, &buf, 1)) >= 0) {
+    while ((n = PQgetCopyData(w->pg, &buf, 1)) >= 0) {
         if (n > 0) {
             PQfreemem(buf);
             continue;
         }
         short ev = 0;
-        int r = wait_socket(c, POLLIN, &ev);
+        int r = wait_socket(w, POLLIN, &ev);
         if (r == 0) {
             dbal_error ignored;
-            give_up(c, &ignored);
+            give_up(w, &ignored);
             return;
         }
-        if (r < 0 || !PQconsumeInput(c->pg))
+        if (r < 0 || !PQconsumeInput(w->pg))
             return;
     }
 }
 
-void pg_drain(pg_conn *c)
+void pg_wire_drain(pg_wire *w)
 {
     PGresult *res;
-    while ((res = pg_wire_result(c)) != NULL) {
+    while ((res = pg_wire_result(w)) != NULL) {
         ExecStatusType st = PQresultStatus(res);
         PQclear(res);
         if (is_copy(st))
-            end_copy(c, st);
+            end_copy(w, st);
     }
+}
+
+int pg_wire_command(pg_wire *w, const char *sql, ExecStatusType want, PGresult **out,
+                    dbal_error *err)
+{
+    /* The driver's own commands apply nothing but a COMMIT. */
+    w->in_doubt = pg_wire_ends_tx(sql);
+    PGresult *res = pg_wire_last(w, PQsendQuery(w->pg, sql));
+    if (PQresultStatus(res) != want) {
+        int rc = pg_error_result(w, res, err);
+        PQclear(res);
+        return rc == DBAL_OK ? DBAL_ERROR : rc;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return DBAL_OK;
 }
 
 /* Whether sql begins with word, as a whole word, in any case. */
@@ -282,8 +294,8 @@ int pg_wire_ends_tx(const char *sql)
     return starts_with(sql, "COMMIT") || starts_with(sql, "END") || starts_with(sql, "PREPARE");
 }
 
-int pg_wire_in_doubt(const pg_conn *c, const char *sql)
+int pg_wire_in_doubt(const pg_wire *w, const char *sql)
 {
-    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    PGTransactionStatusType ts = PQtransactionStatus(w->pg);
     return !(ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) || pg_wire_ends_tx(sql);
 }

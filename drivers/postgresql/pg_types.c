@@ -1,0 +1,25 @@
+/*
+ * The type table of pg_types.h, one object per row, and its lookup.
+ */
+#include "pg_types.h"
+
+#define PG_TYPE_ROW(id, name, oid, array, type, read_binary, copy_binary) \
+    static const pg_type type_##id = {name, oid, array, type, read_binary, copy_binary};
+PG_TYPE_MAP(PG_TYPE_ROW)
+#undef PG_TYPE_ROW
+
+static const pg_type other = {"", 0, 0, DBAL_TYPE_TEXT, 0, 0};
+
+/* A switch, not a search: col_type asks once per value read. */
+const pg_type *pg_type_of(Oid oid)
+{
+    switch (oid) {
+#define PG_TYPE_CASE(id, name, oid, array, type, read_binary, copy_binary) \
+    case PG_##id##OID:                                                    \
+        return &type_##id;
+        PG_TYPE_MAP(PG_TYPE_CASE)
+#undef PG_TYPE_CASE
+    default:
+        return &other;
+    }
+}
