@@ -64,6 +64,21 @@ void pg_canceller_drop(pg_canceller *k)
     pg_canceller_release(k);
 }
 
+/* A request still on its way when the next command goes out could reach
+ * the server while that command runs, and interrupt it instead of the one
+ * it was meant for (the server ignores a cancel between commands). So a
+ * blocking command first lets it arrive: PQcancel returns once the server
+ * has signalled its backend. Bounded, for a server that does not answer
+ * the request. */
+void pg_cancel_settle(pg_wire *w)
+{
+    pg_canceller *k = w->canceller;
+    for (int i = 0; k && i < DBAL_TIMEOUT_GRACE_MS && atomic_load(&k->sending); i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+}
+
 static void *send_request(void *arg)
 {
     pg_canceller *k = arg;

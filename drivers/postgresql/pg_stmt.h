@@ -145,14 +145,10 @@ void pg_params_free(pg_params *p);
 
 /* ---- pg_placeholders.c ---- */
 
-/* Rewrites each `?` placeholder of sql to $1..$n, leaving alone those in
- * string literals (also E'' and dollar-quoted bodies), quoted identifiers
- * and comments; `??` becomes a literal `?`. *out (NUL-terminated, from the
- * host allocator) is the caller's to free; *nparams receives n. DBAL_OK, or
- * DBAL_ENOMEM with *out NULL. */
-int pg_rewrite_dollar(const char *sql, char **out, int *nparams);
-/* pg_rewrite_dollar, and a count other than nparams is DBAL_EMISUSE: the
- * statement is not sent. */
+/* Rewrites each `?` of sql to $1..$n (dbal__sql_rewrite_dollar: not in
+ * literals, quoted identifiers or comments; `??` is a literal `?`) into *out
+ * (the host allocator's, the caller's to free). A count other than nparams
+ * is DBAL_EMISUSE: the statement is not sent. */
 int pg_stmt_rewrite(const char *sql, size_t nparams, char **out, dbal_error *err);
 
 /* ---- pg_rows.c, pg_bytea.c: cursors ---- */

@@ -139,6 +139,10 @@ void pg_canceller_release(pg_canceller *k);
 /* The connection lets go of its handle, giving a request on its way up to
  * 50 ms to finish first. */
 void pg_canceller_drop(pg_canceller *k);
+/* Before a blocking command: waits (up to DBAL_TIMEOUT_GRACE_MS) for a
+ * cancel request on its way to arrive, so that it cannot interrupt the
+ * command. */
+void pg_cancel_settle(pg_wire *w);
 /* The cancel slot: returns at once, the request is sent by a thread. */
 int pg_cancel(dbal_driver_conn *c);
 
