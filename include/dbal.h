@@ -374,7 +374,7 @@ typedef struct dbal_engine_options {
     int max_overflow;         /* more, opened under load, closed when given back (10) */
     double pool_timeout;      /* seconds a session waits for a connection (30) */
     double pool_recycle;      /* seconds before a connection is replaced (-1: never) */
-    int pool_pre_ping;        /* non-zero: check a connection before handing it out (0) */
+    int pool_pre_ping;        /* 1: check a connection before handing it out (0) */
     int statement_cache_size; /* prepared statements kept per connection (100) */
     double leak_detection_threshold; /* seconds a session may hold one (0: off) */
     int statement_timeout;    /* milliseconds a statement may run (0: none) */

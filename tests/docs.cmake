@@ -4,7 +4,11 @@
 #                    functions (the rule is at the top of doc/headerdoc.py);
 #   test_docs_driver the same for include/dbal/driver.h and the driver modules;
 #   test_man         the generated manual pages: one per function, each
-#                    rendered by groff without a warning.
+#                    rendered by groff without a warning;
+#   test_readme_options  README.md's table of engine options is the one
+#                    doc/options_table.c prints from core/engine_options.h.
+add_test(NAME test_readme_options COMMAND dbal_options_table --check ${CMAKE_SOURCE_DIR}/README.md)
+
 find_package(Python3 COMPONENTS Interpreter)
 if(NOT Python3_Interpreter_FOUND)
   message(STATUS "python3 not found: no documentation tests")

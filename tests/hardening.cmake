@@ -49,7 +49,7 @@ set_tests_properties(test_fuzz_regressions PROPERTIES LABELS "hardening")
 # The fuzz targets with a plain main() (fuzz/replay.c) instead of libFuzzer.
 set(_dbal_core ${CMAKE_SOURCE_DIR}/core)
 file(GLOB _dbal_core_sources ${_dbal_core}/*.c)
-set(_replay_url_sources ${_dbal_core}/url.c ${_dbal_core}/alloc.c ${_dbal_core}/errors.c)
+set(_replay_url_sources ${_dbal_core}/url.c ${_dbal_core}/options.c ${_dbal_core}/alloc.c ${_dbal_core}/errors.c)
 set(_replay_placeholders_sources ${_dbal_core}/placeholders.c ${_dbal_core}/alloc.c)
 set(_replay_convert_sources ${_dbal_core}/convert.c ${_dbal_core}/alloc.c)
 set(_replay_loader_sources ${_dbal_core_sources})
