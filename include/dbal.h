@@ -62,7 +62,8 @@ extern "C" {
 
 /* The version of this header: DBAL_VERSION_MAJOR, DBAL_VERSION_MINOR,
  * DBAL_VERSION_PATCH, the text DBAL_VERSION and DBAL_VERSION_NUMBER. The
- * library loaded at run time may be newer: see dbal_version(). */
+ * library loaded at run time may be newer: see dbal_version(). These lines
+ * are the version's one owner: the build reads them. */
 #define DBAL_VERSION_MAJOR 0
 #define DBAL_VERSION_MINOR 1
 #define DBAL_VERSION_PATCH 0
@@ -136,9 +137,9 @@ DBAL_API const char *dbal_strerror(int code);
 DBAL_API const char *dbal_code_name(int code);
 
 /* Run-time version: dbal_version_number() is DBAL_VERSION_NUMBER and
- * dbal_version() DBAL_VERSION ("0.1.0", static storage) of the library that
- * is loaded, which may be newer than the header the caller compiled against.
- * Any thread. */
+ * dbal_version() DBAL_VERSION ("major.minor.patch", static storage) of the
+ * library that is loaded, which may be newer than the header the caller
+ * compiled against. Any thread. */
 DBAL_API int dbal_version_number(void);
 DBAL_API const char *dbal_version(void);
 

@@ -11,6 +11,9 @@ if(TARGET dbal_cli)
     SKIP_RETURN_CODE 77
     TIMEOUT 300)
   set_tests_properties(test_cli_pg PROPERTIES LABELS postgresql)
+  # The library and every driver module report the version of include/dbal.h.
+  add_test(NAME test_version COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_version.sh ${PROJECT_VERSION} $<TARGET_FILE:dbal_cli>)
+  set_tests_properties(test_version PROPERTIES ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}")
 endif()
 
 # An application's view of an installed dbal through CMake, and the Debian
