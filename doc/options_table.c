@@ -113,54 +113,61 @@ static int find_block(const char *text, size_t *start, size_t *end)
     return 1;
 }
 
+/* Checks path's table against want, or writes want into it (update).
+ * Returns the exit code. */
+static int check_file(const char *want, const char *path, int update, const char *prog)
+{
+    size_t len, start, end;
+    char *text = slurp(path, &len);
+    if (!text) {
+        perror(path);
+        return 2;
+    }
+    int rc = 0;
+    if (!find_block(text, &start, &end)) {
+        fprintf(stderr, "%s: no line \"%.*s\"\n", path, (int)strcspn(header, "\n"), header);
+        rc = 1;
+    } else if (end - start == strlen(want) && memcmp(text + start, want, end - start) == 0) {
+        rc = 0;
+    } else if (update) {
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(text, 1, start, f) != start || fputs(want, f) < 0 ||
+            fwrite(text + end, 1, len - end, f) != len - end || fclose(f) != 0) {
+            perror(path);
+            rc = 2;
+        }
+    } else {
+        /* The first line that differs, with its line number in the file. */
+        const char *a = text + start, *b = want;
+        while (*b && strncmp(a, b, strcspn(b, "\n") + 1) == 0) {
+            a += strcspn(a, "\n") + 1;
+            b += strcspn(b, "\n") + 1;
+        }
+        size_t line = 1;
+        for (const char *p = text; p < a; p++)
+            line += *p == '\n';
+        fprintf(stderr,
+                "%s:%zu: the engine options table differs from core/engine_options.h\n"
+                "  README: %.*s\n  table:  %.*s\n"
+                "(edit the table, then: %s --update %s)\n",
+                path, line, (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b, prog, path);
+        rc = 1;
+    }
+    free(text);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    char *want = table();
-    if (!want)
-        return 2;
-    if (argc == 1) {
-        fputs(want, stdout);
-        return 0;
-    }
-    if (argc != 3 || (strcmp(argv[1], "--check") != 0 && strcmp(argv[1], "--update") != 0)) {
+    int update = argc == 3 && strcmp(argv[1], "--update") == 0;
+    if (argc != 1 && !(argc == 3 && (update || strcmp(argv[1], "--check") == 0))) {
         fprintf(stderr, "usage: %s [--check|--update README.md]\n", argv[0]);
         return 2;
     }
-    size_t len, start, end;
-    char *text = slurp(argv[2], &len);
-    if (!text) {
-        perror(argv[2]);
+    char *want = table();
+    if (!want)
         return 2;
-    }
-    if (!find_block(text, &start, &end)) {
-        fprintf(stderr, "%s: no line \"%.*s\"\n", argv[2], (int)strcspn(header, "\n"), header);
-        return 1;
-    }
-    size_t have = end - start;
-    if (have == strlen(want) && memcmp(text + start, want, have) == 0)
-        return 0;
-    if (strcmp(argv[1], "--update") == 0) {
-        FILE *f = fopen(argv[2], "wb");
-        if (!f || fwrite(text, 1, start, f) != start || fputs(want, f) < 0 ||
-            fwrite(text + end, 1, len - end, f) != len - end || fclose(f) != 0) {
-            perror(argv[2]);
-            return 2;
-        }
-        return 0;
-    }
-    /* The first line that differs, with its line number in the file. */
-    const char *a = text + start, *b = want;
-    while (*b && strncmp(a, b, strcspn(b, "\n") + 1) == 0) {
-        a += strcspn(a, "\n") + 1;
-        b += strcspn(b, "\n") + 1;
-    }
-    size_t line = 1;
-    for (const char *p = text; p < a; p++)
-        line += *p == '\n';
-    fprintf(stderr,
-            "%s:%zu: the engine options table differs from core/engine_options.h\n"
-            "  README: %.*s\n  table:  %.*s\n"
-            "(edit the table, then: %s --update %s)\n",
-            argv[2], line, (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b, argv[0], argv[2]);
-    return 1;
+    int rc = argc == 1 ? (fputs(want, stdout) < 0) : check_file(want, argv[2], update, argv[0]);
+    free(want);
+    return rc;
 }
