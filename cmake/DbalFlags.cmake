@@ -3,7 +3,7 @@
 # add_compile_options: a project that builds dbal with add_subdirectory()
 # keeps its own flags, and its targets never get dbal's):
 #
-#   dbal_warnings   the warnings
+#   dbal_warnings   the warnings, and -Werror when DBAL_WERROR is ON
 #   dbal_sanitize   -fsanitize=${DBAL_SANITIZE} (compile and link); with
 #                   DBAL_FUZZ (clang) the fuzzing build's instrumentation,
 #                   and DBAL_FUZZING is set
@@ -13,7 +13,9 @@
 
 add_library(dbal_warnings INTERFACE)
 target_compile_options(dbal_warnings INTERFACE
-  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-missing-field-initializers)
+  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla -Wundef
+  -Wno-unused-parameter -Wno-missing-field-initializers
+  $<$<BOOL:${DBAL_WERROR}>:-Werror>)
 
 add_library(dbal_sanitize INTERFACE)
 set(DBAL_SANITIZING OFF)

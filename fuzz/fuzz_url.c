@@ -10,6 +10,7 @@
  *     replaced by a canary (plain and percent-encoded), which must never
  *     show up in the message, whatever else the URL gets wrong.
  */
+#include "fuzz_target.h"
 #include "url.h"
 
 #include <stdint.h>
