@@ -94,7 +94,8 @@
 
 /* The options as the core keeps them (the engine's and each pool's copy). */
 typedef struct dbal__engine_opts {
-#define DBAL__OPT_FIELD(key, field, kind, lo, hi, special, word, def, where, doc) DBAL__OPT_CTYPE_##kind field;
+#define DBAL__OPT_FIELD(key, field, kind, lo, hi, special, word, def, where, doc) \
+    DBAL__OPT_CTYPE_##kind field;
     DBAL__ENGINE_OPTION_MAP(DBAL__OPT_FIELD)
 #undef DBAL__OPT_FIELD
 } dbal__engine_opts;

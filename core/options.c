@@ -19,12 +19,15 @@
 #define OPT_SIZE_PUBLIC(field) sizeof(((dbal_engine_options *)0)->field)
 #define OPT_SIZE_URL(field) 0
 
+/* One row of the table per option. */
+/* clang-format off */
 #define OPT_ROW(key, field, kind, lo, hi, special, word, def, where, doc)                              \
     {#key, DBAL__OPT_##kind, lo, hi, special, def, #lo, #hi, #special, word, #def,                       \
      offsetof(dbal__engine_opts, field), OPT_IS_PUBLIC_##where, OPT_OFFSET_##where(field),               \
      OPT_SIZE_##where(field)},
 const dbal__engine_option dbal__engine_options[] = {DBAL__ENGINE_OPTION_MAP(OPT_ROW)};
 #undef OPT_ROW
+/* clang-format on */
 const size_t dbal__engine_noptions = sizeof dbal__engine_options / sizeof dbal__engine_options[0];
 
 /* include/dbal.h writes dbal_engine_options by hand, for its comments: it
@@ -33,19 +36,19 @@ const size_t dbal__engine_noptions = sizeof dbal__engine_options / sizeof dbal__
  * the same size and every field at the same offset. */
 struct options_from_table {
     size_t size;
-#define OPT_MIRROR(key, field, kind, lo, hi, special, word, def, where, doc)                             \
+#define OPT_MIRROR(key, field, kind, lo, hi, special, word, def, where, doc) \
     DBAL__OPT_IF_##where(DBAL__OPT_PUBLIC_CTYPE_##kind field;)
     DBAL__ENGINE_OPTION_MAP(OPT_MIRROR)
 #undef OPT_MIRROR
 };
 _Static_assert(sizeof(struct options_from_table) == sizeof(dbal_engine_options),
                "dbal_engine_options and DBAL__ENGINE_OPTION_MAP's PUBLIC rows differ");
-#define OPT_SAME(key, field, kind, lo, hi, special, word, def, where, doc)                               \
-    DBAL__OPT_IF_##where(                                                                              \
+#define OPT_SAME(key, field, kind, lo, hi, special, word, def, where, doc)                                 \
+    DBAL__OPT_IF_##where(                                                                                  \
         _Static_assert(offsetof(struct options_from_table, field) == offsetof(dbal_engine_options, field), \
-                       "dbal_engine_options." #field " is not where DBAL__ENGINE_OPTION_MAP puts it");   \
-        _Static_assert(_Generic(((dbal_engine_options *)0)->field, DBAL__OPT_PUBLIC_CTYPE_##kind: 1,     \
-                                default: 0),                                                           \
+                       "dbal_engine_options." #field " is not where DBAL__ENGINE_OPTION_MAP puts it");     \
+        _Static_assert(_Generic(((dbal_engine_options *)0)->field, DBAL__OPT_PUBLIC_CTYPE_##kind : 1,      \
+                                default : 0),                                                              \
                        "dbal_engine_options." #field " has another type in DBAL__ENGINE_OPTION_MAP");)
 DBAL__ENGINE_OPTION_MAP(OPT_SAME)
 #undef OPT_SAME
@@ -233,8 +236,7 @@ int dbal__engine_opts_from_url(dbal__engine_opts *o, const char *key, const char
         if (isnan(x))
             return -refuse(opt, 0, prefix, DBAL_EURL, err);
         break;
-    case DBAL__OPT_HOSTS:
-        return take_list(at, v, 1, err) == DBAL_OK ? 1 : -DBAL_ENOMEM;
+    case DBAL__OPT_HOSTS: return take_list(at, v, 1, err) == DBAL_OK ? 1 : -DBAL_ENOMEM;
     }
     store(opt, at, x);
     return 1;

@@ -17,8 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char header[] = "| option | default | meaning (same as SQLAlchemy's option of that name where it has one) |\n"
-                             "| --- | --- | --- |\n";
+static const char header[] =
+    "| option | default | meaning (same as SQLAlchemy's option of that name where it has one) |\n"
+    "| --- | --- | --- |\n";
 
 static const char *const docs[] = {
 #define DOC(key, field, kind, lo, hi, special, word, def, where, doc) doc,
@@ -50,15 +51,9 @@ static char *table(void)
         const dbal__engine_option *o = &dbal__engine_options[i];
         char def[64], range[64] = "";
         switch (o->kind) {
-        case DBAL__OPT_BOOL:
-            snprintf(def, sizeof def, "%s", o->def ? "true" : "false");
-            break;
-        case DBAL__OPT_POOL_RESET:
-            snprintf(def, sizeof def, "`%s`", pool_reset_word(o->def));
-            break;
-        case DBAL__OPT_HOSTS:
-            snprintf(def, sizeof def, "none");
-            break;
+        case DBAL__OPT_BOOL: snprintf(def, sizeof def, "%s", o->def ? "true" : "false"); break;
+        case DBAL__OPT_POOL_RESET: snprintf(def, sizeof def, "`%s`", pool_reset_word(o->def)); break;
+        case DBAL__OPT_HOSTS: snprintf(def, sizeof def, "none"); break;
         default: {
             int named = o->word && o->def == o->special;
             int outside = o->word && (o->special < o->lo || o->special > o->hi);

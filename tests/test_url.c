@@ -511,16 +511,36 @@ static void test_url_only_and_code_only(void **state)
         const char *option, *text;
         int ok;
     } spellings[] = {
-        {"pool_pre_ping", "true", 1},  {"pool_pre_ping", "yes", 1},     {"pool_pre_ping", "on", 1},
-        {"pool_pre_ping", "false", 1}, {"pool_pre_ping", "no", 1},      {"pool_pre_ping", "off", 1},
-        {"pool_pre_ping", "TRUE", 0},  {"pool_pre_ping", "", 0},        {"pool_pre_ping", "maybe", 0},
-        {"echo", "1", 1},              {"echo", "off", 1},              {"echo", "2", 0},
-        {"pool_size", "+5", 1},        {"pool_size", "%205", 1},        {"pool_size", "5%20", 0},
-        {"pool_size", "0x10", 0},      {"pool_size", "1e3", 0},         {"pool_size", "-0", 0},
-        {"max_overflow", "-0", 1},     {"pool_timeout", "1e3", 1},      {"pool_timeout", "0x10", 1},
-        {"pool_timeout", "INF", 0},    {"pool_timeout", "", 0},         {"pool_timeout", "1e9x", 0},
-        {"pool_timeout", "1e400", 0},  {"pool_timeout", "-1", 0},       {"pool_recycle", "-2", 0},
-        {"pool_recycle", "-1.0", 1},   {"statement_timeout", "-1", 0},  {"leak_detection_threshold", "-1", 0},
+        {"pool_pre_ping", "true", 1},
+        {"pool_pre_ping", "yes", 1},
+        {"pool_pre_ping", "on", 1},
+        {"pool_pre_ping", "false", 1},
+        {"pool_pre_ping", "no", 1},
+        {"pool_pre_ping", "off", 1},
+        {"pool_pre_ping", "TRUE", 0},
+        {"pool_pre_ping", "", 0},
+        {"pool_pre_ping", "maybe", 0},
+        {"echo", "1", 1},
+        {"echo", "off", 1},
+        {"echo", "2", 0},
+        {"pool_size", "+5", 1},
+        {"pool_size", "%205", 1},
+        {"pool_size", "5%20", 0},
+        {"pool_size", "0x10", 0},
+        {"pool_size", "1e3", 0},
+        {"pool_size", "-0", 0},
+        {"max_overflow", "-0", 1},
+        {"pool_timeout", "1e3", 1},
+        {"pool_timeout", "0x10", 1},
+        {"pool_timeout", "INF", 0},
+        {"pool_timeout", "", 0},
+        {"pool_timeout", "1e9x", 0},
+        {"pool_timeout", "1e400", 0},
+        {"pool_timeout", "-1", 0},
+        {"pool_recycle", "-2", 0},
+        {"pool_recycle", "-1.0", 1},
+        {"statement_timeout", "-1", 0},
+        {"leak_detection_threshold", "-1", 0},
     };
     for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++) {
         dbal__engine_opts opts;
@@ -533,10 +553,17 @@ static void test_url_only_and_code_only(void **state)
     static const struct {
         const char *option;
         double value;
-    } unset[] = {{"pool_size", -1},    {"pool_size", INT_MIN},   {"max_overflow", -1},
-                 {"pool_timeout", -5}, {"pool_recycle", -2},     {"pool_recycle", -1e300},
-                 {"pool_pre_ping", -1}, {"replica_fallback", -7}, {"pool_reset", -1},
-                 {"statement_timeout", -1}, {"leak_detection_threshold", -0.5}};
+    } unset[] = {{"pool_size", -1},
+                 {"pool_size", INT_MIN},
+                 {"max_overflow", -1},
+                 {"pool_timeout", -5},
+                 {"pool_recycle", -2},
+                 {"pool_recycle", -1e300},
+                 {"pool_pre_ping", -1},
+                 {"replica_fallback", -7},
+                 {"pool_reset", -1},
+                 {"statement_timeout", -1},
+                 {"leak_detection_threshold", -0.5}};
     dbal__engine_opts defaults;
     dbal__engine_opts_default(&defaults);
     for (size_t i = 0; i < sizeof unset / sizeof unset[0]; i++) {
