@@ -19,29 +19,24 @@ const bench_dialect bench_pg_dialect = {.id_type = "BIGINT", .truncate = "TRUNCA
 
 /* ---- set-up ------------------------------------------------------------------ */
 
-static int run_fmt(const bench_side_ops *ops, void *ctx, const char *fmt, long n)
-{
-    char sql[512];
-    snprintf(sql, sizeof sql, fmt, n);
-    return ops->exec(ctx, sql);
-}
+/* The fills, id = i; the SQLite fill counts with a recursive CTE, PostgreSQL
+ * with generate_series; both make the same values. %ld is the row count
+ * (literals, so that the compiler checks them as formats). */
+#define SQLITE_KV                                                                                \
+    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) "               \
+    "INSERT INTO bench_kv(id, name, val) SELECT i, printf('item-%%08d', i), i * 0.25 FROM c"
+#define PG_KV                                                                                    \
+    "INSERT INTO bench_kv(id, name, val) SELECT i, 'item-' || lpad(i::text, 8, '0'), i * 0.25 "   \
+    "FROM generate_series(1, %ld) AS i"
+#define SQLITE_SCAN                                                                              \
+    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) "               \
+    "INSERT INTO bench_scan(id, n, x, s) SELECT i, i * 7, i * 0.5, printf('scan-row-%%08d', i) FROM c"
+#define PG_SCAN                                                                                  \
+    "INSERT INTO bench_scan(id, n, x, s) SELECT i, i * 7, i * 0.5, 'scan-row-' || lpad(i::text, 8, '0') " \
+    "FROM generate_series(1, %ld) AS i"
 
 int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, const bench_cfg *cfg, int scan_only)
 {
-    /* id = i; the SQLite fill counts with a recursive CTE, PostgreSQL with
-     * generate_series; both make the same values. */
-    static const char *const sqlite_kv =
-        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) "
-        "INSERT INTO bench_kv(id, name, val) SELECT i, printf('item-%%08d', i), i * 0.25 FROM c";
-    static const char *const pg_kv =
-        "INSERT INTO bench_kv(id, name, val) SELECT i, 'item-' || lpad(i::text, 8, '0'), i * 0.25 "
-        "FROM generate_series(1, %ld) AS i";
-    static const char *const sqlite_scan =
-        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) "
-        "INSERT INTO bench_scan(id, n, x, s) SELECT i, i * 7, i * 0.5, printf('scan-row-%%08d', i) FROM c";
-    static const char *const pg_scan =
-        "INSERT INTO bench_scan(id, n, x, s) SELECT i, i * 7, i * 0.5, 'scan-row-' || lpad(i::text, 8, '0') "
-        "FROM generate_series(1, %ld) AS i";
     static const char *const tables[][2] = {
         {"bench_kv", "name TEXT NOT NULL, val DOUBLE PRECISION NOT NULL"},
         {"bench_ins", "name TEXT NOT NULL, val DOUBLE PRECISION NOT NULL"},
@@ -57,9 +52,13 @@ int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, co
         if (ops->exec(ctx, sql))
             return -1;
     }
-    if (!scan_only && run_fmt(ops, ctx, d->postgres ? pg_kv : sqlite_kv, cfg->kv_rows))
-        return -1;
-    if (run_fmt(ops, ctx, d->postgres ? pg_scan : sqlite_scan, cfg->scan_rows))
+    if (!scan_only) {
+        snprintf(sql, sizeof sql, d->postgres ? PG_KV : SQLITE_KV, cfg->kv_rows);
+        if (ops->exec(ctx, sql))
+            return -1;
+    }
+    snprintf(sql, sizeof sql, d->postgres ? PG_SCAN : SQLITE_SCAN, cfg->scan_rows);
+    if (ops->exec(ctx, sql))
         return -1;
     /* Fresh statistics and visibility map on PostgreSQL; SQLite's WAL
      * folded into the database so that every run reads the same file. */
@@ -149,8 +148,12 @@ static const char *scratch_open(const char *base)
     char (*paths)[SCRATCH_LEN] = scratch[i];
     if (snprintf(paths[0], SCRATCH_LEN, "%s/dbal-bench-XXXXXX", base) >= SCRATCH_LEN - 20 || !mkdtemp(paths[0]))
         return NULL;
+    /* The directory's name is shorter than SCRATCH_LEN - 20 (checked above):
+     * the precision says so to the compiler. */
+    char dir[SCRATCH_LEN];
+    memcpy(dir, paths[0], sizeof dir);
     for (int k = 1; k < SCRATCH_PATHS; k++)
-        snprintf(paths[k], SCRATCH_LEN, "%s/bench.db%s", paths[0], scratch_suffix[k]);
+        snprintf(paths[k], SCRATCH_LEN, "%.*s/bench.db%s", SCRATCH_LEN - 20, dir, scratch_suffix[k]);
     nscratch = i + 1;
     return paths[1];
 }

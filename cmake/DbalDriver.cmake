@@ -23,6 +23,13 @@
 #                                      in the install component driver_<name>
 #   DBAL_DRIVER_INCLUDE_DIRS           more private include directories
 #   DBAL_DRIVER_DEFINITIONS            private compile definitions
+#   DBAL_DRIVER_LINK_LIBRARIES         more private link libraries (flags
+#                                      targets, such as dbal's dbal_build)
+#   DBAL_DRIVER_LINK_OPTIONS           instead of -Wl,--no-undefined (a
+#                                      sanitized clang build needs none)
+#
+# Every driver target made is appended to the global property
+# DBAL_DRIVER_TARGETS, for whatever must be built before the drivers load.
 #
 # To load a module from its build directory, point DBAL_DRIVER_PATH at it;
 # dbal-conformance (installed with the package) runs the conformance suite
@@ -40,10 +47,15 @@ function(dbal_add_driver name)
     message(FATAL_ERROR "dbal_add_driver(${name}): a driver name is a-z, 0-9 and _, starting with a letter")
   endif()
   add_library(dbal_${name} MODULE ${D_SOURCES})
-  target_link_libraries(dbal_${name} PRIVATE dbal::driver_headers ${D_LIBS})
+  target_link_libraries(dbal_${name} PRIVATE dbal::driver_headers ${D_LIBS} ${DBAL_DRIVER_LINK_LIBRARIES})
   target_include_directories(dbal_${name} PRIVATE ${DBAL_DRIVER_INCLUDE_DIRS})
   target_compile_definitions(dbal_${name} PRIVATE ${DBAL_DRIVER_DEFINITIONS})
-  target_link_options(dbal_${name} PRIVATE -Wl,--no-undefined)
+  if(DEFINED DBAL_DRIVER_LINK_OPTIONS)
+    target_link_options(dbal_${name} PRIVATE ${DBAL_DRIVER_LINK_OPTIONS})
+  else()
+    target_link_options(dbal_${name} PRIVATE -Wl,--no-undefined)
+  endif()
+  set_property(GLOBAL APPEND PROPERTY DBAL_DRIVER_TARGETS dbal_${name})
   set_target_properties(dbal_${name} PROPERTIES
     PREFIX ""
     SUFFIX ".so"

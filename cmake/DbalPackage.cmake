@@ -2,7 +2,7 @@
 # its Debian packages. Included at the end of the top-level CMakeLists.txt,
 # after every install() rule:
 #
-#   include(${CMAKE_SOURCE_DIR}/cmake/DbalPackage.cmake)
+#   include(${PROJECT_SOURCE_DIR}/cmake/DbalPackage.cmake)
 #
 # It needs the library's install(TARGETS dbal ...) to name EXPORT dbalTargets.
 #
@@ -12,8 +12,8 @@
 #    With it, the driver kit: the target dbal::driver_headers and
 #    dbal_add_driver() (cmake/DbalDriver.cmake).
 #
-# 2. CPack: `cpack -G DEB` in the build directory makes one package per
-#    install component, so that a machine that only uses SQLite never
+# 2. CPack (when dbal is the top-level project): `cpack -G DEB` in the build
+#    directory makes one package per install component, so that a machine that only uses SQLite never
 #    installs libpq:
 #      libdbal0             runtime   libdbal.so.0 (links no client library)
 #      libdbal-dev          dev       headers, dbal.pc, CMake files, libdbal.so
@@ -46,22 +46,28 @@ install(EXPORT dbalTargets
   COMPONENT dev)
 
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/dbalConfig.cmake.in
-  ${CMAKE_BINARY_DIR}/cmake/dbalConfig.cmake
+  ${PROJECT_BINARY_DIR}/cmake/dbalConfig.cmake
   INSTALL_DESTINATION ${DBAL_INSTALL_CMAKEDIR}
   PATH_VARS CMAKE_INSTALL_INCLUDEDIR DBAL_INSTALL_DRIVERDIR)
 # The library's SONAME is libdbal.so.0: any 0.x satisfies a request for 0.y
 # with y <= x.
-write_basic_package_version_file(${CMAKE_BINARY_DIR}/cmake/dbalConfigVersion.cmake
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/cmake/dbalConfigVersion.cmake
   VERSION ${PROJECT_VERSION}
   COMPATIBILITY SameMajorVersion)
 install(FILES
-  ${CMAKE_BINARY_DIR}/cmake/dbalConfig.cmake
-  ${CMAKE_BINARY_DIR}/cmake/dbalConfigVersion.cmake
+  ${PROJECT_BINARY_DIR}/cmake/dbalConfig.cmake
+  ${PROJECT_BINARY_DIR}/cmake/dbalConfigVersion.cmake
   ${CMAKE_CURRENT_LIST_DIR}/DbalDriver.cmake
   DESTINATION ${DBAL_INSTALL_CMAKEDIR}
   COMPONENT dev)
 
 # ---- Debian packages --------------------------------------------------------------
+
+# CPack packages the whole build tree: only dbal's own build, never a parent
+# project's that builds dbal with add_subdirectory().
+if(NOT DBAL_TOP_LEVEL)
+  return()
+endif()
 
 set(CPACK_PACKAGE_NAME dbal)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
@@ -103,8 +109,8 @@ if(runtime IN_LIST _dbal_components)
   # libdbal0. Written here rather than with CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS,
   # which applies to every package and warns about the driver modules, which
   # have no SONAME.
-  file(WRITE ${CMAKE_BINARY_DIR}/cpack/runtime/shlibs "libdbal 0 libdbal0 (>= ${PROJECT_VERSION})\n")
-  set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/cpack/runtime/shlibs)
+  file(WRITE ${PROJECT_BINARY_DIR}/cpack/runtime/shlibs "libdbal 0 libdbal0 (>= ${PROJECT_VERSION})\n")
+  set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA ${PROJECT_BINARY_DIR}/cpack/runtime/shlibs)
   set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "libdbal0-sqlite (= ${_dbal_deb_version})")
   set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
     "one session/transaction API over PostgreSQL and SQLite\nThe dbal C library. Programs open a database from a URL; the URL's scheme\npicks a driver module, loaded at run time from a libdbal0-<driver>\npackage. The library links no database client library.")

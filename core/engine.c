@@ -19,78 +19,8 @@ static void engine_free(dbal_engine *e)
 
 void dbal_engine_options_init(dbal_engine_options *o)
 {
-    if (!o)
-        return;
-    *o = (dbal_engine_options){.size = sizeof *o,
-                               .pool_size = -1,
-                               .max_overflow = -1,
-                               .pool_timeout = -1,
-                               .pool_recycle = -2, /* -1 is a value: "never" */
-                               .pool_pre_ping = -1,
-                               .statement_cache_size = -1,
-                               .leak_detection_threshold = -1,
-                               .statement_timeout = -1,
-                               .replicas = NULL,
-                               .replica_fallback = -1,
-                               .pool_reset = -1};
-}
-
-/* Whether a caller's options struct, built against an older header,
- * reaches field f. */
-#define HAS_FIELD(o, f) (offsetof(dbal_engine_options, f) + sizeof((o)->f) <= (o)->size)
-
-/* A numeric field of dbal_engine_options: unset below `unset` (NaN is not
- * below anything: it is set, and refused), else checked by the rule the URL
- * uses and copied to *as_int or *as_double. */
-static int take(const char *name, double v, double unset, int *as_int, double *as_double, dbal_error *err)
-{
-    if (v < unset)
-        return DBAL_OK;
-    int rc = dbal__engine_option_check(name, v, "dbal_engine_options: ", DBAL_EINVAL, err);
-    if (rc == DBAL_OK && as_int)
-        *as_int = (int)v;
-    else if (rc == DBAL_OK)
-        *as_double = v;
-    return rc;
-}
-
-/* Options from code override the URL's; validated like them. */
-static int apply_options(dbal__engine_opts *o, const dbal_engine_options *in, dbal_error *err)
-{
-    if (!in)
-        return DBAL_OK;
-    if (in->size < sizeof(size_t) || in->size > sizeof *in)
-        return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
-                               "dbal_engine_options was not set up with dbal_engine_options_init()");
-    int rc;
-    if ((rc = take("pool_size", in->pool_size, 0, &o->pool_size, NULL, err)) != DBAL_OK ||
-        (rc = take("max_overflow", in->max_overflow, 0, &o->max_overflow, NULL, err)) != DBAL_OK ||
-        (rc = take("pool_timeout", in->pool_timeout, 0, NULL, &o->pool_timeout, err)) != DBAL_OK ||
-        (rc = take("pool_recycle", in->pool_recycle, -1, NULL, &o->pool_recycle, err)) != DBAL_OK ||
-        (rc = take("statement_cache_size", in->statement_cache_size, 0, &o->statement_cache_size, NULL, err)) !=
-            DBAL_OK ||
-        (rc = take("leak_detection_threshold", in->leak_detection_threshold, 0, NULL, &o->leak_detection_threshold,
-                   err)) != DBAL_OK ||
-        (rc = take("statement_timeout", in->statement_timeout, 0, &o->statement_timeout, NULL, err)) != DBAL_OK)
-        return rc;
-    if (in->pool_pre_ping >= 0)
-        o->pool_pre_ping = in->pool_pre_ping != 0;
-    if (HAS_FIELD(in, replicas) && in->replicas) {
-        char *copy = dbal__strndup(in->replicas, strlen(in->replicas));
-        if (!copy)
-            return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
-        dbal__free(o->replicas);
-        o->replicas = copy;
-    }
-    if (HAS_FIELD(in, replica_fallback) && in->replica_fallback >= 0)
-        o->replica_fallback = in->replica_fallback != 0;
-    if (HAS_FIELD(in, pool_reset) && in->pool_reset >= 0) {
-        if (in->pool_reset != DBAL_POOL_RESET_FULL && in->pool_reset != DBAL_POOL_RESET_ROLLBACK)
-            return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
-                                   "pool_reset must be DBAL_POOL_RESET_FULL or DBAL_POOL_RESET_ROLLBACK");
-        o->pool_reset = in->pool_reset;
-    }
-    return DBAL_OK;
+    if (o)
+        dbal__engine_options_unset(o);
 }
 
 int dbal_engine_open(dbal_engine **out, const char *url, dbal_error *err)
@@ -111,7 +41,7 @@ int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_
     const char *echo_env = getenv("DBAL_ECHO");
     if (echo_env && strcmp(echo_env, "1") == 0)
         u->opts.echo = 1;
-    if ((rc = apply_options(&u->opts, opts, err)) != DBAL_OK) {
+    if ((rc = dbal__engine_opts_apply(&u->opts, opts, err)) != DBAL_OK) {
         dbal__url_free(u);
         return rc;
     }

@@ -14,7 +14,11 @@ int dbal__error_set(dbal_error *err, int code, const char *sqlstate, int native_
 #endif
     ;
 int dbal__error_vset(dbal_error *err, int code, const char *sqlstate, int native_code,
-                     const char *fmt, va_list ap);
+                     const char *fmt, va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 0)))
+#endif
+    ;
 /* Resets err to DBAL_OK with empty strings. Accepts NULL. */
 void dbal__error_clear(dbal_error *err);
 /* Copies src into dst when dst is not NULL; returns src->code. */

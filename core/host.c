@@ -7,6 +7,9 @@
 
 #include <stdarg.h>
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
 static void host_set_error(dbal_error *err, int code, const char *sqlstate, int native_code,
                            const char *fmt, ...)
 {

@@ -3,8 +3,6 @@
 #include "alloc.h"
 #include "errors.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,67 +59,6 @@ static int decode(const char *s, size_t len, const char *what, char **out, dbal_
     return DBAL_OK;
 }
 
-/* The numeric engine options, one rule for the URL and for
- * dbal_engine_options. A time is at most 1e9 seconds (31 years): enough for
- * "never", and a deadline computed from it cannot overflow. */
-static const struct {
-    const char *name;
-    double lo, hi;
-    int integer;
-    const char *range;
-} limits[] = {
-    {"pool_size", 1, 100000, 1, "an integer from 1 to 100000"},
-    {"max_overflow", 0, 100000, 1, "an integer from 0 to 100000"},
-    {"pool_timeout", 0, 1e9, 0, "a number of seconds from 0 to 1e9"},
-    {"pool_recycle", -1, 1e9, 0, "a number of seconds from 0 to 1e9, or -1 (never)"},
-    {"statement_cache_size", 0, 100000, 1, "an integer from 0 to 100000"},
-    {"leak_detection_threshold", 0, 1e9, 0, "a number of seconds from 0 to 1e9 (0: off)"},
-    {"statement_timeout", 0, 2147483647, 1, "milliseconds, an integer from 0 to 2147483647 (0: none)"},
-};
-
-static int limit_of(const char *name)
-{
-    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
-        if (strcmp(limits[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-int dbal__engine_option_check(const char *name, double v, const char *prefix, int code, dbal_error *err)
-{
-    int i = limit_of(name);
-    if (i < 0)
-        return dbal__error_set(err, code, NULL, 0, "%sunknown engine option %s", prefix, name);
-    /* NaN fails every comparison. -1 is pool_recycle's "never", nothing
-     * between it and 0 is a value. */
-    int ok = v >= limits[i].lo && v <= limits[i].hi && (!limits[i].integer || v == floor(v)) && (v >= 0 || v == -1);
-    if (ok)
-        return DBAL_OK;
-    return dbal__error_set(err, code, NULL, 0, "%s%s must be %s", prefix, name, limits[i].range);
-}
-
-/* The number v says, or NaN when it is not one (of the kind the option
- * takes), which the check then refuses. */
-static double parse_number(const char *v, int integer)
-{
-    char *end;
-    errno = 0;
-    double x = integer ? (double)strtol(v, &end, 10) : strtod(v, &end);
-    return !*v || *end || errno ? NAN : x;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-    static const char *yes[] = {"1", "true", "yes", "on"}, *no[] = {"0", "false", "no", "off"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcmp(v, yes[i]) == 0)
-            return *out = 1, 1;
-        if (strcmp(v, no[i]) == 0)
-            return *out = 0, 1;
-    }
-    return 0;
-}
-
 /* A refused option value: err says what the option must be; the value
  * itself is shown only when the URL cannot hold a password that a '?',
  * '#', '/' or '@' left unencoded has cut into the query string (then the
@@ -137,60 +74,6 @@ static int bad_value(const dbal__url *u, const char *v, dbal_error *err)
                 *p = '?';
     }
     return -DBAL_EURL;
-}
-
-/* Consumes key=value if it is an engine option. Returns 1 if consumed, 0 if
- * it belongs to the driver, or a negative dbal code on a bad value. */
-static int engine_option(dbal__url *u, const char *k, const char *v, dbal_error *err)
-{
-    dbal__engine_opts *o = &u->opts;
-    int *as_int = strcmp(k, "pool_size") == 0              ? &o->pool_size
-                  : strcmp(k, "max_overflow") == 0         ? &o->max_overflow
-                  : strcmp(k, "statement_cache_size") == 0 ? &o->statement_cache_size
-                  : strcmp(k, "statement_timeout") == 0    ? &o->statement_timeout
-                                                           : NULL;
-    double *as_double = strcmp(k, "pool_timeout") == 0               ? &o->pool_timeout
-                        : strcmp(k, "pool_recycle") == 0             ? &o->pool_recycle
-                        : strcmp(k, "leak_detection_threshold") == 0 ? &o->leak_detection_threshold
-                                                                     : NULL;
-    int *as_bool = strcmp(k, "pool_pre_ping") == 0      ? &o->pool_pre_ping
-                   : strcmp(k, "replica_fallback") == 0 ? &o->replica_fallback
-                   : strcmp(k, "echo") == 0             ? &o->echo
-                                                        : NULL;
-    if (as_int || as_double) {
-        double d = parse_number(v, as_int != NULL);
-        if (dbal__engine_option_check(k, d, "bad database URL: ", DBAL_EURL, err) != DBAL_OK)
-            return bad_value(u, v, err);
-        if (as_int)
-            *as_int = (int)d;
-        else
-            *as_double = d;
-    } else if (as_bool) {
-        if (!parse_bool(v, as_bool)) {
-            URL_ERR(err, "%s must be true or false", k);
-            return bad_value(u, v, err);
-        }
-    } else if (strcmp(k, "replica") == 0) {
-        /* Repeatable, and each may be a list: all are joined. */
-        size_t have = o->replicas ? strlen(o->replicas) : 0;
-        char *joined = dbal__realloc(o->replicas, have + strlen(v) + 2);
-        if (!joined)
-            return -dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
-        snprintf(joined + have, strlen(v) + 2, "%s%s", have ? "," : "", v);
-        o->replicas = joined;
-    } else if (strcmp(k, "pool_reset") == 0) {
-        if (strcmp(v, "full") == 0) {
-            o->pool_reset = DBAL_POOL_RESET_FULL;
-        } else if (strcmp(v, "rollback") == 0) {
-            o->pool_reset = DBAL_POOL_RESET_ROLLBACK;
-        } else {
-            URL_ERR(err, "pool_reset must be full or rollback");
-            return bad_value(u, v, err);
-        }
-    } else {
-        return 0;
-    }
-    return 1;
 }
 
 /* Replaces in msg each occurrence of s with "***": anywhere when s has 4
@@ -244,7 +127,9 @@ static int parse_query(dbal__url *u, const char *q, size_t len, dbal_error *err)
             dbal__free(k);
             return err ? err->code : DBAL_EURL;
         }
-        int used = engine_option(u, k, v, err);
+        int used = dbal__engine_opts_from_url(&u->opts, k, v, err);
+        if (used == -DBAL_EURL)
+            used = bad_value(u, v, err);
         if (used != 0) {
             dbal__free(k);
             dbal__free(v);
@@ -506,13 +391,7 @@ int dbal__url_parse(const char *text, dbal__url **out, dbal_error *err)
     dbal__url *u = dbal__calloc(1, sizeof *u);
     if (!u)
         return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
-    u->opts = (dbal__engine_opts){.replica_fallback = 1,
-                                  .pool_reset = DBAL_POOL_RESET_FULL,
-                                  .pool_size = 5,
-                                  .max_overflow = 10,
-                                  .pool_timeout = 30,
-                                  .pool_recycle = -1,
-                                  .statement_cache_size = 100};
+    dbal__engine_opts_default(&u->opts);
     u->may_hide_password = may_hide_password(text);
     int rc = parse(u, text, err);
     if (rc) {
@@ -542,7 +421,7 @@ void dbal__url_free(dbal__url *u)
         dbal__free((char *)u->params[i].key);
         dbal__free((char *)u->params[i].value);
     }
-    dbal__free(u->opts.replicas);
+    dbal__engine_opts_release(&u->opts);
     if (u->password) /* do not leave the secret in freed memory */
         memset(u->password, 0, strlen(u->password));
     dbal__free(u->hosts);

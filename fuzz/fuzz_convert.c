@@ -19,6 +19,7 @@
  * shortest output of format_double.
  */
 #include "convert.h"
+#include "fuzz_target.h"
 #include "dbal.h"
 
 #include <ctype.h>

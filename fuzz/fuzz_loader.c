@@ -17,6 +17,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "fuzz_target.h"
 #include "loader.h"
 #include "url.h"
 

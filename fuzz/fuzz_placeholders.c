@@ -13,6 +13,7 @@
  *   - the rewrite is deterministic (a second run gives the same bytes).
  */
 #include "alloc.h"
+#include "fuzz_target.h"
 #include "dbal.h"
 #include "placeholders.h"
 

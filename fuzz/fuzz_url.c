@@ -10,6 +10,7 @@
  *     replaced by a canary (plain and percent-encoded), which must never
  *     show up in the message, whatever else the URL gets wrong.
  */
+#include "fuzz_target.h"
 #include "url.h"
 
 #include <stdint.h>
@@ -116,11 +117,8 @@ static void check_success(const char *text, const dbal__url *u)
         CHECK(u->pub.params[i].value);
         (void)strlen(u->pub.params[i].value);
         /* engine options never reach a driver */
-        static const char *const engine_keys[] = {"pool_size", "max_overflow", "pool_timeout",
-                                                  "pool_recycle", "pool_pre_ping", "statement_cache_size",
-                                                  "leak_detection_threshold", "statement_timeout", "echo"};
-        for (size_t k = 0; k < sizeof engine_keys / sizeof engine_keys[0]; k++)
-            CHECK(strcmp(u->pub.params[i].key, engine_keys[k]) != 0);
+        for (size_t k = 0; k < dbal__engine_noptions; k++)
+            CHECK(strcmp(u->pub.params[i].key, dbal__engine_options[k].key) != 0);
     }
     const dbal__engine_opts *o = &u->opts;
     CHECK(o->pool_size >= 1 && o->pool_size <= 100000);
@@ -132,6 +130,8 @@ static void check_success(const char *text, const dbal__url *u)
     CHECK(o->statement_cache_size >= 0 && o->statement_cache_size <= 100000);
     CHECK(o->leak_detection_threshold >= 0);
     CHECK(o->statement_timeout >= 0);
+    CHECK(o->replica_fallback == 0 || o->replica_fallback == 1);
+    CHECK(o->pool_reset == DBAL_POOL_RESET_FULL || o->pool_reset == DBAL_POOL_RESET_ROLLBACK);
 
     /* The password is what the grammar says it is. */
     size_t ps, pl;

@@ -5,6 +5,8 @@
  * run under any compiler (ctest: fuzz_replay_*), and a crash file can be
  * replayed under gdb or valgrind.
  */
+#include "fuzz_target.h"
+
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional: a target without it leaves it NULL. */
 __attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static int run_file(const char *path)

@@ -62,7 +62,8 @@ extern "C" {
 
 /* The version of this header: DBAL_VERSION_MAJOR, DBAL_VERSION_MINOR,
  * DBAL_VERSION_PATCH, the text DBAL_VERSION and DBAL_VERSION_NUMBER. The
- * library loaded at run time may be newer: see dbal_version(). */
+ * library loaded at run time may be newer: see dbal_version(). These lines
+ * are the version's one owner: the build reads them. */
 #define DBAL_VERSION_MAJOR 0
 #define DBAL_VERSION_MINOR 1
 #define DBAL_VERSION_PATCH 0
@@ -136,9 +137,9 @@ DBAL_API const char *dbal_strerror(int code);
 DBAL_API const char *dbal_code_name(int code);
 
 /* Run-time version: dbal_version_number() is DBAL_VERSION_NUMBER and
- * dbal_version() DBAL_VERSION ("0.1.0", static storage) of the library that
- * is loaded, which may be newer than the header the caller compiled against.
- * Any thread. */
+ * dbal_version() DBAL_VERSION ("major.minor.patch", static storage) of the
+ * library that is loaded, which may be newer than the header the caller
+ * compiled against. Any thread. */
 DBAL_API int dbal_version_number(void);
 DBAL_API const char *dbal_version(void);
 
@@ -374,7 +375,7 @@ typedef struct dbal_engine_options {
     int max_overflow;         /* more, opened under load, closed when given back (10) */
     double pool_timeout;      /* seconds a session waits for a connection (30) */
     double pool_recycle;      /* seconds before a connection is replaced (-1: never) */
-    int pool_pre_ping;        /* non-zero: check a connection before handing it out (0) */
+    int pool_pre_ping;        /* 1: check a connection before handing it out (0) */
     int statement_cache_size; /* prepared statements kept per connection (100) */
     double leak_detection_threshold; /* seconds a session may hold one (0: off) */
     int statement_timeout;    /* milliseconds a statement may run (0: none) */

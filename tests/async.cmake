@@ -8,16 +8,11 @@
 #                                      variables are set; skipped (77)
 #                                      without a server
 
-dbal_test(test_async SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_async.c)
-if(TARGET dbal_postgresql)
-  add_dependencies(test_async dbal_postgresql)
-endif()
-set_tests_properties(test_async PROPERTIES TIMEOUT 600 LABELS threads)
+dbal_add_test(test_async SOURCES test_async.c LABELS threads PROPERTIES TIMEOUT 600)
 foreach(db sqlite-file postgresql)
   string(REPLACE "-" "_" name ${db})
   add_test(NAME test_async_${name} COMMAND test_async ${db})
-  set_tests_properties(test_async_${name} PROPERTIES
-    ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}" SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS threads)
+  dbal_test_properties(test_async_${name} LABELS threads PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 endforeach()
 set_tests_properties(test_async_postgresql PROPERTIES LABELS "postgresql;threads" RUN_SERIAL TRUE)
 
@@ -29,15 +24,14 @@ foreach(example async_epoll async_libuv)
       "[ -n \"$DBAL_TEST_PG_URL\" ] || exit 77; DATABASE_URL=\"$DBAL_TEST_PG_URL\" exec \"$0\"" $<TARGET_FILE:${example}>)
     set_tests_properties(example_${example} PROPERTIES
       ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT};DATABASE_URL=" LABELS threads)
-    set_tests_properties(example_${example}_postgresql PROPERTIES
-      ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}" SKIP_RETURN_CODE 77 LABELS "postgresql;threads")
+    dbal_test_properties(example_${example}_postgresql LABELS postgresql threads PROPERTIES SKIP_RETURN_CODE 77)
   endif()
 endforeach()
 
 # The README's example compiles unchanged and runs. Not in sanitizer builds:
 # a plain program cannot load a sanitized library.
-if(NOT DBAL_SANITIZE)
+if(NOT DBAL_SANITIZING)
   add_test(NAME test_readme_async COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_readme_async.sh
-           ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
-  set_tests_properties(test_readme_async PROPERTIES ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}")
+           ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+  dbal_test_properties(test_readme_async)
 endif()

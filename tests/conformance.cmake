@@ -43,20 +43,20 @@ endif()
 # (tests/conformance/cases.h).
 file(GLOB _dbal_conf_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/conformance/*.c)
 add_executable(dbal_conformance ${_dbal_conf_sources})
-target_link_libraries(dbal_conformance PRIVATE dbal ${_dbal_conf_cmocka} m Threads::Threads)
+target_link_libraries(dbal_conformance PRIVATE dbal ${_dbal_conf_cmocka} m Threads::Threads dbal_build)
 file(RELATIVE_PATH _dbal_conf_caps_rel "${CMAKE_INSTALL_FULL_BINDIR}" "${CMAKE_INSTALL_FULL_DATADIR}/dbal/conformance")
 target_compile_definitions(dbal_conformance PRIVATE _GNU_SOURCE DBAL_CONF_CAPS_DIR="${_dbal_conf_caps_rel}")
 set_target_properties(dbal_conformance PROPERTIES
   OUTPUT_NAME dbal-conformance
   EXPORT_NAME conformance
-  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin
+  RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin
   # Finds libdbal relative to itself, so an installed tree can be moved.
   INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
 
 file(GLOB _dbal_conf_caps CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/conformance/caps/*.caps)
 foreach(_dbal_caps IN LISTS _dbal_conf_caps)
   get_filename_component(_dbal_caps_name ${_dbal_caps} NAME)
-  configure_file(${_dbal_caps} ${CMAKE_BINARY_DIR}/bin/${_dbal_conf_caps_rel}/${_dbal_caps_name} COPYONLY)
+  configure_file(${_dbal_caps} ${PROJECT_BINARY_DIR}/bin/${_dbal_conf_caps_rel}/${_dbal_caps_name} COPYONLY)
 endforeach()
 
 install(TARGETS dbal_conformance EXPORT dbalTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT dev)

@@ -4,7 +4,13 @@
 #                    functions (the rule is at the top of doc/headerdoc.py);
 #   test_docs_driver the same for include/dbal/driver.h and the driver modules;
 #   test_man         the generated manual pages: one per function, each
-#                    rendered by groff without a warning.
+#                    rendered by groff without a warning;
+#   test_readme_options  README.md's table of engine options is the one
+#                    doc/options_table.c prints from core/engine_options.h.
+if(TARGET dbal_options_table)
+  add_test(NAME test_readme_options COMMAND dbal_options_table --check ${PROJECT_SOURCE_DIR}/README.md)
+endif()
+
 find_package(Python3 COMPONENTS Interpreter)
 if(NOT Python3_Interpreter_FOUND)
   message(STATUS "python3 not found: no documentation tests")
@@ -12,8 +18,8 @@ if(NOT Python3_Interpreter_FOUND)
 endif()
 
 add_test(NAME test_docs
-  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/doc/headerdoc.py check
-          ${CMAKE_SOURCE_DIR}/include/dbal.h --lib $<TARGET_FILE:dbal>)
+  COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/doc/headerdoc.py check
+          ${PROJECT_SOURCE_DIR}/include/dbal.h --lib $<TARGET_FILE:dbal>)
 
 set(_dbal_driver_libs "")
 foreach(_dbal_driver sqlite postgresql)
@@ -24,11 +30,11 @@ foreach(_dbal_driver sqlite postgresql)
   endif()
 endforeach()
 add_test(NAME test_docs_driver
-  COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/doc/headerdoc.py check
-          ${CMAKE_SOURCE_DIR}/include/dbal/driver.h ${_dbal_driver_libs})
+  COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/doc/headerdoc.py check
+          ${PROJECT_SOURCE_DIR}/include/dbal/driver.h ${_dbal_driver_libs})
 
 if(TARGET dbal_man)
   add_test(NAME test_man
-    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_man.sh ${CMAKE_BINARY_DIR}/man
-            ${CMAKE_SOURCE_DIR}/include/dbal.h $<TARGET_FILE:dbal>)
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_man.sh ${PROJECT_BINARY_DIR}/man
+            ${PROJECT_SOURCE_DIR}/include/dbal.h $<TARGET_FILE:dbal>)
 endif()

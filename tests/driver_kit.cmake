@@ -9,6 +9,6 @@
 # Not in sanitizer builds: a plain program cannot load a sanitized library.
 if(NOT DBAL_SANITIZE AND TARGET dbal_conformance)
   add_test(NAME test_driver_kit
-           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_driver_kit.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_driver_kit.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
   set_tests_properties(test_driver_kit PROPERTIES TIMEOUT 600)
 endif()

@@ -15,51 +15,26 @@
 # The PostgreSQL variants exit 77 (skipped) without DBAL_TEST_PG_URL, and fail
 # instead when DBAL_TEST_REQUIRE_PG=1.
 
-dbal_test(test_hostile SOURCES test_hostile.c ARGS sqlite::memory:)
+dbal_add_test(test_hostile SOURCES test_hostile.c ARGS sqlite::memory: LABELS hardening PROPERTIES TIMEOUT 600)
 add_test(NAME test_hostile_sqlite_file COMMAND test_hostile sqlite-file)
 add_test(NAME test_hostile_postgresql COMMAND test_hostile pg)
-set_tests_properties(test_hostile test_hostile_sqlite_file test_hostile_postgresql PROPERTIES
-  ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}"
-  LABELS "hardening"
-  TIMEOUT 600)
+dbal_test_properties(test_hostile_sqlite_file LABELS hardening PROPERTIES TIMEOUT 600)
 
-dbal_test(test_misuse SOURCES test_misuse.c ARGS sqlite::memory:)
+dbal_add_test(test_misuse SOURCES test_misuse.c ARGS sqlite::memory: LABELS hardening PROPERTIES TIMEOUT 600)
 add_test(NAME test_misuse_postgresql COMMAND test_misuse pg)
-set_tests_properties(test_misuse test_misuse_postgresql PROPERTIES
-  ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT}"
-  LABELS "hardening"
-  TIMEOUT 600)
 
-set_tests_properties(test_hostile_postgresql test_misuse_postgresql PROPERTIES
-  SKIP_RETURN_CODE 77
-  LABELS "hardening;postgresql")
-if(TARGET dbal_postgresql)
-  add_dependencies(test_hostile dbal_postgresql)
-  add_dependencies(test_misuse dbal_postgresql)
+dbal_test_properties(test_hostile_postgresql test_misuse_postgresql LABELS hardening postgresql
+                     PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+
+dbal_add_test(test_oom SOURCES test_oom.c LABELS hardening PROPERTIES TIMEOUT 1200)
+
+dbal_add_test(test_fuzz_regressions SOURCES ../fuzz/regressions.c LIBS dbal_core LABELS hardening)
+
+# The fuzz targets with a plain main() (fuzz/replay.c) instead of libFuzzer,
+# over the core's objects (fuzz/ builds the libFuzzer programs).
+if(DBAL_BUILD_FUZZ)
+  foreach(target url placeholders convert loader)
+    dbal_add_test(fuzz_replay_${target} SOURCES ../fuzz/replay.c ../fuzz/fuzz_${target}.c LIBS dbal_core
+                  ARGS ${PROJECT_SOURCE_DIR}/fuzz/corpus/${target} LABELS hardening fuzz PROPERTIES TIMEOUT 300)
+  endforeach()
 endif()
-
-dbal_test(test_oom SOURCES test_oom.c)
-set_tests_properties(test_oom PROPERTIES LABELS "hardening" TIMEOUT 1200)
-
-dbal_unit_test(test_fuzz_regressions SOURCES ${CMAKE_SOURCE_DIR}/fuzz/regressions.c ${CMAKE_SOURCE_DIR}/core/convert.c ${CMAKE_SOURCE_DIR}/core/alloc.c
-               ${CMAKE_SOURCE_DIR}/core/errors.c)
-target_link_libraries(test_fuzz_regressions PRIVATE m)
-set_tests_properties(test_fuzz_regressions PROPERTIES LABELS "hardening")
-
-# The fuzz targets with a plain main() (fuzz/replay.c) instead of libFuzzer.
-set(_dbal_core ${CMAKE_SOURCE_DIR}/core)
-file(GLOB _dbal_core_sources ${_dbal_core}/*.c)
-set(_replay_url_sources ${_dbal_core}/url.c ${_dbal_core}/alloc.c ${_dbal_core}/errors.c)
-set(_replay_placeholders_sources ${_dbal_core}/placeholders.c ${_dbal_core}/alloc.c ${DBAL_UTIL_SOURCES})
-set(_replay_convert_sources ${_dbal_core}/convert.c ${_dbal_core}/alloc.c)
-set(_replay_loader_sources ${_dbal_core_sources} ${DBAL_UTIL_SOURCES})
-foreach(target url placeholders convert loader)
-  add_executable(fuzz_replay_${target} ${CMAKE_SOURCE_DIR}/fuzz/replay.c ${CMAKE_SOURCE_DIR}/fuzz/fuzz_${target}.c
-                 ${_replay_${target}_sources})
-  target_include_directories(fuzz_replay_${target} PRIVATE ${_dbal_core} ${DBAL_UTIL_DIR} ${CMAKE_SOURCE_DIR}/include)
-  target_compile_definitions(fuzz_replay_${target} PRIVATE _GNU_SOURCE)
-  target_link_libraries(fuzz_replay_${target} PRIVATE ${CMAKE_DL_LIBS} Threads::Threads m)
-  set_target_properties(fuzz_replay_${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  add_test(NAME fuzz_replay_${target} COMMAND fuzz_replay_${target} ${CMAKE_SOURCE_DIR}/fuzz/corpus/${target})
-  set_tests_properties(fuzz_replay_${target} PROPERTIES LABELS "hardening;fuzz" TIMEOUT 300)
-endforeach()

@@ -26,8 +26,8 @@ endif()
 
 find_package(Threads REQUIRED)
 add_executable(items_api_client ${CMAKE_CURRENT_LIST_DIR}/items_api_client.c)
-target_link_libraries(items_api_client PRIVATE PkgConfig::ITEMS_API_CLIENT_JANSSON Threads::Threads)
-set_target_properties(items_api_client PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+target_link_libraries(items_api_client PRIVATE PkgConfig::ITEMS_API_CLIENT_JANSSON Threads::Threads dbal_build)
+set_target_properties(items_api_client PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 
 foreach(db sqlite postgresql)
   add_test(NAME items_api_${db}

@@ -4,6 +4,7 @@
 #
 #   tests/run-all.sh          (as root: installs missing packages with apt-get)
 #
+# Every build is configured with -DDBAL_WERROR=ON: a compiler warning fails it.
 # Passes:
 #   build      build/       RelWithDebInfo, -DDBAL_POSTGRESQL=ON
 #   build-asan build-asan/  Debug, -DDBAL_SANITIZE=address,undefined
@@ -141,7 +142,7 @@ run_pass() {
     local out line total passed failed rc=0
 
     log "$name: configure"
-    if ! cmake -S . -B "$dir" -DDBAL_POSTGRESQL=ON "$@"; then
+    if ! cmake -S . -B "$dir" -DDBAL_POSTGRESQL=ON -DDBAL_WERROR=ON "$@"; then
         pass_failed "$name" "configure failed"; return 0
     fi
     log "$name: build"
@@ -226,7 +227,7 @@ else
     log "fuzz: ${DBAL_FUZZ_SECONDS:-30}s per target"
     flog=$(mktemp "${TMPDIR:-/tmp}/dbal-fuzz-log.XXXXXX")
     frc=0
-    "$ROOT/fuzz/run" "${DBAL_FUZZ_SECONDS:-30}" >"$flog" 2>&1 || frc=$?
+    DBAL_WERROR=ON "$ROOT/fuzz/run" "${DBAL_FUZZ_SECONDS:-30}" >"$flog" 2>&1 || frc=$?
     cat "$flog"
     fpassed=$(grep -c '^fuzz_[a-z]*: [0-9?]* executions' "$flog" || true)
     ffailed=$(grep -c '^fuzz_[a-z]*: FAILED' "$flog" || true)

@@ -272,13 +272,11 @@ static void wrong_password_not_in_message(void **state)
     static const char *const secret = "Pgt-Wr0ng-Secret-77";
     url_parts u = parts();
     char url[1024];
-    const char *forms[] = {"postgresql://%s:%s@%s:%s/%s",
-                           "postgresql://%s@%s:%s/%s?password=%s"};
     for (int i = 0; i < 2; i++) {
         if (i == 0)
-            snprintf(url, sizeof url, forms[0], secret, secret, u.host, u.port, u.db);
+            snprintf(url, sizeof url, "postgresql://%s:%s@%s:%s/%s", secret, secret, u.host, u.port, u.db);
         else
-            snprintf(url, sizeof url, forms[1], secret, u.host, u.port, u.db, secret);
+            snprintf(url, sizeof url, "postgresql://%s@%s:%s/%s?password=%s", secret, u.host, u.port, u.db, secret);
         fixture f;
         open_url(&f, url);
         assert_int_equal(dbal_exec(f.s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);

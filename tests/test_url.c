@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -303,6 +305,326 @@ static void test_option_values_hidden_behind_passwords(void **state)
     }
 }
 
+/* ---- one table, two paths: a URL and dbal_engine_options ------------------- */
+
+static const dbal__engine_option *option_named(const char *key)
+{
+    for (size_t i = 0; i < dbal__engine_noptions; i++)
+        if (strcmp(dbal__engine_options[i].key, key) == 0)
+            return &dbal__engine_options[i];
+    fail_msg("no engine option %s", key);
+    return NULL;
+}
+
+/* Sets the field of dbal_engine_options that option names to v; 0 when an
+ * int field cannot hold v (a fraction, NaN, past INT_MAX). */
+static int set_in_code(dbal_engine_options *in, const dbal__engine_option *opt, double v)
+{
+    char *at = (char *)in + opt->public_offset;
+    if (opt->kind == DBAL__OPT_SECONDS) {
+        *(double *)at = v;
+        return 1;
+    }
+    if (v != floor(v) || v < INT_MIN || v > INT_MAX) /* also NaN */
+        return 0;
+    *(int *)at = (int)v;
+    return 1;
+}
+
+/* Whether two sets of options hold the same values (their padding aside). */
+static void assert_same_opts(const dbal__engine_opts *a, const dbal__engine_opts *b)
+{
+    for (size_t i = 0; i < dbal__engine_noptions; i++) {
+        const dbal__engine_option *opt = &dbal__engine_options[i];
+        const char *x = (const char *)a + opt->offset, *y = (const char *)b + opt->offset;
+        if (opt->kind == DBAL__OPT_HOSTS) {
+            const char *l1 = *(char *const *)x, *l2 = *(char *const *)y;
+            if (l1 || l2)
+                assert_string_equal(l1 ? l1 : "(null)", l2 ? l2 : "(null)");
+        } else if (opt->kind == DBAL__OPT_SECONDS) {
+            assert_memory_equal(x, y, sizeof(double));
+        } else {
+            assert_memory_equal(x, y, sizeof(int));
+        }
+    }
+}
+
+/* Parses "sqlite::memory:?<option>=<text>"; the message without its prefix
+ * and the value goes to why. */
+static int through_url(const char *option, const char *text, dbal__engine_opts *opts, char *why, size_t cap)
+{
+    char url[256];
+    snprintf(url, sizeof url, "sqlite::memory:?%s=%s", option, text);
+    dbal__url *u = NULL;
+    dbal_error err;
+    int rc = dbal__url_parse(url, &u, &err);
+    if (rc == DBAL_OK) {
+        *opts = u->opts;
+        opts->replicas = NULL; /* freed with u */
+        dbal__url_free(u);
+        return rc;
+    }
+    static const char prefix[] = "bad database URL: ";
+    assert_int_equal(strncmp(err.message, prefix, sizeof prefix - 1), 0);
+    snprintf(why, cap, "%s", err.message + sizeof prefix - 1);
+    char *got = strstr(why, ", got '");
+    assert_non_null(got);
+    *got = '\0';
+    return rc;
+}
+
+static int through_code(const dbal_engine_options *in, dbal__engine_opts *opts, char *why, size_t cap)
+{
+    dbal_error err;
+    dbal__engine_opts_default(opts);
+    int rc = dbal__engine_opts_apply(opts, in, &err);
+    static const char prefix[] = "dbal_engine_options: ";
+    if (rc == DBAL_OK)
+        return rc;
+    assert_int_equal(strncmp(err.message, prefix, sizeof prefix - 1), 0);
+    snprintf(why, cap, "%s", err.message + sizeof prefix - 1);
+    return rc;
+}
+
+/* Every value of every numeric and boolean option that either path takes or
+ * refuses: the same value is accepted by both, or refused by both with the
+ * same words. Before DBAL__ENGINE_OPTION_MAP, code accepted any non-negative
+ * boolean (2 was true) where a URL wanted 0/1 or a word, took -infinity
+ * for "unset" where a URL refused it, and checked dbal_engine_options'
+ * replicas/replica_fallback/pool_reset against the caller's size but not
+ * the fields before them. */
+static void test_url_and_code_agree(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *option, *text;
+        double value;
+        int ok;
+    } cases[] = {
+        {"pool_size", "1", 1, 1},
+        {"pool_size", "100000", 100000, 1},
+        {"pool_size", "0", 0, 0},
+        {"pool_size", "100001", 100001, 0},
+        {"pool_size", "1.5", 1.5, 0}, /* an int field cannot say it: the URL's case only */
+        {"pool_size", "2147483648", 2147483648.0, 0},
+        {"max_overflow", "0", 0, 1},
+        {"max_overflow", "100000", 100000, 1},
+        {"max_overflow", "100001", 100001, 0},
+        {"statement_cache_size", "0", 0, 1},
+        {"statement_cache_size", "100000", 100000, 1},
+        {"statement_cache_size", "100001", 100001, 0},
+        {"statement_timeout", "0", 0, 1},
+        {"statement_timeout", "2147483647", 2147483647, 1},
+        {"statement_timeout", "2147483648", 2147483648.0, 0},
+        {"pool_timeout", "0", 0, 1},
+        {"pool_timeout", "0.25", 0.25, 1},
+        {"pool_timeout", "1e9", 1e9, 1},
+        {"pool_timeout", "1000000001", 1e9 + 1, 0},
+        {"pool_timeout", "1e19", 1e19, 0},
+        {"pool_timeout", "inf", INFINITY, 0},
+        {"pool_timeout", "-inf", -INFINITY, 0},
+        {"pool_timeout", "nan", NAN, 0},
+        {"pool_recycle", "-1", -1, 1},
+        {"pool_recycle", "0", 0, 1},
+        {"pool_recycle", "3600", 3600, 1},
+        {"pool_recycle", "1e9", 1e9, 1},
+        {"pool_recycle", "-0.5", -0.5, 0},
+        {"pool_recycle", "1e19", 1e19, 0},
+        {"pool_recycle", "inf", INFINITY, 0},
+        {"pool_recycle", "-inf", -INFINITY, 0},
+        {"pool_recycle", "nan", NAN, 0},
+        {"leak_detection_threshold", "0", 0, 1},
+        {"leak_detection_threshold", "2.5", 2.5, 1},
+        {"leak_detection_threshold", "1e9", 1e9, 1},
+        {"leak_detection_threshold", "1000000001", 1e9 + 1, 0},
+        {"leak_detection_threshold", "inf", INFINITY, 0},
+        {"leak_detection_threshold", "nan", NAN, 0},
+        {"pool_pre_ping", "0", 0, 1},
+        {"pool_pre_ping", "1", 1, 1},
+        {"pool_pre_ping", "2", 2, 0},
+        {"replica_fallback", "0", 0, 1},
+        {"replica_fallback", "1", 1, 1},
+        {"replica_fallback", "2", 2, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const dbal__engine_option *opt = option_named(cases[i].option);
+        dbal__engine_opts by_url, by_code;
+        char url_why[512] = "", code_why[512] = "";
+        int url_rc = through_url(cases[i].option, cases[i].text, &by_url, url_why, sizeof url_why);
+        if ((url_rc == DBAL_OK) != cases[i].ok)
+            fail_msg("%s=%s in a URL: %s", cases[i].option, cases[i].text, url_rc ? url_why : "accepted");
+        dbal_engine_options in;
+        dbal__engine_options_unset(&in);
+        if (!set_in_code(&in, opt, cases[i].value))
+            continue;
+        int code_rc = through_code(&in, &by_code, code_why, sizeof code_why);
+        if ((code_rc == DBAL_OK) != cases[i].ok)
+            fail_msg("%s = %s in code: %s", cases[i].option, cases[i].text, code_rc ? code_why : "accepted");
+        if (!cases[i].ok) {
+            assert_int_equal(url_rc, DBAL_EURL);
+            assert_int_equal(code_rc, DBAL_EINVAL);
+            assert_string_equal(url_why, code_why);
+        } else {
+            assert_memory_equal((char *)&by_url + opt->offset, (char *)&by_code + opt->offset,
+                                opt->kind == DBAL__OPT_SECONDS ? sizeof(double) : sizeof(int));
+        }
+    }
+    /* pool_reset: the URL's words are the code's constants. */
+    static const struct {
+        const char *word;
+        int value;
+    } resets[] = {{"full", DBAL_POOL_RESET_FULL}, {"rollback", DBAL_POOL_RESET_ROLLBACK}};
+    for (size_t i = 0; i < 2; i++) {
+        dbal__engine_opts by_url, by_code;
+        char why[512];
+        assert_int_equal(through_url("pool_reset", resets[i].word, &by_url, why, sizeof why), DBAL_OK);
+        dbal_engine_options in;
+        dbal__engine_options_unset(&in);
+        in.pool_reset = resets[i].value;
+        assert_int_equal(through_code(&in, &by_code, why, sizeof why), DBAL_OK);
+        assert_int_equal(by_url.pool_reset, resets[i].value);
+        assert_int_equal(by_code.pool_reset, resets[i].value);
+    }
+    char why[512];
+    dbal__engine_opts opts;
+    assert_int_equal(through_url("pool_reset", "sometimes", &opts, why, sizeof why), DBAL_EURL);
+    assert_string_equal(why, "pool_reset must be full or rollback");
+    assert_int_equal(through_url("pool_reset", "FULL", &opts, why, sizeof why), DBAL_EURL);
+    static const int bad_resets[] = {0, 3, INT_MAX};
+    for (size_t i = 0; i < 3; i++) {
+        dbal_engine_options in;
+        dbal__engine_options_unset(&in);
+        in.pool_reset = bad_resets[i];
+        assert_int_equal(through_code(&in, &opts, why, sizeof why), DBAL_EINVAL);
+        assert_string_equal(why, "pool_reset must be DBAL_POOL_RESET_FULL or DBAL_POOL_RESET_ROLLBACK");
+    }
+}
+
+/* What only one path can say. A URL: the words for booleans, the numbers
+ * strtol (integers) and strtod (seconds) read, leading blanks and '+'
+ * included, and echo. Code: a negative number is "unset" (pool_recycle:
+ * below -1), where a URL refuses it. */
+static void test_url_only_and_code_only(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *option, *text;
+        int ok;
+    } spellings[] = {
+        {"pool_pre_ping", "true", 1},
+        {"pool_pre_ping", "yes", 1},
+        {"pool_pre_ping", "on", 1},
+        {"pool_pre_ping", "false", 1},
+        {"pool_pre_ping", "no", 1},
+        {"pool_pre_ping", "off", 1},
+        {"pool_pre_ping", "TRUE", 0},
+        {"pool_pre_ping", "", 0},
+        {"pool_pre_ping", "maybe", 0},
+        {"echo", "1", 1},
+        {"echo", "off", 1},
+        {"echo", "2", 0},
+        {"pool_size", "+5", 1},
+        {"pool_size", "%205", 1},
+        {"pool_size", "5%20", 0},
+        {"pool_size", "0x10", 0},
+        {"pool_size", "1e3", 0},
+        {"pool_size", "-0", 0},
+        {"max_overflow", "-0", 1},
+        {"pool_timeout", "1e3", 1},
+        {"pool_timeout", "0x10", 1},
+        {"pool_timeout", "INF", 0},
+        {"pool_timeout", "", 0},
+        {"pool_timeout", "1e9x", 0},
+        {"pool_timeout", "1e400", 0},
+        {"pool_timeout", "-1", 0},
+        {"pool_recycle", "-2", 0},
+        {"pool_recycle", "-1.0", 1},
+        {"statement_timeout", "-1", 0},
+        {"leak_detection_threshold", "-1", 0},
+    };
+    for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++) {
+        dbal__engine_opts opts;
+        char why[512];
+        int rc = through_url(spellings[i].option, spellings[i].text, &opts, why, sizeof why);
+        if ((rc == DBAL_OK) != spellings[i].ok)
+            fail_msg("%s=%s in a URL: %s", spellings[i].option, spellings[i].text, rc ? why : "accepted");
+    }
+    /* Negative in code: unset, the URL's (here the default) value stays. */
+    static const struct {
+        const char *option;
+        double value;
+    } unset[] = {{"pool_size", -1},
+                 {"pool_size", INT_MIN},
+                 {"max_overflow", -1},
+                 {"pool_timeout", -5},
+                 {"pool_recycle", -2},
+                 {"pool_recycle", -1e300},
+                 {"pool_pre_ping", -1},
+                 {"replica_fallback", -7},
+                 {"pool_reset", -1},
+                 {"statement_timeout", -1},
+                 {"leak_detection_threshold", -0.5}};
+    dbal__engine_opts defaults;
+    dbal__engine_opts_default(&defaults);
+    for (size_t i = 0; i < sizeof unset / sizeof unset[0]; i++) {
+        dbal_engine_options in;
+        dbal__engine_options_unset(&in);
+        assert_true(set_in_code(&in, option_named(unset[i].option), unset[i].value));
+        dbal__engine_opts opts;
+        char why[512];
+        assert_int_equal(through_code(&in, &opts, why, sizeof why), DBAL_OK);
+        assert_same_opts(&opts, &defaults);
+    }
+}
+
+/* dbal_engine_options_init (dbal__engine_options_unset) leaves every field
+ * unset; a caller's struct from
+ * an older header (a smaller size) has its missing fields unset; replicas
+ * replace the URL's. */
+static void test_options_in_code(void **state)
+{
+    (void)state;
+    dbal_engine_options in;
+    dbal__engine_options_unset(&in);
+    assert_int_equal(in.size, sizeof in);
+    assert_true(in.pool_recycle < -1);
+    assert_null(in.replicas);
+    dbal__engine_opts opts, defaults;
+    dbal__engine_opts_default(&defaults);
+    char why[512];
+    assert_int_equal(through_code(&in, &opts, why, sizeof why), DBAL_OK);
+    assert_same_opts(&opts, &defaults);
+
+    in.pool_size = 7;
+    in.replicas = "r1:5433,r2";
+    in.pool_reset = 12345; /* past the size below: never read */
+    in.size = offsetof(dbal_engine_options, replicas);
+    assert_int_equal(through_code(&in, &opts, why, sizeof why), DBAL_OK);
+    assert_int_equal(opts.pool_size, 7);
+    assert_null(opts.replicas);
+    in.size = offsetof(dbal_engine_options, pool_size) + sizeof in.pool_size;
+    in.max_overflow = 100001; /* past the size: never read */
+    assert_int_equal(through_code(&in, &opts, why, sizeof why), DBAL_OK);
+    assert_int_equal(opts.max_overflow, defaults.max_overflow);
+
+    dbal__url *u;
+    dbal_error err;
+    assert_int_equal(dbal__url_parse("postgresql://h/db?replica=a&replica=b:5", &u, &err), DBAL_OK);
+    assert_string_equal(u->opts.replicas, "a,b:5");
+    dbal__engine_options_unset(&in);
+    in.replicas = "c";
+    assert_int_equal(dbal__engine_opts_apply(&u->opts, &in, &err), DBAL_OK);
+    assert_string_equal(u->opts.replicas, "c");
+    dbal__url_free(u);
+
+    dbal__engine_options_unset(&in);
+    in.size = sizeof(size_t) - 1;
+    assert_int_equal(dbal__engine_opts_apply(&opts, &in, &err), DBAL_EINVAL);
+    assert_non_null(strstr(err.message, "dbal_engine_options_init"));
+    in.size = sizeof in + 1;
+    assert_int_equal(dbal__engine_opts_apply(&opts, &in, &err), DBAL_EINVAL);
+}
+
 static void test_null_url(void **state)
 {
     (void)state;
@@ -320,6 +642,9 @@ int main(void)
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test(test_option_limits),
         cmocka_unit_test(test_option_values_hidden_behind_passwords),
+        cmocka_unit_test(test_url_and_code_agree),
+        cmocka_unit_test(test_url_only_and_code_only),
+        cmocka_unit_test(test_options_in_code),
         cmocka_unit_test(test_null_url),
     };
     return cmocka_run_group_tests_name("url", tests, NULL, NULL);

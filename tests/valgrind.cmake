@@ -13,7 +13,7 @@
 # middle of its blocks for the life of the process.
 
 find_program(DBAL_VALGRIND_EXE valgrind)
-if(NOT DBAL_VALGRIND_EXE OR DBAL_SANITIZE)
+if(NOT DBAL_VALGRIND_EXE OR DBAL_SANITIZING)
   return()
 endif()
 

@@ -43,6 +43,9 @@ static int unknown_sqlstate(const char *sqlstate)
     return DBAL_ERROR;
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
 static void set_error(dbal_error *err, int code, const char *sqlstate, int native_code,
                       const char *fmt, ...)
 {

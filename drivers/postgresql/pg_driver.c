@@ -41,7 +41,10 @@ static const dbal_driver pg_driver = {
     .check = pg_check,
 };
 
-DBAL_API const dbal_driver *dbal_postgresql_driver_entry(const dbal_host *host)
+/* The module's one export (a prototype, as every function outside a
+ * header has one). */
+DBAL_API const dbal_driver *DBAL_DRIVER_ENTRY(postgresql)(const dbal_host *host);
+DBAL_API const dbal_driver *DBAL_DRIVER_ENTRY(postgresql)(const dbal_host *host)
 {
     if (!DBAL_HOST_HAS(host, set_error)) /* the newest host slot it calls */
         return NULL;

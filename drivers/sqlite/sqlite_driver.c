@@ -7,7 +7,7 @@ static const dbal_driver driver = {
     .abi_version = DBAL_DRIVER_ABI_VERSION,
     .size = sizeof(dbal_driver),
     .name = "sqlite",
-    .version = "0.1.0", /* the driver's; SQLite's own is sqlite3_libversion() */
+    .version = DBAL_VERSION, /* the driver's; SQLite's own is sqlite3_libversion() */
     .engine_open = sq_engine_open,
     .engine_close = sq_engine_close,
     .connect = sq_connect,
@@ -31,7 +31,10 @@ static const dbal_driver driver = {
     .check = sq_check,
 };
 
-DBAL_API const dbal_driver *dbal_sqlite_driver_entry(const dbal_host *host)
+/* The module's one export (a prototype, as every function outside a
+ * header has one). */
+DBAL_API const dbal_driver *DBAL_DRIVER_ENTRY(sqlite)(const dbal_host *host);
+DBAL_API const dbal_driver *DBAL_DRIVER_ENTRY(sqlite)(const dbal_host *host)
 {
     if (!DBAL_HOST_HAS(host, set_error)) /* the newest host slot it calls */
         return NULL;

@@ -2,6 +2,7 @@
  * batch.c - dbal_exec_batch and dbal_exec_batch_fn: every row in, a failing
  * row reported and the batch undone, inside a caller's transaction too.
  */
+#include "cases.h"
 #include "fixture.h"
 
 /* Batches: all rows in, affected counted; a failing row reported and the

@@ -9,6 +9,7 @@
  */
 #include "caps.h"
 
+#include "cases.h"
 #include "fixture.h"
 
 #include <ctype.h>

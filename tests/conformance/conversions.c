@@ -2,6 +2,7 @@
  * conversions.c - the conversion rules of dbal.h, the same on every driver:
  * which getters read which column types, with which codes.
  */
+#include "cases.h"
 #include "fixture.h"
 
 #include <math.h>

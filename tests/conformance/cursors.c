@@ -3,6 +3,7 @@
  * early, statements and a second cursor while one is open, column names and
  * out-of-range columns, and how long the getters' pointers stay valid.
  */
+#include "cases.h"
 #include "fixture.h"
 
 #define CTE_100K                                                                           \

@@ -2,6 +2,7 @@
  * dialect.c - where the databases' SQL truly differs: a parameter whose type
  * does not fit its column, a value no column declares, division by zero.
  */
+#include "cases.h"
 #include "fixture.h"
 
 /*

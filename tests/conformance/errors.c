@@ -3,6 +3,7 @@
  * and SQLSTATE on every driver, the constraint's name and the native code,
  * and a session that goes on after each.
  */
+#include "cases.h"
 #include "fixture.h"
 
 /*

@@ -4,6 +4,7 @@
  * error) before failing the case. fixture.h has the macros that pass the
  * file and line.
  */
+#include "cases.h"
 #include "fixture.h"
 
 void describe_session(dbal_session *s)

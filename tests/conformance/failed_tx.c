@@ -3,6 +3,7 @@
  * after it is DBAL_ETXFAILED (25P02) until a rollback (to a savepoint, or
  * the whole transaction), and commit rolls back instead.
  */
+#include "cases.h"
 #include "fixture.h"
 
 static void fail_one_at(fixture *f, const char *file, int line)

@@ -3,6 +3,7 @@
  * and session, closed at teardown with every cursor and extra session the
  * case left open) and the helpers that run SQL in it.
  */
+#include "cases.h"
 #include "fixture.h"
 
 const char *g_url;

@@ -2,6 +2,7 @@
  * interrupts.c - a statement stopped by the session's timeout, and by
  * dbal_session_cancel from another thread.
  */
+#include "cases.h"
 #include "fixture.h"
 
 #include <pthread.h>

@@ -3,6 +3,7 @@
  * two sessions at once: what a reader sees of a writer's work, and what a
  * second writer meets.
  */
+#include "cases.h"
 #include "fixture.h"
 
 #include <time.h>

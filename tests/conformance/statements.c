@@ -3,6 +3,7 @@
  * affected, the last inserted id; placeholders in literals and comments,
  * their count, and more than nine of them.
  */
+#include "cases.h"
 #include "fixture.h"
 
 /* INSERT ... RETURNING (sql.returning) through dbal_query and dbal_exec,

@@ -3,6 +3,7 @@
  * conf_values (one column per value type), conf_tx (ids, for transactions)
  * and conf_auto (a generated id).
  */
+#include "cases.h"
 #include "fixture.h"
 
 void make_values_table(fixture *f)

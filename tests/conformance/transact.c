@@ -2,6 +2,7 @@
  * transact.c - dbal_transact: a unit of work committed, rolled back on an
  * error, retried on a serialization failure, every connection given back.
  */
+#include "cases.h"
 #include "fixture.h"
 
 typedef struct unit {

@@ -2,6 +2,7 @@
  * transactions.c - begin, commit and rollback, savepoints (nested begin),
  * closing a session with a transaction open, and the depth rules.
  */
+#include "cases.h"
 #include "fixture.h"
 
 void tx_commit_persists(void **state)

@@ -3,6 +3,7 @@
  * NULL, bool, int64, double (and its special values), text (UTF-8, 1 MB,
  * a NUL byte, invalid UTF-8) and blobs, read with every getter.
  */
+#include "cases.h"
 #include "fixture.h"
 
 #include <math.h>
