@@ -1,6 +1,7 @@
 #include "url.h"
 
 #include "alloc.h"
+#include "decode.h"
 #include "errors.h"
 
 #include <stdlib.h>
@@ -21,17 +22,6 @@ int dbal__valid_name(const char *name, size_t len)
     return 1;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..len) into a new string. `what` names the part for
  * the message; the part's text itself is never quoted (it may be a secret). */
 static int decode(const char *s, size_t len, const char *what, char **out, dbal_error *err)
@@ -39,22 +29,11 @@ static int decode(const char *s, size_t len, const char *what, char **out, dbal_
     char *d = dbal__malloc(len + 1);
     if (!d)
         return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] != '%') {
-            d[n++] = s[i];
-            continue;
-        }
-        int hi = i + 1 < len ? hexval(s[i + 1]) : -1;
-        int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-            dbal__free(d);
-            return URL_ERR(err, "invalid percent-encoding in the %s", what);
-        }
-        d[n++] = (char)(hi * 16 + lo);
-        i += 2;
+    size_t n;
+    if (!dbal__percent_decode(s, len, d, &n, true)) {
+        dbal__free(d);
+        return URL_ERR(err, "invalid percent-encoding in the %s", what);
     }
-    d[n] = '\0';
     *out = d;
     return DBAL_OK;
 }

@@ -47,9 +47,8 @@ CMAKE
 printf 'int parent_vla(int n);\nint parent_vla(int n)\n{\n    char a[n + 1];\n    a[n] = 1;\n    return a[n];\n}\n' \
     >"$work/parent/vla.c"
 
-# The PostgreSQL driver's CMakeLists.txt names ${CMAKE_SOURCE_DIR} (being
-# reworked elsewhere): the parent builds dbal with the SQLite driver only.
-cmake -S "$work/parent" -B "$work/build" -DDBAL_POSTGRESQL=OFF -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+# Both drivers when libpq is there (AUTO), as a parent project would get.
+cmake -S "$work/parent" -B "$work/build" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
     >"$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "the parent project does not configure"; }
 grep -q "parent: dbal [0-9]*\.[0-9]*\.[0-9]*, DBAL_BUILD_TESTS=OFF, build type ''" "$work/configure.log" ||
     { cat "$work/configure.log"; fail "dbal's version, DBAL_BUILD_TESTS or the parent's build type are wrong"; }
