@@ -59,7 +59,7 @@ typedef struct bench_side_ops {
 #define BENCH_SQL_W5 "INSERT INTO bench_batch(id, name, val) VALUES (?, ?, ?)"
 
 /* The value of column val for row id i, and of the scan table's x. */
-#define BENCH_VAL(i) ((double)(i) * 0.25)
+#define BENCH_VAL(i) ((double)(i) / 4.0) /* exact: a power of two */
 
 /* Checksum contributions, the same on every side. */
 static inline uint64_t bench_sum_text(const char *p, size_t len)
@@ -82,9 +82,10 @@ int bench_dbal_open(const char *url, void **ctx);
 /* bench_sqlite.c: raw sqlite3. */
 extern const bench_side_ops bench_sqlite_ops;
 typedef enum bench_sqlite_kind {
-    BENCH_SQLITE_MEMORY,  /* ":memory:" */
-    BENCH_SQLITE_FILE,    /* a file, WAL, synchronous=NORMAL (dbal's file defaults) */
-    BENCH_SQLITE_SHM_WAL  /* a file on /dev/shm, WAL, synchronous=OFF, unix-excl VFS (dbal's sqlite::memory:) */
+    BENCH_SQLITE_MEMORY, /* ":memory:" */
+    BENCH_SQLITE_FILE,   /* a file, WAL, synchronous=NORMAL (dbal's file defaults) */
+    /* a file on /dev/shm, WAL, synchronous=OFF, unix-excl VFS (dbal's sqlite::memory:) */
+    BENCH_SQLITE_SHM_WAL
 } bench_sqlite_kind;
 int bench_sqlite_open(const char *path, bench_sqlite_kind kind, void **ctx);
 

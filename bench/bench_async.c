@@ -233,7 +233,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < 3; i++) {
         loop_qps[i] = run_loop(ns[i], ns[i]);
         threads_qps[i] = run_blocking(ns[i]);
-        printf("%-4d %16.0f %16.0f %8.2f\n", ns[i], loop_qps[i], threads_qps[i], loop_qps[i] / threads_qps[i]);
+        printf("%-4d %16.0f %16.0f %8.2f\n", ns[i], loop_qps[i], threads_qps[i],
+               loop_qps[i] / threads_qps[i]);
     }
     double piped = run_loop(64, 8);
     printf("64 in flight on 8 pipelined connections, one loop thread: %.0f q/s\n", piped);

@@ -45,17 +45,16 @@ double bench_now(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: dbal_bench [--backend NAME]... [--rounds N] [--quick] [--rows N]\n"
-            "                  [--workload W1,W2,...] [--side dbal|raw]\n"
-            "  --backend NAME  sqlite-memory, sqlite-file or postgresql; repeatable;\n"
-            "                  default: all available (postgresql when DBAL_BENCH_PG_URL,\n"
-            "                  or else DBAL_TEST_PG_URL, is set)\n"
-            "  --rounds N      timed rounds per workload, the median is printed (default 5)\n"
-            "  --quick         small counts: a smoke run of a few seconds\n"
-            "  --rows N        rows of the W3 scan table (default 1000000; W6 scans N/10 and N)\n"
-            "  --workload LIST only these of W1..W6 (default all)\n"
-            "  --side S        run only the dbal or only the raw side (for profiling)\n");
+    fprintf(f, "usage: dbal_bench [--backend NAME]... [--rounds N] [--quick] [--rows N]\n"
+               "                  [--workload W1,W2,...] [--side dbal|raw]\n"
+               "  --backend NAME  sqlite-memory, sqlite-file or postgresql; repeatable;\n"
+               "                  default: all available (postgresql when DBAL_BENCH_PG_URL,\n"
+               "                  or else DBAL_TEST_PG_URL, is set)\n"
+               "  --rounds N      timed rounds per workload, the median is printed (default 5)\n"
+               "  --quick         small counts: a smoke run of a few seconds\n"
+               "  --rows N        rows of the W3 scan table (default 1000000; W6 scans N/10 and N)\n"
+               "  --workload LIST only these of W1..W6 (default all)\n"
+               "  --side S        run only the dbal or only the raw side (for profiling)\n");
 }
 
 static long parse_count(const char *flag, const char *v, long min)
@@ -93,7 +92,8 @@ static void parse_args(int argc, char **argv, bench_opts *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--backend") == 0 && v) {
             if (o->nbackends == BENCH_MAX_BACKENDS || !bench_backend_known(v)) {
-                fprintf(stderr, "dbal_bench: unknown backend '%s' (sqlite-memory, sqlite-file, postgresql)\n", v);
+                fprintf(stderr, "dbal_bench: unknown backend '%s' (sqlite-memory, sqlite-file, postgresql)\n",
+                        v);
                 exit(2);
             }
             o->backends[o->nbackends++] = v;
@@ -130,7 +130,9 @@ static void parse_args(int argc, char **argv, bench_opts *o)
         .w1_pg = quick ? 1000 : 20000,
         .kv_rows = quick ? 1000 : 10000,
         .w2 = quick ? 1000 : 10000,
-        .w3_rows = rows ? rows : quick ? 20000 : 1000000,
+        .w3_rows = rows    ? rows
+                   : quick ? 20000
+                           : 1000000,
         .w4 = quick ? 500 : 10000,
         .w4_connect = quick ? 10 : 200,
         .w5 = quick ? 2000 : 100000,
@@ -164,8 +166,13 @@ static int make_inputs(const bench_opts *o, bench_cfg *cfg, char **name_block)
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         keys[i] = (int64_t)((x >> 33) % (uint64_t)o->n.kv_rows) + 1;
     }
-    *cfg = (bench_cfg){.kv_rows = o->n.kv_rows, .scan_rows = o->n.w3_rows, .keys = keys, .nkeys = nkeys,
-                       .names = names, .name_lens = lens, .nnames = nnames};
+    *cfg = (bench_cfg){.kv_rows = o->n.kv_rows,
+                       .scan_rows = o->n.w3_rows,
+                       .keys = keys,
+                       .nkeys = nkeys,
+                       .names = names,
+                       .name_lens = lens,
+                       .nnames = nnames};
     *name_block = block;
     return 0;
 }

@@ -28,10 +28,16 @@ static const struct {
     Oid types[3];
 } stmts[ST_COUNT] = {
     {"bench_w1", "SELECT name, val FROM bench_kv WHERE id = $1", 1, {INT8OID}},
-    {"bench_w2", "INSERT INTO bench_ins(id, name, val) VALUES ($1, $2, $3)", 3, {INT8OID, TEXTOID, FLOAT8OID}},
+    {"bench_w2",
+     "INSERT INTO bench_ins(id, name, val) VALUES ($1, $2, $3)",
+     3,
+     {INT8OID, TEXTOID, FLOAT8OID}},
     {"bench_w3", "SELECT id, n, x, s FROM bench_scan LIMIT $1", 1, {INT8OID}},
     {"bench_w4", "SELECT 1", 0, {0}},
-    {"bench_w5", "INSERT INTO bench_batch(id, name, val) VALUES ($1, $2, $3)", 3, {INT8OID, TEXTOID, FLOAT8OID}},
+    {"bench_w5",
+     "INSERT INTO bench_batch(id, name, val) VALUES ($1, $2, $3)",
+     3,
+     {INT8OID, TEXTOID, FLOAT8OID}},
 };
 
 typedef struct rpg {
@@ -458,9 +464,10 @@ int bench_pg_w5_copy(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
 /* dbal's engine options: dbal consumes them, libpq would refuse them. */
 static int dbal_option(const char *key, size_t len)
 {
-    static const char *const keys[] = {"pool_size", "max_overflow", "pool_timeout", "pool_recycle",
-                                       "pool_pre_ping", "statement_cache_size", "echo",
-                                       "leak_detection_threshold", "statement_timeout"};
+    static const char *const keys[] =
+        {"pool_size",        "max_overflow",         "pool_timeout", "pool_recycle",
+         "pool_pre_ping",    "statement_cache_size", "echo",         "leak_detection_threshold",
+         "statement_timeout"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strlen(keys[i]) == len && memcmp(keys[i], key, len) == 0)
             return 1;

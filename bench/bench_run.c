@@ -22,20 +22,21 @@ const bench_dialect bench_pg_dialect = {.id_type = "BIGINT", .truncate = "TRUNCA
 /* The fills, id = i; the SQLite fill counts with a recursive CTE, PostgreSQL
  * with generate_series; both make the same values. %ld is the row count
  * (literals, so that the compiler checks them as formats). */
-#define SQLITE_KV                                                                                \
-    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) "               \
+#define SQLITE_KV                                                                    \
+    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) " \
     "INSERT INTO bench_kv(id, name, val) SELECT i, printf('item-%%08d', i), i * 0.25 FROM c"
-#define PG_KV                                                                                    \
-    "INSERT INTO bench_kv(id, name, val) SELECT i, 'item-' || lpad(i::text, 8, '0'), i * 0.25 "   \
+#define PG_KV                                                                                   \
+    "INSERT INTO bench_kv(id, name, val) SELECT i, 'item-' || lpad(i::text, 8, '0'), i * 0.25 " \
     "FROM generate_series(1, %ld) AS i"
-#define SQLITE_SCAN                                                                              \
-    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) "               \
+#define SQLITE_SCAN                                                                  \
+    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) " \
     "INSERT INTO bench_scan(id, n, x, s) SELECT i, i * 7, i * 0.5, printf('scan-row-%%08d', i) FROM c"
-#define PG_SCAN                                                                                  \
+#define PG_SCAN                                                                                           \
     "INSERT INTO bench_scan(id, n, x, s) SELECT i, i * 7, i * 0.5, 'scan-row-' || lpad(i::text, 8, '0') " \
     "FROM generate_series(1, %ld) AS i"
 
-int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, const bench_cfg *cfg, int scan_only)
+int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, const bench_cfg *cfg,
+                int scan_only)
 {
     static const char *const tables[][2] = {
         {"bench_kv", "name TEXT NOT NULL, val DOUBLE PRECISION NOT NULL"},
@@ -48,7 +49,8 @@ int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, co
         snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", tables[i][0]);
         if (ops->exec(ctx, sql))
             return -1;
-        snprintf(sql, sizeof sql, "CREATE TABLE %s(id %s PRIMARY KEY, %s)", tables[i][0], d->id_type, tables[i][1]);
+        snprintf(sql, sizeof sql, "CREATE TABLE %s(id %s PRIMARY KEY, %s)", tables[i][0], d->id_type,
+                 tables[i][1]);
         if (ops->exec(ctx, sql))
             return -1;
     }
@@ -73,7 +75,7 @@ typedef struct bench_backend {
     /* A scratch database: sqlite-file's, or sqlite-memory's raw WAL file
      * on /dev/shm. */
     const char *file;
-    long w1;        /* W1 lookups */
+    long w1; /* W1 lookups */
     /* The sides; raw2 is sqlite-memory's raw WAL file on /dev/shm;
      * dbal_rollback is PostgreSQL's engine with pool_reset=rollback (W4). */
     void *dbal, *raw, *raw2, *dbal_rollback;
@@ -145,8 +147,9 @@ static const char *scratch_open(const char *base)
     if (i == SCRATCH_MAX)
         return NULL;
     catch_fatal_signals();
-    char (*paths)[SCRATCH_LEN] = scratch[i];
-    if (snprintf(paths[0], SCRATCH_LEN, "%s/dbal-bench-XXXXXX", base) >= SCRATCH_LEN - 20 || !mkdtemp(paths[0]))
+    char(*paths)[SCRATCH_LEN] = scratch[i];
+    if (snprintf(paths[0], SCRATCH_LEN, "%s/dbal-bench-XXXXXX", base) >= SCRATCH_LEN - 20 ||
+        !mkdtemp(paths[0]))
         return NULL;
     /* The directory's name is shorter than SCRATCH_LEN - 20 (checked above):
      * the precision says so to the compiler. */
@@ -182,11 +185,15 @@ static void backend_close(bench_backend *b)
 static int backend_open(bench_backend *b, const bench_opts *o, const bench_cfg *cfg, const char *name,
                         const char *pg_url)
 {
-    *b = (bench_backend){.name = name, .dialect = &bench_sqlite_dialect, .raw_ops = &bench_sqlite_ops,
+    *b = (bench_backend){.name = name,
+                         .dialect = &bench_sqlite_dialect,
+                         .raw_ops = &bench_sqlite_ops,
                          .w1 = o->n.w1_sqlite};
     if (strcmp(name, "sqlite-memory") == 0) {
         const char *tmp = getenv("TMPDIR");
-        if (!(b->file = scratch_open(access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp && *tmp ? tmp : "/tmp")))
+        if (!(b->file = scratch_open(access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+                                     : tmp && *tmp                 ? tmp
+                                                                   : "/tmp")))
             return bench_fail("bench", name, "cannot make a directory on /dev/shm");
         /* Overridable to try other settings of dbal's in-memory database,
          * e.g. sqlite::memory:?vfs=unix-excl */
@@ -227,7 +234,8 @@ static int backend_open(bench_backend *b, const bench_opts *o, const bench_cfg *
     if (rc || bench_setup(b->raw_ops, b->raw, b->dialect, cfg, 0))
         return -1;
     char rollback_url[2048];
-    snprintf(rollback_url, sizeof rollback_url, "%s%spool_reset=rollback", pg_url, strchr(pg_url, '?') ? "&" : "?");
+    snprintf(rollback_url, sizeof rollback_url, "%s%spool_reset=rollback", pg_url,
+             strchr(pg_url, '?') ? "&" : "?");
     return bench_dbal_open(pg_url, &b->dbal) || bench_dbal_open(rollback_url, &b->dbal_rollback) ? -1 : 0;
 #else
     (void)pg_url;
@@ -314,12 +322,14 @@ static void make_plan(plan *p, const bench_backend *b, const bench_opts *o, cons
                      add(p, "raw-connect", b->raw_ops, b->raw, bench_pg_w4_connect, o->n.w4_connect));
             /* The pooled unit of work without the session reset. */
             add_line(p, "W4-reset-rollback", b->name,
-                     add(p, "dbal-rollback", &bench_dbal_ops, b->dbal_rollback, pick(&bench_dbal_ops, w), n), r);
+                     add(p, "dbal-rollback", &bench_dbal_ops, b->dbal_rollback, pick(&bench_dbal_ops, w), n),
+                     r);
         }
         if (w == 4) {
             add_line(p, "W5-raw-pipeline", b->name, -1,
                      add(p, "raw-pipeline", b->raw_ops, b->raw, bench_pg_w5_pipeline, n));
-            add_line(p, "W5-raw-copy", b->name, -1, add(p, "raw-copy", b->raw_ops, b->raw, bench_pg_w5_copy, n));
+            add_line(p, "W5-raw-copy", b->name, -1,
+                     add(p, "raw-copy", b->raw_ops, b->raw, bench_pg_w5_copy, n));
         }
     }
 #endif
@@ -447,7 +457,8 @@ int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *nam
         printf("# %s: set-up failed (see stderr)\n", name);
     if (rc == 0) {
         printf("# %s: set-up %.1f s%s\n", name, bench_now() - t0,
-               b.raw2 ? "; raw = :memory:, raw(shm-wal) = a WAL file on /dev/shm with synchronous=OFF and the unix-excl VFS, "
+               b.raw2 ? "; raw = :memory:, raw(shm-wal) = a WAL file on /dev/shm with synchronous=OFF and "
+                        "the unix-excl VFS, "
                         "which is what dbal's sqlite::memory: is"
                       : "");
         fflush(stdout);

@@ -36,14 +36,15 @@ int bench_backend_known(const char *name);
  * Returns 0, or -1 when something failed (reported on stderr). */
 int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *name, const char *pg_url);
 /* Creates the tables (only bench_scan when scan_only) and fills them. */
-int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, const bench_cfg *cfg, int scan_only);
+int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, const bench_cfg *cfg,
+                int scan_only);
 extern const bench_dialect bench_sqlite_dialect, bench_pg_dialect;
 
 /* bench_w6.c */
 /* Where a backend's W6 children find their database. */
 typedef struct bench_w6_target {
-    const char *backend;   /* sqlite-memory, sqlite-file, postgresql */
-    const char *file;      /* sqlite-file's database */
+    const char *backend; /* sqlite-memory, sqlite-file, postgresql */
+    const char *file;    /* sqlite-file's database */
 } bench_w6_target;
 /* Measures the peak RSS of W3 at cfg->scan_rows / 10 and cfg->scan_rows
  * rows in fresh child processes and prints the W6 lines. */

@@ -33,8 +33,8 @@ static int run(rsq *q, const char *sql)
 
 static sqlite3_stmt *stmt(rsq *q, int which)
 {
-    if (!q->st[which] &&
-        sqlite3_prepare_v3(q->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &q->st[which], NULL) != SQLITE_OK)
+    if (!q->st[which] && sqlite3_prepare_v3(q->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &q->st[which], NULL) != SQLITE_OK)
         fail_db(q, stmt_sql[which]);
     return q->st[which];
 }

@@ -109,8 +109,14 @@ static int measure(const char *self, const bench_w6_target *t, const char *varia
     char rows_s[32], fill_s[32];
     snprintf(rows_s, sizeof rows_s, "%ld", rows);
     snprintf(fill_s, sizeof fill_s, "%ld", fill_rows);
-    char *const argv[] = {"dbal_bench", "--w6-child", (char *)t->backend, (char *)variant, rows_s, fill_s,
-                          (char *)(t->file ? t->file : ""), NULL};
+    char *const argv[] = {"dbal_bench",
+                          "--w6-child",
+                          (char *)t->backend,
+                          (char *)variant,
+                          rows_s,
+                          fill_s,
+                          (char *)(t->file ? t->file : ""),
+                          NULL};
     int fds[2];
     if (pipe(fds))
         return bench_fail("W6", "pipe", strerror(errno));

@@ -28,8 +28,7 @@ static void arm(dbal_async *a);
 static int has_async_slots(const dbal_driver *d)
 {
     return DBAL_DRIVER_HAS(d, async_start) && DBAL_DRIVER_HAS(d, async_stop) &&
-           DBAL_DRIVER_HAS(d, async_send) && DBAL_DRIVER_HAS(d, async_io) &&
-           DBAL_DRIVER_HAS(d, async_result);
+           DBAL_DRIVER_HAS(d, async_send) && DBAL_DRIVER_HAS(d, async_io) && DBAL_DRIVER_HAS(d, async_result);
 }
 
 void dbal__async_signal(dbal_async *a)
@@ -233,7 +232,8 @@ static int decide(dbal_async_session *as, dbal_async_op *op)
     as->open_tx = 0;
     if (doomed == DOOMED_NO_TX)
         return op->kind == DBAL_ASYNC_COMMIT
-                   ? local(op, DBAL_ETXFAILED, "25P02", "the transaction's BEGIN was canceled: nothing to commit")
+                   ? local(op, DBAL_ETXFAILED, "25P02",
+                           "the transaction's BEGIN was canceled: nothing to commit")
                    : local(op, DBAL_OK, NULL, NULL);
     if (op->kind == DBAL_ASYNC_COMMIT && (doomed || op->cancel)) {
         op->wire = DBAL_ASYNC_ROLLBACK;
@@ -305,8 +305,12 @@ static void call_back(dbal_async *a, dbal_async_op *op)
     dbal_async_session *as = op->as;
     dbal_rows *rows = op->dr ? wrap_rows(a, op) : NULL;
     op->dr = NULL;
-    dbal_async_result res = {.code = op->code, .error = &op->err, .rows = rows,
-                             .affected = op->affected, .session = as, .op = op};
+    dbal_async_result res = {.code = op->code,
+                             .error = &op->err,
+                             .rows = rows,
+                             .affected = op->affected,
+                             .session = as,
+                             .op = op};
     if (op->cb)
         op->cb(op->ud, &res);
     dbal_rows_close(rows);
@@ -531,7 +535,8 @@ int dbal_async_session_open(dbal_async *a, dbal_async_session **out, dbal_error 
 {
     dbal__error_clear(err);
     if (!a || !out)
-        return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "dbal_async_session_open: context and out are required");
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
+                               "dbal_async_session_open: context and out are required");
     *out = NULL;
     if (a->stopping)
         return dbal__error_set(err, DBAL_EMISUSE, NULL, 0, "the context is closing");
@@ -607,8 +612,8 @@ static dbal_async_op *op_new(const char *sql, dbal_params params)
     return op;
 }
 
-static int queue(dbal_async_session *as, int kind, unsigned options, const char *sql,
-                 dbal_params params, dbal_async_fn cb, void *ud, dbal_async_op **out)
+static int queue(dbal_async_session *as, int kind, unsigned options, const char *sql, dbal_params params,
+                 dbal_async_fn cb, void *ud, dbal_async_op **out)
 {
     if (out)
         *out = NULL;
@@ -651,8 +656,8 @@ static int queue(dbal_async_session *as, int kind, unsigned options, const char 
         *out = op;
     kick(as);
     /* A deadline, or a wait for the pool, that nothing else would wake. */
-    if (!as->a->in_process &&
-        (op->deadline || as->checkout == CO_WAITING || as->checkout == CO_CONNECTING || as->checkout == CO_CHECKING))
+    if (!as->a->in_process && (op->deadline || as->checkout == CO_WAITING || as->checkout == CO_CONNECTING ||
+                               as->checkout == CO_CHECKING))
         arm(as->a);
     return DBAL_OK;
 }
@@ -801,8 +806,7 @@ static void arm(dbal_async *a)
     for (dbal_async_session *as = a->sessions; as; as = as->next) {
         if ((as->checkout == CO_WAITING || as->checkout == CO_CONNECTING || as->checkout == CO_CHECKING ||
              as->checkout == CO_BACKOFF) &&
-            as->co_deadline > 0 &&
-            (!next || as->co_deadline < next))
+            as->co_deadline > 0 && (!next || as->co_deadline < next))
             next = as->co_deadline;
         /* Deadlines armed before the timeout was changed still hold. */
         for (dbal_async_op *op = as->head; op; op = op->next) {
@@ -914,7 +918,8 @@ static void close_workers(dbal_async *a)
         as->job = 0;
         if (as->checkout == CO_FINISHING) {
             dbal__conn *conn = NULL;
-            int rc = dbal__pool_finish(&a->e->pool, as->s->label, as->job_conn, as->job_slot, &conn, &as->s->err);
+            int rc = dbal__pool_finish(&a->e->pool, as->s->label, as->job_conn, as->job_slot, &conn,
+                                       &as->s->err);
             dbal_error e = as->s->err;
             have(as, rc, conn, &e);
         } else {
@@ -964,7 +969,8 @@ static void close_ops(dbal_async *a)
             int code = op->local ? op->code : op->state == OP_SENT ? DBAL_ECONNLOST : DBAL_ECANCELED;
             if (code == DBAL_ECONNLOST)
                 dbal__error_set(&op->err, code, "08006", 0,
-                                "the asynchronous context was closed after the statement was sent: its outcome "
+                                "the asynchronous context was closed after the statement was sent: its "
+                                "outcome "
                                 "is unknown");
             else if (!op->local)
                 dbal__error_set(&op->err, code, "57014", 0, "the asynchronous context was closed");

@@ -20,10 +20,10 @@ enum { OP_QUEUED, OP_SENT, OP_DONE };
 struct dbal_async_op {
     dbal_async_op *next; /* in the session's queue, then in the context's ready list */
     dbal_async_session *as;
-    int kind; /* DBAL_ASYNC_* */
-    int wire; /* the kind sent: a COMMIT of a failed transaction goes as a ROLLBACK */
-    int decided; /* what becomes of it was decided, in queue order (see decide) */
-    int fails_as; /* a COMMIT sent as ROLLBACK: its code when the rollback succeeds */
+    int kind;       /* DBAL_ASYNC_* */
+    int wire;       /* the kind sent: a COMMIT of a failed transaction goes as a ROLLBACK */
+    int decided;    /* what becomes of it was decided, in queue order (see decide) */
+    int fails_as;   /* a COMMIT sent as ROLLBACK: its code when the rollback succeeds */
     int timeout_ms; /* the session's timeout when it was queued */
     unsigned options;
     char *sql;
@@ -42,7 +42,7 @@ struct dbal_async_op {
     int code;
     dbal_error err;
     int64_t affected;
-    dbal_driver_rows *dr; /* a query's rows: the driver's, or buffered by a worker */
+    dbal_driver_rows *dr;               /* a query's rows: the driver's, or buffered by a worker */
     const dbal__cursor_methods *rows_m; /* what reads dr */
 };
 
@@ -65,7 +65,7 @@ struct dbal_async_session {
     double co_give_up;  /* a full server is waited out until then (0: not waiting) */
     int co_attempt;
     dbal_driver_conn *connecting; /* CO_CONNECTING: the connection being made */
-    int granted; /* the pool served the waiter (on the context's granted list) */
+    int granted;                  /* the pool served the waiter (on the context's granted list) */
     dbal_async_session *gnext;
     int fd;          /* native: the connection's socket in the epoll set, or -1 */
     unsigned events; /* native: the epoll events asked for */
@@ -92,7 +92,7 @@ struct dbal_async {
     dbal_async_session *sessions;
     int pending;
     int in_process;
-    int close_asked; /* dbal_async_close was called from a callback */
+    int close_asked;                        /* dbal_async_close was called from a callback */
     dbal_async_op *ready_head, *ready_tail; /* completed, to call back */
 
     pthread_mutex_t lock; /* guards what follows */

@@ -247,8 +247,8 @@ static void collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lo
                 *lost = op->err;
             /* The blocking calls' echo=1 lines, timed from the send. */
             if (op->sent > 0 && op->sql)
-                dbal__session_echo(as->s, op->kind == DBAL_ASYNC_QUERY ? "async query" : "async exec", op->sql,
-                                   op->nparams, op->sent, rc);
+                dbal__session_echo(as->s, op->kind == DBAL_ASYNC_QUERY ? "async query" : "async exec",
+                                   op->sql, op->nparams, op->sent, rc);
         }
         track(as->s, op, rc);
         dbal__async_complete(op, rc);

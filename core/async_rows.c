@@ -29,7 +29,7 @@ typedef struct buffered {
     size_t *name_off; /* ncols offsets of the names in data */
     cell *cells;      /* nrows * ncols */
     size_t nrows, cap_rows;
-    size_t at; /* 1 + the current row; 0 before the first */
+    size_t at;      /* 1 + the current row; 0 before the first */
     dbal__buf data; /* the bytes of names and values, each followed by a NUL */
 } buffered;
 

@@ -75,7 +75,8 @@ static int next_checked(void *ud, size_t i, const dbal_value **row)
     for (size_t k = 0; k < c->ncols; k++) {
         const dbal_value *v = &(*row)[k];
         if ((unsigned)v->type > DBAL_TYPE_BLOB)
-            return dbal__error_set(&c->s->err, DBAL_EINVAL, NULL, 0, "row %zu, parameter %zu has no valid type", i, k + 1);
+            return dbal__error_set(&c->s->err, DBAL_EINVAL, NULL, 0,
+                                   "row %zu, parameter %zu has no valid type", i, k + 1);
         if ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && !v->u.p)
             return dbal__error_set(&c->s->err, DBAL_EINVAL, NULL, 0,
                                    "row %zu, parameter %zu is text or blob with a NULL pointer", i, k + 1);
@@ -100,14 +101,14 @@ static int row_may_fail(int rc)
     case DBAL_EDATA:
     case DBAL_ERANGE:
     case DBAL_ETYPE:
-    case DBAL_ERROR:
-        return 1;
+    case DBAL_ERROR: return 1;
     }
     return 0;
 }
 
 static int run_batch_claimed(dbal_session *s, const char *sql, size_t ncols, row_source *src,
-                     int (*next)(void *, size_t, const dbal_value **), int64_t *affected, size_t *failed_row)
+                             int (*next)(void *, size_t, const dbal_value **), int64_t *affected,
+                             size_t *failed_row)
 {
     size_t failed_local;
     int64_t total = 0;

@@ -79,9 +79,8 @@ int dbal__parse_int64(const char *s, size_t len, int64_t *out)
 static int fast_double(const char *s, size_t len, double *out)
 {
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     size_t i = 0;
     int neg = 0;
     if (len && (s[0] == '-' || s[0] == '+'))
@@ -171,8 +170,8 @@ int dbal__parse_bool(const char *s, size_t len, int *out)
     static const struct {
         const char *word;
         int value;
-    } words[] = {{"t", 1},   {"true", 1}, {"y", 1},  {"yes", 1},   {"on", 1},  {"1", 1},
-                 {"f", 0},   {"false", 0}, {"n", 0}, {"no", 0},    {"off", 0}, {"0", 0}};
+    } words[] = {{"t", 1}, {"true", 1},  {"y", 1}, {"yes", 1}, {"on", 1},  {"1", 1},
+                 {"f", 0}, {"false", 0}, {"n", 0}, {"no", 0},  {"off", 0}, {"0", 0}};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         if (strlen(words[i].word) == len && strncasecmp(s, words[i].word, len) == 0) {
             *out = words[i].value;

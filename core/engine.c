@@ -28,7 +28,8 @@ int dbal_engine_open(dbal_engine **out, const char *url, dbal_error *err)
     return dbal_engine_open_with(out, url, NULL, err);
 }
 
-int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_options *opts, dbal_error *err)
+int dbal_engine_open_with(dbal_engine **out, const char *url, const dbal_engine_options *opts,
+                          dbal_error *err)
 {
     dbal__error_clear(err);
     if (!out)
@@ -94,7 +95,8 @@ int dbal_engine_open_env(dbal_engine **out, const char *var, const char *fallbac
     if (!url) {
         if (out)
             *out = NULL;
-        return dbal__error_set(err, DBAL_EURL, NULL, 0, "environment variable %s is not set and no fallback URL was given",
+        return dbal__error_set(err, DBAL_EURL, NULL, 0,
+                               "environment variable %s is not set and no fallback URL was given",
                                var ? var : "(null)");
     }
     return dbal_engine_open(out, url, err);
@@ -133,8 +135,10 @@ int dbal_engine_close(dbal_engine *e)
         engine_free(e);
         return DBAL_OK;
     }
-    dbal__log(DBAL_LOG_WARNING, "dbal_engine_close: %d session(s) still open; the engine is freed when the "
-                                "last of them closes", open_sessions);
+    dbal__log(DBAL_LOG_WARNING,
+              "dbal_engine_close: %d session(s) still open; the engine is freed when the "
+              "last of them closes",
+              open_sessions);
     dbal__pool_report_leaks(&e->pool, 1);
     /* The last session to close frees the engine. */
     return DBAL_EMISUSE;

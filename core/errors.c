@@ -7,8 +7,7 @@ const char *dbal_strerror(int code)
 {
     switch (code) {
 #define DBAL__CODE_TEXT(name, value, text) \
-    case value:                            \
-        return text;
+    case value: return text;
         DBAL_CODE_MAP(DBAL__CODE_TEXT)
 #undef DBAL__CODE_TEXT
     }
@@ -19,8 +18,7 @@ const char *dbal_code_name(int code)
 {
     switch (code) {
 #define DBAL__CODE_NAME(name, value, text) \
-    case value:                            \
-        return "DBAL_" #name;
+    case value: return "DBAL_" #name;
         DBAL_CODE_MAP(DBAL__CODE_NAME)
 #undef DBAL__CODE_NAME
     }
@@ -38,8 +36,8 @@ void dbal__error_clear(dbal_error *err)
     err->message[0] = '\0';
 }
 
-int dbal__error_vset(dbal_error *err, int code, const char *sqlstate, int native_code,
-                     const char *fmt, va_list ap)
+int dbal__error_vset(dbal_error *err, int code, const char *sqlstate, int native_code, const char *fmt,
+                     va_list ap)
 {
     if (!err)
         return code;
@@ -61,8 +59,7 @@ int dbal__error_vset(dbal_error *err, int code, const char *sqlstate, int native
     return code;
 }
 
-int dbal__error_set(dbal_error *err, int code, const char *sqlstate, int native_code,
-                    const char *fmt, ...)
+int dbal__error_set(dbal_error *err, int code, const char *sqlstate, int native_code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -83,29 +80,24 @@ static const struct {
     const char *state;
     int code;
 } exact[] = {
-    {"23505", DBAL_EUNIQUE},        {"23503", DBAL_EFOREIGNKEY},
-    {"23502", DBAL_ENOTNULL},       {"23514", DBAL_ECHECK},
-    {"40001", DBAL_ESERIALIZATION}, {"40P01", DBAL_EDEADLOCK},
-    {"42601", DBAL_ESYNTAX},        {"42P01", DBAL_EUNDEFINED},
-    {"42703", DBAL_EUNDEFINED},     {"42883", DBAL_EUNDEFINED},
-    {"42704", DBAL_EUNDEFINED},     {"42P02", DBAL_EUNDEFINED},
-    {"42501", DBAL_EPERM},          {"57014", DBAL_ECANCELED},
-    {"57P01", DBAL_ECONNLOST},      {"57P02", DBAL_ECONNLOST},
-    {"57P03", DBAL_ECONNECT},       {"57P05", DBAL_ECONNLOST},
-    {"25P02", DBAL_ETXFAILED},      {"25P03", DBAL_ECONNLOST},
-    {"25006", DBAL_EREADONLY},      {"22003", DBAL_ERANGE},
-    {"22012", DBAL_EDATA},          {"53300", DBAL_ECONNECT},
-    {"53200", DBAL_ENOMEM},         {"55P03", DBAL_EBUSY},
-    {"0A000", DBAL_EUNSUPPORTED},   {"08001", DBAL_ECONNECT},
-    {"08004", DBAL_ECONNECT},       {"26000", DBAL_EMISUSE},
-    {"42804", DBAL_EDATA},          {"XX000", DBAL_ERROR},
+    {"23505", DBAL_EUNIQUE},    {"23503", DBAL_EFOREIGNKEY},    {"23502", DBAL_ENOTNULL},
+    {"23514", DBAL_ECHECK},     {"40001", DBAL_ESERIALIZATION}, {"40P01", DBAL_EDEADLOCK},
+    {"42601", DBAL_ESYNTAX},    {"42P01", DBAL_EUNDEFINED},     {"42703", DBAL_EUNDEFINED},
+    {"42883", DBAL_EUNDEFINED}, {"42704", DBAL_EUNDEFINED},     {"42P02", DBAL_EUNDEFINED},
+    {"42501", DBAL_EPERM},      {"57014", DBAL_ECANCELED},      {"57P01", DBAL_ECONNLOST},
+    {"57P02", DBAL_ECONNLOST},  {"57P03", DBAL_ECONNECT},       {"57P05", DBAL_ECONNLOST},
+    {"25P02", DBAL_ETXFAILED},  {"25P03", DBAL_ECONNLOST},      {"25006", DBAL_EREADONLY},
+    {"22003", DBAL_ERANGE},     {"22012", DBAL_EDATA},          {"53300", DBAL_ECONNECT},
+    {"53200", DBAL_ENOMEM},     {"55P03", DBAL_EBUSY},          {"0A000", DBAL_EUNSUPPORTED},
+    {"08001", DBAL_ECONNECT},   {"08004", DBAL_ECONNECT},       {"26000", DBAL_EMISUSE},
+    {"42804", DBAL_EDATA},      {"XX000", DBAL_ERROR},
 };
 
 static const struct {
     const char *cls;
     int code;
 } classes[] = {
-    {"23", DBAL_ECONSTRAINT}, {"08", DBAL_ECONNLOST}, {"22", DBAL_EDATA},
+    {"23", DBAL_ECONSTRAINT}, {"08", DBAL_ECONNLOST},      {"22", DBAL_EDATA},
     {"28", DBAL_ECONNECT},    {"40", DBAL_ESERIALIZATION}, {"42", DBAL_ERROR},
 };
 

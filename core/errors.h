@@ -7,14 +7,13 @@
 
 /* Sets every field of err (which may be NULL); a NULL fmt uses the code's
  * fixed text. Returns code, so callers can `return dbal__error_set(...)`. */
-int dbal__error_set(dbal_error *err, int code, const char *sqlstate, int native_code,
-                    const char *fmt, ...)
+int dbal__error_set(dbal_error *err, int code, const char *sqlstate, int native_code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
-int dbal__error_vset(dbal_error *err, int code, const char *sqlstate, int native_code,
-                     const char *fmt, va_list ap)
+int dbal__error_vset(dbal_error *err, int code, const char *sqlstate, int native_code, const char *fmt,
+                     va_list ap)
 #if defined(__GNUC__)
     __attribute__((format(printf, 5, 0)))
 #endif

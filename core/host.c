@@ -10,8 +10,8 @@
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
-static void host_set_error(dbal_error *err, int code, const char *sqlstate, int native_code,
-                           const char *fmt, ...)
+static void
+host_set_error(dbal_error *err, int code, const char *sqlstate, int native_code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -98,8 +98,8 @@ static int open_module(const char *name, const char *path, const dbal_driver **o
 }
 
 /* Tries dir/dbal_<name>.so; 1 if the file exists (then *rc is the outcome). */
-static int try_dir(const char *dir, size_t dlen, const char *name, const dbal_driver **out,
-                   int *rc, dbal_error *err)
+static int try_dir(const char *dir, size_t dlen, const char *name, const dbal_driver **out, int *rc,
+                   dbal_error *err)
 {
     char path[PATH_MAX];
     int n = snprintf(path, sizeof path, "%.*s/dbal_%s.so", (int)dlen, dir, name);

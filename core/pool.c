@@ -262,8 +262,8 @@ static int wait_turn(dbal__pool *p, const struct timespec *deadline, dbal__conn 
 
     int rc = DBAL_OK;
     while (!w.conn && !w.slot && !w.failed) {
-        if (pthread_cond_timedwait(&w.cond, &p->lock, deadline) == ETIMEDOUT &&
-            !w.conn && !w.slot && !w.failed) {
+        if (pthread_cond_timedwait(&w.cond, &p->lock, deadline) == ETIMEDOUT && !w.conn && !w.slot &&
+            !w.failed) {
             unlink_waiter(p, &w);
             p->stats.timeouts++;
             rc = timeout_error(p, err);
@@ -487,7 +487,8 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
         /* A failed open gave its slot back (slot_filled) before the sleep:
          * a connection returned meanwhile serves someone at once. */
         rc = dbal__pool_finish(p, label, c, slot, out, err);
-        if (rc == DBAL_OK || !dbal__pool_server_busy(rc, err) || !backoff(attempt, give_up) || dbal__now() >= give_up)
+        if (rc == DBAL_OK || !dbal__pool_server_busy(rc, err) || !backoff(attempt, give_up) ||
+            dbal__now() >= give_up)
             return rc;
     }
 }
@@ -515,7 +516,8 @@ int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot,
     return DBAL_OK;
 }
 
-int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dbal__conn **out, dbal_error *err)
+int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dbal__conn **out,
+                     dbal_error *err)
 {
     dbal__conn *c = NULL;
     int rc = DBAL_OK;
@@ -558,9 +560,8 @@ void dbal__pool_report_leaks(dbal__pool *p, int all)
     }
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < n; i++) {
-        dbal__log(DBAL_LOG_WARNING, "%s: a connection has been held %s", all ? "engine closed while in use"
-                                                                             : "possible session leak",
-                  lines[i]);
+        dbal__log(DBAL_LOG_WARNING, "%s: a connection has been held %s",
+                  all ? "engine closed while in use" : "possible session leak", lines[i]);
         emit(p, DBAL_EVENT_LEAK, NULL);
     }
 }

@@ -16,19 +16,19 @@
 #define DBAL__LABEL_LEN 64
 
 typedef struct dbal__conn {
-    struct dbal__conn *next;         /* in the idle list */
+    struct dbal__conn *next;          /* in the idle list */
     struct dbal__conn *uprev, *unext; /* in the in-use list, for leak reports */
     dbal_driver_conn *dc;
-    double created;      /* monotonic seconds */
-    double last_used;    /* monotonic seconds of the last successful use */
-    double checked_out;  /* when the current holder took it */
+    double created;     /* monotonic seconds */
+    double last_used;   /* monotonic seconds of the last successful use */
+    double checked_out; /* when the current holder took it */
     int leak_reported;
-    int timeout_ms;      /* the statement timeout the driver has now */
-    int read_only;       /* set_read_only(1) is in force for the holder */
-    int discard;         /* the core gave up on it (a rollback or reset failed,
-                          * statements left in flight): never pooled again */
+    int timeout_ms;              /* the statement timeout the driver has now */
+    int read_only;               /* set_read_only(1) is in force for the holder */
+    int discard;                 /* the core gave up on it (a rollback or reset failed,
+                                  * statements left in flight): never pooled again */
     char label[DBAL__LABEL_LEN]; /* the holder's label */
-    pid_t pid;           /* the process that opened it, the only one that may use it */
+    pid_t pid;                   /* the process that opened it, the only one that may use it */
 } dbal__conn;
 
 /* Whether c may not be pooled again: the core gave up on it, or its
@@ -68,9 +68,9 @@ typedef struct dbal__pool {
     const dbal_driver *driver;
     void *driver_ctx;
     dbal__engine_opts opts;
-    dbal__conn *idle;   /* most recently returned first */
+    dbal__conn *idle; /* most recently returned first */
     int nidle;
-    int nopen;          /* connections open or being opened */
+    int nopen; /* connections open or being opened */
     dbal__waiter *wait_head, *wait_tail;
     int nwaiting;
     int closing;
@@ -78,7 +78,7 @@ typedef struct dbal__pool {
     dbal_engine_stats stats;
     dbal_event_fn hook;
     void *hook_userdata;
-    pid_t pid;          /* the process whose connections the lists hold (see leave_parent) */
+    pid_t pid; /* the process whose connections the lists hold (see leave_parent) */
 } dbal__pool;
 
 /* A child forked from the process that made the pool starts from an empty
@@ -118,7 +118,8 @@ int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot,
 /* Fills a slot from dbal__pool_take with a connection the caller opened
  * itself (without blocking); dc NULL when that failed (err says why): the
  * slot goes to the next in line and err's code is returned. */
-int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dbal__conn **out, dbal_error *err);
+int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dbal__conn **out,
+                     dbal_error *err);
 /* Gives a connection back; a broken one, or one over pool_size, is closed,
  * and so is, in a forked child, one its parent opened (the driver then
  * frees memory only). */

@@ -27,7 +27,7 @@ void dbal__replicas_free(struct dbal_engine *e);
 /* A connection for a read-only session: from a replica that is up, else
  * from the primary when replica_fallback allows it. *pool receives the
  * pool it must go back to. */
-int dbal__replica_checkout(struct dbal_engine *e, const char *label, dbal__conn **out,
-                           dbal__pool **pool, dbal_error *err);
+int dbal__replica_checkout(struct dbal_engine *e, const char *label, dbal__conn **out, dbal__pool **pool,
+                           dbal_error *err);
 
 #endif

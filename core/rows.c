@@ -26,8 +26,11 @@ void dbal__rows_open(dbal_rows *r, const dbal__cursor_methods *m, dbal_driver_ro
 
 void dbal__cursor_methods_of(const dbal_driver *d, dbal__cursor_methods *out)
 {
-    *out = (dbal__cursor_methods){.next = d->rows_next, .close = d->rows_close, .name = d->col_name,
-                                  .value = d->col_value, .type = d->col_type};
+    *out = (dbal__cursor_methods){.next = d->rows_next,
+                                  .close = d->rows_close,
+                                  .name = d->col_name,
+                                  .value = d->col_value,
+                                  .type = d->col_type};
 }
 
 int dbal_rows_next(dbal_rows *r)
@@ -79,8 +82,8 @@ static int readable(dbal_rows *r, int col)
     if (!r)
         return DBAL_EMISUSE;
     if (col < 0 || col >= r->ncols)
-        return dbal__error_set(r->err, DBAL_EINVAL, NULL, 0, "column %d is out of range (%d columns)",
-                               col, r->ncols);
+        return dbal__error_set(r->err, DBAL_EINVAL, NULL, 0, "column %d is out of range (%d columns)", col,
+                               r->ncols);
     if (!r->on_row)
         return dbal__error_set(r->err, DBAL_EMISUSE, NULL, 0,
                                "no current row: call dbal_rows_next() and check for DBAL_ROW");
@@ -280,8 +283,8 @@ static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_
         *len = dbal__format_int64(v->u.i, buf);
     /* Bools read as text are "t" and "f", as PostgreSQL prints them, also
      * where SQLite stores them as 0/1 in a BOOLEAN column. */
-    if (v->type == DBAL_TYPE_BOOL || (v->type == DBAL_TYPE_INT64 && (v->u.i == 0 || v->u.i == 1) &&
-                                      is_bool_column(r, col))) {
+    if (v->type == DBAL_TYPE_BOOL ||
+        (v->type == DBAL_TYPE_INT64 && (v->u.i == 0 || v->u.i == 1) && is_bool_column(r, col))) {
         int b = v->type == DBAL_TYPE_BOOL ? v->u.b : (int)v->u.i;
         *len = 1;
         memcpy(buf, b ? "t" : "f", 2);
@@ -323,11 +326,8 @@ static int bytes_of(dbal_rows *r, int col, int want_nul, const char **out, size_
         *out = want_nul ? blob_as_text(r, col, &v) : v.u.s;
         n = v.len;
         break;
-    case DBAL_TYPE_NULL:
-        return conversion_error(r, col, DBAL_ENULL, "text");
-    default:
-        *out = number_text(r, col, &v, &n);
-        break;
+    case DBAL_TYPE_NULL: return conversion_error(r, col, DBAL_ENULL, "text");
+    default: *out = number_text(r, col, &v, &n); break;
     }
     if (!*out)
         return dbal__error_set(r->err, DBAL_ENOMEM, NULL, 0, NULL);

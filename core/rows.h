@@ -21,7 +21,7 @@ typedef struct dbal__cursor_methods {
     void (*close)(dbal_driver_rows *dr);
     const char *(*name)(dbal_driver_rows *dr, int col);
     void (*value)(dbal_driver_rows *dr, int col, dbal_value *out); /* the value's form */
-    dbal_type (*type)(dbal_driver_rows *dr, int col);               /* its logical type */
+    dbal_type (*type)(dbal_driver_rows *dr, int col);              /* its logical type */
 } dbal__cursor_methods;
 
 typedef struct dbal__rows_hooks {
@@ -41,12 +41,12 @@ struct dbal_rows {
     dbal_driver_rows *dr;
     dbal_error *err; /* where the cursor's errors go */
     const dbal__rows_hooks *hooks;
-    void *owner;                /* the session or async context, for the hooks */
-    dbal_rows *prev, *next;     /* in the owner's list of open cursors */
-    int on_row;                 /* next returned DBAL_ROW and the row is current */
-    int ncols;                  /* dr->ncols, fixed for the cursor's life */
-    char (*numbuf)[40];         /* per-column text of numbers, made on first use */
-    dbal__buf *blobtext;        /* per-column NUL-terminated copies of blobs read as text */
+    void *owner;            /* the session or async context, for the hooks */
+    dbal_rows *prev, *next; /* in the owner's list of open cursors */
+    int on_row;             /* next returned DBAL_ROW and the row is current */
+    int ncols;              /* dr->ncols, fixed for the cursor's life */
+    char (*numbuf)[40];     /* per-column text of numbers, made on first use */
+    dbal__buf *blobtext;    /* per-column NUL-terminated copies of blobs read as text */
 };
 
 /* Makes r (zeroed, or closed and kept) a cursor over dr read through m,

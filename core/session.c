@@ -10,8 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const dbal_error null_session_error = {
-    .code = DBAL_EMISUSE, .message = "the session is NULL"};
+static const dbal_error null_session_error = {.code = DBAL_EMISUSE, .message = "the session is NULL"};
 
 int dbal_session_open(dbal_engine *e, dbal_session **out, dbal_error *err)
 {
@@ -100,8 +99,8 @@ static int apply_timeout(dbal_session *s)
         return DBAL_OK;
     const dbal_driver *d = s->engine->driver;
     if (!DBAL_DRIVER_HAS(d, set_timeout))
-        return dbal__error_set(&s->err, DBAL_EUNSUPPORTED, NULL, 0,
-                               "driver '%s' has no statement timeout", d->name);
+        return dbal__error_set(&s->err, DBAL_EUNSUPPORTED, NULL, 0, "driver '%s' has no statement timeout",
+                               d->name);
     int rc = d->set_timeout(s->conn->dc, want, &s->err);
     if (rc == DBAL_OK)
         s->conn->timeout_ms = want;
@@ -113,7 +112,8 @@ static int apply_timeout(dbal_session *s)
 static int make_read_only(dbal_session *s)
 {
     const dbal_driver *d = s->engine->driver;
-    if (!(s->flags & DBAL_SESSION_READ_ONLY) || s->pool != &s->engine->pool || !DBAL_DRIVER_HAS(d, set_read_only))
+    if (!(s->flags & DBAL_SESSION_READ_ONLY) || s->pool != &s->engine->pool ||
+        !DBAL_DRIVER_HAS(d, set_read_only))
         return DBAL_OK;
     int rc = d->set_read_only(s->conn->dc, 1, &s->err);
     s->conn->read_only = rc == DBAL_OK;
@@ -299,7 +299,9 @@ static void rows_closed(dbal_rows *r)
     dbal__session_drop_broken(s);
 }
 
-static const dbal__rows_hooks session_rows = {.usable = rows_usable, .failed = rows_failed, .closed = rows_closed};
+static const dbal__rows_hooks session_rows = {.usable = rows_usable,
+                                              .failed = rows_failed,
+                                              .closed = rows_closed};
 
 static int query_claimed(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out)
 {
@@ -359,7 +361,8 @@ int dbal__session_claim(dbal_session *s, uintptr_t *prev)
             dbal__session_release(s, *prev);
         return rc;
     }
-    dbal__log(DBAL_LOG_ERROR, "session %s used from two threads at once: the second call is refused (DBAL_EMISUSE)",
+    dbal__log(DBAL_LOG_ERROR,
+              "session %s used from two threads at once: the second call is refused (DBAL_EMISUSE)",
               s->label[0] ? s->label : "(unlabelled)");
     return DBAL_EMISUSE;
 }

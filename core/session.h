@@ -18,15 +18,14 @@ struct dbal_session {
     int timeout_ms; /* statement timeout; < 0: the engine's */
     char label[DBAL__LABEL_LEN];
     dbal_error err;
-    int depth;  /* 0 outside a transaction; 2+ inside savepoints */
-    int failed; /* a statement failed in the transaction: PostgreSQL's 25P02 state */
-    dbal_rows *rows; /* open cursors */
+    int depth;        /* 0 outside a transaction; 2+ inside savepoints */
+    int failed;       /* a statement failed in the transaction: PostgreSQL's 25P02 state */
+    dbal_rows *rows;  /* open cursors */
     dbal_rows *spare; /* a closed cursor kept for the next query: no allocation per query */
     /* The thread inside a call that runs statements, 0 when none: a second
      * thread arriving meanwhile is refused (dbal__session_claim). */
     _Atomic uintptr_t owner;
 };
-
 
 /* A session is used by one thread at a time. The calls that run
  * statements claim it for their duration: DBAL_OK (and *prev, to give to
@@ -52,17 +51,17 @@ void dbal__session_hold(dbal_session *s, dbal__conn *c, dbal__pool *pool);
 /* Runs `call` (an int expression) with s claimed, into rc: the one wrapper
  * of the public calls that run statements. rc is the claim's refusal when
  * another thread is inside a call on s. */
-#define DBAL__CLAIMED(rc, s, call)                                 \
-    do {                                                           \
-        uintptr_t claimed_prev_;                                   \
+#define DBAL__CLAIMED(rc, s, call)                                    \
+    do {                                                              \
+        uintptr_t claimed_prev_;                                      \
         if (((rc) = dbal__session_claim((s), &claimed_prev_)) == 0) { \
-            (rc) = (call);                                         \
-            dbal__session_release((s), claimed_prev_);             \
-        }                                                          \
+            (rc) = (call);                                            \
+            dbal__session_release((s), claimed_prev_);                \
+        }                                                             \
     } while (0)
 
 /* Every DBAL_TX_* option bit of dbal_begin_with. */
-#define DBAL__TX_OPTIONS                                                                                 \
+#define DBAL__TX_OPTIONS                                                                           \
     (DBAL_TX_READ_COMMITTED | DBAL_TX_REPEATABLE_READ | DBAL_TX_SERIALIZABLE | DBAL_TX_READ_ONLY | \
      DBAL_TX_DEFERRABLE)
 
@@ -94,7 +93,8 @@ int dbal__session_failed(dbal_session *s, int rc);
 void dbal__session_drop_broken(dbal_session *s);
 /* echo=1: logs a statement with its duration since t0 and its outcome;
  * never the parameters' values. */
-void dbal__session_echo(dbal_session *s, const char *what, const char *sql, size_t nparams, double t0, int rc);
+void dbal__session_echo(dbal_session *s, const char *what, const char *sql, size_t nparams, double t0,
+                        int rc);
 /* Makes sure the session holds a connection (checked out on first use) with
  * the statement timeout it wants. Sets the session error on failure. */
 int dbal__session_conn(dbal_session *s);

@@ -30,8 +30,7 @@ static int run_once(dbal_session *s, dbal_transact_fn fn, void *userdata)
     return rc;
 }
 
-int dbal_transact(dbal_engine *e, dbal_transact_fn fn, void *userdata, unsigned retries,
-                  dbal_error *err)
+int dbal_transact(dbal_engine *e, dbal_transact_fn fn, void *userdata, unsigned retries, dbal_error *err)
 {
     dbal__error_clear(err);
     if (!e || !fn)

@@ -31,7 +31,8 @@ int dbal__tx_refuse(dbal_error *err)
 
 int dbal__tx_rolled_back(dbal_error *err)
 {
-    return dbal__error_set(err, DBAL_ETXFAILED, "25P02", 0, "a statement in the transaction failed; it was rolled back");
+    return dbal__error_set(err, DBAL_ETXFAILED, "25P02", 0,
+                           "a statement in the transaction failed; it was rolled back");
 }
 
 static int begin_with_claimed(dbal_session *s, unsigned options)

@@ -202,8 +202,7 @@ static int parse_hosts(dbal__url *u, const char *s, size_t len, dbal_error *err)
     return DBAL_OK;
 }
 
-int dbal__url_parse_hosts(const char *list, const char *what, dbal_url_host **out, size_t *n,
-                          dbal_error *err)
+int dbal__url_parse_hosts(const char *list, const char *what, dbal_url_host **out, size_t *n, dbal_error *err)
 {
     dbal__url tmp = {0};
     *out = NULL;

@@ -7,7 +7,7 @@
 #include <dbal/driver.h>
 
 typedef struct dbal__url {
-    dbal_url pub;          /* what drivers see; points into the fields below */
+    dbal_url pub; /* what drivers see; points into the fields below */
     dbal__engine_opts opts;
     char *scheme, *driver, *user, *password, *database;
     dbal_url_host *hosts;

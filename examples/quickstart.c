@@ -42,8 +42,10 @@ int main(void)
     }
     int rc = dbal_exec(s, "DROP TABLE IF EXISTS items", DBAL_NOARGS, NULL);
     if (rc == DBAL_OK)
-        rc = dbal_exec(s, "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, "
-                          "price DOUBLE PRECISION)", DBAL_NOARGS, NULL);
+        rc = dbal_exec(s,
+                       "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, "
+                       "price DOUBLE PRECISION)",
+                       DBAL_NOARGS, NULL);
     if (rc != DBAL_OK) {
         fprintf(stderr, "cannot create table: %s\n", dbal_session_error(s)->message);
         dbal_session_close(s);

@@ -32,12 +32,12 @@
 #include <string.h>
 #include <strings.h>
 
-#define CHECK(cond)                                                                         \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
+#define CHECK(cond)                                                                          \
+    do {                                                                                     \
+        if (!(cond)) {                                                                       \
             fprintf(stderr, "fuzz_convert: check failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                                        \
-        }                                                                                   \
+            abort();                                                                         \
+        }                                                                                    \
     } while (0)
 
 static int strict = -1;

@@ -29,24 +29,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
+#define CHECK(cond)                                                                         \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
             fprintf(stderr, "fuzz_loader: check failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                                       \
-        }                                                                                  \
+            abort();                                                                        \
+        }                                                                                   \
     } while (0)
 
-static char driver_dir[PATH_MAX]; /* DBAL_DRIVER_PATH's one real entry */
+static char driver_dir[PATH_MAX];  /* DBAL_DRIVER_PATH's one real entry */
 static char default_dir[PATH_MAX]; /* where the core looks next: <exe dir>/dbal/drivers */
-static int in_call;               /* inside a dbal call under test */
+static int in_call;                /* inside a dbal call under test */
 static unsigned long probes;
 
 /* The loader must never load anything while the fuzzer drives it. */
 void *dlopen(const char *file, int mode)
 {
     if (in_call) {
-        fprintf(stderr, "fuzz_loader: dlopen(\"%s\") called while opening an engine\n", file ? file : "(null)");
+        fprintf(stderr, "fuzz_loader: dlopen(\"%s\") called while opening an engine\n",
+                file ? file : "(null)");
         abort();
     }
     void *(*real)(const char *, int);

@@ -22,12 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
+#define CHECK(cond)                                                                               \
+    do {                                                                                          \
+        if (!(cond)) {                                                                            \
             fprintf(stderr, "fuzz_placeholders: check failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                                           \
-        }                                                                                      \
+            abort();                                                                              \
+        }                                                                                         \
     } while (0)
 
 static size_t count_char(const char *s, char c)

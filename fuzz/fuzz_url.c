@@ -18,15 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
             fprintf(stderr, "fuzz_url: check failed at line %d: %s\n", __LINE__, #cond); \
-            abort();                                                                 \
-        }                                                                            \
+            abort();                                                                     \
+        }                                                                                \
     } while (0)
 
-static const char CANARY[] = "xK9canaryPW7";       /* no URL syntax in it */
+static const char CANARY[] = "xK9canaryPW7";         /* no URL syntax in it */
 static const char CANARY_ENC[] = "%78K9can%61ryPW7"; /* decodes to CANARY */
 
 /* Where the password of text is, by the grammar in the README: after

@@ -93,7 +93,8 @@ static void double_from_long_numeric_text(void **state)
     frac[102] = '\0';
     rc = parse_double(frac, &d);
     if (rc != DBAL_OK || fabs(d - 3.1111111111111111) > 1e-15)
-        fail_msg("dbal__parse_double(\"3.111...\" of 102 characters) = %s, expected DBAL_OK", dbal_code_name(rc));
+        fail_msg("dbal__parse_double(\"3.111...\" of 102 characters) = %s, expected DBAL_OK",
+                 dbal_code_name(rc));
 }
 
 /* The text forms PostgreSQL's float8in accepts are decimal numbers, Infinity
@@ -107,7 +108,8 @@ static void double_refuses_signed_hex_and_nan_payload(void **state)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         int rc = parse_double(cases[k], &d);
         if (rc != DBAL_ETYPE)
-            fail_msg("dbal__parse_double(\"%s\") = %s (%g), expected DBAL_ETYPE", cases[k], dbal_code_name(rc), d);
+            fail_msg("dbal__parse_double(\"%s\") = %s (%g), expected DBAL_ETYPE", cases[k],
+                     dbal_code_name(rc), d);
     }
 }
 

@@ -149,11 +149,11 @@ DBAL_API const char *dbal_version(void);
  * struct does. Messages never contain a password.
  */
 typedef struct dbal_error {
-    int code;             /* a dbal_code */
-    char sqlstate[6];     /* five characters and NUL; "" when none applies */
-    int native_code;      /* the driver's own code (SQLite extended code), or 0 */
-    char constraint[64];  /* constraint name when the database reports one, or "" */
-    char message[512];    /* one line, never a password */
+    int code;            /* a dbal_code */
+    char sqlstate[6];    /* five characters and NUL; "" when none applies */
+    int native_code;     /* the driver's own code (SQLite extended code), or 0 */
+    char constraint[64]; /* constraint name when the database reports one, or "" */
+    char message[512];   /* one line, never a password */
 } dbal_error;
 
 /* Opaque handles: dbal_engine (a database and its pool), dbal_session (a
@@ -290,8 +290,8 @@ inline dbal_params dbal__params_of(std::initializer_list<dbal_value> l)
 #define DBAL_NOARGS (dbal_params{nullptr, 0})
 extern "C" {
 #else
-#define DBAL_ARGS(...)                                                                   \
-    ((dbal_params){(const dbal_value[]){__VA_ARGS__},                                    \
+#define DBAL_ARGS(...)                                \
+    ((dbal_params){(const dbal_value[]){__VA_ARGS__}, \
                    sizeof((const dbal_value[]){__VA_ARGS__}) / sizeof(dbal_value)})
 #define DBAL_NOARGS ((dbal_params){NULL, 0})
 #endif
@@ -326,8 +326,7 @@ DBAL_API int dbal_engine_open(dbal_engine **out, const char *url, dbal_error *er
  * variable DBAL_EURL. Returns what dbal_engine_open() returns. Any thread,
  * but getenv() is not safe against a concurrent setenv().
  */
-DBAL_API int dbal_engine_open_env(dbal_engine **out, const char *var, const char *fallback,
-                                  dbal_error *err);
+DBAL_API int dbal_engine_open_env(dbal_engine **out, const char *var, const char *fallback, dbal_error *err);
 
 /*
  * Closes the engine and every idle pooled connection. All sessions must be
@@ -344,14 +343,14 @@ DBAL_API const char *dbal_engine_driver(const dbal_engine *engine);
 
 /* Counters of an engine's pool, filled by dbal_engine_stats_get(). */
 typedef struct dbal_engine_stats {
-    int open;             /* connections open now (idle + in use) */
-    int idle;             /* connections in the pool, ready */
-    int in_use;           /* connections held by sessions */
-    int waiting;          /* sessions waiting for a connection */
-    uint64_t checkouts;   /* total successful checkouts */
-    uint64_t timeouts;    /* total DBAL_EPOOLTIMEOUT answers */
-    uint64_t connects;    /* total connections made */
-    uint64_t discarded;   /* connections closed because they were broken */
+    int open;           /* connections open now (idle + in use) */
+    int idle;           /* connections in the pool, ready */
+    int in_use;         /* connections held by sessions */
+    int waiting;        /* sessions waiting for a connection */
+    uint64_t checkouts; /* total successful checkouts */
+    uint64_t timeouts;  /* total DBAL_EPOOLTIMEOUT answers */
+    uint64_t connects;  /* total connections made */
+    uint64_t discarded; /* connections closed because they were broken */
 } dbal_engine_stats;
 
 /*
@@ -370,15 +369,15 @@ DBAL_API int dbal_engine_stats_get(dbal_engine *engine, dbal_engine_stats *out);
  * Defaults are in parentheses.
  */
 typedef struct dbal_engine_options {
-    size_t size; /* set by dbal_engine_options_init; lets fields be appended */
-    int pool_size;            /* connections kept in the pool (5) */
-    int max_overflow;         /* more, opened under load, closed when given back (10) */
-    double pool_timeout;      /* seconds a session waits for a connection (30) */
-    double pool_recycle;      /* seconds before a connection is replaced (-1: never) */
-    int pool_pre_ping;        /* 1: check a connection before handing it out (0) */
-    int statement_cache_size; /* prepared statements kept per connection (100) */
+    size_t size;                     /* set by dbal_engine_options_init; lets fields be appended */
+    int pool_size;                   /* connections kept in the pool (5) */
+    int max_overflow;                /* more, opened under load, closed when given back (10) */
+    double pool_timeout;             /* seconds a session waits for a connection (30) */
+    double pool_recycle;             /* seconds before a connection is replaced (-1: never) */
+    int pool_pre_ping;               /* 1: check a connection before handing it out (0) */
+    int statement_cache_size;        /* prepared statements kept per connection (100) */
     double leak_detection_threshold; /* seconds a session may hold one (0: off) */
-    int statement_timeout;    /* milliseconds a statement may run (0: none) */
+    int statement_timeout;           /* milliseconds a statement may run (0: none) */
     /* Read replicas, "host[:port],host[:port]..." ([v6]:port for IPv6):
      * the URL's replica= entries are replaced by these. NULL: unset. The
      * string is copied. See dbal_session_open_with(). */
@@ -689,8 +688,8 @@ DBAL_API int dbal_last_insert_id(dbal_session *s, int64_t *out);
  * Any thread.
  */
 typedef int (*dbal_transact_fn)(dbal_session *s, void *userdata);
-DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userdata,
-                           unsigned retries, dbal_error *err);
+DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userdata, unsigned retries,
+                           dbal_error *err);
 
 /* ---- asynchronous API (event loops) ------------------------------------------ */
 
@@ -826,11 +825,11 @@ DBAL_API int dbal_async_session_set_timeout(dbal_async_session *s, int milliseco
  * until the callback returns. Returns DBAL_OK, DBAL_EINVAL, DBAL_ENOMEM,
  * DBAL_EMISUSE (the session is closed).
  */
-DBAL_API int dbal_async_exec(dbal_async_session *s, const char *sql, dbal_params params,
-                             dbal_async_fn cb, void *userdata, dbal_async_op **op);
+DBAL_API int dbal_async_exec(dbal_async_session *s, const char *sql, dbal_params params, dbal_async_fn cb,
+                             void *userdata, dbal_async_op **op);
 /* As dbal_async_exec; the result's rows hold every row of the query. */
-DBAL_API int dbal_async_query(dbal_async_session *s, const char *sql, dbal_params params,
-                              dbal_async_fn cb, void *userdata, dbal_async_op **op);
+DBAL_API int dbal_async_query(dbal_async_session *s, const char *sql, dbal_params params, dbal_async_fn cb,
+                              void *userdata, dbal_async_op **op);
 
 /*
  * dbal_async_begin, dbal_async_commit, dbal_async_rollback: transaction
@@ -843,12 +842,10 @@ DBAL_API int dbal_async_query(dbal_async_session *s, const char *sql, dbal_param
  * (unknown options), DBAL_ENOMEM, DBAL_EMISUSE (as above, or the session is
  * closed).
  */
-DBAL_API int dbal_async_begin(dbal_async_session *s, unsigned options, dbal_async_fn cb,
-                              void *userdata, dbal_async_op **op);
-DBAL_API int dbal_async_commit(dbal_async_session *s, dbal_async_fn cb, void *userdata,
-                               dbal_async_op **op);
-DBAL_API int dbal_async_rollback(dbal_async_session *s, dbal_async_fn cb, void *userdata,
-                                 dbal_async_op **op);
+DBAL_API int dbal_async_begin(dbal_async_session *s, unsigned options, dbal_async_fn cb, void *userdata,
+                              dbal_async_op **op);
+DBAL_API int dbal_async_commit(dbal_async_session *s, dbal_async_fn cb, void *userdata, dbal_async_op **op);
+DBAL_API int dbal_async_rollback(dbal_async_session *s, dbal_async_fn cb, void *userdata, dbal_async_op **op);
 
 /*
  * Cancels an operation: one still waiting its turn never reaches the

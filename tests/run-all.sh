@@ -34,7 +34,7 @@ log() { printf '\n=== %s\n' "$*"; }
 
 # ---------------------------------------------------------------- packages
 PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libpq-dev libcmocka-dev postgresql valgrind
-          libmicrohttpd-dev libjansson-dev curl python3 clang libclang-rt-dev groff-base man-db pgbouncer libuv1-dev)
+          libmicrohttpd-dev libjansson-dev curl python3 clang libclang-rt-dev clang-format groff-base man-db pgbouncer libuv1-dev)
 
 pkg_installed() {
     dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'

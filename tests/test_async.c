@@ -220,7 +220,8 @@ static void test_transactions_and_errors(void **state)
     /* A session closed inside a transaction rolls it back. */
     outcome b = {0}, ins = {0};
     dbal_async_begin(s, 0, record, &b, NULL);
-    dbal_async_exec(s, "INSERT INTO async_items(id, name) VALUES (5, 'lost')", DBAL_NOARGS, record, &ins, NULL);
+    dbal_async_exec(s, "INSERT INTO async_items(id, name) VALUES (5, 'lost')", DBAL_NOARGS, record, &ins,
+                    NULL);
     dbal_async_session_close(s);
     run_until_idle(a, 30);
     assert_int_equal(ins.code, DBAL_OK);
@@ -499,7 +500,8 @@ static void transfer_with(int what, ordered r[4])
     dbal_session *bs;
     dbal_session_open(e, &bs, NULL);
     OK(bs, dbal_exec(bs, "DROP TABLE IF EXISTS acct", DBAL_NOARGS, NULL));
-    OK(bs, dbal_exec(bs, "CREATE TABLE acct(id INTEGER PRIMARY KEY, bal BIGINT NOT NULL)", DBAL_NOARGS, NULL));
+    OK(bs,
+       dbal_exec(bs, "CREATE TABLE acct(id INTEGER PRIMARY KEY, bal BIGINT NOT NULL)", DBAL_NOARGS, NULL));
     OK(bs, dbal_exec(bs, "INSERT INTO acct VALUES (1, 100), (2, 0)", DBAL_NOARGS, NULL));
     dbal_session_close(bs);
 
@@ -517,13 +519,13 @@ static void transfer_with(int what, ordered r[4])
     order_seq = 0;
     dbal_async_op *ops[4];
     assert_int_equal(dbal_async_begin(s, 0, record_ordered, &r[0], &ops[0]), DBAL_OK);
-    assert_int_equal(dbal_async_exec(s, "UPDATE acct SET bal = bal - 10 WHERE id = 1", DBAL_NOARGS, record_ordered,
-                                     &r[1], &ops[1]),
+    assert_int_equal(dbal_async_exec(s, "UPDATE acct SET bal = bal - 10 WHERE id = 1", DBAL_NOARGS,
+                                     record_ordered, &r[1], &ops[1]),
                      DBAL_OK);
     if (what == TIME_OUT_CREDIT)
         dbal_async_session_set_timeout(s, 200);
-    assert_int_equal(dbal_async_exec(s, "UPDATE acct SET bal = bal + 10 WHERE id = 2", DBAL_NOARGS, record_ordered,
-                                     &r[2], &ops[2]),
+    assert_int_equal(dbal_async_exec(s, "UPDATE acct SET bal = bal + 10 WHERE id = 2", DBAL_NOARGS,
+                                     record_ordered, &r[2], &ops[2]),
                      DBAL_OK);
     dbal_async_session_set_timeout(s, 0); /* the credit keeps its own 200 ms */
     assert_int_equal(dbal_async_commit(s, record_ordered, &r[3], &ops[3]), DBAL_OK);
@@ -753,8 +755,8 @@ static void test_statement_names_taken(void **state)
     outcome o[N];
     memset(o, 0, sizeof o);
     for (int i = 0; i < N; i++)
-        dbal_async_query(s, i % 2 ? "SELECT ? + 100" : "SELECT ? + 200", DBAL_ARGS(dbal_int64(i)), record, &o[i],
-                         NULL);
+        dbal_async_query(s, i % 2 ? "SELECT ? + 100" : "SELECT ? + 200", DBAL_ARGS(dbal_int64(i)), record,
+                         &o[i], NULL);
     dbal_async_session_close(s);
     run_until_idle(a, 30);
     dbal_async_close(a);
@@ -805,7 +807,7 @@ static void test_evicted_in_flight(void **state)
     dbal_session *bs;
     OK(NULL, dbal_session_open(e, &bs, NULL));
     int64_t kept = test_scalar(bs, "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'dbal\\_%' "
-                                           "AND name NOT LIKE 'dbal\\_reset\\_%'");
+                                   "AND name NOT LIKE 'dbal\\_reset\\_%'");
     dbal_session_close(bs);
     assert_true(kept >= 1);
     assert_true(kept <= 2);
@@ -1019,7 +1021,8 @@ static void test_server_restart(void **state)
     for (int i = 0; i < NS; i++) {
         dbal_async_session_open(a, &s[i], NULL);
         for (int j = 0; j < PER; j++)
-            dbal_async_query(s[i], "SELECT 1 FROM pg_sleep(0.05)", DBAL_NOARGS, record, &o[i * PER + j], NULL);
+            dbal_async_query(s[i], "SELECT 1 FROM pg_sleep(0.05)", DBAL_NOARGS, record, &o[i * PER + j],
+                             NULL);
         dbal_async_session_close(s[i]);
     }
     settle(a, 0.3);
@@ -1082,12 +1085,16 @@ int main(int argc, char **argv)
     }
     dbal_set_log(NULL, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_thousand_in_flight), cmocka_unit_test(test_transactions_and_errors),
-        cmocka_unit_test(test_rows_like_blocking), cmocka_unit_test(test_handover_from_a_thread),
-        cmocka_unit_test(test_cancel_mid_flight),  cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_thousand_in_flight),
+        cmocka_unit_test(test_transactions_and_errors),
+        cmocka_unit_test(test_rows_like_blocking),
+        cmocka_unit_test(test_handover_from_a_thread),
+        cmocka_unit_test(test_cancel_mid_flight),
+        cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_cancel_inside_transaction),
         cmocka_unit_test(test_close_reports_sent_as_unknown),
-        cmocka_unit_test(test_pool_timeout),       cmocka_unit_test(test_close_with_work_pending),
+        cmocka_unit_test(test_pool_timeout),
+        cmocka_unit_test(test_close_with_work_pending),
         cmocka_unit_test(test_close_from_callback),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_connect_server_full),

@@ -258,7 +258,8 @@ static void *write_rows(void *p)
                 int again = dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL);
                 if (again != DBAL_ETXFAILED && !w->unexpected++)
                     snprintf(w->unexpected_msg, sizeof w->unexpected_msg,
-                             "after ECONNLOST in a transaction the next statement gave %s", dbal_code_name(again));
+                             "after ECONNLOST in a transaction the next statement gave %s",
+                             dbal_code_name(again));
                 dbal_rollback(s);
             }
         }
@@ -293,8 +294,10 @@ static void test_failover(void **state)
     dbal_session *s;
     dbal_session_open(e, &s, NULL);
     OK(s, dbal_exec(s, "DROP TABLE IF EXISTS failover_writes", DBAL_NOARGS, NULL));
-    OK(s, dbal_exec(s, "CREATE TABLE failover_writes(writer INT, seq INT, twice BOOL, PRIMARY KEY (writer, seq))",
-                    DBAL_NOARGS, NULL));
+    OK(s,
+       dbal_exec(s,
+                 "CREATE TABLE failover_writes(writer INT, seq INT, twice BOOL, PRIMARY KEY (writer, seq))",
+                 DBAL_NOARGS, NULL));
     dbal_session_close(s);
 
     static writer w[WRITERS];
@@ -328,7 +331,8 @@ static void test_failover(void **state)
 
     /* It learns that its connection was lost, and nothing is redone on the
      * new primary behind its back. */
-    EXPECT_RC(mid, dbal_exec(mid, "INSERT INTO failover_writes(writer, seq) VALUES (99, 2)", DBAL_NOARGS, NULL),
+    EXPECT_RC(mid,
+              dbal_exec(mid, "INSERT INTO failover_writes(writer, seq) VALUES (99, 2)", DBAL_NOARGS, NULL),
               DBAL_ECONNLOST);
     EXPECT_RC(mid, dbal_exec(mid, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ETXFAILED);
     EXPECT_RC(mid, dbal_commit(mid), DBAL_ETXFAILED);
@@ -384,10 +388,8 @@ int main(void)
     }
     dbal_set_log(NULL, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replica_reads),
-        cmocka_unit_test(test_replica_down_is_skipped),
-        cmocka_unit_test(test_replicas_from_code),
-        cmocka_unit_test(test_failover),
+        cmocka_unit_test(test_replica_reads),      cmocka_unit_test(test_replica_down_is_skipped),
+        cmocka_unit_test(test_replicas_from_code), cmocka_unit_test(test_failover),
         cmocka_unit_test(test_replica_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

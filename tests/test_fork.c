@@ -45,13 +45,13 @@ typedef struct {
 } child_report;
 static child_report *report;
 
-#define CHILD_CHECK(cond, ...)                                                       \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            report->line = __LINE__;                                                 \
-            snprintf(report->msg, sizeof report->msg, __VA_ARGS__);                  \
-            return 1;                                                                \
-        }                                                                            \
+#define CHILD_CHECK(cond, ...)                                      \
+    do {                                                            \
+        if (!(cond)) {                                              \
+            report->line = __LINE__;                                \
+            snprintf(report->msg, sizeof report->msg, __VA_ARGS__); \
+            return 1;                                               \
+        }                                                           \
     } while (0)
 
 /* Runs fn in a child and fails the test with the child's report when it
@@ -316,7 +316,8 @@ static int child_uses_parent_session(void *arg)
         CHILD_CHECK(dbal_engine_open(&e, c->b->url, NULL) == DBAL_OK, "dbal_engine_open");
         dbal_session_open(e, &s, NULL);
         rc = dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL);
-        CHILD_CHECK(rc == DBAL_EMISUSE && strstr(dbal_session_error(s)->message, "still open in this process"),
+        CHILD_CHECK(rc == DBAL_EMISUSE &&
+                        strstr(dbal_session_error(s)->message, "still open in this process"),
                     "a new engine on the file: %s (%s)", dbal_code_name(rc), dbal_session_error(s)->message);
         dbal_session_close(s);
         dbal_engine_close(e);
@@ -379,7 +380,8 @@ static int child_with_parent_session_open(void *arg)
         /* The parent's connection, still held by its session, is in this
          * process's memory with SQLite's records of the file's locks: no
          * new connection to that file, from any engine, until it goes. */
-        CHILD_CHECK(rc == DBAL_EMISUSE && rc_fresh == DBAL_EMISUSE && strstr(msg, "still open in this process"),
+        CHILD_CHECK(rc == DBAL_EMISUSE && rc_fresh == DBAL_EMISUSE &&
+                        strstr(msg, "still open in this process"),
                     "inherited engine: %s, new engine: %s (%s)", dbal_code_name(rc), dbal_code_name(rc_fresh),
                     msg);
         dbal_session_close(c->s); /* frees memory only */
@@ -387,8 +389,8 @@ static int child_with_parent_session_open(void *arg)
         CHILD_CHECK(rc == DBAL_OK, "inherited engine after closing the parent's session: %s (%s)",
                     dbal_code_name(rc), msg);
         rc = try_engine(fresh, msg, sizeof msg);
-        CHILD_CHECK(rc == DBAL_OK, "new engine after closing the parent's session: %s (%s)", dbal_code_name(rc),
-                    msg);
+        CHILD_CHECK(rc == DBAL_OK, "new engine after closing the parent's session: %s (%s)",
+                    dbal_code_name(rc), msg);
     }
     dbal_engine_close(fresh);
     /* The engine, with the parent's session still open here unless it was
@@ -459,8 +461,8 @@ static void child_reading_parent_cursor_is_refused(void **state)
         got++;
     }
     if (rc != DBAL_DONE || got != CURSOR_ROWS - 1)
-        fail_msg("%s: the parent read %lld more rows and %s (%s)", b->name, (long long)got, dbal_code_name(rc),
-                 dbal_session_error(c.s)->message);
+        fail_msg("%s: the parent read %lld more rows and %s (%s)", b->name, (long long)got,
+                 dbal_code_name(rc), dbal_session_error(c.s)->message);
     dbal_rows_close(c.r);
     dbal_session_close(c.s);
     OK(NULL, dbal_engine_close(c.e));
@@ -506,10 +508,12 @@ static int teardown(void **state)
     return 0;
 }
 
-#define ON_EACH(fn)                                                                  \
-    {"memory: " #fn, fn, setup_backend, NULL, &memory_backend},                      \
-        {"file: " #fn, fn, setup_backend, NULL, &file_backend},                      \
-        {"postgresql: " #fn, fn, setup_backend, NULL, &pg_backend}
+#define ON_EACH(fn)                                              \
+    {"memory: " #fn, fn, setup_backend, NULL, &memory_backend},  \
+        {"file: " #fn, fn, setup_backend, NULL, &file_backend},  \
+    {                                                            \
+        "postgresql: " #fn, fn, setup_backend, NULL, &pg_backend \
+    }
 
 int main(void)
 {

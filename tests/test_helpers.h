@@ -12,12 +12,12 @@
 #include <unistd.h>
 
 /* Fails the test with the session's error when rc is not what was wanted. */
-#define EXPECT_RC(s, call, want)                                                                  \
-    do {                                                                                          \
-        int rc_ = (call);                                                                         \
-        if (rc_ != (want))                                                                        \
-            fail_msg("%s returned %s, expected %s: %s", #call, dbal_code_name(rc_),              \
-                     dbal_code_name(want), dbal_session_error(s)->message);                       \
+#define EXPECT_RC(s, call, want)                                                                          \
+    do {                                                                                                  \
+        int rc_ = (call);                                                                                 \
+        if (rc_ != (want))                                                                                \
+            fail_msg("%s returned %s, expected %s: %s", #call, dbal_code_name(rc_), dbal_code_name(want), \
+                     dbal_session_error(s)->message);                                                     \
     } while (0)
 #define OK(s, call) EXPECT_RC(s, call, DBAL_OK)
 

@@ -47,17 +47,17 @@ static const char *g_url; /* NULL: PostgreSQL unavailable, skip */
 static char g_url_buf[1024];
 
 #define IS_PG (g_kind == POSTGRESQL)
-#define SKIP_IF_NO_DB()    \
-    do {                   \
-        if (!g_url)        \
-            skip();        \
+#define SKIP_IF_NO_DB() \
+    do {                \
+        if (!g_url)     \
+            skip();     \
     } while (0)
 
-#define OK(s, call)                                                                                   \
-    do {                                                                                              \
-        int rc_ = (call);                                                                             \
-        if (rc_ != DBAL_OK)                                                                           \
-            fail_msg("%s: %s: %s", #call, dbal_code_name(rc_), dbal_session_error(s)->message);      \
+#define OK(s, call)                                                                             \
+    do {                                                                                        \
+        int rc_ = (call);                                                                       \
+        if (rc_ != DBAL_OK)                                                                     \
+            fail_msg("%s: %s: %s", #call, dbal_code_name(rc_), dbal_session_error(s)->message); \
     } while (0)
 
 /* Log lines dbal sends during the whole run, for the secret checks. */
@@ -156,7 +156,8 @@ static void text_roundtrip(dbal_session *s, int64_t id, const char *v, size_t le
     int rc = dbal_exec(s, "INSERT INTO hostile(id, txt) VALUES (?, ?)",
                        DBAL_ARGS(dbal_int64(id), dbal_textn(v, len)), &affected);
     if (rc != DBAL_OK)
-        fail_msg("insert of a %zu-byte text: %s: %s", len, dbal_code_name(rc), dbal_session_error(s)->message);
+        fail_msg("insert of a %zu-byte text: %s: %s", len, dbal_code_name(rc),
+                 dbal_session_error(s)->message);
     assert_int_equal(affected, 1);
 
     dbal_rows *r;
@@ -189,7 +190,8 @@ static void blob_roundtrip(dbal_session *s, int64_t id, const void *v, size_t le
     int rc = dbal_exec(s, "INSERT INTO hostile(id, bin) VALUES (?, ?)",
                        DBAL_ARGS(dbal_int64(id), dbal_blob(v, len)), NULL);
     if (rc != DBAL_OK)
-        fail_msg("insert of a %zu-byte blob: %s: %s", len, dbal_code_name(rc), dbal_session_error(s)->message);
+        fail_msg("insert of a %zu-byte blob: %s: %s", len, dbal_code_name(rc),
+                 dbal_session_error(s)->message);
     dbal_rows *r;
     OK(s, dbal_query(s, "SELECT bin FROM hostile WHERE id = ?", DBAL_ARGS(dbal_int64(id)), &r));
     assert_int_equal(dbal_rows_next(r), DBAL_ROW);
@@ -303,14 +305,16 @@ static void values_hostile_batch_and_tx(void **state)
     }
     int64_t affected = 0;
     size_t failed = 7;
-    OK(f->s, dbal_exec_batch(f->s, "INSERT INTO hostile(id, txt) VALUES (?, ?)", rows, 2, n, &affected, &failed));
+    OK(f->s,
+       dbal_exec_batch(f->s, "INSERT INTO hostile(id, txt) VALUES (?, ?)", rows, 2, n, &affected, &failed));
     assert_int_equal(affected, (int64_t)n);
     assert_int_equal(failed, (size_t)-1);
     free(rows);
     for (size_t i = 0; i < n; i++) {
         char *back = NULL;
         dbal_rows *r;
-        OK(f->s, dbal_query(f->s, "SELECT txt FROM hostile WHERE id = ?", DBAL_ARGS(dbal_int64((int64_t)i + 1)), &r));
+        OK(f->s, dbal_query(f->s, "SELECT txt FROM hostile WHERE id = ?",
+                            DBAL_ARGS(dbal_int64((int64_t)i + 1)), &r));
         assert_int_equal(dbal_rows_next(r), DBAL_ROW);
         back = strdup(dbal_col_text(r, 0));
         dbal_rows_close(r);
@@ -379,14 +383,14 @@ static void values_invalid_utf8(void **state)
         "\xff",
         "\xfe\xff",
         "abc\x80",
-        "\xc3\x28",             /* bad continuation */
-        "\xc0\xaf",             /* overlong '/' */
-        "\xe0\x80\xaf",         /* overlong */
-        "\xed\xa0\x80",         /* UTF-16 surrogate */
-        "\xf4\x90\x80\x80",     /* above U+10FFFF */
-        "\xe2\x82",             /* truncated */
+        "\xc3\x28",         /* bad continuation */
+        "\xc0\xaf",         /* overlong '/' */
+        "\xe0\x80\xaf",     /* overlong */
+        "\xed\xa0\x80",     /* UTF-16 surrogate */
+        "\xf4\x90\x80\x80", /* above U+10FFFF */
+        "\xe2\x82",         /* truncated */
         "'\xff'; DROP TABLE hostile; --",
-        "\xc3",                 /* truncated at the end */
+        "\xc3", /* truncated at the end */
     };
     int64_t inserted = 0;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -419,9 +423,9 @@ static void values_all_bytes_blob(void **state)
     for (int i = 0; i < 512; i++)
         all[i] = (unsigned char)(i < 256 ? i : 511 - i);
     blob_roundtrip(f->s, 1, all, sizeof all);
-    blob_roundtrip(f->s, 2, "", 0);       /* empty, not NULL */
-    blob_roundtrip(f->s, 3, "\\x41", 4);  /* looks like bytea hex output */
-    blob_roundtrip(f->s, 4, "\\\\", 2);   /* looks like bytea escape output */
+    blob_roundtrip(f->s, 2, "", 0);      /* empty, not NULL */
+    blob_roundtrip(f->s, 3, "\\x41", 4); /* looks like bytea hex output */
+    blob_roundtrip(f->s, 4, "\\\\", 2);  /* looks like bytea escape output */
     blob_roundtrip(f->s, 5, "\\000", 4);
     blob_roundtrip(f->s, 6, "'; DROP TABLE hostile; --", 25);
     blob_roundtrip(f->s, 7, "\0", 1);
@@ -429,7 +433,8 @@ static void values_all_bytes_blob(void **state)
     /* a NULL pointer is SQL NULL, not an empty blob */
     OK(f->s, dbal_exec(f->s, "INSERT INTO hostile(id, bin) VALUES (?, ?)",
                        DBAL_ARGS(dbal_int64(8), dbal_blob(NULL, 0)), NULL));
-    assert_int_equal(scalar(f->s, "SELECT count(*) FROM hostile WHERE bin IS NULL AND id = 8", DBAL_NOARGS), 1);
+    assert_int_equal(scalar(f->s, "SELECT count(*) FROM hostile WHERE bin IS NULL AND id = 8", DBAL_NOARGS),
+                     1);
     if (IS_PG) {
         /* the driver also decodes the old escape output format */
         OK(f->s, dbal_exec(f->s, "SET bytea_output = 'escape'", DBAL_NOARGS, NULL));
@@ -446,7 +451,8 @@ static void values_all_bytes_blob(void **state)
             assert_int_equal(dbal_rows_next(r), DBAL_ROW);
             b = dbal_col_blob(r, 0, &len);
             static const size_t want_len[] = {0, 0, 0, 4, 2, 4, 25, 1};
-            static const char *const want[] = {"", "", "", "\\x41", "\\\\", "\\000", "'; DROP TABLE hostile; --", "\0"};
+            static const char *const want[] =
+                {"", "", "", "\\x41", "\\\\", "\\000", "'; DROP TABLE hostile; --", "\0"};
             assert_int_equal(len, want_len[id]);
             assert_memory_equal(b, want[id], len);
             dbal_rows_close(r);
@@ -476,12 +482,14 @@ static void values_ten_megabytes(void **state)
     blob_roundtrip(f->s, 2, bin, n);
     assert_table_intact(f->s, 2);
     /* length on the database side too */
-    assert_int_equal(scalar(f->s, IS_PG ? "SELECT octet_length(txt) FROM hostile WHERE id = 1"
-                                        : "SELECT length(CAST(txt AS BLOB)) FROM hostile WHERE id = 1",
+    assert_int_equal(scalar(f->s,
+                            IS_PG ? "SELECT octet_length(txt) FROM hostile WHERE id = 1"
+                                  : "SELECT length(CAST(txt AS BLOB)) FROM hostile WHERE id = 1",
                             DBAL_NOARGS),
                      (int64_t)n);
-    assert_int_equal(scalar(f->s, IS_PG ? "SELECT octet_length(bin) FROM hostile WHERE id = 2"
-                                        : "SELECT length(bin) FROM hostile WHERE id = 2",
+    assert_int_equal(scalar(f->s,
+                            IS_PG ? "SELECT octet_length(bin) FROM hostile WHERE id = 2"
+                                  : "SELECT length(bin) FROM hostile WHERE id = 2",
                             DBAL_NOARGS),
                      (int64_t)n);
     free(text);
@@ -528,7 +536,8 @@ static void values_long_numeric_text_reads_as_double(void **state)
     int rc = dbal_col_get_double(r, 0, &d);
     dbal_rows_close(r);
     if (rc != DBAL_OK || d != 1e70)
-        fail_msg("a 71-character numeric text read as a double: %s, %g (expected 1e+70)", dbal_code_name(rc), d);
+        fail_msg("a 71-character numeric text read as a double: %s, %g (expected 1e+70)", dbal_code_name(rc),
+                 d);
     /* a numeric with many decimals, as PostgreSQL prints numeric(80,70) */
     char frac[100] = "0.5";
     memset(frac + 3, '0', 70);
@@ -627,7 +636,9 @@ static void quote_ident_in_real_sql(void **state)
         "-- not a comment",
         "/* not a comment */",
         "a.b",
-        "\xc3\xbcn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xe8\xa1\xa8",
+        "\xc3\xbcn\xc3\xaf"
+        "c\xc3\xb6"
+        "d\xc3\xa9 \xe8\xa1\xa8",
         "\xf0\x9f\x98\x80",
         "tab\there",
         "back\\slash",
@@ -865,7 +876,7 @@ static void secrets_refused_connections(void **state)
         "postgresql://u:S3cr3tPa55-xyz@127.0.0.1:1/db",
         "postgresql://u:S3cr3tPa55-xyz@127.0.0.1:1,127.0.0.1:2/db?connect_timeout=2",
         "postgresql://u@127.0.0.1:1/db?password=S3cr3tPa55-xyz",
-        "postgresql://u:S3cr3t@Pa55-xyz@127.0.0.1:1/db",  /* an unencoded @ in the password */
+        "postgresql://u:S3cr3t@Pa55-xyz@127.0.0.1:1/db", /* an unencoded @ in the password */
         "postgresql://u:S3cr3tPa55-xyz@%2Ftmp%2Fdbal-no-such-dir/db",
         "postgresql://S3cr3tPa55-xyz:S3cr3tPa55-xyz@127.0.0.1:1/S3cr3tPa55-xyz",
         "postgresql://u:S3cr3tPa55-xyz@127.0.0.1:1/db?sslmode=require&application_name=x",
@@ -1034,8 +1045,9 @@ static void urls_hostile_pg_values(void **state)
     char url[1400];
     /* an application_name with quotes, spaces and keyword=value in it */
     const char *app = "x' host=192.0.2.1 port=1 dbname='other";
-    snprintf(url, sizeof url, "%s%sapplication_name=x%%27%%20host%%3D192.0.2.1%%20port%%3D1%%20dbname%%3D%%27other",
-             g_url, strchr(g_url, '?') ? "&" : "?");
+    snprintf(url, sizeof url,
+             "%s%sapplication_name=x%%27%%20host%%3D192.0.2.1%%20port%%3D1%%20dbname%%3D%%27other", g_url,
+             strchr(g_url, '?') ? "&" : "?");
     dbal_engine *e;
     dbal_error err;
     OK(NULL, dbal_engine_open(&e, url, &err));
@@ -1133,8 +1145,9 @@ int main(int argc, char **argv)
     };
     char group[64];
     snprintf(group, sizeof group, "hostile[%s]",
-             g_kind == POSTGRESQL ? (skipping ? "postgresql: skipped" : "postgresql")
-                                  : g_kind == SQLITE_FILE ? "sqlite file" : "sqlite::memory:");
+             g_kind == POSTGRESQL    ? (skipping ? "postgresql: skipped" : "postgresql")
+             : g_kind == SQLITE_FILE ? "sqlite file"
+                                     : "sqlite::memory:");
     const char *filter = getenv("DBAL_TEST_FILTER");
     if (filter && *filter)
         cmocka_set_test_filter(filter);

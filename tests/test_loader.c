@@ -97,7 +97,9 @@ static int fake_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
     *ctx = (void *)cfg->url->database;
     return DBAL_OK;
 }
-static void fake_close(void *ctx) {}
+static void fake_close(void *ctx)
+{
+}
 static int fake_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
 {
     fake_connects++;
@@ -105,7 +107,9 @@ static int fake_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
     snprintf(err->message, sizeof err->message, "fake cannot connect");
     return DBAL_ECONNECT;
 }
-static void fake_disconnect(dbal_driver_conn *c) {}
+static void fake_disconnect(dbal_driver_conn *c)
+{
+}
 static int fake_exec(dbal_driver_conn *c, const char *sql, const dbal_value *p, size_t n, int64_t *a,
                      dbal_error *err)
 {
@@ -116,13 +120,32 @@ static int fake_query(dbal_driver_conn *c, const char *sql, const dbal_value *p,
 {
     return DBAL_ERROR;
 }
-static int fake_next(dbal_driver_rows *r, dbal_error *err) { return DBAL_DONE; }
-static void fake_rows_close(dbal_driver_rows *r) {}
-static const char *fake_col_name(dbal_driver_rows *r, int col) { return ""; }
-static void fake_col_value(dbal_driver_rows *r, int col, dbal_value *out) {}
-static dbal_type fake_col_type(dbal_driver_rows *r, int col) { return DBAL_TYPE_NULL; }
-static int fake_tx(dbal_driver_conn *c, dbal_error *err) { return DBAL_OK; }
-static int fake_begin(dbal_driver_conn *c, unsigned o, dbal_error *err) { return DBAL_OK; }
+static int fake_next(dbal_driver_rows *r, dbal_error *err)
+{
+    return DBAL_DONE;
+}
+static void fake_rows_close(dbal_driver_rows *r)
+{
+}
+static const char *fake_col_name(dbal_driver_rows *r, int col)
+{
+    return "";
+}
+static void fake_col_value(dbal_driver_rows *r, int col, dbal_value *out)
+{
+}
+static dbal_type fake_col_type(dbal_driver_rows *r, int col)
+{
+    return DBAL_TYPE_NULL;
+}
+static int fake_tx(dbal_driver_conn *c, dbal_error *err)
+{
+    return DBAL_OK;
+}
+static int fake_begin(dbal_driver_conn *c, unsigned o, dbal_error *err)
+{
+    return DBAL_OK;
+}
 
 static dbal_driver fake_table = {
     .abi_version = DBAL_DRIVER_ABI_VERSION,
@@ -145,8 +168,14 @@ static dbal_driver fake_table = {
     .rollback = fake_tx,
 };
 
-static const dbal_driver *fake_entry(const dbal_host *host) { return &fake_table; }
-static const dbal_driver *null_entry(const dbal_host *host) { return NULL; }
+static const dbal_driver *fake_entry(const dbal_host *host)
+{
+    return &fake_table;
+}
+static const dbal_driver *null_entry(const dbal_host *host)
+{
+    return NULL;
+}
 
 static void test_register_driver(void **state)
 {
@@ -246,8 +275,14 @@ static int versioned_check(dbal_driver_conn *c, int wait, int *fd, dbal_error *e
 }
 
 static dbal_driver v1_table, v2_table;
-static const dbal_driver *v1_entry(const dbal_host *host) { return &v1_table; }
-static const dbal_driver *v2_entry(const dbal_host *host) { return &v2_table; }
+static const dbal_driver *v1_entry(const dbal_host *host)
+{
+    return &v1_table;
+}
+static const dbal_driver *v2_entry(const dbal_host *host)
+{
+    return &v2_table;
+}
 
 static int checks_on_reuse(const char *name)
 {
@@ -305,12 +340,11 @@ int main(void)
     snprintf(path, sizeof path, "/nonexistent/dir::%s:%s", TEST_DRIVER_DIR, real ? real : "");
     setenv("DBAL_DRIVER_PATH", path, 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unknown_scheme),     cmocka_unit_test(test_scheme_is_not_a_path),
-        cmocka_unit_test(test_malformed_modules),  cmocka_unit_test(test_own_entry_first),
-        cmocka_unit_test(test_postgres_alias),
-        cmocka_unit_test(test_register_driver),    cmocka_unit_test(test_concurrent_first_load),
-        cmocka_unit_test(test_env_open),           cmocka_unit_test(test_strerror_table),
-        cmocka_unit_test(test_slot_versions),
+        cmocka_unit_test(test_unknown_scheme),        cmocka_unit_test(test_scheme_is_not_a_path),
+        cmocka_unit_test(test_malformed_modules),     cmocka_unit_test(test_own_entry_first),
+        cmocka_unit_test(test_postgres_alias),        cmocka_unit_test(test_register_driver),
+        cmocka_unit_test(test_concurrent_first_load), cmocka_unit_test(test_env_open),
+        cmocka_unit_test(test_strerror_table),        cmocka_unit_test(test_slot_versions),
     };
     return cmocka_run_group_tests_name("loader", tests, NULL, NULL);
 }

@@ -94,7 +94,8 @@ static int setup(void **state)
         return -1;
     }
     if (dbal_exec(f->s, "DROP TABLE IF EXISTS misuse", DBAL_NOARGS, NULL) != DBAL_OK ||
-        dbal_exec(f->s, "CREATE TABLE misuse(id BIGINT PRIMARY KEY, name TEXT)", DBAL_NOARGS, NULL) != DBAL_OK) {
+        dbal_exec(f->s, "CREATE TABLE misuse(id BIGINT PRIMARY KEY, name TEXT)", DBAL_NOARGS, NULL) !=
+            DBAL_OK) {
         fprintf(stderr, "setup: %s\n", dbal_session_error(f->s)->message);
         return -1;
     }
@@ -179,7 +180,8 @@ static int in_child(int (*fn)(void *), void *arg)
 static const char *child_outcome(int st, char *buf, size_t cap)
 {
     if (st >= 2000)
-        snprintf(buf, cap, "exited with status %d without an answer (a sanitizer's report above?)", st - 2000);
+        snprintf(buf, cap, "exited with status %d without an answer (a sanitizer's report above?)",
+                 st - 2000);
     else if (st >= 1000)
         snprintf(buf, cap, "crashed (signal %d)", st - 1000);
     else if (st == 200)
@@ -191,13 +193,13 @@ static const char *child_outcome(int st, char *buf, size_t cap)
     return buf;
 }
 
-#define CHILD_EXPECT(fn, arg, want)                                                                   \
-    do {                                                                                              \
-        int st_ = in_child(fn, arg);                                                                  \
-        char how_[120];                                                                               \
-        if (st_ != (want))                                                                            \
+#define CHILD_EXPECT(fn, arg, want)                                                                       \
+    do {                                                                                                  \
+        int st_ = in_child(fn, arg);                                                                      \
+        char how_[120];                                                                                   \
+        if (st_ != (want))                                                                                \
             fail_msg("line %d: %s %s, expected %s", __LINE__, #fn, child_outcome(st_, how_, sizeof how_), \
-                     dbal_code_name(want));                                                           \
+                     dbal_code_name(want));                                                               \
     } while (0)
 
 /* ------------------------------------------------------------ NULL handles */
@@ -274,7 +276,8 @@ static void null_handles_no_engine(void **state)
     unsetenv("DBAL_MISUSE_UNSET_VARIABLE");
     EXPECT_ERR(err, dbal_engine_open_env(&e, "DBAL_MISUSE_UNSET_VARIABLE", NULL, &err), DBAL_EURL);
     assert_null(e);
-    EXPECT_ERR(err, dbal_engine_open_env(NULL, "DBAL_MISUSE_UNSET_VARIABLE", "sqlite::memory:", &err), DBAL_EINVAL);
+    EXPECT_ERR(err, dbal_engine_open_env(NULL, "DBAL_MISUSE_UNSET_VARIABLE", "sqlite::memory:", &err),
+               DBAL_EINVAL);
     assert_int_equal(dbal_engine_open_env(NULL, NULL, NULL, NULL), DBAL_EURL);
 
     assert_int_equal(dbal_engine_close(NULL), DBAL_OK);
@@ -396,7 +399,8 @@ static void null_arguments_on_a_session(void **state)
     EXPECT(f->s, dbal_exec_batch(f->s, "INSERT INTO misuse(id, name) VALUES (?, ?)", NULL, 2, 3, &n, &failed),
            DBAL_EINVAL);
     assert_int_equal(failed, (size_t)-1);
-    EXPECT(f->s, dbal_exec_batch_fn(f->s, "INSERT INTO misuse(id, name) VALUES (?, ?)", 2, NULL, NULL, &n, &failed),
+    EXPECT(f->s,
+           dbal_exec_batch_fn(f->s, "INSERT INTO misuse(id, name) VALUES (?, ?)", 2, NULL, NULL, &n, &failed),
            DBAL_EINVAL);
     EXPECT(f->s, dbal_exec_batch_fn(f->s, NULL, 2, batch_rows, NULL, &n, &failed), DBAL_EINVAL);
     EXPECT(f->s, dbal_session_set_timeout(f->s, -1), DBAL_EINVAL);
@@ -405,7 +409,8 @@ static void null_arguments_on_a_session(void **state)
     OK(f->s, dbal_exec(f->s, "INSERT INTO misuse(id, name) VALUES (1, 'x')", DBAL_NOARGS, NULL));
     OK(f->s, dbal_exec_batch(f->s, "INSERT INTO misuse(id, name) VALUES (?, ?)",
                              (dbal_value[]){dbal_int64(2), dbal_text("y")}, 2, 1, NULL, NULL));
-    OK(f->s, dbal_exec_batch_fn(f->s, "INSERT INTO misuse(id, name) VALUES (?, ?)", 2, batch_rows, NULL, NULL, NULL));
+    OK(f->s, dbal_exec_batch_fn(f->s, "INSERT INTO misuse(id, name) VALUES (?, ?)", 2, batch_rows, NULL, NULL,
+                                NULL));
     assert_int_equal(count_rows(f->s), 4);
     assert_usable(f->s);
 }
@@ -462,8 +467,11 @@ static void tx_misuse(void **state)
     OK(s, dbal_begin(s));
     OK(s, dbal_exec(s, "INSERT INTO misuse(id, name) VALUES (1, 'a')", DBAL_NOARGS, NULL));
     /* options on a nested begin */
-    static const unsigned opts[] = {DBAL_TX_SERIALIZABLE, DBAL_TX_READ_ONLY, DBAL_TX_READ_COMMITTED,
-                                    DBAL_TX_DEFERRABLE | DBAL_TX_SERIALIZABLE | DBAL_TX_READ_ONLY, 0x80u,
+    static const unsigned opts[] = {DBAL_TX_SERIALIZABLE,
+                                    DBAL_TX_READ_ONLY,
+                                    DBAL_TX_READ_COMMITTED,
+                                    DBAL_TX_DEFERRABLE | DBAL_TX_SERIALIZABLE | DBAL_TX_READ_ONLY,
+                                    0x80u,
                                     0xffffffffu};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         EXPECT(s, dbal_begin_with(s, opts[i]), DBAL_EMISUSE);
@@ -665,7 +673,8 @@ static void params_misuse(void **state)
 
     /* placeholder count mismatch: DBAL_EMISUSE before anything is sent */
     EXPECT(s, dbal_exec(s, INSERT2, DBAL_ARGS(dbal_int64(1)), NULL), DBAL_EMISUSE);
-    EXPECT(s, dbal_exec(s, INSERT2, DBAL_ARGS(dbal_int64(1), dbal_text("a"), dbal_null()), NULL), DBAL_EMISUSE);
+    EXPECT(s, dbal_exec(s, INSERT2, DBAL_ARGS(dbal_int64(1), dbal_text("a"), dbal_null()), NULL),
+           DBAL_EMISUSE);
     EXPECT(s, dbal_exec(s, "SELECT 1", DBAL_ARGS(dbal_int64(1)), NULL), DBAL_EMISUSE);
     EXPECT(s, dbal_query(s, "SELECT ?", DBAL_NOARGS, &r), DBAL_EMISUSE);
     assert_null(r);
@@ -693,10 +702,26 @@ static void bad_value(dbal_value *v, int kind)
 {
     memset(v, 0, sizeof *v);
     switch (kind) {
-    case 0: v->type = DBAL_TYPE_TEXT; v->len = 5; v->u.s = NULL; break;
-    case 1: v->type = DBAL_TYPE_BLOB; v->len = 5; v->u.p = NULL; break;
-    case 2: v->type = (dbal_type)99; v->len = 8; v->u.i = 12345; break;
-    default: v->type = (dbal_type)-1; v->len = 8; v->u.i = 12345; break;
+    case 0:
+        v->type = DBAL_TYPE_TEXT;
+        v->len = 5;
+        v->u.s = NULL;
+        break;
+    case 1:
+        v->type = DBAL_TYPE_BLOB;
+        v->len = 5;
+        v->u.p = NULL;
+        break;
+    case 2:
+        v->type = (dbal_type)99;
+        v->len = 8;
+        v->u.i = 12345;
+        break;
+    default:
+        v->type = (dbal_type)-1;
+        v->len = 8;
+        v->u.i = 12345;
+        break;
     }
 }
 
@@ -731,13 +756,13 @@ static int run_bad_batch(void *arg)
     if (c->callback) {
         rc = dbal_exec_batch_fn(c->s, INSERT2, 2, bad_batch_rows, c, NULL, &failed);
     } else {
-        dbal_value rows[6] = {dbal_int64(10), dbal_text("ok"), dbal_int64(11), dbal_null(), dbal_int64(12),
-                              dbal_text("ok")};
+        dbal_value rows[6] = {dbal_int64(10), dbal_text("ok"), dbal_int64(11),
+                              dbal_null(),    dbal_int64(12),  dbal_text("ok")};
         bad_value(&rows[3], c->kind);
         rc = dbal_exec_batch(c->s, INSERT2, rows, 2, 3, NULL, &failed);
     }
     if (rc == DBAL_EINVAL && dbal_session_error(c->s)->message[0] == '\0')
-        rc = 200; /* no message */
+        rc = 200;                                             /* no message */
     dbal_exec(c->s, "DELETE FROM misuse", DBAL_NOARGS, NULL); /* what a wrongly accepted batch inserted */
     dbal_session_close(c->s);
     dbal_engine_close(e);
@@ -966,8 +991,8 @@ static void cancel_and_timeout_when_idle(void **state)
 
 typedef struct endless_arg {
     dbal_session *s;
-    int rc;           /* read after the join */
-    atomic_int done;  /* the statement has returned */
+    int rc;          /* read after the join */
+    atomic_int done; /* the statement has returned */
 } endless_arg;
 
 /* Runs a statement that only a cancel ends, retrying while the main thread
@@ -999,7 +1024,8 @@ static void two_threads_at_once(void **state)
     int refused = 0;
     for (int i = 0; i < 2000 && !refused; i++) {
         int64_t n = 0;
-        int rc = dbal_exec(f->s, "INSERT INTO misuse(id, name) VALUES (?, 'x')", DBAL_ARGS(dbal_int64(i)), &n);
+        int rc = dbal_exec(f->s, "INSERT INTO misuse(id, name) VALUES (?, 'x')", DBAL_ARGS(dbal_int64(i)),
+                           &n);
         if (rc == DBAL_EMISUSE) {
             refused = 1;
             /* Each kind of call that runs statements is refused alike. */
@@ -1011,8 +1037,8 @@ static void two_threads_at_once(void **state)
             assert_int_equal(dbal_rollback(f->s), DBAL_EMISUSE);
             dbal_value row[2] = {dbal_int64(-1), dbal_text("y")};
             size_t failed_row = 0;
-            assert_int_equal(dbal_exec_batch(f->s, "INSERT INTO misuse(id, name) VALUES (?, ?)", row, 2, 1, NULL,
-                                             &failed_row),
+            assert_int_equal(dbal_exec_batch(f->s, "INSERT INTO misuse(id, name) VALUES (?, ?)", row, 2, 1,
+                                             NULL, &failed_row),
                              DBAL_EMISUSE);
             assert_true(failed_row == (size_t)-1);
         } else {
@@ -1052,8 +1078,15 @@ static void sql_oddities(void **state)
     SKIP_IF_NO_DB();
     fixture *f = *state;
     dbal_session *s = f->s;
-    static const char *const odd[] = {"", " ", ";", "-- only a comment", "/* only a comment */",
-                                      "SELECT", "SELECT 1; SELECT 2", "\x01\x02", "SELECT '\xff'"};
+    static const char *const odd[] = {"",
+                                      " ",
+                                      ";",
+                                      "-- only a comment",
+                                      "/* only a comment */",
+                                      "SELECT",
+                                      "SELECT 1; SELECT 2",
+                                      "\x01\x02",
+                                      "SELECT '\xff'"};
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         int rc = dbal_exec(s, odd[i], DBAL_NOARGS, NULL);
         if (rc != DBAL_OK)
@@ -1095,7 +1128,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s sqlite::memory: | pg | <dbal URL>\n", argv[0]);
         return 2;
     }
-    child_answer = mmap(NULL, sizeof *child_answer, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    child_answer = mmap(NULL, sizeof *child_answer, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+                        0);
     if (child_answer == MAP_FAILED) {
         perror("mmap");
         return 1;
@@ -1146,7 +1180,8 @@ int main(int argc, char **argv)
     const char *filter = getenv("DBAL_TEST_FILTER");
     if (filter && *filter)
         cmocka_set_test_filter(filter);
-    int failed = cmocka_run_group_tests_name(g_pg ? (skipping ? "misuse[postgresql: skipped]" : "misuse[postgresql]")
+    int failed = cmocka_run_group_tests_name(g_pg ? (skipping ? "misuse[postgresql: skipped]"
+                                                              : "misuse[postgresql]")
                                                   : "misuse[sqlite]",
                                              tests, NULL, NULL);
     if (skipping && failed == 0)

@@ -96,13 +96,13 @@ static void t_free(void *p)
 /* ------------------------------------------------------------ what a child reports */
 
 typedef struct report {
-    long total_events;   /* of an undisturbed scenario (set by the first child) */
-    int failed_step;     /* the step that failed, or -1 */
-    int rc;              /* its code */
+    long total_events; /* of an undisturbed scenario (set by the first child) */
+    int failed_step;   /* the step that failed, or -1 */
+    int rc;            /* its code */
     char step[64];
     char message[512];
-    char problem[1400];  /* what was wrong, when the child exits non-zero */
-    int empty_message;   /* an out-of-memory failure came without a message */
+    char problem[1400]; /* what was wrong, when the child exits non-zero */
+    int empty_message;  /* an out-of-memory failure came without a message */
     char empty_step[64];
 } report;
 
@@ -136,8 +136,8 @@ static int step(run *o, int *k, const char *name, int rc, const char *msg)
     snprintf(o->message, sizeof o->message, "%s", msg ? msg : "");
     if (!says_oom(rc, msg)) {
         o->bad = 1;
-        snprintf(o->problem, sizeof o->problem, "step %d (%s) failed with %s: %s", *k, name, dbal_code_name(rc),
-                 msg ? msg : "");
+        snprintf(o->problem, sizeof o->problem, "step %d (%s) failed with %s: %s", *k, name,
+                 dbal_code_name(rc), msg ? msg : "");
     }
     return 0;
 }
@@ -184,33 +184,36 @@ static void scenario(run *o)
     rc = dbal_session_open(e, &s, &err);
     if (!step(o, &k, "dbal_session_open", rc, err.message))
         goto out;
-#define S(name, call)                                                     \
-    do {                                                                  \
-        rc = (call);                                                      \
-        if (!step(o, &k, name, rc, dbal_session_error(s)->message))      \
-            goto out;                                                     \
+#define S(name, call)                                               \
+    do {                                                            \
+        rc = (call);                                                \
+        if (!step(o, &k, name, rc, dbal_session_error(s)->message)) \
+            goto out;                                               \
     } while (0)
-    S("create items", dbal_exec(s, "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                                   "price DOUBLE PRECISION, data BLOB)",
+    S("create items", dbal_exec(s,
+                                "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                                "price DOUBLE PRECISION, data BLOB)",
                                 DBAL_NOARGS, NULL));
-    S("create wide", dbal_exec(s, "CREATE TABLE wide(c1 INTEGER, c2 INTEGER, c3 INTEGER, c4 INTEGER, c5 INTEGER, "
-                                  "c6 INTEGER, c7 INTEGER, c8 INTEGER, c9 INTEGER, c10 INTEGER, c11 INTEGER, "
-                                  "c12 INTEGER, c13 INTEGER, c14 INTEGER, c15 INTEGER, c16 INTEGER, c17 INTEGER)",
-                               DBAL_NOARGS, NULL));
+    S("create wide",
+      dbal_exec(s,
+                "CREATE TABLE wide(c1 INTEGER, c2 INTEGER, c3 INTEGER, c4 INTEGER, c5 INTEGER, "
+                "c6 INTEGER, c7 INTEGER, c8 INTEGER, c9 INTEGER, c10 INTEGER, c11 INTEGER, "
+                "c12 INTEGER, c13 INTEGER, c14 INTEGER, c15 INTEGER, c16 INTEGER, c17 INTEGER)",
+                DBAL_NOARGS, NULL));
     S("begin", dbal_begin(s));
     int64_t affected = 0;
-    S("insert with parameters",
-      dbal_exec(s, "INSERT INTO items(id, name, price, data) VALUES (?, ?, ?, ?)",
-                DBAL_ARGS(dbal_int64(1), dbal_text("widget"), dbal_double(9.5), dbal_blob("\x01\x00\x02\x03", 4)),
-                &affected));
+    S("insert with parameters", dbal_exec(s, "INSERT INTO items(id, name, price, data) VALUES (?, ?, ?, ?)",
+                                          DBAL_ARGS(dbal_int64(1), dbal_text("widget"), dbal_double(9.5),
+                                                    dbal_blob("\x01\x00\x02\x03", 4)),
+                                          &affected));
     if (affected != 1 && !wrong(o, "insert affected"))
         goto out;
     S("savepoint", dbal_begin(s));
     S("insert in savepoint", dbal_exec(s, "INSERT INTO items(id, name) VALUES (?, ?)",
                                        DBAL_ARGS(dbal_int64(2), dbal_text("gadget")), NULL));
     S("release savepoint", dbal_commit(s));
-    S("query", dbal_query(s, "SELECT id, name, price, data FROM items WHERE price < ?", DBAL_ARGS(dbal_double(10)),
-                          &r));
+    S("query", dbal_query(s, "SELECT id, name, price, data FROM items WHERE price < ?",
+                          DBAL_ARGS(dbal_double(10)), &r));
     rc = dbal_rows_next(r);
     if (rc != DBAL_ROW) {
         if (!step(o, &k, "rows_next", rc, dbal_session_error(s)->message))
@@ -317,8 +320,9 @@ static int child(int mode, long n)
     if (mode == FAIL_NONE) {
         shared->total_events = used;
         if (o.failed_step >= 0) {
-            snprintf(shared->problem, sizeof shared->problem, "step %s failed with no allocation failing: %s %s",
-                     o.step, dbal_code_name(o.rc), o.message);
+            snprintf(shared->problem, sizeof shared->problem,
+                     "step %s failed with no allocation failing: %s %s", o.step, dbal_code_name(o.rc),
+                     o.message);
             return C_BAD_CODE;
         }
     }
@@ -384,8 +388,8 @@ static int spawn(int mode, long n)
     }
     if (WEXITSTATUS(st) == C_OK && left) {
         snprintf(shared->problem, sizeof shared->problem,
-                 "%d directory(ies) of in-memory databases left behind, e.g. %s (the failing step: %s: %s)", left, dir,
-                 shared->step[0] ? shared->step : "none", shared->message);
+                 "%d directory(ies) of in-memory databases left behind, e.g. %s (the failing step: %s: %s)",
+                 left, dir, shared->step[0] ? shared->step : "none", shared->message);
         return C_DIR_LEFT;
     }
     return WEXITSTATUS(st);
@@ -419,7 +423,8 @@ static void sweep(int mode)
             if (st >= 1000)
                 print_error("N=%ld: crashed with signal %d (failing step: %s)\n", n, st - 1000, shared->step);
             else
-                print_error("N=%ld: exit %d: %s\n", n, st, shared->problem[0] ? shared->problem : "(see above)");
+                print_error("N=%ld: exit %d: %s\n", n, st,
+                            shared->problem[0] ? shared->problem : "(see above)");
         }
     }
     if (bad)

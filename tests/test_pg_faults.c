@@ -168,7 +168,8 @@ static void *many_sessions(void *p)
     many_arg *a = p;
     for (int i = 0; i < a->sessions; i++) {
         dbal_session *s;
-        if (dbal_session_open(a->e, &s, NULL) != DBAL_OK || dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL) != DBAL_OK) {
+        if (dbal_session_open(a->e, &s, NULL) != DBAL_OK ||
+            dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL) != DBAL_OK) {
             fprintf(stderr, "session failed: %s\n", dbal_session_error(s)->message);
             a->failures++;
         }
@@ -466,7 +467,8 @@ static void test_server_full_waits(void **state)
     char url[1024];
     dbal_error err;
     assert_int_equal(dbal_engine_open(&e, url_as(url, sizeof url, "dbal_limited:wrong-pw", "pool_timeout=30"),
-                                      &err), DBAL_OK);
+                                      &err),
+                     DBAL_OK);
     dbal_session_open(e, &s, NULL);
     t0 = test_now();
     EXPECT_RC(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
@@ -526,8 +528,8 @@ static void test_batch_connection_lost_names_no_row(void **state)
         int rc = dbal_exec_batch_fn(s, sqls[i], 2, rows_then_kill, &k, &n, &failed);
         assert_true(k.killed);
         if (rc != DBAL_ECONNLOST || failed != (size_t)-1)
-            fail_msg("%s: %s (%s), failed_row %zd; expected DBAL_ECONNLOST and no row", sqls[i], dbal_code_name(rc),
-                     dbal_session_error(s)->message, (ssize_t)failed);
+            fail_msg("%s: %s (%s), failed_row %zd; expected DBAL_ECONNLOST and no row", sqls[i],
+                     dbal_code_name(rc), dbal_session_error(s)->message, (ssize_t)failed);
         assert_int_equal(n, 0);
         /* The session goes on, on a new connection; nothing was kept. */
         assert_int_equal(dbal_tx_depth(s), 0);

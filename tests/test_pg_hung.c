@@ -559,7 +559,8 @@ static void test_async_cancel(void **state)
 static void test_async_bookkeeping(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("application_name=dbal_hung&pool_size=1&max_overflow=0&statement_timeout=1000");
+    dbal_engine *e = open_engine(
+        "application_name=dbal_hung&pool_size=1&max_overflow=0&statement_timeout=1000");
     dbal_session *s = open_session(e);
     OK(s, dbal_session_set_timeout(s, 5000));
     OK(s, dbal_exec(s, "SET work_mem = '7MB'", DBAL_NOARGS, NULL));

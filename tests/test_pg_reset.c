@@ -77,9 +77,11 @@ static void test_role_and_authorization(void **state)
     assert_string_equal(AFTER(e, "SELECT current_user || '/' || session_user",
                               "SET SESSION AUTHORIZATION dbal_reset_admin"),
                         want);
-    assert_string_equal(AFTER(e, "SELECT current_user || '/' || session_user", "/* note */ SET ROLE dbal_reset_admin"),
+    assert_string_equal(AFTER(e, "SELECT current_user || '/' || session_user",
+                              "/* note */ SET ROLE dbal_reset_admin"),
                         want);
-    assert_string_equal(AFTER(e, "SELECT current_user", "SELECT set_config('role', 'dbal_reset_admin', false)"),
+    assert_string_equal(AFTER(e, "SELECT current_user",
+                              "SELECT set_config('role', 'dbal_reset_admin', false)"),
                         login);
 
     s = session(e);
@@ -128,10 +130,11 @@ static void test_objects_locks_and_listens(void **state)
                               "pg_backend_pid()",
                               "SELECT pg_advisory_lock(4242)"),
                         "0");
-    assert_string_equal(AFTER(e, "SELECT count(*)::text FROM pg_listening_channels()", "LISTEN dbal_reset_chan"),
+    assert_string_equal(AFTER(e, "SELECT count(*)::text FROM pg_listening_channels()",
+                              "LISTEN dbal_reset_chan"),
                         "0");
-    assert_string_equal(AFTER(e, "SELECT string_agg(name, ',') FROM pg_cursors",
-                              "BEGIN", "DECLARE reset_cur CURSOR WITH HOLD FOR SELECT 1", "COMMIT"),
+    assert_string_equal(AFTER(e, "SELECT string_agg(name, ',') FROM pg_cursors", "BEGIN",
+                              "DECLARE reset_cur CURSOR WITH HOLD FOR SELECT 1", "COMMIT"),
                         "");
     /* lastval() is not defined in a fresh session. */
     dbal_session *s = session(e);
@@ -186,7 +189,8 @@ static void test_prepared_statements(void **state)
     int64_t before = test_scalar(s, "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql");
     dbal_session_close(s);
     s = session(e);
-    assert_int_equal(test_scalar(s, "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql"), before);
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql"),
+                     before);
     dbal_session_close(s);
     dbal_engine_close(e);
 }
@@ -204,7 +208,8 @@ static void test_rollback_only_reset(void **state)
     OK(s, dbal_exec(s, "CREATE TEMP TABLE rb_tmp(x int)", DBAL_NOARGS, NULL));
     dbal_session_close(s); /* the open transaction is rolled back */
     s = session(e);
-    assert_string_equal(test_scalar_text(s, "SELECT (to_regclass('pg_temp.rb_tmp') IS NULL)::text", buf, sizeof buf),
+    assert_string_equal(test_scalar_text(s, "SELECT (to_regclass('pg_temp.rb_tmp') IS NULL)::text", buf,
+                                         sizeof buf),
                         "true");
     dbal_session_close(s);
     dbal_engine_close(e);
@@ -223,7 +228,8 @@ static void terminate(const char *app)
     dbal_session *s = session(e);
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '%s'", app);
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '%s'",
+             app);
     assert_true(test_scalar(s, sql) >= 1);
     dbal_session_close(s);
     dbal_engine_close(e);

@@ -44,7 +44,8 @@ static const struct rewrite_case cases[] = {
     {"SELECT data ?? 'key' FROM t WHERE id = ?", "SELECT data ? 'key' FROM t WHERE id = $1", 1},
     {"SELECT d ??| ARRAY['a','b'], d ??& ?", "SELECT d ?| ARRAY['a','b'], d ?& $1", 1},
     {"SELECT d @?? '$.a ? (@ > 1)'", "SELECT d @? '$.a ? (@ > 1)'", 0},
-    {"SELECT '?\?', ?\?", "SELECT '?\?', ?", 0}, /* ?? inside a literal is not collapsed; ?\? dodges trigraphs */
+    {"SELECT '?\?', ?\?", "SELECT '?\?', ?",
+     0}, /* ?? inside a literal is not collapsed; ?\? dodges trigraphs */
     /* casts */
     {"SELECT ?::int", "SELECT $1::int", 1},
     {"SELECT ?::text[], ?::jsonb", "SELECT $1::text[], $2::jsonb", 2},
@@ -53,19 +54,19 @@ static const struct rewrite_case cases[] = {
     {"SELECT '?'", "SELECT '?'", 0},
     {"SELECT 'it''s ?', ?", "SELECT 'it''s ?', $1", 1},
     {"SELECT '''?''', ?", "SELECT '''?''', $1", 1},
-    {"SELECT '', ?", "SELECT '', $1", 1},           /* '' right after the opening quote */
-    {"SELECT '\\', ?", "SELECT '\\', $1", 1},       /* no backslash escapes here */
+    {"SELECT '', ?", "SELECT '', $1", 1},     /* '' right after the opening quote */
+    {"SELECT '\\', ?", "SELECT '\\', $1", 1}, /* no backslash escapes here */
     {"SELECT 'a'\n'?', ?", "SELECT 'a'\n'?', $1", 1},
     {"SELECT U&'d\\0061t\\+000061 ?', ?", "SELECT U&'d\\0061t\\+000061 ?', $1", 1},
     {"SELECT '-- /* $$', ?", "SELECT '-- /* $$', $1", 1},
     /* E'' strings */
-    {"SELECT E'\\'?', ?", "SELECT E'\\'?', $1", 1},  /* \' does not end it */
-    {"SELECT e'\\\\', ?", "SELECT e'\\\\', $1", 1},  /* \\ is one backslash */
-    {"SELECT E'a''?', ?", "SELECT E'a''?', $1", 1},  /* '' works there too */
-    {"SELECT E'a'\n'\\'?', ?", "SELECT E'a'\n'\\'?', $1", 1}, /* continued E string */
-    {"SELECT E'a'\r'\\'?', ?", "SELECT E'a'\r'\\'?', $1", 1},   /* a CR is a newline too */
-    {"SELECT E'a''\\'?', ?", "SELECT E'a''\\'?', $1", 1},     /* '' then \' in one literal */
-    {"SELECT E'a' '\\', ?", "SELECT E'a' '\\', $1", 1},       /* no newline: no continuation */
+    {"SELECT E'\\'?', ?", "SELECT E'\\'?', $1", 1},                     /* \' does not end it */
+    {"SELECT e'\\\\', ?", "SELECT e'\\\\', $1", 1},                     /* \\ is one backslash */
+    {"SELECT E'a''?', ?", "SELECT E'a''?', $1", 1},                     /* '' works there too */
+    {"SELECT E'a'\n'\\'?', ?", "SELECT E'a'\n'\\'?', $1", 1},           /* continued E string */
+    {"SELECT E'a'\r'\\'?', ?", "SELECT E'a'\r'\\'?', $1", 1},           /* a CR is a newline too */
+    {"SELECT E'a''\\'?', ?", "SELECT E'a''\\'?', $1", 1},               /* '' then \' in one literal */
+    {"SELECT E'a' '\\', ?", "SELECT E'a' '\\', $1", 1},                 /* no newline: no continuation */
     {"SELECT E'a' -- c\n'\\'?', ?", "SELECT E'a' -- c\n'\\'?', $1", 1}, /* -- may sit in the gap */
     {"SELECT E'a'\n -- x\n '\\'?'", "SELECT E'a'\n -- x\n '\\'?'", 0},
     {"SELECT E'a' /* c */\n'\\'?', ?", "SELECT E'a' /* c */\n'\\'$1', ?", 1}, /* a block comment ends it */
@@ -85,7 +86,7 @@ static const struct rewrite_case cases[] = {
     /* block comments, which nest */
     {"SELECT /* ? */ ?", "SELECT /* ? */ $1", 1},
     {"SELECT /* a /* b */ ? */ ?", "SELECT /* a /* b */ ? */ $1", 1},
-    {"SELECT /*/ ? */ ?", "SELECT /*/ ? */ $1", 1},  /* the / of the opener does not close */
+    {"SELECT /*/ ? */ ?", "SELECT /*/ ? */ $1", 1}, /* the / of the opener does not close */
     {"SELECT /**/ ?", "SELECT /**/ $1", 1},
     {"SELECT /* it's $$ */ ?", "SELECT /* it's $$ */ $1", 1},
     /* dollar quotes */
@@ -111,7 +112,7 @@ static const struct rewrite_case cases[] = {
     {"SELECT x_1$t$, ? $t$", "SELECT x_1$t$, $1 $t$", 1},
     {"SELECT \xc3\xa9$x$?$x$", "SELECT \xc3\xa9$x$ $1$x$", 1}, /* bytes >= 0x80 are letters */
     /* $n kept apart from letters and digits around it */
-    {"SELECT 1 WHERE 'a' LIKE?", "SELECT 1 WHERE 'a' LIKE $1", 1}, /* not LIKE$1 */
+    {"SELECT 1 WHERE 'a' LIKE?", "SELECT 1 WHERE 'a' LIKE $1", 1},     /* not LIKE$1 */
     {"SELECT 1 WHERE ?AND ?OR?", "SELECT 1 WHERE $1 AND $2 OR $3", 3}, /* not $1AND */
     {"SELECT ?1, ?_", "SELECT $1 1, $2 _", 2},                         /* not $11 */
     {"SELECT a$?", "SELECT a$ $1", 1},
@@ -165,8 +166,7 @@ static void test_table(void **state)
         int rc = dbal__rewrite_dollar(in, &out, &out_len, &n);
         assert_int_equal(rc, DBAL_OK);
         assert_non_null(out);
-        if (strcmp(out, cases[i].out) != 0 || out_len != strlen(cases[i].out) ||
-            n != cases[i].nparams) {
+        if (strcmp(out, cases[i].out) != 0 || out_len != strlen(cases[i].out) || n != cases[i].nparams) {
             print_error("case %zu: input   \"%s\"\n"
                         "          expected \"%s\" (%d params)\n"
                         "          got      \"%s\" (%d params, out_len %zu)\n",

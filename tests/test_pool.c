@@ -66,7 +66,8 @@ static void test_timeout(void **state)
 {
     dbal_engine *e;
     dbal_session *a, *b, *c;
-    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=2&max_overflow=0&pool_timeout=0.2"), NULL), DBAL_OK);
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=2&max_overflow=0&pool_timeout=0.2"), NULL),
+                     DBAL_OK);
     dbal_session_open(e, &a, NULL);
     dbal_session_open(e, &b, NULL);
     dbal_session_open(e, &c, NULL);
@@ -93,7 +94,8 @@ static void test_overflow_closed_on_return(void **state)
 {
     dbal_engine *e;
     dbal_session *s[4];
-    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=1&max_overflow=2&pool_timeout=0.1"), NULL), DBAL_OK);
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=1&max_overflow=2&pool_timeout=0.1"), NULL),
+                     DBAL_OK);
     for (int i = 0; i < 4; i++) {
         dbal_session_open(e, &s[i], NULL);
         EXPECT_RC(s[i], dbal_exec(s[i], "SELECT 1", DBAL_NOARGS, NULL), i < 3 ? DBAL_OK : DBAL_EPOOLTIMEOUT);
@@ -153,7 +155,8 @@ static void test_fifo(void **state)
 {
     dbal_engine *e;
     dbal_session *holder;
-    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=1&max_overflow=0&pool_timeout=10"), NULL), DBAL_OK);
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=1&max_overflow=0&pool_timeout=10"), NULL),
+                     DBAL_OK);
     dbal_session_open(e, &holder, NULL);
     OK(holder, dbal_exec(holder, "SELECT 1", DBAL_NOARGS, NULL));
     atomic_int order[4] = {0}, next = 0;
@@ -210,7 +213,8 @@ static void test_many_threads(void **state)
     enum { THREADS = 16 };
     dbal_engine *e;
     dbal_session *s;
-    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=3&max_overflow=1&pool_timeout=60"), NULL), DBAL_OK);
+    assert_int_equal(dbal_engine_open(&e, db_url("?pool_size=3&max_overflow=1&pool_timeout=60"), NULL),
+                     DBAL_OK);
     dbal_session_open(e, &s, NULL);
     OK(s, dbal_exec(s, "CREATE TABLE h(id INTEGER PRIMARY KEY, v INTEGER)", DBAL_NOARGS, NULL));
     dbal_session_close(s);
@@ -290,7 +294,7 @@ static void test_transact_retries_and_errors(void **state)
 
     int runs = 0;
     assert_int_equal(dbal_transact(e, flaky, &runs, 1, &err), DBAL_ESERIALIZATION);
-    assert_int_equal(runs, 2); /* one retry allowed */
+    assert_int_equal(runs, 2);                                      /* one retry allowed */
     assert_int_equal(test_scalar(s, "SELECT count(*) FROM tr"), 0); /* both rolled back */
 
     runs = 0;
@@ -336,8 +340,11 @@ static void test_leak_detection_and_events(void **state)
     captured[0] = '\0';
     memset(events, 0, sizeof events);
     dbal_set_log(capture_log, NULL);
-    assert_int_equal(dbal_engine_open(&e, db_url("?leak_detection_threshold=0.05&pool_size=2&max_overflow=0"
-                                                 "&pool_timeout=0.1"), NULL), DBAL_OK);
+    assert_int_equal(dbal_engine_open(&e,
+                                      db_url("?leak_detection_threshold=0.05&pool_size=2&max_overflow=0"
+                                             "&pool_timeout=0.1"),
+                                      NULL),
+                     DBAL_OK);
     dbal_engine_set_event_hook(e, count_event, NULL);
     assert_int_equal(dbal_session_open_labeled(e, &leaky, "GET /slow", NULL), DBAL_OK);
     OK(leaky, dbal_exec(leaky, "SELECT 1", DBAL_NOARGS, NULL));
@@ -425,7 +432,8 @@ static void test_option_limits(void **state)
         if (dbal_engine_open_with(&e, db_url(""), &o, &err) != DBAL_EINVAL)
             fail_msg("pool_timeout = %g in code was accepted", refused[i]);
         assert_null(e);
-        assert_string_equal(err.message, "dbal_engine_options: pool_timeout must be a number of seconds from 0 to 1e9");
+        assert_string_equal(err.message,
+                            "dbal_engine_options: pool_timeout must be a number of seconds from 0 to 1e9");
         char opt[64];
         snprintf(opt, sizeof opt, "?pool_timeout=%s", as_text[i]);
         if (dbal_engine_open(&e, db_url(opt), &url_err) != DBAL_EURL)
@@ -490,18 +498,26 @@ static void test_engine_statement_timeout(void **state)
     dbal_session *s;
     assert_int_equal(dbal_engine_open(&e, db_url("?statement_timeout=100"), NULL), DBAL_OK);
     dbal_session_open(e, &s, NULL);
-    EXPECT_RC(s, dbal_exec(s, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-                              "WHERE x < 1000000000) SELECT count(*) FROM c", DBAL_NOARGS, NULL),
+    EXPECT_RC(s,
+              dbal_exec(s,
+                        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                        "WHERE x < 1000000000) SELECT count(*) FROM c",
+                        DBAL_NOARGS, NULL),
               DBAL_ETIMEOUT);
     /* A session may lift it for itself, and the pooled connection goes back
      * to the engine's timeout for the next session. */
     OK(s, dbal_session_set_timeout(s, 0));
-    OK(s, dbal_exec(s, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-                       "WHERE x < 300000) SELECT count(*) FROM c", DBAL_NOARGS, NULL));
+    OK(s, dbal_exec(s,
+                    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                    "WHERE x < 300000) SELECT count(*) FROM c",
+                    DBAL_NOARGS, NULL));
     dbal_session_close(s);
     dbal_session_open(e, &s, NULL);
-    EXPECT_RC(s, dbal_exec(s, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-                              "WHERE x < 1000000000) SELECT count(*) FROM c", DBAL_NOARGS, NULL),
+    EXPECT_RC(s,
+              dbal_exec(s,
+                        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                        "WHERE x < 1000000000) SELECT count(*) FROM c",
+                        DBAL_NOARGS, NULL),
               DBAL_ETIMEOUT);
     dbal_session_close(s);
     assert_int_equal(stats(e).connects, 1);

@@ -156,8 +156,7 @@ static dbal_rows *one_row(dbal_session *s, const char *sql, dbal_params params)
     check_ok(s, dbal_query(s, sql, params, &r), sql);
     int rc = dbal_rows_next(r);
     if (rc != DBAL_ROW)
-        fail_msg("%s: expected a row, got %s: %s", sql, dbal_code_name(rc),
-                 dbal_session_error(s)->message);
+        fail_msg("%s: expected a row, got %s: %s", sql, dbal_code_name(rc), dbal_session_error(s)->message);
     return r;
 }
 
@@ -197,8 +196,8 @@ static void unix_socket_in_query(void **state)
     (void)state;
     url_parts u = parts();
     char url[1024];
-    snprintf(url, sizeof url, "postgresql:///%s?host=%s&port=%s&user=%s&password=%s", u.db,
-             socket_dir(), u.port, u.user, u.password);
+    snprintf(url, sizeof url, "postgresql:///%s?host=%s&port=%s&user=%s&password=%s", u.db, socket_dir(),
+             u.port, u.user, u.password);
     fixture f;
     open_url(&f, url);
     assert_true(on_unix_socket(f.s));
@@ -214,8 +213,7 @@ static void unix_socket_percent_encoded_host(void **state)
         size_t n = strlen(host);
         snprintf(host + n, sizeof host - n, *p == '/' ? "%%2F" : "%c", *p);
     }
-    snprintf(url, sizeof url, "postgresql://%s:%s@%s:%s/%s", u.user, u.password, host, u.port,
-             u.db);
+    snprintf(url, sizeof url, "postgresql://%s:%s@%s:%s/%s", u.user, u.password, host, u.port, u.db);
     fixture f;
     open_url(&f, url);
     assert_true(on_unix_socket(f.s));
@@ -227,8 +225,8 @@ static void multi_host_first_unreachable(void **state)
     (void)state;
     url_parts u = parts();
     char url[1024];
-    snprintf(url, sizeof url, "postgresql://%s:%s@127.0.0.1:1,%s:%s/%s", u.user, u.password,
-             u.host, u.port, u.db);
+    snprintf(url, sizeof url, "postgresql://%s:%s@127.0.0.1:1,%s:%s/%s", u.user, u.password, u.host, u.port,
+             u.db);
     fixture f;
     open_url(&f, url);
     assert_int_equal(int_of(f.s, "SELECT inet_server_port()"), atoi(u.port));
@@ -276,7 +274,8 @@ static void wrong_password_not_in_message(void **state)
         if (i == 0)
             snprintf(url, sizeof url, "postgresql://%s:%s@%s:%s/%s", secret, secret, u.host, u.port, u.db);
         else
-            snprintf(url, sizeof url, "postgresql://%s@%s:%s/%s?password=%s", secret, u.host, u.port, u.db, secret);
+            snprintf(url, sizeof url, "postgresql://%s@%s:%s/%s?password=%s", secret, u.host, u.port, u.db,
+                     secret);
         fixture f;
         open_url(&f, url);
         assert_int_equal(dbal_exec(f.s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
@@ -312,8 +311,7 @@ static long peak_rss_kb(void)
 static int64_t stream_count(dbal_session *s, int64_t n, int64_t *sum)
 {
     char sql[128];
-    snprintf(sql, sizeof sql,
-             "SELECT g, 'row number ' || g FROM generate_series(1, %lld) g", (long long)n);
+    snprintf(sql, sizeof sql, "SELECT g, 'row number ' || g FROM generate_series(1, %lld) g", (long long)n);
     dbal_rows *r;
     check_ok(s, dbal_query(s, sql, DBAL_NOARGS, &r), sql);
     int64_t count = 0;
@@ -377,8 +375,7 @@ static void statement_while_cursor_open(void **state)
     run(f.s, "CREATE TABLE pgt_side(x bigint)");
     dbal_rows *a, *b;
     check_ok(f.s,
-             dbal_query(f.s, "SELECT g, repeat('x', g % 7) FROM generate_series(1, 1000) g",
-                        DBAL_NOARGS, &a),
+             dbal_query(f.s, "SELECT g, repeat('x', g % 7) FROM generate_series(1, 1000) g", DBAL_NOARGS, &a),
              "query a");
     int64_t expect = 1;
     for (; expect <= 10; expect++) {
@@ -387,12 +384,9 @@ static void statement_while_cursor_open(void **state)
     }
     const char *held = dbal_col_text(a, 1); /* stays valid until the next row */
     /* A second cursor, and statements, while a streams. */
-    check_ok(f.s, dbal_query(f.s, "SELECT g FROM generate_series(1, 5) g", DBAL_NOARGS, &b),
-             "query b");
+    check_ok(f.s, dbal_query(f.s, "SELECT g FROM generate_series(1, 5) g", DBAL_NOARGS, &b), "query b");
     int64_t affected = -1;
-    check_ok(f.s,
-             dbal_exec(f.s, "INSERT INTO pgt_side SELECT generate_series(1, 3)", DBAL_NOARGS,
-                       &affected),
+    check_ok(f.s, dbal_exec(f.s, "INSERT INTO pgt_side SELECT generate_series(1, 3)", DBAL_NOARGS, &affected),
              "insert");
     assert_int_equal(affected, 3);
     assert_string_equal(held, "xxx");
@@ -490,8 +484,7 @@ static void cache_keys_on_parameter_types(void **state)
             assert_string_equal(dbal_col_text(r, 0), want[i]);
             dbal_rows_close(r);
         }
-    dbal_rows *r = one_row(f.s,
-                           "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'dbal\\_%'",
+    dbal_rows *r = one_row(f.s, "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'dbal\\_%'",
                            DBAL_NOARGS);
     assert_true(dbal_col_int64(r, 0) >= 4);
     dbal_rows_close(r);
@@ -605,13 +598,11 @@ static void bytea_round_trip(void **state)
     run(f.s, "CREATE TABLE pgt_bytes(id bigint, b bytea, c bytea)");
     check_ok(f.s,
              dbal_exec(f.s, "INSERT INTO pgt_bytes VALUES (1, ?, ?), (2, ?, NULL)",
-                       DBAL_ARGS(dbal_blob(bytes, sizeof bytes), dbal_blob(bytes + 4, 3),
-                                 dbal_blob("", 0)),
+                       DBAL_ARGS(dbal_blob(bytes, sizeof bytes), dbal_blob(bytes + 4, 3), dbal_blob("", 0)),
                        NULL),
              "insert");
     dbal_rows *r;
-    check_ok(f.s, dbal_query(f.s, "SELECT b, c FROM pgt_bytes ORDER BY id", DBAL_NOARGS, &r),
-             "select");
+    check_ok(f.s, dbal_query(f.s, "SELECT b, c FROM pgt_bytes ORDER BY id", DBAL_NOARGS, &r), "select");
     assert_int_equal(dbal_rows_next(r), DBAL_ROW);
     size_t len = 0, len2 = 0;
     const unsigned char *p = dbal_col_blob(r, 0, &len);
@@ -698,7 +689,8 @@ static void special_doubles(void **state)
             d = (double)(x >> 11) / (double)(1u << (i % 30)) * (i % 2 ? 1 : -1);
         }
         dbal_rows *r = one_row(f.s, "SELECT ?::float8, (?::float8)::text, ?::int8, (?::int8)::text",
-                               DBAL_ARGS(dbal_double(d), dbal_double(d), dbal_int64((int64_t)x), dbal_int64((int64_t)x)));
+                               DBAL_ARGS(dbal_double(d), dbal_double(d), dbal_int64((int64_t)x),
+                                         dbal_int64((int64_t)x)));
         assert_string_equal(dbal_col_text(r, 0), dbal_col_text(r, 1));
         assert_string_equal(dbal_col_text(r, 2), dbal_col_text(r, 3));
         dbal_rows_close(r);
@@ -721,7 +713,8 @@ static void copy_table(dbal_session *s, const char *table, const char *columns)
     run(s, sql);
     snprintf(sql, sizeof sql, "CREATE TABLE %s (%s)", table, columns);
     run(s, sql);
-    snprintf(sql, sizeof sql, "CREATE TRIGGER log_rows BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION copy_log_row()",
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER log_rows BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION copy_log_row()",
              table);
     run(s, sql);
 }
@@ -739,8 +732,9 @@ static void copy_batch_values(void **state)
     (void)state;
     fixture f;
     open_default(&f);
-    copy_table(f.s, "copy_vals", "id BIGINT PRIMARY KEY, i4 INTEGER, i2 SMALLINT, d DOUBLE PRECISION, r REAL, "
-                                 "b BOOLEAN, t TEXT, v VARCHAR(8), x BYTEA");
+    copy_table(f.s, "copy_vals",
+               "id BIGINT PRIMARY KEY, i4 INTEGER, i2 SMALLINT, d DOUBLE PRECISION, r REAL, "
+               "b BOOLEAN, t TEXT, v VARCHAR(8), x BYTEA");
     static const unsigned char blob[] = {0, 1, 0, 255, 'a', 0};
     const double doubles[] = {NAN, INFINITY, -INFINITY, -0.0, 0.1, 1e308};
     enum { N = 6, C = 9 };
@@ -761,14 +755,19 @@ static void copy_batch_values(void **state)
         rows[(k % N) * C + k] = dbal_null();
     int64_t n = 0;
     size_t failed = 0;
-    check_ok(f.s, dbal_exec_batch(f.s, "INSERT INTO copy_vals (id, i4, i2, d, r, b, t, v, x) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                  rows, C, N, &n, &failed),
+    check_ok(f.s,
+             dbal_exec_batch(f.s,
+                             "INSERT INTO copy_vals (id, i4, i2, d, r, b, t, v, x) VALUES (?, ?, ?, ?, ?, ?, "
+                             "?, ?, ?)",
+                             rows, C, N, &n, &failed),
              "batch");
     assert_int_equal(n, N);
     assert_int_equal(failed, (size_t)-1);
     paths_are(f.s, N, 0);
     dbal_rows *r;
-    check_ok(f.s, dbal_query(f.s, "SELECT id, i4, i2, d, r, b, t, v, x FROM copy_vals ORDER BY id", DBAL_NOARGS, &r),
+    check_ok(f.s,
+             dbal_query(f.s, "SELECT id, i4, i2, d, r, b, t, v, x FROM copy_vals ORDER BY id", DBAL_NOARGS,
+                        &r),
              "select");
     for (int i = 0; i < N; i++) {
         assert_int_equal(dbal_rows_next(r), DBAL_ROW);
@@ -870,8 +869,8 @@ static void copy_batch_falls_back(void **state)
     open_default(&f);
     copy_table(f.s, "copy_mixed", "id INTEGER PRIMARY KEY, v INTEGER");
     const char *sql = "INSERT INTO copy_mixed(id, v) VALUES (?, ?)";
-    dbal_value rows[] = {dbal_int64(1), dbal_int64(10), dbal_int64(2), dbal_text("20"),
-                         dbal_int64(3), dbal_int64(30)};
+    dbal_value rows[] = {dbal_int64(1),   dbal_int64(10), dbal_int64(2),
+                         dbal_text("20"), dbal_int64(3),  dbal_int64(30)};
     int64_t n = 0;
     size_t failed = 0;
     check_ok(f.s, dbal_exec_batch(f.s, sql, rows, 2, 3, &n, &failed), "mixed batch");
@@ -892,23 +891,28 @@ static void copy_batch_falls_back(void **state)
     /* Not a plain insert, or a table COPY would treat differently: pipeline. */
     run(f.s, "TRUNCATE copy_log");
     rows[3] = dbal_int64(50);
-    check_ok(f.s, dbal_exec_batch(f.s, "INSERT INTO copy_mixed(id, v) VALUES (?, ?) ON CONFLICT DO NOTHING", rows,
-                                  2, 3, &n, &failed),
+    check_ok(f.s,
+             dbal_exec_batch(f.s, "INSERT INTO copy_mixed(id, v) VALUES (?, ?) ON CONFLICT DO NOTHING", rows,
+                             2, 3, &n, &failed),
              "on conflict");
     paths_are(f.s, 0, 3);
-    check_ok(f.s, dbal_exec_batch(f.s, "INSERT INTO copy_mixed(id, v) VALUES (?, ?) ON CONFLICT DO NOTHING", rows,
-                                  2, 3, &n, &failed),
+    check_ok(f.s,
+             dbal_exec_batch(f.s, "INSERT INTO copy_mixed(id, v) VALUES (?, ?) ON CONFLICT DO NOTHING", rows,
+                             2, 3, &n, &failed),
              "on conflict again");
     assert_int_equal(n, 0);
-    run(f.s, "CREATE OR REPLACE FUNCTION copy_noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'");
-    run(f.s, "CREATE TRIGGER per_statement AFTER INSERT ON copy_mixed FOR EACH STATEMENT EXECUTE FUNCTION copy_noop()");
+    run(f.s, "CREATE OR REPLACE FUNCTION copy_noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; "
+             "END'");
+    run(f.s, "CREATE TRIGGER per_statement AFTER INSERT ON copy_mixed FOR EACH STATEMENT EXECUTE FUNCTION "
+             "copy_noop()");
     run(f.s, "TRUNCATE copy_mixed, copy_log");
     check_ok(f.s, dbal_exec_batch(f.s, sql, rows, 2, 3, &n, &failed), "statement trigger");
     assert_int_equal(n, 3);
     paths_are(f.s, 0, 3);
     /* COPY would fill an identity column GENERATED ALWAYS; INSERT refuses. */
     copy_table(f.s, "copy_ident", "id BIGINT GENERATED ALWAYS AS IDENTITY, v INTEGER");
-    assert_int_not_equal(dbal_exec_batch(f.s, "INSERT INTO copy_ident(id, v) VALUES (?, ?)", rows, 2, 3, &n, &failed),
+    assert_int_not_equal(dbal_exec_batch(f.s, "INSERT INTO copy_ident(id, v) VALUES (?, ?)", rows, 2, 3, &n,
+                                         &failed),
                          DBAL_OK);
     assert_string_equal(dbal_session_error(f.s)->sqlstate, "428C9");
     assert_int_equal(failed, 0);
@@ -919,8 +923,9 @@ static void copy_batch_falls_back(void **state)
     /* A quoted, schema-qualified name with its own case. */
     copy_table(f.s, "public.\"Copy Case\"", "\"Id\" BIGINT, \"a\"\"b\" TEXT");
     dbal_value two[] = {dbal_int64(1), dbal_text("x")};
-    check_ok(f.s, dbal_exec_batch(f.s, "insert into public.\"Copy Case\" (\"Id\", \"a\"\"b\") values (?,?);", two, 2,
-                                  1, &n, &failed),
+    check_ok(f.s,
+             dbal_exec_batch(f.s, "insert into public.\"Copy Case\" (\"Id\", \"a\"\"b\") values (?,?);", two,
+                             2, 1, &n, &failed),
              "quoted names");
     paths_are(f.s, 1, 0);
     close_fx(&f);
@@ -931,15 +936,13 @@ static void jsonb_question_mark_operator(void **state)
     (void)state;
     fixture f;
     open_default(&f);
-    dbal_rows *r = one_row(f.s, "SELECT '{\"a\":1}'::jsonb ?? 'a', '{\"a\":1}'::jsonb ?? 'b'",
-                           DBAL_NOARGS);
+    dbal_rows *r = one_row(f.s, "SELECT '{\"a\":1}'::jsonb ?? 'a', '{\"a\":1}'::jsonb ?? 'b'", DBAL_NOARGS);
     assert_int_equal(dbal_col_type(r, 0), DBAL_TYPE_BOOL);
     assert_true(dbal_col_bool(r, 0));
     assert_false(dbal_col_bool(r, 1));
     dbal_rows_close(r);
     r = one_row(f.s, "SELECT ?::jsonb ?? ?, ?::jsonb ??| array['x', ?]",
-                DBAL_ARGS(dbal_text("{\"k\":2}"), dbal_text("k"), dbal_text("{\"y\":0}"),
-                          dbal_text("y")));
+                DBAL_ARGS(dbal_text("{\"k\":2}"), dbal_text("k"), dbal_text("{\"y\":0}"), dbal_text("y")));
     assert_true(dbal_col_bool(r, 0));
     assert_true(dbal_col_bool(r, 1));
     dbal_rows_close(r);
@@ -951,12 +954,12 @@ static void parameter_values(void **state)
     (void)state;
     fixture f;
     open_default(&f);
-    dbal_rows *r = one_row(
-        f.s,
-        "SELECT ?::bigint, ?::bigint, ?::text, ?::text, ?::bigint IS NULL, ?::boolean, "
-        "?::boolean",
-        DBAL_ARGS(dbal_int64(INT64_MAX), dbal_int64(INT64_MIN), dbal_textn("hello world", 5),
-                  dbal_text("h\xc3\xa9llo ?"), dbal_null(), dbal_bool(1), dbal_bool(0)));
+    dbal_rows *r = one_row(f.s,
+                           "SELECT ?::bigint, ?::bigint, ?::text, ?::text, ?::bigint IS NULL, ?::boolean, "
+                           "?::boolean",
+                           DBAL_ARGS(dbal_int64(INT64_MAX), dbal_int64(INT64_MIN),
+                                     dbal_textn("hello world", 5), dbal_text("h\xc3\xa9llo ?"), dbal_null(),
+                                     dbal_bool(1), dbal_bool(0)));
     assert_true(dbal_col_int64(r, 0) == INT64_MAX);
     assert_true(dbal_col_int64(r, 1) == INT64_MIN);
     assert_string_equal(dbal_col_text(r, 2), "hello");
@@ -978,10 +981,9 @@ static void column_types_and_names(void **state)
                            "4::oid AS o, 1.5::float4 AS f, 2.5::float8 AS d, 1.25::numeric AS n, "
                            "'x'::text AS t, '\\x00'::bytea AS y, NULL::int AS z",
                            DBAL_NOARGS);
-    const dbal_type want[] = {DBAL_TYPE_BOOL,   DBAL_TYPE_INT64,  DBAL_TYPE_INT64,
-                              DBAL_TYPE_INT64,  DBAL_TYPE_INT64,  DBAL_TYPE_DOUBLE,
-                              DBAL_TYPE_DOUBLE, DBAL_TYPE_TEXT,   DBAL_TYPE_TEXT,
-                              DBAL_TYPE_BLOB,   DBAL_TYPE_NULL};
+    const dbal_type want[] = {DBAL_TYPE_BOOL,  DBAL_TYPE_INT64,  DBAL_TYPE_INT64,  DBAL_TYPE_INT64,
+                              DBAL_TYPE_INT64, DBAL_TYPE_DOUBLE, DBAL_TYPE_DOUBLE, DBAL_TYPE_TEXT,
+                              DBAL_TYPE_TEXT,  DBAL_TYPE_BLOB,   DBAL_TYPE_NULL};
     const char *names[] = {"b", "s", "i", "l", "o", "f", "d", "n", "t", "y", "z"};
     assert_int_equal(dbal_col_count(r), 11);
     for (int i = 0; i < 11; i++) {
@@ -1001,12 +1003,11 @@ static void placeholder_count_mismatch(void **state)
     fixture f;
     open_default(&f);
     dbal_rows *r = NULL;
-    assert_int_equal(dbal_query(f.s, "SELECT ?, ?",
-                                DBAL_ARGS(dbal_int64(1), dbal_int64(2), dbal_int64(3)), &r),
+    assert_int_equal(dbal_query(f.s, "SELECT ?, ?", DBAL_ARGS(dbal_int64(1), dbal_int64(2), dbal_int64(3)),
+                                &r),
                      DBAL_EMISUSE);
     assert_null(r);
-    assert_string_equal(dbal_session_error(f.s)->message,
-                        "statement has 2 placeholders, 3 parameters given");
+    assert_string_equal(dbal_session_error(f.s)->message, "statement has 2 placeholders, 3 parameters given");
     assert_int_equal(int_of(f.s, "SELECT 1"), 1);
     close_fx(&f);
 }
@@ -1016,8 +1017,7 @@ static void text_with_nul_is_edata(void **state)
     (void)state;
     fixture f;
     open_default(&f);
-    assert_int_equal(dbal_exec(f.s, "SELECT ?::text", DBAL_ARGS(dbal_textn("a\0b", 3)), NULL),
-                     DBAL_EDATA);
+    assert_int_equal(dbal_exec(f.s, "SELECT ?::text", DBAL_ARGS(dbal_textn("a\0b", 3)), NULL), DBAL_EDATA);
     assert_non_null(strstr(dbal_session_error(f.s)->message, "NUL"));
     close_fx(&f);
 }
@@ -1030,8 +1030,7 @@ static void unique_violation_details(void **state)
     run(f.s, "DROP TABLE IF EXISTS pgt_uniq");
     run(f.s, "CREATE TABLE pgt_uniq(name text CONSTRAINT pgt_uniq_name UNIQUE)");
     run(f.s, "INSERT INTO pgt_uniq VALUES ('w')");
-    assert_int_equal(dbal_exec(f.s, "INSERT INTO pgt_uniq VALUES (?)", DBAL_ARGS(dbal_text("w")),
-                               NULL),
+    assert_int_equal(dbal_exec(f.s, "INSERT INTO pgt_uniq VALUES (?)", DBAL_ARGS(dbal_text("w")), NULL),
                      DBAL_EUNIQUE);
     const dbal_error *err = dbal_session_error(f.s);
     assert_string_equal(err->sqlstate, "23505");
@@ -1049,11 +1048,9 @@ static void affected_rows(void **state)
     run(f.s, "DROP TABLE IF EXISTS pgt_aff");
     run(f.s, "CREATE TABLE pgt_aff(x bigint)");
     int64_t n = -1;
-    check_ok(f.s, dbal_exec(f.s, "INSERT INTO pgt_aff VALUES (1), (2), (3)", DBAL_NOARGS, &n),
-             "insert");
+    check_ok(f.s, dbal_exec(f.s, "INSERT INTO pgt_aff VALUES (1), (2), (3)", DBAL_NOARGS, &n), "insert");
     assert_int_equal(n, 3);
-    check_ok(f.s, dbal_exec(f.s, "UPDATE pgt_aff SET x = x + 1 WHERE x > ?",
-                            DBAL_ARGS(dbal_int64(1)), &n),
+    check_ok(f.s, dbal_exec(f.s, "UPDATE pgt_aff SET x = x + 1 WHERE x > ?", DBAL_ARGS(dbal_int64(1)), &n),
              "update");
     assert_int_equal(n, 2);
     check_ok(f.s, dbal_exec(f.s, "SELECT * FROM pgt_aff", DBAL_NOARGS, &n), "select");
@@ -1083,14 +1080,12 @@ static void transaction_options(void **state)
     (void)state;
     fixture f;
     open_default(&f);
-    check_ok(f.s,
-             dbal_begin_with(f.s, DBAL_TX_SERIALIZABLE | DBAL_TX_READ_ONLY | DBAL_TX_DEFERRABLE),
+    check_ok(f.s, dbal_begin_with(f.s, DBAL_TX_SERIALIZABLE | DBAL_TX_READ_ONLY | DBAL_TX_DEFERRABLE),
              "begin");
     text_is(f.s, "SHOW transaction_isolation", "serializable");
     text_is(f.s, "SHOW transaction_read_only", "on");
     text_is(f.s, "SHOW transaction_deferrable", "on");
-    assert_int_equal(dbal_exec(f.s, "CREATE TEMP TABLE pgt_ro(x int)", DBAL_NOARGS, NULL),
-                     DBAL_EREADONLY);
+    assert_int_equal(dbal_exec(f.s, "CREATE TEMP TABLE pgt_ro(x int)", DBAL_NOARGS, NULL), DBAL_EREADONLY);
     check_ok(f.s, dbal_rollback(f.s), "rollback");
     check_ok(f.s, dbal_begin_with(f.s, DBAL_TX_REPEATABLE_READ), "begin rr");
     text_is(f.s, "SHOW transaction_isolation", "repeatable read");
@@ -1098,8 +1093,7 @@ static void transaction_options(void **state)
     check_ok(f.s, dbal_begin_with(f.s, DBAL_TX_READ_COMMITTED), "begin rc");
     text_is(f.s, "SHOW transaction_isolation", "read committed");
     check_ok(f.s, dbal_commit(f.s), "commit");
-    assert_int_not_equal(
-        dbal_begin_with(f.s, DBAL_TX_READ_COMMITTED | DBAL_TX_SERIALIZABLE), DBAL_OK);
+    assert_int_not_equal(dbal_begin_with(f.s, DBAL_TX_READ_COMMITTED | DBAL_TX_SERIALIZABLE), DBAL_OK);
     close_fx(&f);
 }
 
@@ -1110,8 +1104,7 @@ static void connection_lost(void **state)
     open_default(&f);
     open_default(&killer);
     int64_t pid = int_of(f.s, "SELECT pg_backend_pid()");
-    dbal_rows *r = one_row(killer.s, "SELECT pg_terminate_backend(?::int)",
-                           DBAL_ARGS(dbal_int64(pid)));
+    dbal_rows *r = one_row(killer.s, "SELECT pg_terminate_backend(?::int)", DBAL_ARGS(dbal_int64(pid)));
     assert_true(dbal_col_bool(r, 0));
     dbal_rows_close(r);
     struct timespec ts = {0, 200 * 1000 * 1000};
@@ -1148,13 +1141,10 @@ static void copy_is_refused(void **state)
     run(f.s, "DROP TABLE IF EXISTS pgt_copy");
     run(f.s, "CREATE TABLE pgt_copy(x int)");
     dbal_rows *r = NULL;
-    assert_int_equal(dbal_exec(f.s, "COPY pgt_copy FROM STDIN", DBAL_NOARGS, NULL),
-                     DBAL_EUNSUPPORTED);
-    assert_int_equal(dbal_query(f.s, "COPY (SELECT 1) TO STDOUT", DBAL_NOARGS, &r),
-                     DBAL_EUNSUPPORTED);
+    assert_int_equal(dbal_exec(f.s, "COPY pgt_copy FROM STDIN", DBAL_NOARGS, NULL), DBAL_EUNSUPPORTED);
+    assert_int_equal(dbal_query(f.s, "COPY (SELECT 1) TO STDOUT", DBAL_NOARGS, &r), DBAL_EUNSUPPORTED);
     assert_null(r);
-    assert_int_equal(dbal_exec(f.s, "COPY (SELECT 1) TO STDOUT", DBAL_NOARGS, NULL),
-                     DBAL_EUNSUPPORTED);
+    assert_int_equal(dbal_exec(f.s, "COPY (SELECT 1) TO STDOUT", DBAL_NOARGS, NULL), DBAL_EUNSUPPORTED);
     assert_int_equal(int_of(f.s, "SELECT count(*) FROM pgt_copy"), 0); /* still usable */
     run(f.s, "DROP TABLE pgt_copy");
     close_fx(&f);

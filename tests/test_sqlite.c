@@ -40,8 +40,10 @@ static void test_file_defaults(void **state)
     dbal_engine_close(e);
 
     /* Each default can be overridden in the URL. */
-    assert_int_equal(dbal_engine_open(&e, file_url(dir, "b.db", "?journal_mode=delete&busy_timeout=250"
-                                                                "&foreign_keys=off&_pragma=cache_size(-4000)"),
+    assert_int_equal(dbal_engine_open(&e,
+                                      file_url(dir, "b.db",
+                                               "?journal_mode=delete&busy_timeout=250"
+                                               "&foreign_keys=off&_pragma=cache_size(-4000)"),
                                       NULL),
                      DBAL_OK);
     assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
@@ -56,10 +58,14 @@ static void test_file_defaults(void **state)
 static void test_bad_options(void **state)
 {
     static const char *const bad[] = {
-        "sqlite:///tmp/x.db?nosuch=1",         "sqlite:///tmp/x.db?journal_mode=bogus",
-        "sqlite:///tmp/x.db?busy_timeout=-1",  "sqlite:///tmp/x.db?_pragma=foo;drop%20table%20t",
-        "sqlite:///tmp/x.db?_pragma=a(b)c",    "sqlite:///tmp/x.db?mode=rwx",
-        "sqlite:///tmp/x.db?begin=later",      "sqlite:///tmp/x.db?_pragma=query_only(1)",
+        "sqlite:///tmp/x.db?nosuch=1",
+        "sqlite:///tmp/x.db?journal_mode=bogus",
+        "sqlite:///tmp/x.db?busy_timeout=-1",
+        "sqlite:///tmp/x.db?_pragma=foo;drop%20table%20t",
+        "sqlite:///tmp/x.db?_pragma=a(b)c",
+        "sqlite:///tmp/x.db?mode=rwx",
+        "sqlite:///tmp/x.db?begin=later",
+        "sqlite:///tmp/x.db?_pragma=query_only(1)",
         "sqlite:///tmp/x.db?_pragma=busy_timeout(soon)",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -271,7 +277,8 @@ typedef struct {
 static void lock_setup(lock_fixture *f)
 {
     f->dir = test_tmpdir();
-    assert_int_equal(dbal_engine_open(&f->e, file_url(f->dir, "lock.db", "?pool_size=2&busy_timeout=10000"), NULL),
+    assert_int_equal(dbal_engine_open(&f->e, file_url(f->dir, "lock.db", "?pool_size=2&busy_timeout=10000"),
+                                      NULL),
                      DBAL_OK);
     dbal_session_open(f->e, &f->a, NULL);
     dbal_session_open(f->e, &f->b, NULL);
@@ -506,7 +513,8 @@ static void deleted_under(int pre_ping)
     dbal_session *s;
     char path[600];
     snprintf(path, sizeof path, "%s/gone.db", dir);
-    assert_int_equal(dbal_engine_open(&e, file_url(dir, "gone.db", pre_ping ? "?pool_pre_ping=true" : NULL), NULL),
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "gone.db", pre_ping ? "?pool_pre_ping=true" : NULL),
+                                      NULL),
                      DBAL_OK);
     dbal_session_open(e, &s, NULL);
     OK(s, dbal_exec(s, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
@@ -637,7 +645,8 @@ static void test_busy_timeout_is_dbal_s(void **state)
     char *dir = test_tmpdir();
     dbal_engine *e;
     dbal_session *a, *b;
-    assert_int_equal(dbal_engine_open(&e, file_url(dir, "bt.db", "?_pragma=busy_timeout(100)"), NULL), DBAL_OK);
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "bt.db", "?_pragma=busy_timeout(100)"), NULL),
+                     DBAL_OK);
     dbal_session_open(e, &a, NULL);
     dbal_session_open(e, &b, NULL);
     EXPECT_RC(a, dbal_exec(a, "PRAGMA busy_timeout=20000", DBAL_NOARGS, NULL), DBAL_EPERM);
@@ -657,15 +666,24 @@ static void test_busy_timeout_is_dbal_s(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_file_defaults),       cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_cannot_open),         cmocka_unit_test(test_read_only_mode),
-        cmocka_unit_test(test_one_statement_per_call), cmocka_unit_test(test_memory_engines),
-        cmocka_unit_test(test_concurrent_writers),  cmocka_unit_test(test_busy_timeout),
-        cmocka_unit_test(test_same_sql_nested),     cmocka_unit_test(test_path_with_special_characters),
-        cmocka_unit_test(test_lock_wait_timeout),   cmocka_unit_test(test_lock_wait_cancel),
-        cmocka_unit_test(test_lock_wait_released),  cmocka_unit_test(test_file_deleted),
-        cmocka_unit_test(test_mode_rwc),            cmocka_unit_test(test_file_replaced),
-        cmocka_unit_test(test_query_only_is_dbal_s), cmocka_unit_test(test_busy_timeout_is_dbal_s),
+        cmocka_unit_test(test_file_defaults),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_cannot_open),
+        cmocka_unit_test(test_read_only_mode),
+        cmocka_unit_test(test_one_statement_per_call),
+        cmocka_unit_test(test_memory_engines),
+        cmocka_unit_test(test_concurrent_writers),
+        cmocka_unit_test(test_busy_timeout),
+        cmocka_unit_test(test_same_sql_nested),
+        cmocka_unit_test(test_path_with_special_characters),
+        cmocka_unit_test(test_lock_wait_timeout),
+        cmocka_unit_test(test_lock_wait_cancel),
+        cmocka_unit_test(test_lock_wait_released),
+        cmocka_unit_test(test_file_deleted),
+        cmocka_unit_test(test_mode_rwc),
+        cmocka_unit_test(test_file_replaced),
+        cmocka_unit_test(test_query_only_is_dbal_s),
+        cmocka_unit_test(test_busy_timeout_is_dbal_s),
         cmocka_unit_test(test_new_file_opened_at_once),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);

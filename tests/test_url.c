@@ -24,8 +24,8 @@ typedef struct {
 static const good_case good[] = {
     {"sqlite::memory:", "sqlite", "sqlite", NULL, NULL, ":memory:"},
     {"sqlite://:memory:", "sqlite", "sqlite", NULL, NULL, ":memory:"},
-    {"sqlite::memory:?pool_size=1&cache=shared", "sqlite", "sqlite", NULL, NULL, ":memory:",
-     .nparams = 1, .key0 = "cache", .value0 = "shared"},
+    {"sqlite::memory:?pool_size=1&cache=shared", "sqlite", "sqlite", NULL, NULL, ":memory:", .nparams = 1,
+     .key0 = "cache", .value0 = "shared"},
     {"sqlite://", "sqlite", "sqlite", NULL, NULL, ":memory:"},
     {"sqlite:///abs/path.db", "sqlite", "sqlite", NULL, NULL, "/abs/path.db"},
     {"sqlite:////abs/path.db", "sqlite", "sqlite", NULL, NULL, "/abs/path.db"},
@@ -33,37 +33,34 @@ static const good_case good[] = {
     {"sqlite://dir/rel.db?mode=ro", "sqlite", "sqlite", NULL, NULL, "dir/rel.db", .nparams = 1,
      .key0 = "mode", .value0 = "ro"},
     {"sqlite:///tmp/with%20space.db", "sqlite", "sqlite", NULL, NULL, "/tmp/with space.db"},
-    {"sqlite:///x.db?pool_size=3&busy_timeout=10", "sqlite", "sqlite", NULL, NULL, "/x.db",
-     .nparams = 1, .key0 = "busy_timeout", .value0 = "10"},
-    {"postgresql://u:p@h:5432/db", "postgresql", "postgresql", "u", "p", "db", "h", "5432",
-     .nhosts = 1},
+    {"sqlite:///x.db?pool_size=3&busy_timeout=10", "sqlite", "sqlite", NULL, NULL, "/x.db", .nparams = 1,
+     .key0 = "busy_timeout", .value0 = "10"},
+    {"postgresql://u:p@h:5432/db", "postgresql", "postgresql", "u", "p", "db", "h", "5432", .nhosts = 1},
     {"postgres://u@h/db", "postgresql", "postgresql", "u", NULL, "db", "h", NULL, .nhosts = 1},
     {"postgresql://h", "postgresql", "postgresql", NULL, NULL, NULL, "h", NULL, .nhosts = 1},
-    {"postgresql:///db?host=/run/postgresql", "postgresql", "postgresql", NULL, NULL, "db",
-     .nparams = 1, .key0 = "host", .value0 = "/run/postgresql"},
-    {"postgresql://%2Frun%2Fpostgresql/db", "postgresql", "postgresql", NULL, NULL, "db",
-     "/run/postgresql", NULL, .nhosts = 1},
-    {"postgresql://[::1]:5433/db", "postgresql", "postgresql", NULL, NULL, "db", "::1", "5433",
+    {"postgresql:///db?host=/run/postgresql", "postgresql", "postgresql", NULL, NULL, "db", .nparams = 1,
+     .key0 = "host", .value0 = "/run/postgresql"},
+    {"postgresql://%2Frun%2Fpostgresql/db", "postgresql", "postgresql", NULL, NULL, "db", "/run/postgresql",
+     NULL, .nhosts = 1},
+    {"postgresql://[::1]:5433/db", "postgresql", "postgresql", NULL, NULL, "db", "::1", "5433", .nhosts = 1},
+    {"postgresql://[fe80::1%25eth0]/db", "postgresql", "postgresql", NULL, NULL, "db", "fe80::1%eth0", NULL,
      .nhosts = 1},
-    {"postgresql://[fe80::1%25eth0]/db", "postgresql", "postgresql", NULL, NULL, "db",
-     "fe80::1%eth0", NULL, .nhosts = 1},
-    {"postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write", "postgresql",
-     "postgresql", NULL, NULL, "db", "h1", "5432", "h2", "5433", .nhosts = 2, .nparams = 1,
-     .key0 = "target_session_attrs", .value0 = "read-write"},
-    {"postgresql://h1,[::1]:6000/db", "postgresql", "postgresql", NULL, NULL, "db", "h1", NULL,
-     "::1", "6000", .nhosts = 2},
-    {"postgresql://us%40er:p%3Aw%2Fd%40@h/d%2Fb", "postgresql", "postgresql", "us@er", "p:w/d@",
-     "d/b", "h", NULL, .nhosts = 1},
-    {"postgresql://u:p@ss@h/db", "postgresql", "postgresql", "u", "p@ss", "db", "h", NULL,
-     .nhosts = 1},
+    {"postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write", "postgresql", "postgresql", NULL,
+     NULL, "db", "h1", "5432", "h2", "5433", .nhosts = 2, .nparams = 1, .key0 = "target_session_attrs",
+     .value0 = "read-write"},
+    {"postgresql://h1,[::1]:6000/db", "postgresql", "postgresql", NULL, NULL, "db", "h1", NULL, "::1", "6000",
+     .nhosts = 2},
+    {"postgresql://us%40er:p%3Aw%2Fd%40@h/d%2Fb", "postgresql", "postgresql", "us@er", "p:w/d@", "d/b", "h",
+     NULL, .nhosts = 1},
+    {"postgresql://u:p@ss@h/db", "postgresql", "postgresql", "u", "p@ss", "db", "h", NULL, .nhosts = 1},
     {"postgresql+mydrv://h/db", "postgresql", "mydrv", NULL, NULL, "db", "h", NULL, .nhosts = 1},
-    {"postgresql://h/db?sslmode=require&application_name=a%20b&pool_size=2&echo=true",
-     "postgresql", "postgresql", NULL, NULL, "db", "h", NULL, .nhosts = 1, .nparams = 2,
-     .key0 = "sslmode", .value0 = "require"},
-    {"postgresql://h/db?statement_cache_size=0", "postgresql", "postgresql", NULL, NULL, "db",
-     "h", NULL, .nhosts = 1},
-    {"postgresql://h/db?&&a=1&", "postgresql", "postgresql", NULL, NULL, "db", "h", NULL,
-     .nhosts = 1, .nparams = 1, .key0 = "a", .value0 = "1"},
+    {"postgresql://h/db?sslmode=require&application_name=a%20b&pool_size=2&echo=true", "postgresql",
+     "postgresql", NULL, NULL, "db", "h", NULL, .nhosts = 1, .nparams = 2, .key0 = "sslmode",
+     .value0 = "require"},
+    {"postgresql://h/db?statement_cache_size=0", "postgresql", "postgresql", NULL, NULL, "db", "h", NULL,
+     .nhosts = 1},
+    {"postgresql://h/db?&&a=1&", "postgresql", "postgresql", NULL, NULL, "db", "h", NULL, .nhosts = 1,
+     .nparams = 1, .key0 = "a", .value0 = "1"},
 };
 
 static void eq_or_null(const char *want, const char *got, const char *url, const char *what)
@@ -71,8 +68,7 @@ static void eq_or_null(const char *want, const char *got, const char *url, const
     if (!want && !got)
         return;
     if (!want || !got || strcmp(want, got) != 0)
-        fail_msg("%s: %s is '%s', expected '%s'", url, what, got ? got : "(null)",
-                 want ? want : "(null)");
+        fail_msg("%s: %s is '%s', expected '%s'", url, what, got ? got : "(null)", want ? want : "(null)");
 }
 
 static void test_good_urls(void **state)
@@ -228,14 +224,29 @@ static void test_option_limits(void **state)
         const char *option, *value;
         int ok;
     } cases[] = {
-        {"pool_timeout", "1e19", 0},  {"pool_timeout", "inf", 0},   {"pool_timeout", "nan", 0},
-        {"pool_timeout", "-1", 0},    {"pool_timeout", "-inf", 0},  {"pool_timeout", "1e400", 0},
-        {"pool_timeout", "1e9x", 0},  {"pool_timeout", "", 0},      {"pool_timeout", "1e9", 1},
-        {"pool_timeout", "0", 1},     {"pool_timeout", "0.25", 1},  {"pool_recycle", "1e19", 0},
-        {"pool_recycle", "nan", 0},   {"pool_recycle", "-0.5", 0},  {"pool_recycle", "-2", 0},
-        {"pool_recycle", "-1", 1},    {"pool_recycle", "3600", 1},  {"leak_detection_threshold", "inf", 0},
-        {"leak_detection_threshold", "-1", 0}, {"pool_size", "1.5", 0}, {"pool_size", "100001", 0},
-        {"statement_timeout", "2147483648", 0}, {"statement_timeout", "2147483647", 1},
+        {"pool_timeout", "1e19", 0},
+        {"pool_timeout", "inf", 0},
+        {"pool_timeout", "nan", 0},
+        {"pool_timeout", "-1", 0},
+        {"pool_timeout", "-inf", 0},
+        {"pool_timeout", "1e400", 0},
+        {"pool_timeout", "1e9x", 0},
+        {"pool_timeout", "", 0},
+        {"pool_timeout", "1e9", 1},
+        {"pool_timeout", "0", 1},
+        {"pool_timeout", "0.25", 1},
+        {"pool_recycle", "1e19", 0},
+        {"pool_recycle", "nan", 0},
+        {"pool_recycle", "-0.5", 0},
+        {"pool_recycle", "-2", 0},
+        {"pool_recycle", "-1", 1},
+        {"pool_recycle", "3600", 1},
+        {"leak_detection_threshold", "inf", 0},
+        {"leak_detection_threshold", "-1", 0},
+        {"pool_size", "1.5", 0},
+        {"pool_size", "100001", 0},
+        {"statement_timeout", "2147483648", 0},
+        {"statement_timeout", "2147483647", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char url[200];
@@ -253,7 +264,8 @@ static void test_option_limits(void **state)
             fail_msg("%s: accepted", url);
         /* The message is the check's, plus the value: this URL has no
          * password it could be a piece of. */
-        assert_int_equal(dbal__engine_option_check(cases[i].option, 1e19, "bad database URL: ", DBAL_EURL, &direct),
+        assert_int_equal(dbal__engine_option_check(cases[i].option, 1e19, "bad database URL: ", DBAL_EURL,
+                                                   &direct),
                          DBAL_EURL);
         char want[600];
         snprintf(want, sizeof want, "%s, got '%s'", direct.message, cases[i].value);

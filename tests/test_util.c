@@ -39,19 +39,19 @@ static void split_lines(unsigned dialect, const char *const *lines, size_t n, ch
     dbal__split_free(&sp);
 }
 
-#define SPLIT(dialect, want, ...)                                                  \
-    do {                                                                           \
-        const char *const lines_[] = {__VA_ARGS__};                                \
-        char got_[512];                                                            \
+#define SPLIT(dialect, want, ...)                                                        \
+    do {                                                                                 \
+        const char *const lines_[] = {__VA_ARGS__};                                      \
+        char got_[512];                                                                  \
         split_lines(dialect, lines_, sizeof lines_ / sizeof *lines_, got_, sizeof got_); \
-        assert_string_equal(got_, want);                                           \
+        assert_string_equal(got_, want);                                                 \
     } while (0)
 
 static void test_split_quoting(void **state)
 {
     (void)state;
     SPLIT(BOTH, "SELECT 'a;b'|SELECT \"x;\"|", "SELECT 'a;b'; SELECT \"x;\";");
-    SPLIT(BOTH, "SELECT E'\\';'|", "SELECT E'\\';';");                 /* backslash escape */
+    SPLIT(BOTH, "SELECT E'\\';'|", "SELECT E'\\';';"); /* backslash escape */
     SPLIT(BOTH, "SELECT $$;$$|SELECT $f$ $$; $f$|", "SELECT $$;$$; SELECT $f$ $$; $f$;");
     SPLIT(BOTH, "SELECT 1 /* ; /* ; */ ; */|", "SELECT 1 /* ; /* ; */ ; */;"); /* nested */
     SPLIT(BOTH, "SELECT `a;b`|", "SELECT `a;b`;");
@@ -70,8 +70,10 @@ static void test_split_lines(void **state)
     (void)state;
     /* A literal and a comment open across lines; blank statements skipped. */
     SPLIT(BOTH, "SELECT 'a\n;b'|SELECT 2 /* x\n; */|", "SELECT 'a", ";b';;", "SELECT 2 /* x", "; */;");
-    SPLIT(BOTH, "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  INSERT INTO b VALUES (1);\n  DELETE FROM c;\nEND|",
-          "CREATE TRIGGER t AFTER INSERT ON a BEGIN", "  INSERT INTO b VALUES (1);", "  DELETE FROM c;", "END;");
+    SPLIT(BOTH,
+          "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  INSERT INTO b VALUES (1);\n  DELETE FROM c;\nEND|",
+          "CREATE TRIGGER t AFTER INSERT ON a BEGIN", "  INSERT INTO b VALUES (1);", "  DELETE FROM c;",
+          "END;");
     SPLIT(BOTH, "rest:SELECT 1", "SELECT 1");
     SPLIT(BOTH, "", "-- only a comment", "   ");
 }
@@ -160,10 +162,8 @@ static void test_percent_decode(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_split_quoting),
-        cmocka_unit_test(test_split_lines),
-        cmocka_unit_test(test_split_idle),
-        cmocka_unit_test(test_buf_out_of_memory),
+        cmocka_unit_test(test_split_quoting),  cmocka_unit_test(test_split_lines),
+        cmocka_unit_test(test_split_idle),     cmocka_unit_test(test_buf_out_of_memory),
         cmocka_unit_test(test_percent_decode),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);

@@ -22,7 +22,7 @@ enum {
 typedef struct cli_args {
     const char *command;
     out_options out;
-    const char **pos;  /* positional arguments after the command */
+    const char **pos; /* positional arguments after the command */
     int npos;
 } cli_args;
 

@@ -46,8 +46,8 @@ static int unknown_sqlstate(const char *sqlstate)
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
-static void set_error(dbal_error *err, int code, const char *sqlstate, int native_code,
-                      const char *fmt, ...)
+static void
+set_error(dbal_error *err, int code, const char *sqlstate, int native_code, const char *fmt, ...)
 {
     memset(err, 0, sizeof *err);
     err->code = code;
@@ -77,8 +77,8 @@ static const dbal_host probe_host = {
 
 typedef struct module_info {
     char version[64];
-    long abi;          /* -1: unknown */
-    char status[512];  /* "ok" or why the library would refuse it */
+    long abi;         /* -1: unknown */
+    char status[512]; /* "ok" or why the library would refuse it */
 } module_info;
 
 /* Opens the module and checks its table as the library's loader does. A
@@ -94,8 +94,8 @@ static void probe(const char *path, const char *name, module_info *m)
     }
     dbal_driver_entry_fn entry = dbal__driver_entry_of(h, name);
     if (!entry) {
-        snprintf(m->status, sizeof m->status, "not a dbal driver: no " DBAL_DRIVER_ENTRY_FORMAT " or %s", name,
-                 DBAL_DRIVER_ENTRY_SYMBOL);
+        snprintf(m->status, sizeof m->status, "not a dbal driver: no " DBAL_DRIVER_ENTRY_FORMAT " or %s",
+                 name, DBAL_DRIVER_ENTRY_SYMBOL);
         dlclose(h);
         return;
     }
@@ -293,8 +293,9 @@ int cmd_drivers(const cli_args *a)
         code = EXIT_DB;
     } else if (l.found == 0) {
         report_usage("DBAL_ENODRIVER: no driver modules (dbal_<name>.so) in %s",
-                     l.searched[0] ? l.searched : "any directory: DBAL_DRIVER_PATH is unset and libdbal's "
-                                                  "directory is unknown");
+                     l.searched[0] ? l.searched
+                                   : "any directory: DBAL_DRIVER_PATH is unset and libdbal's "
+                                     "directory is unknown");
         code = EXIT_CONN;
     } else if (l.usable == 0) {
         report_usage("DBAL_EDRIVER: none of the driver modules found can be used");

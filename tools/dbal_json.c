@@ -19,9 +19,7 @@ void json_begin(FILE *f)
 static void value(FILE *f, const out_cell *c)
 {
     switch (c->type) {
-    case DBAL_TYPE_NULL:
-        fputs("null", f);
-        break;
+    case DBAL_TYPE_NULL: fputs("null", f); break;
     case DBAL_TYPE_BOOL:
         fwrite(c->data, 1, c->len, f); /* "true" or "false" */
         break;
@@ -32,9 +30,7 @@ static void value(FILE *f, const out_cell *c)
         else
             put_json_string(f, c->data, c->len);
         break;
-    case DBAL_TYPE_TEXT:
-        put_json_string(f, c->data, c->len);
-        break;
+    case DBAL_TYPE_TEXT: put_json_string(f, c->data, c->len); break;
     case DBAL_TYPE_BLOB:
         putc('"', f);
         put_base64(f, c->data, c->len);

@@ -73,8 +73,7 @@ static int parse(int argc, char **argv, cli_args *a)
     a->out.null_text = "";
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (positional_only || arg[0] != '-' || arg[1] == '\0' ||
-            (arg[1] != '-' && strcmp(arg, "-h") != 0)) {
+        if (positional_only || arg[0] != '-' || arg[1] == '\0' || (arg[1] != '-' && strcmp(arg, "-h") != 0)) {
             /* "-", "-5", "SELECT ...": not options */
             if (!a->command)
                 a->command = arg;
@@ -104,7 +103,8 @@ static int parse(int argc, char **argv, cli_args *a)
             return EXIT_OK;
         } else {
             report_usage("unknown option '%s' (dbal --help lists them; put -- before a PARAM that "
-                         "starts with --)", arg);
+                         "starts with --)",
+                         arg);
             return EXIT_USAGE;
         }
     }

@@ -47,9 +47,7 @@ out_result *out_begin(FILE *f, const out_options *o, int ncols, const char *cons
         if (ncols > 0)
             csv_header(f, ncols, cnames);
         break;
-    case OUT_JSON:
-        json_begin(f);
-        break;
+    case OUT_JSON: json_begin(f); break;
     }
     return r;
 fail:
@@ -66,12 +64,8 @@ int out_row(out_result *r, const out_cell *cells)
         if (table_add(r->table, cells, r->o.null_text) != 0)
             return -1;
         break;
-    case OUT_CSV:
-        csv_row(r->f, r->ncols, cells, r->o.null_text);
-        break;
-    case OUT_JSON:
-        json_row(r->f, r->ncols, names, cells, r->nrows == 0);
-        break;
+    case OUT_CSV: csv_row(r->f, r->ncols, cells, r->o.null_text); break;
+    case OUT_JSON: json_row(r->f, r->ncols, names, cells, r->nrows == 0); break;
     }
     r->nrows++;
     return 0;
@@ -88,11 +82,8 @@ int out_end(out_result *r)
         table_print(r->table, r->f);
         fprintf(r->f, "(%zu %s)\n", r->nrows, r->nrows == 1 ? "row" : "rows");
         break;
-    case OUT_CSV:
-        break;
-    case OUT_JSON:
-        json_end(r->f, r->nrows > 0);
-        break;
+    case OUT_CSV: break;
+    case OUT_JSON: json_end(r->f, r->nrows > 0); break;
     }
     out_abort(r);
     return 0;
@@ -110,15 +101,9 @@ void out_abort(out_result *r)
 void out_affected(FILE *f, const out_options *o, int64_t n)
 {
     switch (o->format) {
-    case OUT_TABLE:
-        fprintf(f, "%lld %s affected\n", (long long)n, n == 1 ? "row" : "rows");
-        break;
-    case OUT_CSV:
-        fprintf(f, "rows_affected\n%lld\n", (long long)n);
-        break;
-    case OUT_JSON:
-        fprintf(f, "{\"rows_affected\": %lld}\n", (long long)n);
-        break;
+    case OUT_TABLE: fprintf(f, "%lld %s affected\n", (long long)n, n == 1 ? "row" : "rows"); break;
+    case OUT_CSV: fprintf(f, "rows_affected\n%lld\n", (long long)n); break;
+    case OUT_JSON: fprintf(f, "{\"rows_affected\": %lld}\n", (long long)n); break;
     }
 }
 
@@ -128,15 +113,12 @@ void out_cell_from_row(dbal_rows *r, int i, out_cell *c)
     c->data = NULL;
     c->len = 0;
     switch (c->type) {
-    case DBAL_TYPE_NULL:
-        break;
+    case DBAL_TYPE_NULL: break;
     case DBAL_TYPE_BOOL:
         c->data = dbal_col_bool(r, i) ? "true" : "false";
         c->len = strlen(c->data);
         break;
-    case DBAL_TYPE_BLOB:
-        c->data = dbal_col_blob(r, i, &c->len);
-        break;
+    case DBAL_TYPE_BLOB: c->data = dbal_col_blob(r, i, &c->len); break;
     case DBAL_TYPE_TEXT:
         /* With its length: SQLite text may hold NUL bytes. */
         if (dbal_col_get_text(r, i, &c->data, &c->len) != DBAL_OK)

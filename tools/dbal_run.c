@@ -19,8 +19,8 @@ int cli_is_url(const char *arg)
         return 0;
     while (arg[i] && arg[i] != ':') {
         char c = arg[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '-' || c == '.' || c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+              c == '-' || c == '.' || c == '_'))
             return 0;
         i++;
     }
@@ -44,20 +44,16 @@ const char *cli_url(const char *given)
 int exit_code_for(int code)
 {
     switch (code) {
-    case DBAL_OK:
-        return EXIT_OK;
+    case DBAL_OK: return EXIT_OK;
     case DBAL_EMISUSE:
-    case DBAL_EINVAL:
-        return EXIT_USAGE;
+    case DBAL_EINVAL: return EXIT_USAGE;
     case DBAL_EURL:
     case DBAL_ENODRIVER:
     case DBAL_EDRIVER:
     case DBAL_ECONNECT:
     case DBAL_ECONNLOST:
-    case DBAL_EPOOLTIMEOUT:
-        return EXIT_CONN;
-    default:
-        return EXIT_DB;
+    case DBAL_EPOOLTIMEOUT: return EXIT_CONN;
+    default: return EXIT_DB;
     }
 }
 
@@ -264,8 +260,9 @@ int run_exec(cli_db *db, const char *sql, dbal_params params, int64_t *affected)
 
 int run_tx(cli_db *db, int op, unsigned options)
 {
-    int rc = op < 0 ? dbal_rollback(db->session) : op > 0 ? dbal_begin_with(db->session, options)
-                                                          : dbal_commit(db->session);
+    int rc = op < 0   ? dbal_rollback(db->session)
+             : op > 0 ? dbal_begin_with(db->session, options)
+                      : dbal_commit(db->session);
     return rc == DBAL_OK ? rc : failed(db, rc);
 }
 

@@ -23,16 +23,15 @@ typedef struct shell {
     int timing;
 } shell;
 
-static const char help[] =
-    "Statements end with ';' and run when it is typed. Rows are printed for\n"
-    "SELECT, WITH, VALUES, SHOW, EXPLAIN, PRAGMA and anything with RETURNING;\n"
-    "INSERT, UPDATE, DELETE print the rows they changed.\n"
-    "BEGIN, COMMIT and ROLLBACK are dbal's: a BEGIN inside a transaction makes\n"
-    "a savepoint, and the prompt shows dbal*> while a transaction is open.\n"
-    "Ctrl-C cancels a running statement.\n"
-    "  \\q              quit (so does Ctrl-D)\n"
-    "  \\timing [on|off] show how long each statement takes\n"
-    "  \\?              this help\n";
+static const char help[] = "Statements end with ';' and run when it is typed. Rows are printed for\n"
+                           "SELECT, WITH, VALUES, SHOW, EXPLAIN, PRAGMA and anything with RETURNING;\n"
+                           "INSERT, UPDATE, DELETE print the rows they changed.\n"
+                           "BEGIN, COMMIT and ROLLBACK are dbal's: a BEGIN inside a transaction makes\n"
+                           "a savepoint, and the prompt shows dbal*> while a transaction is open.\n"
+                           "Ctrl-C cancels a running statement.\n"
+                           "  \\q              quit (so does Ctrl-D)\n"
+                           "  \\timing [on|off] show how long each statement takes\n"
+                           "  \\?              this help\n";
 
 static int print_done(const shell *sh, const char *what)
 {
@@ -49,7 +48,8 @@ static int run_statement(shell *sh, const statement *st)
     if (kind == STMT_TX_OTHER) {
         report_usage("'%s' is not a transaction statement the shell knows: use BEGIN [ISOLATION LEVEL "
                      "...] [READ ONLY] [DEFERRABLE], COMMIT, ROLLBACK (SQLite's locking mode is the "
-                     "URL option begin=deferred|immediate|exclusive)", st->sql);
+                     "URL option begin=deferred|immediate|exclusive)",
+                     st->sql);
         return EXIT_USAGE;
     }
     int64_t affected = 0;
@@ -58,22 +58,12 @@ static int run_statement(shell *sh, const statement *st)
     if (sh->interactive)
         interrupt_arm();
     switch (kind) {
-    case STMT_ROWS:
-        rc = run_query(&sh->db, st->sql, DBAL_NOARGS, sh->o, stdout);
-        break;
+    case STMT_ROWS: rc = run_query(&sh->db, st->sql, DBAL_NOARGS, sh->o, stdout); break;
     case STMT_CHANGE:
-    case STMT_OTHER:
-        rc = run_exec(&sh->db, st->sql, DBAL_NOARGS, &affected);
-        break;
-    case STMT_BEGIN:
-        rc = run_tx(&sh->db, 1, tx_options);
-        break;
-    case STMT_COMMIT:
-        rc = run_tx(&sh->db, 0, 0);
-        break;
-    default:
-        rc = run_tx(&sh->db, -1, 0);
-        break;
+    case STMT_OTHER: rc = run_exec(&sh->db, st->sql, DBAL_NOARGS, &affected); break;
+    case STMT_BEGIN: rc = run_tx(&sh->db, 1, tx_options); break;
+    case STMT_COMMIT: rc = run_tx(&sh->db, 0, 0); break;
+    default: rc = run_tx(&sh->db, -1, 0); break;
     }
     if (sh->interactive)
         interrupt_disarm();

@@ -78,8 +78,8 @@ static long tx_modes(char words[][16], int i, int n)
 
 stmt_kind stmt_classify(const statement *st, unsigned *tx_options)
 {
-    static const char *const rows[] = {"SELECT", "WITH", "VALUES", "TABLE", "SHOW",
-                                       "EXPLAIN", "PRAGMA", "FETCH"};
+    static const char *const rows[] = {"SELECT", "WITH",    "VALUES", "TABLE",
+                                       "SHOW",   "EXPLAIN", "PRAGMA", "FETCH"};
     static const char *const changes[] = {"INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE"};
     char w[8][16];
     int n = simple_words(st->sql, w, 8);

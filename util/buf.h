@@ -26,7 +26,10 @@ typedef struct dbal__buf {
     const dbal__alloc *a;
 } dbal__buf;
 
-#define DBAL__BUF_INIT(alloc) {NULL, 0, 0, false, (alloc)}
+#define DBAL__BUF_INIT(alloc)      \
+    {                              \
+        NULL, 0, 0, false, (alloc) \
+    }
 
 /* Room for `more` bytes after len, and the NUL after them. false (and
  * failed set) when that cannot be had; then nothing changed. */

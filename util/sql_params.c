@@ -39,7 +39,8 @@ static char *put_placeholder(char *o, int n, bool in_ident, unsigned char next)
     return o;
 }
 
-int dbal__sql_rewrite_dollar(const char *sql, void *(*alloc)(size_t), char **out, size_t *out_len, int *nparams)
+int dbal__sql_rewrite_dollar(const char *sql, void *(*alloc)(size_t), char **out, size_t *out_len,
+                             int *nparams)
 {
     size_t len = strlen(sql), marks = 0;
     const char *p;

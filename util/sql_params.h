@@ -16,6 +16,7 @@
  * NUL-terminated, its length in *out_len; *nparams receives n.
  * Returns DBAL_OK or DBAL_ENOMEM (then *out is NULL).
  */
-int dbal__sql_rewrite_dollar(const char *sql, void *(*alloc)(size_t), char **out, size_t *out_len, int *nparams);
+int dbal__sql_rewrite_dollar(const char *sql, void *(*alloc)(size_t), char **out, size_t *out_len,
+                             int *nparams);
 
 #endif

@@ -57,8 +57,7 @@ static int same_key(const entry *e, const char *sql, size_t len, const char *sig
            (siglen == 0 || memcmp(e->sql + len + 1, sig, siglen) == 0);
 }
 
-stmt_cache *stmt_cache_new(const dbal_host *host, int capacity, stmt_cache_release_fn release,
-                           void *userdata)
+stmt_cache *stmt_cache_new(const dbal_host *host, int capacity, stmt_cache_release_fn release, void *userdata)
 {
     stmt_cache *c = host->malloc(sizeof *c);
     if (!c)
@@ -138,8 +137,7 @@ void *stmt_cache_get(stmt_cache *c, const char *sql, size_t len, const char *sig
     return e->stmt;
 }
 
-int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen,
-                   void *stmt)
+int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen, void *stmt)
 {
     uint64_t h = hash_key(sql, len, sig, siglen);
     entry *e = c->host->malloc(sizeof *e + len + 1 + siglen);

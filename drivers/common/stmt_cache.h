@@ -35,8 +35,7 @@ void *stmt_cache_get(stmt_cache *c, const char *sql, size_t len, const char *sig
 /* Adds stmt for the key (not already present), evicting the least recently
  * used entry when full. Returns DBAL_OK or DBAL_ENOMEM (then stmt is not
  * taken). */
-int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen,
-                   void *stmt);
+int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen, void *stmt);
 
 /* Drops the entry for the key, releasing its statement, if there is one. */
 void stmt_cache_remove(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen);

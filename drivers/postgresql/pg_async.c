@@ -196,17 +196,15 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
     int rc = DBAL_OK;
     switch (kind) {
     case DBAL_ASYNC_EXEC:
-    case DBAL_ASYNC_QUERY:
-        rc = send_statement(c, e, sql, params, nparams, err);
-        break;
+    case DBAL_ASYNC_QUERY: rc = send_statement(c, e, sql, params, nparams, err); break;
     case DBAL_ASYNC_BEGIN:
         rc = pg_begin_sql(options, c->settings.read_only, begin, sizeof begin, err);
         if (rc == DBAL_OK && !PQsendQueryParams(c->wire.pg, begin, 0, NULL, NULL, NULL, NULL, 0))
             rc = lost(c, err);
         break;
     default:
-        if (!PQsendQueryParams(c->wire.pg, kind == DBAL_ASYNC_COMMIT ? "COMMIT" : "ROLLBACK", 0, NULL,
-                               NULL, NULL, NULL, 0))
+        if (!PQsendQueryParams(c->wire.pg, kind == DBAL_ASYNC_COMMIT ? "COMMIT" : "ROLLBACK", 0, NULL, NULL,
+                               NULL, NULL, 0))
             rc = lost(c, err);
         break;
     }
@@ -256,7 +254,8 @@ int pg_async_io(dbal_driver_conn *base, unsigned ready, unsigned *want, dbal_err
         return DBAL_ECONNLOST;
     if (ready & DBAL_ASYNC_GIVE_UP) {
         c->wire.in_doubt = pipeline_in_doubt(c->async);
-        return pg_wire_give_up(&c->wire, DBAL_TIMEOUT_GRACE_MS, "to the cancel of an operation past its timeout", err);
+        return pg_wire_give_up(&c->wire, DBAL_TIMEOUT_GRACE_MS,
+                               "to the cancel of an operation past its timeout", err);
     }
     if ((ready & DBAL_ASYNC_WANT_READ) && !PQconsumeInput(c->wire.pg))
         return lost(c, err);
@@ -474,8 +473,7 @@ static int connect_failed(PGconn *pg, const pg_ctx *x, dbal_error *err)
     return DBAL_ECONNECT;
 }
 
-int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want,
-                           dbal_error *err)
+int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want, dbal_error *err)
 {
     pg_ctx *x = ctx;
     *out = NULL;

@@ -22,8 +22,8 @@ typedef struct {
     const char *sql;
     size_t n, sql_len;
     char name[PG_STMT_NAME_LEN]; /* the prepared statement of the first row's types */
-    char *sig;        /* its type letters */
-    char *text;       /* ? rewritten, for rows whose types differ; made lazily */
+    char *sig;                   /* its type letters */
+    char *text;                  /* ? rewritten, for rows whose types differ; made lazily */
     int64_t affected;
     size_t failed_row;
     int rc;
@@ -48,7 +48,8 @@ static int send_row(batch *b, const dbal_value *row, dbal_error *err)
     } else {
         if (!b->text && (rc = pg_stmt_rewrite(b->sql, b->n, &b->text, err)) != DBAL_OK)
             return rc;
-        ok = PQsendQueryParams(c->wire.pg, b->text, (int)b->n, p->types, p->values, p->lengths, p->formats, 0);
+        ok = PQsendQueryParams(c->wire.pg, b->text, (int)b->n, p->types, p->values, p->lengths, p->formats,
+                               0);
     }
     return ok ? DBAL_OK : pg_error_conn(&c->wire, err);
 }
@@ -195,8 +196,8 @@ static int run(batch *b, int (*next)(void *, size_t, const dbal_value **), void 
 }
 
 int pg_exec_batch(dbal_driver_conn *base, const char *sql, size_t nparams,
-                  int (*next)(void *ud, size_t i, const dbal_value **row), void *ud,
-                  int64_t *affected, size_t *failed_row, dbal_error *err)
+                  int (*next)(void *ud, size_t i, const dbal_value **row), void *ud, int64_t *affected,
+                  size_t *failed_row, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
     int rc = pg_conn_ready(c, err);

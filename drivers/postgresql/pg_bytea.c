@@ -54,8 +54,7 @@ static void decode_escape(pg_blob *b, const char *s, size_t len)
             i += 2;
         } else if (s[i] == '\\' && i + 3 < len && is_octal(s[i + 1]) && is_octal(s[i + 2]) &&
                    is_octal(s[i + 3])) {
-            b->data[o++] = (unsigned char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 |
-                                           (s[i + 3] - '0'));
+            b->data[o++] = (unsigned char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
             i += 4;
         } else {
             b->data[o++] = (unsigned char)s[i++];

@@ -148,8 +148,8 @@ int pg_ping(dbal_driver_conn *base, dbal_error *err)
     int ok = PQresultStatus(res) == PGRES_EMPTY_QUERY;
     if (!ok) {
         const char *msg = c->wire.gave_up ? c->wire.gave_up_err.message
-                          : res      ? PQresultErrorMessage(res)
-                                     : PQerrorMessage(c->wire.pg);
+                          : res           ? PQresultErrorMessage(res)
+                                          : PQerrorMessage(c->wire.pg);
         c->wire.base.broken = 1;
         pg_error_clean(err, DBAL_ECONNLOST, "08006", msg);
     }
@@ -157,8 +157,7 @@ int pg_ping(dbal_driver_conn *base, dbal_error *err)
     return ok ? DBAL_OK : DBAL_ECONNLOST;
 }
 
-int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out,
-              dbal_error *err)
+int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **out, dbal_error *err)
 {
     int rc = pg_conn_ready(c, err);
     return rc == DBAL_OK ? pg_wire_command(&c->wire, sql, want, out, err) : rc;

@@ -86,8 +86,7 @@ int pg_conn_owed(pg_conn *c, pg_runner run, dbal_error *err);
 /* Runs a parameterless command with the simple protocol on a connection
  * made ready first; *res (optional) receives the successful result, which
  * the caller clears. */
-int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res,
-              dbal_error *err);
+int pg_simple(pg_conn *c, const char *sql, ExecStatusType want, PGresult **res, dbal_error *err);
 /* The blocking pg_runner: pg_wire_command of a command that returns no
  * rows. */
 int pg_run(pg_conn *c, const char *sql, dbal_error *err);

@@ -33,7 +33,7 @@ typedef struct span {
 } span;
 
 struct pg_copy {
-    span table;              /* schema-qualified as written */
+    span table; /* schema-qualified as written */
     span cols[COPY_MAX_COLS];
     size_t ncols;
     Oid types[COPY_MAX_COLS];
@@ -98,7 +98,8 @@ static const char *identifier(const char *s)
 static int parse(const char *sql, size_t nparams, pg_copy *cp)
 {
     const char *s = skip_space(sql), *e;
-    if (!(s = keyword(s, "INSERT")) || !is_space(*s) || !(s = keyword(skip_space(s), "INTO")) || !is_space(*s))
+    if (!(s = keyword(s, "INSERT")) || !is_space(*s) || !(s = keyword(skip_space(s), "INTO")) ||
+        !is_space(*s))
         return 0;
     s = skip_space(s);
     cp->table.p = s;
@@ -302,7 +303,8 @@ static size_t row_size(const pg_copy *cp, const dbal_value *row)
                 return 0;
             if (t == PG_INT2OID && (v->u.i < INT16_MIN || v->u.i > INT16_MAX))
                 return 0;
-            if (t != PG_INT2OID && t != PG_INT4OID && t != PG_INT8OID && t != PG_FLOAT4OID && t != PG_FLOAT8OID)
+            if (t != PG_INT2OID && t != PG_INT4OID && t != PG_INT8OID && t != PG_FLOAT4OID &&
+                t != PG_FLOAT8OID)
                 return 0;
             need += 8;
             break;
@@ -397,8 +399,8 @@ static int flush(pg_conn *c, pg_copy *cp)
     dbal_error ignored;
     /* Queued, then sent as the server takes it, so that a slow server
      * does not make libpq's buffer hold the whole batch. */
-    int ok = cp->len == 0 ||
-             (PQputCopyData(c->wire.pg, cp->buf, (int)cp->len) == 1 && pg_wire_flush(&c->wire, &ignored) == DBAL_OK);
+    int ok = cp->len == 0 || (PQputCopyData(c->wire.pg, cp->buf, (int)cp->len) == 1 &&
+                              pg_wire_flush(&c->wire, &ignored) == DBAL_OK);
     cp->len = 0;
     return ok;
 }

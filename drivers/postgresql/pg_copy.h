@@ -19,7 +19,6 @@ void pg_copy_free(pg_copy *cp);
  * pipeline must go on at *i with *row, else the failure (*failed_row set
  * when the server's error names the row). */
 int pg_copy_run(pg_conn *c, pg_copy *cp, int (*next)(void *, size_t, const dbal_value **), void *ud,
-                size_t *i, const dbal_value **row, int64_t *affected, size_t *failed_row,
-                dbal_error *err);
+                size_t *i, const dbal_value **row, int64_t *affected, size_t *failed_row, dbal_error *err);
 
 #endif

@@ -34,8 +34,8 @@ void pg_disconnect(dbal_driver_conn *c);
 int pg_ping(dbal_driver_conn *c, dbal_error *err);
 
 /* pg_exec.c */
-int pg_exec(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
-            int64_t *affected, dbal_error *err);
+int pg_exec(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams, int64_t *affected,
+            dbal_error *err);
 int pg_query(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
              dbal_driver_rows **out, dbal_error *err);
 int pg_last_insert_id(dbal_driver_conn *c, int64_t *out, dbal_error *err);
@@ -52,8 +52,8 @@ int pg_set_read_only(dbal_driver_conn *c, int on, dbal_error *err);
 
 /* pg_batch.c */
 int pg_exec_batch(dbal_driver_conn *c, const char *sql, size_t nparams,
-                  int (*next)(void *ud, size_t i, const dbal_value **row), void *ud,
-                  int64_t *affected, size_t *failed_row, dbal_error *err);
+                  int (*next)(void *ud, size_t i, const dbal_value **row), void *ud, int64_t *affected,
+                  size_t *failed_row, dbal_error *err);
 
 /* pg_reset.c */
 /* Sends what undoes a session's changes to its server session, without
@@ -66,13 +66,12 @@ int pg_check(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
 /* pg_async.c: the asynchronous slots, libpq's pipeline mode. */
 int pg_async_start(dbal_driver_conn *c, int *fd, dbal_error *err);
 void pg_async_stop(dbal_driver_conn *c);
-int pg_async_send(dbal_driver_conn *c, int kind, unsigned options, const char *sql,
-                  const dbal_value *params, size_t nparams, dbal_error *err);
+int pg_async_send(dbal_driver_conn *c, int kind, unsigned options, const char *sql, const dbal_value *params,
+                  size_t nparams, dbal_error *err);
 int pg_async_io(dbal_driver_conn *c, unsigned ready, unsigned *want, dbal_error *err);
 int pg_async_result(dbal_driver_conn *c, int *ready, dbal_driver_rows **rows, int64_t *affected,
                     dbal_error *err);
-int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want,
-                           dbal_error *err);
+int pg_async_connect_start(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want, dbal_error *err);
 int pg_async_connect_poll(dbal_driver_conn *c, int *fd, unsigned *want, int *done, dbal_error *err);
 
 #endif

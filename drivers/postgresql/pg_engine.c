@@ -17,14 +17,10 @@
  * against a server that hangs: its kernel still answers TCP. A keyword
  * this libpq does not know is left out. */
 static const char *const defaults[][2] = {
-    {"client_encoding", "UTF8"},
-    {"fallback_application_name", "dbal"},
-    {"connect_timeout", "10"},
-    {"keepalives", "1"},
-    {"keepalives_idle", "30"},
-    {"keepalives_interval", "10"},
-    {"keepalives_count", "3"},
-    {"tcp_user_timeout", "60000"},
+    {"client_encoding", "UTF8"}, {"fallback_application_name", "dbal"},
+    {"connect_timeout", "10"},   {"keepalives", "1"},
+    {"keepalives_idle", "30"},   {"keepalives_interval", "10"},
+    {"keepalives_count", "3"},   {"tcp_user_timeout", "60000"},
 };
 #define NDEFAULTS (sizeof defaults / sizeof defaults[0])
 
@@ -136,8 +132,7 @@ static int check_params(const dbal_url *url, const PQconninfoOption *opts, dbal_
     for (size_t i = 0; i < url->nparams && rc == DBAL_OK; i++) {
         if (!known_keyword(opts, url->params[i].key)) {
             pg_host->set_error(err, DBAL_EURL, NULL, 0,
-                               "unknown PostgreSQL connection option \"%s\" in the URL",
-                               url->params[i].key);
+                               "unknown PostgreSQL connection option \"%s\" in the URL", url->params[i].key);
             rc = DBAL_EURL;
         }
     }

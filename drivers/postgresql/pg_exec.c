@@ -24,8 +24,8 @@ static int refuse_copy(dbal_error *err)
  * when it is on, and returns its first result (never NULL on DBAL_OK),
  * which the caller clears. A stale cached statement is re-prepared and
  * sent again once when that is safe. */
-static int send_statement(pg_conn *c, const char *sql, const dbal_value *params, size_t n,
-                          PGresult **first, dbal_error *err)
+static int send_statement(pg_conn *c, const char *sql, const dbal_value *params, size_t n, PGresult **first,
+                          dbal_error *err)
 {
     size_t sql_len = strlen(sql);
     int rc = pg_conn_ready(c, err);

@@ -82,8 +82,8 @@ static int check_value(const dbal_value *v, size_t i, dbal_error *err)
         return DBAL_EDATA;
     }
     if (v->type > DBAL_TYPE_BLOB) {
-        pg_host->set_error(err, DBAL_EINVAL, NULL, 0, "parameter %zu has an unknown type %d",
-                           i + 1, (int)v->type);
+        pg_host->set_error(err, DBAL_EINVAL, NULL, 0, "parameter %zu has an unknown type %d", i + 1,
+                           (int)v->type);
         return DBAL_EINVAL;
     }
     return DBAL_OK;
@@ -143,8 +143,7 @@ static char put_value(pg_params *p, size_t i, const dbal_value *v, char **arena)
         p->formats[i] = 1;
         p->types[i] = PG_BYTEAOID;
         return 'x';
-    default:
-        return 't';
+    default: return 't';
     }
 }
 
@@ -152,8 +151,7 @@ static char put_value(pg_params *p, size_t i, const dbal_value *v, char **arena)
 static int build(pg_params *p, const dbal_value *params, size_t n, char *sig, dbal_error *err)
 {
     if (n > PQ_QUERY_PARAM_MAX_LIMIT) {
-        pg_host->set_error(err, DBAL_EINVAL, NULL, 0,
-                           "%zu parameters given, PostgreSQL takes at most %d", n,
+        pg_host->set_error(err, DBAL_EINVAL, NULL, 0, "%zu parameters given, PostgreSQL takes at most %d", n,
                            PQ_QUERY_PARAM_MAX_LIMIT);
         return DBAL_EINVAL;
     }

@@ -66,7 +66,8 @@ static int failed(pg_conn *c, const char *why, dbal_error *err)
     c->wire.base.broken = 1;
     c->reset.state = PG_RESET_NONE;
     pg_wire_shutdown(&c->wire);
-    pg_host->set_error(err, DBAL_ECONNLOST, "08006", 0, "the pooled connection could not be reset: %s", reason);
+    pg_host->set_error(err, DBAL_ECONNLOST, "08006", 0, "the pooled connection could not be reset: %s",
+                       reason);
     return DBAL_ECONNLOST;
 }
 

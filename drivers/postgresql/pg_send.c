@@ -84,8 +84,7 @@ static int cached(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_st
     return DBAL_OK;
 }
 
-int pg_stmt_prepare_for(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name,
-                        dbal_error *err)
+int pg_stmt_prepare_for(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name, dbal_error *err)
 {
     if (!st->cache) {
         /* The unnamed statement lasts until the next one is prepared, which
@@ -137,8 +136,8 @@ static int send_unnamed(pg_stmts *st, const char *sql, size_t n, dbal_error *err
     return ok ? DBAL_OK : pg_error_conn(w, err);
 }
 
-int pg_stmt_send(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt **hit,
-                 PGresult **first, dbal_error *err)
+int pg_stmt_send(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt **hit, PGresult **first,
+                 dbal_error *err)
 {
     *hit = NULL;
     int rc = st->cache ? send_cached(st, sql, n, sql_len, hit, err) : send_unnamed(st, sql, n, err);
@@ -195,8 +194,8 @@ static void forget(pg_stmts *st, pg_stmt *stmt, const PGresult *res, const char 
     stmt_cache_remove(st->cache, sql, sql_len, st->sig, n);
 }
 
-int pg_stmt_recover(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt *hit,
-                    int retry_ok, PGresult **first, dbal_error *err)
+int pg_stmt_recover(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt *hit, int retry_ok,
+                    PGresult **first, dbal_error *err)
 {
     /* Only an error can say so: a statement that ran costs one test. */
     if (!hit || PQresultStatus(*first) != PGRES_FATAL_ERROR || !stale(*first))

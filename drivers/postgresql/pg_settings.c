@@ -95,8 +95,9 @@ int pg_set_read_only(dbal_driver_conn *base, int on, dbal_error *err)
 {
     pg_conn *c = (pg_conn *)base;
     if (c->policy->session_settings) {
-        int rc = pg_simple(c, on ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
-                                 : "RESET default_transaction_read_only",
+        int rc = pg_simple(c,
+                           on ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+                              : "RESET default_transaction_read_only",
                            PGRES_COMMAND_OK, NULL, err);
         if (rc != DBAL_OK)
             return rc;

@@ -118,8 +118,8 @@ pg_stmt *pg_stmt_new(pg_stmts *st, int gone, int binary)
     return s;
 }
 
-int pg_stmt_lookup(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name,
-                   uint64_t *id, char **text, dbal_error *err)
+int pg_stmt_lookup(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name, uint64_t *id,
+                   char **text, dbal_error *err)
 {
     *text = NULL;
     *id = 0;
@@ -155,8 +155,7 @@ int pg_stmt_lookup(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char
 
 /* id: the statement the prepare was for, which the cache entry for the key
  * may no longer be (evicted meanwhile, and the key cached again). */
-void pg_stmt_prepared(pg_stmts *st, const char *key, size_t sql_len, size_t n, uint64_t id,
-                      int ok)
+void pg_stmt_prepared(pg_stmts *st, const char *key, size_t sql_len, size_t n, uint64_t id, int ok)
 {
     const char *sig = key + sql_len + 1;
     pg_stmt *s = st->cache ? stmt_cache_get(st->cache, key, sql_len, sig, n) : NULL;
@@ -172,8 +171,7 @@ void pg_stmt_prepared(pg_stmts *st, const char *key, size_t sql_len, size_t n, u
         stmt_cache_remove(st->cache, key, sql_len, sig, n);
 }
 
-void pg_stmt_forget(pg_stmts *st, const char *key, size_t sql_len, size_t n, uint64_t id,
-                    int gone)
+void pg_stmt_forget(pg_stmts *st, const char *key, size_t sql_len, size_t n, uint64_t id, int gone)
 {
     const char *sig = key + sql_len + 1;
     pg_stmt *s = st->cache ? stmt_cache_get(st->cache, key, sql_len, sig, n) : NULL;

@@ -36,7 +36,7 @@ typedef struct pg_params {
 /* What the cache holds for one prepared statement. */
 typedef struct pg_stmt {
     uint64_t id;
-    int gone; /* the server no longer has it: nothing to DEALLOCATE */
+    int gone;                    /* the server no longer has it: nothing to DEALLOCATE */
     char name[PG_STMT_NAME_LEN]; /* "dbal_<id>", made once: snprintf per call cost 9% of a point select */
     int binary;                  /* its rows are asked for in binary format */
 } pg_stmt;
@@ -45,16 +45,16 @@ struct pg_rows;
 
 /* A connection's statements: what this layer keeps of one connection. */
 typedef struct pg_stmts {
-    pg_wire *wire;     /* the connection's, of which this is a part */
+    pg_wire *wire; /* the connection's, of which this is a part */
     /* NULL: statements go unnamed (cache size 0, a policy without named
      * statements, a server that lost our statements or took a name). */
     stmt_cache *cache;
     uint64_t next_id;  /* names dbal_1, dbal_2, ... */
     uint64_t *pending; /* evicted statements to DEALLOCATE once idle */
     size_t npending, pending_cap;
-    int closing;       /* the cache is let go: its statements need no DEALLOCATE */
-    pg_params params;  /* the statement's being sent */
-    char *sig;         /* their type letters, part of the cache key */
+    int closing;      /* the cache is let go: its statements need no DEALLOCATE */
+    pg_params params; /* the statement's being sent */
+    char *sig;        /* their type letters, part of the cache key */
     size_t sig_cap;
     struct pg_rows *streaming; /* the cursor whose rows are still on the wire */
     struct pg_rows *spare;     /* a closed cursor kept for the next query */
@@ -97,12 +97,10 @@ void pg_stmt_deallocate_sql(uint64_t id, char *buf, size_t cap);
  * succeeded (a failed one leaves the cache); pg_stmt_forget drops a
  * statement the server no longer runs (gone: nothing to DEALLOCATE). key:
  * the SQL (sql_len bytes), a NUL, then the n type letters. */
-int pg_stmt_lookup(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name,
-                   uint64_t *id, char **text, dbal_error *err);
-void pg_stmt_prepared(pg_stmts *st, const char *key, size_t sql_len, size_t n, uint64_t id,
-                      int ok);
-void pg_stmt_forget(pg_stmts *st, const char *key, size_t sql_len, size_t n, uint64_t id,
-                    int gone);
+int pg_stmt_lookup(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name, uint64_t *id,
+                   char **text, dbal_error *err);
+void pg_stmt_prepared(pg_stmts *st, const char *key, size_t sql_len, size_t n, uint64_t id, int ok);
+void pg_stmt_forget(pg_stmts *st, const char *key, size_t sql_len, size_t n, uint64_t id, int gone);
 
 /* ---- pg_send.c: sending a statement ---- */
 
@@ -111,19 +109,18 @@ void pg_stmt_forget(pg_stmts *st, const char *key, size_t sql_len, size_t n, uin
  * and returns its first result (never NULL on DBAL_OK), which the caller
  * clears. *hit is the cached statement when it came from the cache (only
  * such a one can be stale). */
-int pg_stmt_send(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt **hit,
-                 PGresult **first, dbal_error *err);
+int pg_stmt_send(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt **hit, PGresult **first,
+                 dbal_error *err);
 /* For a batch, before pipeline mode: the name (PG_STMT_NAME_LEN bytes) of
  * a statement prepared for sql (sql_len bytes) with the parameter types
  * now in st->params and st->sig (the cache's, prepared now on a miss; ""
  * for the unnamed statement when the cache is off). */
-int pg_stmt_prepare_for(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name,
-                        dbal_error *err);
+int pg_stmt_prepare_for(pg_stmts *st, const char *sql, size_t n, size_t sql_len, char *name, dbal_error *err);
 /* After pg_stmt_send: when *first says the server no longer runs hit as
  * cached (dropped, or its result type changed), drops it and, when
  * retry_ok (nothing ran), sends once more, replacing *first. */
-int pg_stmt_recover(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt *hit,
-                    int retry_ok, PGresult **first, dbal_error *err);
+int pg_stmt_recover(pg_stmts *st, const char *sql, size_t n, size_t sql_len, pg_stmt *hit, int retry_ok,
+                    PGresult **first, dbal_error *err);
 /* After a failed pg_stmt_send: whether err is our statement name taken in
  * the server session (42P05); then the connection names no more
  * statements, and nothing ran. */

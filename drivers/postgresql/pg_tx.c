@@ -13,12 +13,9 @@
 static const char *isolation_name(unsigned iso)
 {
     switch (iso) {
-    case DBAL_TX_READ_COMMITTED:
-        return "ISOLATION LEVEL READ COMMITTED";
-    case DBAL_TX_REPEATABLE_READ:
-        return "ISOLATION LEVEL REPEATABLE READ";
-    default:
-        return "ISOLATION LEVEL SERIALIZABLE";
+    case DBAL_TX_READ_COMMITTED: return "ISOLATION LEVEL READ COMMITTED";
+    case DBAL_TX_REPEATABLE_READ: return "ISOLATION LEVEL REPEATABLE READ";
+    default: return "ISOLATION LEVEL SERIALIZABLE";
     }
 }
 
@@ -33,8 +30,8 @@ int pg_begin_sql(unsigned options, int read_only, char *buf, size_t cap, dbal_er
 {
     unsigned iso = options & TX_ISOLATION;
     if (options & ~TX_ALL) {
-        pg_host->set_error(err, DBAL_EUNSUPPORTED, NULL, 0,
-                           "unknown transaction options 0x%x", options & ~TX_ALL);
+        pg_host->set_error(err, DBAL_EUNSUPPORTED, NULL, 0, "unknown transaction options 0x%x",
+                           options & ~TX_ALL);
         return DBAL_EUNSUPPORTED;
     }
     if (iso & (iso - 1)) {

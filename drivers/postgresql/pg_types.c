@@ -15,11 +15,9 @@ const pg_type *pg_type_of(Oid oid)
 {
     switch (oid) {
 #define PG_TYPE_CASE(id, name, oid, array, type, read_binary, copy_binary) \
-    case PG_##id##OID:                                                    \
-        return &type_##id;
+    case PG_##id##OID: return &type_##id;
         PG_TYPE_MAP(PG_TYPE_CASE)
 #undef PG_TYPE_CASE
-    default:
-        return &other;
+    default: return &other;
     }
 }

@@ -24,17 +24,17 @@
  * The array OIDs are not read yet: they are here so that the table is the
  * one place that knows the types.
  */
-#define PG_TYPE_MAP(X)                                              \
-    X(BOOL, "bool", 16, 1000, DBAL_TYPE_BOOL, 1, 1)                 \
-    X(BYTEA, "bytea", 17, 1001, DBAL_TYPE_BLOB, 1, 1)               \
-    X(INT8, "int8", 20, 1016, DBAL_TYPE_INT64, 1, 1)                \
-    X(INT2, "int2", 21, 1005, DBAL_TYPE_INT64, 1, 1)                \
-    X(INT4, "int4", 23, 1007, DBAL_TYPE_INT64, 1, 1)                \
-    X(TEXT, "text", 25, 1009, DBAL_TYPE_TEXT, 1, 1)                 \
-    X(OID, "oid", 26, 1028, DBAL_TYPE_INT64, 0, 0)                  \
-    X(FLOAT4, "float4", 700, 1021, DBAL_TYPE_DOUBLE, 0, 1)          \
-    X(FLOAT8, "float8", 701, 1022, DBAL_TYPE_DOUBLE, 1, 1)          \
-    X(BPCHAR, "bpchar", 1042, 1014, DBAL_TYPE_TEXT, 1, 0)           \
+#define PG_TYPE_MAP(X)                                     \
+    X(BOOL, "bool", 16, 1000, DBAL_TYPE_BOOL, 1, 1)        \
+    X(BYTEA, "bytea", 17, 1001, DBAL_TYPE_BLOB, 1, 1)      \
+    X(INT8, "int8", 20, 1016, DBAL_TYPE_INT64, 1, 1)       \
+    X(INT2, "int2", 21, 1005, DBAL_TYPE_INT64, 1, 1)       \
+    X(INT4, "int4", 23, 1007, DBAL_TYPE_INT64, 1, 1)       \
+    X(TEXT, "text", 25, 1009, DBAL_TYPE_TEXT, 1, 1)        \
+    X(OID, "oid", 26, 1028, DBAL_TYPE_INT64, 0, 0)         \
+    X(FLOAT4, "float4", 700, 1021, DBAL_TYPE_DOUBLE, 0, 1) \
+    X(FLOAT8, "float8", 701, 1022, DBAL_TYPE_DOUBLE, 1, 1) \
+    X(BPCHAR, "bpchar", 1042, 1014, DBAL_TYPE_TEXT, 1, 0)  \
     X(VARCHAR, "varchar", 1043, 1015, DBAL_TYPE_TEXT, 1, 1)
 
 /* PG_BOOLOID, PG_BYTEAOID, ... */

@@ -111,7 +111,8 @@ static int give_up(pg_wire *w, dbal_error *err)
     if (w->check_ms > 0)
         snprintf(why, sizeof why, "connect_timeout");
     else
-        snprintf(why, sizeof why, "statement timeout %d ms + %d ms grace", w->timeout_ms, DBAL_TIMEOUT_GRACE_MS);
+        snprintf(why, sizeof why, "statement timeout %d ms + %d ms grace", w->timeout_ms,
+                 DBAL_TIMEOUT_GRACE_MS);
     return pg_wire_give_up(w, bound_ms(w), why, err);
 }
 
@@ -258,8 +259,7 @@ void pg_wire_drain(pg_wire *w)
     }
 }
 
-int pg_wire_command(pg_wire *w, const char *sql, ExecStatusType want, PGresult **out,
-                    dbal_error *err)
+int pg_wire_command(pg_wire *w, const char *sql, ExecStatusType want, PGresult **out, dbal_error *err)
 {
     /* The driver's own commands apply nothing but a COMMIT. */
     w->in_doubt = pg_wire_ends_tx(sql);
@@ -282,7 +282,7 @@ static int starts_with(const char *sql, const char *word)
     size_t n = strlen(word);
     char next = sql[n];
     return strncasecmp(sql, word, n) == 0 && !(next == '_' || (next >= '0' && next <= '9') ||
-                                                (next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z'));
+                                               (next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z'));
 }
 
 int pg_wire_ends_tx(const char *sql)

@@ -93,8 +93,7 @@ void pg_wire_drain(pg_wire *w);
 /* Runs one of the driver's own commands, without parameters, with the
  * simple protocol on a connection ready for it; *res (optional) receives
  * the result when its status is want, which the caller clears. */
-int pg_wire_command(pg_wire *w, const char *sql, ExecStatusType want, PGresult **res,
-                    dbal_error *err);
+int pg_wire_command(pg_wire *w, const char *sql, ExecStatusType want, PGresult **res, dbal_error *err);
 /* Gives the connection up after waited_ms without an answer (why: what
  * bound that was), with DBAL_ETIMEOUT or, when w->in_doubt, DBAL_ECONNLOST;
  * later waits on it fail at once with the same error. */

@@ -78,8 +78,8 @@ static int is_word(const char *s)
     if (!*s)
         return 0;
     for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_' || *s == '-'))
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+              *s == '-'))
             return 0;
     return 1;
 }
@@ -145,14 +145,16 @@ static int apply_param(sq_engine *e, buf *uri_params, const char *k, const char 
     static const char *const modes[] = {"ro", "rw", "rwc", "memory", NULL};
     static const char *const caches[] = {"shared", "private", NULL};
     static const char *const bools[] = {"0", "1", "true", "false", "on", "off", NULL};
-    static const char *const journals[] = {"wal", "WAL", "delete", "DELETE", "truncate", "TRUNCATE",
-                                           "persist", "PERSIST", "memory", "MEMORY", "off", "OFF", NULL};
-    static const char *const syncs[] = {"off", "normal", "full", "extra", "OFF", "NORMAL", "FULL",
-                                        "EXTRA", "0", "1", "2", "3", NULL};
+    static const char *const journals[] = {"wal",      "WAL",     "delete",  "DELETE", "truncate",
+                                           "TRUNCATE", "persist", "PERSIST", "memory", "MEMORY",
+                                           "off",      "OFF",     NULL};
+    static const char *const syncs[] = {"off",   "normal", "full", "extra", "OFF", "NORMAL", "FULL",
+                                        "EXTRA", "0",      "1",    "2",     "3",   NULL};
     static const char *const begins[] = {"deferred", "immediate", "exclusive", NULL};
     if (strcmp(k, "mode") == 0 || strcmp(k, "cache") == 0 || strcmp(k, "immutable") == 0 ||
         strcmp(k, "nolock") == 0 || strcmp(k, "vfs") == 0) {
-        if ((strcmp(k, "mode") == 0 && !one_of(v, modes)) || (strcmp(k, "cache") == 0 && !one_of(v, caches)) ||
+        if ((strcmp(k, "mode") == 0 && !one_of(v, modes)) ||
+            (strcmp(k, "cache") == 0 && !one_of(v, caches)) ||
             ((strcmp(k, "immutable") == 0 || strcmp(k, "nolock") == 0) && !one_of(v, bools)) ||
             (strcmp(k, "vfs") == 0 && !is_word(v)))
             return bad(err, k, "a value SQLite accepts (see its URI filename documentation)");
@@ -180,21 +182,24 @@ static int apply_param(sq_engine *e, buf *uri_params, const char *k, const char 
         return DBAL_OK;
     }
     if (strcmp(k, "journal_mode") == 0)
-        return one_of(v, journals) ? set_string(&e->journal_mode, v) : bad(err, k, "wal, delete, truncate, persist, memory or off");
+        return one_of(v, journals) ? set_string(&e->journal_mode, v)
+                                   : bad(err, k, "wal, delete, truncate, persist, memory or off");
     if (strcmp(k, "synchronous") == 0)
         return one_of(v, syncs) ? set_string(&e->synchronous, v) : bad(err, k, "off, normal, full or extra");
     if (strcmp(k, "begin") == 0) {
         if (!one_of(v, begins))
             return bad(err, k, "deferred, immediate or exclusive");
-        e->begin_sql = strcmp(v, "deferred") == 0 ? "BEGIN DEFERRED"
-                       : strcmp(v, "exclusive") == 0 ? "BEGIN EXCLUSIVE" : "BEGIN IMMEDIATE";
+        e->begin_sql = strcmp(v, "deferred") == 0    ? "BEGIN DEFERRED"
+                       : strcmp(v, "exclusive") == 0 ? "BEGIN EXCLUSIVE"
+                                                     : "BEGIN IMMEDIATE";
         return DBAL_OK;
     }
     if (strcmp(k, "_pragma") == 0)
         return add_pragma(e, v, err);
     sq_host->set_error(err, DBAL_EURL, NULL, 0,
                        "bad database URL: unknown sqlite option '%s' (known: mode, cache, immutable, nolock, "
-                       "vfs, busy_timeout, foreign_keys, journal_mode, synchronous, begin, _pragma)", k);
+                       "vfs, busy_timeout, foreign_keys, journal_mode, synchronous, begin, _pragma)",
+                       k);
     return DBAL_EURL;
 }
 
@@ -215,7 +220,8 @@ static char *make_memdir(int *oom)
         char dir[512];
         /* The pid in the name tells whose it is (one left by a crash can be
          * told from one in use). */
-        if (snprintf(dir, sizeof dir, "%s/dbal-memory-%ld-XXXXXX", bases[i], (long)getpid()) >= (int)sizeof dir)
+        if (snprintf(dir, sizeof dir, "%s/dbal-memory-%ld-XXXXXX", bases[i], (long)getpid()) >=
+            (int)sizeof dir)
             continue;
         if (access(bases[i], W_OK) == 0 && mkdtemp(dir)) {
             char *copy = sq_strdup(dir);

@@ -32,10 +32,9 @@ static const struct {
     const char *prefix;
     const char *sqlstate;
 } messages[] = {
-    {"no such table", "42P01"},   {"no such column", "42703"},     {"no such function", "42883"},
-    {"near \"", "42601"},         {"incomplete input", "42601"},   {"unrecognized token", "42601"},
-    {"syntax error", "42601"},
-    {"no such index", "42704"},   {"no such savepoint", "3B001"},
+    {"no such table", "42P01"}, {"no such column", "42703"},   {"no such function", "42883"},
+    {"near \"", "42601"},       {"incomplete input", "42601"}, {"unrecognized token", "42601"},
+    {"syntax error", "42601"},  {"no such index", "42704"},    {"no such savepoint", "3B001"},
 };
 
 static const char *sqlstate_for(int rc, const char *msg)
@@ -61,7 +60,8 @@ static const char *sqlstate_for(int rc, const char *msg)
 int sq_error(sqlite3 *db, int rc, dbal_error *err)
 {
     const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    if (db && sqlite3_extended_errcode(db) != SQLITE_OK && (rc & 0xff) == (sqlite3_extended_errcode(db) & 0xff))
+    if (db && sqlite3_extended_errcode(db) != SQLITE_OK &&
+        (rc & 0xff) == (sqlite3_extended_errcode(db) & 0xff))
         rc = sqlite3_extended_errcode(db);
     const char *state = sqlstate_for(rc, msg);
     int code = sq_host->code_for_sqlstate(state);

@@ -31,17 +31,19 @@ static int same_file(sq_engine *e, dbal_error *err)
         e->file_dev = st.st_dev;
         e->file_ino = st.st_ino;
     } else if (e->file_known && missing) {
-        sq_host->set_error(err, DBAL_ECONNECT, "08001", SQLITE_READONLY_DBMOVED,
-                           "the database file '%s' was deleted or renamed while the engine had it open: dbal "
-                           "does not create it anew (an empty database would take its place); close and reopen "
-                           "the engine",
-                           e->path);
+        sq_host
+            ->set_error(err, DBAL_ECONNECT, "08001", SQLITE_READONLY_DBMOVED,
+                        "the database file '%s' was deleted or renamed while the engine had it open: dbal "
+                        "does not create it anew (an empty database would take its place); close and reopen "
+                        "the engine",
+                        e->path);
         rc = DBAL_ECONNECT;
     } else if (e->file_known && (st.st_dev != e->file_dev || st.st_ino != e->file_ino)) {
-        sq_host->set_error(err, DBAL_ECONNECT, "08001", SQLITE_READONLY_DBMOVED,
-                           "the database file '%s' was replaced by another file while the engine had it open: "
-                           "close and reopen the engine to use the new one",
-                           e->path);
+        sq_host
+            ->set_error(err, DBAL_ECONNECT, "08001", SQLITE_READONLY_DBMOVED,
+                        "the database file '%s' was replaced by another file while the engine had it open: "
+                        "close and reopen the engine to use the new one",
+                        e->path);
         rc = DBAL_ECONNECT;
     }
     pthread_mutex_unlock(&e->file_lock);

@@ -62,10 +62,11 @@ int sq_fork_may_connect(const sq_engine *e, dbal_error *err)
     pid_t self = getpid();
     if (!e->memory || e->pid == self)
         return DBAL_OK;
-    sq_host->set_error(err, DBAL_EMISUSE, NULL, 0,
-                       "sqlite::memory: is the database of process %ld, which opened the engine; a connection "
-                       "belongs to the process that opened it: open an engine of this process's own (%ld)",
-                       (long)e->pid, (long)self);
+    sq_host
+        ->set_error(err, DBAL_EMISUSE, NULL, 0,
+                    "sqlite::memory: is the database of process %ld, which opened the engine; a connection "
+                    "belongs to the process that opened it: open an engine of this process's own (%ld)",
+                    (long)e->pid, (long)self);
     return DBAL_EMISUSE;
 }
 
@@ -85,12 +86,13 @@ int sq_fork_admit(sq_conn *c, dbal_error *err)
     }
     pthread_mutex_unlock(&live_lock);
     if (other) {
-        sq_host->set_error(err, DBAL_EMISUSE, NULL, 0,
-                           "a connection to this database opened by process %ld before fork() is still open "
-                           "in this process (%ld); SQLite keeps one record of a file's locks per process, so a "
-                           "new connection here would not be safe: close the engines and sessions inherited "
-                           "from it first (in a child, closing them frees memory only)",
-                           other_pid, (long)c->pid);
+        sq_host
+            ->set_error(err, DBAL_EMISUSE, NULL, 0,
+                        "a connection to this database opened by process %ld before fork() is still open "
+                        "in this process (%ld); SQLite keeps one record of a file's locks per process, so a "
+                        "new connection here would not be safe: close the engines and sessions inherited "
+                        "from it first (in a child, closing them frees memory only)",
+                        other_pid, (long)c->pid);
         return DBAL_EMISUSE;
     }
     return DBAL_OK;

@@ -16,12 +16,12 @@ extern const dbal_host *sq_host;
 
 /* Per-engine settings, parsed once from the URL. */
 typedef struct sq_engine {
-    char *uri;          /* what sqlite3_open_v2 gets */
-    int memory;         /* sqlite::memory: one RAM database for all the engine's connections */
-    char *memdir;       /* its private directory on tmpfs, removed at engine close */
-    int vfs_named;      /* the URL chose a VFS */
-    int flags;          /* SQLITE_OPEN_* */
-    int busy_timeout;   /* milliseconds */
+    char *uri;        /* what sqlite3_open_v2 gets */
+    int memory;       /* sqlite::memory: one RAM database for all the engine's connections */
+    char *memdir;     /* its private directory on tmpfs, removed at engine close */
+    int vfs_named;    /* the URL chose a VFS */
+    int flags;        /* SQLITE_OPEN_* */
+    int busy_timeout; /* milliseconds */
     int foreign_keys;
     char *journal_mode; /* NULL: leave as is */
     char *synchronous;  /* NULL: leave as is */
@@ -29,7 +29,7 @@ typedef struct sq_engine {
     char *pragmas[SQ_MAX_PRAGMAS]; /* "PRAGMA name(value)" from _pragma= */
     int npragmas;
     int cache_size;
-    pid_t pid;          /* the process that opened it, owner of memdir */
+    pid_t pid;  /* the process that opened it, owner of memdir */
     char *path; /* the database file, as the engine's connections open it */
     /* The file the first connection opened, which later ones must find at
      * path (sqlite_file.c). */
@@ -51,17 +51,17 @@ typedef struct sq_conn {
     dbal_driver_conn base;
     sqlite3 *db;
     sq_engine *engine;
-    stmt_cache *cache; /* NULL when statement_cache_size is 0 */
-    int read_only_tx;  /* query_only was set by begin */
-    int read_only;     /* query_only set for the session (set_read_only) */
-    int timeout_ms;    /* statement timeout, 0 = none */
-    double deadline;   /* monotonic seconds the running statement must end by */
-    int stopped;       /* SQ_STOPPED_*: why the running statement was stopped */
-    double busy_since; /* when the current wait for a lock began */
+    stmt_cache *cache;           /* NULL when statement_cache_size is 0 */
+    int read_only_tx;            /* query_only was set by begin */
+    int read_only;               /* query_only set for the session (set_read_only) */
+    int timeout_ms;              /* statement timeout, 0 = none */
+    double deadline;             /* monotonic seconds the running statement must end by */
+    int stopped;                 /* SQ_STOPPED_*: why the running statement was stopped */
+    double busy_since;           /* when the current wait for a lock began */
     atomic_int cancel_requested; /* set by sq_cancel, from any thread */
-    int guard;           /* the application's SQL is being prepared (sqlite_guard.c) */
-    const char *refused; /* why the guard refused it */
-    struct sq_rows *spare; /* a closed cursor kept for the next query */
+    int guard;                   /* the application's SQL is being prepared (sqlite_guard.c) */
+    const char *refused;         /* why the guard refused it */
+    struct sq_rows *spare;       /* a closed cursor kept for the next query */
     /* fork(): who opened it, its file, and its place among the process's
      * connections (sqlite_fork.c). */
     pid_t pid;
@@ -77,7 +77,7 @@ typedef struct sq_rows {
     sq_conn *conn;
     sq_stmt *stmt;
     sqlite3_stmt *st; /* stmt->st, one load less per value */
-    int pending; /* query() stepped onto the first row already */
+    int pending;      /* query() stepped onto the first row already */
     int done;
 } sq_rows;
 
@@ -103,8 +103,8 @@ int sq_prepare_guarded(sq_conn *c, const char *sql, size_t len, unsigned flags, 
 
 int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err);
 void sq_disconnect(dbal_driver_conn *c);
-int sq_exec(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
-            int64_t *affected, dbal_error *err);
+int sq_exec(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams, int64_t *affected,
+            dbal_error *err);
 int sq_query(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
              dbal_driver_rows **out, dbal_error *err);
 int sq_rows_next(dbal_driver_rows *r, dbal_error *err);

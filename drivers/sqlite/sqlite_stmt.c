@@ -93,8 +93,8 @@ static int bind(sq_conn *c, sq_stmt *s, const dbal_value *params, size_t n, dbal
     int want = sqlite3_bind_parameter_count(s->st);
     if ((size_t)want != n) {
         sq_host->set_error(err, DBAL_EMISUSE, NULL, 0,
-                           "statement has %d placeholder%s, %zu parameter%s given", want, want == 1 ? "" : "s", n,
-                           n == 1 ? "" : "s");
+                           "statement has %d placeholder%s, %zu parameter%s given", want,
+                           want == 1 ? "" : "s", n, n == 1 ? "" : "s");
         return DBAL_EMISUSE;
     }
     for (size_t i = 0; i < n; i++) {
@@ -106,7 +106,9 @@ static int bind(sq_conn *c, sq_stmt *s, const dbal_value *params, size_t n, dbal
         case DBAL_TYPE_INT64: rc = sqlite3_bind_int64(s->st, idx, v->u.i); break;
         case DBAL_TYPE_DOUBLE: rc = sqlite3_bind_double(s->st, idx, v->u.d); break;
         /* SQLITE_STATIC: the value outlives the step, as dbal's API promises. */
-        case DBAL_TYPE_TEXT: rc = sqlite3_bind_text64(s->st, idx, v->u.s, v->len, SQLITE_STATIC, SQLITE_UTF8); break;
+        case DBAL_TYPE_TEXT:
+            rc = sqlite3_bind_text64(s->st, idx, v->u.s, v->len, SQLITE_STATIC, SQLITE_UTF8);
+            break;
         default: rc = sqlite3_bind_blob64(s->st, idx, v->u.p, v->len, SQLITE_STATIC); break;
         }
         if (rc != SQLITE_OK)
@@ -133,8 +135,8 @@ static int start(sq_conn *c, const char *sql, const dbal_value *params, size_t n
     return DBAL_OK;
 }
 
-int sq_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t n,
-            int64_t *affected, dbal_error *err)
+int sq_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t n, int64_t *affected,
+            dbal_error *err)
 {
     sq_conn *c = (sq_conn *)base;
     sq_stmt *s;

@@ -76,7 +76,8 @@ int sq_exec_retrying(sq_conn *c, const char *sql)
 {
     double since = now();
     int rc;
-    for (int n = 0; ((rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL)) & 0xff) == SQLITE_BUSY && wait_step(c, since, n);
+    for (int n = 0;
+         ((rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL)) & 0xff) == SQLITE_BUSY && wait_step(c, since, n);
          n++)
         ;
     return rc;

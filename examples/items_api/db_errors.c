@@ -8,13 +8,11 @@ int db_error_status(int code)
     switch (code) {
     case DBAL_EUNIQUE:
     case DBAL_ECONSTRAINT:
-    case DBAL_EFOREIGNKEY:
-        return HTTP_CONFLICT;
+    case DBAL_EFOREIGNKEY: return HTTP_CONFLICT;
     case DBAL_ECHECK:
     case DBAL_ENOTNULL:
     case DBAL_EDATA:
-    case DBAL_ERANGE:
-        return HTTP_UNPROCESSABLE;
+    case DBAL_ERANGE: return HTTP_UNPROCESSABLE;
     case DBAL_ECONNECT:
     case DBAL_ECONNLOST:
     case DBAL_EPOOLTIMEOUT:
@@ -22,10 +20,8 @@ int db_error_status(int code)
     case DBAL_ETIMEOUT:
     case DBAL_ECANCELED:
     case DBAL_ESERIALIZATION:
-    case DBAL_EDEADLOCK:
-        return HTTP_UNAVAILABLE;
-    default:
-        return HTTP_INTERNAL_ERROR;
+    case DBAL_EDEADLOCK: return HTTP_UNAVAILABLE;
+    default: return HTTP_INTERNAL_ERROR;
     }
 }
 
@@ -42,10 +38,10 @@ void db_error_reply(http_reply *rp, const http_request *rq, const dbal_error *er
 {
     int status = db_error_status(err->code);
     if (status >= 500) /* dbal's messages never hold a password */
-        log_line("%s %s: %s (%s, SQLSTATE %s)", rq->method, rq->path, err->message,
-                 dbal_code_name(err->code), err->sqlstate[0] ? err->sqlstate : "-");
-    json_t *body = json_pack("{s:s, s:s?, s:s}", "error", message ? message : default_message(status, err->code),
-                             "sqlstate", err->sqlstate[0] ? err->sqlstate : NULL, "code",
-                             dbal_code_name(err->code));
+        log_line("%s %s: %s (%s, SQLSTATE %s)", rq->method, rq->path, err->message, dbal_code_name(err->code),
+                 err->sqlstate[0] ? err->sqlstate : "-");
+    json_t *body = json_pack("{s:s, s:s?, s:s}", "error",
+                             message ? message : default_message(status, err->code), "sqlstate",
+                             err->sqlstate[0] ? err->sqlstate : NULL, "code", dbal_code_name(err->code));
     http_reply_set(rp, status, body);
 }

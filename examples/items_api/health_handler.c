@@ -14,7 +14,8 @@ void handle_health(const app *a, const http_request *rq, http_reply *rp)
 {
     dbal_error err;
     if (unit_of_work(a->db, rq->label, UNIT_READ_ONLY, ping_unit, NULL, &err) == DBAL_OK) {
-        http_reply_set(rp, HTTP_OK, json_pack("{s:s, s:s}", "status", "ok", "database", dbal_engine_driver(a->db)));
+        http_reply_set(rp, HTTP_OK,
+                       json_pack("{s:s, s:s}", "status", "ok", "database", dbal_engine_driver(a->db)));
         return;
     }
     log_line("health check failed: %s (%s)", err.message, dbal_code_name(err.code));

@@ -20,7 +20,7 @@ typedef struct request_state {
     size_t len, cap;
     int rejected; /* over the limit: the rest of the body is discarded, then 413 */
     size_t discarded;
-    int replied;  /* a reply is queued */
+    int replied; /* a reply is queued */
     struct timespec started;
 } request_state;
 
@@ -43,9 +43,9 @@ const char *http_query_arg(const http_request *rq, const char *name)
 static enum MHD_Result send_text(struct MHD_Connection *conn, int status, char *text, const char *allow)
 {
     size_t len = text ? strlen(text) : 0;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, text ? text : (char *)"", text ? MHD_RESPMEM_MUST_FREE
-                                                                             : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text ? text : (char *)"",
+                                                                text ? MHD_RESPMEM_MUST_FREE
+                                                                     : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(text);
         return MHD_NO;
@@ -147,8 +147,11 @@ static enum MHD_Result receive_body(http_server *srv, request_state *st, const c
 static enum MHD_Result dispatch(http_server *srv, struct MHD_Connection *conn, request_state *st,
                                 const char *url, const char *method)
 {
-    http_request rq = {.method = method, .path = url, .body = st->body ? st->body : "",
-                       .body_len = st->len, .conn = conn};
+    http_request rq = {.method = method,
+                       .path = url,
+                       .body = st->body ? st->body : "",
+                       .body_len = st->len,
+                       .conn = conn};
     http_reply rp = {.status = HTTP_INTERNAL_ERROR};
     route_request(srv->app, &rq, &rp);
     enum MHD_Result ret = send_reply(conn, &rp);
@@ -215,11 +218,7 @@ static int parse_host(const char *host, unsigned port, listen_addr *addr)
     return -1;
 }
 
-enum {
-    LISTEN_BACKLOG = 1024,
-    IDLE_CONNECTION_TIMEOUT_S = 60,
-    MAX_CONNECTIONS = 1000
-};
+enum { LISTEN_BACKLOG = 1024, IDLE_CONNECTION_TIMEOUT_S = 60, MAX_CONNECTIONS = 1000 };
 
 int http_server_start(http_server *srv, const app *a, const config *cfg, char *msg, size_t cap)
 {
@@ -233,12 +232,10 @@ int http_server_start(http_server *srv, const app *a, const config *cfg, char *m
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
                      MHD_USE_ERROR_LOG | (unsigned)family_flag;
     srv->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
-                                   MHD_OPTION_SOCK_ADDR, &addr.sa,
-                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                                   MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
+                                   MHD_OPTION_SOCK_ADDR, &addr.sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                                   srv, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_CONNECTION_TIMEOUT_S,
-                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-                                   MHD_OPTION_END);
+                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(msg, cap, "cannot listen on %s port %u (in use?)", cfg->host, cfg->port);
         return -1;

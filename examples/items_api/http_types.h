@@ -27,18 +27,18 @@ struct MHD_Connection;
 
 typedef struct http_request {
     const char *method;
-    const char *path;       /* without the query string */
-    const char *body;       /* NUL-terminated; "" when there is none */
+    const char *path; /* without the query string */
+    const char *body; /* NUL-terminated; "" when there is none */
     size_t body_len;
-    const char *label;      /* "METHOD /route/{param}", set by the router */
-    const char *param;      /* the {id} segment of the path, or NULL */
+    const char *label; /* "METHOD /route/{param}", set by the router */
+    const char *param; /* the {id} segment of the path, or NULL */
     struct MHD_Connection *conn;
 } http_request;
 
 typedef struct http_reply {
     int status;
-    json_t *body;           /* owned; NULL for no body (204) */
-    char allow[64];         /* Allow header of a 405, or "" */
+    json_t *body;   /* owned; NULL for no body (204) */
+    char allow[64]; /* Allow header of a 405, or "" */
 } http_reply;
 
 /* A query-string argument, percent-decoded, or NULL when absent. */

@@ -58,7 +58,8 @@ static int parse_tags(const json_t *doc, item_input *out, char *msg, size_t cap)
     }
     size_t i;
     const json_t *tag;
-    json_array_foreach(v, i, tag) {
+    json_array_foreach(v, i, tag)
+    {
         if (!json_is_string(tag)) {
             snprintf(msg, cap, "field 'tags[%zu]' must be a string", i);
             return -1;
@@ -75,8 +76,7 @@ int item_input_parse(const json_t *doc, item_input *out, char *msg, size_t cap)
         snprintf(msg, cap, "the body must be a JSON object");
         return -1;
     }
-    if (parse_name(doc, out, msg, cap) || parse_price(doc, out, msg, cap) ||
-        parse_tags(doc, out, msg, cap)) {
+    if (parse_name(doc, out, msg, cap) || parse_price(doc, out, msg, cap) || parse_tags(doc, out, msg, cap)) {
         item_input_free(out);
         return -1;
     }
@@ -96,6 +96,6 @@ json_t *item_to_json(int64_t id, const char *name, double price, const char *tag
         json_decref(tags);
         tags = json_array();
     }
-    return json_pack("{s:I, s:s, s:f, s:o}", "id", (json_int_t)id, "name", name ? name : "",
-                     "price", price, "tags", tags);
+    return json_pack("{s:I, s:s, s:f, s:o}", "id", (json_int_t)id, "name", name ? name : "", "price", price,
+                     "tags", tags);
 }

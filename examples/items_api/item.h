@@ -14,10 +14,10 @@
 
 /* A validated item from a request body. */
 typedef struct item_input {
-    const char *name;  /* borrowed from the JSON document it was parsed from */
+    const char *name; /* borrowed from the JSON document it was parsed from */
     size_t name_len;
     double price;
-    char *tags_json;   /* owned: the tags as a compact JSON array, "[]" when absent */
+    char *tags_json; /* owned: the tags as a compact JSON array, "[]" when absent */
 } item_input;
 
 /*

@@ -11,7 +11,7 @@
 typedef struct item_ctx {
     int64_t id;
     const item_input *in;
-    json_t *item;   /* the stored item; NULL when there is none */
+    json_t *item; /* the stored item; NULL when there is none */
     int deleted;
 } item_ctx;
 

@@ -68,8 +68,7 @@ static dbal_value name_value(const item_input *in)
 
 int item_store_insert(dbal_session *s, const item_input *in, json_t **out)
 {
-    return query_one_item(s,
-                          "INSERT INTO items(name, price, tags) VALUES (?, ?, ?) RETURNING " ITEM_COLUMNS,
+    return query_one_item(s, "INSERT INTO items(name, price, tags) VALUES (?, ?, ?) RETURNING " ITEM_COLUMNS,
                           DBAL_ARGS(name_value(in), dbal_double(in->price), dbal_text(in->tags_json)), out);
 }
 

@@ -49,8 +49,8 @@ static int page_arg(const http_request *rq, http_reply *rp, const char *name, in
     if (parse_int64(v, out) == 0 && *out >= min && *out <= max)
         return 0;
     char msg[160];
-    snprintf(msg, sizeof msg, "query argument '%s' must be an integer from %lld to %lld", name, (long long)min,
-             (long long)max);
+    snprintf(msg, sizeof msg, "query argument '%s' must be an integer from %lld to %lld", name,
+             (long long)min, (long long)max);
     http_reply_error(rp, HTTP_UNPROCESSABLE, msg);
     return -1;
 }

@@ -101,8 +101,8 @@ typedef struct dbal_url_host {
  * ":memory:".
  */
 typedef struct dbal_url {
-    const char *scheme;   /* "postgresql" for postgres:// too; before any "+driver" */
-    const char *driver;   /* the driver's name: the "+driver" part, else the scheme */
+    const char *scheme; /* "postgresql" for postgres:// too; before any "+driver" */
+    const char *driver; /* the driver's name: the "+driver" part, else the scheme */
     const char *user;
     const char *password; /* never put it in a message */
     const dbal_url_host *hosts;
@@ -167,8 +167,7 @@ typedef struct dbal_host {
 
     /* Fills an error: code, SQLSTATE (NULL for none), native code and a
      * printf-style message, truncated to fit. Clears the constraint name. */
-    void (*set_error)(dbal_error *err, int code, const char *sqlstate, int native_code,
-                      const char *fmt, ...)
+    void (*set_error)(dbal_error *err, int code, const char *sqlstate, int native_code, const char *fmt, ...)
 #if defined(__GNUC__)
         __attribute__((format(printf, 5, 6)))
 #endif
@@ -230,8 +229,8 @@ typedef struct dbal_driver {
     /* Starts a query. Errors the database reports before the first row are
      * returned here, not from rows_next, so both drivers fail at the same
      * call. The cursor borrows the connection until rows_close. */
-    int (*query)(dbal_driver_conn *c, const char *sql, const dbal_value *params,
-                 size_t nparams, dbal_driver_rows **out, dbal_error *err);
+    int (*query)(dbal_driver_conn *c, const char *sql, const dbal_value *params, size_t nparams,
+                 dbal_driver_rows **out, dbal_error *err);
 
     /* DBAL_ROW, DBAL_DONE or an error code. */
     int (*rows_next)(dbal_driver_rows *r, dbal_error *err);
@@ -300,8 +299,8 @@ typedef struct dbal_driver {
      * exec once per row (with the statement cache, one prepared statement).
      */
     int (*exec_batch)(dbal_driver_conn *c, const char *sql, size_t nparams,
-                      int (*next)(void *ud, size_t i, const dbal_value **row), void *ud,
-                      int64_t *affected, size_t *failed_row, dbal_error *err);
+                      int (*next)(void *ud, size_t i, const dbal_value **row), void *ud, int64_t *affected,
+                      size_t *failed_row, dbal_error *err);
 
     /*
      * Makes every transaction that follows on c read-only (on = 1), so that
@@ -359,8 +358,8 @@ typedef struct dbal_driver {
      * for EXEC and, for QUERY, *rows: a cursor over every row of the
      * result, read through rows_next and the column slots and closed by
      * rows_close, which must not need the connection to be idle. */
-    int (*async_result)(dbal_driver_conn *c, int *ready, dbal_driver_rows **rows,
-                        int64_t *affected, dbal_error *err);
+    int (*async_result)(dbal_driver_conn *c, int *ready, dbal_driver_rows **rows, int64_t *affected,
+                        dbal_error *err);
 
     /*
      * Opening a connection without blocking, for the asynchronous API.
@@ -372,10 +371,8 @@ typedef struct dbal_driver {
      * it. The core enforces the time limit. Core fallback when NULL:
      * connect runs on a worker thread.
      */
-    int (*async_connect_start)(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want,
-                               dbal_error *err);
-    int (*async_connect_poll)(dbal_driver_conn *c, int *fd, unsigned *want, int *done,
-                              dbal_error *err);
+    int (*async_connect_start)(void *ctx, dbal_driver_conn **out, int *fd, unsigned *want, dbal_error *err);
+    int (*async_connect_poll)(dbal_driver_conn *c, int *fd, unsigned *want, int *done, dbal_error *err);
 
     /* ---- ABI version 2: optional ---- */
 

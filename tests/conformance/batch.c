@@ -22,8 +22,9 @@ void batch_array(void **state)
     }
     int64_t n = -7;
     size_t failed = 12345;
-    EXPECT_RC(f->s, dbal_exec_batch(f->s, "INSERT INTO conf_batch(id, name, price) VALUES (?, ?, ?)", rows, 3,
-                                    N, &n, &failed),
+    EXPECT_RC(f->s,
+              dbal_exec_batch(f->s, "INSERT INTO conf_batch(id, name, price) VALUES (?, ?, ?)", rows, 3, N,
+                              &n, &failed),
               DBAL_OK);
     EXPECT_I64(n, N);
     EXPECT_I64(failed, (int64_t)(size_t)-1);
@@ -37,8 +38,9 @@ void batch_array(void **state)
     for (int i = 0; i < N; i++)
         rows[i * 3] = dbal_int64(N + 1 + i);
     rows[700 * 3] = dbal_int64(5);
-    EXPECT_RC(f->s, dbal_exec_batch(f->s, "INSERT INTO conf_batch(id, name, price) VALUES (?, ?, ?)", rows, 3,
-                                    N, &n, &failed),
+    EXPECT_RC(f->s,
+              dbal_exec_batch(f->s, "INSERT INTO conf_batch(id, name, price) VALUES (?, ?, ?)", rows, 3, N,
+                              &n, &failed),
               DBAL_EUNIQUE);
     EXPECT_ERR(f->s, DBAL_EUNIQUE, "23505");
     EXPECT_I64(failed, 700);
@@ -47,8 +49,9 @@ void batch_array(void **state)
     /* Inside the caller's transaction: the failure fails the transaction. */
     EXPECT_RC(f->s, dbal_begin(f->s), DBAL_OK);
     EXEC_OK(f->s, "INSERT INTO conf_batch(id, name) VALUES (999999, 'before')", DBAL_NOARGS);
-    EXPECT_RC(f->s, dbal_exec_batch(f->s, "INSERT INTO conf_batch(id, name, price) VALUES (?, ?, ?)", rows, 3,
-                                    N, &n, &failed),
+    EXPECT_RC(f->s,
+              dbal_exec_batch(f->s, "INSERT INTO conf_batch(id, name, price) VALUES (?, ?, ?)", rows, 3, N,
+                              &n, &failed),
               DBAL_EUNIQUE);
     EXPECT_I64(failed, 700);
     EXPECT_RC(f->s, dbal_exec(f->s, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ETXFAILED);
@@ -56,13 +59,15 @@ void batch_array(void **state)
     EXPECT_I64(SCALAR(f->s, "SELECT count(*) AS n FROM conf_batch", DBAL_NOARGS), N);
 
     /* A placeholder count that does not match: nothing sent, nothing failed. */
-    EXPECT_RC(f->s, dbal_exec_batch(f->s, "INSERT INTO conf_batch(id, name) VALUES (?, ?)", rows, 3, 2, &n,
-                                    &failed),
+    EXPECT_RC(f->s,
+              dbal_exec_batch(f->s, "INSERT INTO conf_batch(id, name) VALUES (?, ?)", rows, 3, 2, &n,
+                              &failed),
               DBAL_EMISUSE);
     EXPECT_I64(SCALAR(f->s, "SELECT count(*) AS n FROM conf_batch", DBAL_NOARGS), N);
     /* An empty batch is fine. */
-    EXPECT_RC(f->s, dbal_exec_batch(f->s, "INSERT INTO conf_batch(id, name, price) VALUES (?, ?, ?)", rows, 3,
-                                    0, &n, &failed),
+    EXPECT_RC(f->s,
+              dbal_exec_batch(f->s, "INSERT INTO conf_batch(id, name, price) VALUES (?, ?, ?)", rows, 3, 0,
+                              &n, &failed),
               DBAL_OK);
     EXPECT_I64(n, 0);
 }
@@ -95,8 +100,9 @@ void batch_callback(void **state)
     batch_gen g = {.limit = 5000, .fail_at = -1};
     int64_t n = 0;
     size_t failed = 0;
-    EXPECT_RC(f->s, dbal_exec_batch_fn(f->s, "INSERT INTO conf_batchfn(id, name) VALUES (?, ?)", 2, generate_row,
-                                       &g, &n, &failed),
+    EXPECT_RC(f->s,
+              dbal_exec_batch_fn(f->s, "INSERT INTO conf_batchfn(id, name) VALUES (?, ?)", 2, generate_row,
+                                 &g, &n, &failed),
               DBAL_OK);
     EXPECT_I64(n, 5000);
     EXPECT_I64(SCALAR(f->s, "SELECT count(*) AS n FROM conf_batchfn", DBAL_NOARGS), 5000);
@@ -104,8 +110,9 @@ void batch_callback(void **state)
     /* The row source gives up half way: its code comes back, nothing stays. */
     EXEC_OK(f->s, "DELETE FROM conf_batchfn", DBAL_NOARGS);
     g = (batch_gen){.limit = 5000, .fail_at = 2500};
-    EXPECT_RC(f->s, dbal_exec_batch_fn(f->s, "INSERT INTO conf_batchfn(id, name) VALUES (?, ?)", 2, generate_row,
-                                       &g, &n, &failed),
+    EXPECT_RC(f->s,
+              dbal_exec_batch_fn(f->s, "INSERT INTO conf_batchfn(id, name) VALUES (?, ?)", 2, generate_row,
+                                 &g, &n, &failed),
               DBAL_EINVAL);
     EXPECT_I64(failed, (int64_t)(size_t)-1);
     EXPECT_I64(SCALAR(f->s, "SELECT count(*) AS n FROM conf_batchfn", DBAL_NOARGS), 0);

@@ -122,8 +122,8 @@ static int load_line(const char *path, int lineno, char *line)
         set[k] = 1;
         return 0;
     }
-    fprintf(stderr, "%s:%d: unknown key '%s' (the keys are described in the conformance README)\n",
-            path, lineno, key);
+    fprintf(stderr, "%s:%d: unknown key '%s' (the keys are described in the conformance README)\n", path,
+            lineno, key);
     return -1;
 }
 

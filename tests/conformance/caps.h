@@ -17,38 +17,37 @@ enum cap_kind { CAP_TEXT, CAP_CHOICE, CAP_LIST, CAP_BOOL, CAP_INT };
 
 /* The one table of keys: X(id, key, kind, words), words being the set for
  * CAP_CHOICE and CAP_LIST. */
-#define CONF_CAPS(X)                                                                     \
-    X(DDL_BLOB, "ddl.blob", CAP_TEXT, "")                                                \
-    X(DDL_AUTO_ID, "ddl.auto_id", CAP_TEXT, "")                                          \
-    X(VALUE_NAN, "value.nan", CAP_CHOICE, "nan null")                                    \
-    X(VALUE_TEXT_NUL, "value.text_nul", CAP_CHOICE, "stored refused")                   \
-    X(VALUE_INVALID_UTF8, "value.invalid_utf8", CAP_CHOICE, "stored refused")           \
-    X(VALUE_UNDECLARED_BOOL, "value.undeclared_bool", CAP_CHOICE, "bool int64")         \
-    X(PARAM_TYPE_MISMATCH, "param.type_mismatch", CAP_CHOICE, "stored refused")         \
-    X(PARAM_DOUBLE_INTO_BIGINT, "param.double_into_bigint", CAP_CHOICE, "kept rounded") \
-    X(SQL_RETURNING, "sql.returning", CAP_BOOL, "")                                      \
-    X(SQL_DIVISION_BY_ZERO, "sql.division_by_zero", CAP_CHOICE, "null error")           \
-    X(ERROR_CONSTRAINT_NAMES, "error.constraint_names", CAP_LIST,                        \
-      "unique foreign_key check")                                                        \
-    X(ERROR_NATIVE_UNIQUE, "error.native.unique", CAP_INT, "")                           \
-    X(ERROR_NATIVE_PRIMARY_KEY, "error.native.primary_key", CAP_INT, "")                 \
-    X(ERROR_NATIVE_FOREIGN_KEY, "error.native.foreign_key", CAP_INT, "")                 \
-    X(ERROR_NATIVE_NOT_NULL, "error.native.not_null", CAP_INT, "")                       \
-    X(ERROR_NATIVE_CHECK, "error.native.check", CAP_INT, "")                             \
-    X(TX_ISOLATION, "tx.isolation", CAP_LIST, "read_committed repeatable_read serializable") \
-    X(TX_READ_ONLY, "tx.read_only", CAP_BOOL, "")                                        \
-    X(TX_WRITERS, "tx.writers", CAP_CHOICE, "row_locks one_at_a_time")                   \
-    X(TX_WRITER_WAIT_OPTION, "tx.writer_wait_option", CAP_TEXT, "")                      \
-    X(SESSION_READ_ONLY, "session.read_only", CAP_BOOL, "")                              \
-    X(SESSION_LAST_INSERT_ID, "session.last_insert_id", CAP_BOOL, "")                    \
-    X(SESSION_TIMEOUT, "session.timeout", CAP_BOOL, "")                                  \
+#define CONF_CAPS(X)                                                                          \
+    X(DDL_BLOB, "ddl.blob", CAP_TEXT, "")                                                     \
+    X(DDL_AUTO_ID, "ddl.auto_id", CAP_TEXT, "")                                               \
+    X(VALUE_NAN, "value.nan", CAP_CHOICE, "nan null")                                         \
+    X(VALUE_TEXT_NUL, "value.text_nul", CAP_CHOICE, "stored refused")                         \
+    X(VALUE_INVALID_UTF8, "value.invalid_utf8", CAP_CHOICE, "stored refused")                 \
+    X(VALUE_UNDECLARED_BOOL, "value.undeclared_bool", CAP_CHOICE, "bool int64")               \
+    X(PARAM_TYPE_MISMATCH, "param.type_mismatch", CAP_CHOICE, "stored refused")               \
+    X(PARAM_DOUBLE_INTO_BIGINT, "param.double_into_bigint", CAP_CHOICE, "kept rounded")       \
+    X(SQL_RETURNING, "sql.returning", CAP_BOOL, "")                                           \
+    X(SQL_DIVISION_BY_ZERO, "sql.division_by_zero", CAP_CHOICE, "null error")                 \
+    X(ERROR_CONSTRAINT_NAMES, "error.constraint_names", CAP_LIST, "unique foreign_key check") \
+    X(ERROR_NATIVE_UNIQUE, "error.native.unique", CAP_INT, "")                                \
+    X(ERROR_NATIVE_PRIMARY_KEY, "error.native.primary_key", CAP_INT, "")                      \
+    X(ERROR_NATIVE_FOREIGN_KEY, "error.native.foreign_key", CAP_INT, "")                      \
+    X(ERROR_NATIVE_NOT_NULL, "error.native.not_null", CAP_INT, "")                            \
+    X(ERROR_NATIVE_CHECK, "error.native.check", CAP_INT, "")                                  \
+    X(TX_ISOLATION, "tx.isolation", CAP_LIST, "read_committed repeatable_read serializable")  \
+    X(TX_READ_ONLY, "tx.read_only", CAP_BOOL, "")                                             \
+    X(TX_WRITERS, "tx.writers", CAP_CHOICE, "row_locks one_at_a_time")                        \
+    X(TX_WRITER_WAIT_OPTION, "tx.writer_wait_option", CAP_TEXT, "")                           \
+    X(SESSION_READ_ONLY, "session.read_only", CAP_BOOL, "")                                   \
+    X(SESSION_LAST_INSERT_ID, "session.last_insert_id", CAP_BOOL, "")                         \
+    X(SESSION_TIMEOUT, "session.timeout", CAP_BOOL, "")                                       \
     X(SESSION_CANCEL, "session.cancel", CAP_BOOL, "")
 
 enum conf_cap {
 #define CAP_ENUM(id, key, kind, words) CAP_##id,
     CONF_CAPS(CAP_ENUM)
 #undef CAP_ENUM
-    CAP_COUNT
+        CAP_COUNT
 };
 
 /* Reads a capability file. Returns 0, or -1 after printing to stderr what

@@ -21,12 +21,11 @@
  *   9   0     '-Infinity'              NULL   0        NULL
  *   10  0     ''                       NULL   1e15     NULL
  */
-static void conv_insert_at(fixture *f, int id, int64_t n, const char *t, dbal_value b, double d,
-                           dbal_value z, const char *file, int line)
+static void conv_insert_at(fixture *f, int id, int64_t n, const char *t, dbal_value b, double d, dbal_value z,
+                           const char *file, int line)
 {
     exec_ok_at(f->s, "INSERT INTO conf_conv(id, n, t, b, d, z) VALUES (?, ?, ?, ?, ?, ?)",
-               DBAL_ARGS(dbal_int64(id), dbal_int64(n), dbal_text(t), b, dbal_double(d), z), file,
-               line);
+               DBAL_ARGS(dbal_int64(id), dbal_int64(n), dbal_text(t), b, dbal_double(d), z), file, line);
 }
 #define CONV_INSERT(...) conv_insert_at(f, __VA_ARGS__, __FILE__, __LINE__)
 

@@ -6,7 +6,7 @@
 #include "cases.h"
 #include "fixture.h"
 
-#define CTE_100K                                                                           \
+#define CTE_100K                                                                             \
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 100000) SELECT " \
     "x FROM c"
 #define CTE_N "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < ?) SELECT x FROM c"
@@ -35,8 +35,9 @@ void stream_100k(void **state)
     EXPECT_I64(rows, 100000);
     EXPECT_I64(sum, INT64_C(5000050000));
     /* with the bound as a parameter */
-    EXPECT_I64(SCALAR(f->s, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < ?) "
-                            "SELECT sum(x) AS s FROM c",
+    EXPECT_I64(SCALAR(f->s,
+                      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < ?) "
+                      "SELECT sum(x) AS s FROM c",
                       DBAL_ARGS(dbal_int64(1000))),
                500500);
 }
@@ -167,8 +168,8 @@ void columns_names_and_range(void **state)
         EXPECT_I64(dbal_col_bool(r, c), 0);
         EXPECT_I64(dbal_col_bytes(r, c), 0);
         int rc = dbal_col_get_int64(r, c, &i);
-        CHECK(rc != DBAL_OK && rc != DBAL_ROW && rc != DBAL_DONE,
-              "dbal_col_get_int64(%d) returned %s", c, dbal_code_name(rc));
+        CHECK(rc != DBAL_OK && rc != DBAL_ROW && rc != DBAL_DONE, "dbal_col_get_int64(%d) returned %s", c,
+              dbal_code_name(rc));
     }
     /* the row is still readable */
     EXPECT_I64(dbal_col_int64(r, 0), 1);
@@ -204,8 +205,8 @@ void column_pointers_stay_valid(void **state)
             DBAL_ARGS(dbal_int64(1), dbal_bool(1), dbal_int64(-123456789), dbal_double(0.25),
                       dbal_text("some text"), dbal_blob(blob, sizeof blob)));
     EXEC_OK(f->s, "INSERT INTO conf_values(id, b, i, d, t, bl) VALUES (?, ?, ?, ?, ?, ?)",
-            DBAL_ARGS(dbal_int64(2), dbal_bool(0), dbal_int64(5), dbal_double(-8),
-                      dbal_text("other"), dbal_blob("x", 1)));
+            DBAL_ARGS(dbal_int64(2), dbal_bool(0), dbal_int64(5), dbal_double(-8), dbal_text("other"),
+                      dbal_blob("x", 1)));
     dbal_rows *r = QUERY(f->s, "SELECT id, b, i, d, t, bl FROM conf_values ORDER BY id", DBAL_NOARGS);
     NEXT_ROW(r);
     /* the text of every column at once: each pointer stays valid until the

@@ -61,8 +61,9 @@ void param_type_strictness(void **state)
     }
 
     /* a non-integral double into a BIGINT column */
-    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_values(id, i) VALUES (4, ?)",
-                              DBAL_ARGS(dbal_double(2.5)), NULL),
+    EXPECT_RC(f->s,
+              dbal_exec(f->s, "INSERT INTO conf_values(id, i) VALUES (4, ?)", DBAL_ARGS(dbal_double(2.5)),
+                        NULL),
               DBAL_OK);
     r = GET(4, "i");
     if (cap_is(CAP_PARAM_DOUBLE_INTO_BIGINT, "rounded")) {

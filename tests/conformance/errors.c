@@ -13,12 +13,10 @@
  * and the driver leaves the field "" rather than pass its table.column off
  * as a name). NOT NULL names none on any driver.
  */
-static void expect_constraint_at(fixture *f, const char *kind, const char *name, const char *file,
-                                 int line)
+static void expect_constraint_at(fixture *f, const char *kind, const char *name, const char *file, int line)
 {
     const char *want = cap_is(CAP_ERROR_CONSTRAINT_NAMES, kind) ? name : "";
-    expect_str_at(dbal_session_error(f->s)->constraint, want, "dbal_error.constraint", file,
-                  line);
+    expect_str_at(dbal_session_error(f->s)->constraint, want, "dbal_error.constraint", file, line);
 }
 #define EXPECT_CONSTRAINT(kind, name) expect_constraint_at(f, (kind), (name), __FILE__, __LINE__)
 
@@ -28,8 +26,7 @@ static void expect_native_at(fixture *f, enum conf_cap k, const char *file, int 
 {
     long want;
     if (cap_int(k, &want))
-        expect_i64_at(dbal_session_error(f->s)->native_code, want, "dbal_error.native_code", file,
-                      line);
+        expect_i64_at(dbal_session_error(f->s)->native_code, want, "dbal_error.native_code", file, line);
 }
 #define EXPECT_NATIVE(k) expect_native_at(f, (k), __FILE__, __LINE__)
 
@@ -41,8 +38,7 @@ void integrity_unique(void **state)
     EXEC_OK(f->s, "INSERT INTO conf_u(id, email) VALUES (1, ?)", DBAL_ARGS(dbal_text("a@x")));
     int64_t n = -7;
     EXPECT_RC(f->s,
-              dbal_exec(f->s, "INSERT INTO conf_u(id, email) VALUES (2, ?)",
-                        DBAL_ARGS(dbal_text("a@x")), &n),
+              dbal_exec(f->s, "INSERT INTO conf_u(id, email) VALUES (2, ?)", DBAL_ARGS(dbal_text("a@x")), &n),
               DBAL_EUNIQUE);
     EXPECT_ERR(f->s, DBAL_EUNIQUE, "23505");
     EXPECT_CONSTRAINT("unique", "conf_u_email_key");
@@ -69,8 +65,9 @@ void integrity_foreign_key(void **state)
     EXEC_OK(f->s, "INSERT INTO conf_parent(id) VALUES (1)", DBAL_NOARGS);
     EXEC_OK(f->s, "INSERT INTO conf_child(id, pid) VALUES (1, 1)", DBAL_NOARGS);
     /* a child without a parent */
-    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_child(id, pid) VALUES (2, ?)",
-                              DBAL_ARGS(dbal_int64(99)), NULL),
+    EXPECT_RC(f->s,
+              dbal_exec(f->s, "INSERT INTO conf_child(id, pid) VALUES (2, ?)", DBAL_ARGS(dbal_int64(99)),
+                        NULL),
               DBAL_EFOREIGNKEY);
     EXPECT_ERR(f->s, DBAL_EFOREIGNKEY, "23503");
     EXPECT_CONSTRAINT("foreign_key", "conf_child_pid_fkey");
@@ -91,8 +88,8 @@ void integrity_not_null(void **state)
 {
     fixture *f = fix(state);
     CREATE_TABLE(f, "conf_nn", "id INTEGER PRIMARY KEY, name TEXT NOT NULL");
-    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_nn(id, name) VALUES (1, ?)",
-                              DBAL_ARGS(dbal_null()), NULL),
+    EXPECT_RC(f->s,
+              dbal_exec(f->s, "INSERT INTO conf_nn(id, name) VALUES (1, ?)", DBAL_ARGS(dbal_null()), NULL),
               DBAL_ENOTNULL);
     EXPECT_ERR(f->s, DBAL_ENOTNULL, "23502");
     EXPECT_CONSTRAINT("not_null", ""); /* no driver names a constraint for NOT NULL */
@@ -105,18 +102,18 @@ void integrity_check(void **state)
 {
     fixture *f = fix(state);
     cap_need(CAP_ERROR_CONSTRAINT_NAMES, NULL);
-    CREATE_TABLE(f, "conf_chk", "id INTEGER PRIMARY KEY, n BIGINT CONSTRAINT conf_chk_positive CHECK (n > 0)");
+    CREATE_TABLE(f, "conf_chk",
+                 "id INTEGER PRIMARY KEY, n BIGINT CONSTRAINT conf_chk_positive CHECK (n > 0)");
     EXEC_OK(f->s, "INSERT INTO conf_chk(id, n) VALUES (1, 5)", DBAL_NOARGS);
-    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_chk(id, n) VALUES (2, ?)",
-                              DBAL_ARGS(dbal_int64(-5)), NULL),
+    EXPECT_RC(f->s,
+              dbal_exec(f->s, "INSERT INTO conf_chk(id, n) VALUES (2, ?)", DBAL_ARGS(dbal_int64(-5)), NULL),
               DBAL_ECHECK);
     EXPECT_ERR(f->s, DBAL_ECHECK, "23514");
     EXPECT_CONSTRAINT("check", "conf_chk_positive");
     EXPECT_NATIVE(CAP_ERROR_NATIVE_CHECK);
     check_session_recovers(f);
     int64_t n = -7;
-    EXPECT_RC(f->s, dbal_exec(f->s, "UPDATE conf_chk SET n = 0 WHERE id = 1", DBAL_NOARGS, &n),
-              DBAL_ECHECK);
+    EXPECT_RC(f->s, dbal_exec(f->s, "UPDATE conf_chk SET n = 0 WHERE id = 1", DBAL_NOARGS, &n), DBAL_ECHECK);
     EXPECT_ERR(f->s, DBAL_ECHECK, "23514");
     check_session_recovers(f);
     EXPECT_I64(SCALAR(f->s, "SELECT n FROM conf_chk WHERE id = 1", DBAL_NOARGS), 5);
@@ -144,8 +141,7 @@ void error_undefined(void **state)
     EXPECT_ERR(f->s, DBAL_EUNDEFINED, "42P01");
     check_session_recovers(f);
     dbal_rows *r = NULL;
-    EXPECT_RC(f->s, dbal_query(f->s, "SELECT * FROM conf_no_such_table", DBAL_NOARGS, &r),
-              DBAL_EUNDEFINED);
+    EXPECT_RC(f->s, dbal_query(f->s, "SELECT * FROM conf_no_such_table", DBAL_NOARGS, &r), DBAL_EUNDEFINED);
     EXPECT_ERR(f->s, DBAL_EUNDEFINED, "42P01");
     check_session_recovers(f);
     /* an undefined column */

@@ -33,20 +33,18 @@ void check_at(int ok, const char *what, const char *file, int line, const char *
     _fail(file, line);
 }
 
-void expect_rc_at(dbal_session *s, int got, int want, const char *expr, const char *file,
-                         int line)
+void expect_rc_at(dbal_session *s, int got, int want, const char *expr, const char *file, int line)
 {
     if (got == want)
         return;
-    print_error("%s:%d: %s returned %s (%d), expected %s (%d)\n", file, line, expr,
-                dbal_code_name(got), got, dbal_code_name(want), want);
+    print_error("%s:%d: %s returned %s (%d), expected %s (%d)\n", file, line, expr, dbal_code_name(got), got,
+                dbal_code_name(want), want);
     describe_session(s);
     _fail(file, line);
 }
 
 /* The session's last error must be `code` with `sqlstate`. */
-void expect_err_at(dbal_session *s, int code, const char *sqlstate, const char *file,
-                          int line)
+void expect_err_at(dbal_session *s, int code, const char *sqlstate, const char *file, int line)
 {
     const dbal_error *e = dbal_session_error(s);
     if (!e) {
@@ -60,8 +58,7 @@ void expect_err_at(dbal_session *s, int code, const char *sqlstate, const char *
         _fail(file, line);
     }
     if (code != DBAL_OK && e->message[0] == '\0') {
-        print_error("%s:%d: session error %s has an empty message\n", file, line,
-                    dbal_code_name(code));
+        print_error("%s:%d: session error %s has an empty message\n", file, line, dbal_code_name(code));
         _fail(file, line);
     }
 }
@@ -86,8 +83,7 @@ void expect_i64_at(int64_t got, int64_t want, const char *expr, const char *file
     _fail(file, line);
 }
 
-void expect_str_at(const char *got, const char *want, const char *expr, const char *file,
-                          int line)
+void expect_str_at(const char *got, const char *want, const char *expr, const char *file, int line)
 {
     if (got && want && strcmp(got, want) == 0)
         return;
@@ -112,12 +108,11 @@ const char *type_name(dbal_type t)
     return "?";
 }
 
-void expect_type_at(dbal_type got, dbal_type want, const char *expr, const char *file,
-                           int line)
+void expect_type_at(dbal_type got, dbal_type want, const char *expr, const char *file, int line)
 {
     if (got == want)
         return;
-    print_error("%s:%d: %s is DBAL_TYPE_%s (%d), expected DBAL_TYPE_%s\n", file, line, expr,
-                type_name(got), (int)got, type_name(want));
+    print_error("%s:%d: %s is DBAL_TYPE_%s (%d), expected DBAL_TYPE_%s\n", file, line, expr, type_name(got),
+                (int)got, type_name(want));
     _fail(file, line);
 }

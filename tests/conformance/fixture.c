@@ -52,8 +52,7 @@ int teardown(void **state)
     free(f);
     *state = NULL;
     if (rc != DBAL_OK) {
-        print_error("dbal_engine_close returned %s with every session closed\n",
-                    dbal_code_name(rc));
+        print_error("dbal_engine_close returned %s with every session closed\n", dbal_code_name(rc));
         return -1;
     }
     return 0;
@@ -84,8 +83,7 @@ void exec_ok_at(dbal_session *s, const char *sql, dbal_params p, const char *fil
 }
 
 /* DROP TABLE IF EXISTS name; CREATE TABLE name (columns...). */
-void create_table_at(fixture *f, const char *file, int line, const char *name,
-                            const char *fmt, ...)
+void create_table_at(fixture *f, const char *file, int line, const char *name, const char *fmt, ...)
 {
     char cols[1024], sql[1200];
     va_list ap;
@@ -133,14 +131,13 @@ void close_rows(fixture *f, dbal_rows *r)
     dbal_rows_close(r);
 }
 
-dbal_rows *query_at(fixture *f, dbal_session *s, const char *sql, dbal_params p,
-                           const char *file, int line)
+dbal_rows *query_at(fixture *f, dbal_session *s, const char *sql, dbal_params p, const char *file, int line)
 {
     dbal_rows *r = NULL;
     int rc = dbal_query(s, sql, p, &r);
     if (rc != DBAL_OK) {
-        print_error("%s:%d: dbal_query(\"%.200s\") returned %s, expected DBAL_OK\n", file, line,
-                    sql, dbal_code_name(rc));
+        print_error("%s:%d: dbal_query(\"%.200s\") returned %s, expected DBAL_OK\n", file, line, sql,
+                    dbal_code_name(rc));
         describe_session(s);
         _fail(file, line);
     }
@@ -156,24 +153,22 @@ void next_at(fixture *f, dbal_rows *r, int want, const char *file, int line)
 {
     int rc = dbal_rows_next(r);
     if (rc != want) {
-        print_error("%s:%d: dbal_rows_next returned %s, expected %s\n", file, line,
-                    dbal_code_name(rc), dbal_code_name(want));
+        print_error("%s:%d: dbal_rows_next returned %s, expected %s\n", file, line, dbal_code_name(rc),
+                    dbal_code_name(want));
         describe_session(session_of(f, r));
         _fail(file, line);
     }
 }
 
 /* Runs a query that must give exactly one row with one int64 column. */
-int64_t scalar_at(fixture *f, dbal_session *s, const char *sql, dbal_params p,
-                         const char *file, int line)
+int64_t scalar_at(fixture *f, dbal_session *s, const char *sql, dbal_params p, const char *file, int line)
 {
     dbal_rows *r = query_at(f, s, sql, p, file, line);
     next_at(f, r, DBAL_ROW, file, line);
     int64_t v = 0;
     int rc = dbal_col_get_int64(r, 0, &v);
     if (rc != DBAL_OK) {
-        print_error("%s:%d: dbal_col_get_int64 on \"%s\" returned %s\n", file, line, sql,
-                    dbal_code_name(rc));
+        print_error("%s:%d: dbal_col_get_int64 on \"%s\" returned %s\n", file, line, sql, dbal_code_name(rc));
         describe_session(s);
         _fail(file, line);
     }
@@ -182,8 +177,7 @@ int64_t scalar_at(fixture *f, dbal_session *s, const char *sql, dbal_params p,
     return v;
 }
 
-int64_t count_rows_at(fixture *f, dbal_session *s, const char *table, const char *file,
-                             int line)
+int64_t count_rows_at(fixture *f, dbal_session *s, const char *table, const char *file, int line)
 {
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT count(*) AS n FROM %s", table);
@@ -198,8 +192,8 @@ dbal_session *open_extra_at(fixture *f, const char *file, int line)
             dbal_error err;
             int rc = dbal_session_open(f->engine, &f->extra[i], &err);
             if (rc != DBAL_OK) {
-                print_error("%s:%d: dbal_session_open: %s: %s\n", file, line,
-                            dbal_code_name(rc), err.message);
+                print_error("%s:%d: dbal_session_open: %s: %s\n", file, line, dbal_code_name(rc),
+                            err.message);
                 _fail(file, line);
             }
             return f->extra[i];
@@ -229,8 +223,7 @@ void reopen_at(fixture *f, const char *file, int line)
     dbal_error err;
     int rc = dbal_session_open(f->engine, &f->s, &err);
     if (rc != DBAL_OK) {
-        print_error("%s:%d: dbal_session_open: %s: %s\n", file, line, dbal_code_name(rc),
-                    err.message);
+        print_error("%s:%d: dbal_session_open: %s: %s\n", file, line, dbal_code_name(rc), err.message);
         _fail(file, line);
     }
 }

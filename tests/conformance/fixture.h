@@ -30,7 +30,7 @@
 
 /* ---- the database under test ---- */
 
-extern const char *g_url;   /* the URL every case opens; NULL: skip every case */
+extern const char *g_url;    /* the URL every case opens; NULL: skip every case */
 extern char g_display[1024]; /* g_url without a password, for messages */
 
 /* ---- the fixture ---- */
@@ -47,10 +47,10 @@ typedef struct open_rows {
  * opens through the helpers are closed at teardown, whatever happened. */
 typedef struct fixture {
     dbal_engine *engine;
-    dbal_session *s;                    /* the case's session */
-    dbal_session *extra[MAX_SESSIONS];  /* other sessions the case opened */
-    open_rows rows[MAX_ROWS];           /* cursors still open */
-    char *big;                          /* a large buffer, freed at teardown */
+    dbal_session *s;                   /* the case's session */
+    dbal_session *extra[MAX_SESSIONS]; /* other sessions the case opened */
+    open_rows rows[MAX_ROWS];          /* cursors still open */
+    char *big;                         /* a large buffer, freed at teardown */
 } fixture;
 
 /* cmocka's setup and teardown of every case. */
@@ -105,11 +105,9 @@ void drop_table_at(fixture *f, const char *name, const char *file, int line);
 /* Keeps r (a cursor of session s) to be closed at teardown. */
 void track(fixture *f, dbal_rows *r, dbal_session *s);
 void close_rows(fixture *f, dbal_rows *r);
-dbal_rows *query_at(fixture *f, dbal_session *s, const char *sql, dbal_params p, const char *file,
-                    int line);
+dbal_rows *query_at(fixture *f, dbal_session *s, const char *sql, dbal_params p, const char *file, int line);
 void next_at(fixture *f, dbal_rows *r, int want, const char *file, int line);
-int64_t scalar_at(fixture *f, dbal_session *s, const char *sql, dbal_params p, const char *file,
-                  int line);
+int64_t scalar_at(fixture *f, dbal_session *s, const char *sql, dbal_params p, const char *file, int line);
 int64_t count_rows_at(fixture *f, dbal_session *s, const char *table, const char *file, int line);
 dbal_session *open_extra_at(fixture *f, const char *file, int line);
 void close_extra(fixture *f, dbal_session *s);

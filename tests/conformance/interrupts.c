@@ -9,8 +9,8 @@
 #include <time.h>
 
 /* A statement that runs for minutes unless stopped. */
-#define SLOW_SQL                                                                                   \
-    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) "       \
+#define SLOW_SQL                                                                            \
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) " \
     "SELECT count(*) AS n FROM c"
 
 /* A statement past the session's timeout (session.timeout) fails with

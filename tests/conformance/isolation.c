@@ -190,8 +190,7 @@ void concurrent_writers(void **state)
         if (rc == DBAL_EUNDEFINED) {
             dbal_session_close(s2);
             dbal_engine_close(e2);
-            print_message("    skipped: another engine on %s does not reach the same database\n",
-                          g_display);
+            print_message("    skipped: another engine on %s does not reach the same database\n", g_display);
             skip();
         }
         EXPECT_RC(s2, rc, DBAL_OK);

@@ -109,8 +109,7 @@ static int driver_of(const char *url, char *name, size_t cap)
     dbal_error err;
     int rc = dbal_engine_open(&e, url, &err);
     if (rc != DBAL_OK) {
-        fprintf(stderr, "conformance: cannot open %s: %s: %s\n", g_display, dbal_code_name(rc),
-                err.message);
+        fprintf(stderr, "conformance: cannot open %s: %s: %s\n", g_display, dbal_code_name(rc), err.message);
         return -1;
     }
     snprintf(name, cap, "%s", dbal_engine_driver(e));
@@ -167,8 +166,7 @@ static int run(int skipping)
     char group[1100];
     if (skipping) {
         snprintf(g_display, sizeof g_display, "postgresql");
-        printf("conformance on postgresql (DBAL_TEST_PG_URL unset: every case skipped): %zu cases\n",
-               ncases);
+        printf("conformance on postgresql (DBAL_TEST_PG_URL unset: every case skipped): %zu cases\n", ncases);
         snprintf(group, sizeof group, "conformance[postgresql: skipped]");
     } else {
         printf("conformance on %s: %zu cases\n", g_display, ncases);
@@ -192,8 +190,8 @@ static int remove_temp_file(const char *path, const char *url, int ran)
     char side[80];
     int unused = ran && !(stat(path, &st) == 0 && st.st_size > 0);
     if (unused)
-        fprintf(stderr, "conformance: %s is still empty after the run: the URL %s did not open it\n",
-                path, url);
+        fprintf(stderr, "conformance: %s is still empty after the run: the URL %s did not open it\n", path,
+                url);
     unlink(path);
     static const char *suffix[] = {"-wal", "-shm", "-journal"};
     for (int k = 0; k < 3; k++) {

@@ -30,8 +30,7 @@ void returning(void **state)
     }
     EXPECT_I64(COUNT(f->s, "conf_auto"), 2);
     /* several rows from one statement */
-    dbal_rows *r = QUERY(f->s, "INSERT INTO conf_auto(name) VALUES ('a'), ('b') RETURNING id",
-                         DBAL_NOARGS);
+    dbal_rows *r = QUERY(f->s, "INSERT INTO conf_auto(name) VALUES ('a'), ('b') RETURNING id", DBAL_NOARGS);
     int64_t sum = 0;
     int rows = 0, rc;
     while ((rc = dbal_rows_next(r)) == DBAL_ROW) {
@@ -44,8 +43,7 @@ void returning(void **state)
     EXPECT_I64(sum, 3 + 4);
     /* through dbal_exec the rows are discarded, the insert is not */
     int64_t n = -7;
-    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_auto(name) VALUES ('c') RETURNING id",
-                              DBAL_NOARGS, &n),
+    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_auto(name) VALUES ('c') RETURNING id", DBAL_NOARGS, &n),
               DBAL_OK);
     EXPECT_I64(n, 1);
     EXPECT_I64(COUNT(f->s, "conf_auto"), 5);
@@ -61,18 +59,18 @@ void rows_affected(void **state)
     fixture *f = fix(state);
     CREATE_TABLE(f, "conf_aff", "id INTEGER PRIMARY KEY, v TEXT");
     int64_t n = -7;
-    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_aff(id, v) VALUES (1, 'a'), (2, 'a'), (3, 'b'), (4, 'a')",
-                              DBAL_NOARGS, &n),
+    EXPECT_RC(f->s,
+              dbal_exec(f->s, "INSERT INTO conf_aff(id, v) VALUES (1, 'a'), (2, 'a'), (3, 'b'), (4, 'a')",
+                        DBAL_NOARGS, &n),
               DBAL_OK);
     EXPECT_I64(n, 4);
     n = -7;
-    EXPECT_RC(f->s, dbal_exec(f->s, "UPDATE conf_aff SET v = 'c' WHERE v = ?",
-                              DBAL_ARGS(dbal_text("a")), &n),
+    EXPECT_RC(f->s, dbal_exec(f->s, "UPDATE conf_aff SET v = 'c' WHERE v = ?", DBAL_ARGS(dbal_text("a")), &n),
               DBAL_OK);
     EXPECT_I64(n, 3);
     n = -7;
-    EXPECT_RC(f->s, dbal_exec(f->s, "UPDATE conf_aff SET v = 'd' WHERE v = ?",
-                              DBAL_ARGS(dbal_text("zzz")), &n),
+    EXPECT_RC(f->s,
+              dbal_exec(f->s, "UPDATE conf_aff SET v = 'd' WHERE v = ?", DBAL_ARGS(dbal_text("zzz")), &n),
               DBAL_OK);
     EXPECT_I64(n, 0);
     n = -7;
@@ -80,8 +78,7 @@ void rows_affected(void **state)
               DBAL_OK);
     EXPECT_I64(n, 2);
     n = -7;
-    EXPECT_RC(f->s, dbal_exec(f->s, "DELETE FROM conf_aff WHERE id > 100", DBAL_NOARGS, &n),
-              DBAL_OK);
+    EXPECT_RC(f->s, dbal_exec(f->s, "DELETE FROM conf_aff WHERE id > 100", DBAL_NOARGS, &n), DBAL_OK);
     EXPECT_I64(n, 0);
     /* inside a transaction too, and `affected` may be NULL */
     EXPECT_RC(f->s, dbal_begin(f->s), DBAL_OK);
@@ -163,36 +160,34 @@ void param_count_mismatch(void **state)
     CREATE_TABLE(f, "conf_pc", "id INTEGER PRIMARY KEY, v TEXT");
     dbal_rows *r = NULL;
     /* too few */
-    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_pc(id, v) VALUES (?, ?)",
-                              DBAL_ARGS(dbal_int64(1)), NULL),
+    EXPECT_RC(f->s,
+              dbal_exec(f->s, "INSERT INTO conf_pc(id, v) VALUES (?, ?)", DBAL_ARGS(dbal_int64(1)), NULL),
               DBAL_EMISUSE);
     EXPECT_ERR(f->s, DBAL_EMISUSE, "");
-    EXPECT_RC(f->s, dbal_query(f->s, "SELECT ? AS a, ? AS b", DBAL_ARGS(dbal_int64(1)), &r),
-              DBAL_EMISUSE);
+    EXPECT_RC(f->s, dbal_query(f->s, "SELECT ? AS a, ? AS b", DBAL_ARGS(dbal_int64(1)), &r), DBAL_EMISUSE);
     EXPECT_RC(f->s, dbal_query(f->s, "SELECT ? AS a", DBAL_NOARGS, &r), DBAL_EMISUSE);
     /* too many */
-    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_pc(id, v) VALUES (?, ?)",
-                              DBAL_ARGS(dbal_int64(1), dbal_text("a"), dbal_text("b")), NULL),
+    EXPECT_RC(f->s,
+              dbal_exec(f->s, "INSERT INTO conf_pc(id, v) VALUES (?, ?)",
+                        DBAL_ARGS(dbal_int64(1), dbal_text("a"), dbal_text("b")), NULL),
               DBAL_EMISUSE);
     EXPECT_ERR(f->s, DBAL_EMISUSE, "");
     EXPECT_RC(f->s, dbal_query(f->s, "SELECT 1 AS a", DBAL_ARGS(dbal_int64(1)), &r), DBAL_EMISUSE);
     /* a placeholder in a literal does not count */
-    EXPECT_RC(f->s, dbal_query(f->s, "SELECT '?' AS a", DBAL_ARGS(dbal_int64(1)), &r),
-              DBAL_EMISUSE);
+    EXPECT_RC(f->s, dbal_query(f->s, "SELECT '?' AS a", DBAL_ARGS(dbal_int64(1)), &r), DBAL_EMISUSE);
     check_session_recovers(f);
     EXPECT_I64(COUNT(f->s, "conf_pc"), 0);
 
     /* inside a transaction: nothing was sent, the transaction is not failed */
     EXPECT_RC(f->s, dbal_begin(f->s), DBAL_OK);
     EXEC_OK(f->s, "INSERT INTO conf_pc(id, v) VALUES (1, 'a')", DBAL_NOARGS);
-    EXPECT_RC(f->s, dbal_exec(f->s, "INSERT INTO conf_pc(id, v) VALUES (?, ?)",
-                              DBAL_ARGS(dbal_int64(2)), NULL),
+    EXPECT_RC(f->s,
+              dbal_exec(f->s, "INSERT INTO conf_pc(id, v) VALUES (?, ?)", DBAL_ARGS(dbal_int64(2)), NULL),
               DBAL_EMISUSE);
     EXPECT_RC(f->s, dbal_query(f->s, "SELECT ? AS a", DBAL_ARGS(dbal_int64(1), dbal_int64(2)), &r),
               DBAL_EMISUSE);
     EXPECT_I64(dbal_tx_depth(f->s), 1);
-    EXEC_OK(f->s, "INSERT INTO conf_pc(id, v) VALUES (?, ?)",
-            DBAL_ARGS(dbal_int64(2), dbal_text("b")));
+    EXEC_OK(f->s, "INSERT INTO conf_pc(id, v) VALUES (?, ?)", DBAL_ARGS(dbal_int64(2), dbal_text("b")));
     EXPECT_RC(f->s, dbal_commit(f->s), DBAL_OK);
     REOPEN();
     EXPECT_I64(COUNT(f->s, "conf_pc"), 2);

@@ -20,8 +20,8 @@ void put_at(fixture *f, int id, const char *col, dbal_value v, const char *file,
     int64_t n = -7;
     int rc = dbal_exec(f->s, sql, DBAL_ARGS(dbal_int64(id), v), &n);
     if (rc != DBAL_OK) {
-        print_error("%s:%d: insert of a DBAL_TYPE_%s into %s returned %s\n", file, line,
-                    type_name(v.type), col, dbal_code_name(rc));
+        print_error("%s:%d: insert of a DBAL_TYPE_%s into %s returned %s\n", file, line, type_name(v.type),
+                    col, dbal_code_name(rc));
         describe_session(f->s);
         _fail(file, line);
     }

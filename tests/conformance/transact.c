@@ -17,8 +17,7 @@ static int unit_fn(dbal_session *s, void *userdata)
     unit *u = userdata;
     u->calls++;
     u->depth_seen = dbal_tx_depth(s);
-    int rc = dbal_exec(s, "INSERT INTO conf_tx(id, v) VALUES (?, 'u')", DBAL_ARGS(dbal_int64(u->id)),
-                       NULL);
+    int rc = dbal_exec(s, "INSERT INTO conf_tx(id, v) VALUES (?, 'u')", DBAL_ARGS(dbal_int64(u->id)), NULL);
     if (u->ret == -1)
         return rc;
     if (rc != DBAL_OK)

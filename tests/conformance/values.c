@@ -54,11 +54,8 @@ void roundtrip_bool(void **state)
         END(r);
     }
     /* The database sees real booleans: the parameter compares with TRUE. */
-    EXPECT_I64(SCALAR(f->s, "SELECT count(*) AS n FROM conf_values WHERE b = ?",
-                      DBAL_ARGS(dbal_bool(1))),
-               2);
-    EXPECT_I64(SCALAR(f->s, "SELECT count(*) AS n FROM conf_values WHERE b = FALSE", DBAL_NOARGS),
-               1);
+    EXPECT_I64(SCALAR(f->s, "SELECT count(*) AS n FROM conf_values WHERE b = ?", DBAL_ARGS(dbal_bool(1))), 2);
+    EXPECT_I64(SCALAR(f->s, "SELECT count(*) AS n FROM conf_values WHERE b = FALSE", DBAL_NOARGS), 1);
 }
 
 void roundtrip_int64(void **state)
@@ -110,8 +107,8 @@ void roundtrip_double(void **state)
         CHECK(v == vals[k], "dbal_col_get_double gave %.17g, expected %.17g", v, vals[k]);
         /* text is a decimal form that reads back as the same double */
         const char *t = dbal_col_text(r, 0);
-        CHECK(t != NULL && strtod(t, NULL) == vals[k], "dbal_col_text is \"%s\" for %.17g",
-              t ? t : "(null)", vals[k]);
+        CHECK(t != NULL && strtod(t, NULL) == vals[k], "dbal_col_text is \"%s\" for %.17g", t ? t : "(null)",
+              vals[k]);
         END(r);
     }
     /* The shortest round-trip form, as PostgreSQL prints it, on every driver. */
@@ -199,10 +196,8 @@ void roundtrip_text(void **state)
     CHECK(t && memcmp(t, utf8, len) == 0, "dbal_col_get_text bytes differ");
     END(r);
     /* the database sees characters, not bytes: 19 of them in 31 bytes */
-    EXPECT_I64(SCALAR(f->s, "SELECT length(t) AS n FROM conf_values WHERE id = 2", DBAL_NOARGS),
-               19);
-    EXPECT_I64(SCALAR(f->s, "SELECT count(*) AS n FROM conf_values WHERE t = ?",
-                      DBAL_ARGS(dbal_text(utf8))),
+    EXPECT_I64(SCALAR(f->s, "SELECT length(t) AS n FROM conf_values WHERE id = 2", DBAL_NOARGS), 19);
+    EXPECT_I64(SCALAR(f->s, "SELECT count(*) AS n FROM conf_values WHERE t = ?", DBAL_ARGS(dbal_text(utf8))),
                1);
 
     r = GET(3, "t");
@@ -231,8 +226,7 @@ void roundtrip_text_1mb(void **state)
     EXPECT_I64(strlen(t), n);
     CHECK(memcmp(t, f->big, n) == 0, "1 MB text differs after the round trip");
     END(r);
-    EXPECT_I64(SCALAR(f->s, "SELECT length(t) AS n FROM conf_values WHERE id = 1", DBAL_NOARGS),
-               n);
+    EXPECT_I64(SCALAR(f->s, "SELECT length(t) AS n FROM conf_values WHERE id = 1", DBAL_NOARGS), n);
 }
 
 void roundtrip_blob(void **state)
@@ -276,8 +270,7 @@ void roundtrip_blob(void **state)
     EXPECT_I64(len, 0);
     EXPECT_I64(dbal_col_bytes(r, 0), 0);
     END(r);
-    EXPECT_I64(SCALAR(f->s, "SELECT length(bl) AS n FROM conf_values WHERE id = 2", DBAL_NOARGS),
-               0);
+    EXPECT_I64(SCALAR(f->s, "SELECT length(bl) AS n FROM conf_values WHERE id = 2", DBAL_NOARGS), 0);
 }
 
 /* Text with a NUL byte (value.text_nul) and text that is not UTF-8
@@ -302,12 +295,11 @@ void text_nul_and_invalid_utf8(void **state)
         size_t len = 0;
         const char *t = NULL;
         EXPECT_RC(f->s, dbal_col_get_text(r, 0, &t, &len), DBAL_OK);
-        CHECK(len == 3 && memcmp(t, with_nul, 3) == 0, "text with a NUL came back as %zu bytes",
-              len);
+        CHECK(len == 3 && memcmp(t, with_nul, 3) == 0, "text with a NUL came back as %zu bytes", len);
         END(r);
     }
-    int rc2 = dbal_exec(f->s, "INSERT INTO conf_values(id, t) VALUES (2, ?)",
-                        DBAL_ARGS(dbal_text(bad_utf8)), NULL);
+    int rc2 = dbal_exec(f->s, "INSERT INTO conf_values(id, t) VALUES (2, ?)", DBAL_ARGS(dbal_text(bad_utf8)),
+                        NULL);
     if (cap_is(CAP_VALUE_INVALID_UTF8, "refused")) {
         EXPECT_RC(f->s, rc2, DBAL_EDATA);
         EXPECT_ERR(f->s, DBAL_EDATA, "22021");

@@ -10,11 +10,18 @@ static int nop_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
     *ctx = NULL;
     return DBAL_OK;
 }
-static void nop_close(void *ctx) {}
-static int nop_connect(void *ctx, dbal_driver_conn **out, dbal_error *err) { return DBAL_ECONNECT; }
-static void nop_disconnect(dbal_driver_conn *c) {}
-__attribute__((unused)) static int nop_exec(dbal_driver_conn *c, const char *sql, const dbal_value *p, size_t n, int64_t *a,
-                    dbal_error *err)
+static void nop_close(void *ctx)
+{
+}
+static int nop_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
+{
+    return DBAL_ECONNECT;
+}
+static void nop_disconnect(dbal_driver_conn *c)
+{
+}
+__attribute__((unused)) static int nop_exec(dbal_driver_conn *c, const char *sql, const dbal_value *p,
+                                            size_t n, int64_t *a, dbal_error *err)
 {
     return DBAL_ERROR;
 }
@@ -23,13 +30,32 @@ static int nop_query(dbal_driver_conn *c, const char *sql, const dbal_value *p, 
 {
     return DBAL_ERROR;
 }
-static int nop_next(dbal_driver_rows *r, dbal_error *err) { return DBAL_DONE; }
-static void nop_rows_close(dbal_driver_rows *r) {}
-static const char *nop_col_name(dbal_driver_rows *r, int col) { return ""; }
-static void nop_col_value(dbal_driver_rows *r, int col, dbal_value *out) {}
-static dbal_type nop_col_type(dbal_driver_rows *r, int col) { return DBAL_TYPE_NULL; }
-static int nop_tx(dbal_driver_conn *c, dbal_error *err) { return DBAL_OK; }
-static int nop_begin(dbal_driver_conn *c, unsigned o, dbal_error *err) { return DBAL_OK; }
+static int nop_next(dbal_driver_rows *r, dbal_error *err)
+{
+    return DBAL_DONE;
+}
+static void nop_rows_close(dbal_driver_rows *r)
+{
+}
+static const char *nop_col_name(dbal_driver_rows *r, int col)
+{
+    return "";
+}
+static void nop_col_value(dbal_driver_rows *r, int col, dbal_value *out)
+{
+}
+static dbal_type nop_col_type(dbal_driver_rows *r, int col)
+{
+    return DBAL_TYPE_NULL;
+}
+static int nop_tx(dbal_driver_conn *c, dbal_error *err)
+{
+    return DBAL_OK;
+}
+static int nop_begin(dbal_driver_conn *c, unsigned o, dbal_error *err)
+{
+    return DBAL_OK;
+}
 
 __attribute__((unused)) static const dbal_driver table = {
 #ifdef BAD_ABI
@@ -80,5 +106,8 @@ DBAL_API const dbal_driver *dbal_driver_entry(const dbal_host *host)
 }
 #else
 DBAL_API int not_the_entry_point(void);
-DBAL_API int not_the_entry_point(void) { return 42; }
+DBAL_API int not_the_entry_point(void)
+{
+    return 42;
+}
 #endif

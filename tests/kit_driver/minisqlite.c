@@ -186,8 +186,8 @@ static int prepare(mini_conn *c, const char *sql, const dbal_value *params, size
     return DBAL_OK;
 }
 
-static int mini_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params,
-                     size_t nparams, int64_t *affected, dbal_error *err)
+static int mini_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t nparams,
+                     int64_t *affected, dbal_error *err)
 {
     mini_conn *c = (mini_conn *)base;
     sqlite3_stmt *st;
@@ -207,8 +207,8 @@ static int mini_exec(dbal_driver_conn *base, const char *sql, const dbal_value *
 
 /* The first step runs here, so that an error before the first row comes
  * from query, as the driver ABI asks. */
-static int mini_query(dbal_driver_conn *base, const char *sql, const dbal_value *params,
-                      size_t nparams, dbal_driver_rows **out, dbal_error *err)
+static int mini_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t nparams,
+                      dbal_driver_rows **out, dbal_error *err)
 {
     mini_conn *c = (mini_conn *)base;
     sqlite3_stmt *st;
@@ -269,9 +269,8 @@ static dbal_type mini_col_type(dbal_driver_rows *base, int col)
     const char *decl = sqlite3_column_decltype(st, col);
     int declared_bool = decl && sqlite3_stricmp(decl, "BOOLEAN") == 0;
     static const dbal_type of[] = {
-        [SQLITE_INTEGER] = DBAL_TYPE_INT64, [SQLITE_FLOAT] = DBAL_TYPE_DOUBLE,
-        [SQLITE_TEXT] = DBAL_TYPE_TEXT,     [SQLITE_BLOB] = DBAL_TYPE_BLOB,
-        [SQLITE_NULL] = DBAL_TYPE_NULL,
+        [SQLITE_INTEGER] = DBAL_TYPE_INT64, [SQLITE_FLOAT] = DBAL_TYPE_DOUBLE, [SQLITE_TEXT] = DBAL_TYPE_TEXT,
+        [SQLITE_BLOB] = DBAL_TYPE_BLOB,     [SQLITE_NULL] = DBAL_TYPE_NULL,
     };
     int t = sqlite3_column_type(st, col);
     return t == SQLITE_INTEGER && declared_bool ? DBAL_TYPE_BOOL : of[t];
