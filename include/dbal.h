@@ -737,6 +737,7 @@ typedef struct dbal_async_result {
     const dbal_error *error;     /* the details; code DBAL_OK on success */
     dbal_rows *rows;             /* dbal_async_query: every row, read with dbal_rows_next and
                                     the dbal_col_* getters; owned by dbal, do not close it.
+                                    A getter that fails (a conversion) says why in `error`.
                                     NULL for other operations and on failure */
     int64_t affected;            /* dbal_async_exec: rows inserted, updated or deleted */
     dbal_async_session *session; /* where the operation ran; more may be queued on it */

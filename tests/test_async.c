@@ -325,6 +325,45 @@ typedef struct conn_holder {
     pthread_cond_t c;
 } conn_holder;
 
+/* A getter that fails on a result's rows says why in the result's error,
+ * on the worker's buffered rows and the driver's own alike. */
+typedef struct getter_failure {
+    int called, code, error_code;
+    char message[sizeof(((dbal_error *)0)->message)];
+} getter_failure;
+
+static void on_text_as_int(void *ud, const dbal_async_result *res)
+{
+    getter_failure *g = ud;
+    g->called++;
+    assert_int_equal(res->code, DBAL_OK);
+    assert_int_equal(dbal_rows_next(res->rows), DBAL_ROW);
+    int64_t i;
+    g->code = dbal_col_get_int64(res->rows, 0, &i);
+    g->error_code = res->error->code;
+    snprintf(g->message, sizeof g->message, "%s", res->error->message);
+}
+
+static void test_getter_error_in_result(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("pool_size=1");
+    dbal_async *a;
+    OK(NULL, dbal_async_open(e, &a, NULL));
+    dbal_async_session *s;
+    OK(NULL, dbal_async_session_open(a, &s, NULL));
+    getter_failure g = {0};
+    OK(NULL, dbal_async_query(s, "SELECT 'seven' AS n", DBAL_NOARGS, on_text_as_int, &g, NULL));
+    dbal_async_session_close(s);
+    run_until_idle(a, 30);
+    assert_int_equal(g.called, 1);
+    assert_int_equal(g.code, DBAL_ETYPE);
+    assert_int_equal(g.error_code, DBAL_ETYPE);
+    assert_non_null(strstr(g.message, "cannot be read as an integer"));
+    dbal_async_close(a);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
 static void *hold_connection(void *arg)
 {
     conn_holder *h = arg;
@@ -1088,6 +1127,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_thousand_in_flight),
         cmocka_unit_test(test_transactions_and_errors),
         cmocka_unit_test(test_rows_like_blocking),
+        cmocka_unit_test(test_getter_error_in_result),
         cmocka_unit_test(test_handover_from_a_thread),
         cmocka_unit_test(test_cancel_mid_flight),
         cmocka_unit_test(test_timeout),
