@@ -5,6 +5,8 @@
  */
 #include "pg_stmt.h"
 
+#include "decode.h"
+
 /* Makes room for n bytes and the NUL that follows them. */
 static int reserve(pg_blob *b, size_t n)
 {
@@ -21,15 +23,12 @@ static int reserve(pg_blob *b, size_t n)
     return DBAL_OK;
 }
 
+/* The server sends valid hex: anything else reads as 0 rather than
+ * overflowing the byte. */
 static unsigned hex_digit(char ch)
 {
-    if (ch >= '0' && ch <= '9')
-        return (unsigned)(ch - '0');
-    if (ch >= 'a' && ch <= 'f')
-        return (unsigned)(ch - 'a' + 10);
-    if (ch >= 'A' && ch <= 'F')
-        return (unsigned)(ch - 'A' + 10);
-    return 0;
+    int v = dbal__hex_value(ch);
+    return v < 0 ? 0 : (unsigned)v;
 }
 
 static void decode_hex(pg_blob *b, const char *hex, size_t len)
