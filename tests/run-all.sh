@@ -33,7 +33,7 @@ cd "$ROOT"
 log() { printf '\n=== %s\n' "$*"; }
 
 # ---------------------------------------------------------------- packages
-PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libpq-dev libcmocka-dev postgresql valgrind
+PACKAGES=(build-essential cmake pkg-config file libsqlite3-dev libpq-dev libcmocka-dev postgresql valgrind
           libmicrohttpd-dev libjansson-dev curl python3 clang libclang-rt-dev clang-format groff-base man-db pgbouncer libuv1-dev)
 
 pkg_installed() {

@@ -42,6 +42,20 @@ out=$(DATABASE_URL="sqlite://$prefix/x.db" "$prefix/quick") || fail "second run 
 grep -q '^already there: 23505$' <<<"$out" || fail "second run should hit the unique violation: $out"
 test -f "$prefix/x.db" || fail "the file database was not created"
 
+# The README's first program, as a user copies it: every call checked, a
+# failure is exit 1 with the reason said once.
+awk '/^## Using dbal in a program/{f=1} f&&/^```c/{g=1;next} g&&/^```/{exit} g' "$src/README.md" >"$prefix/app.c"
+grep -q 'dbal_engine_open_env' "$prefix/app.c" || fail "the README's first program was not found"
+cc -std=c11 -Wall -Wextra -Werror -o "$prefix/app" "$prefix/app.c" $(pkg-config --cflags --libs dbal) \
+   -Wl,-rpath,"$libdir"
+out=$("$prefix/app") || fail "the README program failed on sqlite::memory:"
+grep -q '^1 widget$' <<<"$out" || fail "the README program printed: $out"
+rc=0
+out=$(DATABASE_URL="sqlite://$prefix/no/such/dir/app.db" "$prefix/app" 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "the README program exited $rc on a missing directory: $out"
+[ "$(grep -o 'cannot open SQLite database' <<<"$out" | wc -l)" = 1 ] || fail "the reason is not said once: $out"
+grep -q 'No such file or directory' <<<"$out" || fail "the system's reason is lost: $out"
+
 # Bad URLs: non-zero exit, one line naming the problem, no password.
 for bad in "nosuch://u:hunter2@h/db" "postgresql://u:hunter2@h:99999/db" "Bad://x"; do
     if msg=$(DATABASE_URL=$bad "$prefix/quick" 2>&1); then fail "$bad was accepted"; fi
