@@ -136,6 +136,48 @@ static void test_one_statement_per_call(void **state)
     dbal_engine_close(e);
 }
 
+/* SQLite's SQLITE_ERROR messages map to PostgreSQL's SQLSTATE for the same
+ * mistake (the ones the conformance suite cannot write portably); the
+ * message stays SQLite's. */
+static void test_error_messages_mapped(void **state)
+{
+    static const struct {
+        const char *sql, *sqlstate;
+        int code;
+    } cases[] = {
+        {"DROP TRIGGER no_such_trigger", "42704", DBAL_EUNDEFINED},
+        {"DROP INDEX no_such_index", "42704", DBAL_EUNDEFINED},
+        {"SELECT 'a' < 'b' COLLATE no_such_collation", "42704", DBAL_EUNDEFINED},
+        {"CREATE VIRTUAL TABLE v USING no_such_module", "42704", DBAL_EUNDEFINED},
+        {"RELEASE no_such_savepoint", "3B001", DBAL_ERROR},
+        {"CREATE TRIGGER t1 AFTER INSERT ON t BEGIN SELECT 1; END", "42710", DBAL_ERROR},
+        {"CREATE VIEW t AS SELECT 1", "42P07", DBAL_ERROR},
+        {"INSERT INTO t VALUES (1, 2, 3)", "42601", DBAL_ESYNTAX},
+        {"SELECT id FROM t GROUP BY 7", "42P10", DBAL_ERROR},
+        {"SELECT sum(id) OVER () FROM t WHERE row_number() OVER () > 1", "42P20", DBAL_ERROR},
+        {"SELECT id FROM t HAVING id > 1", "42803", DBAL_ERROR},
+        {"SELECT sum(9223372036854775807) FROM (SELECT 1 UNION ALL SELECT 2)", "22003", DBAL_ERANGE},
+        {"DELETE FROM sqlite_master", "42501", DBAL_EPERM},
+        {"INSERT INTO tv VALUES (1)", "42809", DBAL_ERROR},
+    };
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    OK(s, dbal_exec(s, "CREATE TABLE t(id INTEGER PRIMARY KEY, n INTEGER)", DBAL_NOARGS, NULL));
+    OK(s, dbal_exec(s, "CREATE TRIGGER t1 AFTER DELETE ON t BEGIN SELECT 1; END", DBAL_NOARGS, NULL));
+    OK(s, dbal_exec(s, "CREATE VIEW tv AS SELECT id FROM t", DBAL_NOARGS, NULL));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = dbal_exec(s, cases[i].sql, DBAL_NOARGS, NULL);
+        const dbal_error *err = dbal_session_error(s);
+        if (rc != cases[i].code || strcmp(err->sqlstate, cases[i].sqlstate) != 0)
+            fail_msg("%s: %s %s (%s), expected %s %s", cases[i].sql, dbal_code_name(rc), err->sqlstate,
+                     err->message, dbal_code_name(cases[i].code), cases[i].sqlstate);
+    }
+    dbal_session_close(s);
+    dbal_engine_close(e);
+}
+
 /* Two sessions of one in-memory engine share its database; a second engine
  * has its own; closing the engine removes its files. */
 static void test_memory_engines(void **state)
@@ -671,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_cannot_open),
         cmocka_unit_test(test_read_only_mode),
         cmocka_unit_test(test_one_statement_per_call),
+        cmocka_unit_test(test_error_messages_mapped),
         cmocka_unit_test(test_memory_engines),
         cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_busy_timeout),

@@ -27,14 +27,66 @@ static const mapping primary[] = {
 };
 
 /* SQLITE_ERROR covers what PostgreSQL splits into classes; the message is
- * the only thing that tells them apart. */
+ * the only thing that tells them apart. Each entry is the SQLSTATE
+ * PostgreSQL gives for the same mistake. A prefix matches the start of the
+ * message, a fragment anywhere in it (for messages that begin with a name:
+ * "table t has 2 columns but 3 values were supplied"). */
 static const struct {
-    const char *prefix;
+    const char *text;
+    int anywhere; /* 0: a prefix; 1: a fragment */
     const char *sqlstate;
 } messages[] = {
-    {"no such table", "42P01"}, {"no such column", "42703"},   {"no such function", "42883"},
-    {"near \"", "42601"},       {"incomplete input", "42601"}, {"unrecognized token", "42601"},
-    {"syntax error", "42601"},  {"no such index", "42704"},    {"no such savepoint", "3B001"},
+    /* undefined objects */
+    {"no such table", 0, "42P01"},
+    {"no such view", 0, "42P01"},
+    {"no such column", 0, "42703"},
+    {"has no column named", 1, "42703"},
+    {"cannot join using column", 0, "42703"},
+    {"no such function", 0, "42883"},
+    {"wrong number of arguments to function", 0, "42883"},
+    {"no such index", 0, "42704"},
+    {"no such trigger", 0, "42704"},
+    {"no such collation sequence", 0, "42704"},
+    {"no such module", 0, "42704"},
+    {"no such savepoint", 0, "3B001"},
+    {"unknown database", 0, "3D000"},
+    /* duplicate objects */
+    {"duplicate column name", 0, "42701"},
+    /* syntax and shape */
+    {"near \"", 0, "42601"},
+    {"incomplete input", 0, "42601"},
+    {"unrecognized token", 0, "42601"},
+    {"syntax error", 0, "42601"},
+    {"sub-select returns", 0, "42601"},
+    {"row value misused", 0, "42601"},
+    {"values for", 1, "42601"},           /* "3 values for 2 columns" */
+    {"values were supplied", 1, "42601"}, /* "table t has 2 columns but 3 values were supplied" */
+    {"do not have the same number of result columns", 1, "42601"},
+    {"term out of range", 1, "42P10"}, /* ORDER BY / GROUP BY position */
+    {"ambiguous column name", 0, "42702"},
+    /* aggregates and windows */
+    {"misuse of aggregate", 0, "42803"},
+    {"misuse of window function", 0, "42P20"},
+    {"aggregate functions are not allowed", 0, "42803"},
+    {"a GROUP BY clause is required before HAVING", 0, "42803"},
+    {"HAVING clause on a non-aggregate query", 0, "42803"},
+    /* numbers */
+    {"integer overflow", 0, "22003"},
+    /* limits */
+    {"too many terms in compound SELECT", 0, "54001"},
+    {"too many columns", 0, "54011"},
+    {"too many SQL variables", 0, "54023"},
+    {"too many levels of trigger recursion", 0, "54001"},
+    {"Expression tree is too large", 0, "54001"},
+    {"parser stack overflow", 0, "54001"},
+    /* transactions and objects in the wrong state */
+    {"cannot start a transaction within a transaction", 0, "25001"},
+    {"cannot commit - no transaction is active", 0, "25P01"},
+    {"cannot rollback - no transaction is active", 0, "25P01"},
+    {"foreign key mismatch", 0, "42830"},
+    {"may not be modified", 1, "42501"},
+    {"may not be dropped", 1, "42501"},
+    {"because it is a view", 1, "42809"},
 };
 
 static const char *sqlstate_for(int rc, const char *msg)
@@ -46,13 +98,16 @@ static const char *sqlstate_for(int rc, const char *msg)
         if (primary[i].rc == (rc & 0xff))
             return primary[i].sqlstate;
     if ((rc & 0xff) == SQLITE_ERROR && msg) {
-        for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++)
-            if (strncmp(msg, messages[i].prefix, strlen(messages[i].prefix)) == 0)
+        /* "trigger t already exists": PostgreSQL's duplicate_object; a
+         * table, view or index that exists is duplicate_table. */
+        if (strstr(msg, "already exists") || strstr(msg, "there is already another table or index"))
+            return strncmp(msg, "trigger ", 8) == 0 ? "42710" : "42P07";
+        for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++) {
+            const char *t = messages[i].text;
+            if (messages[i].sqlstate &&
+                (messages[i].anywhere ? strstr(msg, t) != NULL : strncmp(msg, t, strlen(t)) == 0))
                 return messages[i].sqlstate;
-        if (strstr(msg, "already exists"))
-            return "42P07";
-        if (strstr(msg, "has no column named"))
-            return "42703";
+        }
     }
     return "XX000";
 }

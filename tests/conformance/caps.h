@@ -30,6 +30,7 @@ enum cap_kind { CAP_TEXT, CAP_CHOICE, CAP_LIST, CAP_BOOL, CAP_INT };
     X(SQL_DIVISION_BY_ZERO, "sql.division_by_zero", CAP_CHOICE, "null error")                 \
     X(ERROR_CONSTRAINT_NAMES, "error.constraint_names", CAP_LIST, "unique foreign_key check") \
     X(ERROR_NATIVE_UNIQUE, "error.native.unique", CAP_INT, "")                                \
+    X(ERROR_CLASSES, "error.classes", CAP_BOOL, "")                                           \
     X(ERROR_NATIVE_PRIMARY_KEY, "error.native.primary_key", CAP_INT, "")                      \
     X(ERROR_NATIVE_FOREIGN_KEY, "error.native.foreign_key", CAP_INT, "")                      \
     X(ERROR_NATIVE_NOT_NULL, "error.native.not_null", CAP_INT, "")                            \

@@ -27,6 +27,7 @@
     X(integrity_check)                          \
     X(error_syntax)                             \
     X(error_undefined)                          \
+    X(error_same_mistake)                       \
     X(tx_commit_persists)                       \
     X(tx_rollback_discards)                     \
     X(tx_close_rolls_back)                      \

@@ -151,3 +151,35 @@ void error_undefined(void **state)
     EXPECT_ERR(f->s, DBAL_EUNDEFINED, "42703");
     check_session_recovers(f);
 }
+
+/* One mistake, one code and SQLSTATE on every driver (PostgreSQL's), for
+ * the classes an application meets: SQLite says most of them only in its
+ * message, which the driver maps. */
+static void expect_mistake_at(fixture *f, const char *sql, int code, const char *sqlstate, const char *file,
+                              int line)
+{
+    int rc = dbal_exec(f->s, sql, DBAL_NOARGS, NULL);
+    expect_i64_at(rc, code, sql, file, line);
+    expect_str_at(dbal_session_error(f->s)->sqlstate, sqlstate, sql, file, line);
+    check_session_recovers(f);
+}
+#define EXPECT_MISTAKE(sql, code, state) expect_mistake_at(f, (sql), (code), (state), __FILE__, __LINE__)
+
+void error_same_mistake(void **state)
+{
+    fixture *f = fix(state);
+    cap_need(CAP_ERROR_CLASSES, "yes");
+    CREATE_TABLE(f, "conf_m", "id INTEGER PRIMARY KEY, n INTEGER");
+    EXPECT_MISTAKE("DROP VIEW conf_no_such_view", DBAL_EUNDEFINED, "42P01");
+    EXPECT_MISTAKE("SELECT conf_no_such_function(1)", DBAL_EUNDEFINED, "42883");
+    EXPECT_MISTAKE("SELECT abs(-9223372036854775807 - 1)", DBAL_ERANGE, "22003");
+    EXPECT_MISTAKE("SELECT 1 IN (SELECT id, n FROM conf_m)", DBAL_ESYNTAX, "42601");
+    EXPECT_MISTAKE("INSERT INTO conf_m(id) VALUES (1, 2)", DBAL_ESYNTAX, "42601");
+    EXPECT_MISTAKE("SELECT id FROM conf_m ORDER BY 5", DBAL_ERROR, "42P10");
+    EXPECT_MISTAKE("SELECT id FROM conf_m a, conf_m b", DBAL_ERROR, "42702");
+    EXPECT_MISTAKE("SELECT id FROM conf_m WHERE count(*) > 1", DBAL_ERROR, "42803");
+    EXPECT_MISTAKE("SELECT id FROM conf_m UNION SELECT id, n FROM conf_m", DBAL_ESYNTAX, "42601");
+    DROP_TABLE(f, "conf_m2");
+    EXPECT_MISTAKE("CREATE TABLE conf_m2(a INTEGER, a INTEGER)", DBAL_ERROR, "42701");
+    EXPECT_MISTAKE("CREATE TABLE conf_m(id INTEGER)", DBAL_ERROR, "42P07");
+}
