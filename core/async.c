@@ -405,7 +405,11 @@ static void got(dbal_async_session *as, dbal__conn *c, int slot)
         return;
     }
     dbal__conn *conn = NULL;
-    int rc = dbal__pool_finish(p, as->s->label, c, slot, &conn, &as->s->err);
+    int rc = DBAL_OK;
+    if (!blocks)
+        dbal__pool_hand_out(p, as->s->label, c, &conn); /* checked just above */
+    else
+        rc = dbal__pool_finish(p, as->s->label, c, slot, &conn, &as->s->err);
     dbal_error e = as->s->err;
     have(as, rc, conn, &e);
 }

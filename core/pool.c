@@ -406,7 +406,7 @@ static int slot_filled(dbal__pool *p, int rc, const char *label)
     return rc;
 }
 
-static void hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn **out)
+void dbal__pool_hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn **out)
 {
     pthread_mutex_lock(&p->lock);
     mark_in_use(p, c, label, dbal__now());
@@ -428,24 +428,44 @@ int dbal__pool_finish_blocks(dbal__pool *p, dbal__conn *c, int slot, int *fd)
     return rc != DBAL_OK;
 }
 
-void dbal__pool_untake(dbal__pool *p, dbal__conn *c)
+/* With the lock held: c goes to the first waiter, or back to the idle
+ * list; 0 when neither may have it (the pool is closing, or full), and the
+ * caller closes it. */
+static int place_locked(dbal__pool *p, dbal__conn *c)
 {
-    pthread_mutex_lock(&p->lock);
-    if (!p->closing && p->wait_head) {
+    if (p->closing)
+        return 0;
+    if (p->wait_head) {
         dbal__waiter *w = pop_waiter(p);
         w->conn = c;
         wake(w);
-    } else if (!p->closing) {
-        c->next = p->idle;
-        p->idle = c;
-        p->nidle++;
-    } else {
-        p->nopen--;
-        c->next = NULL;
+        return 1;
     }
-    int closing = p->closing;
+    if (p->nidle >= p->opts.pool_size)
+        return 0;
+    c->next = p->idle;
+    p->idle = c;
+    p->nidle++;
+    return 1;
+}
+
+/* A connection placed nowhere is closed; its slot goes to the next in line. */
+static void unplaced_locked(dbal__pool *p, dbal__conn *c)
+{
+    p->nopen--;
+    c->next = NULL;
+    if (!p->closing)
+        hand_slot(p);
+}
+
+void dbal__pool_untake(dbal__pool *p, dbal__conn *c)
+{
+    pthread_mutex_lock(&p->lock);
+    int placed = place_locked(p, c);
+    if (!placed)
+        unplaced_locked(p, c);
     pthread_mutex_unlock(&p->lock);
-    if (closing)
+    if (!placed)
         close_conn(p, c);
 }
 
@@ -512,7 +532,7 @@ int dbal__pool_finish(dbal__pool *p, const char *label, dbal__conn *c, int slot,
         if (rc != DBAL_OK)
             return rc;
     }
-    hand_out(p, label, c, out);
+    dbal__pool_hand_out(p, label, c, out);
     return DBAL_OK;
 }
 
@@ -534,7 +554,7 @@ int dbal__pool_adopt(dbal__pool *p, const char *label, dbal_driver_conn *dc, dba
     }
     if ((rc = slot_filled(p, rc, label)) != DBAL_OK)
         return rc;
-    hand_out(p, label, c, out);
+    dbal__pool_hand_out(p, label, c, out);
     return DBAL_OK;
 }
 
@@ -589,27 +609,14 @@ void dbal__pool_return(dbal__pool *p, dbal__conn *c)
     memcpy(label, c->label, sizeof label);
     pthread_mutex_lock(&p->lock);
     unlink_in_use(p, c);
-    if (!broken && !p->closing && p->wait_head) {
-        dbal__waiter *w = pop_waiter(p);
-        w->conn = c;
-        wake(w);
+    if (!broken && place_locked(p, c)) {
         pthread_mutex_unlock(&p->lock);
         emit(p, DBAL_EVENT_CHECKIN, label);
         return;
     }
-    if (!broken && !p->closing && p->nidle < p->opts.pool_size) {
-        c->next = p->idle;
-        p->idle = c;
-        p->nidle++;
-        pthread_mutex_unlock(&p->lock);
-        emit(p, DBAL_EVENT_CHECKIN, label);
-        return;
-    }
-    p->nopen--;
     if (broken)
         p->stats.discarded++;
-    if (!p->closing)
-        hand_slot(p);
+    unplaced_locked(p, c);
     pthread_mutex_unlock(&p->lock);
     close_conn(p, c);
     emit(p, DBAL_EVENT_CHECKIN, label);

@@ -110,6 +110,9 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
 int dbal__pool_take(dbal__pool *p, dbal__waiter *w, dbal__conn **c, int *slot, dbal_error *err);
 int dbal__pool_withdraw(dbal__pool *p, dbal__waiter *w, int timed_out, const char *label, dbal_error *err);
 int dbal__pool_finish_blocks(dbal__pool *p, dbal__conn *c, int slot, int *fd);
+/* Hands out an idle connection that dbal__pool_finish_blocks found ready
+ * (answered 0): what dbal__pool_finish would do, without looking again. */
+void dbal__pool_hand_out(dbal__pool *p, const char *label, dbal__conn *c, dbal__conn **out);
 /* Puts back a connection dbal__pool_take gave and nobody used: to the
  * next in line, or idle. */
 void dbal__pool_untake(dbal__pool *p, dbal__conn *c);

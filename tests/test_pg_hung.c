@@ -162,31 +162,11 @@ static int teardown(void **state)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static dbal_engine *open_engine(const char *opts)
-{
-    char url[1024];
-    snprintf(url, sizeof url, "%s%s%s", pg_url, strchr(pg_url, '?') ? "&" : "?", opts);
-    dbal_engine *e;
-    dbal_error err;
-    if (dbal_engine_open(&e, url, &err) != DBAL_OK)
-        fail_msg("engine: %s", err.message);
-    return e;
-}
-
-static dbal_session *open_session(dbal_engine *e)
-{
-    dbal_session *s;
-    dbal_error err;
-    if (dbal_session_open(e, &s, &err) != DBAL_OK)
-        fail_msg("session: %s", err.message);
-    return s;
-}
-
 /* After the server is resumed, the engine works again: a fresh session. */
 static void works_again(dbal_engine *e)
 {
     resume_server();
-    dbal_session *s = open_session(e);
+    dbal_session *s = test_session(e);
     OK(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL));
     dbal_session_close(s);
 }
@@ -210,7 +190,7 @@ static void message_says(dbal_session *s, const char *part)
  * and with "SELECT 1" prepared, on a server then stopped. */
 static dbal_session *session_on_stopped_server(dbal_engine *e, int timeout_ms)
 {
-    dbal_session *s = open_session(e);
+    dbal_session *s = test_session(e);
     if (timeout_ms > 0)
         OK(s, dbal_session_set_timeout(s, timeout_ms));
     OK(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL));
@@ -239,7 +219,7 @@ static void exec_bounded(dbal_session *s, const char *what, const char *sql, dba
 static void test_exec_autocommit(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("application_name=dbal_hung");
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung");
     dbal_session *s = session_on_stopped_server(e, 1000);
     exec_bounded(s, "autocommit exec, session timeout 1000 ms", "SELECT 1", DBAL_NOARGS, DBAL_ECONNLOST,
                  "outcome is unknown");
@@ -260,8 +240,8 @@ static void test_exec_autocommit(void **state)
 static void test_exec_in_transaction(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("application_name=dbal_hung");
-    dbal_session *s = open_session(e);
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung");
+    dbal_session *s = test_session(e);
     OK(s, dbal_exec(s, "CREATE TEMP TABLE hung_t(x int)", DBAL_NOARGS, NULL));
     OK(s, dbal_session_set_timeout(s, 1000));
     OK(s, dbal_begin(s));
@@ -282,7 +262,7 @@ static void test_exec_in_transaction(void **state)
 static void test_url_statement_timeout(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("application_name=dbal_hung&statement_timeout=1000");
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung&statement_timeout=1000");
     dbal_session *s = session_on_stopped_server(e, 0);
     exec_bounded(s, "autocommit exec, URL statement_timeout=1000", "SELECT 1", DBAL_NOARGS, DBAL_ECONNLOST,
                  "statement timeout 1000 ms + 1000 ms grace");
@@ -296,7 +276,7 @@ static void test_url_statement_timeout(void **state)
 static void test_query_and_rows_next(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("application_name=dbal_hung");
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung");
     dbal_session *s = session_on_stopped_server(e, 1000);
     dbal_rows *r;
     double t0 = test_now();
@@ -307,7 +287,7 @@ static void test_query_and_rows_next(void **state)
     resume_server();
 
     /* Rows that never end: the server stops in the middle of them. */
-    s = open_session(e);
+    s = test_session(e);
     /* A target-list set-returning function streams its rows (one in FROM
      * would be materialised first). */
     OK(s, dbal_session_set_timeout(s, 1500));
@@ -335,13 +315,13 @@ static void test_query_and_rows_next(void **state)
 static void test_pre_ping_checkout(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("application_name=dbal_hung&pool_pre_ping=1&connect_timeout=2");
-    dbal_session *s = open_session(e);
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung&pool_pre_ping=1&connect_timeout=2");
+    dbal_session *s = test_session(e);
     OK(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL));
     dbal_session_close(s);
     usleep(600 * 1000);
     stop_server();
-    s = open_session(e);
+    s = test_session(e);
     double t0 = test_now();
     int rc = dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL);
     took("pre-ping checkout, connect_timeout=2", t0, 2 * 2 + 2.5);
@@ -378,7 +358,7 @@ static void *cancel_later(void *p)
 static void test_cancel_from_another_thread(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("application_name=dbal_hung");
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung");
     dbal_session *s = session_on_stopped_server(e, 2000);
     canceller_arg a = {.s = s};
     pthread_t t;
@@ -465,7 +445,7 @@ typedef struct {
 static void async_on_stopped_server(async_fixture *f, int in_tx)
 {
     dbal_error err;
-    f->e = open_engine("application_name=dbal_hung");
+    f->e = test_engine_opts(pg_url, "application_name=dbal_hung");
     assert_int_equal(dbal_async_open(f->e, &f->a, &err), DBAL_OK);
     f->as = async_session(f->a, 1000);
     if (in_tx) {
@@ -559,9 +539,10 @@ static void test_async_cancel(void **state)
 static void test_async_bookkeeping(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine(
-        "application_name=dbal_hung&pool_size=1&max_overflow=0&statement_timeout=1000");
-    dbal_session *s = open_session(e);
+    dbal_engine *e =
+        test_engine_opts(pg_url,
+                         "application_name=dbal_hung&pool_size=1&max_overflow=0&statement_timeout=1000");
+    dbal_session *s = test_session(e);
     OK(s, dbal_session_set_timeout(s, 5000));
     OK(s, dbal_exec(s, "SET work_mem = '7MB'", DBAL_NOARGS, NULL));
     dbal_session_close(s);
@@ -595,7 +576,7 @@ static void test_async_bookkeeping(void **state)
     took("closing an asynchronous session that ran SET", t0, INSTANT);
     dbal_async_close(f.a);
     resume_server();
-    s = open_session(e);
+    s = test_session(e);
     char buf[32];
     assert_string_equal(test_scalar_text(s, "SHOW work_mem", buf, sizeof buf), "4MB");
     dbal_session_close(s);

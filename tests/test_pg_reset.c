@@ -21,37 +21,17 @@
 
 static const char *pg_url;
 
-static dbal_engine *open_engine(const char *opts)
-{
-    char url[1024];
-    snprintf(url, sizeof url, "%s%s%s", pg_url, strchr(pg_url, '?') ? "&" : "?", opts);
-    dbal_engine *e;
-    dbal_error err;
-    if (dbal_engine_open(&e, url, &err) != DBAL_OK)
-        fail_msg("engine: %s", err.message);
-    return e;
-}
-
-static dbal_session *session(dbal_engine *e)
-{
-    dbal_session *s;
-    dbal_error err;
-    if (dbal_session_open(e, &s, &err) != DBAL_OK)
-        fail_msg("session: %s", err.message);
-    return s;
-}
-
 /* Runs `dirty` (one or more statements, each ending with ';' + '\n') in
  * one session, then `probe` in the next on the same server session, and
  * returns the probe's text. */
 static const char *after(dbal_engine *e, const char *const *dirty, const char *probe, char *buf, size_t cap)
 {
-    dbal_session *s = session(e);
+    dbal_session *s = test_session(e);
     int64_t pid = test_scalar(s, "SELECT pg_backend_pid()");
     for (; *dirty; dirty++)
         OK(s, dbal_exec(s, *dirty, DBAL_NOARGS, NULL));
     dbal_session_close(s);
-    s = session(e);
+    s = test_session(e);
     assert_int_equal(test_scalar(s, "SELECT pg_backend_pid()"), pid);
     test_scalar_text(s, probe, buf, cap);
     dbal_session_close(s);
@@ -63,9 +43,9 @@ static const char *after(dbal_engine *e, const char *const *dirty, const char *p
 static void test_role_and_authorization(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("pool_size=1&max_overflow=0");
+    dbal_engine *e = test_engine_opts(pg_url, "pool_size=1&max_overflow=0");
     char buf[128], login[64];
-    dbal_session *s = session(e);
+    dbal_session *s = test_session(e);
     test_scalar_text(s, "SELECT current_user", login, sizeof login);
     OK(s, dbal_exec(s, "DROP ROLE IF EXISTS dbal_reset_admin", DBAL_NOARGS, NULL));
     OK(s, dbal_exec(s, "CREATE ROLE dbal_reset_admin NOLOGIN", DBAL_NOARGS, NULL));
@@ -84,7 +64,7 @@ static void test_role_and_authorization(void **state)
                               "SELECT set_config('role', 'dbal_reset_admin', false)"),
                         login);
 
-    s = session(e);
+    s = test_session(e);
     OK(s, dbal_exec(s, "DROP ROLE dbal_reset_admin", DBAL_NOARGS, NULL));
     dbal_session_close(s);
     dbal_engine_close(e);
@@ -93,9 +73,9 @@ static void test_role_and_authorization(void **state)
 static void test_settings_however_made(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("pool_size=1&max_overflow=0&statement_timeout=5000");
+    dbal_engine *e = test_engine_opts(pg_url, "pool_size=1&max_overflow=0&statement_timeout=5000");
     char buf[128], path[128];
-    dbal_session *s = session(e);
+    dbal_session *s = test_session(e);
     test_scalar_text(s, "SHOW search_path", path, sizeof path);
     dbal_session_close(s);
 
@@ -120,7 +100,7 @@ static void test_settings_however_made(void **state)
 static void test_objects_locks_and_listens(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("pool_size=1&max_overflow=0");
+    dbal_engine *e = test_engine_opts(pg_url, "pool_size=1&max_overflow=0");
     char buf[128];
     assert_string_equal(AFTER(e, "SELECT (to_regclass('pg_temp.reset_tmp') IS NULL)::text",
                               "CREATE TEMP TABLE reset_tmp(x int)"),
@@ -137,11 +117,11 @@ static void test_objects_locks_and_listens(void **state)
                               "DECLARE reset_cur CURSOR WITH HOLD FOR SELECT 1", "COMMIT"),
                         "");
     /* lastval() is not defined in a fresh session. */
-    dbal_session *s = session(e);
+    dbal_session *s = test_session(e);
     OK(s, dbal_exec(s, "CREATE SEQUENCE IF NOT EXISTS reset_seq", DBAL_NOARGS, NULL));
     assert_true(test_scalar(s, "SELECT nextval('reset_seq')") > 0);
     dbal_session_close(s);
-    s = session(e);
+    s = test_session(e);
     EXPECT_RC(s, dbal_exec(s, "SELECT lastval()", DBAL_NOARGS, NULL), DBAL_ERROR);
     assert_string_equal(dbal_session_error(s)->sqlstate, "55000");
     OK(s, dbal_exec(s, "DROP SEQUENCE reset_seq", DBAL_NOARGS, NULL));
@@ -155,10 +135,10 @@ static void test_objects_locks_and_listens(void **state)
 static void test_prepared_statements(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("pool_size=1&max_overflow=0");
+    dbal_engine *e = test_engine_opts(pg_url, "pool_size=1&max_overflow=0");
     char buf[128];
     const char *cached = "SELECT ?::int + 1";
-    dbal_session *s = session(e);
+    dbal_session *s = test_session(e);
     assert_int_equal(test_scalar(s, "SELECT 41"), 41);
     dbal_rows *r;
     OK(s, dbal_query(s, cached, DBAL_ARGS(dbal_int64(1)), &r));
@@ -171,7 +151,7 @@ static void test_prepared_statements(void **state)
     assert_string_equal(AFTER(e, "SELECT count(*)::text FROM pg_prepared_statements WHERE from_sql",
                               "DO $$BEGIN EXECUTE 'PREPARE app_stmt2 AS SELECT 2'; END$$"),
                         "0");
-    s = session(e);
+    s = test_session(e);
     OK(s, dbal_begin(s));
     OK(s, dbal_query(s, cached, DBAL_ARGS(dbal_int64(1)), &r));
     assert_int_equal(dbal_rows_next(r), DBAL_ROW);
@@ -183,12 +163,12 @@ static void test_prepared_statements(void **state)
 
     /* Without PREPARE, the cache survives the reset: nothing is prepared
      * again (the server's count of our statements stays). */
-    s = session(e);
+    s = test_session(e);
     OK(s, dbal_query(s, cached, DBAL_ARGS(dbal_int64(1)), &r));
     dbal_rows_close(r);
     int64_t before = test_scalar(s, "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql");
     dbal_session_close(s);
-    s = session(e);
+    s = test_session(e);
     assert_int_equal(test_scalar(s, "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql"),
                      before);
     dbal_session_close(s);
@@ -200,14 +180,14 @@ static void test_prepared_statements(void **state)
 static void test_rollback_only_reset(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("pool_size=1&max_overflow=0&pool_reset=rollback");
+    dbal_engine *e = test_engine_opts(pg_url, "pool_size=1&max_overflow=0&pool_reset=rollback");
     char buf[128];
     assert_string_equal(AFTER(e, "SHOW work_mem", "SET work_mem = '7MB'"), "7MB");
-    dbal_session *s = session(e);
+    dbal_session *s = test_session(e);
     OK(s, dbal_begin(s));
     OK(s, dbal_exec(s, "CREATE TEMP TABLE rb_tmp(x int)", DBAL_NOARGS, NULL));
     dbal_session_close(s); /* the open transaction is rolled back */
-    s = session(e);
+    s = test_session(e);
     assert_string_equal(test_scalar_text(s, "SELECT (to_regclass('pg_temp.rb_tmp') IS NULL)::text", buf,
                                          sizeof buf),
                         "true");
@@ -224,8 +204,8 @@ static void test_rollback_only_reset(void **state)
 /* Terminates every backend of application_name `app` but the caller's. */
 static void terminate(const char *app)
 {
-    dbal_engine *e = open_engine("application_name=dbal_reset_killer");
-    dbal_session *s = session(e);
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_reset_killer");
+    dbal_session *s = test_session(e);
     char sql[256];
     snprintf(sql, sizeof sql,
              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '%s'",
@@ -241,10 +221,10 @@ static void terminate(const char *app)
 static void test_terminated_inside_pre_ping_window(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("application_name=dbal_window&pool_size=3&pool_pre_ping=1");
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_window&pool_size=3&pool_pre_ping=1");
     dbal_session *s[3];
     for (int i = 0; i < 3; i++) {
-        s[i] = session(e);
+        s[i] = test_session(e);
         OK(s[i], dbal_exec(s[i], "SELECT 1", DBAL_NOARGS, NULL));
     }
     for (int i = 0; i < 3; i++)
@@ -252,7 +232,7 @@ static void test_terminated_inside_pre_ping_window(void **state)
     terminate("dbal_window");
     usleep(50 * 1000); /* the goodbye reaches the client's socket */
     for (int i = 0; i < 3; i++) {
-        s[i] = session(e);
+        s[i] = test_session(e);
         OK(s[i], dbal_exec(s[i], "SELECT 1", DBAL_NOARGS, NULL));
     }
     for (int i = 0; i < 3; i++)
