@@ -192,8 +192,10 @@ int pg_conn_ready(pg_conn *c, dbal_error *err)
     int rc = PQtransactionStatus(c->wire.pg) == PQTRANS_IDLE ? pg_conn_owed(c, pg_run, err)
                                                              : pg_settings_in_block(c, err);
     /* A cancel asked for before this command cannot be meant for it, nor
-     * may its request, still on the way, interrupt it. */
-    pg_cancel_settle(&c->wire);
+     * may its request, still on the way, interrupt it (nothing to wait for
+     * on a connection given up: the command never goes out). */
+    if (!c->wire.gave_up && !c->wire.base.broken)
+        pg_cancel_settle(&c->wire);
     atomic_store(&c->wire.cancel_requested, 0);
     /* Given up while pulling a cursor's rows or on the bookkeeping: what
      * the caller was about to send never went out. */
