@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { PAIRS_MAX = 3 };
 
@@ -251,9 +252,13 @@ static int open_pairs(const char *dir, const char *pg)
     npairs = 2;
     if (!pg)
         return 0;
+    /* Schemas of this process's own: two runs on one database stay apart. */
+    static char dbal_schema[64], raw_schema[64];
+    snprintf(dbal_schema, sizeof dbal_schema, "slt_dbal_%ld", (long)getpid());
+    snprintf(raw_schema, sizeof raw_schema, "slt_raw_%ld", (long)getpid());
     pairs[2].name = "postgresql";
-    if (slt_dbal_target(&pairs[2].dbal, "dbal postgresql", pg, "slt_dbal") ||
-        slt_libpq_target(&pairs[2].raw, "libpq", pg, "slt_raw"))
+    if (slt_dbal_target(&pairs[2].dbal, "dbal postgresql", pg, dbal_schema) ||
+        slt_libpq_target(&pairs[2].raw, "libpq", pg, raw_schema))
         return -1;
     npairs = 3;
     return 0;
