@@ -735,6 +735,43 @@ static void lock_wait_is_bounded(void **state)
     MIGRATE_OK(fx, up(fx, 0));
 }
 
+/* Another process records a version between this one's reading of the
+ * history and its turn: found again inside the migration's transaction,
+ * and skipped. */
+typedef struct interloper {
+    fixture *fx;
+    event_text events;
+} interloper;
+
+static void record_next_elsewhere(void *userdata, dbal_migrate_event ev, const dbal_migration *m)
+{
+    interloper *it = userdata;
+    on_event(&it->events, ev, m);
+    if (ev == DBAL_MIGRATE_APPLIED && m->version == 1)
+        OK(it->fx->s,
+           dbal_exec(it->fx->s,
+                     "INSERT INTO dbal_migrations(version, name, checksum, applied_at, duration_ms) "
+                     "VALUES (2, 'b', 'elsewhere', '2024-01-01T00:00:00.000Z', 0)",
+                     DBAL_NOARGS, NULL));
+}
+
+static void version_recorded_meanwhile_is_skipped(void **state)
+{
+    fixture *fx = *state;
+    put(fx, "0001_a.sql", "CREATE TABLE a(x INTEGER);\n");
+    put(fx, "0002_b.sql", "CREATE TABLE b(x INTEGER);\n");
+    put(fx, "0003_c.sql", "-- dbal:no-transaction\nCREATE TABLE c(x INTEGER);\n");
+    interloper it = {fx, {""}};
+    dbal_migrate_options o;
+    dbal_migrate_options_init(&o);
+    o.progress = record_next_elsewhere;
+    o.userdata = &it;
+    MIGRATE_OK(fx, up_with(fx, 0, &o));
+    assert_string_equal(it.events.text, "applied 1, skipped 2, applied 3");
+    assert_false(table_exists(fx, "b"));
+    assert_true(table_exists(fx, "c"));
+}
+
 #define NPROC 6
 
 typedef struct proc_result {
@@ -867,6 +904,7 @@ int main(void)
         ON_EACH(down_steps_and_targets),
         ON_EACH(dry_run_changes_nothing),
         ON_EACH(history_table_option),
+        ON_EACH(version_recorded_meanwhile_is_skipped),
         CASE(lock_wait_is_bounded, file),
         CASE(lock_wait_is_bounded, pg),
         CASE(processes_migrating_at_once, file),
