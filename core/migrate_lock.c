@@ -29,14 +29,31 @@ static void nap(double seconds)
     nanosleep(&ts, NULL);
 }
 
-/* The lock's key: the first 8 bytes of a SHA-256 of the table's name, so
- * that two histories in one database do not wait for each other. */
-static int64_t key_of(const char *table)
+/* The schema an unqualified table name lands in (the first of search_path
+ * that exists), into buf; "" when there is none. */
+static int current_schema(dbal_session *s, char *buf, size_t cap)
+{
+    dbal_rows *r;
+    int rc = dbal_query(s, "SELECT current_schema()", DBAL_NOARGS, &r);
+    if (rc != DBAL_OK)
+        return rc;
+    buf[0] = '\0';
+    if ((rc = dbal_rows_next(r)) == DBAL_ROW && dbal_col_text(r, 0))
+        snprintf(buf, cap, "%s.", dbal_col_text(r, 0));
+    dbal_rows_close(r);
+    return rc == DBAL_ROW || rc == DBAL_DONE ? DBAL_OK : rc;
+}
+
+/* The lock's key: the first 8 bytes of a SHA-256 of the table's
+ * schema-qualified name, so that two histories in one database (in two
+ * schemas, or under two names) do not wait for each other. */
+static int64_t key_of(const char *schema, const char *table)
 {
     dbal__sha256 c;
     unsigned char d[DBAL__SHA256_LEN];
     dbal__sha256_init(&c);
     dbal__sha256_update(&c, "dbal_migrate:", strlen("dbal_migrate:"));
+    dbal__sha256_update(&c, schema, strlen(schema));
     dbal__sha256_update(&c, table, strlen(table));
     dbal__sha256_final(&c, d);
     uint64_t k = 0;
@@ -88,10 +105,15 @@ int dbal__mig_lock(dbal__mig_ctx *ctx)
 {
     if (!is_postgresql(ctx))
         return DBAL_OK;
-    ctx->lock_key = key_of(ctx->table);
+    char schema[128] = "";
+    int rc = strchr(ctx->table, '.') ? DBAL_OK : current_schema(ctx->s, schema, sizeof schema);
+    if (rc != DBAL_OK)
+        return dbal__mig_fail(ctx, rc);
+    ctx->lock_key = key_of(schema, ctx->table);
     ctx->deadline = dbal__now() + ctx->opts.lock_timeout_ms / 1000.0;
     for (double step = 0.005;; step = step * 2 < 0.2 ? step * 2 : 0.2) {
-        int got = 0, rc = try_lock(ctx->s, ctx->lock_key, &got);
+        int got = 0;
+        rc = try_lock(ctx->s, ctx->lock_key, &got);
         if (rc != DBAL_OK)
             return dbal__mig_fail(ctx, rc);
         if (got) {

@@ -731,9 +731,9 @@ DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userd
  * are the database's (DBAL_ESYNTAX for a syntax error).
  *
  * Several processes. On PostgreSQL, up and down hold a session advisory
- * lock (its key derived from the history table's name) while they work,
- * and read the history again once they have it: the others wait, then find
- * nothing to do. Through PgBouncer in transaction mode a session lock is not
+ * lock (its key derived from the history table's schema-qualified name)
+ * while they work, and read the history again once they have it: the
+ * others wait, then find nothing to do. Through PgBouncer in transaction mode a session lock is not
  * held: migrate through a direct URL. On SQLite (and other drivers) each
  * migration's transaction takes the database's write lock first and checks
  * again that its version is not yet recorded, so each version is applied

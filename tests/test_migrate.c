@@ -703,9 +703,11 @@ static void lock_wait_is_bounded(void **state)
     int64_t holder = 0;
     if (fx->kind == PG) { /* the advisory lock's key, as documented */
         unsigned char d[DBAL__SHA256_LEN];
+        char name[128];
+        snprintf(name, sizeof name, "dbal_migrate:%s.dbal_migrations", fx->schema);
         dbal__sha256 c;
         dbal__sha256_init(&c);
-        dbal__sha256_update(&c, "dbal_migrate:dbal_migrations", strlen("dbal_migrate:dbal_migrations"));
+        dbal__sha256_update(&c, name, strlen(name));
         dbal__sha256_final(&c, d);
         uint64_t key = 0;
         for (int i = 0; i < 8; i++)
