@@ -117,6 +117,7 @@ extern "C" {
     X(EPERM, 28, "permission denied")                                           \
     X(EDATA, 29, "invalid data for the column type")                            \
     X(EUNSUPPORTED, 30, "not supported by this driver")                         \
+    X(EMIGRATION, 31, "applied migrations do not match the migration files")    \
     X(ROW, 100, "a row is ready")                                               \
     X(DONE, 101, "no more rows")
 
@@ -690,6 +691,167 @@ DBAL_API int dbal_last_insert_id(dbal_session *s, int64_t *out);
 typedef int (*dbal_transact_fn)(dbal_session *s, void *userdata);
 DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userdata, unsigned retries,
                            dbal_error *err);
+
+/* ---- migrations ------------------------------------------------------------- */
+
+/*
+ * Schema migrations: a directory of versioned SQL files, applied in order,
+ * each in a transaction of its own, and recorded in a history table, so that
+ * one history runs on SQLite in tests and on PostgreSQL in production.
+ *
+ * Files. NNNN_name.sql applies version NNNN (a positive integer, leading
+ * zeros optional; name: letters, digits, '_' and '-'); NNNN_name.down.sql,
+ * optional, reverts it. NNNN_name.<driver>.sql and
+ * NNNN_name.down.<driver>.sql are variants for one driver (the engine's
+ * dbal_engine_driver() name: postgresql, sqlite, ...), used in place of the
+ * plain file on that driver. Every version needs an up file for the
+ * engine's driver (a file of comments only applies nothing and records the
+ * version). Every *.sql file of the directory must be named so: a malformed
+ * name, two names for one version, or two files for one role are
+ * DBAL_EINVAL naming the files. Other files (README.md, .gitkeep), hidden
+ * files and directories are ignored.
+ *
+ * Statements are cut at ';' by the SQL scanner of both dialects (quotes,
+ * comments, dollar quotes, CREATE TRIGGER ... BEGIN ... END bodies) and run
+ * with dbal_exec(), so a literal `?` is written `??` (PostgreSQL's jsonb
+ * operators). BEGIN, COMMIT, ROLLBACK and END statements are refused
+ * (DBAL_EINVAL): each migration is one transaction of dbal's, with its
+ * history row. A comment line `-- dbal:no-transaction` among a file's
+ * first comment lines runs its statements outside a transaction, one by
+ * one (for CREATE INDEX CONCURRENTLY); if one fails, those before it stay
+ * applied and nothing is recorded, so write them to be re-run (IF NOT
+ * EXISTS). Any other `-- dbal:` directive is DBAL_EINVAL.
+ *
+ * History. The table (dbal_migrations by default) holds version BIGINT
+ * PRIMARY KEY, name, checksum (the SHA-256 of the file as applied, in hex),
+ * applied_at (ISO 8601 UTC text) and duration_ms; it is created when
+ * missing. A failed migration is rolled back: the database stays at the
+ * version before it, and the error names the file and the line of the
+ * failing statement, with the database's message; its code and SQLSTATE
+ * are the database's (DBAL_ESYNTAX for a syntax error).
+ *
+ * Several processes. On PostgreSQL, up and down hold a session advisory
+ * lock (its key derived from the history table's schema-qualified name)
+ * while they work, and read the history again once they have it: the
+ * others wait, then find nothing to do. Through PgBouncer in transaction mode a session lock is not
+ * held: migrate through a direct URL. On SQLite (and other drivers) each
+ * migration's transaction takes the database's write lock first and checks
+ * again that its version is not yet recorded, so each version is applied
+ * once, by whichever process gets there first. Either wait is bounded by
+ * lock_timeout_ms: then DBAL_EBUSY.
+ */
+#define DBAL_HAS_MIGRATE 1
+
+/* The history table's default name. */
+#define DBAL_MIGRATE_TABLE "dbal_migrations"
+
+/* Where a version stands: its file applied as it is now, not yet applied,
+ * applied from a file that has changed since (the checksums differ), or
+ * applied from a file that is no longer in the directory. */
+typedef enum dbal_migration_state {
+    DBAL_MIGRATION_APPLIED = 1,
+    DBAL_MIGRATION_PENDING = 2,
+    DBAL_MIGRATION_CHANGED = 3,
+    DBAL_MIGRATION_MISSING = 4
+} dbal_migration_state;
+
+/* One version, as the directory and the history have it. Every pointer is
+ * owned by dbal and valid during the callback it is given to. */
+typedef struct dbal_migration {
+    int64_t version;
+    const char *name; /* from the file's name, or from the history when missing */
+    dbal_migration_state state;
+    const char *file;             /* the up file used on this driver; NULL when missing */
+    const char *down_file;        /* the down file used on this driver; NULL when there is none */
+    const char *checksum;         /* the up file's SHA-256, 64 hex digits; NULL when missing */
+    const char *applied_checksum; /* as recorded; NULL when not applied */
+    const char *applied_at;       /* as recorded, "2024-05-01T12:00:00.123Z"; NULL when not applied */
+    int64_t duration_ms;          /* as recorded; -1 when not applied */
+    int no_transaction;           /* the file has the -- dbal:no-transaction directive */
+} dbal_migration;
+
+/* What dbal_migrate_up() and dbal_migrate_down() tell their progress
+ * callback: a migration applied and recorded; reverted (its down file run
+ * and its record deleted); repaired (the changed file's checksum recorded);
+ * skipped, because another process applied or reverted it first. Values are
+ * only appended. */
+typedef enum dbal_migrate_event {
+    DBAL_MIGRATE_APPLIED = 1,
+    DBAL_MIGRATE_REVERTED = 2,
+    DBAL_MIGRATE_REPAIRED = 3,
+    DBAL_MIGRATE_SKIPPED = 4
+} dbal_migrate_event;
+
+/* The callbacks, called on the caller's thread during the call:
+ * dbal_migrate_fn gets a version of dbal_migrate_status(),
+ * dbal_migrate_progress_fn an event of dbal_migrate_up() or _down(), and
+ * dbal_migrate_sql_fn a dry run's statement (`file` and `line` say where it
+ * starts; the SQL has no final ';'). */
+typedef void (*dbal_migrate_fn)(void *userdata, const dbal_migration *m);
+typedef void (*dbal_migrate_progress_fn)(void *userdata, dbal_migrate_event event, const dbal_migration *m);
+typedef void (*dbal_migrate_sql_fn)(void *userdata, const char *file, int line, const char *sql);
+
+/*
+ * Options of the migration calls; NULL options are the defaults. Set them
+ * up with dbal_migrate_options_init(), then set fields.
+ */
+typedef struct dbal_migrate_options {
+    size_t size;                       /* set by dbal_migrate_options_init; lets fields be appended */
+    const char *table;                 /* history table, "name" or "schema.name" (NULL: DBAL_MIGRATE_TABLE) */
+    int lock_timeout_ms;               /* wait for another process's migration (-1: 60000; 0: no wait) */
+    int repair;                        /* 1: up records changed files' checksums instead of refusing */
+    int ignore_missing;                /* 1: up goes on when applied versions have no file */
+    dbal_migrate_sql_fn dry_run;       /* not NULL: up and down give it their statements, change nothing */
+    dbal_migrate_progress_fn progress; /* optional: each migration applied, reverted, repaired or skipped */
+    void *userdata;                    /* given to dry_run and progress */
+} dbal_migrate_options;
+
+/* Sets o->size and every migration option to its default (no table name:
+ * DBAL_MIGRATE_TABLE; lock_timeout_ms -1: 60000; no repair, no
+ * ignore_missing, no callbacks). Accepts NULL. Any thread. */
+DBAL_API void dbal_migrate_options_init(dbal_migrate_options *o);
+
+/*
+ * Applies the pending migrations of directory `dir`, in version order:
+ * all of them (target 0), those up to and including version target
+ * (target > 0, which must be a version of the directory), or the next
+ * -target of them (target < 0). Before anything runs, every version is
+ * checked against the history: an applied file that has changed is
+ * DBAL_EMIGRATION naming it and both checksums (unless opts->repair, which
+ * records the new checksum), and an applied version whose file is gone is
+ * DBAL_EMIGRATION (unless opts->ignore_missing). With opts->dry_run the
+ * statements of what would be applied are given to it in order and nothing
+ * is changed, not even the history table made. Opens one session of its
+ * own on the engine. err (optional) receives the details of a failure.
+ * Returns DBAL_OK, DBAL_EINVAL (arguments, the directory, a file, the
+ * target), DBAL_EMIGRATION, DBAL_EBUSY (lock_timeout_ms passed), DBAL_ENOMEM,
+ * or the code of the failing statement or connection. Any thread.
+ */
+DBAL_API int dbal_migrate_up(dbal_engine *engine, const char *dir, int64_t target,
+                             const dbal_migrate_options *opts, dbal_error *err);
+
+/*
+ * Reverts applied migrations, the highest version first, each with its
+ * down file in a transaction of its own (or not, by its directive) that
+ * also deletes its history row: those above version target (target >= 0;
+ * 0 reverts them all), or the last -target of them (target < 0; -1 is one
+ * step). Each one must have a down file for the engine's driver: a version
+ * without one is DBAL_EINVAL naming it, before anything runs. Checksums
+ * are not checked (reverting and applying again is how an edited
+ * migration is re-run). opts, the lock and the codes are dbal_migrate_up()'s.
+ */
+DBAL_API int dbal_migrate_down(dbal_engine *engine, const char *dir, int64_t target,
+                               const dbal_migrate_options *opts, dbal_error *err);
+
+/*
+ * Calls fn(userdata, m) for every version the directory or the history
+ * knows, in version order, with its state: applied, pending, changed or
+ * missing. Reads only (no lock; a missing history table means nothing is
+ * applied); opts gives the table. Returns DBAL_OK, DBAL_EINVAL,
+ * DBAL_ENOMEM or the database's error. Any thread.
+ */
+DBAL_API int dbal_migrate_status(dbal_engine *engine, const char *dir, const dbal_migrate_options *opts,
+                                 dbal_migrate_fn fn, void *userdata, dbal_error *err);
 
 /* ---- asynchronous API (event loops) ------------------------------------------ */
 

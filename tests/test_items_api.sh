@@ -459,8 +459,30 @@ test_startup_failures() {
         "a bad DATABASE_URL: exit 1, message without the password"
     rc=0
     env PORT=0 DATABASE_URL="sqlite://$WORK/no/such/dir/x.db" "$SERVICE" >/dev/null 2>"$WORK/bad.err" || rc=$?
-    check "[ $rc -eq 1 ] && grep -q 'cannot create the schema' '$WORK/bad.err'" \
+    check "[ $rc -eq 1 ] && grep -q 'cannot migrate the database' '$WORK/bad.err'" \
         "an unopenable database at startup: exit 1 with a message"
+    rc=0
+    env PORT=0 DATABASE_URL="sqlite://$WORK/nomig.db" MIGRATIONS_DIR="$WORK/no-migrations" "$SERVICE" \
+        >/dev/null 2>"$WORK/bad.err" || rc=$?
+    check "[ $rc -eq 1 ] && grep -q 'cannot migrate the database (sqlite): cannot read the migration directory $WORK/no-migrations' '$WORK/bad.err'" \
+        "no migrations directory at startup: exit 1 with a message"
+    # A table called items of another shape: refused at startup.
+    python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("CREATE TABLE items(x INTEGER)")' "$WORK/other.db"
+    rc=0
+    env PORT=0 DATABASE_URL="sqlite://$WORK/other.db" "$SERVICE" >/dev/null 2>"$WORK/bad.err" || rc=$?
+    check "[ $rc -eq 1 ] && grep -q 'the items table is not the service' '$WORK/bad.err'" \
+        "a foreign items table at startup: exit 1 with a message"
+}
+
+# The migrations ran at startup, through dbal_migrate_up: logged, recorded
+# once, and not again at the next start.
+test_migrated() {
+    local db=$1
+    check "grep -q 'migrated: applied 1 create_items (.*/migrations/0001_create_items.sql, [0-9]* ms)' '$LOG_ERR'" \
+        "startup: the migrations applied and logged"
+    local rows
+    rows=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT version, name FROM dbal_migrations").fetchall())' "$db")
+    check "[ \"$rows\" = \"[(1, 'create_items')]\" ]" "startup: the history records version 1 ($rows)"
 }
 
 # No DATABASE_URL: sqlite://items.db in the working directory.
@@ -478,6 +500,10 @@ run_sqlite() {
     test_startup_failures
     test_default_url
     run_routes sqlite "sqlite://$WORK/items.db" "s$$-" || return
+    test_migrated "$WORK/items.db"
+    stop_service_cleanly
+    start_service sqlite-again DATABASE_URL="sqlite://$WORK/items.db" || { fail "start again"; return; }
+    check "! grep -q 'migrated:' '$LOG_ERR'" "started again: nothing to migrate"
     stop_service_cleanly
 }
 
@@ -540,9 +566,12 @@ run_postgresql() {
     echo "# PostgreSQL"
     local p="pg$$-$(date +%s)-"
     # Other programs of the suite (the quick-start) make a table called
-    # items of their own shape: start from the service's schema.
-    psql -q "$DBAL_TEST_PG_URL" -c 'DROP TABLE IF EXISTS items CASCADE' >/dev/null 2>&1 || true
+    # items of their own shape: start from the service's migrations.
+    psql -q "$DBAL_TEST_PG_URL" -c 'DROP TABLE IF EXISTS items CASCADE' -c 'DROP TABLE IF EXISTS dbal_migrations' \
+        >/dev/null 2>&1 || true
     run_routes postgresql "$DBAL_TEST_PG_URL" "$p" || return
+    check "grep -q 'migrated: applied 1 create_items (.*/migrations/0001_create_items.postgresql.sql, [0-9]* ms)' '$LOG_ERR'" \
+        "startup: the PostgreSQL variant of the migration applied"
     if pg_controllable; then
         test_restart_under_load "$p"
         test_stop_start "$p"

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "decode.h"
+#include "sha256.h"
 #include "sql_scan.h"
 #include "sql_split.h"
 
@@ -76,6 +77,97 @@ static void test_split_lines(void **state)
           "END;");
     SPLIT(BOTH, "rest:SELECT 1", "SELECT 1");
     SPLIT(BOTH, "", "-- only a comment", "   ");
+}
+
+/* Each statement's line: of its first code byte, past comments and blank
+ * lines, counted across every line fed. */
+static void test_split_line_numbers(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "-- a header comment",
+        "",
+        "CREATE TABLE a(x INT); /* two */ CREATE TABLE b(y INT);",
+        "  /* a comment",
+        "     of two lines */ ;;",
+        "CREATE TRIGGER t AFTER INSERT ON a BEGIN",
+        "  INSERT INTO b VALUES (1);",
+        "END;",
+        "SELECT $$",
+        "$$; SELECT 'x",
+        "';",
+        "",
+        "  SELECT 'rest'",
+    };
+    static const size_t want[] = {3, 3, 6, 9, 10, 13};
+    dbal__splitter sp;
+    dbal__statement st;
+    size_t n = 0;
+    dbal__split_init(&sp, BOTH, &dbal__alloc_libc);
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        assert_true(dbal__split_feed(&sp, lines[i]));
+        while (dbal__split_next(&sp, &st) > 0) {
+            assert_true(n < 5);
+            assert_int_equal(st.line, want[n++]);
+            free(st.sql);
+        }
+    }
+    assert_int_equal(n, 5);
+    assert_int_equal(dbal__split_rest(&sp, &st), 1);
+    assert_int_equal(st.line, want[5]);
+    assert_string_equal(st.sql, "SELECT 'rest'");
+    free(st.sql);
+    dbal__split_free(&sp);
+}
+
+/* FIPS 180-4's examples (and NIST's long-message vector), in one call and
+ * fed a byte at a time. */
+static void test_sha256_vectors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        const char *hex;
+    } v[] = {
+        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+        {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmno"
+         "pqrst"
+         "nopqrstu",
+         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
+    };
+    char hex[DBAL__SHA256_HEX_LEN];
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        dbal__sha256_hex(v[i].in, strlen(v[i].in), hex);
+        assert_string_equal(hex, v[i].hex);
+        dbal__sha256 c;
+        unsigned char d[DBAL__SHA256_LEN];
+        dbal__sha256_init(&c);
+        for (const char *p = v[i].in; *p; p++)
+            dbal__sha256_update(&c, p, 1);
+        dbal__sha256_final(&c, d);
+        for (int k = 0; k < DBAL__SHA256_LEN; k++)
+            assert_int_equal(d[k],
+                             (unsigned)strtoul((char[]){v[i].hex[2 * k], v[i].hex[2 * k + 1], 0}, NULL, 16));
+    }
+    /* One million 'a's, in uneven parts. */
+    static char a[1000];
+    memset(a, 'a', sizeof a);
+    dbal__sha256 c;
+    unsigned char d[DBAL__SHA256_LEN];
+    dbal__sha256_init(&c);
+    for (int k = 0; k < 1000; k++) {
+        dbal__sha256_update(&c, a, 333);
+        dbal__sha256_update(&c, a, 667);
+    }
+    dbal__sha256_final(&c, d);
+    static const unsigned char million[DBAL__SHA256_LEN] = {0xcd, 0xc7, 0x6e, 0x5c, 0x99, 0x14, 0xfb, 0x92,
+                                                            0x81, 0xa1, 0xc7, 0xe2, 0x84, 0xd7, 0x3e, 0x67,
+                                                            0xf1, 0x80, 0x9a, 0x48, 0xa4, 0x97, 0x20, 0x0e,
+                                                            0x04, 0x6d, 0x39, 0xcc, 0xc7, 0x11, 0x2c, 0xd0};
+    assert_memory_equal(d, million, sizeof million);
 }
 
 static void test_split_idle(void **state)
@@ -163,7 +255,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_quoting),  cmocka_unit_test(test_split_lines),
-        cmocka_unit_test(test_split_idle),     cmocka_unit_test(test_buf_out_of_memory),
+        cmocka_unit_test(test_split_idle),     cmocka_unit_test(test_split_line_numbers),
+        cmocka_unit_test(test_sha256_vectors), cmocka_unit_test(test_buf_out_of_memory),
         cmocka_unit_test(test_percent_decode),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);

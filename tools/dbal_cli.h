@@ -79,5 +79,10 @@ int cmd_exec(const cli_args *a);
 int cmd_ping(const cli_args *a);
 int cmd_drivers(const cli_args *a);
 int cmd_shell(const cli_args *a);
+int cmd_migrate(const cli_args *a);
+
+/* Whether arg is one of migrate's own options (--dry-run, --steps=N, ...),
+ * which the command line hands to it. */
+int cli_migrate_option(const char *arg);
 
 #endif /* DBAL_CLI_H */

@@ -17,6 +17,8 @@ static const char usage_text[] =
     "  ping  [URL]                 connect, run SELECT 1, print ok, the driver and timings\n"
     "  shell [URL]                 run statements ending in ';' typed or piped in\n"
     "  drivers                     list the driver modules found, with version and ABI\n"
+    "  migrate [URL] up|down|status  schema migrations from a directory of versioned SQL\n"
+    "                              files (-d DIR, default migrations; see below)\n"
     "  help                        show this text\n"
     "query and exec take one statement; feed scripts to shell.\n"
     "\n"
@@ -26,6 +28,7 @@ static const char usage_text[] =
     "  dbal exec \"UPDATE items SET price = ? WHERE id = ?\" float:9.5 int:1\n"
     "  dbal query --json \"SELECT id, name FROM items\"\n"
     "  dbal shell < schema.sql\n"
+    "  dbal migrate -d db/migrations postgresql://app@localhost/app up\n"
     "\n"
     "URL: the first argument after the command is the database URL when it has\n"
     "no white space and starts with a scheme and a colon (sqlite::memory:,\n"
@@ -38,6 +41,17 @@ static const char usage_text[] =
     "type: int:42, float:1.5, bool:true (true/false, t/f, yes/no, on/off, 1/0),\n"
     "null: (SQL NULL), blob:00ff (hex digits), text:... (the rest as text, so\n"
     "text:int:7 is the text \"int:7\").\n"
+    "\n"
+    "migrate:\n"
+    "  up [VERSION | --steps N] [--dry-run] [--repair] [--ignore-missing]\n"
+    "        apply pending migrations: all, up to VERSION, or the next N\n"
+    "  down [VERSION | --steps N] [--dry-run]\n"
+    "        revert the last migration, those above VERSION (0: all), or the last N\n"
+    "  status  every version: applied, pending, changed (file edited since) or missing\n"
+    "  -d DIR, --history-table NAME (default dbal_migrations), --lock-timeout MS (default 60000)\n"
+    "  --dry-run prints the statements and changes nothing; --repair records the\n"
+    "  checksums of edited files; --ignore-missing goes on when applied versions\n"
+    "  have no file.\n"
     "\n"
     "Options (anywhere before --; after -- every argument is SQL or a PARAM):\n"
     "  --table      aligned columns and a (N rows) footer (default)\n"
@@ -95,6 +109,8 @@ static int parse(int argc, char **argv, cli_args *a)
                 return EXIT_USAGE;
             }
             a->out.null_text = argv[++i];
+        } else if (a->command && strcmp(a->command, "migrate") == 0 && cli_migrate_option(arg)) {
+            a->pos[a->npos++] = arg; /* migrate's own */
         } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             fputs(usage_text, stdout);
             return EXIT_OK;
@@ -129,7 +145,7 @@ int main(int argc, char **argv)
         int (*run)(const cli_args *);
     } commands[] = {
         {"query", cmd_query}, {"exec", cmd_exec},       {"ping", cmd_ping},
-        {"shell", cmd_shell}, {"drivers", cmd_drivers},
+        {"shell", cmd_shell}, {"drivers", cmd_drivers}, {"migrate", cmd_migrate},
     };
     code = -1;
     if (!a.command) {

@@ -18,6 +18,32 @@ static void reset(dbal__splitter *sp)
     sp->returning = 0;
     sp->create_block = 0;
     sp->block_depth = 0;
+    sp->start = 0;
+}
+
+/* The statement's code begins at text[i]: the first time only. */
+static void code_at(dbal__splitter *sp, size_t i)
+{
+    if (!sp->nonblank)
+        sp->start = i;
+    sp->nonblank = 1;
+}
+
+static size_t newlines(const char *s, size_t n)
+{
+    size_t count = 0;
+    if (!s)
+        return 0;
+    for (const char *p = s, *end = s + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        count++;
+    return count;
+}
+
+/* Drops text[0..n), counting the lines it held. */
+static void drop(dbal__splitter *sp, size_t n)
+{
+    sp->lines += newlines(sp->text.data, n);
+    dbal__buf_drop(&sp->text, n);
 }
 
 void dbal__split_init(dbal__splitter *sp, unsigned dialect, const dbal__alloc *a)
@@ -102,7 +128,7 @@ static size_t scan(dbal__splitter *sp)
         dbal__sql_skip skip;
         if (dbal__sql_skip_at(b + i, sp->dialect, sp->in_ident, &skip)) {
             if (skip.kind == DBAL__SQL_QUOTED)
-                sp->nonblank = 1;
+                code_at(sp, i);
             if (!skip.closed) { /* rescanned from its start when more comes */
                 sp->open = skip.kind;
                 sp->pos = i;
@@ -117,7 +143,7 @@ static size_t scan(dbal__splitter *sp)
             sp->in_ident = false;
             i++;
         } else {
-            sp->nonblank = 1;
+            code_at(sp, i);
             i = token(sp, b, i);
         }
     }
@@ -126,8 +152,8 @@ static size_t scan(dbal__splitter *sp)
     return (size_t)-1;
 }
 
-/* Makes a statement of text[0..end) and drops text[0..drop). */
-static int take(dbal__splitter *sp, size_t end, size_t drop, dbal__statement *st)
+/* Makes a statement of text[0..end) and drops text[0..n_drop). */
+static int take(dbal__splitter *sp, size_t end, size_t n_drop, dbal__statement *st)
 {
     const char *s = sp->text.data;
     while (end > 0 && isspace((unsigned char)s[end - 1]))
@@ -144,7 +170,8 @@ static int take(dbal__splitter *sp, size_t end, size_t drop, dbal__statement *st
     st->sql[end - start] = '\0';
     memcpy(st->first, sp->first, sizeof st->first);
     st->returning = sp->returning;
-    dbal__buf_drop(&sp->text, drop);
+    st->line = sp->lines + newlines(s, sp->start) + 1;
+    drop(sp, n_drop);
     reset(sp);
     return 1;
 }
@@ -162,7 +189,7 @@ int dbal__split_next(dbal__splitter *sp, dbal__statement *st)
         if (sp->nonblank)
             return take(sp, semi, semi + 1, st);
         /* ";" alone: drop it and go on. */
-        dbal__buf_drop(&sp->text, semi + 1);
+        drop(sp, semi + 1);
         reset(sp);
     }
 }
@@ -175,6 +202,7 @@ int dbal__split_rest(dbal__splitter *sp, dbal__statement *st)
         return 0;
     scan(sp);
     if (!sp->nonblank) {
+        sp->lines += newlines(sp->text.data, sp->text.len);
         dbal__buf_clear(&sp->text);
         reset(sp);
         return 0;

@@ -26,6 +26,8 @@ typedef struct dbal__splitter {
     int returning;    /* a top-level RETURNING was seen */
     int create_block; /* a CREATE TRIGGER/FUNCTION/PROCEDURE */
     int block_depth;  /* open BEGIN/CASE in such a statement */
+    size_t start;     /* where the statement's first code byte is in text (nonblank set) */
+    size_t lines;     /* lines of input dropped from text so far */
 } dbal__splitter;
 
 /* A complete statement. */
@@ -33,6 +35,7 @@ typedef struct dbal__statement {
     char *sql;      /* without the final ';', allocated with the splitter's allocator */
     char first[16]; /* first word, upper-cased ("" when none) */
     int returning;  /* has a top-level RETURNING */
+    size_t line;    /* the line of its first byte that is not space or comment, from 1 */
 } dbal__statement;
 
 void dbal__split_init(dbal__splitter *sp, unsigned dialect, const dbal__alloc *a);

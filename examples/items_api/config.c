@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static const char *env_or(const char *name, const char *fallback)
 {
@@ -23,6 +25,28 @@ static int parse_number(const char *s, unsigned long long min, unsigned long lon
     if (errno || *end || v < min || v > max)
         return -1;
     *out = v;
+    return 0;
+}
+
+/* "migrations" in the directory of the running executable (Linux's
+ * /proc/self/exe), so the service finds its schema wherever it is started
+ * from. */
+static int default_migrations_dir(config *c, char *msg, size_t cap)
+{
+    char exe[sizeof c->migrations_buf - 16];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = NULL;
+    if (n > 0) {
+        exe[n] = '\0';
+        slash = strrchr(exe, '/');
+    }
+    if (!slash) {
+        snprintf(msg, cap, "cannot find the executable's directory: set MIGRATIONS_DIR");
+        return -1;
+    }
+    *slash = '\0';
+    snprintf(c->migrations_buf, sizeof c->migrations_buf, "%s/migrations", exe);
+    c->migrations_dir = c->migrations_buf;
     return 0;
 }
 
@@ -51,5 +75,8 @@ int config_from_env(config *c, char *msg, size_t cap)
         }
         c->max_body = (size_t)v;
     }
-    return 0;
+    c->migrations_dir = getenv("MIGRATIONS_DIR");
+    if (c->migrations_dir && *c->migrations_dir)
+        return 0;
+    return default_migrations_dir(c, msg, cap);
 }

@@ -5,6 +5,9 @@
  *   HOST            address to listen on, default 127.0.0.1 (0.0.0.0: every interface)
  *   PORT            default 8000; 0 picks a free port (printed at startup)
  *   MAX_BODY_BYTES  largest request body accepted, default 1 MiB (larger: 413)
+ *   MIGRATIONS_DIR  the schema's migrations, applied at startup; default
+ *                   "migrations" beside the executable (the build copies
+ *                   examples/items_api/migrations there)
  */
 #ifndef ITEMS_API_CONFIG_H
 #define ITEMS_API_CONFIG_H
@@ -21,6 +24,8 @@ typedef struct config {
     const char *host;
     unsigned port;
     size_t max_body;
+    const char *migrations_dir;
+    char migrations_buf[4096]; /* the default, made from the executable's path */
 } config;
 
 /* Fills c from the environment. Returns 0, or -1 with a message in msg. */

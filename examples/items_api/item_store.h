@@ -11,9 +11,8 @@
 #include <dbal.h>
 #include <jansson.h>
 
-/* Creates the table if it is missing (DDL chosen by the engine's driver)
- * and checks that an existing one has the expected columns. */
-int item_store_create_schema(dbal_session *s, const char *driver);
+/* Checks that the table the migrations made has the expected columns. */
+int item_store_check_schema(dbal_session *s);
 
 /* Inserts; *out receives the stored item. DBAL_EUNIQUE: the name exists. */
 int item_store_insert(dbal_session *s, const item_input *in, json_t **out);

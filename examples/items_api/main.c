@@ -2,9 +2,9 @@
  * items_api - an HTTP JSON service over dbal: the same binary on SQLite and
  * PostgreSQL, chosen by DATABASE_URL. See README.md.
  *
- * Startup: read the settings, open the engine (pool_pre_ping on), create the
- * schema, start the HTTP daemon. Then wait for SIGINT or SIGTERM; stop the
- * daemon (requests in flight finish) and close the engine.
+ * Startup: read the settings, open the engine (pool_pre_ping on), apply the
+ * schema's migrations (migrations/, dbal_migrate_up), start the HTTP daemon. Then wait for SIGINT or SIGTERM;
+ * stop the daemon (requests in flight finish) and close the engine.
  */
 #include "app.h"
 #include "config.h"
@@ -17,10 +17,39 @@
 #include <signal.h>
 #include <stdio.h>
 
-static int schema_unit(dbal_session *s, void *ctx)
+static int check_schema_unit(dbal_session *s, void *ctx)
 {
-    const char *const *driver = ctx;
-    return item_store_create_schema(s, *driver);
+    (void)ctx;
+    return item_store_check_schema(s);
+}
+
+static void log_migration(void *userdata, dbal_migrate_event ev, const dbal_migration *m)
+{
+    (void)userdata;
+    if (ev == DBAL_MIGRATE_APPLIED)
+        log_line("migrated: applied %lld %s (%s, %lld ms)", (long long)m->version, m->name, m->file,
+                 (long long)m->duration_ms);
+}
+
+/* The schema: every pending migration applied (several instances starting
+ * at once wait for one another), then the table checked. */
+static int migrate(const config *cfg, dbal_engine *db)
+{
+    dbal_migrate_options mo;
+    dbal_migrate_options_init(&mo);
+    mo.progress = log_migration;
+    dbal_error err;
+    const char *driver = dbal_engine_driver(db);
+    if (dbal_migrate_up(db, cfg->migrations_dir, 0, &mo, &err) != DBAL_OK) {
+        log_line("cannot migrate the database (%s): %s (%s)", driver, err.message, dbal_code_name(err.code));
+        return -1;
+    }
+    if (unit_of_work(db, "startup: schema", UNIT_READ_ONLY, check_schema_unit, NULL, &err) != DBAL_OK) {
+        log_line("the items table is not the service's on %s: %s (%s)", driver, err.message,
+                 dbal_code_name(err.code));
+        return -1;
+    }
+    return 0;
 }
 
 /* The engine, with the options this service relies on set in code. */
@@ -34,9 +63,7 @@ static int open_engine(const config *cfg, dbal_engine **db)
         log_line("cannot open the database: %s", err.message); /* never holds the password */
         return -1;
     }
-    const char *driver = dbal_engine_driver(*db);
-    if (unit_of_work(*db, "startup: schema", UNIT_READ_WRITE, schema_unit, &driver, &err) != DBAL_OK) {
-        log_line("cannot create the schema on %s: %s (%s)", driver, err.message, dbal_code_name(err.code));
+    if (migrate(cfg, *db) != 0) {
         dbal_engine_close(*db);
         *db = NULL;
         return -1;
