@@ -95,9 +95,8 @@ static int64_t holder(dbal_session *s, int64_t key)
 static int lock_timed_out(dbal__mig_ctx *ctx, const char *what)
 {
     return dbal__error_set(&ctx->error, DBAL_EBUSY, NULL, 0,
-                           "timed out after %d ms waiting for another process migrating with history table "
-                           "%s "
-                           "(%s)",
+                           "timed out after %d ms waiting for another process migrating with "
+                           "history table %s (%s)",
                            ctx->opts.lock_timeout_ms, ctx->table, what);
 }
 
