@@ -33,7 +33,8 @@ static const mapping primary[] = {
  * matches a message that starts with its prefix and holds its fragment
  * after that (either may be NULL); the first entry that matches wins, so a
  * narrow entry stands before a wider one that would also match.
- * Messages left out give XX000. */
+ * Messages left out give XX000; test_sqlite's test_error_messages_unmapped
+ * and the README list them. */
 static const struct {
     const char *prefix, *fragment, *sqlstate;
 } messages[] = {
