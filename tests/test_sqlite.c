@@ -136,44 +136,422 @@ static void test_one_statement_per_call(void **state)
     dbal_engine_close(e);
 }
 
+/* One mistake per row, run on a session of mistakes_open(): the SQL, what
+ * SQLite's message starts with (so that the row is known to reach the
+ * message it is there for), the SQLSTATE and code expected. before and
+ * after, when set, run around it (BEGIN ... ROLLBACK, a table made for the
+ * row); arg binds one integer; needs names a compile-time option of SQLite's
+ * the row needs (sqlite_compileoption_used), the row is passed over without
+ * it. */
+typedef struct {
+    const char *sql, *message, *sqlstate;
+    int code;
+    const char *before, *after;
+    int arg;
+    const char *needs;
+} mistake;
+
+static void mistakes_open(dbal_engine **e, dbal_session **s)
+{
+    static const char *const schema[] = {
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, n INTEGER)",
+        "INSERT INTO t VALUES (1, 10), (2, 20)",
+        "CREATE INDEX t_n ON t(n)",
+        "CREATE INDEX t_partial ON t(n) WHERE n > 100",
+        "CREATE TRIGGER t1 AFTER DELETE ON t BEGIN SELECT 1; END",
+        "CREATE VIEW tv AS SELECT id FROM t",
+        "CREATE TABLE g(a INTEGER, b INTEGER GENERATED ALWAYS AS (a + 1) STORED)",
+        "CREATE TABLE c2(a INTEGER, b INTEGER, PRIMARY KEY(a, b))",
+        "CREATE TABLE uq(id INTEGER PRIMARY KEY, e TEXT UNIQUE)",
+        "CREATE TABLE s(a INTEGER) STRICT",
+        "CREATE TABLE one(a INTEGER)",
+        "CREATE VIEW vx(a, b) AS SELECT 1",
+        "CREATE TABLE rec(a INTEGER)",
+        "CREATE TRIGGER rec_again AFTER INSERT ON rec BEGIN INSERT INTO rec VALUES (NEW.a + 1); END",
+    };
+    assert_int_equal(dbal_engine_open(e, "sqlite::memory:", NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(*e, s, NULL), DBAL_OK);
+    for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++)
+        OK(*s, dbal_exec(*s, schema[i], DBAL_NOARGS, NULL));
+}
+
+static void expect_mistakes(dbal_session *s, const mistake *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const mistake *m = &cases[i];
+        if (m->needs) {
+            char sql[128];
+            snprintf(sql, sizeof sql, "SELECT sqlite_compileoption_used('%s')", m->needs);
+            if (test_scalar(s, sql) == 0)
+                continue;
+        }
+        if (m->before)
+            OK(s, dbal_exec(s, m->before, DBAL_NOARGS, NULL));
+        int rc = m->arg ? dbal_exec(s, m->sql, DBAL_ARGS(dbal_int64(1)), NULL)
+                        : dbal_exec(s, m->sql, DBAL_NOARGS, NULL);
+        const dbal_error *err = dbal_session_error(s);
+        if (rc != m->code || strcmp(err->sqlstate, m->sqlstate) != 0 ||
+            strncmp(err->message, m->message, strlen(m->message)) != 0)
+            fail_msg("%s: %s %s (%s), expected %s %s (%s...)", m->sql, dbal_code_name(rc), err->sqlstate,
+                     err->message, dbal_code_name(m->code), m->sqlstate, m->message);
+        if (m->after)
+            OK(s, dbal_exec(s, m->after, DBAL_NOARGS, NULL));
+    }
+}
+
+/* A statement of n copies of item joined by sep between head and tail. */
+static char *repeated(const char *head, const char *item, const char *sep, int n, const char *tail)
+{
+    size_t len = strlen(head) + (size_t)n * (strlen(item) + 8 + strlen(sep)) + strlen(tail) + 1;
+    char *sql = malloc(len), *p = sql;
+    assert_non_null(sql);
+    p += sprintf(p, "%s", head);
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%s%s", i ? sep : "", item);
+    sprintf(p, "%s", tail);
+    return sql;
+}
+
 /* SQLite's SQLITE_ERROR messages map to PostgreSQL's SQLSTATE for the same
- * mistake (the ones the conformance suite cannot write portably); the
- * message stays SQLite's. */
+ * mistake; the message stays SQLite's. A row for each entry of the driver's
+ * table but two: "too many SQL variables" (250000 of them in SQLite 3.40) and
+ * "a GROUP BY clause is required before HAVING" (SQLite before 3.39). The
+ * conformance case error_same_mistake has the mistakes that one SQL text
+ * shows on every driver. */
 static void test_error_messages_mapped(void **state)
 {
-    static const struct {
-        const char *sql, *sqlstate;
-        int code;
-    } cases[] = {
-        {"DROP TRIGGER no_such_trigger", "42704", DBAL_EUNDEFINED},
-        {"DROP INDEX no_such_index", "42704", DBAL_EUNDEFINED},
-        {"SELECT 'a' < 'b' COLLATE no_such_collation", "42704", DBAL_EUNDEFINED},
-        {"CREATE VIRTUAL TABLE v USING no_such_module", "42704", DBAL_EUNDEFINED},
-        {"RELEASE no_such_savepoint", "3B001", DBAL_ERROR},
-        {"CREATE TRIGGER t1 AFTER INSERT ON t BEGIN SELECT 1; END", "42710", DBAL_ERROR},
-        {"CREATE VIEW t AS SELECT 1", "42P07", DBAL_ERROR},
-        {"INSERT INTO t VALUES (1, 2, 3)", "42601", DBAL_ESYNTAX},
-        {"SELECT id FROM t GROUP BY 7", "42P10", DBAL_ERROR},
-        {"SELECT sum(id) OVER () FROM t WHERE row_number() OVER () > 1", "42P20", DBAL_ERROR},
-        {"SELECT id FROM t HAVING id > 1", "42803", DBAL_ERROR},
-        {"SELECT sum(9223372036854775807) FROM (SELECT 1 UNION ALL SELECT 2)", "22003", DBAL_ERANGE},
-        {"DELETE FROM sqlite_master", "42501", DBAL_EPERM},
-        {"INSERT INTO tv VALUES (1)", "42809", DBAL_ERROR},
+    static const mistake cases[] = {
+        /* undefined objects */
+        {"DROP TRIGGER no_such_trigger", "no such trigger", "42704", DBAL_EUNDEFINED},
+        {"DROP INDEX no_such_index", "no such index", "42704", DBAL_EUNDEFINED},
+        {"SELECT 'a' < 'b' COLLATE no_such_collation", "no such collation sequence", "42704",
+         DBAL_EUNDEFINED},
+        {"CREATE VIRTUAL TABLE v USING no_such_module", "no such module", "42704", DBAL_EUNDEFINED},
+        {"SELECT sum(n) OVER w FROM t", "no such window", "42704", DBAL_EUNDEFINED},
+        {"CREATE TABLE x(a FOO) STRICT", "unknown datatype for", "42704", DBAL_EUNDEFINED},
+        {"REINDEX no_such_index", "unable to identify the object to be reindexed", "42P01", DBAL_EUNDEFINED},
+        {"SELECT * FROM t JOIN g USING (zz)", "cannot join using column zz", "42703", DBAL_EUNDEFINED},
+        {"SELECT abs(1, 2)", "wrong number of arguments to function abs()", "42883", DBAL_EUNDEFINED},
+        {"SELECT * FROM t AS a LEFT JOIN t AS b ON a.id = c.id JOIN t AS c ON 1",
+         "ON clause references tables to its right", "42P01", DBAL_EUNDEFINED},
+        {"CREATE TABLE x(a INTEGER, FOREIGN KEY(nosuch) REFERENCES t(id))", "unknown column \"nosuch\"",
+         "42703", DBAL_EUNDEFINED},
+        {"SELECT sum(n) AS s FROM t ORDER BY sum(s)", "misuse of aliased aggregate", "42703",
+         DBAL_EUNDEFINED},
+        {"SELECT row_number() OVER () AS r FROM t WHERE r > 1", "misuse of aliased window function", "42703",
+         DBAL_EUNDEFINED},
+        {"SELECT id FROM t UNION SELECT id FROM t ORDER BY n", "1st ORDER BY term does not match any column",
+         "42703", DBAL_EUNDEFINED},
+        {"SELECT group_concat(DISTINCT n, ',') FROM t", "DISTINCT aggregates must have exactly one argument",
+         "42883", DBAL_EUNDEFINED},
+        {"SELECT * FROM t(1)", "'t' is not a function", "42883", DBAL_EUNDEFINED},
+        {"CREATE VIEW x AS SELECT ? AS a", "parameters are not allowed in views", "42P02", DBAL_EUNDEFINED,
+         NULL, NULL, 1},
+        {"CREATE TABLE x(a INTEGER CHECK (a > ?))", "parameters prohibited in CHECK constraints", "42P02",
+         DBAL_EUNDEFINED, NULL, NULL, 1},
+        {"SELECT ?0", "variable number must be between ?1 and", "42P02", DBAL_EUNDEFINED},
+        {"RELEASE no_such_savepoint", "no such savepoint", "3B001", DBAL_ERROR},
+        {"CREATE TABLE no_such_db.x(a INTEGER)", "unknown database no_such_db", "3F000", DBAL_ERROR},
+        /* duplicate objects */
+        {"CREATE TRIGGER t1 AFTER INSERT ON t BEGIN SELECT 1; END", "trigger t1 already exists", "42710",
+         DBAL_ERROR},
+        {"CREATE VIEW t AS SELECT 1", "table t already exists", "42P07", DBAL_ERROR},
+        {"CREATE INDEX t_n ON t(n)", "index t_n already exists", "42P07", DBAL_ERROR},
+        {"ALTER TABLE t RENAME TO g", "there is already another table or index with this name", "42P07",
+         DBAL_ERROR},
+        {"CREATE TABLE t_n(a INTEGER)", "there is already an index named t_n", "42P07", DBAL_ERROR},
+        {"CREATE INDEX t ON g(a)", "there is already a table named t", "42P07", DBAL_ERROR},
+        {"WITH a AS (SELECT 1), a AS (SELECT 2) SELECT 1", "duplicate WITH table name", "42712", DBAL_ERROR},
+        {"UPDATE t SET n = 1 FROM t", "target object/alias may not appear in FROM clause", "42712",
+         DBAL_ERROR},
+        /* syntax and shape */
+        {"INSERT INTO t VALUES (1, 2, 3)", "table t has 2 columns but 3 values were supplied", "42601",
+         DBAL_ESYNTAX},
+        {"CREATE TABLE x(a INTEGER) WITHOUT foo", "unknown table option", "42601", DBAL_ESYNTAX},
+        {"SELECT 1 ORDER BY 1 UNION SELECT 2", "ORDER BY clause should come after UNION not before", "42601",
+         DBAL_ESYNTAX},
+        {"SELECT * FROM t LEFT INNER JOIN g ON 1", "unknown join type", "42601", DBAL_ESYNTAX},
+        {"SELECT * FROM t NATURAL JOIN g ON 1", "a NATURAL join may not have an ON or USING clause", "42601",
+         DBAL_ESYNTAX},
+        {"SELECT * FROM t ON 1", "a JOIN clause is required before ON", "42601", DBAL_ESYNTAX},
+        {"DELETE FROM t ORDER BY id", "ORDER BY without LIMIT on DELETE", "42601", DBAL_ESYNTAX, NULL, NULL,
+         0, "ENABLE_UPDATE_DELETE_LIMIT"},
+        {"CREATE TABLE x(a) STRICT", "missing datatype for", "42601", DBAL_ESYNTAX},
+        {"CREATE TABLE x(a INTEGER, b INTEGER DEFAULT 1 GENERATED ALWAYS AS (a) STORED)",
+         "error in generated column \"b\"", "42601", DBAL_ESYNTAX},
+        {"CREATE TABLE x(a INTEGER, UNIQUE(a + 1))", "expressions prohibited in PRIMARY KEY and UNIQUE",
+         "42601", DBAL_ESYNTAX},
+        {"SELECT *", "no tables specified", "42601", DBAL_ESYNTAX},
+        {"SELECT json_extract('{}', 'x')", "JSON path error near", "42601", DBAL_ESYNTAX},
+        {"SELECT * FROM t WHERE (id, n) = 1", "row value misused", "42601", DBAL_ESYNTAX},
+        {"SELECT (1, 2) IN ((1, 2), (1, 2, 3))", "IN(...) element has 3 terms - expected 2", "42601",
+         DBAL_ESYNTAX},
+        {"VALUES (1), (1, 2)", "all VALUES must have the same number of terms", "42601", DBAL_ESYNTAX},
+        {"UPDATE t SET (id, n) = (1, 2, 3)", "2 columns assigned 3 values", "42601", DBAL_ESYNTAX},
+        {"SELECT * FROM vx", "expected 2 columns for 'vx' but got 1", "42601", DBAL_ESYNTAX},
+        {"WITH x(a, b) AS (SELECT 1) SELECT * FROM x", "table x has 1 values for 2 columns", "42P10",
+         DBAL_ERROR},
+        {"SELECT id FROM t GROUP BY 7", "1st GROUP BY term out of range", "42P10", DBAL_ERROR},
+        {"INSERT INTO t VALUES (1, 1) ON CONFLICT (n) DO NOTHING", "ON CONFLICT clause does not match",
+         "42P10", DBAL_ERROR},
+        {"SELECT * FROM t AS a JOIN t AS b ON 1 RIGHT JOIN t AS c USING (id)",
+         "ambiguous reference to id in USING()", "42702", DBAL_ERROR},
+        /* aggregates and windows */
+        {"SELECT sum(id) OVER () FROM t WHERE row_number() OVER () > 1", "misuse of window function", "42P20",
+         DBAL_ERROR},
+        {"SELECT id FROM t HAVING id > 1", "HAVING clause on a non-aggregate query", "42803", DBAL_ERROR},
+        {"SELECT sum(n) OVER (RANGE 1 PRECEDING) FROM t", "RANGE with offset PRECEDING/FOLLOWING", "42P20",
+         DBAL_ERROR},
+        {"SELECT sum(n) OVER (ROWS BETWEEN CURRENT ROW AND 1 PRECEDING) FROM t",
+         "unsupported frame specification", "42P20", DBAL_ERROR},
+        {"SELECT sum(n) OVER (w ORDER BY id) FROM t WINDOW w AS (ORDER BY n)",
+         "cannot override ORDER BY clause", "42P20", DBAL_ERROR},
+        {"SELECT abs(n) OVER () FROM t", "abs() may not be used as a window function", "42809", DBAL_ERROR},
+        {"SELECT abs(n) FILTER (WHERE n > 0) FROM t", "FILTER may not be used with non-aggregate", "42809",
+         DBAL_ERROR},
+        {"SELECT row_number() FILTER (WHERE n > 0) OVER () FROM t", "FILTER clause may only be used", "0A000",
+         DBAL_EUNSUPPORTED},
+        {"SELECT count(DISTINCT n) OVER () FROM t", "DISTINCT is not supported for window functions", "0A000",
+         DBAL_EUNSUPPORTED},
+        {"SELECT nth_value(n, 0) OVER () FROM t", "second argument to nth_value", "22016", DBAL_EDATA},
+        {"SELECT ntile(0) OVER () FROM t", "argument of ntile", "22014", DBAL_EDATA},
+        {"SELECT sum(n) OVER (ROWS -1 PRECEDING) FROM t",
+         "frame starting offset must be a non-negative integer", "22013", DBAL_EDATA},
+        {"SELECT sum(n) OVER (ORDER BY n RANGE BETWEEN CURRENT ROW AND -1 FOLLOWING) FROM t",
+         "frame ending offset must be a non-negative number", "22013", DBAL_EDATA},
+        /* recursive queries */
+        {"WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT max(x) + 1 FROM r WHERE x < 3) SELECT * FROM r",
+         "recursive aggregate queries not supported", "42P19", DBAL_ERROR},
+        {"WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT r.x FROM r, r AS r2) SELECT * FROM r",
+         "multiple references to recursive table", "42P19", DBAL_ERROR},
+        {"WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x IN (SELECT x FROM r)) "
+         "SELECT * FROM r",
+         "multiple recursive references", "42P19", DBAL_ERROR},
+        {"WITH a AS (SELECT * FROM a) SELECT * FROM a", "circular reference", "42P19", DBAL_ERROR},
+        /* values */
+        {"SELECT sum(9223372036854775807) FROM (SELECT 1 UNION ALL SELECT 2)", "integer overflow", "22003",
+         DBAL_ERANGE},
+        {"SELECT 0x1ffffffffffffffff", "hex literal too big", "22003", DBAL_ERANGE},
+        {"SELECT 'a' LIKE 'a' ESCAPE 'ab'", "ESCAPE expression must be a single character", "22025",
+         DBAL_EDATA},
+        {"SELECT json('{')", "malformed JSON", "22P02", DBAL_EDATA},
+        {"SELECT json_set('{}', '$.a')", "json_set() needs an odd number of arguments", "22023", DBAL_EDATA},
+        {"SELECT json_object('a')", "json_object() requires an even number of arguments", "22023",
+         DBAL_EDATA},
+        {"INSERT INTO s VALUES ('abc')", "cannot store TEXT value in INTEGER column", "22P02", DBAL_EDATA},
+        {"INSERT INTO s VALUES (x'00')", "cannot store BLOB value in INTEGER column", "42804", DBAL_EDATA},
+        {"ALTER TABLE t ADD COLUMN z INTEGER NOT NULL", "Cannot add a NOT NULL column", "23502",
+         DBAL_ENOTNULL},
+        /* definitions */
+        {"CREATE TABLE x(a INTEGER PRIMARY KEY, b INTEGER PRIMARY KEY)",
+         "table \"x\" has more than one primary key", "42P16", DBAL_ERROR},
+        {"CREATE TEMP TABLE main.x(a INTEGER)", "temporary table name must be unqualified", "42P16",
+         DBAL_ERROR},
+        {"CREATE TABLE x(a INTEGER REFERENCES c2(a, b))", "foreign key on a should reference only one column",
+         "42830", DBAL_ERROR},
+        {"INSERT INTO fk VALUES (1)", "foreign key mismatch", "42830", DBAL_ERROR,
+         "CREATE TABLE fk(a INTEGER REFERENCES t(n))", "DROP TABLE fk"},
+        {"CREATE TABLE x(a INTEGER, b INTEGER, FOREIGN KEY(a, b) REFERENCES t(id))",
+         "number of columns in foreign key does not match", "42830", DBAL_ERROR},
+        {"CREATE TABLE x(a INTEGER CHECK (a IN (SELECT id FROM t)))", "subqueries prohibited in CHECK",
+         "0A000", DBAL_EUNSUPPORTED},
+        {"CREATE TABLE x(a INTEGER, b INTEGER DEFAULT (a))", "default value of column [b] is not constant",
+         "0A000", DBAL_EUNSUPPORTED},
+        {"CREATE INDEX i ON t(random())", "non-deterministic functions prohibited in index expressions",
+         "42P17", DBAL_ERROR},
+        {"CREATE INDEX i ON t(n) WHERE n > julianday('now')", "non-deterministic use of julianday()", "42P17",
+         DBAL_ERROR},
+        {"INSERT INTO gl(c) VALUES (1)", "generated column loop on", "42P17", DBAL_ERROR,
+         "CREATE TABLE gl(a INTEGER AS (b), b INTEGER AS (a), c INTEGER)", "DROP TABLE gl"},
+        {"SELECT * FROM va", "view va is circularly defined", "42P17", DBAL_ERROR,
+         "CREATE VIEW va AS SELECT * FROM va", "DROP VIEW va"},
+        {"INSERT INTO g(a, b) VALUES (1, 2)", "cannot INSERT into generated column", "428C9", DBAL_ERROR},
+        {"UPDATE g SET b = 1", "cannot UPDATE generated column", "428C9", DBAL_ERROR},
+        {"CREATE TABLE sqlite_x(a INTEGER)", "object name reserved for internal use", "42939", DBAL_ERROR},
+        {"DROP INDEX sqlite_autoindex_uq_1", "index associated with UNIQUE or PRIMARY KEY constraint",
+         "2BP01", DBAL_ERROR},
+        /* the wrong kind of object */
+        {"INSERT INTO tv VALUES (1)", "cannot modify tv because it is a view", "55000", DBAL_ERROR},
+        {"DROP VIEW t", "use DROP TABLE to delete table t", "42809", DBAL_ERROR},
+        {"DROP TABLE tv", "use DROP VIEW to delete view tv", "42809", DBAL_ERROR},
+        {"ALTER TABLE tv ADD COLUMN z INTEGER", "Cannot add a column to a view", "42809", DBAL_ERROR},
+        {"ALTER TABLE tv DROP COLUMN id", "cannot drop column from view", "42809", DBAL_ERROR},
+        {"CREATE INDEX i ON tv(id)", "views may not be indexed", "42809", DBAL_ERROR},
+        {"CREATE INDEX i ON json_each(key)", "virtual tables may not be indexed", "42809", DBAL_ERROR},
+        {"CREATE TRIGGER tr2 AFTER INSERT ON tv BEGIN SELECT 1; END", "cannot create AFTER trigger on view",
+         "42809", DBAL_ERROR},
+        {"CREATE TRIGGER tr2 INSTEAD OF INSERT ON t BEGIN SELECT 1; END",
+         "cannot create INSTEAD OF trigger on table", "42809", DBAL_ERROR},
+        /* protected objects */
+        {"DELETE FROM sqlite_master", "table sqlite_master may not be modified", "42501", DBAL_EPERM},
+        {"DROP TABLE sqlite_master", "table sqlite_master may not be dropped", "42501", DBAL_EPERM},
+        {"ALTER TABLE sqlite_master RENAME TO x", "table sqlite_master may not be altered", "42501",
+         DBAL_EPERM},
+        {"CREATE INDEX i ON sqlite_master(name)", "table sqlite_master may not be indexed", "42501",
+         DBAL_EPERM},
+        {"CREATE TRIGGER tr2 AFTER INSERT ON sqlite_master BEGIN SELECT 1; END",
+         "cannot create trigger on system table", "42501", DBAL_EPERM},
+        {"SELECT load_extension('no_such_library')", "not authorized", "42501", DBAL_EPERM},
+        /* limits */
+        {"INSERT INTO rec VALUES (1)", "too many levels of trigger recursion", "54001", DBAL_ERROR,
+         "PRAGMA recursive_triggers = ON"},
+        {"SELECT 'a' LIKE printf('%.*c', 50001, 'a')", "LIKE or GLOB pattern too complex", "54001",
+         DBAL_ERROR},
+        /* transactions */
+        {"BEGIN", "cannot start a transaction within a transaction", "25001", DBAL_ERROR, "BEGIN",
+         "ROLLBACK"},
+        {"COMMIT", "cannot commit - no transaction is active", "25P01", DBAL_ERROR},
+        {"ROLLBACK", "cannot rollback - no transaction is active", "25P01", DBAL_ERROR},
+        {"VACUUM", "cannot VACUUM from within a transaction", "25001", DBAL_ERROR, "BEGIN", "ROLLBACK"},
+        {"PRAGMA journal_mode = DELETE", "cannot change out of wal mode from within a transaction", "25001",
+         DBAL_ERROR, "BEGIN", "ROLLBACK"},
+        {"PRAGMA synchronous = OFF", "Safety level may not be changed inside a transaction", "25001",
+         DBAL_ERROR, "BEGIN", "ROLLBACK"},
     };
     dbal_engine *e;
     dbal_session *s;
+    mistakes_open(&e, &s);
+    expect_mistakes(s, cases, sizeof cases / sizeof cases[0]);
+    /* limits, in statements too long to write out */
+    struct {
+        char *sql;
+        const char *message, *sqlstate;
+    } big[] = {
+        {repeated("SELECT id FROM t ORDER BY ", "id", ", ", 2001, ""), "too many terms in ORDER BY clause",
+         "54001"},
+        {repeated("SELECT 1 FROM ", "t", ", ", 201, ""), "too many FROM clause terms", "54001"},
+        {repeated("SELECT 1 FROM ", "t", ", ", 65, ""), "at most 64 tables in a join", "54001"},
+        {repeated("SELECT coalesce(", "1", ", ", 128, ")"), "too many arguments on function coalesce",
+         "54023"},
+        {repeated("SELECT ", "1", " + ", 1001, ""), "Expression tree is too large", "54001"},
+        {repeated("SELECT ", "(", "", 1000, "1)"), "parser stack overflow", "54001"},
+        {repeated("SELECT ", "1", ", ", 2001, ""), "too many columns in result set", "54011"},
+    };
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        mistake m = {big[i].sql, big[i].message, big[i].sqlstate, DBAL_ERROR};
+        expect_mistakes(s, &m, 1);
+        free(big[i].sql);
+    }
+    dbal_session_close(s);
+    dbal_engine_close(e);
+}
+
+/* The messages the driver leaves as DBAL_ERROR with XX000: SQLite's own
+ * features and limitations, which PostgreSQL has no mistake for (it does
+ * what SQLite refuses, or has no such statement), and messages too generic
+ * to say which mistake it was. The list is SQLite 3.40's; the README's
+ * "Errors" section gives it with the reasons. Whoever maps one of these in
+ * drivers/sqlite/sqlite_errors.c moves its row to test_error_messages_mapped
+ * and takes it off the README's list. */
+static void test_error_messages_unmapped(void **state)
+{
+    static const mistake cases[] = {
+        /* ALTER TABLE that PostgreSQL does */
+        {"ALTER TABLE tv RENAME TO tv2", "view tv may not be altered"},
+        {"ALTER TABLE tv RENAME COLUMN id TO x", "cannot rename columns of view"},
+        {"ALTER TABLE vt ADD COLUMN z", "virtual tables may not be altered", NULL, 0,
+         "CREATE VIRTUAL TABLE temp.vt USING dbstat", "DROP TABLE temp.vt", 0, "ENABLE_DBSTAT_VTAB"},
+        {"ALTER TABLE vt DROP COLUMN name", "cannot drop column from virtual table", NULL, 0,
+         "CREATE VIRTUAL TABLE temp.vt USING dbstat", "DROP TABLE temp.vt", 0, "ENABLE_DBSTAT_VTAB"},
+        {"ALTER TABLE t ADD COLUMN z INTEGER PRIMARY KEY", "Cannot add a PRIMARY KEY column"},
+        {"ALTER TABLE t ADD COLUMN z INTEGER UNIQUE", "Cannot add a UNIQUE column"},
+        {"ALTER TABLE t ADD COLUMN z INTEGER REFERENCES t(id) DEFAULT 5",
+         "Cannot add a REFERENCES column with non-NULL default value"},
+        {"ALTER TABLE t ADD COLUMN z TEXT DEFAULT (random())",
+         "Cannot add a column with non-constant default"},
+        {"ALTER TABLE t ADD COLUMN z INTEGER GENERATED ALWAYS AS (n) STORED", "cannot add a STORED column"},
+        {"ALTER TABLE t DROP COLUMN id", "cannot drop PRIMARY KEY column"},
+        {"ALTER TABLE uq DROP COLUMN e", "cannot drop UNIQUE column"},
+        {"ALTER TABLE one DROP COLUMN a", "cannot drop column \"a\": no other columns exist"},
+        /* an ALTER TABLE that finds a view, trigger or index no longer
+         * valid: the message wraps the one it found */
+        {"ALTER TABLE t RENAME COLUMN n TO m", "error in view bad: no such column", NULL, 0,
+         "CREATE VIEW bad AS SELECT nosuch FROM t", "DROP VIEW bad"},
+        /* definitions SQLite alone refuses */
+        {"CREATE TABLE x(a INTEGER, b INTEGER GENERATED ALWAYS AS (a) STORED PRIMARY KEY)",
+         "generated columns cannot be part of the PRIMARY KEY"},
+        {"CREATE TABLE x(a INTEGER GENERATED ALWAYS AS (1))", "must have at least one non-generated column"},
+        {"CREATE INDEX i ON t(n NULLS FIRST)", "unsupported use of NULLS FIRST"},
+        {"CREATE INDEX i ON t(t.n)", "the \".\" operator prohibited in index expressions"},
+        {"CREATE TABLE x(a INTEGER UNIQUE ON CONFLICT IGNORE, UNIQUE(a) ON CONFLICT FAIL)",
+         "conflicting ON CONFLICT clauses specified"},
+        {"CREATE TRIGGER tr2 AFTER INSERT ON t BEGIN INSERT INTO g(a) VALUES (1) RETURNING a; END",
+         "cannot use RETURNING in a trigger"},
+        {"INSERT INTO t VALUES (5, 5) RETURNING t.*", "RETURNING may not use \"TABLE.*\" wildcards"},
+        {"WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT row_number() OVER () FROM r WHERE x < 3) "
+         "SELECT * FROM r",
+         "cannot use window functions in recursive queries"},
+        {"INSERT INTO tv(id) VALUES (3) ON CONFLICT DO NOTHING", "cannot UPSERT a view", NULL, 0,
+         "CREATE TRIGGER tvi INSTEAD OF INSERT ON tv BEGIN SELECT 1; END", "DROP TRIGGER tvi"},
+        {"SELECT json_array(x'00')", "JSON cannot hold BLOB values"},
+        {"SELECT json_object(1, 2)", "json_object() labels must be TEXT"},
+        /* SQLite's own syntax: AUTOINCREMENT, WITHOUT ROWID, TEMP
+         * qualifiers, INDEXED BY, trigger bodies, RAISE(), likelihood() */
+        {"CREATE TABLE x(a TEXT PRIMARY KEY AUTOINCREMENT)",
+         "AUTOINCREMENT is only allowed on an INTEGER PRIMARY KEY"},
+        {"CREATE TABLE x(a INTEGER PRIMARY KEY AUTOINCREMENT) WITHOUT ROWID",
+         "AUTOINCREMENT not allowed on WITHOUT ROWID tables"},
+        {"CREATE TABLE x(a INTEGER) WITHOUT ROWID", "PRIMARY KEY missing on table x"},
+        {"CREATE INDEX temp.i ON t(n)", "cannot create a TEMP index on non-TEMP table"},
+        {"CREATE TEMP TRIGGER main.tr2 AFTER INSERT ON t BEGIN SELECT 1; END",
+         "temporary trigger may not have qualified name"},
+        {"SELECT * FROM t INDEXED BY t_partial", "no query solution"},
+        {"CREATE TRIGGER tr2 AFTER INSERT ON t BEGIN DELETE FROM main.g; END",
+         "qualified table names are not allowed on INSERT, UPDATE, and DELETE statements within triggers"},
+        {"CREATE TRIGGER tr2 AFTER INSERT ON t BEGIN DELETE FROM g INDEXED BY x; END",
+         "the INDEXED BY clause is not allowed on UPDATE or DELETE statements within triggers"},
+        {"CREATE TRIGGER tr2 AFTER INSERT ON t BEGIN DELETE FROM g NOT INDEXED; END",
+         "the NOT INDEXED clause is not allowed on UPDATE or DELETE statements within triggers"},
+        {"CREATE TRIGGER tr2 AFTER INSERT ON t BEGIN SELECT ?; END", "trigger cannot use variables", NULL, 0,
+         NULL, NULL, 1},
+        {"CREATE TRIGGER tr2 AFTER INSERT ON t BEGIN DELETE FROM g WHERE a IN (SELECT a FROM temp.z); END",
+         "trigger tr2 cannot reference objects in database temp", NULL, 0, "CREATE TEMP TABLE z(a INTEGER)",
+         "DROP TABLE temp.z"},
+        {"CREATE TRIGGER tr2 AFTER INSERT ON json_each BEGIN SELECT 1; END",
+         "cannot create triggers on virtual tables"},
+        {"SELECT RAISE(ABORT, 'x')", "RAISE() may only be used within a trigger-program"},
+        {"SELECT likelihood(1, 2)", "second argument to likelihood() must be a constant between 0.0 and 1.0"},
+        {"SELECT snippet(1)", "unable to use function snippet in the requested context", NULL, 0, NULL, NULL,
+         0, "ENABLE_FTS3"},
+        /* ATTACH, DETACH, VACUUM INTO, PRAGMA */
+        {"ATTACH ':memory:' AS main", "database main is already in use"},
+        {"DETACH no_such_db", "no such database: no_such_db"},
+        {"DETACH main", "cannot detach database main"},
+        {"VACUUM INTO 1", "non-text filename"},
+    };
+    dbal_engine *e;
+    dbal_session *s;
+    mistakes_open(&e, &s);
+    /* every row is XX000 */
+    mistake rows[sizeof cases / sizeof cases[0]];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rows[i] = cases[i];
+        rows[i].sqlstate = "XX000";
+        rows[i].code = DBAL_ERROR;
+    }
+    expect_mistakes(s, rows, sizeof rows / sizeof rows[0]);
+    /* the same, in statements built here */
+    char *dir = test_tmpdir(), path[512], sql[600];
+    snprintf(path, sizeof path, "%s/exists.db", dir);
+    snprintf(sql, sizeof sql, "VACUUM INTO '%s'", path);
+    OK(s, dbal_exec(s, sql, DBAL_NOARGS, NULL)); /* the file made, then asked for again */
+    mistake m = {sql, "output file already exists", "XX000", DBAL_ERROR};
+    expect_mistakes(s, &m, 1);
+    test_rmdir(dir);
+    /* the eleventh database attached (SQLite's limit is ten) */
+    for (int i = 0; i < 10; i++) {
+        snprintf(sql, sizeof sql, "ATTACH ':memory:' AS a%d", i);
+        OK(s, dbal_exec(s, sql, DBAL_NOARGS, NULL));
+    }
+    m = (mistake){"ATTACH ':memory:' AS a10", "too many attached databases - max 10", "XX000", DBAL_ERROR};
+    expect_mistakes(s, &m, 1);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    /* an encoding SQLite does not have, asked of a database still empty */
     assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", NULL), DBAL_OK);
     assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
-    OK(s, dbal_exec(s, "CREATE TABLE t(id INTEGER PRIMARY KEY, n INTEGER)", DBAL_NOARGS, NULL));
-    OK(s, dbal_exec(s, "CREATE TRIGGER t1 AFTER DELETE ON t BEGIN SELECT 1; END", DBAL_NOARGS, NULL));
-    OK(s, dbal_exec(s, "CREATE VIEW tv AS SELECT id FROM t", DBAL_NOARGS, NULL));
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int rc = dbal_exec(s, cases[i].sql, DBAL_NOARGS, NULL);
-        const dbal_error *err = dbal_session_error(s);
-        if (rc != cases[i].code || strcmp(err->sqlstate, cases[i].sqlstate) != 0)
-            fail_msg("%s: %s %s (%s), expected %s %s", cases[i].sql, dbal_code_name(rc), err->sqlstate,
-                     err->message, dbal_code_name(cases[i].code), cases[i].sqlstate);
-    }
+    m = (mistake){"PRAGMA encoding = 'foo'", "unsupported encoding: foo", "XX000", DBAL_ERROR};
+    expect_mistakes(s, &m, 1);
     dbal_session_close(s);
     dbal_engine_close(e);
 }
@@ -714,6 +1092,7 @@ int main(void)
         cmocka_unit_test(test_read_only_mode),
         cmocka_unit_test(test_one_statement_per_call),
         cmocka_unit_test(test_error_messages_mapped),
+        cmocka_unit_test(test_error_messages_unmapped),
         cmocka_unit_test(test_memory_engines),
         cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_busy_timeout),

@@ -169,17 +169,109 @@ void error_same_mistake(void **state)
 {
     fixture *f = fix(state);
     cap_need(CAP_ERROR_CLASSES, "yes");
+    EXEC_OK(f->s, "DROP VIEW IF EXISTS conf_mv", DBAL_NOARGS);
     CREATE_TABLE(f, "conf_m", "id INTEGER PRIMARY KEY, n INTEGER");
+    EXEC_OK(f->s, "INSERT INTO conf_m(id, n) VALUES (1, 10)", DBAL_NOARGS);
+    EXEC_OK(f->s, "CREATE VIEW conf_mv AS SELECT id FROM conf_m", DBAL_NOARGS);
+    /* undefined objects */
+    EXPECT_MISTAKE("DROP TABLE conf_no_such_table", DBAL_EUNDEFINED, "42P01");
     EXPECT_MISTAKE("DROP VIEW conf_no_such_view", DBAL_EUNDEFINED, "42P01");
+    EXPECT_MISTAKE("DROP INDEX conf_no_such_index", DBAL_EUNDEFINED, "42704");
+    EXPECT_MISTAKE("UPDATE conf_m SET no_such_column = 1", DBAL_EUNDEFINED, "42703");
+    EXPECT_MISTAKE("INSERT INTO conf_m(no_such_column) VALUES (1)", DBAL_EUNDEFINED, "42703");
     EXPECT_MISTAKE("SELECT conf_no_such_function(1)", DBAL_EUNDEFINED, "42883");
+    EXPECT_MISTAKE("SELECT * FROM conf_m(1)", DBAL_EUNDEFINED, "42883");
+    EXPECT_MISTAKE("SELECT sum(n) OVER w FROM conf_m", DBAL_EUNDEFINED, "42704");
+    EXPECT_MISTAKE("SELECT * FROM conf_m a LEFT JOIN conf_m b ON a.id = c.id JOIN conf_m c ON true",
+                   DBAL_EUNDEFINED, "42P01");
+    /* an output name where PostgreSQL does not see it */
+    EXPECT_MISTAKE("SELECT sum(n) AS s FROM conf_m ORDER BY sum(s)", DBAL_EUNDEFINED, "42703");
+    EXPECT_MISTAKE("SELECT id FROM conf_m UNION SELECT id FROM conf_m ORDER BY n", DBAL_EUNDEFINED, "42703");
+    /* a parameter where none may be */
+    EXPECT_RC(f->s, dbal_exec(f->s, "CREATE VIEW conf_mv2 AS SELECT ? AS a", DBAL_ARGS(dbal_int64(1)), NULL),
+              DBAL_EUNDEFINED);
+    EXPECT_ERR(f->s, DBAL_EUNDEFINED, "42P02");
+    check_session_recovers(f);
+    /* values */
     EXPECT_MISTAKE("SELECT abs(-9223372036854775807 - 1)", DBAL_ERANGE, "22003");
+    EXPECT_MISTAKE("SELECT 'a' LIKE 'a' ESCAPE 'ab'", DBAL_EDATA, "22025");
+    EXPECT_MISTAKE("SELECT ntile(0) OVER () FROM conf_m", DBAL_EDATA, "22014");
+    EXPECT_MISTAKE("SELECT nth_value(n, 0) OVER () FROM conf_m", DBAL_EDATA, "22016");
+    EXPECT_MISTAKE("SELECT sum(n) OVER (ROWS -1 PRECEDING) FROM conf_m", DBAL_EDATA, "22013");
+    /* width and shape */
     EXPECT_MISTAKE("SELECT 1 IN (SELECT id, n FROM conf_m)", DBAL_ESYNTAX, "42601");
     EXPECT_MISTAKE("INSERT INTO conf_m(id) VALUES (1, 2)", DBAL_ESYNTAX, "42601");
-    EXPECT_MISTAKE("SELECT id FROM conf_m ORDER BY 5", DBAL_ERROR, "42P10");
-    EXPECT_MISTAKE("SELECT id FROM conf_m a, conf_m b", DBAL_ERROR, "42702");
-    EXPECT_MISTAKE("SELECT id FROM conf_m WHERE count(*) > 1", DBAL_ERROR, "42803");
+    EXPECT_MISTAKE("INSERT INTO conf_m VALUES (1, 2, 3)", DBAL_ESYNTAX, "42601");
+    EXPECT_MISTAKE("UPDATE conf_m SET (id, n) = (1, 2, 3)", DBAL_ESYNTAX, "42601");
+    EXPECT_MISTAKE("VALUES (1), (1, 2)", DBAL_ESYNTAX, "42601");
+    EXPECT_MISTAKE("SELECT (1, 2) IN ((1, 2), (1, 2, 3))", DBAL_ESYNTAX, "42601");
     EXPECT_MISTAKE("SELECT id FROM conf_m UNION SELECT id, n FROM conf_m", DBAL_ESYNTAX, "42601");
+    EXPECT_MISTAKE("SELECT *", DBAL_ESYNTAX, "42601");
+    EXPECT_MISTAKE("SELECT * FROM conf_m NATURAL JOIN conf_mv ON true", DBAL_ESYNTAX, "42601");
+    EXPECT_MISTAKE("DELETE FROM conf_m ORDER BY id", DBAL_ESYNTAX, "42601");
+    EXPECT_MISTAKE("WITH x(a, b) AS (SELECT 1) SELECT * FROM x", DBAL_ERROR, "42P10");
+    EXPECT_MISTAKE("SELECT id FROM conf_m ORDER BY 5", DBAL_ERROR, "42P10");
+    EXPECT_MISTAKE("SELECT id FROM conf_m GROUP BY 5", DBAL_ERROR, "42P10");
+    EXPECT_MISTAKE("INSERT INTO conf_m VALUES (1, 1) ON CONFLICT (n) DO NOTHING", DBAL_ERROR, "42P10");
+    EXPECT_MISTAKE("SELECT id FROM conf_m a, conf_m b", DBAL_ERROR, "42702");
+    EXPECT_MISTAKE("WITH a AS (SELECT 1), a AS (SELECT 2) SELECT 1", DBAL_ERROR, "42712");
+    EXPECT_MISTAKE("UPDATE conf_m SET n = 1 FROM conf_m", DBAL_ERROR, "42712");
+    /* aggregates, windows, recursion */
+    EXPECT_MISTAKE("SELECT id FROM conf_m WHERE count(*) > 1", DBAL_ERROR, "42803");
+    EXPECT_MISTAKE("SELECT id FROM conf_m GROUP BY sum(n)", DBAL_ERROR, "42803");
+    EXPECT_MISTAKE("SELECT id FROM conf_m WHERE row_number() OVER () > 1", DBAL_ERROR, "42P20");
+    EXPECT_MISTAKE("SELECT sum(n) OVER (RANGE 1 PRECEDING) FROM conf_m", DBAL_ERROR, "42P20");
+    EXPECT_MISTAKE("SELECT sum(n) OVER (w ORDER BY id) FROM conf_m WINDOW w AS (ORDER BY n)", DBAL_ERROR,
+                   "42P20");
+    EXPECT_MISTAKE("SELECT abs(n) OVER () FROM conf_m", DBAL_ERROR, "42809");
+    EXPECT_MISTAKE("SELECT abs(n) FILTER (WHERE n > 0) FROM conf_m", DBAL_ERROR, "42809");
+    EXPECT_MISTAKE("SELECT count(DISTINCT n) OVER () FROM conf_m", DBAL_EUNSUPPORTED, "0A000");
+    EXPECT_MISTAKE("WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT max(x) + 1 FROM r WHERE x < 3) "
+                   "SELECT * FROM r",
+                   DBAL_ERROR, "42P19");
+    EXPECT_MISTAKE("WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT r.x FROM r, r AS r2) SELECT * FROM r",
+                   DBAL_ERROR, "42P19");
+    /* the wrong kind of object */
+    EXPECT_MISTAKE("DROP VIEW conf_m", DBAL_ERROR, "42809");
+    EXPECT_MISTAKE("DROP TABLE conf_mv", DBAL_ERROR, "42809");
+    EXPECT_MISTAKE("CREATE INDEX conf_mv_id ON conf_mv(id)", DBAL_ERROR, "42809");
+    /* a savepoint that is not there. (COMMIT with no transaction is
+     * misuse through the API on every driver, tx_depth_and_misuse; as SQL
+     * PostgreSQL only warns, SQLite fails with the warning's 25P01.) */
+    EXPECT_RC(f->s, dbal_begin(f->s), DBAL_OK);
+    EXPECT_RC(f->s, dbal_exec(f->s, "ROLLBACK TO SAVEPOINT conf_no_such_savepoint", DBAL_NOARGS, NULL),
+              DBAL_ERROR);
+    EXPECT_ERR(f->s, DBAL_ERROR, "3B001");
+    EXPECT_RC(f->s, dbal_rollback(f->s), DBAL_OK);
+    check_session_recovers(f);
+    EXEC_OK(f->s, "DROP VIEW conf_mv", DBAL_NOARGS);
+
+    /* definitions PostgreSQL refuses too */
+    EXEC_OK(f->s, "CREATE INDEX conf_m_n ON conf_m(n)", DBAL_NOARGS);
+    CREATE_TABLE(f, "conf_g", "a INTEGER, b INTEGER GENERATED ALWAYS AS (a + 1) STORED");
     DROP_TABLE(f, "conf_m2");
-    EXPECT_MISTAKE("CREATE TABLE conf_m2(a INTEGER, a INTEGER)", DBAL_ERROR, "42701");
+    /* duplicates */
     EXPECT_MISTAKE("CREATE TABLE conf_m(id INTEGER)", DBAL_ERROR, "42P07");
+    EXPECT_MISTAKE("CREATE INDEX conf_m_n ON conf_m(n)", DBAL_ERROR, "42P07");
+    EXPECT_MISTAKE("CREATE TABLE conf_m2(a INTEGER, a INTEGER)", DBAL_ERROR, "42701");
+    EXPECT_MISTAKE("CREATE TABLE conf_m2(a INTEGER PRIMARY KEY, b INTEGER PRIMARY KEY)", DBAL_ERROR, "42P16");
+    /* what a definition names */
+    EXPECT_MISTAKE("CREATE TABLE conf_no_such_schema.conf_m2(a INTEGER)", DBAL_ERROR, "3F000");
+    EXPECT_MISTAKE("CREATE TABLE conf_m2(a INTEGER, FOREIGN KEY(no_such_column) REFERENCES conf_m(id))",
+                   DBAL_EUNDEFINED, "42703");
+    EXPECT_MISTAKE("CREATE TABLE conf_m2(a INTEGER, b INTEGER, FOREIGN KEY(a, b) REFERENCES conf_m(id))",
+                   DBAL_ERROR, "42830");
+    /* what a definition may hold */
+    EXPECT_MISTAKE("CREATE TABLE conf_m2(a INTEGER CHECK (a IN (SELECT id FROM conf_m)))", DBAL_EUNSUPPORTED,
+                   "0A000");
+    EXPECT_MISTAKE("CREATE TABLE conf_m2(a INTEGER, b INTEGER DEFAULT (a))", DBAL_EUNSUPPORTED, "0A000");
+    EXPECT_MISTAKE("CREATE TABLE conf_m2(a INTEGER, b INTEGER DEFAULT 1 GENERATED ALWAYS AS (a) STORED)",
+                   DBAL_ESYNTAX, "42601");
+    EXPECT_MISTAKE("CREATE INDEX conf_m_r ON conf_m((random()))", DBAL_ERROR, "42P17");
+    /* generated columns written to, a NOT NULL column added to a table with
+     * rows */
+    EXPECT_MISTAKE("INSERT INTO conf_g(a, b) VALUES (1, 2)", DBAL_ERROR, "428C9");
+    EXPECT_MISTAKE("UPDATE conf_g SET b = 1", DBAL_ERROR, "428C9");
+    EXPECT_MISTAKE("ALTER TABLE conf_m ADD COLUMN z INTEGER NOT NULL", DBAL_ENOTNULL, "23502");
+    DROP_TABLE(f, "conf_g");
 }
