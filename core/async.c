@@ -582,13 +582,26 @@ int dbal_async_session_set_timeout(dbal_async_session *as, int milliseconds)
     return DBAL_OK;
 }
 
+/* Whether v borrows bytes (u.p) that an op must copy. */
+static int has_bytes(const dbal_value *v)
+{
+    switch (v->type) {
+    case DBAL_TYPE_TEXT:
+    case DBAL_TYPE_BLOB:
+    case DBAL_TYPE_NUMERIC:
+    case DBAL_TYPE_UUID:
+    case DBAL_TYPE_JSON: return 1;
+    default: return 0;
+    }
+}
+
 /* One allocation: the op, its parameters, the SQL and the parameters'
  * bytes, so that the caller's may go away at once. */
 static dbal_async_op *op_new(const char *sql, dbal_params params)
 {
     size_t sql_len = sql ? strlen(sql) + 1 : 0, bytes = 0;
     for (size_t i = 0; i < params.count; i++)
-        if (params.values[i].type == DBAL_TYPE_TEXT || params.values[i].type == DBAL_TYPE_BLOB)
+        if (has_bytes(&params.values[i]))
             bytes += params.values[i].len + 1;
     size_t head = sizeof(dbal_async_op) + params.count * sizeof(dbal_value);
     dbal_async_op *op = dbal__calloc(1, head + sql_len + bytes);
@@ -605,7 +618,7 @@ static dbal_async_op *op_new(const char *sql, dbal_params params)
     for (size_t i = 0; i < params.count; i++) {
         op->params[i] = params.values[i];
         dbal_value *v = &op->params[i];
-        if (v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) {
+        if (has_bytes(v)) {
             if (v->len)
                 memcpy(p, v->u.p, v->len);
             p[v->len] = '\0';
@@ -624,8 +637,11 @@ static int queue(dbal_async_session *as, int kind, unsigned options, const char 
     if (!as || as->closing || as->a->stopping)
         return DBAL_EMISUSE;
     dbal_error refused; /* the call answers with the code alone */
-    if ((kind == DBAL_ASYNC_EXEC || kind == DBAL_ASYNC_QUERY) && dbal__statement_check(sql, params, &refused))
-        return DBAL_EINVAL;
+    int rc = kind == DBAL_ASYNC_EXEC || kind == DBAL_ASYNC_QUERY
+                 ? dbal__statement_check(as->a->e->driver, sql, params, &refused)
+                 : DBAL_OK;
+    if (rc)
+        return rc;
     if (kind == DBAL_ASYNC_BEGIN && (options & ~DBAL__TX_OPTIONS))
         return DBAL_EINVAL;
     if ((kind == DBAL_ASYNC_BEGIN) != (as->depth == 0) &&

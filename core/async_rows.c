@@ -60,10 +60,17 @@ static int add_row(buffered *b, dbal_rows *r)
         c->len = v.len;
         switch (v.type) {
         case DBAL_TYPE_BOOL: c->u.b = v.u.b; break;
-        case DBAL_TYPE_INT64: c->u.i = v.u.i; break;
+        case DBAL_TYPE_INT64:
+        case DBAL_TYPE_TIMESTAMP:
+        case DBAL_TYPE_TIMESTAMPTZ:
+        case DBAL_TYPE_DATE:
+        case DBAL_TYPE_TIME: c->u.i = v.u.i; break;
         case DBAL_TYPE_DOUBLE: c->u.d = v.u.d; break;
         case DBAL_TYPE_TEXT:
         case DBAL_TYPE_BLOB:
+        case DBAL_TYPE_NUMERIC:
+        case DBAL_TYPE_UUID:
+        case DBAL_TYPE_JSON:
             if (add_bytes(b, v.u.p, v.len, &c->u.off) != DBAL_OK)
                 return DBAL_ENOMEM;
             break;
@@ -147,10 +154,17 @@ static void buffered_value(dbal_driver_rows *base, int col, dbal_value *out)
     out->len = c->len;
     switch (c->form) {
     case DBAL_TYPE_BOOL: out->u.b = c->u.b; break;
-    case DBAL_TYPE_INT64: out->u.i = c->u.i; break;
+    case DBAL_TYPE_INT64:
+    case DBAL_TYPE_TIMESTAMP:
+    case DBAL_TYPE_TIMESTAMPTZ:
+    case DBAL_TYPE_DATE:
+    case DBAL_TYPE_TIME: out->u.i = c->u.i; break;
     case DBAL_TYPE_DOUBLE: out->u.d = c->u.d; break;
     case DBAL_TYPE_TEXT:
-    case DBAL_TYPE_BLOB: out->u.p = b->data.data + c->u.off; break;
+    case DBAL_TYPE_BLOB:
+    case DBAL_TYPE_NUMERIC:
+    case DBAL_TYPE_UUID:
+    case DBAL_TYPE_JSON: out->u.p = b->data.data + c->u.off; break;
     default: break;
     }
 }

@@ -3,6 +3,7 @@
 
 #include "alloc.h"
 #include "errors.h"
+#include "values.h"
 
 typedef struct {
     /* array form */
@@ -73,13 +74,10 @@ static int next_checked(void *ud, size_t i, const dbal_value **row)
     if (rc != DBAL_OK)
         return rc;
     for (size_t k = 0; k < c->ncols; k++) {
-        const dbal_value *v = &(*row)[k];
-        if ((unsigned)v->type > DBAL_TYPE_BLOB)
-            return dbal__error_set(&c->s->err, DBAL_EINVAL, NULL, 0,
-                                   "row %zu, parameter %zu has no valid type", i, k + 1);
-        if ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && !v->u.p)
-            return dbal__error_set(&c->s->err, DBAL_EINVAL, NULL, 0,
-                                   "row %zu, parameter %zu is text or blob with a NULL pointer", i, k + 1);
+        const char *why, *sqlstate;
+        rc = dbal__value_check(c->s->engine->driver, &(*row)[k], &why, &sqlstate);
+        if (rc)
+            return dbal__error_set(&c->s->err, rc, sqlstate, 0, "row %zu, parameter %zu %s", i, k + 1, why);
     }
     return DBAL_OK;
 }

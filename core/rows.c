@@ -5,7 +5,9 @@
 
 #include "alloc.h"
 #include "convert.h"
+#include "decimal.h"
 #include "errors.h"
+#include "values.h"
 
 #include <string.h>
 
@@ -101,6 +103,11 @@ static inline int raw(dbal_rows *r, int col, dbal_value *v)
     return readable(r, col);
 }
 
+int dbal__rows_value(dbal_rows *r, int col, dbal_value *v)
+{
+    return raw(r, col, v);
+}
+
 /* A bool that a text-format driver (PostgreSQL) hands over as "t"/"f". Only
  * asked on paths that are already off the fast one. */
 static int is_bool_column(dbal_rows *r, int col)
@@ -123,11 +130,13 @@ static int typed_text_to_int64(dbal_rows *r, int col, const dbal_value *v, int64
         double d;
         if ((rc = dbal__parse_double(v->u.s, v->len, &d)) == DBAL_OK)
             rc = dbal__double_to_int64(d, out);
+    } else if (t == DBAL_TYPE_NUMERIC) {
+        rc = dbal__num_to_int64(v->u.s, v->len, out); /* "19.00" is 19, "19.5" is not */
     }
     return rc;
 }
 
-static int conversion_error(dbal_rows *r, int col, int rc, const char *want)
+int dbal__rows_conversion_error(dbal_rows *r, int col, int rc, const char *want)
 {
     if (rc == DBAL_ENULL)
         return dbal__error_set(r->err, rc, NULL, 0, "column %d is NULL, %s expected", col, want);
@@ -159,6 +168,7 @@ static int int64_from(dbal_rows *r, int col, const dbal_value *v, int64_t *out)
     case DBAL_TYPE_BOOL: *out = v->u.b; return DBAL_OK;
     case DBAL_TYPE_DOUBLE: rc = dbal__double_to_int64(v->u.d, out); break;
     case DBAL_TYPE_TEXT:
+    case DBAL_TYPE_NUMERIC:
         rc = dbal__parse_int64(v->u.s, v->len, out);
         if (rc == DBAL_ETYPE)
             rc = typed_text_to_int64(r, col, v, out);
@@ -166,7 +176,7 @@ static int int64_from(dbal_rows *r, int col, const dbal_value *v, int64_t *out)
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
     }
-    return rc ? conversion_error(r, col, rc, "an integer") : DBAL_OK;
+    return rc ? dbal__rows_conversion_error(r, col, rc, "an integer") : DBAL_OK;
 }
 
 /* The getters' common case, a value already of the wanted type, inline;
@@ -205,11 +215,12 @@ static int double_from(dbal_rows *r, int col, const dbal_value *v, double *out)
         }
         *out = (double)v->u.i;
         return DBAL_OK;
-    case DBAL_TYPE_TEXT: rc = dbal__parse_double(v->u.s, v->len, out); break;
+    case DBAL_TYPE_TEXT:
+    case DBAL_TYPE_NUMERIC: rc = dbal__parse_double(v->u.s, v->len, out); break;
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
     }
-    return rc ? conversion_error(r, col, rc, "a double") : DBAL_OK;
+    return rc ? dbal__rows_conversion_error(r, col, rc, "a double") : DBAL_OK;
 }
 
 static inline int get_double(dbal_rows *r, int col, double *out)
@@ -267,7 +278,7 @@ int dbal_col_get_bool(dbal_rows *r, int col, int *out)
     case DBAL_TYPE_NULL: rc = DBAL_ENULL; break;
     default: rc = DBAL_ETYPE; break;
     }
-    return rc ? conversion_error(r, col, rc, "a bool") : DBAL_OK;
+    return rc ? dbal__rows_conversion_error(r, col, rc, "a bool") : DBAL_OK;
 }
 
 /* Text of a number, kept in a per-column buffer of the cursor so that the
@@ -277,17 +288,14 @@ static const char *number_text(dbal_rows *r, int col, const dbal_value *v, size_
     if (!r->numbuf && !(r->numbuf = dbal__malloc((size_t)r->ncols * sizeof *r->numbuf)))
         return NULL;
     char *buf = r->numbuf[col];
-    if (v->type == DBAL_TYPE_DOUBLE)
-        *len = dbal__format_double(v->u.d, buf);
-    else if (v->type == DBAL_TYPE_INT64)
-        *len = dbal__format_int64(v->u.i, buf);
+    *len = 0;
+    buf[0] = '\0';
+    dbal__value_text(v, buf, len);
     /* Bools read as text are "t" and "f", as PostgreSQL prints them, also
      * where SQLite stores them as 0/1 in a BOOLEAN column. */
-    if (v->type == DBAL_TYPE_BOOL ||
-        (v->type == DBAL_TYPE_INT64 && (v->u.i == 0 || v->u.i == 1) && is_bool_column(r, col))) {
-        int b = v->type == DBAL_TYPE_BOOL ? v->u.b : (int)v->u.i;
+    if (v->type == DBAL_TYPE_INT64 && (v->u.i == 0 || v->u.i == 1) && is_bool_column(r, col)) {
         *len = 1;
-        memcpy(buf, b ? "t" : "f", 2);
+        memcpy(buf, v->u.i ? "t" : "f", 2);
     }
     return buf;
 }
@@ -319,6 +327,8 @@ static int bytes_of(dbal_rows *r, int col, int want_nul, const char **out, size_
         return rc;
     switch (v.type) {
     case DBAL_TYPE_TEXT:
+    case DBAL_TYPE_NUMERIC:
+    case DBAL_TYPE_JSON:
         *out = v.u.s;
         n = v.len;
         break;
@@ -326,7 +336,7 @@ static int bytes_of(dbal_rows *r, int col, int want_nul, const char **out, size_
         *out = want_nul ? blob_as_text(r, col, &v) : v.u.s;
         n = v.len;
         break;
-    case DBAL_TYPE_NULL: return conversion_error(r, col, DBAL_ENULL, "text");
+    case DBAL_TYPE_NULL: return dbal__rows_conversion_error(r, col, DBAL_ENULL, "text");
     default: *out = number_text(r, col, &v, &n); break;
     }
     if (!*out)

@@ -45,7 +45,7 @@ struct dbal_rows {
     dbal_rows *prev, *next; /* in the owner's list of open cursors */
     int on_row;             /* next returned DBAL_ROW and the row is current */
     int ncols;              /* dr->ncols, fixed for the cursor's life */
-    char (*numbuf)[40];     /* per-column text of numbers, made on first use */
+    char (*numbuf)[48];     /* per-column text of numbers, dates, UUIDs, made on first use */
     dbal__buf *blobtext;    /* per-column NUL-terminated copies of blobs read as text */
 };
 
@@ -53,6 +53,14 @@ struct dbal_rows {
  * with its errors in err and its owner's hooks. */
 void dbal__rows_open(dbal_rows *r, const dbal__cursor_methods *m, dbal_driver_rows *dr, dbal_error *err,
                      const dbal__rows_hooks *hooks, void *owner);
+
+/* The current value of col in its form: DBAL_OK, or the code (with the
+ * cursor's error set) when there is no such column or no current row. */
+int dbal__rows_value(dbal_rows *r, int col, dbal_value *v);
+/* Sets the cursor's error for a value of col that could not be read as
+ * `want` ("a timestamp") with code rc (DBAL_ENULL, DBAL_ETYPE,
+ * DBAL_ERANGE); returns rc. */
+int dbal__rows_conversion_error(dbal_rows *r, int col, int rc, const char *want);
 
 /* A driver's cursor slots as a methods table. */
 void dbal__cursor_methods_of(const dbal_driver *d, dbal__cursor_methods *out);

@@ -5,6 +5,7 @@
 #include "fork.h"
 #include "list.h"
 #include "log.h"
+#include "values.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -216,19 +217,17 @@ void dbal_session_close(dbal_session *s)
     dbal__engine_unref(e);
 }
 
-int dbal__statement_check(const char *sql, dbal_params params, dbal_error *err)
+int dbal__statement_check(const dbal_driver *d, const char *sql, dbal_params params, dbal_error *err)
 {
     if (!sql)
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "sql is NULL");
     if (params.count && !params.values)
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "params.values is NULL");
     for (size_t i = 0; i < params.count; i++) {
-        const dbal_value *v = &params.values[i];
-        if ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && !v->u.p)
-            return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
-                                   "parameter %zu is text or blob with a NULL pointer", i + 1);
-        if ((unsigned)v->type > DBAL_TYPE_BLOB)
-            return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "parameter %zu has no valid type", i + 1);
+        const char *why, *sqlstate;
+        int rc = dbal__value_check(d, &params.values[i], &why, &sqlstate);
+        if (rc)
+            return dbal__error_set(err, rc, sqlstate, 0, "parameter %zu %s", i + 1, why);
     }
     return DBAL_OK;
 }
@@ -237,7 +236,7 @@ int dbal__statement_check(const char *sql, dbal_params params, dbal_error *err)
 static int check_statement(dbal_session *s, const char *sql, dbal_params params)
 {
     dbal__error_clear(&s->err);
-    int rc = dbal__statement_check(sql, params, &s->err);
+    int rc = dbal__statement_check(s->engine->driver, sql, params, &s->err);
     if (rc)
         return rc;
     if (s->failed)

@@ -66,9 +66,10 @@ void dbal__session_hold(dbal_session *s, dbal__conn *c, dbal__pool *pool);
      DBAL_TX_DEFERRABLE)
 
 /* The checks every statement's SQL and parameters get, before anything is
- * sent, on the blocking and asynchronous paths alike: DBAL_OK or
- * DBAL_EINVAL with err saying which. */
-int dbal__statement_check(const char *sql, dbal_params params, dbal_error *err);
+ * sent to driver d, on the blocking and asynchronous paths alike: DBAL_OK
+ * or dbal__value_check's code (DBAL_EINVAL for the SQL and the array) with
+ * err saying which. */
+int dbal__statement_check(const dbal_driver *d, const char *sql, dbal_params params, dbal_error *err);
 
 /*
  * The failed-transaction rule, PostgreSQL's, which the core enforces on

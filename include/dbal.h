@@ -165,16 +165,47 @@ typedef struct dbal_rows dbal_rows;
 
 /* ---- values ---------------------------------------------------------------- */
 
-/* The type of a value: of a parameter (dbal_value.type) and of a column of
- * the current row (dbal_col_type()). Values are only appended. */
+/*
+ * The type of a value: of a parameter (dbal_value.type) and of a column of
+ * the current row (dbal_col_type()). Values are only appended. What a
+ * value of each type holds in dbal_value, the same on every driver
+ * (README, "Dates, times, numerics, UUIDs and JSON"):
+ *   TIMESTAMPTZ  u.i: an instant, microseconds since 1970-01-01 00:00:00 UTC
+ *   TIMESTAMP    u.i: a wall-clock reading without a time zone, counted the
+ *                same way as if it were UTC
+ *   DATE         u.i: days since 1970-01-01
+ *   TIME         u.i: microseconds since midnight, 0 to 86400000000
+ *   NUMERIC      u.s, len: exact decimal text ("19.90", "-1e-3", "NaN")
+ *   UUID         u.p: 16 bytes, len 16
+ *   JSON         u.s, len: JSON text
+ * Timestamps and dates are proleptic Gregorian, and DBAL_INFINITY /
+ * DBAL_NEG_INFINITY stand for PostgreSQL's 'infinity' and '-infinity'.
+ */
 typedef enum dbal_type {
     DBAL_TYPE_NULL = 0,
     DBAL_TYPE_BOOL = 1,
     DBAL_TYPE_INT64 = 2,
     DBAL_TYPE_DOUBLE = 3,
     DBAL_TYPE_TEXT = 4,
-    DBAL_TYPE_BLOB = 5
+    DBAL_TYPE_BLOB = 5,
+    DBAL_TYPE_TIMESTAMP = 6,
+    DBAL_TYPE_TIMESTAMPTZ = 7,
+    DBAL_TYPE_DATE = 8,
+    DBAL_TYPE_TIME = 9,
+    DBAL_TYPE_NUMERIC = 10,
+    DBAL_TYPE_UUID = 11,
+    DBAL_TYPE_JSON = 12
 } dbal_type;
+
+/* Defined when this header has the types from DBAL_TYPE_TIMESTAMP to
+ * DBAL_TYPE_JSON, their constructors, getters and helpers. */
+#define DBAL_HAS_TYPES 1
+
+/* DBAL_INFINITY and DBAL_NEG_INFINITY: a timestamp or a date that is
+ * 'infinity' (later than every other) or '-infinity' (earlier than every
+ * other), in dbal_value.u.i and the getters. */
+#define DBAL_INFINITY INT64_MAX
+#define DBAL_NEG_INFINITY INT64_MIN
 
 /*
  * A parameter value. It borrows text and blob bytes: they must stay valid
@@ -272,6 +303,109 @@ static inline dbal_value dbal_blob(const void *p, size_t len)
         v.len = len;
         v.u.p = p;
     }
+    return v;
+}
+
+/*
+ * A timestamp with time zone: an instant, in microseconds since 1970-01-01
+ * 00:00:00 UTC (DBAL_INFINITY, DBAL_NEG_INFINITY). PostgreSQL receives a
+ * timestamptz; SQLite the text "YYYY-MM-DD HH:MM:SS.ffffff+00:00" (in
+ * UTC), years 0 to 9999 only (others: DBAL_EDATA, 22008).
+ */
+static inline dbal_value dbal_timestamptz(int64_t microseconds)
+{
+    dbal_value v = dbal_null();
+    v.type = DBAL_TYPE_TIMESTAMPTZ;
+    v.u.i = microseconds;
+    return v;
+}
+
+/* A timestamp without time zone: a wall-clock reading, counted in
+ * microseconds from 1970-01-01 00:00:00 as if it were UTC. PostgreSQL
+ * receives a timestamp; SQLite the text "YYYY-MM-DD HH:MM:SS.ffffff",
+ * years 0 to 9999 only. */
+static inline dbal_value dbal_timestamp(int64_t microseconds)
+{
+    dbal_value v = dbal_timestamptz(microseconds);
+    v.type = DBAL_TYPE_TIMESTAMP;
+    return v;
+}
+
+/* A date, in days since 1970-01-01 (DBAL_INFINITY, DBAL_NEG_INFINITY).
+ * PostgreSQL receives a date; SQLite the text "YYYY-MM-DD", years 0 to
+ * 9999 only. */
+static inline dbal_value dbal_date(int64_t days)
+{
+    dbal_value v = dbal_timestamptz(days);
+    v.type = DBAL_TYPE_DATE;
+    return v;
+}
+
+/* A time of day, in microseconds since midnight, 0 to 86400000000
+ * (24:00:00) inclusive (others: DBAL_EDATA, 22008). PostgreSQL receives a
+ * time; SQLite the text "HH:MM:SS.ffffff". */
+static inline dbal_value dbal_time(int64_t microseconds)
+{
+    dbal_value v = dbal_timestamptz(microseconds);
+    v.type = DBAL_TYPE_TIME;
+    return v;
+}
+
+/*
+ * An exact decimal as text of a known length: [+-]digits[.digits][e[+-]n],
+ * NaN, Infinity or -Infinity (other text: DBAL_EDATA, 22P02). It never
+ * goes through a double. PostgreSQL receives a numeric; SQLite text that
+ * its NUMERIC affinity stores as INTEGER or REAL, which keeps 15
+ * significant digits: a value with more is refused there (DBAL_ERANGE,
+ * 22003) unless it is an integer within int64. A NULL pointer gives SQL
+ * NULL.
+ */
+static inline dbal_value dbal_numericn(const char *s, size_t len)
+{
+    dbal_value v = dbal_textn(s, len);
+    if (s)
+        v.type = DBAL_TYPE_NUMERIC;
+    return v;
+}
+
+/* dbal_numericn() of NUL-terminated text. */
+static inline dbal_value dbal_numeric(const char *s)
+{
+    dbal_value v = dbal_text(s);
+    if (s)
+        v.type = DBAL_TYPE_NUMERIC;
+    return v;
+}
+
+/* A UUID, 16 bytes borrowed as a blob's are. PostgreSQL receives a uuid;
+ * SQLite the text of 36 lower-case characters (which sorts as PostgreSQL
+ * sorts uuids). A NULL pointer gives SQL NULL. */
+static inline dbal_value dbal_uuid(const unsigned char *bytes16)
+{
+    dbal_value v = dbal_blob(bytes16, 16);
+    if (bytes16)
+        v.type = DBAL_TYPE_UUID;
+    return v;
+}
+
+/* JSON text of a known length, passed as text: PostgreSQL receives it as a
+ * literal of unknown type, so json and jsonb columns both take it; SQLite
+ * stores the text (its JSON functions read it). A NULL pointer gives SQL
+ * NULL. */
+static inline dbal_value dbal_jsonn(const char *s, size_t len)
+{
+    dbal_value v = dbal_textn(s, len);
+    if (s)
+        v.type = DBAL_TYPE_JSON;
+    return v;
+}
+
+/* dbal_jsonn() of NUL-terminated text. */
+static inline dbal_value dbal_json(const char *s)
+{
+    dbal_value v = dbal_text(s);
+    if (s)
+        v.type = DBAL_TYPE_JSON;
     return v;
 }
 
@@ -1101,6 +1235,99 @@ DBAL_API int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out);
 DBAL_API int dbal_col_get_double(dbal_rows *r, int col, double *out);
 DBAL_API int dbal_col_get_bool(dbal_rows *r, int col, int *out);
 DBAL_API int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len);
+
+/*
+ * The getters of the types after DBAL_TYPE_BLOB, returning a code as the
+ * dbal_col_get_* forms above do (DBAL_ENULL, DBAL_ETYPE, DBAL_ERANGE,
+ * DBAL_EINVAL, DBAL_EMISUSE; *out left alone on failure):
+ *   dbal_col_get_timestamp: microseconds since 1970-01-01 00:00:00 of a
+ *     timestamp with or without time zone (see dbal_type), of a date (its
+ *     midnight), or of text in ISO 8601 (an offset in the text is applied;
+ *     text without one is read as UTC).
+ *   dbal_col_get_date: days since 1970-01-01 of a date, of a timestamp at
+ *     exactly midnight, or of such text.
+ *   dbal_col_get_time: microseconds since midnight of a time, or of text
+ *     "HH:MM[:SS[.ffffff]]".
+ *   dbal_col_get_uuid: the 16 bytes of a uuid, of its text (as PostgreSQL
+ *     reads it), or of a 16-byte blob.
+ * Numeric and JSON values are read with the text getter (or converted by
+ * dbal_col_get_int64 and dbal_col_get_double, exactly or not at all for
+ * int64). The text getter gives these types as dbal_value_format() writes
+ * them, whatever the driver and its session's time zone.
+ */
+DBAL_API int dbal_col_get_timestamp(dbal_rows *r, int col, int64_t *out);
+DBAL_API int dbal_col_get_date(dbal_rows *r, int col, int64_t *out);
+DBAL_API int dbal_col_get_time(dbal_rows *r, int col, int64_t *out);
+DBAL_API int dbal_col_get_uuid(dbal_rows *r, int col, unsigned char out[16]);
+
+/* ---- dates and times ----------------------------------------------------- */
+
+/*
+ * A date and time broken down, proleptic Gregorian, in astronomical year
+ * numbering as ISO 8601 has it: year 0 is 1 BC, year -43 is 44 BC
+ * (PostgreSQL writes a year y <= 0 as 1 - y followed by " BC"). None of
+ * the helpers below read TZ, the locale or the system's time zone files:
+ * they are arithmetic, and the same in every process. Any thread.
+ */
+typedef struct dbal_datetime {
+    int year;
+    int month;       /* 1 to 12 */
+    int day;         /* 1 to 31 */
+    int hour;        /* 0 to 23 */
+    int minute;      /* 0 to 59 */
+    int second;      /* 0 to 59 */
+    int microsecond; /* 0 to 999999 */
+} dbal_datetime;
+
+/*
+ * dbal_datetime_from_timestamp() breaks down microseconds since 1970-01-01
+ * 00:00:00 (a timestamp of either kind); dbal_datetime_to_timestamp()
+ * counts them back. dbal_datetime_from_date() breaks down days since
+ * 1970-01-01 (the time fields 0); dbal_datetime_to_date() counts them from
+ * year, month and day (the time fields are not read). They return DBAL_OK,
+ * DBAL_EINVAL (a NULL pointer, a field out of its range, a day the month
+ * does not have), DBAL_ERANGE (an infinity, or a result that does not fit).
+ */
+DBAL_API int dbal_datetime_from_timestamp(int64_t microseconds, dbal_datetime *out);
+DBAL_API int dbal_datetime_to_timestamp(const dbal_datetime *dt, int64_t *out);
+DBAL_API int dbal_datetime_from_date(int64_t days, dbal_datetime *out);
+DBAL_API int dbal_datetime_to_date(const dbal_datetime *dt, int64_t *out);
+
+/* Room for the text dbal_value_format() writes of any value but text,
+ * blob, numeric and JSON, with its NUL. */
+#define DBAL_VALUE_TEXT_MAX 48
+
+/*
+ * Writes a value's text, NUL-terminated, to out (cap bytes), its length in
+ * *len (optional): what dbal_col_text() gives for it. Timestamps
+ * "YYYY-MM-DD HH:MM:SS.ffffff", with "+00:00" after it (UTC) for
+ * timestamptz; dates "YYYY-MM-DD"; times "HH:MM:SS.ffffff" (always six
+ * fraction digits); "infinity" and "-infinity"; years past 9999 with more
+ * digits, years before 0 with a minus sign. UUIDs in 36 lower-case
+ * characters; bools "t"/"f"; numbers as the getters write them; text,
+ * numeric and JSON copied. Returns DBAL_OK, DBAL_ETYPE (a blob, SQL NULL,
+ * a time out of its range, an unknown type), DBAL_EINVAL (out NULL) or
+ * DBAL_ERANGE (cap too small; out is then ""). Any thread.
+ */
+DBAL_API int dbal_value_format(dbal_value v, char *out, size_t cap, size_t *len);
+
+/*
+ * Read NUL-terminated text into a value. dbal_parse_timestamp() takes
+ * ISO 8601: "YYYY-MM-DD", then optionally 'T' or ' ' and
+ * "HH:MM[:SS[.ffffff]]", then optionally "Z" or "+HH[:MM]" / "-HH[:MM]"
+ * (applied: the result is the instant in UTC), then optionally " BC";
+ * also "infinity" and "-infinity", and all that PostgreSQL writes with
+ * DateStyle ISO. dbal_parse_date() takes a date of that form (or a
+ * timestamp at midnight without an offset); dbal_parse_time() a time
+ * "HH:MM[:SS[.ffffff]]"; dbal_parse_uuid() 32 hex digits in either case,
+ * hyphens after any group of four, optionally in braces. Return DBAL_OK,
+ * DBAL_ETYPE (not such text), DBAL_ERANGE (out of range), DBAL_EINVAL
+ * (a NULL pointer). Any thread.
+ */
+DBAL_API int dbal_parse_timestamp(const char *text, int64_t *out);
+DBAL_API int dbal_parse_date(const char *text, int64_t *out);
+DBAL_API int dbal_parse_time(const char *text, int64_t *out);
+DBAL_API int dbal_parse_uuid(const char *text, unsigned char out[16]);
 
 #ifdef __cplusplus
 }

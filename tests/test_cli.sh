@@ -419,9 +419,9 @@ pg_cases() {
     run query "$url" "SELECT * FROM $t ORDER BY id"
     expect "pg: query, table" 0 ' id |     name     | price |  ok   |   data   | amount
 ----+--------------+-------+-------+----------+--------
-  1 | widget       |   9.5 | true  | \x00ff10 | 12.50
+  1 | widget       |   9.5 | true  | \x00ff10 |  12.50
   2 | say "hi", ok |    24 | false |          |
-  3 | two\nlines   |       |       |          | 0.50
+  3 | two\nlines   |       |       |          |   0.50
 (3 rows)'
     run query "$url" "SELECT * FROM $t ORDER BY id" --csv
     expect "pg: query, CSV" 0 'id,name,price,ok,data,amount

@@ -661,7 +661,7 @@ static void params_misuse(void **state)
     EXPECT(s, dbal_exec(s, INSERT2, dbal_params_array(v, 2), NULL), DBAL_EINVAL);
 
     /* invalid types */
-    static const int bad_types[] = {6, 7, 99, -1, INT_MAX, INT_MIN};
+    static const int bad_types[] = {13, 14, 99, -1, INT_MAX, INT_MIN};
     for (size_t k = 0; k < sizeof bad_types / sizeof bad_types[0]; k++) {
         memset(&v[1], 0, sizeof v[1]);
         v[1].type = (dbal_type)bad_types[k];

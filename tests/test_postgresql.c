@@ -982,7 +982,7 @@ static void column_types_and_names(void **state)
                            "'x'::text AS t, '\\x00'::bytea AS y, NULL::int AS z",
                            DBAL_NOARGS);
     const dbal_type want[] = {DBAL_TYPE_BOOL,  DBAL_TYPE_INT64,  DBAL_TYPE_INT64,  DBAL_TYPE_INT64,
-                              DBAL_TYPE_INT64, DBAL_TYPE_DOUBLE, DBAL_TYPE_DOUBLE, DBAL_TYPE_TEXT,
+                              DBAL_TYPE_INT64, DBAL_TYPE_DOUBLE, DBAL_TYPE_DOUBLE, DBAL_TYPE_NUMERIC,
                               DBAL_TYPE_TEXT,  DBAL_TYPE_BLOB,   DBAL_TYPE_NULL};
     const char *names[] = {"b", "s", "i", "l", "o", "f", "d", "n", "t", "y", "z"};
     assert_int_equal(dbal_col_count(r), 11);

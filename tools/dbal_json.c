@@ -3,8 +3,10 @@
  * order. Integers and doubles are numbers (NaN and +-Infinity, which JSON
  * lacks, are the strings "NaN", "Infinity", "-Infinity"); bools are true and
  * false; NULL is null; text is a string (bytes that are not UTF-8 become
- * U+FFFD); blobs are base64 strings. Columns the database reports as text
- * (PostgreSQL numeric, dates, json) stay strings.
+ * U+FFFD); blobs are base64 strings. Numerics stay strings (a reader
+ * that takes JSON numbers for doubles would round them), JSON values are
+ * embedded as they are, dates, times, timestamps and UUIDs are strings in
+ * dbal's text form.
  */
 #include "dbal_encode.h"
 #include "dbal_formats.h"
@@ -30,12 +32,13 @@ static void value(FILE *f, const out_cell *c)
         else
             put_json_string(f, c->data, c->len);
         break;
-    case DBAL_TYPE_TEXT: put_json_string(f, c->data, c->len); break;
+    case DBAL_TYPE_JSON: fwrite(c->data, 1, c->len, f); break;
     case DBAL_TYPE_BLOB:
         putc('"', f);
         put_base64(f, c->data, c->len);
         putc('"', f);
         break;
+    default: put_json_string(f, c->data, c->len); break;
     }
 }
 

@@ -119,15 +119,11 @@ void out_cell_from_row(dbal_rows *r, int i, out_cell *c)
         c->len = strlen(c->data);
         break;
     case DBAL_TYPE_BLOB: c->data = dbal_col_blob(r, i, &c->len); break;
-    case DBAL_TYPE_TEXT:
-        /* With its length: SQLite text may hold NUL bytes. */
+    default:
+        /* With its length: SQLite text may hold NUL bytes. Numbers, dates,
+         * times and UUIDs come as the text getter writes them. */
         if (dbal_col_get_text(r, i, &c->data, &c->len) != DBAL_OK)
             c->data = NULL;
-        break;
-    case DBAL_TYPE_INT64:
-    case DBAL_TYPE_DOUBLE:
-        c->data = dbal_col_text(r, i);
-        c->len = c->data ? strlen(c->data) : 0;
         break;
     }
     if (!c->data)

@@ -154,7 +154,8 @@ int table_add(table *t, const out_cell *cells, const char *null_text)
         size_t w = display_width(s);
         if (w > t->width[i])
             t->width[i] = w;
-        if (cells[i].type == DBAL_TYPE_INT64 || cells[i].type == DBAL_TYPE_DOUBLE) {
+        if (cells[i].type == DBAL_TYPE_INT64 || cells[i].type == DBAL_TYPE_DOUBLE ||
+            cells[i].type == DBAL_TYPE_NUMERIC) {
             if (t->numeric[i] == -1)
                 t->numeric[i] = 1;
         } else if (cells[i].type != DBAL_TYPE_NULL) {

@@ -9,10 +9,15 @@
 #include <limits.h>
 #include <string.h>
 
-/* Numbers go in binary format: 8 bytes in network order, no decimal
- * formatting here nor parsing on the server, and exact for doubles
- * (NaN and the infinities included). */
+/* Numbers, dates and times go in binary format: 8 bytes in network order
+ * (a date 4), no decimal formatting here nor parsing on the server, exact
+ * for doubles (NaN and the infinities included), and independent of the
+ * session's TimeZone and DateStyle. Numerics go as text with numeric's
+ * OID: exact, never through a double. */
 #define NUM_LEN 8
+/* PostgreSQL counts days and microseconds from 2000-01-01. */
+#define PG_EPOCH_DAYS 10957
+#define PG_EPOCH_US (INT64_C(10957) * 86400000000)
 
 /* Grows the four arrays to hold n parameters, in one block. */
 static int grow_arrays(pg_params *p, size_t n)
@@ -58,33 +63,53 @@ static size_t arena_need(const dbal_value *v, size_t n)
 {
     size_t need = 0;
     for (size_t i = 0; i < n; i++) {
-        if (v[i].type == DBAL_TYPE_TEXT)
+        if (v[i].type == DBAL_TYPE_TEXT || v[i].type == DBAL_TYPE_NUMERIC || v[i].type == DBAL_TYPE_JSON)
             need += v[i].len + 1;
-        else if (v[i].type == DBAL_TYPE_INT64 || v[i].type == DBAL_TYPE_DOUBLE)
+        else if (v[i].type != DBAL_TYPE_NULL && v[i].type != DBAL_TYPE_BOOL && v[i].type != DBAL_TYPE_BLOB &&
+                 v[i].type != DBAL_TYPE_UUID)
             need += NUM_LEN;
     }
     return need;
 }
 
 /* Checks what the server cannot take, before anything is sent. */
+/* Whether a timestamp or date is one PostgreSQL's binary form can carry
+ * (counted from 2000, a date in an int32); the server checks its own
+ * range. */
+static int fits(const dbal_value *v)
+{
+    if (v->u.i == INT64_MAX || v->u.i == INT64_MIN || v->type == DBAL_TYPE_TIME)
+        return 1;
+    if (v->type == DBAL_TYPE_DATE)
+        return v->u.i - PG_EPOCH_DAYS > INT32_MIN && v->u.i - PG_EPOCH_DAYS < INT32_MAX;
+    return v->u.i > INT64_MIN + PG_EPOCH_US;
+}
+
 static int check_value(const dbal_value *v, size_t i, dbal_error *err)
 {
-    if (v->type == DBAL_TYPE_TEXT && memchr(v->u.s, '\0', v->len)) {
+    int textual = v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_NUMERIC || v->type == DBAL_TYPE_JSON;
+    if (textual && memchr(v->u.s, '\0', v->len)) {
         pg_host->set_error(err, DBAL_EDATA, "22021", 0,
                            "text parameter %zu contains a NUL byte, which PostgreSQL text "
                            "cannot hold (send it as a blob)",
                            i + 1);
         return DBAL_EDATA;
     }
-    if ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && v->len >= INT_MAX) {
+    if ((textual || v->type == DBAL_TYPE_BLOB) && v->len >= INT_MAX) {
         pg_host->set_error(err, DBAL_EDATA, "54000", 0,
                            "parameter %zu is too large (%zu bytes) for PostgreSQL", i + 1, v->len);
         return DBAL_EDATA;
     }
-    if (v->type > DBAL_TYPE_BLOB) {
+    if (v->type > DBAL_TYPE_JSON) {
         pg_host->set_error(err, DBAL_EINVAL, NULL, 0, "parameter %zu has an unknown type %d", i + 1,
                            (int)v->type);
         return DBAL_EINVAL;
+    }
+    if ((v->type == DBAL_TYPE_TIMESTAMP || v->type == DBAL_TYPE_TIMESTAMPTZ || v->type == DBAL_TYPE_DATE) &&
+        !fits(v)) {
+        pg_host->set_error(err, DBAL_EDATA, "22008", 0, "parameter %zu: %s out of range", i + 1,
+                           v->type == DBAL_TYPE_DATE ? "date" : "timestamp");
+        return DBAL_EDATA;
     }
     return DBAL_OK;
 }
@@ -96,6 +121,46 @@ static const char *put_be64(uint64_t u, char **arena)
         p[k] = (unsigned char)u;
     *arena += NUM_LEN;
     return (const char *)p;
+}
+
+/* A value sent in binary: its bytes, length and OID. */
+static void binary(pg_params *p, size_t i, const char *bytes, int len, Oid type)
+{
+    p->values[i] = bytes;
+    p->lengths[i] = len;
+    p->formats[i] = 1;
+    p->types[i] = type;
+}
+
+static const char *put_text(const dbal_value *v, char **arena)
+{
+    char *s = *arena;
+    memcpy(s, v->u.s, v->len);
+    s[v->len] = '\0';
+    *arena += v->len + 1;
+    return s;
+}
+
+/* Dates and times: counted from 2000-01-01, the infinities as
+ * PostgreSQL's own (an int32's extremes for a date). */
+static char put_temporal(pg_params *p, size_t i, const dbal_value *v, char **arena)
+{
+    int64_t x = v->u.i;
+    int inf = x == INT64_MAX || x == INT64_MIN;
+    switch (v->type) {
+    case DBAL_TYPE_DATE: {
+        int32_t d = inf ? (x > 0 ? INT32_MAX : INT32_MIN) : (int32_t)(x - PG_EPOCH_DAYS);
+        /* The first four of eight big-endian bytes. */
+        const char *b = put_be64((uint64_t)(uint32_t)d << 32, arena);
+        binary(p, i, b, 4, PG_DATEOID);
+        return 'a';
+    }
+    case DBAL_TYPE_TIME: binary(p, i, put_be64((uint64_t)x, arena), NUM_LEN, PG_TIMEOID); return 'm';
+    default:
+        binary(p, i, put_be64((uint64_t)(inf ? x : x - PG_EPOCH_US), arena), NUM_LEN,
+               v->type == DBAL_TYPE_TIMESTAMPTZ ? PG_TIMESTAMPTZOID : PG_TIMESTAMPOID);
+        return v->type == DBAL_TYPE_TIMESTAMPTZ ? 'z' : 's';
+    }
 }
 
 /* Fills slot i for v; *arena advances past what the value used. Returns
@@ -130,19 +195,29 @@ static char put_value(pg_params *p, size_t i, const dbal_value *v, char **arena)
         return 'd';
     }
     case DBAL_TYPE_TEXT:
-        memcpy(*arena, v->u.s, v->len);
-        (*arena)[v->len] = '\0';
-        p->values[i] = *arena;
+        p->values[i] = put_text(v, arena);
         p->lengths[i] = (int)v->len;
-        *arena += v->len + 1;
         return 't';
     case DBAL_TYPE_BLOB:
         /* Binary format: the bytes go as they are, NUL bytes and all. */
-        p->values[i] = v->u.p;
-        p->lengths[i] = (int)v->len;
-        p->formats[i] = 1;
-        p->types[i] = PG_BYTEAOID;
+        binary(p, i, v->u.p, (int)v->len, PG_BYTEAOID);
         return 'x';
+    case DBAL_TYPE_UUID: binary(p, i, v->u.p, 16, PG_UUIDOID); return 'u';
+    case DBAL_TYPE_NUMERIC:
+        p->values[i] = put_text(v, arena);
+        p->lengths[i] = (int)v->len;
+        p->types[i] = PG_NUMERICOID;
+        return 'n';
+    case DBAL_TYPE_JSON:
+        /* Unknown, as text is: json and jsonb columns, and jsonb's
+         * operators, all take it. */
+        p->values[i] = put_text(v, arena);
+        p->lengths[i] = (int)v->len;
+        return 't';
+    case DBAL_TYPE_TIMESTAMP:
+    case DBAL_TYPE_TIMESTAMPTZ:
+    case DBAL_TYPE_DATE:
+    case DBAL_TYPE_TIME: return put_temporal(p, i, v, arena);
     default: return 't';
     }
 }

@@ -311,86 +311,17 @@ static const char *cell(const pg_rows *r, int col, int *len)
     return r->cells[col].p;
 }
 
-/* Decodes a bytea value into the column's own buffer, once per row: a
- * second bytea column must not overwrite the first one's bytes. */
-static const pg_blob *decoded(pg_rows *r, int col, const char *text, int len)
-{
-    if (!r->blobs) {
-        r->blobs = pg_host->malloc((size_t)r->base.ncols * sizeof *r->blobs);
-        if (!r->blobs)
-            return NULL;
-        memset(r->blobs, 0, (size_t)r->base.ncols * sizeof *r->blobs);
-    }
-    pg_blob *b = &r->blobs[col];
-    if (b->data && b->row == r->rowno)
-        return b;
-    if (pg_bytea_decode(b, text, (size_t)len) != DBAL_OK)
-        return NULL;
-    b->row = r->rowno;
-    return b;
-}
-
-/* An unsigned big-endian integer of n bytes (n <= 8). */
-static uint64_t be(const char *p, int n)
-{
-    uint64_t v = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy((char *)&v + 8 - n, p, (size_t)n);
-    v = __builtin_bswap64(v);
-#else
-    for (int k = 0; k < n; k++)
-        v = v << 8 | (unsigned char)p[k];
-#endif
-    return v;
-}
-
-/* A value in binary format: numbers in network order, bool one byte,
- * bytea and text as their bytes. */
-static void binary_value(Oid type, const char *p, int len, dbal_value *out)
-{
-    out->len = 0;
-    if (type == PG_INT8OID && len == 8) {
-        out->type = DBAL_TYPE_INT64;
-        out->u.i = (int64_t)be(p, 8);
-    } else if (type == PG_FLOAT8OID && len == 8) {
-        uint64_t u = be(p, 8);
-        out->type = DBAL_TYPE_DOUBLE;
-        memcpy(&out->u.d, &u, sizeof u);
-    } else if (type == PG_INT4OID && len == 4) {
-        out->type = DBAL_TYPE_INT64;
-        out->u.i = (int32_t)(uint32_t)be(p, 4);
-    } else if (type == PG_INT2OID && len == 2) {
-        out->type = DBAL_TYPE_INT64;
-        out->u.i = (int16_t)(uint16_t)be(p, 2);
-    } else if (type == PG_BOOLOID && len == 1) {
-        *out = dbal_bool(p[0] != 0);
-    } else {
-        out->type = type == PG_BYTEAOID ? DBAL_TYPE_BLOB : DBAL_TYPE_TEXT;
-        out->u.p = p;
-        out->len = (size_t)len;
-    }
-}
-
 void pg_col_value(dbal_driver_rows *base, int col, dbal_value *out)
 {
     pg_rows *r = (pg_rows *)base;
     int len;
     const char *text = cell(r, col, &len);
-    if (text && r->binary) {
-        binary_value(r->types[col], text, len, out);
-        return;
-    }
-    *out = dbal_null();
     if (!text)
-        return;
-    const pg_blob *b = NULL;
-    if (r->types[col] == PG_BYTEAOID && (b = decoded(r, col, text, len)) != NULL) {
-        *out = dbal_blob(b->data, b->len);
-        return;
-    }
-    /* Out of memory for a bytea falls through to its text form: col_value
-     * has no way to report an error. */
-    *out = dbal_textn(text, (size_t)len);
+        *out = dbal_null();
+    else if (r->binary)
+        pg_value_binary(r, col, text, len, out);
+    else
+        pg_value_text(r, col, text, len, out);
 }
 
 dbal_type pg_col_type(dbal_driver_rows *base, int col)

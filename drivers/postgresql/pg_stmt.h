@@ -174,7 +174,7 @@ typedef struct pg_rows {
     int first_ready; /* the first row, fetched by query(), is not served yet */
     int done;
     uint64_t rowno;
-    pg_blob *blobs; /* ncols entries, made on first bytea */
+    pg_blob *blobs; /* ncols entries, made on first bytea or numeric */
     int whole;      /* every row is in meta (the asynchronous API's results) */
     int at;         /* the row of cur that is current: 0 but in whole results */
 
@@ -202,6 +202,13 @@ void pg_rows_close(dbal_driver_rows *r);
 const char *pg_col_name(dbal_driver_rows *r, int col);
 void pg_col_value(dbal_driver_rows *r, int col, dbal_value *out);
 dbal_type pg_col_type(dbal_driver_rows *r, int col);
+
+/* The current row's value of col as col_value hands it (pg_values.c),
+ * from its binary form or its text (p, len bytes, not NULL): numbers,
+ * dates and times, UUIDs in their dbal forms, numerics and jsonb as text;
+ * what needs decoding is decoded into the column's buffer (r->blobs). */
+void pg_value_binary(pg_rows *r, int col, const char *p, int len, dbal_value *out);
+void pg_value_text(pg_rows *r, int col, const char *text, int len, dbal_value *out);
 
 /* Decodes bytea text output (hex "\x..." or the old escape format) into b,
  * followed by a NUL byte. DBAL_OK or DBAL_ENOMEM. */

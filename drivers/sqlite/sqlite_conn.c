@@ -12,8 +12,7 @@ static void release_stmt(void *stmt, void *userdata)
         s->evicted = 1; /* the cursor reading it finalizes it */
         return;
     }
-    sqlite3_finalize(s->st);
-    sq_host->free(s);
+    sq_stmt_free(s);
 }
 
 /* The driver's own statements run on the statement clock as the

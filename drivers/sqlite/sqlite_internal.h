@@ -39,12 +39,29 @@ typedef struct sq_engine {
     ino_t file_ino;
 } sq_engine;
 
+/* What a result column's declared type says (sqlite_types.c): the
+ * logical type of its values (DBAL_TYPE_NULL: none beyond the storage
+ * class), the scale of NUMERIC(p, s) (-1: none), and the column's buffer
+ * for numerics made text. */
+typedef struct sq_col {
+    dbal_type kind;
+    int scale;
+    char *buf;
+    size_t cap;
+} sq_col;
+
 /* A prepared statement and whether a cursor is reading it. */
 typedef struct sq_stmt {
     sqlite3_stmt *st;
     int cached;  /* owned by the cache */
     int busy;    /* a cursor is reading it */
     int evicted; /* the cache let go while busy: finalize when the cursor closes */
+    /* Its result columns' declared types, read once per preparation
+     * (SQLite prepares again after a schema change: `reprepared` counts). */
+    sq_col *cols; /* NULL when no column has a kind */
+    int ncols;
+    int described;
+    int reprepared;
 } sq_stmt;
 
 typedef struct sq_conn {
@@ -77,6 +94,7 @@ typedef struct sq_rows {
     sq_conn *conn;
     sq_stmt *stmt;
     sqlite3_stmt *st; /* stmt->st, one load less per value */
+    sq_col *cols;     /* stmt->cols */
     int pending;      /* query() stepped onto the first row already */
     int done;
 } sq_rows;
@@ -152,6 +170,23 @@ int sq_fork_may_connect(const sq_engine *e, dbal_error *err);
 int sq_fork_admit(sq_conn *c, dbal_error *err);
 int sq_fork_may_close(sq_conn *c);
 void sq_fork_forget(sq_conn *c);
+
+/* Finalizes a statement and frees what it holds. */
+void sq_stmt_free(sq_stmt *s);
+
+/* Dates, times, numerics, UUIDs and JSON (sqlite_types.c).
+ * sq_types_describe: reads s's result columns' declared types, unless
+ * already read for its current preparation. sq_bind_typed: binds one of
+ * the types after DBAL_TYPE_BLOB in its storage form (text, numbers).
+ * sq_typed_value: turns the value of a column with a kind into its form
+ * (an int64 of a date read from its text, a numeric's text at its scale);
+ * sq_typed_type: the logical type of such a value of storage class
+ * `storage`. */
+void sq_types_describe(sq_stmt *s);
+void sq_types_free(sq_stmt *s);
+int sq_bind_typed(sq_conn *c, sqlite3_stmt *st, int idx, const dbal_value *v, dbal_error *err);
+void sq_typed_value(sq_col *col, dbal_value *out);
+dbal_type sq_typed_type(const sq_col *col, int storage);
 
 int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err);
 void sq_engine_close(void *ctx);

@@ -74,6 +74,13 @@ static int prepare(sq_conn *c, const char *sql, sq_stmt **out, dbal_error *err)
     return prepare_new(c, sql, len, 0, out, err);
 }
 
+void sq_stmt_free(sq_stmt *s)
+{
+    sqlite3_finalize(s->st);
+    sq_types_free(s);
+    sq_host->free(s);
+}
+
 /* Ends one use of a statement: reset for the next use, or finalize. */
 static void done_with(sq_stmt *s)
 {
@@ -84,8 +91,7 @@ static void done_with(sq_stmt *s)
         sqlite3_reset(s->st);
         return;
     }
-    sqlite3_finalize(s->st);
-    sq_host->free(s);
+    sq_stmt_free(s);
 }
 
 static int bind(sq_conn *c, sq_stmt *s, const dbal_value *params, size_t n, dbal_error *err)
@@ -109,7 +115,11 @@ static int bind(sq_conn *c, sq_stmt *s, const dbal_value *params, size_t n, dbal
         case DBAL_TYPE_TEXT:
             rc = sqlite3_bind_text64(s->st, idx, v->u.s, v->len, SQLITE_STATIC, SQLITE_UTF8);
             break;
-        default: rc = sqlite3_bind_blob64(s->st, idx, v->u.p, v->len, SQLITE_STATIC); break;
+        case DBAL_TYPE_BLOB: rc = sqlite3_bind_blob64(s->st, idx, v->u.p, v->len, SQLITE_STATIC); break;
+        default:
+            if ((rc = sq_bind_typed(c, s->st, idx, v, err)) != DBAL_OK)
+                return rc;
+            continue;
         }
         if (rc != SQLITE_OK)
             return sq_error(c->db, rc, err);
@@ -175,6 +185,7 @@ int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     r->conn = c;
     r->st = r->stmt->st;
     r->base.ncols = sqlite3_column_count(r->st);
+    sq_types_describe(r->stmt);
     /* Step once now: errors before the first row (a constraint hit by
      * INSERT ... RETURNING) come from query() as on PostgreSQL. */
     int step = sqlite3_step(r->st);
@@ -186,6 +197,7 @@ int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     }
     r->pending = step == SQLITE_ROW;
     r->done = step == SQLITE_DONE;
+    r->cols = r->stmt->cols; /* after the step: it may have prepared again */
     *out = &r->base;
     return DBAL_OK;
 }
@@ -256,22 +268,26 @@ void sq_col_value(dbal_driver_rows *base, int col, dbal_value *out)
     default:
         out->type = DBAL_TYPE_NULL;
         out->u.i = 0;
-        break;
+        return;
     }
+    sq_rows *r = (sq_rows *)base;
+    if (r->cols && r->cols[col].kind)
+        sq_typed_value(&r->cols[col], out);
 }
 
 dbal_type sq_col_type(dbal_driver_rows *base, int col)
 {
-    sqlite3_stmt *st = ((sq_rows *)base)->st;
-    switch (sqlite3_column_type(st, col)) {
-    case SQLITE_INTEGER: {
-        /* SQLite stores booleans as integers; a column declared BOOLEAN says
-         * what they mean, as PostgreSQL's bool type does. */
-        const char *decl = sqlite3_column_decltype(st, col);
-        if (decl && (strcasecmp(decl, "BOOLEAN") == 0 || strcasecmp(decl, "BOOL") == 0))
-            return DBAL_TYPE_BOOL;
-        return DBAL_TYPE_INT64;
+    sq_rows *r = (sq_rows *)base;
+    int storage = sqlite3_column_type(r->st, col);
+    if (storage != SQLITE_NULL && r->cols && r->cols[col].kind) {
+        /* The declared type says what the value means: a BOOLEAN's 0/1, a
+         * DATE's text, as PostgreSQL's own types would. */
+        dbal_type t = sq_typed_type(&r->cols[col], storage);
+        if (t != DBAL_TYPE_NULL)
+            return t;
     }
+    switch (storage) {
+    case SQLITE_INTEGER: return DBAL_TYPE_INT64;
     case SQLITE_FLOAT: return DBAL_TYPE_DOUBLE;
     case SQLITE_TEXT: return DBAL_TYPE_TEXT;
     case SQLITE_BLOB: return DBAL_TYPE_BLOB;

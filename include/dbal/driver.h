@@ -46,8 +46,16 @@ extern "C" {
 /* The ABI version this header describes, which a driver puts in
  * dbal_driver.abi_version, and DBAL_DRIVER_ENTRY_SYMBOL, the name of the
  * entry point the core looks up with dlsym(). */
-#define DBAL_DRIVER_ABI_VERSION 2
+#define DBAL_DRIVER_ABI_VERSION 3
 #define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
+
+/* The ABI version from which a driver takes and gives the value types
+ * after DBAL_TYPE_BLOB (DBAL_TYPE_TIMESTAMP to DBAL_TYPE_JSON): it must
+ * accept them as parameters (exec, query, exec_batch, async_send), and may
+ * return them from col_value and col_type. A driver of an older version
+ * is never given one: the core refuses such a parameter with
+ * DBAL_EUNSUPPORTED before calling it. No slot came with version 3. */
+#define DBAL_DRIVER_TYPES_SINCE 3
 
 /* A driver may export its entry point under a name of its own instead,
  * dbal_<name>_driver_entry, so that several drivers can be linked into one
@@ -243,12 +251,17 @@ typedef struct dbal_driver {
 
     /*
      * The current row's value in the driver's natural form: NULL, INT64,
-     * DOUBLE, BOOL, TEXT or BLOB. Text and blob bytes must stay valid until
+     * DOUBLE, BOOL, TEXT or BLOB; from ABI 3 also TIMESTAMP, TIMESTAMPTZ,
+     * DATE, TIME (u.i, as dbal.h defines them), UUID (16 bytes), NUMERIC
+     * and JSON (text). Text and blob bytes must stay valid until
      * the next rows_next/rows_close; text must be followed by a NUL byte at
      * [len] (blob bytes need not be: the core adds one when a blob is read
      * as text).
-     * A driver whose wire format is text (PostgreSQL) may hand numbers as
-     * TEXT: the core converts with one set of rules for every driver.
+     * A driver whose wire format is text (PostgreSQL) may hand numbers,
+     * dates and times, UUIDs as TEXT: the core converts with one set of
+     * rules for every driver, by col_type when text alone is ambiguous.
+     * Text of a date or time column should be in the form dbal's text
+     * getter gives (dbal_value_format), which the core hands on as it is.
      */
     void (*col_value)(dbal_driver_rows *r, int col, dbal_value *out);
 

@@ -104,6 +104,13 @@ const char *type_name(dbal_type t)
     case DBAL_TYPE_DOUBLE: return "DOUBLE";
     case DBAL_TYPE_TEXT: return "TEXT";
     case DBAL_TYPE_BLOB: return "BLOB";
+    case DBAL_TYPE_TIMESTAMP: return "TIMESTAMP";
+    case DBAL_TYPE_TIMESTAMPTZ: return "TIMESTAMPTZ";
+    case DBAL_TYPE_DATE: return "DATE";
+    case DBAL_TYPE_TIME: return "TIME";
+    case DBAL_TYPE_NUMERIC: return "NUMERIC";
+    case DBAL_TYPE_UUID: return "UUID";
+    case DBAL_TYPE_JSON: return "JSON";
     }
     return "?";
 }

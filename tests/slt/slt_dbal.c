@@ -79,6 +79,15 @@ static int read_value(dbal_rows *rows, int col, slt_outcome *out)
     case DBAL_TYPE_DOUBLE:
         return dbal_col_get_double(rows, col, &d) ? -1 : slt_outcome_add(out, SLT_REAL, 0, d, NULL, 0);
     case DBAL_TYPE_TEXT:
+    /* Raw libpq reads these as text, and SQLite stores them as text (its
+     * numerics as numbers, in columns the corpus never declares). */
+    case DBAL_TYPE_TIMESTAMP:
+    case DBAL_TYPE_TIMESTAMPTZ:
+    case DBAL_TYPE_DATE:
+    case DBAL_TYPE_TIME:
+    case DBAL_TYPE_NUMERIC:
+    case DBAL_TYPE_UUID:
+    case DBAL_TYPE_JSON:
         return dbal_col_get_text(rows, col, &s, &len) ? -1 : slt_outcome_add(out, SLT_TEXT, 0, 0, s, len);
     case DBAL_TYPE_BLOB: {
         const void *p = dbal_col_blob(rows, col, &len);
