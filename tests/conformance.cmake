@@ -6,6 +6,9 @@
 #   conformance_sqlite_file     a fresh mkstemp() file under /tmp (deleted after)
 #   conformance_postgresql      $DBAL_TEST_PG_URL; skipped (exit 77) when unset,
 #                               failed when unset and DBAL_TEST_REQUIRE_PG=1
+#   conformance_tz_<zone>_{sqlite,postgresql}   the types_* cases under TZ
+#                               and PGTZ = America/St_Johns, Pacific/Kiritimati,
+#                               Asia/Kolkata
 #
 # The program is installed with the "dev" component (bin/dbal-conformance,
 # exported as dbal::conformance) with the capability files of the in-tree
@@ -76,3 +79,20 @@ set_tests_properties(conformance_sqlite_memory conformance_sqlite_file conforman
 # database: one at a time (valgrind.cmake and pgbouncer.cmake take the lock
 # too).
 set_tests_properties(conformance_postgresql PROPERTIES SKIP_RETURN_CODE 77 RESOURCE_LOCK dbal_conformance_pg)
+
+# The date and time cases again under time zones far from UTC and from one
+# another (a half-hour offset west, +14, +5:30): the process's TZ, and
+# PGTZ, which libpq sends as the server session's TimeZone. Values must not
+# move: dbal never reads the C library's clock, and PostgreSQL's own text
+# carries its offset.
+foreach(_dbal_tz America/St_Johns Pacific/Kiritimati Asia/Kolkata)
+  string(REGEX REPLACE "[^A-Za-z]" "_" _dbal_tz_name ${_dbal_tz})
+  add_test(NAME conformance_tz_${_dbal_tz_name}_sqlite COMMAND dbal_conformance sqlite-file)
+  add_test(NAME conformance_tz_${_dbal_tz_name}_postgresql COMMAND dbal_conformance pg)
+  set_tests_properties(conformance_tz_${_dbal_tz_name}_sqlite conformance_tz_${_dbal_tz_name}_postgresql
+    PROPERTIES
+      ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT};TZ=${_dbal_tz};PGTZ=${_dbal_tz};DBAL_CONF_FILTER=types_*"
+      LABELS "conformance"
+      TIMEOUT 300)
+  set_tests_properties(conformance_tz_${_dbal_tz_name}_postgresql PROPERTIES SKIP_RETURN_CODE 77 RESOURCE_LOCK dbal_conformance_pg)
+endforeach()

@@ -42,7 +42,11 @@ enum cap_kind { CAP_TEXT, CAP_CHOICE, CAP_LIST, CAP_BOOL, CAP_INT };
     X(SESSION_READ_ONLY, "session.read_only", CAP_BOOL, "")                                   \
     X(SESSION_LAST_INSERT_ID, "session.last_insert_id", CAP_BOOL, "")                         \
     X(SESSION_TIMEOUT, "session.timeout", CAP_BOOL, "")                                       \
-    X(SESSION_CANCEL, "session.cancel", CAP_BOOL, "")
+    X(SESSION_CANCEL, "session.cancel", CAP_BOOL, "")                                         \
+    X(VALUE_TYPES, "value.types", CAP_LIST, "datetime numeric uuid json")                     \
+    X(VALUE_DATETIME_RANGE, "value.datetime_range", CAP_CHOICE, "years_0_9999 postgresql")    \
+    X(VALUE_NUMERIC_DIGITS, "value.numeric_digits", CAP_CHOICE, "exact 15")                   \
+    X(VALUE_UNDECLARED_TYPES, "value.undeclared_types", CAP_CHOICE, "typed text")
 
 enum conf_cap {
 #define CAP_ENUM(id, key, kind, words) CAP_##id,

@@ -61,7 +61,20 @@
     X(statement_timeout)                        \
     X(batch_array)                              \
     X(batch_callback)                           \
-    X(cancel_from_another_thread)
+    X(cancel_from_another_thread)               \
+    X(types_timestamp_roundtrip)                \
+    X(types_date_time_roundtrip)                \
+    X(types_datetime_range)                     \
+    X(types_time_zone_offsets)                  \
+    X(types_order_and_compare)                  \
+    X(types_numeric)                            \
+    X(types_numeric_digits)                     \
+    X(types_uuid)                               \
+    X(types_json)                               \
+    X(types_undeclared)                         \
+    X(types_batch)                              \
+    X(types_async)                              \
+    X(types_refused)
 
 #define CONF_DECLARE(name) void name(void **state);
 CONF_CASES(CONF_DECLARE)
