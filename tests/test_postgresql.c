@@ -813,6 +813,90 @@ static void copy_batch_values(void **state)
     close_fx(&f);
 }
 
+/* The types of issue 15 through COPY: each value reads back as the same
+ * value sent by INSERT (numerics digit for digit, their scale kept, json
+ * as written, jsonb as the server normalizes it); a timestamp into a
+ * timestamptz column is the INSERT's conversion, through the pipeline. */
+static void copy_batch_types(void **state)
+{
+    (void)state;
+    fixture f;
+    open_default(&f);
+    static const char *nums[] = {"0.001",
+                                 "-1234.5000",
+                                 "1e-3",
+                                 "NaN",
+                                 "123456789012345678901234.5",
+                                 "0",
+                                 "-0.0",
+                                 "1.5e3",
+                                 ".5",
+                                 "-Infinity",
+                                 "99999.9999",
+                                 "10000",
+                                 "0.00010",
+                                 "-9999.99990001",
+                                 "1e20"};
+    enum { N = sizeof nums / sizeof *nums, C = 8 };
+    static const unsigned char u[16] = {0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8,
+                                        0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11};
+    const char *cols = "id BIGINT PRIMARY KEY, n NUMERIC, n2 NUMERIC(30, 4), j JSON, jb JSONB, u UUID, "
+                       "d DATE, tz TIMESTAMPTZ";
+    dbal_value rows[N * C];
+    for (int i = 0; i < N; i++) {
+        dbal_value *v = rows + i * C;
+        v[0] = dbal_int64(i + 1);
+        v[1] = dbal_numeric(nums[i]);
+        v[2] = i == 3 || i == 9 || i == 4 ? dbal_null() : dbal_numeric(nums[i]);
+        v[3] = i % 2 ? dbal_json("{\"b\": 1,  \"a\": [1]}") : dbal_text("[true]");
+        v[4] = dbal_json("{\"b\": 1,  \"a\": [1]}");
+        v[5] = dbal_uuid(u);
+        v[6] = dbal_date(i == 0 ? DBAL_NEG_INFINITY : (int64_t)i * 10000 - 800000);
+        v[7] = dbal_timestamptz(i == 1 ? DBAL_INFINITY : (int64_t)i * 123456789012345 - 62135596800000000);
+    }
+    int64_t n = 0;
+    size_t failed = 0;
+    const char *ins = "INSERT INTO copy_types (id, n, n2, j, jb, u, d, tz) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    copy_table(f.s, "copy_types", cols);
+    check_ok(f.s, dbal_exec_batch(f.s, ins, rows, C, N, &n, &failed), "batch");
+    paths_are(f.s, N, 0);
+    run(f.s, "DROP TABLE IF EXISTS copy_types_ins");
+    run(f.s,
+        "CREATE TABLE copy_types_ins (id BIGINT PRIMARY KEY, n NUMERIC, n2 NUMERIC(30, 4), j JSON, jb JSONB, "
+        "u UUID, d DATE, tz TIMESTAMPTZ)");
+    for (int i = 0; i < N; i++)
+        check_ok(f.s,
+                 dbal_exec(f.s, "INSERT INTO copy_types_ins VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           dbal_params_array(rows + i * C, C), NULL),
+                 "insert");
+    assert_int_equal(int_of(f.s,
+                            "SELECT count(*) FROM copy_types c JOIN copy_types_ins i USING (id) WHERE "
+                            "c.n::text IS NOT DISTINCT FROM i.n::text AND c.n2::text IS NOT DISTINCT FROM "
+                            "i.n2::text AND c.j::text = i.j::text AND c.jb = i.jb AND c.u = i.u AND "
+                            "c.d = i.d AND c.tz = i.tz"),
+                     N);
+    text_is(f.s, "SELECT n::text FROM copy_types WHERE id = 5", "123456789012345678901234.5");
+    /* Read in binary, a numeric is numeric_out's text. */
+    dbal_rows *r;
+    check_ok(f.s,
+             dbal_query(f.s, "SELECT n, n::text, n2, n2::text FROM copy_types ORDER BY id", DBAL_NOARGS, &r),
+             "select");
+    while (dbal_rows_next(r) == DBAL_ROW) {
+        assert_string_equal(dbal_col_text(r, 0), dbal_col_text(r, 1));
+        if (!dbal_col_is_null(r, 2))
+            assert_string_equal(dbal_col_text(r, 2), dbal_col_text(r, 3));
+    }
+    dbal_rows_close(r);
+    text_is(f.s, "SELECT n2::text FROM copy_types WHERE id = 14", "-9999.9999");
+    /* A timestamp (without time zone) into timestamptz converts on the
+     * server, by its TimeZone: the pipeline sends it. */
+    copy_table(f.s, "copy_types", cols);
+    rows[(N - 1) * C + 7] = dbal_timestamp(0);
+    check_ok(f.s, dbal_exec_batch(f.s, ins, rows, C, N, &n, &failed), "batch");
+    paths_are(f.s, N - 1, 1);
+    close_fx(&f);
+}
+
 static int copy_rows(void *userdata, size_t row, dbal_value *values)
 {
     const int64_t *dup_at = userdata;
@@ -1257,6 +1341,7 @@ int main(void)
         cmocka_unit_test(special_doubles),
         cmocka_unit_test(jsonb_question_mark_operator),
         cmocka_unit_test(copy_batch_values),
+        cmocka_unit_test(copy_batch_types),
         cmocka_unit_test(copy_batch_failure),
         cmocka_unit_test(copy_batch_falls_back),
         cmocka_unit_test(parameter_values),

@@ -16,6 +16,7 @@
  * whole batch still runs in one transaction, so it stays atomic.
  */
 #include "pg_copy.h"
+#include "pg_numeric.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -281,11 +282,71 @@ static void put_float4(pg_copy *cp, float f)
     put_field(cp, u, 4);
 }
 
+/* Room a date, time, uuid, numeric or json value needs in column type t,
+ * or 0 when the INSERT would convert it (the pipeline sends it): each of
+ * them only into its own type, text into json and jsonb, as their
+ * parameters' OIDs would go. */
+static size_t typed_size(const dbal_value *v, Oid t)
+{
+    switch (v->type) {
+    case DBAL_TYPE_TIMESTAMP:
+    case DBAL_TYPE_TIMESTAMPTZ:
+        return t == (v->type == DBAL_TYPE_TIMESTAMP ? PG_TIMESTAMPOID : PG_TIMESTAMPTZOID) &&
+                       pg_binary_fits(v)
+                   ? 8
+                   : 0;
+    case DBAL_TYPE_DATE: return t == PG_DATEOID && pg_binary_fits(v) ? 4 : 0;
+    case DBAL_TYPE_TIME: return t == PG_TIMEOID ? 8 : 0;
+    case DBAL_TYPE_UUID: return t == PG_UUIDOID ? 16 : 0;
+    case DBAL_TYPE_NUMERIC: return t == PG_NUMERICOID ? pg_numeric_binary_size(v->u.s, v->len) : 0;
+    case DBAL_TYPE_TEXT:
+    case DBAL_TYPE_JSON:
+        if ((t != PG_JSONOID && t != PG_JSONBOID) || memchr(v->u.s, '\0', v->len) || v->len >= INT32_MAX - 1)
+            return 0;
+        return v->len + (t == PG_JSONBOID); /* jsonb: a version byte first */
+    default: return 0;
+    }
+}
+
+static void put_typed(pg_copy *cp, const dbal_value *v, Oid t)
+{
+    int64_t x = v->u.i;
+    int inf = x == INT64_MAX || x == INT64_MIN;
+    unsigned char *p;
+    size_t n;
+    switch (v->type) {
+    case DBAL_TYPE_TIMESTAMP:
+    case DBAL_TYPE_TIMESTAMPTZ: put_field(cp, (uint64_t)(inf ? x : x - PG_EPOCH_US), 8); break;
+    case DBAL_TYPE_DATE:
+        put_field(cp, (uint32_t)(inf ? (x > 0 ? INT32_MAX : INT32_MIN) : (int32_t)(x - PG_EPOCH_DAYS)), 4);
+        break;
+    case DBAL_TYPE_TIME: put_field(cp, (uint64_t)x, 8); break;
+    case DBAL_TYPE_NUMERIC:
+        p = (unsigned char *)cp->buf + cp->len + 4;
+        n = pg_numeric_binary(v->u.s, v->len, p);
+        put_be(cp, n, 4);
+        cp->len += n;
+        break;
+    case DBAL_TYPE_UUID:
+        put_be(cp, 16, 4);
+        memcpy(cp->buf + cp->len, v->u.p, 16);
+        cp->len += 16;
+        break;
+    default: /* json text, jsonb after its version byte */
+        put_be(cp, v->len + (t == PG_JSONBOID), 4);
+        if (t == PG_JSONBOID)
+            cp->buf[cp->len++] = 1;
+        memcpy(cp->buf + cp->len, v->u.s, v->len);
+        cp->len += v->len;
+        break;
+    }
+}
+
 /* Room a row needs, or 0 when one of its values has no binary form for
  * its column. */
 static size_t row_size(const pg_copy *cp, const dbal_value *row)
 {
-    size_t need = 2;
+    size_t need = 2, more;
     for (size_t k = 0; k < cp->ncols; k++) {
         const dbal_value *v = &row[k];
         Oid t = cp->types[k];
@@ -320,7 +381,14 @@ static size_t row_size(const pg_copy *cp, const dbal_value *row)
             need += 8;
             break;
         case DBAL_TYPE_TEXT:
-            /* varchar(n) checks its length on the server, as for INSERT. */
+            /* varchar(n) checks its length on the server, as for INSERT;
+             * json and jsonb check their text as for an unknown literal. */
+            if (t == PG_JSONOID || t == PG_JSONBOID) {
+                if (!(more = typed_size(v, t)))
+                    return 0;
+                need += more;
+                break;
+            }
             if (t != PG_TEXTOID && t != PG_VARCHAROID)
                 return 0;
             if (memchr(v->u.s, '\0', v->len) || v->len >= INT32_MAX)
@@ -332,7 +400,11 @@ static size_t row_size(const pg_copy *cp, const dbal_value *row)
                 return 0;
             need += v->len;
             break;
-        default: return 0;
+        default:
+            if (!(more = typed_size(v, t)))
+                return 0;
+            need += more;
+            break;
         }
     }
     return need;
@@ -366,11 +438,18 @@ static void put_row(pg_copy *cp, const dbal_value *row)
             else
                 put_float4(cp, (float)v->u.d);
             break;
-        default: /* text and blob: the bytes as they are */
+        case DBAL_TYPE_TEXT:
+        case DBAL_TYPE_BLOB:
+            if (t == PG_JSONBOID || t == PG_JSONOID) {
+                put_typed(cp, v, t);
+                break;
+            }
+            /* text and blob: the bytes as they are */
             put_be(cp, v->len, 4);
             memcpy(cp->buf + cp->len, v->u.p, v->len);
             cp->len += v->len;
             break;
+        default: put_typed(cp, v, t); break;
         }
     }
 }

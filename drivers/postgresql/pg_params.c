@@ -15,9 +15,6 @@
  * session's TimeZone and DateStyle. Numerics go as text with numeric's
  * OID: exact, never through a double. */
 #define NUM_LEN 8
-/* PostgreSQL counts days and microseconds from 2000-01-01. */
-#define PG_EPOCH_DAYS 10957
-#define PG_EPOCH_US (INT64_C(10957) * 86400000000)
 
 /* Grows the four arrays to hold n parameters, in one block. */
 static int grow_arrays(pg_params *p, size_t n)
@@ -73,18 +70,6 @@ static size_t arena_need(const dbal_value *v, size_t n)
 }
 
 /* Checks what the server cannot take, before anything is sent. */
-/* Whether a timestamp or date is one PostgreSQL's binary form can carry
- * (counted from 2000, a date in an int32); the server checks its own
- * range. */
-static int fits(const dbal_value *v)
-{
-    if (v->u.i == INT64_MAX || v->u.i == INT64_MIN || v->type == DBAL_TYPE_TIME)
-        return 1;
-    if (v->type == DBAL_TYPE_DATE)
-        return v->u.i - PG_EPOCH_DAYS > INT32_MIN && v->u.i - PG_EPOCH_DAYS < INT32_MAX;
-    return v->u.i > INT64_MIN + PG_EPOCH_US;
-}
-
 static int check_value(const dbal_value *v, size_t i, dbal_error *err)
 {
     int textual = v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_NUMERIC || v->type == DBAL_TYPE_JSON;
@@ -106,7 +91,7 @@ static int check_value(const dbal_value *v, size_t i, dbal_error *err)
         return DBAL_EINVAL;
     }
     if ((v->type == DBAL_TYPE_TIMESTAMP || v->type == DBAL_TYPE_TIMESTAMPTZ || v->type == DBAL_TYPE_DATE) &&
-        !fits(v)) {
+        !pg_binary_fits(v)) {
         pg_host->set_error(err, DBAL_EDATA, "22008", 0, "parameter %zu: %s out of range", i + 1,
                            v->type == DBAL_TYPE_DATE ? "date" : "timestamp");
         return DBAL_EDATA;

@@ -64,6 +64,17 @@ typedef struct pg_type {
     int copy_binary;
 } pg_type;
 
+/* PostgreSQL counts days and microseconds from 2000-01-01; dbal from
+ * 1970-01-01. */
+#define PG_EPOCH_DAYS 10957
+#define PG_EPOCH_US (INT64_C(10957) * 86400000000)
+
+/* Whether a timestamp or date value can be carried in PostgreSQL's binary
+ * form (counted from 2000 without overflow, a date in an int32, neither on
+ * an infinity's value); times always. Whether the server takes it is the
+ * server's to say. */
+int pg_binary_fits(const dbal_value *v);
+
 /* The row of oid; for a type not in the table, a row of its own: oid 0,
  * DBAL_TYPE_TEXT, no binary path. Never NULL. */
 const pg_type *pg_type_of(Oid oid);

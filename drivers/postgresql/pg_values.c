@@ -14,10 +14,6 @@
 
 #include <string.h>
 
-/* PostgreSQL counts days and microseconds from 2000-01-01. */
-#define PG_EPOCH_DAYS 10957
-#define PG_EPOCH_US (INT64_C(10957) * 86400000000)
-
 /* Column col's buffer, with room for `need` bytes. */
 static pg_blob *buffer(pg_rows *r, int col, size_t need)
 {
