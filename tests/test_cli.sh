@@ -159,6 +159,7 @@ common_cases() {
 
 sqlite_cases() {
     local url="sqlite://$tmp/cli.db"
+    types_cases "$url" typed sqlite
     run exec "$url" "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, price DOUBLE PRECISION, ok BOOLEAN, data BLOB)"
     expect "exec CREATE TABLE" 0 "0 rows affected"
     run exec "$url" "INSERT INTO items VALUES (?, ?, ?, ?, ?)" int:1 widget float:9.5 bool:true blob:00ff10
@@ -392,9 +393,53 @@ $help
 
 # ---- PostgreSQL ------------------------------------------------------------------------
 
+# Dates, times, numerics, UUIDs and JSON through the typed prefixes, and
+# their output in every format: the same on every driver ($1: the URL, $2:
+# a table name, $3: a label).
+types_cases() {
+    local url=$1 tt=$2 l=$3
+    run exec "$url" "CREATE TABLE $tt(id BIGINT PRIMARY KEY, ts TIMESTAMP, tz TIMESTAMP WITH TIME ZONE, d DATE, t TIME, n NUMERIC(10,2), u UUID, j JSON)"
+    expect "$l: exec CREATE TABLE of dates, numerics, uuids, json" 0 "0 rows affected"
+    run exec "$url" "INSERT INTO $tt VALUES (?, ?, ?, ?, ?, ?, ?, ?)" int:1 "ts:2024-02-29 12:00:00.5" \
+        "tstz:2024-02-29T12:00:00-03:30" date:2024-02-29 time:23:59:59.999999 num:19.9 \
+        uuid:A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11 'json:{"a": [1, 2]}'
+    expect "$l: exec INSERT with ts:, tstz:, date:, time:, num:, uuid:, json:" 0 "1 row affected"
+    run exec "$url" "INSERT INTO $tt VALUES (?, ?, ?, ?, ?, ?, ?, ?)" int:2 ts:infinity tstz:1970-01-01 \
+        date:-infinity time:00:00 num:-0.5 null: json:42
+    expect "$l: exec INSERT with infinities" 0 "1 row affected"
+    run query "$url" "SELECT * FROM $tt ORDER BY id"
+    expect "$l: query, table of dates, numerics, uuids, json" 0 ' id |             ts             |                tz                |     d      |        t        |   n   |                  u                   |       j
+----+----------------------------+----------------------------------+------------+-----------------+-------+--------------------------------------+---------------
+  1 | 2024-02-29 12:00:00.500000 | 2024-02-29 15:30:00.000000+00:00 | 2024-02-29 | 23:59:59.999999 | 19.90 | a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 | {"a": [1, 2]}
+  2 | infinity                   | 1970-01-01 00:00:00.000000+00:00 | -infinity  | 00:00:00.000000 | -0.50 |                                      | 42
+(2 rows)'
+    run query "$url" "SELECT * FROM $tt ORDER BY id" --csv
+    expect "$l: query, CSV of dates, numerics, uuids, json" 0 'id,ts,tz,d,t,n,u,j
+1,2024-02-29 12:00:00.500000,2024-02-29 15:30:00.000000+00:00,2024-02-29,23:59:59.999999,19.90,a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,"{""a"": [1, 2]}"
+2,infinity,1970-01-01 00:00:00.000000+00:00,-infinity,00:00:00.000000,-0.50,,42'
+    run query "$url" "SELECT * FROM $tt ORDER BY id" --json
+    expect "$l: query, JSON of dates, numerics, uuids, json (embedded)" 0 '[
+  {"id": 1, "ts": "2024-02-29 12:00:00.500000", "tz": "2024-02-29 15:30:00.000000+00:00", "d": "2024-02-29", "t": "23:59:59.999999", "n": "19.90", "u": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "j": {"a": [1, 2]}},
+  {"id": 2, "ts": "infinity", "tz": "1970-01-01 00:00:00.000000+00:00", "d": "-infinity", "t": "00:00:00.000000", "n": "-0.50", "u": null, "j": 42}
+]'
+    valid_json && ok "$l: JSON of the types parses" || not_ok "$l: JSON of the types parses"
+    run query "$url" "SELECT id FROM $tt WHERE tz > ? AND d < ?" "tstz:1970-01-01 01:00:00.000001+01:00" date:2024-03-01
+    expect "$l: comparing with typed parameters" 0 ' id
+----
+  1
+(1 row)'
+    run query "$url" "SELECT ?" date:2024-02-30
+    expect_error "$l: a date that does not exist" 2 "^dbal: error: parameter 'date:2024-02-30' needs a date"
+    run query "$url" "SELECT ?" uuid:xyz
+    expect_error "$l: a UUID that does not read" 2 "^dbal: error: parameter 'uuid:xyz' needs a UUID"
+    run query "$url" "SELECT ?" num:1,5
+    expect_error "$l: numeric text that is no number" 1 '^dbal: error: DBAL_EDATA \(22P02\): parameter 1 is not numeric text'
+}
+
 t=""
 pg_cleanup() {
     "$dbal" exec "$DBAL_TEST_PG_URL" "DROP TABLE IF EXISTS $t" >/dev/null 2>&1
+    "$dbal" exec "$DBAL_TEST_PG_URL" "DROP TABLE IF EXISTS ${t}_typed" >/dev/null 2>&1
     "$dbal" exec "$DBAL_TEST_PG_URL" "DROP FUNCTION IF EXISTS ${t}_f(int)" >/dev/null 2>&1
     rm -rf "$tmp"
 }
@@ -446,6 +491,7 @@ lines",,,,0.50'
     expect_error "pg: unique violation" 1 "^dbal: error: DBAL_EUNIQUE \\(23505\\): duplicate key value violates unique constraint \"${t}_pkey\""
     run exec "$url" "INSERT INTO $t(id, name) VALUES (?, ?)" int:9 null:
     expect_error "pg: not-null violation" 1 '^dbal: error: DBAL_ENOTNULL \(23502\): '
+    types_cases "$url" "${t}_typed" pg
     run query "$url" "SELEC 1"
     expect_error "pg: syntax error" 1 '^dbal: error: DBAL_ESYNTAX \(42601\): syntax error at or near "SELEC"'
     run query "$url" "SELECT ?::int" 'abc'

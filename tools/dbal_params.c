@@ -78,24 +78,91 @@ static int parse_blob(const char *s, dbal_value *v, void **owned)
     return 0;
 }
 
-static int parse_one(const char *arg, dbal_value *v, void **owned)
+/* Dates and times as dbal_parse_* reads them (ISO 8601, offsets applied). */
+static int parse_temporal(const char *s, dbal_type type, dbal_value *v)
+{
+    int64_t x;
+    int rc = type == DBAL_TYPE_DATE   ? dbal_parse_date(s, &x)
+             : type == DBAL_TYPE_TIME ? dbal_parse_time(s, &x)
+                                      : dbal_parse_timestamp(s, &x);
+    if (rc != DBAL_OK)
+        return -1;
+    *v = dbal_timestamptz(x);
+    v->type = type;
+    return 0;
+}
+
+static int parse_uuid(const char *s, dbal_value *v, void **owned)
+{
+    unsigned char *u = malloc(16);
+    if (!u || dbal_parse_uuid(s, u) != DBAL_OK) {
+        free(u);
+        return -1;
+    }
+    *owned = u;
+    *v = dbal_uuid(u);
+    return 0;
+}
+
+/* The prefixes of the types after blob: 0 with the value, -1 when what
+ * follows does not read (*what says what should), 1 for no such prefix. */
+static int parse_typed(const char *arg, dbal_value *v, void **owned, const char **what)
+{
+    static const struct {
+        const char *prefix;
+        dbal_type type;
+        const char *what;
+    } typed[] = {
+        {"tstz:", DBAL_TYPE_TIMESTAMPTZ, "an ISO 8601 timestamp (tstz:2024-05-01T12:00:00+02:00)"},
+        {"ts:", DBAL_TYPE_TIMESTAMP, "an ISO 8601 timestamp (ts:2024-05-01 12:00:00.5)"},
+        {"date:", DBAL_TYPE_DATE, "a date (date:2024-05-01)"},
+        {"time:", DBAL_TYPE_TIME, "a time (time:12:30:00)"},
+        {"num:", DBAL_TYPE_NUMERIC, "a decimal number (num:19.90)"},
+        {"uuid:", DBAL_TYPE_UUID, "a UUID (uuid:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11)"},
+        {"json:", DBAL_TYPE_JSON, "JSON text (json:{\"a\": 1})"},
+    };
+    for (size_t i = 0; i < sizeof typed / sizeof *typed; i++) {
+        if (!starts(arg, typed[i].prefix))
+            continue;
+        const char *rest = arg + strlen(typed[i].prefix);
+        *what = typed[i].what;
+        switch (typed[i].type) {
+        case DBAL_TYPE_NUMERIC: *v = dbal_numeric(rest); return 0; /* the library checks it */
+        case DBAL_TYPE_JSON: *v = dbal_json(rest); return 0;
+        case DBAL_TYPE_UUID: return parse_uuid(rest, v, owned);
+        default: return parse_temporal(rest, typed[i].type, v);
+        }
+    }
+    return 1;
+}
+
+/* The prefixes of the first types, and plain text. */
+static int parse_basic(const char *arg, dbal_value *v, void **owned, const char **what)
 {
     int rc = 0;
-    const char *what = NULL;
     if (starts(arg, "int:"))
-        rc = parse_int(arg + 4, v), what = "an integer (int:42)";
+        rc = parse_int(arg + 4, v), *what = "an integer (int:42)";
     else if (starts(arg, "float:"))
-        rc = parse_float(arg + 6, v), what = "a number (float:1.5)";
+        rc = parse_float(arg + 6, v), *what = "a number (float:1.5)";
     else if (starts(arg, "bool:"))
-        rc = parse_bool(arg + 5, v), what = "true or false (bool:true)";
+        rc = parse_bool(arg + 5, v), *what = "true or false (bool:true)";
     else if (starts(arg, "null:"))
-        rc = arg[5] ? -1 : 0, *v = dbal_null(), what = "nothing after it (null:)";
+        rc = arg[5] ? -1 : 0, *v = dbal_null(), *what = "nothing after it (null:)";
     else if (starts(arg, "blob:"))
-        rc = parse_blob(arg + 5, v, owned), what = "an even number of hex digits (blob:deadbeef)";
+        rc = parse_blob(arg + 5, v, owned), *what = "an even number of hex digits (blob:deadbeef)";
     else if (starts(arg, "text:"))
         *v = dbal_text(arg + 5);
     else
         *v = dbal_text(arg);
+    return rc;
+}
+
+static int parse_one(const char *arg, dbal_value *v, void **owned)
+{
+    const char *what = NULL;
+    int rc = parse_typed(arg, v, owned, &what);
+    if (rc == 1)
+        rc = parse_basic(arg, v, owned, &what);
     if (rc != 0)
         report_usage("parameter '%s' needs %s", arg, what);
     return rc;

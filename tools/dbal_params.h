@@ -1,7 +1,7 @@
 /*
  * dbal_params.h - PARAM arguments to dbal_value: text unless the argument
  * starts with one of the type prefixes int:, float:, bool:, null:, text:,
- * blob: (see --help).
+ * blob:, ts:, tstz:, date:, time:, num:, uuid:, json: (see --help).
  */
 #ifndef DBAL_PARAMS_H
 #define DBAL_PARAMS_H
@@ -11,7 +11,7 @@
 typedef struct cli_params {
     dbal_value *values;
     size_t count;
-    void **owned; /* decoded blobs, one slot per value (NULL when none) */
+    void **owned; /* decoded blobs and UUIDs, one slot per value (NULL when none) */
 } cli_params;
 
 /* Parses n arguments. Returns 0, or -1 after reporting a usage error. */
