@@ -48,6 +48,7 @@ typedef struct bench_side_ops {
     bench_fn w4;                             /* session + SELECT 1 (dbal) / SELECT 1 (raw) */
     bench_fn w5;                             /* insert n rows the side's best bulk way */
     void (*close)(void *ctx);
+    bench_fn w3t; /* scan of a timestamptz and a numeric column, read as values */
 } bench_side_ops;
 
 /* The SQL every side runs, with `?` placeholders (PostgreSQL sides
@@ -57,6 +58,7 @@ typedef struct bench_side_ops {
 #define BENCH_SQL_W3 "SELECT id, n, x, s FROM bench_scan LIMIT ?"
 #define BENCH_SQL_W4 "SELECT 1"
 #define BENCH_SQL_W5 "INSERT INTO bench_batch(id, name, val) VALUES (?, ?, ?)"
+#define BENCH_SQL_W3T "SELECT id, ts, amount FROM bench_typed LIMIT ?"
 
 /* The value of column val for row id i, and of the scan table's x. */
 #define BENCH_VAL(i) ((double)(i) / 4.0) /* exact: a power of two */
@@ -70,6 +72,41 @@ static inline uint64_t bench_sum_text(const char *p, size_t len)
 static inline uint64_t bench_sum_double(double d)
 {
     return (uint64_t)(int64_t)(d * 4.0);
+}
+
+/*
+ * W3t's timestamps as a raw side reads them from text, the way an
+ * application that gets text has to: "YYYY-MM-DD HH:MM:SS[.ffffff]" and an
+ * optional offset "+HH[:MM]" (PostgreSQL's session TimeZone, SQLite's
+ * "+00:00"), to microseconds since 1970. Returns 0, or -1 for text of
+ * another shape.
+ */
+static inline int bench_parse_ts(const char *s, size_t len, int64_t *out)
+{
+    if (len < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':')
+        return -1;
+#define BENCH_D2(i) ((s[i] - '0') * 10 + (s[(i) + 1] - '0'))
+    int64_t y = BENCH_D2(0) * 100 + BENCH_D2(2), m = BENCH_D2(5), d = BENCH_D2(8);
+    int64_t us = ((int64_t)BENCH_D2(11) * 3600 + BENCH_D2(14) * 60 + BENCH_D2(17)) * 1000000;
+    size_t i = 19;
+    if (i < len && s[i] == '.') {
+        int64_t f = 0, scale = 1000000;
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
+            f = f * 10 + (s[i] - '0');
+        us += f * scale;
+    }
+    if (i + 3 <= len && (s[i] == '+' || s[i] == '-')) {
+        int64_t off = BENCH_D2(i + 1) * 3600 + (i + 6 <= len && s[i + 3] == ':' ? BENCH_D2(i + 4) * 60 : 0);
+        us -= (s[i] == '-' ? -off : off) * 1000000;
+    }
+#undef BENCH_D2
+    /* Days from the civil date (Hinnant's algorithm). */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    *out = days * INT64_C(86400000000) + us;
+    return 0;
 }
 
 /* Prints "bench: <side>: <what>: <detail>" to stderr and returns -1. */

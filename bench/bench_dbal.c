@@ -150,6 +150,39 @@ static int w3(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
     return ret;
 }
 
+/* The typed getters: a timestamptz as its microseconds, a numeric as its
+ * exact text. */
+static int w3t(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
+{
+    (void)cfg;
+    dbal_session *s;
+    dbal_rows *r;
+    if (open_session(ctx, &s))
+        return -1;
+    if (dbal_query(s, BENCH_SQL_W3T, DBAL_ARGS(dbal_int64(n)), &r) != DBAL_OK) {
+        fail_s(s, "W3t query");
+        dbal_session_close(s);
+        return -1;
+    }
+    long rows = 0;
+    int rc;
+    while ((rc = dbal_rows_next(r)) == DBAL_ROW) {
+        const char *text = NULL;
+        size_t len = 0;
+        int64_t ts = 0;
+        if (dbal_col_get_timestamp(r, 1, &ts) != DBAL_OK || dbal_col_get_text(r, 2, &text, &len) != DBAL_OK)
+            break;
+        *sum += (uint64_t)dbal_col_int64(r, 0) + (uint64_t)ts + bench_sum_text(text, len);
+        rows++;
+    }
+    int ret = rc == DBAL_DONE ? 0 : fail_s(s, "W3t rows");
+    dbal_rows_close(r);
+    dbal_session_close(s);
+    if (ret == 0 && rows != n)
+        ret = bench_fail("dbal", "W3t", "fewer rows than asked for");
+    return ret;
+}
+
 /* A whole unit of work per iteration: session, one query, close. */
 static int w4(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
 {
@@ -220,4 +253,5 @@ const bench_side_ops bench_dbal_ops = {
     .w5 = w5,
 #endif
     .close = dbal_side_close,
+    .w3t = w3t,
 };

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,7 +54,7 @@ static void usage(FILE *f)
                "  --rounds N      timed rounds per workload, the median is printed (default 5)\n"
                "  --quick         small counts: a smoke run of a few seconds\n"
                "  --rows N        rows of the W3 scan table (default 1000000; W6 scans N/10 and N)\n"
-               "  --workload LIST only these of W1..W6 (default all)\n"
+               "  --workload LIST only these of W1..W6 and W3t (default all)\n"
                "  --side S        run only the dbal or only the raw side (for profiling)\n");
 }
 
@@ -74,8 +75,12 @@ static unsigned parse_workloads(const char *list)
     char buf[128];
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (strcasecmp(w, "W3t") == 0) {
+            mask |= 1u << BENCH_W3T;
+            continue;
+        }
         if ((w[0] != 'W' && w[0] != 'w') || w[1] < '1' || w[1] > '0' + BENCH_NWORKLOADS || w[2]) {
-            fprintf(stderr, "dbal_bench: unknown workload '%s' (W1..W6)\n", w);
+            fprintf(stderr, "dbal_bench: unknown workload '%s' (W1..W6, W3t)\n", w);
             exit(2);
         }
         mask |= 1u << (w[1] - '1');
@@ -87,7 +92,10 @@ static void parse_args(int argc, char **argv, bench_opts *o)
 {
     int quick = 0;
     long rows = 0;
-    *o = (bench_opts){.rounds = 5, .workloads = (1u << BENCH_NWORKLOADS) - 1, .dbal = 1, .raw = 1};
+    *o = (bench_opts){.rounds = 5,
+                      .workloads = ((1u << BENCH_NWORKLOADS) - 1) | 1u << BENCH_W3T,
+                      .dbal = 1,
+                      .raw = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--backend") == 0 && v) {

@@ -20,7 +20,7 @@
 #define TEXTOID 25
 #define FLOAT8OID 701
 
-enum { ST_W1, ST_W2, ST_W3, ST_W4, ST_W5, ST_COUNT };
+enum { ST_W1, ST_W2, ST_W3, ST_W4, ST_W5, ST_W3T, ST_COUNT };
 
 static const struct {
     const char *name, *sql;
@@ -38,6 +38,7 @@ static const struct {
      "INSERT INTO bench_batch(id, name, val) VALUES ($1, $2, $3)",
      3,
      {INT8OID, TEXTOID, FLOAT8OID}},
+    {"bench_w3t", "SELECT id, ts, amount FROM bench_typed LIMIT $1", 1, {INT8OID}},
 };
 
 typedef struct rpg {
@@ -277,6 +278,36 @@ static int w3(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
     return rows == n ? 0 : bench_fail("libpq", "W3", "fewer rows than asked for");
 }
 
+/* The whole result as text, the timestamp parsed by hand (with the
+ * session's offset), the numeric as its text. */
+static int w3t(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
+{
+    (void)cfg;
+    rpg *p = ctx;
+    const char *name = stmt(p, ST_W3T);
+    if (!name)
+        return -1;
+    unsigned char limit[8];
+    const char *values[1] = {(const char *)limit};
+    const int lengths[1] = {8}, formats[1] = {1};
+    put_be64(limit, (uint64_t)n);
+    PGresult *res = PQexecPrepared(p->conn, name, 1, values, lengths, formats, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return check(p, res, PGRES_TUPLES_OK, "W3t");
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows; i++) {
+        int64_t ts = 0;
+        if (bench_parse_ts(PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1), &ts)) {
+            PQclear(res);
+            return bench_fail("libpq", "W3t", "a timestamp of another form");
+        }
+        *sum += (uint64_t)strtoll(PQgetvalue(res, i, 0), NULL, 10) + (uint64_t)ts +
+                bench_sum_text(PQgetvalue(res, i, 2), (size_t)PQgetlength(res, i, 2));
+    }
+    PQclear(res);
+    return rows == n ? 0 : bench_fail("libpq", "W3t", "fewer rows than asked for");
+}
+
 int bench_pg_w3_single_row(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
 {
     (void)cfg;
@@ -512,4 +543,5 @@ const bench_side_ops bench_pg_ops = {
     .w4 = w4,
     .w5 = w5,
     .close = rpg_close,
+    .w3t = w3t,
 };

@@ -31,6 +31,18 @@ const bench_dialect bench_pg_dialect = {.id_type = "BIGINT", .truncate = "TRUNCA
 #define SQLITE_SCAN                                                                  \
     "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) " \
     "INSERT INTO bench_scan(id, n, x, s) SELECT i, i * 7, i * 0.5, printf('scan-row-%%08d', i) FROM c"
+/* W3t's table: a timestamptz, 37 s apart from 2023-11-14, and a
+ * NUMERIC(12, 2) with two exact decimals, the same values on both. SQLite's
+ * timestamps are in dbal's storage form, written by SQL. */
+#define SQLITE_TYPED                                                                                        \
+    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %ld) "                        \
+    "INSERT INTO bench_typed(id, ts, amount) SELECT i, strftime('%%Y-%%m-%%d %%H:%%M:%%f', 1700000000 + i " \
+    "* "                                                                                                    \
+    "37, 'unixepoch') || '000+00:00', (i %% 100000) + 0.25 FROM c"
+#define PG_TYPED                                                                                            \
+    "INSERT INTO bench_typed(id, ts, amount) SELECT i, to_timestamp(1700000000 + i * 37), (i %% 100000) + " \
+    "0.25 "                                                                                                 \
+    "FROM generate_series(1, %ld) AS i"
 #define PG_SCAN                                                                                           \
     "INSERT INTO bench_scan(id, n, x, s) SELECT i, i * 7, i * 0.5, 'scan-row-' || lpad(i::text, 8, '0') " \
     "FROM generate_series(1, %ld) AS i"
@@ -42,10 +54,11 @@ int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, co
         {"bench_kv", "name TEXT NOT NULL, val DOUBLE PRECISION NOT NULL"},
         {"bench_ins", "name TEXT NOT NULL, val DOUBLE PRECISION NOT NULL"},
         {"bench_batch", "name TEXT NOT NULL, val DOUBLE PRECISION NOT NULL"},
+        {"bench_typed", "ts TIMESTAMP WITH TIME ZONE NOT NULL, amount NUMERIC(12, 2) NOT NULL"},
         {"bench_scan", "n BIGINT NOT NULL, x DOUBLE PRECISION NOT NULL, s TEXT NOT NULL"},
     };
     char sql[512];
-    for (size_t i = scan_only ? 3 : 0; i < sizeof tables / sizeof tables[0]; i++) {
+    for (size_t i = scan_only ? 4 : 0; i < sizeof tables / sizeof tables[0]; i++) {
         snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", tables[i][0]);
         if (ops->exec(ctx, sql))
             return -1;
@@ -56,6 +69,9 @@ int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, co
     }
     if (!scan_only) {
         snprintf(sql, sizeof sql, d->postgres ? PG_KV : SQLITE_KV, cfg->kv_rows);
+        if (ops->exec(ctx, sql))
+            return -1;
+        snprintf(sql, sizeof sql, d->postgres ? PG_TYPED : SQLITE_TYPED, cfg->scan_rows);
         if (ops->exec(ctx, sql))
             return -1;
     }
@@ -287,15 +303,15 @@ static void add_line(plan *p, const char *workload, const char *backend, int a, 
 
 static bench_fn pick(const bench_side_ops *ops, int w)
 {
-    const bench_fn fns[] = {ops->w1, ops->w2, ops->w3, ops->w4, ops->w5};
+    const bench_fn fns[] = {ops->w1, ops->w2, ops->w3, ops->w4, ops->w5, NULL, ops->w3t};
     return fns[w];
 }
 
 /* The contenders and lines of workload w (0-based) on backend b. */
 static void make_plan(plan *p, const bench_backend *b, const bench_opts *o, const bench_cfg *cfg, int w)
 {
-    static const char *const names[] = {"W1", "W2", "W3", "W4", "W5"};
-    const long counts[] = {b->w1, o->n.w2, cfg->scan_rows, o->n.w4, o->n.w5};
+    static const char *const names[] = {"W1", "W2", "W3", "W4", "W5", "W6", "W3t"};
+    const long counts[] = {b->w1, o->n.w2, cfg->scan_rows, o->n.w4, o->n.w5, 0, cfg->scan_rows};
     const long n = counts[w];
     *p = (plan){.reset_table = w == 1 ? "bench_ins" : w == 4 ? "bench_batch" : NULL};
     int d = add(p, "dbal", &bench_dbal_ops, b->dbal, pick(&bench_dbal_ops, w), n);
@@ -465,6 +481,8 @@ int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *nam
         for (int w = 0; w < BENCH_NWORKLOADS - 1; w++)
             if (o->workloads & (1u << w))
                 rc |= run_workload(&b, o, cfg, w);
+        if (o->workloads & (1u << BENCH_W3T))
+            rc |= run_workload(&b, o, cfg, BENCH_W3T);
     }
     /* W6 runs in child processes, which open the database themselves. */
     if (rc == 0 && (o->workloads & (1u << 5))) {

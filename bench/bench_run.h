@@ -5,6 +5,8 @@
 #include "bench.h"
 
 #define BENCH_NWORKLOADS 6
+/* W3t, the scan of a timestamptz and a numeric: bit 6 of workloads. */
+#define BENCH_W3T 6
 #define BENCH_MAX_ROUNDS 101
 #define BENCH_MAX_BACKENDS 8
 

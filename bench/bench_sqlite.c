@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { ST_W1, ST_W2, ST_W3, ST_W4, ST_W5, ST_COUNT };
+enum { ST_W1, ST_W2, ST_W3, ST_W4, ST_W5, ST_W3T, ST_COUNT };
 
-static const char *const stmt_sql[ST_COUNT] = {BENCH_SQL_W1, BENCH_SQL_W2, BENCH_SQL_W3, BENCH_SQL_W4,
-                                               BENCH_SQL_W5};
+static const char *const stmt_sql[ST_COUNT] = {BENCH_SQL_W1, BENCH_SQL_W2, BENCH_SQL_W3,
+                                               BENCH_SQL_W4, BENCH_SQL_W5, BENCH_SQL_W3T};
 
 typedef struct rsq {
     sqlite3 *db;
@@ -162,6 +162,33 @@ static int w3(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
     return rows == n ? 0 : bench_fail("sqlite3", "W3", "fewer rows than asked for");
 }
 
+/* The timestamp as text, parsed by hand; the numeric as its text. */
+static int w3t(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
+{
+    (void)cfg;
+    rsq *q = ctx;
+    sqlite3_stmt *st = stmt(q, ST_W3T);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, n);
+    long rows = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t ts = 0;
+        const char *t = (const char *)sqlite3_column_text(st, 1);
+        if (!t || bench_parse_ts(t, (size_t)sqlite3_column_bytes(st, 1), &ts))
+            return bench_fail("sqlite3", "W3t", "a timestamp of another form");
+        const char *a = (const char *)sqlite3_column_text(st, 2);
+        *sum += (uint64_t)sqlite3_column_int64(st, 0) + (uint64_t)ts +
+                bench_sum_text(a, (size_t)sqlite3_column_bytes(st, 2));
+        rows++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return fail_db(q, "W3t step");
+    return rows == n ? 0 : bench_fail("sqlite3", "W3t", "fewer rows than asked for");
+}
+
 static int w4(void *ctx, const bench_cfg *cfg, long n, uint64_t *sum)
 {
     (void)cfg;
@@ -188,4 +215,5 @@ const bench_side_ops bench_sqlite_ops = {
     .w4 = w4,
     .w5 = w5,
     .close = rsq_close,
+    .w3t = w3t,
 };

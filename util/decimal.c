@@ -188,8 +188,42 @@ static int round_at(char dig[17], int n, long *high, int scale)
     return n;
 }
 
+/* The common case without printf: a value with at most `scale` decimals
+ * (19.9 at scale 2), whose scaled value is within a rounding error of an
+ * integer below 2^53. 0 when it is not that case. */
+static size_t scaled_integer(double d, int scale, char *buf, size_t cap)
+{
+    static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    if (scale < 0 || scale > 9 || !(fabs(d) < 1e15))
+        return 0;
+    double x = d * pow10[scale], r = nearbyint(x);
+    if (fabs(x - r) > 1e-7 * (fabs(r) > 1 ? fabs(r) : 1) || fabs(r) >= 9007199254740992.0)
+        return 0;
+    uint64_t v = (uint64_t)fabs(r);
+    char tmp[40];
+    int n = 0;
+    for (int k = 0; k < scale || v || n <= scale; k++, v /= 10) {
+        if (k == scale && scale > 0)
+            tmp[n++] = '.';
+        tmp[n++] = (char)('0' + v % 10);
+    }
+    int neg = r < 0;
+    if ((size_t)n + (size_t)neg + 1 > cap)
+        return 0;
+    char *p = buf;
+    if (neg)
+        *p++ = '-';
+    while (n)
+        *p++ = tmp[--n];
+    *p = '\0';
+    return (size_t)(p - buf);
+}
+
 size_t dbal__num_from_double(double d, int scale, char *buf, size_t cap)
 {
+    size_t fast = scaled_integer(d, scale, buf, cap);
+    if (fast)
+        return fast;
     const char *word = isnan(d) ? "NaN" : isinf(d) ? (d < 0 ? "-Infinity" : "Infinity") : NULL;
     if (word) {
         size_t w = strlen(word);
