@@ -1120,7 +1120,9 @@ DBAL_API int dbal_async_session_set_timeout(dbal_async_session *s, int milliseco
  * caller's values may go away at once). cb (optional) gets the outcome with
  * userdata; *op (optional) receives a handle for dbal_async_cancel, valid
  * until the callback returns. Returns DBAL_OK, DBAL_EINVAL, DBAL_ENOMEM,
- * DBAL_EMISUSE (the session is closed).
+ * DBAL_EMISUSE (the session is closed), and the parameter checks of the
+ * blocking calls: DBAL_EDATA (numeric text that is no number, a time out
+ * of its day), DBAL_EUNSUPPORTED (a type the driver predates).
  */
 DBAL_API int dbal_async_exec(dbal_async_session *s, const char *sql, dbal_params params, dbal_async_fn cb,
                              void *userdata, dbal_async_op **op);
@@ -1183,7 +1185,10 @@ DBAL_API const char *dbal_col_name(dbal_rows *r, int col);
 /* dbal_col_type() is the type of the current row's value in column col
  * (DBAL_TYPE_NULL for NULL): the column's logical type, the same on every
  * driver, so an int8 column is DBAL_TYPE_INT64 even where the driver reads
- * it as text. dbal_col_is_null() is 1 when the value is NULL, 0 otherwise.
+ * it as text, a PostgreSQL timestamptz and a SQLite column declared
+ * TIMESTAMPTZ are DBAL_TYPE_TIMESTAMPTZ (README, "Dates, times, numerics,
+ * UUIDs and JSON", lists the declared types SQLite's driver recognises).
+ * dbal_col_is_null() is 1 when the value is NULL, 0 otherwise.
  * A column out of range, or no current row, reads as NULL. */
 DBAL_API dbal_type dbal_col_type(dbal_rows *r, int col);
 DBAL_API int dbal_col_is_null(dbal_rows *r, int col);
@@ -1198,7 +1203,11 @@ DBAL_API int dbal_col_is_null(dbal_rows *r, int col);
  * Infinity); bools from integers 0/1 and from the text true/false, t/f,
  * yes/no, on/off, 1/0; text from any value: numbers in their shortest exact
  * decimal form, bools "t"/"f" (also a 0/1 in a SQLite column declared
- * BOOLEAN), blobs as their bytes.
+ * BOOLEAN), blobs as their bytes, dates, times and UUIDs as
+ * dbal_value_format() writes them. A numeric converts to int64 only when
+ * it is exactly an integer ("19.00", not "19.50"), to double rounded; a
+ * date, time, timestamp or UUID to none of them (DBAL_ETYPE): read them
+ * with dbal_col_get_timestamp() and its kin below.
  * The plain getters return 0 / NULL when the value is NULL or cannot be
  * converted (the session's error then says DBAL_ETYPE or DBAL_ERANGE); the
  * dbal_col_get_* forms return the code, DBAL_ENULL for NULL. A column index
