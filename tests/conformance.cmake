@@ -9,6 +9,8 @@
 #   conformance_tz_<zone>_{sqlite,postgresql}   the types_* cases under TZ
 #                               and PGTZ = America/St_Johns, Pacific/Kiritimati,
 #                               Asia/Kolkata
+#   conformance_types_text_postgresql   the types_* cases with
+#                               statement_cache_size=0 (rows as text)
 #
 # The program is installed with the "dev" component (bin/dbal-conformance,
 # exported as dbal::conformance) with the capability files of the in-tree
@@ -96,3 +98,12 @@ foreach(_dbal_tz America/St_Johns Pacific/Kiritimati Asia/Kolkata)
       TIMEOUT 300)
   set_tests_properties(conformance_tz_${_dbal_tz_name}_postgresql PROPERTIES SKIP_RETURN_CODE 77 RESOURCE_LOCK dbal_conformance_pg)
 endforeach()
+
+# The types_* cases on PostgreSQL with statement_cache_size=0: unnamed
+# statements, whose rows come as text, which the driver reads back into the
+# same values (BC dates, offsets, numerics).
+add_test(NAME conformance_types_text_postgresql
+  COMMAND sh -c "[ -n \"$DBAL_TEST_PG_URL\" ] || exit 77; case \"$DBAL_TEST_PG_URL\" in *\\?*) s='&' ;; *) s='?' ;; esac; exec \"$0\" \"$DBAL_TEST_PG_URL\${s}statement_cache_size=0\"" $<TARGET_FILE:dbal_conformance>)
+set_tests_properties(conformance_types_text_postgresql PROPERTIES
+  ENVIRONMENT "DBAL_DRIVER_PATH=${DBAL_DRIVER_OUT};DBAL_CONF_FILTER=types_*"
+  LABELS "conformance" TIMEOUT 300 SKIP_RETURN_CODE 77 RESOURCE_LOCK dbal_conformance_pg)

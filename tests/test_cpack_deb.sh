@@ -28,8 +28,10 @@ deb() { # package name -> its .deb file
 }
 field() { dpkg-deb -f "$(deb "$1")" "$2"; }
 files() { dpkg-deb -c "$(deb "$1")" | awk '{print $6}' | sed 's|^\./|/|'; }
-has_file() { files "$1" | grep -Eq "$2" || fail "$1 lacks a file matching $2"; }
-lacks_file() { files "$1" | grep -Eq "$2" && fail "$1 holds a file matching $2: $(files "$1" | grep -E "$2")"; true; }
+# grep reads the whole list (no -q): quitting early would make dpkg-deb die
+# of SIGPIPE, which pipefail reports as a missing file once the list is long.
+has_file() { files "$1" | grep -E "$2" >/dev/null || fail "$1 lacks a file matching $2"; }
+lacks_file() { files "$1" | grep -E "$2" >/dev/null && fail "$1 holds a file matching $2: $(files "$1" | grep -E "$2")"; true; }
 depends_on() { field "$1" Depends | tr ',' '\n' | sed 's/^ *//' | grep -Eq "^$2( |\$)" || fail "$1 does not depend on $2: $(field "$1" Depends)"; }
 no_depend() { field "$1" Depends | grep -Eq "$2" && fail "$1 depends on $2: $(field "$1" Depends)"; true; }
 

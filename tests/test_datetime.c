@@ -139,6 +139,9 @@ static void test_parse(void **state)
     assert_int_equal(parse_ts("1900-01-01 00:53:28+00:53:28"),
                      dbal__days_from_civil(1900, 1, 1) * DBAL__US_PER_DAY);
     assert_int_equal(parse_ts("10000-01-01 00:00:00"), dbal__days_from_civil(10000, 1, 1) * DBAL__US_PER_DAY);
+    assert_int_equal(parse_ts("0044-03-15 BC"), dbal__days_from_civil(-43, 3, 15) * DBAL__US_PER_DAY);
+    assert_int_equal(parse_ts("4714-11-24 00:00:00+00 BC"),
+                     dbal__days_from_civil(-4713, 11, 24) * DBAL__US_PER_DAY);
     dbal__dt dt;
     assert_int_equal(dbal__parse_dt("12:34:56.789", 12, &dt), DBAL_OK);
     assert_true(dt.has_time && !dt.has_date);

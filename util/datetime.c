@@ -294,8 +294,13 @@ int dbal__parse_dt(const char *s, size_t len, dbal__dt *out)
         return c.at == len ? DBAL_OK : DBAL_ETYPE;
     /* A time alone has its colon third: HH:MM. */
     int rc = len > 2 && s[2] == ':' ? read_time(&c, out) : read_date(&c, out);
-    if (rc == DBAL_OK && out->has_date && (accept(&c, 'T') || accept(&c, 't') || accept(&c, ' ')))
+    /* A time after 'T' or a space; " BC" after a date alone is no time. */
+    int sep = peek(&c), next = c.at + 1 < len ? (unsigned char)s[c.at + 1] : -1;
+    if (rc == DBAL_OK && out->has_date && (sep == 'T' || sep == 't' || sep == ' ') && next >= '0' &&
+        next <= '9') {
+        c.at++;
         rc = read_time(&c, out);
+    }
     if (rc == DBAL_OK && out->has_time)
         rc = read_offset(&c, out);
     if (rc == DBAL_OK && out->has_date && word(&c, " bc")) {
