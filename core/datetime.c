@@ -82,7 +82,10 @@ int dbal__value_text(const dbal_value *v, char *buf, size_t *n)
     case DBAL_TYPE_TIMESTAMPTZ:
         *n = dbal__format_timestamp(v->u.i, v->type == DBAL_TYPE_TIMESTAMPTZ, buf);
         break;
-    case DBAL_TYPE_DATE: *n = dbal__format_date(v->u.i, buf); break;
+    case DBAL_TYPE_DATE:
+        if (!(*n = dbal__format_date(v->u.i, buf)))
+            return DBAL_ERANGE;
+        break;
     case DBAL_TYPE_TIME:
         if (!(*n = dbal__format_time(v->u.i, buf)))
             return DBAL_ETYPE;

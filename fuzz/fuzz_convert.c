@@ -11,7 +11,13 @@
  *   - format_double then parse_double gives the same double, bit for bit,
  *     for every finite value (and "NaN", "Infinity", "-Infinity" otherwise);
  *   - double_to_int64 converts exactly the integral doubles in int64's range;
- *   - format_int64 then parse_int64 round-trips.
+ *   - format_int64 then parse_int64 round-trips;
+ *   - date/time text (util/datetime.c): whatever parses as a timestamp is
+ *     written and read back as the same microseconds, and so is any int64
+ *     written as a timestamp; a date's text reads back as its day number;
+ *     a UUID's text as its bytes;
+ *   - numeric text (util/decimal.c): an exact int64 reads back from its own
+ *     decimal text, and a double written at a scale is numeric text.
  *
  * DBAL_FUZZ_STRICT=1 in the environment adds checks of behaviour that the
  * README promises but the library is known not to give yet (see
@@ -19,6 +25,8 @@
  * shortest output of format_double.
  */
 #include "convert.h"
+#include "datetime.h"
+#include "decimal.h"
 #include "fuzz_target.h"
 #include "dbal.h"
 
@@ -275,6 +283,45 @@ static void check_format_int64(int64_t i)
     CHECK(dbal__parse_int64(buf, n, &back) == DBAL_OK && back == i);
 }
 
+static void check_datetime(const char *s, size_t n)
+{
+    dbal__dt dt;
+    int64_t us, again;
+    char buf[DBAL__DT_BUF];
+    if (dbal__parse_dt(s, n, &dt) == DBAL_OK && dbal__dt_timestamp(&dt, &us) == DBAL_OK) {
+        size_t len = dbal__format_timestamp(us, true, buf);
+        CHECK(dbal__parse_dt(buf, len, &dt) == DBAL_OK && dbal__dt_timestamp(&dt, &again) == DBAL_OK);
+        CHECK(again == us);
+    }
+    unsigned char u[16], u2[16];
+    if (dbal__parse_uuid(s, n, u) == DBAL_OK) {
+        dbal__format_uuid(u, buf);
+        CHECK(dbal__parse_uuid(buf, 36, u2) == DBAL_OK && memcmp(u, u2, 16) == 0);
+    }
+    int64_t i;
+    dbal__num num;
+    if (dbal__num_to_int64(s, n, &i) == DBAL_OK)
+        CHECK(dbal__num_scan(s, n, &num) == DBAL_OK && num.kind == DBAL__NUM_FINITE && num.low >= 0);
+}
+
+/* An int64 as a timestamp and as a date, written and read back. */
+static void check_datetime_of(int64_t v, double d)
+{
+    char buf[DBAL__DT_BUF], num[400];
+    dbal__dt dt;
+    int64_t back;
+    size_t len = dbal__format_timestamp(v, false, buf);
+    CHECK(dbal__parse_dt(buf, len, &dt) == DBAL_OK && dbal__dt_timestamp(&dt, &back) == DBAL_OK && back == v);
+    int64_t days = v / 1000; /* a wide range of day numbers, past seven-digit years too */
+    len = dbal__format_date(days, buf);
+    if (dbal__parse_dt(buf, len, &dt) == DBAL_OK)
+        CHECK(dbal__dt_date(&dt, &back) == DBAL_OK && back == days);
+    int scale = (int)((uint64_t)v % 12) - 1;
+    size_t n = dbal__num_from_double(d, scale, num, sizeof num);
+    dbal__num parsed;
+    CHECK(n > 0 && n == strlen(num) && dbal__num_scan(num, n, &parsed) == DBAL_OK);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     init();
@@ -293,7 +340,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_format_double(d);
         check_double_to_int64(d);
         check_format_int64(i);
+        check_datetime_of(i, d);
     }
+    check_datetime(s, size);
     /* Text the fuzzer can reach through a number: format, then parse. */
     if (size >= 8) {
         double d;

@@ -111,6 +111,10 @@ size_t dbal__format_date(int64_t days, char *buf)
 {
     if (days == INT64_MAX || days == INT64_MIN)
         return put_infinity(days == INT64_MAX ? 1 : -1, buf);
+    if (days > DBAL__MAX_DAYS || days < -DBAL__MAX_DAYS) {
+        buf[0] = '\0';
+        return 0;
+    }
     char *p = put_date(buf, days);
     *p = '\0';
     return (size_t)(p - buf);

@@ -19,6 +19,10 @@
 /* Room for any text this file writes, with its NUL. */
 #define DBAL__DT_BUF 48
 
+/* Day numbers the arithmetic below takes (beyond, its sums overflow): far
+ * past any calendar's use. */
+#define DBAL__MAX_DAYS (INT64_C(1) << 62)
+
 /* The day number of y-m-d; the fields must be valid (dbal__valid_ymd). */
 int64_t dbal__days_from_civil(int64_t y, int m, int d);
 /* The date of day number z. */
@@ -35,7 +39,8 @@ void dbal__split_timestamp(int64_t us, int64_t *days, int64_t *tod);
  * returns the length. Fractions always have six digits, so that text
  * order is time order for years 0 to 9999; years beyond take more digits,
  * years before 0 a minus sign.
- *   date         "YYYY-MM-DD", "infinity", "-infinity"
+ *   date         "YYYY-MM-DD", "infinity", "-infinity" (0 returned past
+ *                DBAL__MAX_DAYS)
  *   time         "HH:MM:SS.ffffff" (0 to 24:00:00; 0 returned outside)
  *   timestamp    "YYYY-MM-DD HH:MM:SS.ffffff", and "+00:00" after it when
  *                tz is set (the instant in UTC)
