@@ -22,6 +22,61 @@ static const char *file_url(const char *dir, const char *name, const char *opts)
     return url_buf;
 }
 
+/* Declared types are recognised whatever their case, spacing and
+ * arguments, as SQLite itself reads them; a value of another storage class
+ * keeps its own type, text that is no date stays text, and a schema change
+ * under a cached statement is seen. */
+static void test_declared_types(void **state)
+{
+    (void)state;
+    dbal_engine *e;
+    dbal_error err;
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", &err), DBAL_OK);
+    dbal_session *s = test_session(e);
+    OK(s,
+       dbal_exec(s,
+                 "CREATE TABLE t(a timestamp  with time zone(6), b DateTime, c decimal ( 10 , 3 ), d Jsonb, "
+                 "e uuid, f TIMESTAMP, g date)",
+                 DBAL_NOARGS, NULL));
+    OK(s, dbal_exec(s,
+                    "INSERT INTO t VALUES ('2024-01-01 00:00:00+01:00', '2024-01-01', 1.5, '[1]', "
+                    "'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 'not a date', 42)",
+                    DBAL_NOARGS, NULL));
+    const char *sql = "SELECT a, b, c, d, e, f, g FROM t";
+    dbal_rows *r;
+    OK(s, dbal_query(s, sql, DBAL_NOARGS, &r));
+    assert_int_equal(dbal_rows_next(r), DBAL_ROW);
+    const dbal_type want[] = {DBAL_TYPE_TIMESTAMPTZ, DBAL_TYPE_TIMESTAMP, DBAL_TYPE_NUMERIC, DBAL_TYPE_JSON,
+                              DBAL_TYPE_UUID,        DBAL_TYPE_TIMESTAMP, DBAL_TYPE_INT64};
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(dbal_col_type(r, i), want[i]);
+    assert_string_equal(dbal_col_text(r, 0), "2023-12-31 23:00:00.000000+00:00");
+    assert_string_equal(dbal_col_text(r, 1), "2024-01-01 00:00:00.000000");
+    assert_string_equal(dbal_col_text(r, 2), "1.500");
+    assert_string_equal(dbal_col_text(r, 4), "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"); /* as stored */
+    assert_string_equal(dbal_col_text(r, 5), "not a date");
+    int64_t v;
+    assert_int_equal(dbal_col_get_timestamp(r, 5, &v), DBAL_ETYPE);
+    unsigned char u[16];
+    assert_int_equal(dbal_col_get_uuid(r, 4, u), DBAL_OK);
+    assert_int_equal(u[0], 0xa0);
+    dbal_rows_close(r);
+    /* The same SQL, cached, after the table changed under it. */
+    OK(s, dbal_exec(s, "DROP TABLE t", DBAL_NOARGS, NULL));
+    OK(s, dbal_exec(s, "CREATE TABLE t(a TEXT, b TEXT, c TEXT, d TEXT, e TEXT, f TEXT, g DATE)", DBAL_NOARGS,
+                    NULL));
+    OK(s, dbal_exec(s, "INSERT INTO t VALUES ('2024-01-01', 'x', '1.5', '', '', '', '2024-01-02')",
+                    DBAL_NOARGS, NULL));
+    OK(s, dbal_query(s, sql, DBAL_NOARGS, &r));
+    assert_int_equal(dbal_rows_next(r), DBAL_ROW);
+    assert_int_equal(dbal_col_type(r, 0), DBAL_TYPE_TEXT);
+    assert_string_equal(dbal_col_text(r, 2), "1.5");
+    assert_int_equal(dbal_col_type(r, 6), DBAL_TYPE_DATE);
+    dbal_rows_close(r);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+}
+
 static void test_file_defaults(void **state)
 {
     char *dir = test_tmpdir();
@@ -1107,6 +1162,7 @@ int main(void)
         cmocka_unit_test(test_query_only_is_dbal_s),
         cmocka_unit_test(test_busy_timeout_is_dbal_s),
         cmocka_unit_test(test_new_file_opened_at_once),
+        cmocka_unit_test(test_declared_types),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }

@@ -185,7 +185,6 @@ int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     r->conn = c;
     r->st = r->stmt->st;
     r->base.ncols = sqlite3_column_count(r->st);
-    sq_types_describe(r->stmt);
     /* Step once now: errors before the first row (a constraint hit by
      * INSERT ... RETURNING) come from query() as on PostgreSQL. */
     int step = sqlite3_step(r->st);
@@ -197,7 +196,9 @@ int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     }
     r->pending = step == SQLITE_ROW;
     r->done = step == SQLITE_DONE;
-    r->cols = r->stmt->cols; /* after the step: it may have prepared again */
+    /* After the first step, which prepares again after a schema change. */
+    sq_types_describe(r->stmt);
+    r->cols = r->stmt->cols;
     *out = &r->base;
     return DBAL_OK;
 }

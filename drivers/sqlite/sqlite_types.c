@@ -49,18 +49,29 @@ static const struct {
 };
 
 /* The kind of a declared type: its name upper-cased with runs of spaces
- * made one, before any "(...)"; the scale from "(p, s)" ("(p)": 0). */
+ * made one and any "(...)" left out ("TIMESTAMP(3) WITH TIME ZONE"); the
+ * scale from a NUMERIC's "(p, s)" ("(p)": 0). */
 static dbal_type kind_of(const char *decl, int *scale)
 {
     char name[40];
     size_t n = 0;
+    const char *args = NULL;
     *scale = -1;
-    for (; *decl && *decl != '(' && n + 1 < sizeof name; decl++) {
+    for (; *decl && n + 1 < sizeof name; decl++) {
+        if (*decl == '(') {
+            args = args ? args : decl;
+            while (*decl && *decl != ')')
+                decl++;
+            if (!*decl)
+                break;
+            continue;
+        }
         char ch = *decl >= 'a' && *decl <= 'z' ? (char)(*decl - 32) : *decl;
         if (ch == ' ' && (n == 0 || name[n - 1] == ' '))
             continue;
         name[n++] = ch;
     }
+    decl = args ? args : "";
     while (n && name[n - 1] == ' ')
         n--;
     name[n] = '\0';
