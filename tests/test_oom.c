@@ -364,6 +364,12 @@ static int spawn(int mode, long n)
     long total = shared->total_events;
     memset(shared, 0, sizeof *shared);
     shared->total_events = total;
+    /* The child waits at a gate until directories a dead process of the
+     * same pid left in /dev/shm are gone: pids wrap around (pid_max can be
+     * 32768), and one of those would be taken for the child's. */
+    int gate[2];
+    if (pipe(gate) != 0)
+        fail_msg("pipe failed");
     pid_t pid = fork();
     if (pid < 0)
         fail_msg("fork failed");
@@ -373,8 +379,18 @@ static int spawn(int mode, long n)
         static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS};
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
             signal(sigs[i], SIG_DFL);
+        close(gate[1]);
+        char go;
+        if (read(gate[0], &go, 1) != 1)
+            _exit(C_BAD_CODE);
+        close(gate[0]);
         exit(child(mode, n)); /* exit, not _exit: sanitizers check at exit */
     }
+    close(gate[0]);
+    test_remove_memory_dirs(pid, NULL, 0);
+    if (write(gate[1], "g", 1) != 1)
+        fail_msg("write to the child failed");
+    close(gate[1]);
     int st;
     if (waitpid(pid, &st, 0) != pid)
         fail_msg("waitpid failed");
