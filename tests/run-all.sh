@@ -18,8 +18,11 @@
 # Environment:
 #   DBAL_SKIP_ASAN=1        skip the sanitizer passes
 #   DBAL_SKIP_FUZZ=1        skip the fuzz pass
+#   DBAL_SKIP_VALGRIND=1    the build pass leaves out the tests labelled "valgrind"
 #   DBAL_FUZZ_SECONDS=N     seconds per fuzz target (default 30)
 #   DBAL_TEST_PG_URL=...    use that server instead of starting one
+#
+#   tests/run-all.sh --packages-only   installs what is missing and stops
 #
 # Ends with one summary line per pass and, as the very last line,
 # "N passed, N failed" totalled over the passes (a pass that fails to
@@ -48,23 +51,14 @@ pg_server_present() {
     return 1
 }
 
-ensure_packages() {
-    if ! command -v dpkg >/dev/null 2>&1; then
-        echo "run-all.sh: dpkg not found; not a Debian system, assuming build dependencies are present" >&2
-        return 0
-    fi
+# install_missing PACKAGE...: apt-get installs those not installed (as root;
+# otherwise says what to install and exits).
+install_missing() {
     local missing=() p
-    for p in "${PACKAGES[@]}"; do
+    for p in "$@"; do
         pkg_installed "$p" || missing+=("$p")
     done
-    if [ ${#missing[@]} -eq 0 ]; then
-        if [ -z "${DBAL_TEST_PG_URL:-}" ] && ! pg_server_present; then
-            echo "run-all.sh: postgresql is installed but /usr/lib/postgresql/*/bin has no server;" >&2
-            echo "  reinstall it: apt-get install --reinstall postgresql postgresql-15" >&2
-            exit 1
-        fi
-        return 0
-    fi
+    [ ${#missing[@]} -gt 0 ] || return 0
 
     if [ "$(id -u)" -ne 0 ]; then
         echo "run-all.sh: missing packages: ${missing[*]}" >&2
@@ -78,11 +72,28 @@ ensure_packages() {
     # postgresql Depends on postgresql-NN, which holds the server binaries
     # (/usr/lib/postgresql/NN/bin), so --no-install-recommends is fine.
     apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+ensure_packages() {
+    if ! command -v dpkg >/dev/null 2>&1; then
+        echo "run-all.sh: dpkg not found; not a Debian system, assuming build dependencies are present" >&2
+        return 0
+    fi
+    install_missing "${PACKAGES[@]}"
     if [ -z "${DBAL_TEST_PG_URL:-}" ] && ! pg_server_present; then
-        echo "run-all.sh: no PostgreSQL server binaries in /usr/lib/postgresql/*/bin after install" >&2
+        echo "run-all.sh: no PostgreSQL server binaries in /usr/lib/postgresql/*/bin;" >&2
+        echo "  reinstall it: apt-get install --reinstall postgresql postgresql-15" >&2
         exit 1
     fi
 }
+
+if [ "${1:-}" = --packages-only ]; then
+    ensure_packages
+    exit 0
+elif [ $# -gt 0 ]; then
+    echo "usage: tests/run-all.sh [--packages-only]" >&2
+    exit 2
+fi
 
 # ------------------------------------------------------- cluster + cleanup
 CLUSTER_DIRS=()
@@ -203,7 +214,11 @@ ensure_packages
 
 export DBAL_TEST_REQUIRE_PG=1
 
-run_pass build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [ "${DBAL_SKIP_VALGRIND:-0}" = 1 ]; then
+    PASS_CTEST_ARGS="-LE valgrind" run_pass build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+else
+    run_pass build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
 
 if [ "$INTERRUPTED" -eq 1 ]; then
     SUMMARY+=("build-asan: skipped (interrupted)")
