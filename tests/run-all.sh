@@ -10,6 +10,9 @@
 #   build-asan build-asan/  Debug, -DDBAL_SANITIZE=address,undefined
 #   build-tsan build-tsan/  Debug, -DDBAL_SANITIZE=thread, the tests labelled "threads"
 #   fuzz       build-fuzz/  every libFuzzer target for DBAL_FUZZ_SECONDS (default 30) each (fuzz/run)
+#   bare-debian             as root on Debian: tests/bare_debian.sh, the README's
+#                           commands in a bare Debian 12 tree made with debootstrap
+#                           (minbase) from the configured mirror: proves PACKAGES
 # The build pass includes valgrind memcheck of the conformance suite and the
 # single-threaded suites (label "valgrind"; any error or leak fails).
 # Each pass gets its own throwaway PostgreSQL cluster (tests/pg_cluster.sh) in a
@@ -18,6 +21,7 @@
 # Environment:
 #   DBAL_SKIP_ASAN=1        skip the sanitizer passes
 #   DBAL_SKIP_FUZZ=1        skip the fuzz pass
+#   DBAL_SKIP_BARE=1        skip the bare-debian pass
 #   DBAL_SKIP_VALGRIND=1    the build pass leaves out the tests labelled "valgrind"
 #   DBAL_FUZZ_SECONDS=N     seconds per fuzz target (default 30)
 #   DBAL_TEST_PG_URL=...    use that server instead of starting one
@@ -38,6 +42,10 @@ log() { printf '\n=== %s\n' "$*"; }
 # ---------------------------------------------------------------- packages
 PACKAGES=(build-essential cmake pkg-config file libsqlite3-dev libpq-dev libcmocka-dev postgresql valgrind
           libmicrohttpd-dev libjansson-dev curl python3 clang libclang-rt-dev clang-format groff-base man-db pgbouncer libuv1-dev)
+
+# Only for the bare-debian pass, on this machine: not part of what dbal needs,
+# so not in PACKAGES (which the pass proves on a bare Debian 12).
+BARE_PACKAGES=(debootstrap)
 
 pkg_installed() {
     dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
@@ -255,6 +263,38 @@ else
         SUMMARY+=("fuzz: $fpassed passed, $ffailed failed")
         TOTAL_PASSED=$((TOTAL_PASSED + fpassed))
         TOTAL_FAILED=$((TOTAL_FAILED + ffailed))
+    fi
+fi
+
+# tests/bare_debian.sh prints "bare-debian: PHASE: passed|FAILED" for each
+# of its phases and exits non-zero on any failure. As root on Debian only.
+if [ "$INTERRUPTED" -eq 1 ]; then
+    SUMMARY+=("bare-debian: skipped (interrupted)")
+elif [ "${DBAL_SKIP_BARE:-0}" = 1 ]; then
+    SUMMARY+=("bare-debian: skipped (DBAL_SKIP_BARE=1)")
+elif [ "$(id -u)" -ne 0 ] || [ ! -r /etc/debian_version ] || ! command -v dpkg >/dev/null 2>&1; then
+    SUMMARY+=("bare-debian: skipped (needs root on Debian)")
+else
+    log "bare-debian: the README's commands on a bare Debian 12 (tests/bare_debian.sh)"
+    if ! (install_missing "${BARE_PACKAGES[@]}"); then
+        pass_failed bare-debian "could not install ${BARE_PACKAGES[*]}"
+    else
+        blog=$(mktemp "${TMPDIR:-/tmp}/dbal-bare-log.XXXXXX")
+        bref=()
+        [ -f build/CTestTestfile.cmake ] && bref=(--reference "$ROOT/build")
+        brc=0
+        # tee -i: a Ctrl-C leaves the reader to bare_debian.sh's cleanup.
+        "$ROOT/tests/bare_debian.sh" "${bref[@]+"${bref[@]}"}" 2>&1 | tee -i "$blog" || brc=$?
+        bpassed=$(grep -cE '^bare-debian: [a-z0-9-]+: passed' "$blog" || true)
+        bfailed=$(grep -cE '^bare-debian: [a-z0-9-]+: FAILED' "$blog" || true)
+        rm -f "$blog"
+        if [ "$brc" -ne 0 ] && [ "$bfailed" -eq 0 ]; then
+            pass_failed bare-debian "tests/bare_debian.sh exited $brc"
+        else
+            SUMMARY+=("bare-debian: $bpassed passed, $bfailed failed")
+            TOTAL_PASSED=$((TOTAL_PASSED + bpassed))
+            TOTAL_FAILED=$((TOTAL_FAILED + bfailed))
+        fi
     fi
 fi
 
