@@ -5,23 +5,31 @@
 #
 # Makes a debootstrap --variant=minbase bookworm tree from the mirror of this
 # machine's apt sources (or takes it from the cache, /var/cache/dbal-bare/),
-# extracts a fresh copy of it, copies the repository's tracked files (as they
-# are in the working tree) to /root/dbal in it, and runs there, in a chroot
-# in its own PID, mount and IPC namespaces:
+# and runs the README's commands in two fresh copies of it, one after the
+# other, each with the repository's tracked files (as they are in the working
+# tree) in /root/dbal, in a chroot in its own PID, mount and IPC namespaces.
 #
-#   readme-command-1  the line after "# 1." of the README's first ```sh block,
-#                     word for word; its last lines must be the ones the README
-#                     says it prints
-#   packages          tests/run-all.sh --packages-only: command 2's PACKAGES
-#   build-pass        tests/run-all.sh with DBAL_SKIP_ASAN=1 DBAL_SKIP_FUZZ=1
-#                     DBAL_SKIP_VALGRIND=1 DBAL_SKIP_BARE=1: the build pass,
-#                     its own PostgreSQL included, every test but valgrind's
-#   test-list         no test of that pass skipped; with --reference, every
-#                     test of BUILD_DIR (the host's build, same options) is
-#                     there too: a test that a package enables is not lost
-#   system-install    cmake --install build into /usr/local, then the README's
-#                     first program and the DESIGN quick-start compiled with
-#                     pkg-config alone (no rpath, no LD_LIBRARY_PATH) and run
+# The first copy: command 1, then command 2 in the same clone, as the README
+# says to run them.
+#   readme-command-1   the line after "# 1." of the README's first ```sh
+#                      block, word for word; its last lines must be the ones
+#                      the README says it prints
+#   command-2-after-1  tests/run-all.sh (its build pass, only test_quickstart
+#                      and test_install run) over the build/ command 1 left
+# The second copy: command 2 alone, so that PACKAGES is proved by itself
+# (command 1 installs some of them).
+#   packages           tests/run-all.sh --packages-only
+#   build-pass         tests/run-all.sh with DBAL_SKIP_ASAN=1 DBAL_SKIP_FUZZ=1
+#                      DBAL_SKIP_BARE=1 DBAL_CTEST_ARGS="-LE valgrind": the
+#                      build pass, its own PostgreSQL included, every test but
+#                      valgrind's
+#   system-install     cmake --install build into /usr/local, then the
+#                      README's first program (with its build commands, word
+#                      for word) and the DESIGN quick-start compiled with
+#                      pkg-config alone (no rpath, no LD_LIBRARY_PATH) and run
+# After each run-all.sh no test may have been skipped, and with --reference
+# every test of BUILD_DIR (the host's build, same options) must be there too:
+# a test that a package enables is not silently lost.
 #
 # Prints "bare-debian: PHASE: passed (Ns)" or "bare-debian: PHASE: FAILED
 # (why)" for each and exits non-zero on any failure (a phase after a failed
@@ -160,7 +168,7 @@ done
 
 WORK=$(mktemp -d "$WORKBASE/dbal-bare.XXXXXX")
 echo $$ > "$WORK/owner.pid"
-R=$WORK/root
+R=
 CHILD=
 
 # shellcheck disable=SC2317  # (a trap)
@@ -242,49 +250,35 @@ if ! wget -q -T 20 -t 2 -O /dev/null "$MIRROR/dists/$SUITE/InRelease"; then
 fi
 
 TARBALL=$CACHE/$KEY.tar.gz
+FRESH=    # a tree debootstrap just made, used as the first copy
 exec 9>"$CACHE/$KEY.lock"
 flock -w "$(left)" 9 || { phase_failed tree "timed out waiting for $CACHE/$KEY.lock"; finish; }
 if [ -f "$TARBALL" ] && [ -z "$(find "$TARBALL" -mtime +"$MAX_AGE_DAYS")" ]; then
     echo "cache hit: $TARBALL"
-    mkdir "$R"
-    if ! tar -C "$R" --numeric-owner -xzf "$TARBALL"; then
-        phase_failed tree "cannot extract $TARBALL"
-        finish
-    fi
 else
     echo "cache miss: debootstrap (log: $WORK/debootstrap.log)"
     [ -r "$KEYRING" ] || { phase_failed tree "$KEYRING missing (apt-get install debian-archive-keyring)"; finish; }
+    FRESH=$WORK/debootstrap
     # In a namespace of its own too: whatever it mounts goes with it.
     if ! run_ns debootstrap --variant="$VARIANT" --arch="$ARCH" --keyring="$KEYRING" \
-            "$SUITE" "$R" "$MIRROR" >"$WORK/debootstrap.log" 2>&1; then
+            "$SUITE" "$FRESH" "$MIRROR" >"$WORK/debootstrap.log" 2>&1; then
         tail -n 30 "$WORK/debootstrap.log"
         phase_failed tree "debootstrap $SUITE from $MIRROR failed (last lines above)"
         finish
     fi
     # What debootstrap downloaded is no part of a bare machine.
-    rm -f "$R"/var/cache/apt/archives/*.deb
-    if tar -C "$R" --numeric-owner -czf "$TARBALL.tmp" . && mv -f "$TARBALL.tmp" "$TARBALL"; then
-        echo "cached: $TARBALL"
-    else
+    rm -f "$FRESH"/var/cache/apt/archives/*.deb
+    if ! { tar -C "$FRESH" --numeric-owner -czf "$TARBALL.tmp" . && mv -f "$TARBALL.tmp" "$TARBALL"; }; then
         rm -f "$TARBALL.tmp"
-        echo "bare-debian: could not cache the tree in $TARBALL (going on)" >&2
+        phase_failed tree "could not write $TARBALL"
+        finish
     fi
+    echo "cached: $TARBALL"
 fi
 exec 9>&-
 printf 'bare-debian: tree ready (%ds)\n' $((SECONDS - t))
 
-# What a machine's installer writes and a debootstrap tree lacks: how to
-# resolve names, and the apt sources this machine was given.
-cp -L /etc/resolv.conf "$R/etc/resolv.conf"
-printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$R/etc/hosts"
-if [ -z "${DBAL_BARE_MIRROR:-}" ] && [ -r /etc/apt/sources.list.d/debian.sources ]; then
-    cp /etc/apt/sources.list.d/debian.sources "$R/etc/apt/sources.list.d/debian.sources"
-    : > "$R/etc/apt/sources.list"
-fi
-# /dev/ptmx of the chroot's own devpts instance.
-rm -f "$R/dev/ptmx" && ln -s pts/ptmx "$R/dev/ptmx"
-
-# The .debs apt downloads, kept between runs (the tree stays bare: nothing
+# The .debs apt downloads, kept between runs (the trees stay bare: nothing
 # is installed). Only one run at a time uses them; another goes without.
 DEBS=$CACHE/debs-$SUITE-$ARCH
 mkdir -p "$DEBS/partial"
@@ -294,20 +288,45 @@ if ! flock -n 8; then
     DEBS=
 fi
 
-# The repository as it is in the working tree: its tracked files (outside
-# a git checkout: everything but .git and build*/).
-mkdir -p "$R/root/dbal" "$R/root/.bare"
-if command -v git >/dev/null && git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    (cd "$ROOT" && git ls-files -z | while IFS= read -r -d '' f; do
-         if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
-     done | tar --null -T - -cf -)
-else
-    tar -C "$ROOT" --exclude=./.git --exclude='./build*' -cf - .
-fi | tar -C "$R/root/dbal" -xf - || { phase_failed tree "cannot copy the repository's files"; finish; }
+# new_copy NAME: R=$WORK/NAME, a fresh copy of the pristine tree, set up as a
+# new machine is, with the repository in /root/dbal.
+new_copy() {
+    local t=$SECONDS
+    R=$WORK/$1
+    if [ -n "$FRESH" ]; then
+        mv "$FRESH" "$R"
+        FRESH=
+    else
+        mkdir "$R"
+        tar -C "$R" --numeric-owner -xzf "$TARBALL" || return 1
+    fi
+    # What a machine's installer writes and a debootstrap tree lacks: how to
+    # resolve names, and the apt sources this machine was given.
+    cp -L /etc/resolv.conf "$R/etc/resolv.conf"
+    printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$R/etc/hosts"
+    if [ -z "${DBAL_BARE_MIRROR:-}" ] && [ -r /etc/apt/sources.list.d/debian.sources ]; then
+        cp /etc/apt/sources.list.d/debian.sources "$R/etc/apt/sources.list.d/debian.sources"
+        : > "$R/etc/apt/sources.list"
+    fi
+    # /dev/ptmx of the chroot's own devpts instance.
+    rm -f "$R/dev/ptmx" && ln -s pts/ptmx "$R/dev/ptmx"
 
-# in_chroot NAME: runs /root/.bare/NAME.sh with bash in the chroot, as root
-# logged in on a new machine (a clean environment), proc, sys, devpts and a
-# /dev/shm tmpfs mounted.
+    # The repository as it is in the working tree: its tracked files
+    # (outside a git checkout: everything but .git and build*/).
+    mkdir -p "$R/root/dbal" "$R/root/.bare"
+    if command -v git >/dev/null && git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        (cd "$ROOT" && git ls-files -z | while IFS= read -r -d '' f; do
+             if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+         done | tar --null -T - -cf -)
+    else
+        tar -C "$ROOT" --exclude=./.git --exclude='./build*' -cf - .
+    fi | tar -C "$R/root/dbal" -xf - || return 1
+    printf 'bare-debian: a fresh copy of the tree in %s (%ds)\n' "$R" $((SECONDS - t))
+}
+
+# in_chroot NAME: runs /root/.bare/NAME.sh with bash in the chroot $R, as
+# root logged in on a new machine (a clean environment), with proc, sys,
+# devpts and a /dev/shm tmpfs mounted (and the .deb cache).
 # shellcheck disable=SC2016  # (expanded by the namespace's shell)
 SETUP='set -eu
 R=$1 DEBS=$2 SCRIPT=$3
@@ -323,7 +342,56 @@ in_chroot() { # NAME
     run_ns bash -c "$SETUP" bare-setup "$R" "$DEBS" "/root/.bare/$1.sh"
 }
 
-# ------------------------------------------------------ a. README command 1
+# run_all PHASE CTEST_ARGS: tests/run-all.sh's build pass in $R's clone,
+# then the tests it configured: none skipped, none of --reference missing.
+run_all() {
+    local phase=$1 log missing
+    cat > "$R/root/.bare/$phase.sh" <<EOF
+cd /root/dbal
+rc=0
+DBAL_SKIP_ASAN=1 DBAL_SKIP_FUZZ=1 DBAL_SKIP_BARE=1 DBAL_CTEST_ARGS='$2' tests/run-all.sh || rc=\$?
+ctest --test-dir build -N | sed -n 's/^ *Test *#[0-9]*: //p' | sort > /root/.bare/tests
+exit "\$rc"
+EOF
+    if ! in_chroot "$phase"; then
+        phase_failed "$phase" "tests/run-all.sh failed (output above)"
+        return
+    fi
+    log=$R/root/dbal/build/run-all-ctest.log
+    if [ ! -s "$R/root/.bare/tests" ]; then
+        phase_failed "$phase" "no tests in the chroot's build/"
+        return
+    fi
+    if grep -qE '\*\*\*(Skipped|Not Run)|tests did not run' "$log"; then
+        sed -n '/tests did not run/,$p' "$log" | head -n 40
+        phase_failed "$phase" "tests were skipped (a package missing?)"
+        return
+    fi
+    if [ -n "$REFERENCE" ]; then
+        missing=$(comm -23 "$WORK/reference-tests" "$R/root/.bare/tests")
+        if [ -n "$missing" ]; then
+            echo "--- tests of $REFERENCE that the bare machine's build/ does not have:"
+            echo "$missing"
+            phase_failed "$phase" "$(wc -l <<<"$missing") tests missing (their packages are not in PACKAGES?)"
+            return
+        fi
+        echo "all $(wc -l < "$WORK/reference-tests") tests of $REFERENCE are there"
+    fi
+    phase_passed "$phase" "$t"
+}
+
+if [ -n "$REFERENCE" ]; then
+    if [ -f "$REFERENCE/CTestTestfile.cmake" ]; then
+        ctest --test-dir "$REFERENCE" -N | sed -n 's/^ *Test *#[0-9]*: //p' | sort > "$WORK/reference-tests"
+    else
+        echo "bare-debian: no ctest tree in $REFERENCE: the tests are not compared"
+        REFERENCE=
+    fi
+fi
+
+# ---------------------------------- first copy: command 1, then command 2
+new_copy after-1 || { phase_failed tree "could not make a copy of the tree"; finish; }
+
 if should_run readme-command-1; then
     t=$SECONDS
     cmd1=$(awk '/^```sh/ && !inb { inb = 1; next }
@@ -355,7 +423,17 @@ EOF
     fi
 fi
 
-# ------------------------------------------- b. command 2: packages, build
+if should_run command-2-after-1; then
+    t=$SECONDS
+    run_all command-2-after-1 '-R ^(test_quickstart|test_install)$'
+fi
+remove_tree "$R" || { phase_failed tree "could not remove $R"; finish; }
+
+# ------------------------------------------- second copy: command 2 alone
+if [ "$STOPPED" -eq 0 ]; then
+    new_copy alone || { phase_failed tree "could not make a copy of the tree"; finish; }
+fi
+
 if should_run packages; then
     t=$SECONDS
     cat > "$R/root/.bare/packages.sh" <<'EOF'
@@ -373,48 +451,10 @@ fi
 
 if should_run build-pass; then
     t=$SECONDS
-    cat > "$R/root/.bare/build-pass.sh" <<'EOF'
-cd /root/dbal
-rc=0
-DBAL_SKIP_ASAN=1 DBAL_SKIP_FUZZ=1 DBAL_SKIP_VALGRIND=1 DBAL_SKIP_BARE=1 tests/run-all.sh || rc=$?
-ctest --test-dir build -N | sed -n 's/^ *Test *#[0-9]*: //p' | sort > /root/.bare/tests
-exit "$rc"
-EOF
-    if in_chroot build-pass; then
-        phase_passed build-pass "$t"
-    else
-        phase_failed build-pass "tests/run-all.sh's build pass failed (output above)"
-    fi
+    run_all build-pass '-LE valgrind'
 fi
 
-if should_run test-list; then
-    t=$SECONDS
-    why=
-    log=$R/root/dbal/build/run-all-ctest.log
-    if [ ! -s "$R/root/.bare/tests" ]; then
-        why="no tests listed in the chroot's build/"
-    elif grep -qE '\*\*\*(Skipped|Not Run)|tests did not run' "$log" 2>/dev/null; then
-        sed -n '/tests did not run/,$p' "$log" | head -n 40
-        why="tests were skipped (a package missing?)"
-    elif [ -n "$REFERENCE" ]; then
-        if [ -f "$REFERENCE/CTestTestfile.cmake" ]; then
-            ctest --test-dir "$REFERENCE" -N | sed -n 's/^ *Test *#[0-9]*: //p' | sort > "$WORK/reference-tests"
-            missing=$(comm -23 "$WORK/reference-tests" "$R/root/.bare/tests")
-            if [ -n "$missing" ]; then
-                echo "--- tests of $REFERENCE that the bare machine's build does not have:"
-                echo "$missing"
-                why="$(wc -l <<<"$missing") tests missing (their packages are not in PACKAGES?)"
-            else
-                echo "the same $(wc -l < "$WORK/reference-tests") tests as $REFERENCE"
-            fi
-        else
-            echo "no ctest tree in $REFERENCE: not compared"
-        fi
-    fi
-    if [ -n "$why" ]; then phase_failed test-list "$why"; else phase_passed test-list "$t"; fi
-fi
-
-# ----------------------------------------- c. installed into /usr/local
+# ----------------------------------------- installed into /usr/local
 if should_run system-install; then
     t=$SECONDS
     # The README's first program and its "Build it against an installed

@@ -22,7 +22,7 @@
 #   DBAL_SKIP_ASAN=1        skip the sanitizer passes
 #   DBAL_SKIP_FUZZ=1        skip the fuzz pass
 #   DBAL_SKIP_BARE=1        skip the bare-debian pass
-#   DBAL_SKIP_VALGRIND=1    the build pass leaves out the tests labelled "valgrind"
+#   DBAL_CTEST_ARGS="..."   more ctest arguments for the build pass (e.g. -LE valgrind)
 #   DBAL_FUZZ_SECONDS=N     seconds per fuzz target (default 30)
 #   DBAL_TEST_PG_URL=...    use that server instead of starting one
 #
@@ -222,11 +222,7 @@ ensure_packages
 
 export DBAL_TEST_REQUIRE_PG=1
 
-if [ "${DBAL_SKIP_VALGRIND:-0}" = 1 ]; then
-    PASS_CTEST_ARGS="-LE valgrind" run_pass build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-else
-    run_pass build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-fi
+PASS_CTEST_ARGS=${DBAL_CTEST_ARGS:-} run_pass build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 if [ "$INTERRUPTED" -eq 1 ]; then
     SUMMARY+=("build-asan: skipped (interrupted)")
