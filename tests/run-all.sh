@@ -10,6 +10,9 @@
 #   build-asan build-asan/  Debug, -DDBAL_SANITIZE=address,undefined
 #   build-tsan build-tsan/  Debug, -DDBAL_SANITIZE=thread, the tests labelled "threads"
 #   fuzz       build-fuzz/  every libFuzzer target for DBAL_FUZZ_SECONDS (default 30) each (fuzz/run)
+#   bare-debian             as root on Debian: tests/bare_debian.sh, the README's
+#                           commands in a bare Debian 12 tree made with debootstrap
+#                           (minbase) from the configured mirror: proves PACKAGES
 # The build pass includes valgrind memcheck of the conformance suite and the
 # single-threaded suites (label "valgrind"; any error or leak fails).
 # Each pass gets its own throwaway PostgreSQL cluster (tests/pg_cluster.sh) in a
@@ -18,8 +21,12 @@
 # Environment:
 #   DBAL_SKIP_ASAN=1        skip the sanitizer passes
 #   DBAL_SKIP_FUZZ=1        skip the fuzz pass
+#   DBAL_SKIP_BARE=1        skip the bare-debian pass
+#   DBAL_CTEST_ARGS="..."   more ctest arguments for the build pass (e.g. -LE valgrind)
 #   DBAL_FUZZ_SECONDS=N     seconds per fuzz target (default 30)
 #   DBAL_TEST_PG_URL=...    use that server instead of starting one
+#
+#   tests/run-all.sh --packages-only   installs what is missing and stops
 #
 # Ends with one summary line per pass and, as the very last line,
 # "N passed, N failed" totalled over the passes (a pass that fails to
@@ -36,6 +43,10 @@ log() { printf '\n=== %s\n' "$*"; }
 PACKAGES=(build-essential cmake pkg-config file libsqlite3-dev libpq-dev libcmocka-dev postgresql valgrind
           libmicrohttpd-dev libjansson-dev curl python3 clang libclang-rt-dev clang-format groff-base man-db pgbouncer libuv1-dev)
 
+# Only for the bare-debian pass, on this machine: not part of what dbal needs,
+# so not in PACKAGES (which the pass proves on a bare Debian 12).
+BARE_PACKAGES=(debootstrap)
+
 pkg_installed() {
     dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
 }
@@ -48,23 +59,14 @@ pg_server_present() {
     return 1
 }
 
-ensure_packages() {
-    if ! command -v dpkg >/dev/null 2>&1; then
-        echo "run-all.sh: dpkg not found; not a Debian system, assuming build dependencies are present" >&2
-        return 0
-    fi
+# install_missing PACKAGE...: apt-get installs those not installed (as root;
+# otherwise says what to install and exits).
+install_missing() {
     local missing=() p
-    for p in "${PACKAGES[@]}"; do
+    for p in "$@"; do
         pkg_installed "$p" || missing+=("$p")
     done
-    if [ ${#missing[@]} -eq 0 ]; then
-        if [ -z "${DBAL_TEST_PG_URL:-}" ] && ! pg_server_present; then
-            echo "run-all.sh: postgresql is installed but /usr/lib/postgresql/*/bin has no server;" >&2
-            echo "  reinstall it: apt-get install --reinstall postgresql postgresql-15" >&2
-            exit 1
-        fi
-        return 0
-    fi
+    [ ${#missing[@]} -gt 0 ] || return 0
 
     if [ "$(id -u)" -ne 0 ]; then
         echo "run-all.sh: missing packages: ${missing[*]}" >&2
@@ -78,11 +80,28 @@ ensure_packages() {
     # postgresql Depends on postgresql-NN, which holds the server binaries
     # (/usr/lib/postgresql/NN/bin), so --no-install-recommends is fine.
     apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+ensure_packages() {
+    if ! command -v dpkg >/dev/null 2>&1; then
+        echo "run-all.sh: dpkg not found; not a Debian system, assuming build dependencies are present" >&2
+        return 0
+    fi
+    install_missing "${PACKAGES[@]}"
     if [ -z "${DBAL_TEST_PG_URL:-}" ] && ! pg_server_present; then
-        echo "run-all.sh: no PostgreSQL server binaries in /usr/lib/postgresql/*/bin after install" >&2
+        echo "run-all.sh: no PostgreSQL server binaries in /usr/lib/postgresql/*/bin;" >&2
+        echo "  reinstall it: apt-get install --reinstall postgresql postgresql-15" >&2
         exit 1
     fi
 }
+
+if [ "${1:-}" = --packages-only ]; then
+    ensure_packages
+    exit 0
+elif [ $# -gt 0 ]; then
+    echo "usage: tests/run-all.sh [--packages-only]" >&2
+    exit 2
+fi
 
 # ------------------------------------------------------- cluster + cleanup
 CLUSTER_DIRS=()
@@ -142,7 +161,9 @@ run_pass() {
     local out line total passed failed rc=0
 
     log "$name: configure"
-    if ! cmake -S . -B "$dir" -DDBAL_POSTGRESQL=ON -DDBAL_WERROR=ON "$@"; then
+    # DBAL_BUILD_TESTS=ON: the README's command 1 configures build/ with it
+    # OFF, and a cached OFF would stay.
+    if ! cmake -S . -B "$dir" -DDBAL_BUILD_TESTS=ON -DDBAL_POSTGRESQL=ON -DDBAL_WERROR=ON "$@"; then
         pass_failed "$name" "configure failed"; return 0
     fi
     log "$name: build"
@@ -201,7 +222,7 @@ ensure_packages
 
 export DBAL_TEST_REQUIRE_PG=1
 
-run_pass build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+PASS_CTEST_ARGS=${DBAL_CTEST_ARGS:-} run_pass build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 if [ "$INTERRUPTED" -eq 1 ]; then
     SUMMARY+=("build-asan: skipped (interrupted)")
@@ -238,6 +259,38 @@ else
         SUMMARY+=("fuzz: $fpassed passed, $ffailed failed")
         TOTAL_PASSED=$((TOTAL_PASSED + fpassed))
         TOTAL_FAILED=$((TOTAL_FAILED + ffailed))
+    fi
+fi
+
+# tests/bare_debian.sh prints "bare-debian: PHASE: passed|FAILED" for each
+# of its phases and exits non-zero on any failure. As root on Debian only.
+if [ "$INTERRUPTED" -eq 1 ]; then
+    SUMMARY+=("bare-debian: skipped (interrupted)")
+elif [ "${DBAL_SKIP_BARE:-0}" = 1 ]; then
+    SUMMARY+=("bare-debian: skipped (DBAL_SKIP_BARE=1)")
+elif [ "$(id -u)" -ne 0 ] || [ ! -r /etc/debian_version ] || ! command -v dpkg >/dev/null 2>&1; then
+    SUMMARY+=("bare-debian: skipped (needs root on Debian)")
+else
+    log "bare-debian: the README's commands on a bare Debian 12 (tests/bare_debian.sh)"
+    if ! (install_missing "${BARE_PACKAGES[@]}"); then
+        pass_failed bare-debian "could not install ${BARE_PACKAGES[*]}"
+    else
+        blog=$(mktemp "${TMPDIR:-/tmp}/dbal-bare-log.XXXXXX")
+        bref=()
+        [ -f build/CTestTestfile.cmake ] && bref=(--reference "$ROOT/build")
+        brc=0
+        # tee -i: a Ctrl-C leaves the reader to bare_debian.sh's cleanup.
+        "$ROOT/tests/bare_debian.sh" "${bref[@]+"${bref[@]}"}" 2>&1 | tee -i "$blog" || brc=$?
+        bpassed=$(grep -cE '^bare-debian: [a-z0-9-]+: passed' "$blog" || true)
+        bfailed=$(grep -cE '^bare-debian: [a-z0-9-]+: FAILED' "$blog" || true)
+        rm -f "$blog"
+        if [ "$brc" -ne 0 ] && [ "$bfailed" -eq 0 ]; then
+            pass_failed bare-debian "tests/bare_debian.sh exited $brc"
+        else
+            SUMMARY+=("bare-debian: $bpassed passed, $bfailed failed")
+            TOTAL_PASSED=$((TOTAL_PASSED + bpassed))
+            TOTAL_FAILED=$((TOTAL_FAILED + bfailed))
+        fi
     fi
 fi
 
