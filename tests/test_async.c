@@ -432,6 +432,33 @@ static void settle(dbal_async *a, double seconds)
     }
 }
 
+/* A long query no other test runs, so that pg_stat_activity tells it apart. */
+#define MARKED_SLEEP "SELECT pg_sleep(60) AS close_with_work_pending"
+
+/* Runs the loop until PostgreSQL runs MARKED_SLEEP (seen from a connection
+ * of another engine), at most 30 s: on a loaded machine 0.2 s may not be
+ * enough for the query to be sent. SQLite: settle(a, 0.2). */
+static void settle_running(dbal_async *a)
+{
+    if (!is_pg) {
+        settle(a, 0.2);
+        return;
+    }
+    dbal_engine *watch = open_engine("pool_size=1");
+    dbal_session *ws;
+    assert_int_equal(dbal_session_open(watch, &ws, NULL), DBAL_OK);
+    double end = test_now() + 30;
+    int64_t running = 0;
+    while (running == 0 && test_now() < end) {
+        settle(a, 0.05);
+        running = test_scalar(ws, "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                                  "AND query = '" MARKED_SLEEP "'");
+    }
+    assert_int_equal(running, 1);
+    dbal_session_close(ws);
+    dbal_engine_close(watch);
+}
+
 static void test_cancel_mid_flight(void **state)
 {
     (void)state;
@@ -695,10 +722,10 @@ static void test_close_with_work_pending(void **state)
     dbal_async_session *s[4];
     for (int i = 0; i < 4; i++)
         dbal_async_session_open(a, &s[i], NULL);
-    dbal_async_query(s[0], long_query(), DBAL_NOARGS, record, &o[0], NULL);
+    dbal_async_query(s[0], is_pg ? MARKED_SLEEP : long_query(), DBAL_NOARGS, record, &o[0], NULL);
     for (int i = 1; i < N; i++)
         dbal_async_query(s[i % 4], "SELECT 1", DBAL_NOARGS, record, &o[i], NULL);
-    settle(a, 0.2);
+    settle_running(a);
     dbal_async_close(a); /* sessions still open: closed with it */
     for (int i = 0; i < N; i++) {
         assert_int_equal(o[i].called, 1);
