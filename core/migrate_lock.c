@@ -92,6 +92,25 @@ static int64_t holder(dbal_session *s, int64_t key)
     return pid;
 }
 
+/* The time left to the deadline as the session's statement timeout, so
+ * that a server that stops answering (hung, not gone) ends the wait at the
+ * deadline too, with DBAL_ETIMEOUT. Returns the timeout to restore. */
+static int bound_by_deadline(dbal__mig_ctx *ctx)
+{
+    double left = ctx->deadline - dbal__now();
+    int saved = ctx->s->timeout_ms;
+    dbal_session_set_timeout(ctx->s, left > 0 ? (int)ceil(left * 1000) : 1);
+    return saved;
+}
+
+static int try_lock_by(dbal__mig_ctx *ctx, int *got)
+{
+    int saved = bound_by_deadline(ctx);
+    int rc = try_lock(ctx->s, ctx->lock_key, got);
+    ctx->s->timeout_ms = saved;
+    return rc;
+}
+
 static int lock_timed_out(dbal__mig_ctx *ctx, const char *what)
 {
     return dbal__error_set(&ctx->error, DBAL_EBUSY, NULL, 0,
@@ -105,14 +124,16 @@ int dbal__mig_lock(dbal__mig_ctx *ctx)
     if (!is_postgresql(ctx))
         return DBAL_OK;
     char schema[128] = "";
+    ctx->deadline = dbal__now() + ctx->opts.lock_timeout_ms / 1000.0;
+    int saved = bound_by_deadline(ctx);
     int rc = strchr(ctx->table, '.') ? DBAL_OK : current_schema(ctx->s, schema, sizeof schema);
+    ctx->s->timeout_ms = saved;
     if (rc != DBAL_OK)
         return dbal__mig_fail(ctx, rc);
     ctx->lock_key = key_of(schema, ctx->table);
-    ctx->deadline = dbal__now() + ctx->opts.lock_timeout_ms / 1000.0;
     for (double step = 0.005;; step = step * 2 < 0.2 ? step * 2 : 0.2) {
         int got = 0;
-        rc = try_lock(ctx->s, ctx->lock_key, &got);
+        rc = try_lock_by(ctx, &got);
         if (rc != DBAL_OK)
             return dbal__mig_fail(ctx, rc);
         if (got) {

@@ -271,6 +271,40 @@ static void test_url_statement_timeout(void **state)
     dbal_engine_close(e);
 }
 
+/* A migration waiting for another process's lock: lock_timeout_ms bounds
+ * the wait when the server stops answering too (DBAL_ETIMEOUT), not only
+ * when another process holds the lock. The engine's one connection is
+ * idle in the pool when the server stops, so the migration gets it without
+ * a round trip. */
+static void test_migrate_lock_wait(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dbal-hung-migrate-XXXXXX", file[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/0001_t.sql", dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("CREATE TABLE hung_migrated(x int);\n", f);
+    fclose(f);
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung&pool_size=1&max_overflow=0");
+    dbal_session *s = test_session(e);
+    OK(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL));
+    dbal_session_close(s);
+    stop_server();
+    dbal_migrate_options o;
+    dbal_migrate_options_init(&o);
+    o.lock_timeout_ms = 1000;
+    dbal_error err;
+    double t0 = test_now();
+    int rc = dbal_migrate_up(e, dir, 0, &o, &err);
+    took("migration waiting for its lock, lock_timeout_ms 1000", t0, STATEMENT_BOUND);
+    assert_int_equal(rc, DBAL_ETIMEOUT);
+    unlink(file);
+    rmdir(dir);
+    works_again(e);
+    dbal_engine_close(e);
+}
+
 /* A query whose first row does not come, and a cursor whose next rows do
  * not come. */
 static void test_query_and_rows_next(void **state)
@@ -604,6 +638,7 @@ int main(void)
         cmocka_unit_test_teardown(test_exec_autocommit, teardown),
         cmocka_unit_test_teardown(test_exec_in_transaction, teardown),
         cmocka_unit_test_teardown(test_url_statement_timeout, teardown),
+        cmocka_unit_test_teardown(test_migrate_lock_wait, teardown),
         cmocka_unit_test_teardown(test_query_and_rows_next, teardown),
         cmocka_unit_test_teardown(test_pre_ping_checkout, teardown),
         cmocka_unit_test_teardown(test_cancel_from_another_thread, teardown),
