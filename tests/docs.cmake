@@ -22,7 +22,7 @@ add_test(NAME test_docs
           ${PROJECT_SOURCE_DIR}/include/dbal.h --lib $<TARGET_FILE:dbal>)
 
 set(_dbal_driver_libs "")
-foreach(_dbal_driver sqlite postgresql)
+foreach(_dbal_driver sqlite postgresql testing)
   if(TARGET dbal_${_dbal_driver})
     # In-tree drivers export their entry point as dbal_<name>_driver_entry.
     list(APPEND _dbal_driver_libs --lib $<TARGET_FILE:dbal_${_dbal_driver}>

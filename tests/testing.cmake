@@ -1,0 +1,23 @@
+# The testing kit (include/dbal/testing.h, drivers/testing, testing/).
+# Included from tests/CMakeLists.txt.
+#
+#   conformance_testing_{sqlite,postgresql}  the conformance suite through
+#         the testing driver with no rule: it is transparent
+if(NOT TARGET dbal_testing)
+  return()
+endif()
+
+if(TARGET dbal_conformance)
+  set(_dbal_caps_dir ${PROJECT_BINARY_DIR}/bin/${_dbal_conf_caps_rel})
+  add_test(NAME conformance_testing_sqlite
+           COMMAND dbal_conformance --caps ${_dbal_caps_dir}/sqlite.caps "sqlite+testing::memory:")
+  # The URL of $DBAL_TEST_PG_URL with +testing; skipped as conformance_postgresql is.
+  add_test(NAME conformance_testing_postgresql
+           COMMAND bash -c "if [ -z \"$DBAL_TEST_PG_URL\" ]; then [ -n \"$DBAL_TEST_REQUIRE_PG\" ] && exit 1; exit 77; fi
+                            exec \"$0\" --caps \"$1\" \"$(sed 's|^postgres\\(ql\\)\\{0,1\\}:|postgresql+testing:|' <<<\"$DBAL_TEST_PG_URL\")\""
+                   $<TARGET_FILE:dbal_conformance> ${_dbal_caps_dir}/postgresql.caps)
+  dbal_test_properties(conformance_testing_sqlite conformance_testing_postgresql LABELS conformance
+                       PROPERTIES TIMEOUT 300)
+  set_tests_properties(conformance_testing_postgresql PROPERTIES
+    LABELS "conformance;postgresql" SKIP_RETURN_CODE 77 RESOURCE_LOCK dbal_conformance_pg)
+endif()
