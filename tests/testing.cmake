@@ -1,11 +1,23 @@
 # The testing kit (include/dbal/testing.h, drivers/testing, testing/).
 # Included from tests/CMakeLists.txt.
 #
+#   test_testing{,_sqlite_file,_postgresql}  the kit on itself: isolation
+#         when the code under test commits, every fault point, fixtures
+#         and assertions, on sqlite::memory:, a SQLite file and PostgreSQL
+#         ($DBAL_TEST_PG_URL; skipped (77) when unset, failed when unset and
+#         DBAL_TEST_REQUIRE_PG=1); afterwards nothing is left behind
 #   conformance_testing_{sqlite,postgresql}  the conformance suite through
 #         the testing driver with no rule: it is transparent
-if(NOT TARGET dbal_testing)
+if(NOT TARGET dbal_testkit)
+  message(STATUS "testing kit tests not added: libdbal-testing is not built")
   return()
 endif()
+
+dbal_add_test(test_testing SOURCES test_testing.c LIBS dbal_testkit ARGS sqlite PROPERTIES TIMEOUT 120)
+add_test(NAME test_testing_sqlite_file COMMAND test_testing sqlite-file)
+add_test(NAME test_testing_postgresql COMMAND test_testing postgresql)
+dbal_test_properties(test_testing_sqlite_file test_testing_postgresql PROPERTIES TIMEOUT 120)
+set_tests_properties(test_testing_postgresql PROPERTIES LABELS postgresql SKIP_RETURN_CODE 77)
 
 if(TARGET dbal_conformance)
   set(_dbal_caps_dir ${PROJECT_BINARY_DIR}/bin/${_dbal_conf_caps_rel})
