@@ -33,3 +33,13 @@ if(TARGET dbal_conformance)
   set_tests_properties(conformance_testing_postgresql PROPERTIES
     LABELS "conformance;postgresql" SKIP_RETURN_CODE 77 RESOURCE_LOCK dbal_conformance_pg)
 endif()
+
+# test_testing_kit: the kit from an installed prefix: what it installs, the
+# driver built outside the tree with the driver kit, the README's example
+# compiled with pkg-config and CMake and run (tests/test_testing_kit.sh).
+# Not in sanitizer builds: a plain program cannot load a sanitized library.
+if(NOT DBAL_SANITIZE AND TARGET dbal_conformance AND TARGET dbal_cli)
+  add_test(NAME test_testing_kit
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_testing_kit.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+  set_tests_properties(test_testing_kit PROPERTIES TIMEOUT 600 LABELS postgresql)
+endif()
