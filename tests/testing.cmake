@@ -6,6 +6,7 @@
 #         and assertions, on sqlite::memory:, a SQLite file and PostgreSQL
 #         ($DBAL_TEST_PG_URL; skipped (77) when unset, failed when unset and
 #         DBAL_TEST_REQUIRE_PG=1); afterwards nothing is left behind
+#   valgrind_test_testing_{sqlite,postgresql}  test_testing under memcheck
 #   conformance_testing_{sqlite,postgresql}  the conformance suite through
 #         the testing driver with no rule: it is transparent
 if(NOT TARGET dbal_testkit)
@@ -18,6 +19,20 @@ add_test(NAME test_testing_sqlite_file COMMAND test_testing sqlite-file)
 add_test(NAME test_testing_postgresql COMMAND test_testing postgresql)
 dbal_test_properties(test_testing_sqlite_file test_testing_postgresql PROPERTIES TIMEOUT 120)
 set_tests_properties(test_testing_postgresql PROPERTIES LABELS postgresql SKIP_RETURN_CODE 77)
+
+# The same under valgrind memcheck (label valgrind): the driver's shared
+# connection, rules and delays, the fixtures' and assertions' memory.
+find_program(DBAL_VALGRIND_EXE valgrind)
+if(DBAL_VALGRIND_EXE AND NOT DBAL_SANITIZING)
+  foreach(_dbal_kind sqlite postgresql)
+    add_test(NAME valgrind_test_testing_${_dbal_kind}
+      COMMAND ${DBAL_VALGRIND_EXE} --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect
+              --errors-for-leak-kinds=definite,indirect $<TARGET_FILE:test_testing> ${_dbal_kind})
+    dbal_test_properties(valgrind_test_testing_${_dbal_kind} LABELS valgrind PROPERTIES TIMEOUT 900)
+  endforeach()
+  set_tests_properties(valgrind_test_testing_postgresql PROPERTIES LABELS "valgrind;postgresql"
+                       SKIP_RETURN_CODE 77)
+endif()
 
 if(TARGET dbal_conformance)
   set(_dbal_caps_dir ${PROJECT_BINARY_DIR}/bin/${_dbal_conf_caps_rel})
