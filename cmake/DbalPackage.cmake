@@ -20,6 +20,8 @@
 #      libdbal0-<driver>    driver_*  one per driver module: libdbal0-sqlite
 #                                     (libsqlite3-0), libdbal0-postgresql (libpq5)
 #      dbal-cli             cli       the dbal command
+#      libdbal-testing-dev  testing   the testing kit: libdbal-testing, <dbal/testing.h>,
+#                                     dbal-testing.pc, dbal::testing, the testing driver
 #    Every package but libdbal0 depends on libdbal0 of the same version;
 #    library dependencies come from dpkg-shlibdeps when it is installed
 #    (dpkg-dev), else from a fixed list. Packages install under /usr; configure
@@ -44,6 +46,15 @@ install(EXPORT dbalTargets
   FILE dbalTargets.cmake
   DESTINATION ${DBAL_INSTALL_CMAKEDIR}
   COMPONENT dev)
+# dbal::testing, with the testing kit's component: dbalConfig.cmake reads
+# it when it is installed.
+if(TARGET dbal_testkit)
+  install(EXPORT dbalTestingTargets
+    NAMESPACE dbal::
+    FILE dbalTestingTargets.cmake
+    DESTINATION ${DBAL_INSTALL_CMAKEDIR}
+    COMPONENT testing)
+endif()
 
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/dbalConfig.cmake.in
   ${PROJECT_BINARY_DIR}/cmake/dbalConfig.cmake
@@ -142,6 +153,20 @@ if(cli IN_LIST _dbal_components)
     "command-line client for dbal databases\nThe dbal command: run queries and statements, a shell, and a listing of\nthe installed drivers, on any database dbal has a driver for.")
   if(NOT DBAL_DPKG_SHLIBDEPS)
     set(CPACK_DEBIAN_CLI_PACKAGE_DEPENDS "${_dbal_needs_core}, libc6")
+  endif()
+endif()
+
+if(testing IN_LIST _dbal_components)
+  list(APPEND CPACK_COMPONENTS_ALL testing)
+  set(CPACK_DEBIAN_TESTING_PACKAGE_NAME libdbal-testing-dev)
+  set(CPACK_DEBIAN_TESTING_PACKAGE_SECTION libdevel)
+  # The fixtures' default URL is sqlite::memory:; the header and .pc need cmocka's.
+  set(CPACK_DEBIAN_TESTING_PACKAGE_DEPENDS
+    "libdbal-dev (= ${_dbal_deb_version}), libdbal0-sqlite (= ${_dbal_deb_version}), libcmocka-dev")
+  set(CPACK_COMPONENT_TESTING_DESCRIPTION
+    "testing kit for programs that use dbal\nlibdbal-testing and <dbal/testing.h>: cmocka fixtures that roll each test\nback (also when the code under test commits), injected database faults\n(unique violations, serialization failures, lost connections, ...) through\nthe testing driver, and assertions on the database. dbal-testing.pc,\nCMake dbal::testing.")
+  if(NOT DBAL_DPKG_SHLIBDEPS)
+    string(APPEND CPACK_DEBIAN_TESTING_PACKAGE_DEPENDS ", libc6, libcmocka0")
   endif()
 endif()
 

@@ -149,6 +149,31 @@ const char *dbal_engine_driver(const dbal_engine *e)
     return e ? e->driver->name : NULL;
 }
 
+int dbal_engine_control(dbal_engine *e, const char *command, char *reply, size_t cap, dbal_error *err)
+{
+    dbal__error_clear(err);
+    if (reply && cap)
+        reply[0] = '\0';
+    if (!e || !command || (cap && !reply))
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
+                               "dbal_engine_control: engine and command are required");
+    if (!DBAL_DRIVER_HAS(e->driver, control))
+        return dbal__error_set(err, DBAL_EUNSUPPORTED, "0A000", 0, "the %s driver takes no commands",
+                               e->driver->name);
+    char none[1];
+    dbal_error local;
+    int rc = e->driver->control(e->driver_ctx, command, cap ? reply : none, cap ? cap : sizeof none,
+                                err ? err : &local);
+    if (rc == DBAL_OK)
+        dbal__error_clear(err);
+    return rc;
+}
+
+const char *dbal__engine_scheme(const dbal_engine *e)
+{
+    return e->url->scheme;
+}
+
 void dbal_engine_set_event_hook(dbal_engine *e, dbal_event_fn fn, void *userdata)
 {
     if (!e)

@@ -32,4 +32,9 @@ struct dbal_engine {
 int dbal__engine_ref(dbal_engine *e);
 void dbal__engine_unref(dbal_engine *e);
 
+/* The URL's scheme ("postgresql" for postgres:// too): the kind of
+ * database, whatever driver a "+name" picked. Valid until the engine is
+ * freed. */
+const char *dbal__engine_scheme(const dbal_engine *e);
+
 #endif

@@ -19,6 +19,16 @@ host_set_error(dbal_error *err, int code, const char *sqlstate, int native_code,
     va_end(ap);
 }
 
+/* The loader as a driver that wraps another needs it: the same search, the
+ * same checks, the same registry (a wrapped driver is loaded once). */
+static int host_load_driver(const char *name, const dbal_driver **out, dbal_error *err)
+{
+    if (!out)
+        return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "load_driver: out is NULL");
+    *out = NULL;
+    return dbal__driver_find(name, out, err);
+}
+
 const dbal_host dbal__host = {
     .abi_version = DBAL_DRIVER_ABI_VERSION,
     .size = sizeof(dbal_host),
@@ -28,4 +38,5 @@ const dbal_host dbal__host = {
     .rewrite_dollar = dbal__rewrite_dollar,
     .code_for_sqlstate = dbal__code_for_sqlstate,
     .set_error = host_set_error,
+    .load_driver = host_load_driver,
 };

@@ -6,6 +6,7 @@
  */
 #include "migrate.h"
 
+#include "engine.h"
 #include "errors.h"
 #include "pool.h"
 
@@ -53,7 +54,9 @@ static int open_ctx(dbal__mig_ctx *ctx, dbal_engine *e, const char *dir, const d
         return dbal__error_set(&ctx->error, DBAL_EINVAL, NULL, 0, "migrations: engine and dir are required");
     ctx->engine = e;
     ctx->path = dir;
-    ctx->driver = dbal_engine_driver(e);
+    /* The database's dialect picks the variants, not the driver module: a
+     * driver that wraps another (postgresql+testing://) runs the same SQL. */
+    ctx->driver = dbal__engine_scheme(e);
     int rc = take_options(ctx, o);
     if (rc == DBAL_OK)
         rc = dbal__mig_dir_read(dir, ctx->driver, &ctx->dir, &ctx->error);

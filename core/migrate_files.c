@@ -110,8 +110,8 @@ static int add_entry(entries *es, const char *dir, const char *fname, dbal_error
     const char *better = e.driver[0] ? misnamed_driver(e.driver) : NULL;
     if (better)
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
-                               "%s/%s: '%s' is not a driver's name: use %s (dbal_engine_driver's name)", dir,
-                               fname, e.driver, better);
+                               "%s/%s: '%s' is not a database's name: use %s (the URL's scheme)", dir, fname,
+                               e.driver, better);
     if (es->count == es->cap) {
         size_t cap = es->cap ? es->cap * 2 : 16;
         entry *more = dbal__realloc(es->e, cap * sizeof *more);

@@ -10,9 +10,11 @@ no doc comment; with --lib, also on every symbol the library exports (as
 on every DBAL_API function of HEADER that the library does not export.
 --alias SYMBOL=NAME counts a library's SYMBOL as HEADER's function NAME (a
 driver module's dbal_sqlite_driver_entry is its dbal_driver_entry).
-`man` writes section 3 manual pages into OUTDIR/man3: dbal(3), the overview,
-and one page per documented group of functions, named for its first
-function, with a symbolic link for each other function of the group.
+`man` writes section 3 manual pages into OUTDIR/man3: the overview, dbal(3)
+for dbal.h and dbal_NAME(3) for dbal/NAME.h (dbal_testing(3)), and one page
+per documented group of functions, named for its first function, with a
+symbolic link for each other function of the group. A header other than
+dbal.h takes its version from the dbal.h above it, and its own OUTDIR.
 
 The headers are plain C with plain /* */ comments; no markup is needed.
 
@@ -518,9 +520,27 @@ def code_block(lines):
     return out
 
 
+def overview_of(header):
+    """dbal for dbal.h; dbal_testing for dbal/testing.h."""
+    stem = os.path.splitext(os.path.basename(header))[0]
+    return "dbal" if stem == "dbal" else "dbal_" + stem
+
+
+def sibling_version(header):
+    """DBAL_VERSION of the dbal.h above a sub-header, or "?"."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(header))), "dbal.h")
+    try:
+        with open(path, encoding="utf-8") as f:
+            m = re.search(r'#define DBAL_VERSION "([^"]*)"', f.read())
+            return m.group(1) if m else "?"
+    except OSError:
+        return "?"
+
+
 def man(header, outdir):
     src, top, groups, decls = load(header)
-    version = "?"
+    overview = overview_of(header)
+    version = "?" if overview == "dbal" else sibling_version(header)
     codes = []
     for d in decls:
         if d.name == "DBAL_VERSION" and d.kind == "macro":
@@ -591,18 +611,19 @@ def man(header, outdir):
         lines += prose(g.comment.text)
         related = [q.name for q in pages if q.group.section == g.section and q is not p]
         lines.append(".SH SEE ALSO")
-        lines.append(see(["dbal"] + related))
+        lines.append(see([overview] + related))
         write(os.path.join(mandir, p.name + ".3"), lines)
         # Other names of the page are symbolic links, which Debian prefers to
         # .so requests and which `man -l` follows from any directory.
         for d in p.functions[1:]:
             os.symlink(p.name + ".3", os.path.join(mandir, d.name + ".3"))
 
-    # dbal(3): the header's top comment, its types, the codes, the functions.
-    lines = page_header("dbal", version, ["dbal"], top.text.split("\n", 1)[0].split(" - ", 1)[-1].rstrip("."))
+    # The overview: the header's top comment, its types, the codes, the functions.
+    lines = page_header(overview, version, [overview], top.text.split("\n", 1)[0].split(" - ", 1)[-1].rstrip("."))
+    pc = overview.replace("_", "\\-")
     lines += [".SH SYNOPSIS", ".nf", ".B %s" % include, ".fi", ".PP",
               "Compile and link with",
-              ".BR \"$(pkg\\-config \\-\\-cflags \\-\\-libs dbal)\" ."]
+              ".BR \"$(pkg\\-config \\-\\-cflags \\-\\-libs %s)\" ." % pc]
     lines.append(".SH DESCRIPTION")
     body = top.text.split("\n", 1)[1] if " - " in top.text.split("\n", 1)[0] else top.text
     lines += prose(body)
@@ -624,7 +645,20 @@ def man(header, outdir):
         if block:
             lines += code_block(block)
         lines += prose(g.comment.text)
-    lines.append(".SH ERRORS")
+    if codes:
+        lines += errors_section(codes)
+    lines += functions_section(sections, pages)
+    lines.append(".SH SEE ALSO")
+    if overview == "dbal":
+        lines.append(see(["dbal_engine_open", "dbal_session_open", "dbal_exec", "dbal_query", "dbal_transact"]))
+    else:
+        lines.append(see(["dbal"] + [p.name for p in pages]))
+    write(os.path.join(mandir, overview + ".3"), lines)
+    return 0
+
+
+def errors_section(codes):
+    lines = [".SH ERRORS"]
     lines.append(".PP")
     lines.append("Every fallible call returns one of these codes (a")
     lines.append(".BR dbal_code );")
@@ -634,7 +668,11 @@ def man(header, outdir):
     lines.append("the name.")
     for name, value, text in codes:
         lines += [".TP", ".BR %s \" (%s)\"" % (name, value), esc(text)]
-    lines.append(".SH FUNCTIONS")
+    return lines
+
+
+def functions_section(sections, pages):
+    lines = [".SH FUNCTIONS"]
     for sec in sections:
         lines += [".SS %s" % esc(sec.capitalize() if sec else "General")]
         for p in pages:
@@ -644,10 +682,7 @@ def man(header, outdir):
             lines.append(see([d.name for d in p.functions]))
             what = summary(p.group.comment.text, [d.name for d in p.functions])
             lines.append(esc(what[:1].upper() + what[1:]) + ".")
-    lines.append(".SH SEE ALSO")
-    lines.append(see(["dbal_engine_open", "dbal_session_open", "dbal_exec", "dbal_query", "dbal_transact"]))
-    write(os.path.join(mandir, "dbal.3"), lines)
-    return 0
+    return lines
 
 
 def main(argv):

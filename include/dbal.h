@@ -476,6 +476,19 @@ DBAL_API int dbal_engine_close(dbal_engine *engine);
  * engine. Owned by the engine; valid until it is closed. Any thread. */
 DBAL_API const char *dbal_engine_driver(const dbal_engine *engine);
 
+/*
+ * Hands a command, one line of text in the driver's own words, to the
+ * engine's driver, for drivers that take commands, such as the testing
+ * driver's faults and isolation (dbal/testing.h wraps them). Up to
+ * reply_cap bytes of the driver's NUL-terminated answer go to reply
+ * (optional: NULL with reply_cap 0). Returns DBAL_OK, DBAL_EINVAL (NULL
+ * engine or command, or a command the driver does not know),
+ * DBAL_EUNSUPPORTED (the driver takes no commands) or the driver's code;
+ * err (optional) says why. Any thread.
+ */
+DBAL_API int dbal_engine_control(dbal_engine *engine, const char *command, char *reply, size_t reply_cap,
+                                 dbal_error *err);
+
 /* Counters of an engine's pool, filled by dbal_engine_stats_get(). */
 typedef struct dbal_engine_stats {
     int open;           /* connections open now (idle + in use) */
@@ -836,10 +849,11 @@ DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userd
  * Files. NNNN_name.sql applies version NNNN (a positive integer, leading
  * zeros optional; name: letters, digits, '_' and '-'); NNNN_name.down.sql,
  * optional, reverts it. NNNN_name.<driver>.sql and
- * NNNN_name.down.<driver>.sql are variants for one driver (the engine's
- * dbal_engine_driver() name: postgresql, sqlite, ...), used in place of the
- * plain file on that driver. Every version needs an up file for the
- * engine's driver (a file of comments only applies nothing and records the
+ * NNNN_name.down.<driver>.sql are variants for one database (the URL's
+ * scheme, postgresql or sqlite, whatever driver a "+name" picks: the
+ * name dbal_engine_driver() gives for the in-tree drivers), used in place
+ * of the plain file there. Every version needs an up file for the
+ * engine's database (a file of comments only applies nothing and records the
  * version). Every *.sql file of the directory must be named so: a malformed
  * name, two names for one version, or two files for one role are
  * DBAL_EINVAL naming the files. Other files (README.md, .gitkeep), hidden

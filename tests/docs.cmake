@@ -22,7 +22,7 @@ add_test(NAME test_docs
           ${PROJECT_SOURCE_DIR}/include/dbal.h --lib $<TARGET_FILE:dbal>)
 
 set(_dbal_driver_libs "")
-foreach(_dbal_driver sqlite postgresql)
+foreach(_dbal_driver sqlite postgresql testing)
   if(TARGET dbal_${_dbal_driver})
     # In-tree drivers export their entry point as dbal_<name>_driver_entry.
     list(APPEND _dbal_driver_libs --lib $<TARGET_FILE:dbal_${_dbal_driver}>
@@ -32,6 +32,18 @@ endforeach()
 add_test(NAME test_docs_driver
   COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/doc/headerdoc.py check
           ${PROJECT_SOURCE_DIR}/include/dbal/driver.h ${_dbal_driver_libs})
+
+# The testing kit's header and library, and its pages.
+if(TARGET dbal_testkit)
+  add_test(NAME test_docs_testing
+    COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/doc/headerdoc.py check
+            ${PROJECT_SOURCE_DIR}/include/dbal/testing.h --lib $<TARGET_FILE:dbal_testkit>)
+endif()
+if(TARGET dbal_man_testing)
+  add_test(NAME test_man_testing
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_man.sh ${PROJECT_BINARY_DIR}/man-testing
+            ${PROJECT_SOURCE_DIR}/include/dbal/testing.h $<TARGET_FILE:dbal_testkit> dbal_testing 15)
+endif()
 
 if(TARGET dbal_man)
   add_test(NAME test_man

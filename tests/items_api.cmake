@@ -15,6 +15,24 @@ if(NOT TARGET items_api)
   return()
 endif()
 
+# The service in this process, on the testing kit: each test rolled back,
+# faults injected (tests/test_items_api_unit.c); and the service's binary
+# started with fault= in its URL (tests/test_items_api_faults.sh).
+if(TARGET dbal_testkit)
+  dbal_add_test(test_items_api_unit SOURCES test_items_api_unit.c LIBS dbal_testkit items_api_objs ARGS sqlite
+                LABELS items_api PROPERTIES TIMEOUT 120)
+  target_compile_definitions(test_items_api_unit
+    PRIVATE ITEMS_API_MIGRATIONS="${PROJECT_SOURCE_DIR}/examples/items_api/migrations")
+  add_test(NAME test_items_api_unit_postgresql COMMAND test_items_api_unit postgresql)
+  dbal_test_properties(test_items_api_unit_postgresql LABELS "items_api;postgresql"
+                       PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()
+if(TARGET dbal_testing)
+  add_test(NAME test_items_api_faults
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_items_api_faults.sh $<TARGET_FILE:items_api>)
+  dbal_test_properties(test_items_api_faults LABELS items_api PROPERTIES TIMEOUT 120)
+endif()
+
 find_package(PkgConfig QUIET)
 pkg_check_modules(ITEMS_API_CLIENT_JANSSON QUIET IMPORTED_TARGET jansson)
 find_program(ITEMS_API_CURL curl)

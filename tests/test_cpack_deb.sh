@@ -90,8 +90,21 @@ depends_on dbal-cli "$core"
 no_depend dbal-cli 'libpq|libsqlite'
 pass "dbal-cli: Depends: $(field dbal-cli Depends)"
 
+# The testing kit: its library, header, .pc, CMake target and driver.
+if [ -f "$build/lib/libdbal-testing.so" ]; then
+    for f in '/libdbal-testing\.so\.0' '/libdbal-testing\.so$' '/include/dbal/testing\.h$' '/pkgconfig/dbal-testing\.pc$' \
+             '/cmake/dbal/dbalTestingTargets\.cmake$' '/dbal/drivers/dbal_testing\.so$'; do
+        has_file libdbal-testing-dev "$f"
+    done
+    depends_on libdbal-testing-dev 'libdbal-dev'
+    depends_on libdbal-testing-dev 'libcmocka-dev'
+    depends_on libdbal-testing-dev 'libdbal0-sqlite'
+    lacks_file libdbal-dev 'dbal_testing|dbal-testing|dbal/testing'
+    pass "libdbal-testing-dev: the testing kit; Depends: $(field libdbal-testing-dev Depends)"
+fi
+
 # Nothing else: every file of the install is in exactly one package.
-others=$(cd "$work/out" && ls ./*.deb | sed 's|^\./||; s|_.*||' | grep -Ev '^(libdbal0|libdbal-dev|libdbal0-[a-z0-9-]+|dbal-cli)$' || true)
+others=$(cd "$work/out" && ls ./*.deb | sed 's|^\./||; s|_.*||' | grep -Ev '^(libdbal0|libdbal-dev|libdbal-testing-dev|libdbal0-[a-z0-9-]+|dbal-cli)$' || true)
 [ -z "$others" ] || fail "unexpected packages: $others"
 dups=$(for f in "$work"/out/*.deb; do dpkg-deb -c "$f" | awk '$1 !~ /^d/ {print $6}'; done | sort | uniq -d)
 [ -z "$dups" ] || fail "files in more than one package: $dups"

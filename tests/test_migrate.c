@@ -278,7 +278,7 @@ static void bad_names_refused(void **state)
         {"0003-dash.sql", "0003-dash.sql: not a migration file name"},
         {"0003_a.b.c.sql", "0003_a.b.c.sql: not a migration file name"},
         {"0003_x.Sqlite.sql", "0003_x.Sqlite.sql: not a migration file name"},
-        {"0003_x.postgres.sql", "'postgres' is not a driver's name: use postgresql"},
+        {"0003_x.postgres.sql", "'postgres' is not a database's name: use postgresql"},
         {"0003_x.sqlite3.sql", "use sqlite"},
         {"99999999999999999999_big.sql", "not a migration file name"},
     };

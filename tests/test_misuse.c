@@ -282,6 +282,10 @@ static void null_handles_no_engine(void **state)
 
     assert_int_equal(dbal_engine_close(NULL), DBAL_OK);
     assert_null(dbal_engine_driver(NULL));
+    char reply[8] = "x";
+    EXPECT_ERR(err, dbal_engine_control(NULL, "fault clear", reply, sizeof reply, &err), DBAL_EINVAL);
+    assert_string_equal(reply, "");
+    assert_int_equal(dbal_engine_control(NULL, NULL, NULL, 0, NULL), DBAL_EINVAL);
     dbal_engine_stats st;
     assert_int_equal(dbal_engine_stats_get(NULL, &st), DBAL_EINVAL);
     dbal_engine_set_event_hook(NULL, NULL, NULL);
@@ -910,6 +914,11 @@ static void closed_engine(void **state)
     assert_int_equal(dbal_col_int64(r, 0), 5);
     dbal_rows_close(r);
     assert_non_null(dbal_engine_driver(e));
+    /* the in-tree drivers take no commands */
+    dbal_error cerr;
+    assert_int_equal(dbal_engine_control(e, "fault clear", NULL, 0, &cerr), DBAL_EUNSUPPORTED);
+    assert_string_equal(cerr.sqlstate, "0A000");
+    assert_int_equal(dbal_engine_control(e, NULL, NULL, 0, &cerr), DBAL_EINVAL);
 
     /* a session without a connection is refused, with a message, every time */
     EXPECT(idle, dbal_exec(idle, "SELECT 1", DBAL_NOARGS, NULL), DBAL_EMISUSE);

@@ -62,6 +62,15 @@ set_error(dbal_error *err, int code, const char *sqlstate, int native_code, cons
     }
 }
 
+/* The probe opens no engine, so a driver that wraps another never asks
+ * for it; the slot is there for drivers that check the host has it. */
+static int no_load(const char *name, const struct dbal_driver **out, dbal_error *err)
+{
+    *out = NULL;
+    set_error(err, DBAL_ENODRIVER, NULL, 0, "the probe loads no driver (%s)", name);
+    return DBAL_ENODRIVER;
+}
+
 static const dbal_host probe_host = {
     .abi_version = DBAL_DRIVER_ABI_VERSION,
     .size = sizeof(dbal_host),
@@ -71,6 +80,7 @@ static const dbal_host probe_host = {
     .rewrite_dollar = no_rewrite,
     .code_for_sqlstate = unknown_sqlstate,
     .set_error = set_error,
+    .load_driver = no_load,
 };
 
 /* ---- one module ------------------------------------------------------------------ */

@@ -46,7 +46,7 @@ extern "C" {
 /* The ABI version this header describes, which a driver puts in
  * dbal_driver.abi_version, and DBAL_DRIVER_ENTRY_SYMBOL, the name of the
  * entry point the core looks up with dlsym(). */
-#define DBAL_DRIVER_ABI_VERSION 3
+#define DBAL_DRIVER_ABI_VERSION 4
 #define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
 
 /* The ABI version from which a driver takes and gives the value types
@@ -180,6 +180,20 @@ typedef struct dbal_host {
         __attribute__((format(printf, 5, 6)))
 #endif
         ;
+
+    /* ---- ABI version 4 ---- */
+
+    /*
+     * The core's own loader, for a driver that wraps another (the testing
+     * driver): the driver called `name` as a URL's scheme or +name would
+     * find it (a registered one, else dbal_<name>.so from DBAL_DRIVER_PATH,
+     * else from the installed drivers directory), loaded once per process
+     * and checked as the core checks any table. *out stays valid for the
+     * life of the process. Call it from engine_open, never from the entry
+     * point (the core holds its loader's lock there). Returns DBAL_OK,
+     * DBAL_ENODRIVER, DBAL_EDRIVER, DBAL_EINVAL, DBAL_ENOMEM.
+     */
+    int (*load_driver)(const char *name, const struct dbal_driver **out, dbal_error *err);
 } dbal_host;
 
 /* DBAL_HOST_SINCE_*: the ABI version that added each slot of dbal_host,
@@ -190,6 +204,7 @@ typedef struct dbal_host {
 #define DBAL_HOST_SINCE_rewrite_dollar 1
 #define DBAL_HOST_SINCE_code_for_sqlstate 1
 #define DBAL_HOST_SINCE_set_error 1
+#define DBAL_HOST_SINCE_load_driver 4
 
 /*
  * The driver table. Every call that can fail returns a dbal_code and fills
@@ -404,6 +419,18 @@ typedef struct dbal_driver {
      * connection is handed out as it is.
      */
     int (*check)(dbal_driver_conn *c, int wait, int *fd, dbal_error *err);
+
+    /* ---- ABI version 4: optional ---- */
+
+    /*
+     * A command in the driver's own words for an engine, from
+     * dbal_engine_control(): one line of text in, at most `cap` bytes of
+     * NUL-terminated text out in `reply` (never NULL; "" when there is
+     * nothing to say). Any thread, at any time, also while other threads
+     * use the engine's connections: the driver makes it safe. An unknown
+     * command is DBAL_EINVAL. Core fallback when NULL: DBAL_EUNSUPPORTED.
+     */
+    int (*control)(void *ctx, const char *command, char *reply, size_t cap, dbal_error *err);
 } dbal_driver;
 
 /* DBAL_DRIVER_SINCE_*: the ABI version that added each slot of dbal_driver,
@@ -437,6 +464,7 @@ typedef struct dbal_driver {
 #define DBAL_DRIVER_SINCE_async_connect_start 1
 #define DBAL_DRIVER_SINCE_async_connect_poll 1
 #define DBAL_DRIVER_SINCE_check 2
+#define DBAL_DRIVER_SINCE_control 4
 
 /* Kinds of asynchronous statements: DBAL_ASYNC_EXEC, DBAL_ASYNC_QUERY,
  * DBAL_ASYNC_BEGIN, DBAL_ASYNC_COMMIT, DBAL_ASYNC_ROLLBACK. */
