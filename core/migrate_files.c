@@ -164,8 +164,9 @@ int dbal__mig_read_file(const char *path, char **out, size_t *len, dbal_error *e
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = fd < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    int statted = fd >= 0 && fstat(fd, &st) == 0;
+    if (!statted || !S_ISREG(st.st_mode)) {
+        int e = fd < 0 || !statted ? errno : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
         if (fd >= 0)
             close(fd);
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "cannot read migration file %s: %s", path,

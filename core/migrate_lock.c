@@ -92,14 +92,23 @@ static int64_t holder(dbal_session *s, int64_t key)
     return pid;
 }
 
-/* The time left to the deadline as the session's statement timeout, so
- * that a server that stops answering (hung, not gone) ends the wait at the
- * deadline too, with DBAL_ETIMEOUT. Returns the timeout to restore. */
+/* The time left to the deadline, at least floor_ms, in milliseconds: the
+ * statement timeout of the waiting statements, so that a server that stops
+ * answering (hung, not gone) ends the wait at the deadline too
+ * (DBAL_ETIMEOUT), while a statement run at the deadline (lock_timeout_ms
+ * 0: one try) still has time to answer. */
+static int ms_left(const dbal__mig_ctx *ctx, int floor_ms)
+{
+    double left = (ctx->deadline - dbal__now()) * 1000;
+    return left > floor_ms ? (int)ceil(left) : floor_ms;
+}
+
+/* The session's timeout set to ms_left(ctx, 1000); returns the one to
+ * restore. */
 static int bound_by_deadline(dbal__mig_ctx *ctx)
 {
-    double left = ctx->deadline - dbal__now();
     int saved = ctx->s->timeout_ms;
-    dbal_session_set_timeout(ctx->s, left > 0 ? (int)ceil(left * 1000) : 1);
+    dbal_session_set_timeout(ctx->s, ms_left(ctx, 1000));
     return saved;
 }
 
@@ -143,8 +152,10 @@ int dbal__mig_lock(dbal__mig_ctx *ctx)
         double left = ctx->deadline - dbal__now();
         if (left <= 0) {
             char what[96];
+            saved = bound_by_deadline(ctx);
             snprintf(what, sizeof what, "PostgreSQL advisory lock %lld, held by server process %lld",
                      (long long)ctx->lock_key, (long long)holder(ctx->s, ctx->lock_key));
+            ctx->s->timeout_ms = saved;
             return lock_timed_out(ctx, what);
         }
         if (step == 0.005)
@@ -187,11 +198,9 @@ int dbal__mig_begin(dbal__mig_ctx *ctx, const char *first_sql)
         return begin_once(ctx->s, first_sql);
     ctx->deadline = dbal__now() + ctx->opts.lock_timeout_ms / 1000.0;
     for (;;) {
-        double left = ctx->deadline - dbal__now();
-        int ms = left > 0 ? (int)ceil(left * 1000) : 1;
         /* The statement timeout bounds the wait where busy_timeout would
          * wait longer; it is the engine's again for the migration. */
-        dbal_session_set_timeout(ctx->s, ms);
+        dbal_session_set_timeout(ctx->s, ms_left(ctx, 100));
         int rc = begin_once(ctx->s, first_sql);
         ctx->s->timeout_ms = -1;
         if (rc != DBAL_EBUSY && rc != DBAL_ETIMEOUT)

@@ -139,6 +139,21 @@ static int run_in_transaction(dbal__mig_ctx *ctx, const dbal__mig_step *st, dbal
     return DBAL_OK;
 }
 
+/* A no-transaction migration whose statements ran but whose history row
+ * was not written (the write lock not had in time, the connection lost):
+ * the schema changed and the history does not say so, which the error
+ * must. */
+static int not_recorded(dbal__mig_ctx *ctx, const dbal__mig_step *st, int rc)
+{
+    dbal_error db = ctx->error;
+    dbal__error_set(&ctx->error, db.code, db.sqlstate, db.native_code,
+                    "%s: a no-transaction migration: its statements ran, but recording it failed (%s); the "
+                    "next up runs them again",
+                    st->path, db.message);
+    memcpy(ctx->error.constraint, db.constraint, sizeof db.constraint);
+    return rc;
+}
+
 /* -- dbal:no-transaction: each statement on its own, then the history in a
  * transaction that checks again that no other process recorded it. */
 static int run_alone(dbal__mig_ctx *ctx, const dbal__mig_step *st, dbal__mig_row *row)
@@ -156,11 +171,11 @@ static int run_alone(dbal__mig_ctx *ctx, const dbal__mig_step *st, dbal__mig_row
                                 "a no-transaction migration: the statements before this one stay applied and "
                                 "nothing was recorded; make them safe to run again, then run it again");
     if ((rc = dbal__mig_begin(ctx, ctx->touch)) != DBAL_OK)
-        return dbal__mig_fail(ctx, rc);
+        return not_recorded(ctx, st, dbal__mig_fail(ctx, rc));
     if ((rc = done_elsewhere(ctx, st, &skip)) == DBAL_OK && !skip)
         rc = record(ctx, st, t0, row);
     if ((rc = dbal__mig_end(ctx, rc)) != DBAL_OK)
-        return rc;
+        return not_recorded(ctx, st, rc);
     done(ctx, st, row);
     return DBAL_OK;
 }

@@ -886,7 +886,11 @@ DBAL_API int dbal_transact(dbal_engine *engine, dbal_transact_fn fn, void *userd
  * migration's transaction takes the database's write lock first and checks
  * again that its version is not yet recorded, so each version is applied
  * once, by whichever process gets there first. Either wait is bounded by
- * lock_timeout_ms: then DBAL_EBUSY.
+ * lock_timeout_ms: then DBAL_EBUSY. A server that stops answering while
+ * it is waited on ends the wait too: DBAL_ETIMEOUT after the time left
+ * (at least 1 s on PostgreSQL, 100 ms on SQLite, so that 0 is one try)
+ * plus the statement timeout's grace (DBAL_TIMEOUT_GRACE_MS of
+ * dbal/driver.h, 1000 ms).
  */
 #define DBAL_HAS_MIGRATE 1
 
@@ -946,7 +950,7 @@ typedef void (*dbal_migrate_sql_fn)(void *userdata, const char *file, int line, 
 typedef struct dbal_migrate_options {
     size_t size;                       /* set by dbal_migrate_options_init; lets fields be appended */
     const char *table;                 /* history table, "name" or "schema.name" (NULL: DBAL_MIGRATE_TABLE) */
-    int lock_timeout_ms;               /* wait for another process's migration (-1: 60000; 0: no wait) */
+    int lock_timeout_ms;               /* wait for another process's migration (-1: 60000; 0: one try) */
     int repair;                        /* 1: up records changed files' checksums instead of refusing */
     int ignore_missing;                /* 1: up goes on when applied versions have no file */
     dbal_migrate_sql_fn dry_run;       /* not NULL: up and down give it their statements, change nothing */

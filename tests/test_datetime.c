@@ -142,6 +142,8 @@ static void test_parse(void **state)
     assert_int_equal(parse_ts("0044-03-15 BC"), dbal__days_from_civil(-43, 3, 15) * DBAL__US_PER_DAY);
     assert_int_equal(parse_ts("4714-11-24 00:00:00+00 BC"),
                      dbal__days_from_civil(-4713, 11, 24) * DBAL__US_PER_DAY);
+    /* A BC leap day is checked in its own year: 5 BC (-4) is a leap year. */
+    assert_int_equal(parse_ts("0005-02-29 BC"), dbal__days_from_civil(-4, 2, 29) * DBAL__US_PER_DAY);
     dbal__dt dt;
     assert_int_equal(dbal__parse_dt("12:34:56.789", 12, &dt), DBAL_OK);
     assert_true(dt.has_time && !dt.has_date);
@@ -162,6 +164,8 @@ static void test_parse(void **state)
                          "2024-01-01x",
                          "2024-01-01 12:00:00+16",
                          "0000-01-01 BC",
+                         "0004-02-29 BC",
+                         "-0005-01-01 BC",
                          "infinityx",
                          " 2024-01-01",
                          "12:00:"};

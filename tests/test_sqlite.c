@@ -394,6 +394,11 @@ static void test_error_messages_mapped(void **state)
         {"SELECT json_object('a')", "json_object() requires an even number of arguments", "22023",
          DBAL_EDATA},
         {"INSERT INTO s VALUES ('abc')", "cannot store TEXT value in INTEGER column", "22P02", DBAL_EDATA},
+        /* SQLITE_MISMATCH: text for a rowid, as PostgreSQL's text for an integer */
+        {"INSERT INTO t(id) VALUES ('abc')", "datatype mismatch", "22P02", DBAL_EDATA},
+        /* SQLITE_CONSTRAINT_ROWID: an explicit rowid taken */
+        {"INSERT INTO rw(rowid, a) VALUES (1, 2)", "UNIQUE constraint failed", "23505", DBAL_EUNIQUE,
+         "CREATE TABLE rw AS SELECT 1 AS a", "DROP TABLE rw"},
         {"INSERT INTO s VALUES (x'00')", "cannot store BLOB value in INTEGER column", "42804", DBAL_EDATA},
         {"ALTER TABLE t ADD COLUMN z INTEGER NOT NULL", "Cannot add a NOT NULL column", "23502",
          DBAL_ENOTNULL},

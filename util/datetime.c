@@ -202,7 +202,9 @@ static bool word(cursor *c, const char *w)
 }
 
 /* [-]YYYY-MM-DD with four to seven year digits. */
-static int read_date(cursor *c, dbal__dt *dt)
+/* bc: the text ends in " BC", so the year is 1 - y: checked as that year,
+ * whose leap day may differ (5 BC is a leap year, 4 BC is not). */
+static int read_date(cursor *c, dbal__dt *dt, bool bc)
 {
     bool neg = accept(c, '-');
     size_t start = c->at;
@@ -219,8 +221,9 @@ static int read_date(cursor *c, dbal__dt *dt)
     if (m < 0 || !accept(c, '-'))
         return DBAL_ETYPE;
     int64_t d = digits(c, 2);
-    if (neg)
-        y = -y;
+    if (bc && (neg || y < 1))
+        return DBAL_ETYPE;
+    y = bc ? 1 - y : neg ? -y : y;
     if (d < 0 || !dbal__valid_ymd(y, (int)m, (int)d))
         return DBAL_ETYPE;
     dt->has_date = true;
@@ -297,7 +300,8 @@ int dbal__parse_dt(const char *s, size_t len, dbal__dt *out)
     if (out->inf)
         return c.at == len ? DBAL_OK : DBAL_ETYPE;
     /* A time alone has its colon third: HH:MM. */
-    int rc = len > 2 && s[2] == ':' ? read_time(&c, out) : read_date(&c, out);
+    bool bc = len >= 3 && s[len - 3] == ' ' && (s[len - 2] | 0x20) == 'b' && (s[len - 1] | 0x20) == 'c';
+    int rc = len > 2 && s[2] == ':' ? read_time(&c, out) : read_date(&c, out, bc);
     /* A time after 'T' or a space; " BC" after a date alone is no time. */
     int sep = peek(&c), next = c.at + 1 < len ? (unsigned char)s[c.at + 1] : -1;
     if (rc == DBAL_OK && out->has_date && (sep == 'T' || sep == 't' || sep == ' ') && next >= '0' &&
@@ -307,14 +311,8 @@ int dbal__parse_dt(const char *s, size_t len, dbal__dt *out)
     }
     if (rc == DBAL_OK && out->has_time)
         rc = read_offset(&c, out);
-    if (rc == DBAL_OK && out->has_date && word(&c, " bc")) {
-        int64_t y;
-        int m, d;
-        dbal__civil_from_days(out->days, &y, &m, &d);
-        if (y < 1)
-            return DBAL_ETYPE;
-        out->days = dbal__days_from_civil(1 - y, m, d);
-    }
+    if (rc == DBAL_OK && out->has_date && bc && !word(&c, " bc"))
+        return DBAL_ETYPE; /* read_date took the year as BC */
     return rc == DBAL_OK && c.at != len ? DBAL_ETYPE : rc;
 }
 

@@ -27,6 +27,6 @@ int pg_binary_fits(const dbal_value *v)
     if (v->u.i == INT64_MAX || v->u.i == INT64_MIN || v->type == DBAL_TYPE_TIME)
         return 1;
     if (v->type == DBAL_TYPE_DATE)
-        return v->u.i - PG_EPOCH_DAYS > INT32_MIN && v->u.i - PG_EPOCH_DAYS < INT32_MAX;
+        return v->u.i > (int64_t)INT32_MIN + PG_EPOCH_DAYS && v->u.i < (int64_t)INT32_MAX + PG_EPOCH_DAYS;
     return v->u.i > INT64_MIN + PG_EPOCH_US;
 }
