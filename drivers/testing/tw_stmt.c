@@ -187,37 +187,44 @@ void tw_rows_close(dbal_driver_rows *base)
 /* The current row is the cursor's, but another connection's call on the
  * shared connection may pull the rest of its rows in meanwhile: one at a
  * time. */
-static void turn(tw_conn *c, int take)
+static int turn_take(tw_conn *c)
 {
-    if (c->shared && take)
+    /* Read once: whether to unlock is decided by what was locked. */
+    int shared = c->shared != NULL;
+    if (shared)
         pthread_mutex_lock(&c->eng->iso_lock);
-    else if (c->shared)
+    return shared;
+}
+
+static void turn_give(tw_conn *c, int taken)
+{
+    if (taken)
         pthread_mutex_unlock(&c->eng->iso_lock);
 }
 
 const char *tw_col_name(dbal_driver_rows *base, int col)
 {
     tw_rows *r = (tw_rows *)base;
-    turn(r->conn, 1);
+    int taken = turn_take(r->conn);
     const char *name = r->conn->eng->inner->col_name(r->inner, col);
-    turn(r->conn, 0);
+    turn_give(r->conn, taken);
     return name;
 }
 
 void tw_col_value(dbal_driver_rows *base, int col, dbal_value *out)
 {
     tw_rows *r = (tw_rows *)base;
-    turn(r->conn, 1);
+    int taken = turn_take(r->conn);
     r->conn->eng->inner->col_value(r->inner, col, out);
-    turn(r->conn, 0);
+    turn_give(r->conn, taken);
 }
 
 dbal_type tw_col_type(dbal_driver_rows *base, int col)
 {
     tw_rows *r = (tw_rows *)base;
-    turn(r->conn, 1);
+    int taken = turn_take(r->conn);
     dbal_type t = r->conn->eng->inner->col_type(r->inner, col);
-    turn(r->conn, 0);
+    turn_give(r->conn, taken);
     return t;
 }
 

@@ -64,7 +64,10 @@ DBAL_API int dbal_testing_engine_open(dbal_engine **out, const char *url, const 
  * there now (a schema) the point each dbal_testing_rollback() returns to
  * (without a mark: the begin); dbal_testing_end() rolls everything back
  * and ends isolation (the pool's connections are replaced). Call them
- * while no session is inside a transaction. Returns DBAL_OK, DBAL_EMISUSE
+ * while no session is inside a transaction, and dbal_testing_isolate() and
+ * dbal_testing_end() while no other thread uses the engine (they replace
+ * its connections; the fixtures call them in group setup and teardown),
+ * which is not checked. Returns DBAL_OK, DBAL_EMISUSE
  * (not isolating, already isolating, a transaction open),
  * DBAL_EUNSUPPORTED (not the testing driver), DBAL_ECONNLOST (the real
  * connection was lost, and the test's work with it) or the database's
