@@ -286,7 +286,12 @@ static void test_migrate_lock_wait(void **state)
     assert_non_null(f);
     fputs("CREATE TABLE hung_migrated(x int);\n", f);
     fclose(f);
-    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung&pool_size=1&max_overflow=0");
+    /* pool_reset=rollback: no reset is sent when the session gives the
+     * connection back, so none is still unanswered when the server stops
+     * (reading one is the checkout's wait, bounded by its own 5 s, not
+     * lock_timeout_ms's). */
+    dbal_engine *e =
+        test_engine_opts(pg_url, "application_name=dbal_hung&pool_size=1&max_overflow=0&pool_reset=rollback");
     dbal_session *s = test_session(e);
     OK(s, dbal_exec(s, "SELECT 1", DBAL_NOARGS, NULL));
     dbal_session_close(s);
