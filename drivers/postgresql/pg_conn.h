@@ -39,6 +39,7 @@ typedef struct pg_settings {
     int timeout_applied; /* what the session has now; -1: not set by us */
     int timeout_due;     /* changed since: SET LOCAL it if inside a block */
     int read_only;       /* set_read_only: every transaction READ ONLY */
+    int read_only_set;   /* what the server session's default is now (with session settings) */
 } pg_settings;
 
 /* Where the reset between two sessions stands (pg_reset.c). */

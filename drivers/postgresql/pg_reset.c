@@ -132,6 +132,8 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
         return failed(c, PQerrorMessage(c->wire.pg), err);
     c->reset.prepared = c->policy->named_statements;
     c->stmts.npending = 0;
+    /* RESET ALL took the session's default back to read-write. */
+    c->settings.read_only_set = 0;
     c->reset.state = PG_RESET_SENT;
     c->wire.notice_fatal = 0;
     return DBAL_OK;

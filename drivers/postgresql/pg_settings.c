@@ -9,8 +9,9 @@
  * connection is idle; a change asked for inside a block is applied with
  * SET LOCAL for the rest of that block, and at session level once the
  * block is over (pg_settings_owed). Both are sent with the next command,
- * in the call that sends it: pg_set_timeout itself never waits for the
- * server, since the asynchronous API calls it on its loop thread.
+ * in the call that sends it: pg_set_timeout and pg_set_read_only never
+ * wait for the server, since the asynchronous API calls them on its loop
+ * thread.
  *
  * Without session settings (behind a transaction pooler) a session-level
  * SET would reach whichever server session the pooler picks, and stay
@@ -33,7 +34,18 @@ int pg_settings_owed(pg_conn *c, pg_runner run, dbal_error *err)
 {
     pg_settings *s = &c->settings;
     s->timeout_due = 0; /* a block it was asked for in is over */
-    if (c->wire.timeout_ms < 0 || s->timeout_applied == c->wire.timeout_ms || !c->policy->session_settings)
+    if (!c->policy->session_settings)
+        return DBAL_OK;
+    if (s->read_only_set != s->read_only) {
+        int rc = run(c,
+                     s->read_only ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+                                  : "RESET default_transaction_read_only",
+                     err);
+        if (rc != DBAL_OK)
+            return rc;
+        s->read_only_set = s->read_only;
+    }
+    if (c->wire.timeout_ms < 0 || s->timeout_applied == c->wire.timeout_ms)
         return DBAL_OK;
     char sql[64];
     timeout_sql(c, "SESSION", sql, sizeof sql);
@@ -89,19 +101,13 @@ int pg_settings_wrap(pg_conn *c, dbal_error *err)
 }
 
 /* With session settings, the session default covers statements outside a
- * transaction block too; without, every transaction is begun READ ONLY
- * instead (pg_begin, pg_settings_wrap). */
+ * transaction block too, set with the next command (pg_settings_owed), so
+ * that this never waits for the server: the asynchronous API calls it on
+ * its loop thread. Without, every transaction is begun READ ONLY instead
+ * (pg_begin, pg_settings_wrap). */
 int pg_set_read_only(dbal_driver_conn *base, int on, dbal_error *err)
 {
-    pg_conn *c = (pg_conn *)base;
-    if (c->policy->session_settings) {
-        int rc = pg_simple(c,
-                           on ? "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
-                              : "RESET default_transaction_read_only",
-                           PGRES_COMMAND_OK, NULL, err);
-        if (rc != DBAL_OK)
-            return rc;
-    }
-    c->settings.read_only = on;
+    (void)err;
+    ((pg_conn *)base)->settings.read_only = on != 0;
     return DBAL_OK;
 }

@@ -335,8 +335,10 @@ typedef struct dbal_driver {
      * writes fail with DBAL_EREADONLY, or lifts that (on = 0). The core sets
      * it for a DBAL_SESSION_READ_ONLY session that runs on the primary and
      * lifts it before the connection goes back to the pool (a failure then
-     * discards the connection). Core fallback when NULL: such a session is
-     * not made read-only.
+     * discards the connection). The asynchronous API calls it on its loop
+     * thread: it must not wait for the server (PostgreSQL's sends the
+     * setting with the next command, as set_timeout does). Core fallback
+     * when NULL: such a session is not made read-only.
      */
     int (*set_read_only)(dbal_driver_conn *c, int on, dbal_error *err);
 
