@@ -24,6 +24,7 @@ static void settle_head(dbal_async_session *as);
 static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err);
 static void release_session(dbal_async_session *as);
 static void arm(dbal_async *a);
+static void start_checkout(dbal_async_session *as);
 
 static int has_async_slots(const dbal_driver *d)
 {
@@ -352,12 +353,30 @@ void dbal__async_have(dbal_async_session *as, int rc, dbal__conn *conn, const db
     have(as, rc, conn, err);
 }
 
+/* A read-only session on the primary (no replica, or none up) is made
+ * read-only there too, as a blocking one is (session.c). The driver's
+ * set_read_only must not wait for the server (driver.h): this is the
+ * loop thread. */
+static int read_only_on_primary(dbal_async_session *as)
+{
+    dbal_session *s = as->s;
+    const dbal_driver *d = as->a->e->driver;
+    if (!(s->flags & DBAL_SESSION_READ_ONLY) || s->pool != &as->a->e->pool ||
+        !DBAL_DRIVER_HAS(d, set_read_only))
+        return DBAL_OK;
+    int rc = d->set_read_only(s->conn->dc, 1, &s->err);
+    s->conn->read_only = rc == DBAL_OK;
+    return rc;
+}
+
 /* The checkout is over: conn is the session's, or rc says why not. */
 static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err)
 {
     dbal_async *a = as->a;
-    as->co_give_up = 0;
+    as->co_until = 0;
     as->co_attempt = 0;
+    as->co_backed_off = 0;
+    as->co_err.code = DBAL_OK;
     if (rc != DBAL_OK) {
         as->checkout = CO_NONE;
         fail_queued(as, rc, err);
@@ -365,9 +384,10 @@ static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_er
             release_session(as);
         return;
     }
-    dbal__session_hold(as->s, conn, &a->e->pool); /* async sessions run on the primary */
+    dbal__session_hold(as->s, conn, as->pool);
     as->checkout = CO_HAVE;
-    if (a->native && (rc = dbal__async_native_attach(as)) != DBAL_OK) {
+    if ((rc = read_only_on_primary(as)) != DBAL_OK ||
+        (a->native && (rc = dbal__async_native_attach(as)) != DBAL_OK)) {
         dbal_error e = as->s->err;
         conn->discard = 1; /* half set up: never pooled again */
         dbal__async_release_conn(as);
@@ -379,11 +399,22 @@ static void have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_er
         release_session(as);
 }
 
+/* Whether the pool's URL names several hosts: libpq's non-blocking connect
+ * has no connect_timeout of its own, so a host that accepts the TCP
+ * connection and then answers nothing (a frozen one) would hold it until
+ * the checkout's deadline without the next host being tried; the blocking
+ * connect, on a worker, moves on after connect_timeout. */
+static int several_hosts(const dbal_async_session *as)
+{
+    return as->pool == &as->a->e->pool && as->a->e->url->pub.nhosts > 1;
+}
+
 static void got(dbal_async_session *as, dbal__conn *c, int slot)
 {
-    dbal__pool *p = &as->a->e->pool;
+    dbal__pool *p = as->pool;
     as->co_deadline = 0;
-    if (slot && as->a->native && !as->a->stopping && dbal__async_native_can_connect(as->a->e->driver)) {
+    if (slot && as->a->native && !as->a->stopping && dbal__async_native_can_connect(as->a->e->driver) &&
+        !several_hosts(as)) {
         dbal__async_native_connect(as);
         return;
     }
@@ -414,21 +445,39 @@ static void got(dbal_async_session *as, dbal__conn *c, int slot)
     have(as, rc, conn, &e);
 }
 
-int dbal__async_backoff(dbal_async_session *as, int rc, const dbal_error *err)
+/* Waits a backoff's delay (CO_BACKOFF) before the checkout looks again;
+ * 0 when its deadline has passed. */
+static int back_off(dbal_async_session *as)
 {
     double now = dbal__now();
-    if (as->a->stopping || !dbal__pool_server_busy(rc, err))
-        return 0;
-    if (!as->co_give_up)
-        as->co_give_up = now + as->a->e->pool.opts.pool_timeout;
-    if (now >= as->co_give_up)
+    if (now >= as->co_until)
         return 0;
     double next = now + dbal__pool_backoff_delay(as->co_attempt++);
     as->checkout = CO_BACKOFF;
-    as->co_deadline = next < as->co_give_up ? next : as->co_give_up;
+    as->co_deadline = next < as->co_until ? next : as->co_until;
     if (!as->a->in_process)
         arm(as->a);
     return 1;
+}
+
+int dbal__async_retry(dbal_async_session *as, int rc, const dbal_error *err)
+{
+    if (as->a->stopping || !as->head)
+        return 0;
+    dbal__replica *r = dbal__replica_of(as->a->e, as->pool);
+    if (r && dbal__replica_refused(r, rc, err)) {
+        if (dbal__now() >= as->co_until)
+            return 0;
+        /* Another replica (or, when none is up, the primary) may serve. */
+        dbal__error_copy(&as->co_err, err);
+        as->checkout = CO_NONE;
+        start_checkout(as);
+        return 1;
+    }
+    if (!dbal__pool_server_busy(rc, err))
+        return 0;
+    dbal__error_copy(&as->co_err, err);
+    return back_off(as);
 }
 
 void dbal__async_checked(dbal_async_session *as)
@@ -449,22 +498,52 @@ static void check_on_worker(dbal_async_session *as)
     dbal__async_worker_submit(as);
 }
 
+/* A read-only session's look at the replicas (dbal__replica_take): 1 when
+ * the checkout went on (served, backing off or failed), 0 when it waits in
+ * line at as->pool. */
+static int take_replica(dbal_async_session *as)
+{
+    dbal_engine *e = as->a->e;
+    dbal__conn *c = NULL;
+    int slot = 0;
+    dbal_error err = {0};
+    int first = !as->co_backed_off;
+    as->co_backed_off = 0;
+    switch (dbal__replica_take(e, first, &as->co_err, &as->pool, &c, &slot, &err)) {
+    case DBAL__REPLICA_TAKEN: got(as, c, slot); return 1;
+    case DBAL__REPLICA_FULL:
+        if (back_off(as))
+            return 1;
+        if (!as->co_err.code)
+            dbal__error_set(&as->co_err, DBAL_ECONNECT, "53300", 0, "every read replica is full");
+        have(as, as->co_err.code, NULL, &as->co_err);
+        return 1;
+    case DBAL__REPLICA_FAILED: have(as, err.code, NULL, &err); return 1;
+    default: return 0; /* DBAL__REPLICA_QUEUE, DBAL__REPLICA_PRIMARY: in line */
+    }
+}
+
 static void start_checkout(dbal_async_session *as)
 {
-    dbal__pool *p = &as->a->e->pool;
+    dbal_engine *e = as->a->e;
     dbal__conn *c;
     int slot;
+    if (!as->co_until)
+        as->co_until = dbal__pool_give_up(&e->pool);
     as->waiter = (dbal__waiter){.wake = on_granted, .ud = as};
     as->granted = 0;
     as->checkout = CO_WAITING;
-    int rc = dbal__pool_take(p, &as->waiter, &c, &slot, &as->s->err);
+    as->pool = &e->pool;
+    if ((as->s->flags & DBAL_SESSION_READ_ONLY) && e->nreplicas > 0 && take_replica(as))
+        return;
+    int rc = dbal__pool_take(as->pool, &as->waiter, &c, &slot, &as->s->err);
     if (rc != DBAL_OK) {
-        dbal_error e = as->s->err;
-        have(as, rc, NULL, &e);
+        dbal_error err = as->s->err;
+        have(as, rc, NULL, &err);
     } else if (c || slot) {
         got(as, c, slot);
     } else {
-        as->co_deadline = dbal__now() + p->opts.pool_timeout;
+        as->co_deadline = as->co_until;
     }
 }
 
@@ -537,6 +616,12 @@ static void kick(dbal_async_session *as)
 
 int dbal_async_session_open(dbal_async *a, dbal_async_session **out, dbal_error *err)
 {
+    return dbal_async_session_open_with(a, out, 0, NULL, err);
+}
+
+int dbal_async_session_open_with(dbal_async *a, dbal_async_session **out, unsigned flags, const char *label,
+                                 dbal_error *err)
+{
     dbal__error_clear(err);
     if (!a || !out)
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0,
@@ -547,12 +632,13 @@ int dbal_async_session_open(dbal_async *a, dbal_async_session **out, dbal_error 
     dbal_async_session *as = dbal__calloc(1, sizeof *as);
     if (!as)
         return dbal__error_set(err, DBAL_ENOMEM, NULL, 0, NULL);
-    int rc = dbal_session_open(a->e, &as->s, err);
+    int rc = dbal_session_open_with(a->e, &as->s, flags, label, err);
     if (rc != DBAL_OK) {
         dbal__free(as);
         return rc;
     }
     as->a = a;
+    as->pool = &a->e->pool;
     as->fd = -1;
     DBAL__LIST_PUSH(a->sessions, as, prev, next);
     *out = as;
@@ -772,14 +858,19 @@ static void expire(dbal_async *a, double now)
             /* Served meanwhile: the hand-over is on the granted list. */
             /* A failed checkout fails every op of the session (and may
              * free a closed one): nothing more to look at here. */
-            if (dbal__pool_withdraw(&a->e->pool, &as->waiter, 1, as->s->label, &e) != DBAL_OK) {
+            if (dbal__pool_withdraw(as->pool, &as->waiter, 1, as->s->label, &e) != DBAL_OK) {
                 have(as, e.code, NULL, &e);
                 continue;
             }
         } else if (as->checkout == CO_CONNECTING && as->co_deadline > 0 && as->co_deadline <= now) {
             dbal_error e;
-            dbal__error_set(&e, DBAL_ECONNECT, "08001", 0, "could not connect within pool_timeout=%gs",
-                            a->e->pool.opts.pool_timeout);
+            /* A server that said it was full says why, as the blocking
+             * checkout does. */
+            if (as->co_err.code)
+                e = as->co_err;
+            else
+                dbal__error_set(&e, DBAL_ECONNECT, "08001", 0, "could not connect within pool_timeout=%gs",
+                                a->e->pool.opts.pool_timeout);
             dbal__async_native_connect_abort(as, &e);
             continue;
         } else if (as->checkout == CO_CHECKING && as->co_deadline > 0 && as->co_deadline <= now) {
@@ -787,11 +878,17 @@ static void expire(dbal_async *a, double now)
         } else if (as->checkout == CO_BACKOFF && as->co_deadline <= now) {
             as->checkout = CO_NONE;
             as->co_deadline = 0;
-            if (as->head) {
-                start_checkout(as); /* co_give_up still holds */
+            if (as->head && now >= as->co_until && as->co_err.code) {
+                dbal_error e = as->co_err; /* still full at the deadline */
+                have(as, e.code, NULL, &e);
+                continue;
+            } else if (as->head) {
+                as->co_backed_off = 1;
+                start_checkout(as); /* co_until still holds */
             } else {
-                as->co_give_up = 0; /* nothing left to connect for */
+                as->co_until = 0; /* nothing left to connect for */
                 as->co_attempt = 0;
+                as->co_backed_off = 0;
                 if (as->closing && as->nops == 0) {
                     release_session(as);
                     continue;
@@ -861,7 +958,8 @@ static void worker_results(dbal_async *a)
         as->job = 0;
         if (as->checkout == CO_FINISHING) {
             dbal_error e = as->s->err;
-            have(as, as->job_rc, as->job_conn, &e);
+            if (as->job_rc == DBAL_OK || !dbal__async_retry(as, as->job_rc, &e))
+                have(as, as->job_rc, as->job_conn, &e);
             continue;
         }
         dbal_async_op *op = as->head;
@@ -938,7 +1036,7 @@ static void close_workers(dbal_async *a)
         as->job = 0;
         if (as->checkout == CO_FINISHING) {
             dbal__conn *conn = NULL;
-            int rc = dbal__pool_finish(&a->e->pool, as->s->label, as->job_conn, as->job_slot, &conn,
+            int rc = dbal__pool_finish(as->pool, as->s->label, as->job_conn, as->job_slot, &conn,
                                        &as->s->err);
             dbal_error e = as->s->err;
             have(as, rc, conn, &e);
@@ -958,12 +1056,12 @@ static void close_checkouts(dbal_async *a)
         } else if (as->checkout == CO_CHECKING) {
             /* Unused: back to the pool, whose next checkout reads the answer. */
             dbal__async_native_unwatch(as);
-            dbal__pool_untake(&a->e->pool, as->job_conn);
+            dbal__pool_untake(as->pool, as->job_conn);
             as->job_conn = NULL;
             as->checkout = CO_NONE;
         } else if (as->checkout == CO_WAITING) {
             dbal_error e;
-            if (dbal__pool_withdraw(&a->e->pool, &as->waiter, 0, as->s->label, &e) != DBAL_OK)
+            if (dbal__pool_withdraw(as->pool, &as->waiter, 0, as->s->label, &e) != DBAL_OK)
                 as->checkout = CO_NONE;
         }
     }

@@ -61,9 +61,12 @@ struct dbal_async_session {
     int nops;                        /* ops not yet called back, also in the ready list */
     int checkout;                    /* CO_* */
     dbal__waiter waiter;             /* in the pool's line while CO_WAITING */
+    dbal__pool *pool;                /* where the checkout under way (or done) takes from */
     double co_deadline; /* for CO_WAITING, CO_CONNECTING and CO_CHECKING; CO_BACKOFF: the next try */
-    double co_give_up;  /* a full server is waited out until then (0: not waiting) */
-    int co_attempt;
+    double co_until;    /* the checkout's one deadline, pool_timeout from its start (0: none under way) */
+    int co_attempt;     /* backoffs so far */
+    int co_backed_off;  /* the next look at the replicas follows a backoff: full ones are tried too */
+    dbal_error co_err;  /* the last refusal of a replica, for the checkout's failure */
     dbal_driver_conn *connecting; /* CO_CONNECTING: the connection being made */
     int granted;                  /* the pool served the waiter (on the context's granted list) */
     dbal_async_session *gnext;
@@ -115,10 +118,11 @@ void dbal__async_kick(dbal_async_session *as);
 void dbal__async_have(dbal_async_session *as, int rc, dbal__conn *conn, const dbal_error *err);
 /* Gives the session's connection back (none of its ops is at the database). */
 void dbal__async_release_conn(dbal_async_session *as);
-/* A connect failed with rc: when the server is full, the checkout is tried
- * again after a backoff, within pool_timeout (1), as the blocking checkout
- * does; else 0. */
-int dbal__async_backoff(dbal_async_session *as, int rc, const dbal_error *err);
+/* A connect failed with rc (its slot given back): the checkout goes on (1)
+ * at another replica when a read replica was down or full, or after a
+ * backoff when the server is full, within the checkout's deadline, as the
+ * blocking checkout does; else 0. */
+int dbal__async_retry(dbal_async_session *as, int rc, const dbal_error *err);
 /* Decides, in queue order, whether op is sent (0, as op->wire) or
  * completes without reaching the database (1: op->local, op->code). */
 int dbal__async_decide(dbal_async_session *as, dbal_async_op *op);

@@ -72,20 +72,19 @@ int dbal__async_native_can_connect(const dbal_driver *d)
 static void connect_failed(dbal_async_session *as, dbal_error *err)
 {
     dbal__conn *none = NULL;
-    int rc = dbal__pool_adopt(&as->a->e->pool, as->s->label, NULL, &none, err);
-    if (!dbal__async_backoff(as, rc, err))
+    int rc = dbal__pool_adopt(as->pool, as->s->label, NULL, &none, err);
+    if (!dbal__async_retry(as, rc, err))
         dbal__async_have(as, rc, NULL, err);
 }
 
 void dbal__async_native_connect(dbal_async_session *as)
 {
-    dbal_async *a = as->a;
     const dbal_driver *d = driver_of(as);
     dbal_driver_conn *dc = NULL;
     dbal_error err = {0};
     int fd = -1;
     unsigned want = 0;
-    int rc = d->async_connect_start(a->e->driver_ctx, &dc, &fd, &want, &err);
+    int rc = d->async_connect_start(as->pool->driver_ctx, &dc, &fd, &want, &err);
     if (rc == DBAL_OK && (fd < 0 || watch(as, fd, want) != 0)) {
         d->disconnect(dc);
         rc = dbal__error_set(&err, DBAL_ECONNECT, "08001", 0, "cannot watch the connection's socket");
@@ -96,9 +95,9 @@ void dbal__async_native_connect(dbal_async_session *as)
     }
     as->checkout = CO_CONNECTING;
     as->connecting = dc;
-    /* libpq's connect_timeout is for blocking connects: the pool's limit
-     * bounds this one. */
-    as->co_deadline = dbal__now() + a->e->pool.opts.pool_timeout;
+    /* libpq's connect_timeout is for blocking connects: the checkout's
+     * deadline bounds this one. */
+    as->co_deadline = as->co_until;
 }
 
 void dbal__async_native_connect_abort(dbal_async_session *as, const dbal_error *err)
@@ -118,6 +117,11 @@ static void connect_step(dbal_async_session *as)
     int fd = -1, done = 0;
     unsigned want = 0;
     int rc = d->async_connect_poll(as->connecting, &fd, &want, &done, &err);
+    /* The socket may be another one with the same number (the next host
+     * of a list, a retry without SSL): the closed one left the epoll set
+     * with its close, so it is added again whatever its number. */
+    if (rc == DBAL_OK && !done)
+        unwatch(as);
     if (rc == DBAL_OK && !done && (fd < 0 || watch(as, fd, want) != 0))
         rc = dbal__error_set(&err, DBAL_ECONNECT, "08001", 0, "cannot watch the connection's socket");
     if (rc != DBAL_OK) {
@@ -131,7 +135,7 @@ static void connect_step(dbal_async_session *as)
     as->connecting = NULL;
     as->co_deadline = 0;
     dbal__conn *conn = NULL;
-    rc = dbal__pool_adopt(&as->a->e->pool, as->s->label, dc, &conn, &err);
+    rc = dbal__pool_adopt(as->pool, as->s->label, dc, &conn, &err);
     dbal__async_have(as, rc, conn, &err);
 }
 

@@ -38,7 +38,7 @@ static void run_job(dbal_async_session *as)
 {
     if (as->checkout == CO_FINISHING) {
         dbal__conn *conn = NULL;
-        as->job_rc = dbal__pool_finish(&as->a->e->pool, as->s->label, as->job_conn, as->job_slot, &conn,
+        as->job_rc = dbal__pool_finish(as->pool, as->s->label, as->job_conn, as->job_slot, &conn,
                                        &as->s->err);
         as->job_conn = conn;
     } else {

@@ -205,16 +205,20 @@ static double wait_seconds(const dbal__pool *p)
     return !(s > 0) ? 0 : s > LONGEST_WAIT_SECONDS ? LONGEST_WAIT_SECONDS : s;
 }
 
-static void deadline_after(struct timespec *ts, double seconds)
+static void deadline_at(struct timespec *ts, double when)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    double whole = (double)(long)seconds;
-    ts->tv_sec += (time_t)whole;
-    ts->tv_nsec += (long)((seconds - whole) * 1e9);
+    double whole = (double)(time_t)when;
+    ts->tv_sec = (time_t)whole;
+    ts->tv_nsec = (long)((when - whole) * 1e9);
     if (ts->tv_nsec >= 1000000000L) {
         ts->tv_sec++;
         ts->tv_nsec -= 1000000000L;
     }
+}
+
+double dbal__pool_give_up(const dbal__pool *p)
+{
+    return dbal__now() + wait_seconds(p);
 }
 
 /* Called with the lock held. Names the longest holder: "pool limit
@@ -301,7 +305,7 @@ double dbal__pool_backoff_delay(int attempt)
     return delay * (0.75 + 0.5 * (double)(now.tv_nsec % 1000) / 1000.0);
 }
 
-static int backoff(int attempt, double deadline)
+int dbal__pool_backoff_until(int attempt, double deadline)
 {
     double delay = dbal__pool_backoff_delay(attempt);
     double left = deadline - dbal__now();
@@ -363,7 +367,7 @@ int dbal__pool_take(dbal__pool *p, dbal__waiter *w, dbal__conn **c, int *slot, d
     *slot = 0;
     pthread_mutex_lock(&p->lock);
     int rc = take_locked(p, c, slot, err);
-    if (rc == DBAL_EBUSY) {
+    if (rc == DBAL_EBUSY && w) {
         enqueue(p, w);
         rc = DBAL_OK;
     }
@@ -471,10 +475,14 @@ void dbal__pool_untake(dbal__pool *p, dbal__conn *c)
 
 int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err)
 {
+    return dbal__pool_checkout_until(p, label, dbal__pool_give_up(p), 0, out, err);
+}
+
+int dbal__pool_checkout_until(dbal__pool *p, const char *label, double give_up, unsigned flags,
+                              dbal__conn **out, dbal_error *err)
+{
     struct timespec deadline;
-    double wait = wait_seconds(p);
-    deadline_after(&deadline, wait);
-    double give_up = dbal__now() + wait;
+    deadline_at(&deadline, give_up);
     for (int attempt = 0;; attempt++) {
         dbal__conn *c = NULL;
         int slot = 0, ready = 0;
@@ -485,10 +493,12 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
             double now = dbal__now();
             if ((ready = usable_as_is(p, c, now) == 1))
                 mark_in_use(p, c, label, now);
-        } else if (rc == DBAL_EBUSY) {
+        } else if (rc == DBAL_EBUSY && !(flags & DBAL__CHECKOUT_NO_WAIT)) {
             rc = wait_turn(p, &deadline, &c, &slot, err);
         }
         pthread_mutex_unlock(&p->lock);
+        if (rc == DBAL_EBUSY)
+            return rc; /* DBAL__CHECKOUT_NO_WAIT: the caller looks elsewhere */
         int fd;
         if (ready && driver_check(p, c, 1, &fd) == DBAL_OK)
             return checked_out(p, c, label, out);
@@ -507,8 +517,8 @@ int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal
         /* A failed open gave its slot back (slot_filled) before the sleep:
          * a connection returned meanwhile serves someone at once. */
         rc = dbal__pool_finish(p, label, c, slot, out, err);
-        if (rc == DBAL_OK || !dbal__pool_server_busy(rc, err) || !backoff(attempt, give_up) ||
-            dbal__now() >= give_up)
+        if (rc == DBAL_OK || !dbal__pool_server_busy(rc, err) || (flags & DBAL__CHECKOUT_NO_BACKOFF) ||
+            !dbal__pool_backoff_until(attempt, give_up) || dbal__now() >= give_up)
             return rc;
     }
 }

@@ -94,6 +94,20 @@ void dbal__pool_destroy(dbal__pool *p);
  * pool_pre_ping), a new one while under the limit, or one given back within
  * pool_timeout. Returns DBAL_OK, DBAL_EPOOLTIMEOUT, DBAL_ECONNECT, ... */
 int dbal__pool_checkout(dbal__pool *p, const char *label, dbal__conn **out, dbal_error *err);
+/* Flags of dbal__pool_checkout_until. NO_WAIT: DBAL_EBUSY at once (nothing
+ * set in err) rather than a wait in line when every connection is in use.
+ * NO_BACKOFF: a server that is full (dbal__pool_server_busy) is reported at
+ * once rather than tried again. For a caller with somewhere else to look
+ * (the read replicas). */
+#define DBAL__CHECKOUT_NO_WAIT 0x1u
+#define DBAL__CHECKOUT_NO_BACKOFF 0x2u
+/* dbal__pool_checkout with the caller's deadline, give_up (monotonic
+ * seconds, dbal__now()'s clock), for every wait of the checkout: in line,
+ * and a full server's backoff. */
+int dbal__pool_checkout_until(dbal__pool *p, const char *label, double give_up, unsigned flags,
+                              dbal__conn **out, dbal_error *err);
+/* When a checkout begun now gives up: pool_timeout from now. */
+double dbal__pool_give_up(const dbal__pool *p);
 /*
  * The two halves of a checkout, for callers that must not block (the
  * asynchronous API). dbal__pool_take never blocks: DBAL_OK with *c (an idle
@@ -134,6 +148,9 @@ int dbal__pool_server_busy(int rc, const dbal_error *err);
 /* The wait before connect attempt `attempt` (0, 1, ...): 20 ms doubling
  * to 1 s, with jitter. */
 double dbal__pool_backoff_delay(int attempt);
+/* Sleeps dbal__pool_backoff_delay(attempt), never past deadline; 0 when
+ * the deadline has passed. */
+int dbal__pool_backoff_until(int attempt, double deadline);
 
 void dbal__pool_stats(dbal__pool *p, dbal_engine_stats *out);
 /* Logs every connection held past leak_detection_threshold (each once). */

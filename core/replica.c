@@ -11,6 +11,10 @@
  * session tries it again: long enough not to pay a failed connection per
  * read while it is down, short enough to use it soon after it is back. */
 #define REPLICA_RETRY_SECONDS 2.0
+/* A replica whose server said it is full (53300) is passed over this long
+ * while another can serve; when none can, it is tried again with the
+ * pool's backoff. */
+#define REPLICA_FULL_SECONDS 1.0
 
 /* Connection keywords that choose the server: a replica's own host and
  * port replace them, and target_session_attrs=read-write (what a failover
@@ -50,6 +54,7 @@ static int replica_open(dbal_engine *e, dbal__replica *r, const dbal_url_host *h
         return dbal__error_set(err, rc, NULL, 0, NULL);
     }
     atomic_init(&r->down_until, 0.0);
+    atomic_init(&r->full_until, 0.0);
     return DBAL_OK;
 }
 
@@ -108,36 +113,184 @@ static int replica_down(int rc)
     return rc == DBAL_ECONNECT || rc == DBAL_ECONNLOST;
 }
 
+dbal__replica *dbal__replica_of(dbal_engine *e, const dbal__pool *pool)
+{
+    for (size_t i = 0; i < e->nreplicas; i++)
+        if (&e->replicas[i].pool == pool)
+            return &e->replicas[i];
+    return NULL;
+}
+
+int dbal__replica_refused(dbal__replica *r, int rc, const dbal_error *err)
+{
+    if (dbal__pool_server_busy(rc, err)) {
+        atomic_store(&r->full_until, dbal__now() + REPLICA_FULL_SECONDS);
+        return 1;
+    }
+    if (replica_down(rc)) {
+        atomic_store(&r->down_until, dbal__now() + REPLICA_RETRY_SECONDS);
+        return 1;
+    }
+    return 0;
+}
+
+enum { TRY, DOWN, FULL };
+
+/* Whether a pass skips r without a try: down lately, or (on a first pass)
+ * full lately. */
+static int passed_over(dbal__replica *r, int first)
+{
+    double now = dbal__now();
+    if (now < atomic_load(&r->down_until))
+        return DOWN;
+    return first && now < atomic_load(&r->full_until) ? FULL : TRY;
+}
+
+static int no_replica_up(dbal_error *err, const dbal_error *last)
+{
+    return dbal__error_set(err, DBAL_ECONNECT, last->sqlstate[0] ? last->sqlstate : NULL, 0,
+                           "no read replica is up and replica_fallback is off%s%s",
+                           last->message[0] ? "; the last one said: " : "", last->message);
+}
+
+/* One pass over the replicas, in round-robin order from start, taking
+ * from the first that can serve at once (DBAL_OK, *pool). Otherwise
+ * *busy is the first whose connections are all in use and *full the
+ * first whose server is full (on the first pass, one that said so
+ * lately is passed over without a try); DBAL_EBUSY then, or another code
+ * that ends the checkout. */
+static int replica_pass(dbal_engine *e, unsigned start, int first, const char *label, double give_up,
+                        dbal__conn **out, dbal__pool **pool, dbal__replica **busy, dbal__replica **full,
+                        dbal_error *last)
+{
+    size_t n = e->nreplicas;
+    *busy = *full = NULL;
+    for (size_t k = 0; k < n; k++) {
+        dbal__replica *r = &e->replicas[(start + k) % n];
+        int skip = passed_over(r, first);
+        if (skip == FULL)
+            *full = *full ? *full : r;
+        if (skip)
+            continue;
+        int rc = dbal__pool_checkout_until(&r->pool, label, give_up,
+                                           DBAL__CHECKOUT_NO_WAIT | DBAL__CHECKOUT_NO_BACKOFF, out, last);
+        if (rc == DBAL_OK) {
+            *pool = &r->pool;
+            return DBAL_OK;
+        }
+        if (rc == DBAL_EBUSY) {
+            *busy = *busy ? *busy : r;
+        } else if (dbal__replica_refused(r, rc, last)) {
+            if (dbal__pool_server_busy(rc, last))
+                *full = *full ? *full : r;
+        } else {
+            return rc;
+        }
+    }
+    return DBAL_EBUSY;
+}
+
+/*
+ * One deadline for the whole checkout, pool_timeout from its start: the
+ * replicas that are up are tried in turn, none waited on while another can
+ * serve. When every one that is up has its connections in use, the
+ * session waits in line at the first of them; when some server is full,
+ * the pass is repeated with the pool's backoff. Only when none is up does
+ * the primary serve (replica_fallback), within what is left.
+ */
 int dbal__replica_checkout(dbal_engine *e, const char *label, dbal__conn **out, dbal__pool **pool,
                            dbal_error *err)
 {
-    size_t n = e->nreplicas;
+    double give_up = dbal__pool_give_up(&e->pool);
     dbal_error last = {0};
-    if (n > 0) {
+    if (e->nreplicas > 0) {
         unsigned start = atomic_fetch_add(&e->next_replica, 1u);
-        for (size_t k = 0; k < n; k++) {
-            dbal__replica *r = &e->replicas[(start + k) % n];
-            double now = dbal__now();
-            if (now < atomic_load(&r->down_until))
-                continue;
-            int rc = dbal__pool_checkout(&r->pool, label, out, &last);
-            if (rc == DBAL_OK) {
-                *pool = &r->pool;
-                return DBAL_OK;
-            }
-            if (!replica_down(rc)) {
-                if (err)
+        for (int attempt = 0;; attempt++) {
+            dbal__replica *busy, *full;
+            int rc = replica_pass(e, start, attempt == 0, label, give_up, out, pool, &busy, &full, &last);
+            if (rc != DBAL_EBUSY) {
+                if (rc != DBAL_OK && err)
                     *err = last;
                 return rc;
             }
-            atomic_store(&r->down_until, dbal__now() + REPLICA_RETRY_SECONDS);
+            if (!busy && !full)
+                break; /* none is up */
+            if (!full) {
+                rc = dbal__pool_checkout_until(&busy->pool, label, give_up, DBAL__CHECKOUT_NO_BACKOFF, out,
+                                               &last);
+                if (rc == DBAL_OK)
+                    *pool = &busy->pool;
+                if (rc == DBAL_OK || !dbal__replica_refused(busy, rc, &last) || dbal__now() >= give_up) {
+                    if (rc != DBAL_OK && err)
+                        *err = last;
+                    return rc;
+                }
+            } else if (!dbal__pool_backoff_until(attempt, give_up) || dbal__now() >= give_up) {
+                if (!last.code) /* passed over without a try: the server said so lately */
+                    dbal__error_set(&last, DBAL_ECONNECT, "53300", 0,
+                                    "every read replica is full (too many connections)");
+                if (err)
+                    *err = last;
+                return last.code;
+            }
         }
+    }
+    if (e->nreplicas == 0 || e->url->opts.replica_fallback) {
+        *pool = &e->pool;
+        return dbal__pool_checkout_until(&e->pool, label, give_up, 0, out, err);
+    }
+    return no_replica_up(err, &last);
+}
+
+int dbal__replica_take(dbal_engine *e, int first, const dbal_error *refused, dbal__pool **pool,
+                       dbal__conn **c, int *slot, dbal_error *err)
+{
+    size_t n = e->nreplicas;
+    dbal__replica *busy = NULL, *full = NULL;
+    dbal_error last = {0};
+    if (refused && refused->code)
+        last = *refused;
+    unsigned start = n ? atomic_fetch_add(&e->next_replica, 1u) : 0;
+    for (size_t k = 0; k < n; k++) {
+        dbal__replica *r = &e->replicas[(start + k) % n];
+        int skip = passed_over(r, first);
+        if (skip == FULL)
+            full = full ? full : r;
+        if (skip)
+            continue;
+        int rc = dbal__pool_take(&r->pool, NULL, c, slot, &last);
+        if (rc == DBAL_OK) {
+            *pool = &r->pool;
+            return DBAL__REPLICA_TAKEN;
+        }
+        if (rc != DBAL_EBUSY) {
+            if (err)
+                *err = last;
+            return DBAL__REPLICA_FAILED;
+        }
+        busy = busy ? busy : r;
+    }
+    if (full || busy) {
+        *pool = full ? &full->pool : &busy->pool;
+        return full ? DBAL__REPLICA_FULL : DBAL__REPLICA_QUEUE;
     }
     if (n == 0 || e->url->opts.replica_fallback) {
         *pool = &e->pool;
-        return dbal__pool_checkout(&e->pool, label, out, err);
+        return DBAL__REPLICA_PRIMARY;
     }
-    return dbal__error_set(err, DBAL_ECONNECT, last.sqlstate[0] ? last.sqlstate : NULL, 0,
-                           "no read replica is up and replica_fallback is off%s%s",
-                           last.message[0] ? "; the last one said: " : "", last.message);
+    no_replica_up(err, &last);
+    return DBAL__REPLICA_FAILED;
+}
+
+size_t dbal_engine_replica_count(const dbal_engine *e)
+{
+    return e ? e->nreplicas : 0;
+}
+
+int dbal_engine_replica_stats_get(dbal_engine *e, size_t index, dbal_engine_stats *out)
+{
+    if (!e || !out || index >= e->nreplicas)
+        return DBAL_EINVAL;
+    dbal__pool_stats(&e->replicas[index].pool, out);
+    return DBAL_OK;
 }

@@ -508,6 +508,23 @@ typedef struct dbal_engine_stats {
  */
 DBAL_API int dbal_engine_stats_get(dbal_engine *engine, dbal_engine_stats *out);
 
+/* Defined when this header has dbal_engine_replica_count() and
+ * dbal_engine_replica_stats_get(). */
+#define DBAL_HAS_REPLICA_STATS 1
+
+/* The number of read replicas the engine has (the replicas option, in its
+ * order); 0 for a NULL engine or one without replicas. Any thread. */
+DBAL_API size_t dbal_engine_replica_count(const dbal_engine *engine);
+
+/*
+ * The counters of replica index's own pool (0 .. dbal_engine_replica_count()
+ * - 1, in the order the replicas option lists them), as
+ * dbal_engine_stats_get() gives the primary's: dbal_engine_stats_get()
+ * counts the primary's pool only. Any thread. Returns DBAL_OK, or
+ * DBAL_EINVAL when engine or out is NULL or index is out of range.
+ */
+DBAL_API int dbal_engine_replica_stats_get(dbal_engine *engine, size_t index, dbal_engine_stats *out);
+
 /*
  * Engine options set in code. Every field starts "unset" (negative) after
  * dbal_engine_options_init(); a set field overrides the URL's option of the
@@ -669,8 +686,10 @@ DBAL_API int dbal_session_open_labeled(dbal_engine *engine, dbal_session **out, 
 
 /* Flag of dbal_session_open_with(). Reads only: routed to a read replica
  * of the engine (round-robin over the replicas that are up; a replica that
- * refused a connection is left alone for a few seconds), or to the primary
- * when none is up and replica_fallback allows it. Writes fail with
+ * refused a connection is left alone for a few seconds, one that is full,
+ * or whose connections are all in use, is passed over while another can
+ * serve), or to the primary when none is up and replica_fallback allows
+ * it; the whole checkout within one pool_timeout. Writes fail with
  * DBAL_EREADONLY wherever the session runs. A replica lags behind the
  * primary: a replica session may not see what another session has just
  * committed. */
@@ -1113,6 +1132,20 @@ DBAL_API void dbal_async_close(dbal_async *a);
  * DBAL_EMISUSE (the context or the engine is closing).
  */
 DBAL_API int dbal_async_session_open(dbal_async *a, dbal_async_session **out, dbal_error *err);
+
+/*
+ * As dbal_async_session_open(), with dbal_session_open_with()'s
+ * DBAL_SESSION_* flags and label (NULL: none). A DBAL_SESSION_READ_ONLY
+ * session is routed as a blocking one is: to a read replica that is up
+ * (one that is full or whose connections are all in use is passed over
+ * while another can serve), else to the primary, read-only there, when
+ * replica_fallback allows it; the whole checkout, backoff from full
+ * servers included, within one pool_timeout. Returns DBAL_OK, DBAL_EINVAL
+ * (an unknown flag), DBAL_ENOMEM, DBAL_EMISUSE (the context or the engine
+ * is closing).
+ */
+DBAL_API int dbal_async_session_open_with(dbal_async *a, dbal_async_session **out, unsigned flags,
+                                          const char *label, dbal_error *err);
 
 /*
  * Closes the session once its queued operations are complete (their

@@ -43,17 +43,7 @@ static dbal_engine *open_engine(const char *options)
  * process, until nothing is pending. Fails after `limit` seconds: a hang. */
 static void run_until_idle(dbal_async *a, double limit)
 {
-    int ep = epoll_create1(0);
-    struct epoll_event ev = {.events = EPOLLIN};
-    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
-    double end = test_now() + limit;
-    while (dbal_async_pending(a) > 0) {
-        if (test_now() > end)
-            fail_msg("%d operations still pending after %.0f s", dbal_async_pending(a), limit);
-        epoll_wait(ep, &ev, 1, 200);
-        assert_int_equal(dbal_async_process(a), DBAL_OK);
-    }
-    close(ep);
+    test_async_run(a, limit);
 }
 
 /* Threads of this process: PostgreSQL's asynchronous path must start none. */

@@ -1,7 +1,8 @@
 /*
  * A real primary and a streaming standby (started by tests/test_cluster.sh):
- * read replicas, then failover through a multi-host URL while four threads
- * write through one engine.
+ * read replicas (blocking and asynchronous sessions, full replicas passed
+ * over, one deadline per checkout, per-replica counters), then failover
+ * through a multi-host URL while four threads write through one engine.
  *
  * Environment (set by test_cluster.sh): DBAL_TEST_PRIMARY_PORT,
  * DBAL_TEST_STANDBY_PORT, DBAL_TEST_PRIMARY_DIR, DBAL_TEST_STANDBY_DIR and
@@ -17,6 +18,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #define CREDS "dbal:dbal-test-pw"
@@ -50,7 +52,7 @@ static int cluster(const char *verb, const char *dir_var)
 }
 
 /* Runs sql on the server at port in a session of its own. */
-static void __attribute__((unused)) run_at(const char *port, const char *sql)
+static void run_at(const char *port, const char *sql)
 {
     dbal_engine *e = open_at(port, "pool_size=1");
     dbal_session *s;
@@ -203,6 +205,222 @@ static void test_replica_fallback(void **state)
     EXPECT_RC(r, dbal_exec(r, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
     assert_non_null(strstr(dbal_session_error(r)->message, "replica_fallback"));
     dbal_session_close(r);
+    dbal_engine_close(e);
+}
+
+/* ---- replicas on the asynchronous API ------------------------------------- */
+
+typedef struct outcome {
+    int code;
+    char sqlstate[6];
+    char message[512];
+    int64_t value;
+    int called;
+} outcome;
+
+static void record(void *ud, const dbal_async_result *res)
+{
+    outcome *o = ud;
+    o->called++;
+    o->code = res->code;
+    memcpy(o->sqlstate, res->error->sqlstate, sizeof o->sqlstate);
+    snprintf(o->message, sizeof o->message, "%s", res->error->message);
+    if (res->rows && dbal_rows_next(res->rows) == DBAL_ROW)
+        o->value = dbal_col_int64(res->rows, 0);
+}
+
+#define STANDBY_SQL "SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END"
+
+/* Where an async session of these flags runs (its first query), and what a
+ * write there answers: o[0] the query, o[1] the write. */
+static void async_where(dbal_engine *e, unsigned flags, outcome o[2])
+{
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    dbal_error err;
+    assert_int_equal(dbal_async_session_open_with(a, &s, flags, "async reader", &err), DBAL_OK);
+    memset(o, 0, 2 * sizeof *o);
+    dbal_async_query(s, STANDBY_SQL, DBAL_NOARGS, record, &o[0], NULL);
+    dbal_async_exec(s, "INSERT INTO replica_rows VALUES (100)", DBAL_NOARGS, record, &o[1], NULL);
+    dbal_async_session_close(s);
+    test_async_run(a, 30);
+    dbal_async_close(a);
+}
+
+static void test_async_replica_reads(void **state)
+{
+    (void)state;
+    char opts[160];
+    /* The first replica is down: skipped, as by a blocking session. */
+    snprintf(opts, sizeof opts, "replica=127.0.0.1:1&replica=127.0.0.1:%s&pool_size=2", standby_port);
+    dbal_engine *e = open_at(primary_port, opts);
+    outcome o[2];
+    for (int i = 0; i < 3; i++) {
+        async_where(e, DBAL_SESSION_READ_ONLY, o);
+        if (o[0].code != DBAL_OK)
+            fail_msg("async replica read: %s", o[0].message);
+        assert_int_equal(o[0].value, 1);
+        assert_int_equal(o[1].code, DBAL_EREADONLY);
+        assert_string_equal(o[1].sqlstate, "25006");
+    }
+    /* Without the flag: the primary. */
+    async_where(e, 0, o);
+    assert_int_equal(o[0].value, 0);
+    assert_int_equal(o[1].code, DBAL_OK);
+    run_at(primary_port, "DELETE FROM replica_rows WHERE id = 100");
+    dbal_engine_close(e);
+}
+
+/* No replica up: the primary, read-only there too, and the next user of the
+ * connection writes; or DBAL_ECONNECT with replica_fallback off. */
+static void test_async_replica_fallback(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_at(primary_port, "replica=127.0.0.1:1&pool_size=1");
+    outcome o[2];
+    async_where(e, DBAL_SESSION_READ_ONLY, o);
+    assert_int_equal(o[0].code, DBAL_OK);
+    assert_int_equal(o[0].value, 0);
+    assert_int_equal(o[1].code, DBAL_EREADONLY);
+    dbal_session *w;
+    dbal_session_open(e, &w, NULL);
+    OK(w, dbal_exec(w, "DELETE FROM replica_rows WHERE id = 100", DBAL_NOARGS, NULL));
+    dbal_session_close(w);
+    dbal_engine_close(e);
+
+    e = open_at(primary_port, "replica=127.0.0.1:1&replica_fallback=false");
+    async_where(e, DBAL_SESSION_READ_ONLY, o);
+    assert_int_equal(o[0].code, DBAL_ECONNECT);
+    assert_non_null(strstr(o[0].message, "replica_fallback"));
+    dbal_engine_close(e);
+}
+
+/* ---- full replicas, one deadline, counters per replica ------------------------ */
+
+#define LIMITED "dbal_ro_limited:limited-pw"
+
+/* The role dbal_ro_limited may hold one connection per server; *holder holds
+ * the standby's. */
+static dbal_engine *fill_standby(dbal_session **held)
+{
+    run_at(primary_port, "DROP ROLE IF EXISTS dbal_ro_limited");
+    run_at(primary_port, "CREATE ROLE dbal_ro_limited LOGIN PASSWORD 'limited-pw' CONNECTION LIMIT 1");
+    wait_for_replay();
+    char url[256];
+    snprintf(url, sizeof url, "postgresql://" LIMITED "@127.0.0.1:%s/" DB "?pool_size=1", standby_port);
+    dbal_engine *holder = open_url(url);
+    dbal_session_open(holder, held, NULL);
+    OK(*held, dbal_exec(*held, "SELECT 1", DBAL_NOARGS, NULL));
+    return holder;
+}
+
+static dbal_engine *open_limited(const char *replicas, const char *opts)
+{
+    char url[512];
+    snprintf(url, sizeof url, "postgresql://" LIMITED "@127.0.0.1:%s/" DB "?%s&%s", primary_port, replicas,
+             opts);
+    return open_url(url);
+}
+
+/* The standby is full for the role: a read-only session is served at once
+ * by the other replica (the primary, named as one), never made to wait for
+ * the full one; the counters of each replica's pool say where reads went. */
+static void test_full_replica_skipped(void **state)
+{
+    (void)state;
+    dbal_session *held;
+    dbal_engine *holder = fill_standby(&held);
+    char replicas[128];
+    snprintf(replicas, sizeof replicas, "replica=127.0.0.1:%s&replica=127.0.0.1:%s", standby_port,
+             primary_port);
+    dbal_engine *e = open_limited(replicas, "pool_size=1&pool_timeout=5");
+    assert_int_equal(dbal_engine_replica_count(e), 2);
+    for (int i = 0; i < 4; i++) {
+        double t0 = test_now();
+        dbal_session *r = open_ro(e);
+        assert_int_equal(on_standby(r), 0);
+        assert_true(test_now() - t0 < 1.0);
+        dbal_session_close(r);
+    }
+    outcome o[2];
+    for (int i = 0; i < 4; i++) {
+        double t0 = test_now();
+        async_where(e, DBAL_SESSION_READ_ONLY, o);
+        if (o[0].code != DBAL_OK)
+            fail_msg("async read: %s", o[0].message);
+        assert_int_equal(o[0].value, 0);
+        assert_true(test_now() - t0 < 1.0);
+    }
+    dbal_engine_stats st0, st1, primary;
+    assert_int_equal(dbal_engine_replica_stats_get(e, 0, &st0), DBAL_OK);
+    assert_int_equal(dbal_engine_replica_stats_get(e, 1, &st1), DBAL_OK);
+    assert_int_equal(dbal_engine_stats_get(e, &primary), DBAL_OK);
+    assert_int_equal(st0.checkouts, 0); /* the full standby served nothing */
+    assert_int_equal(st0.open, 0);
+    assert_int_equal(st1.checkouts, 8);
+    assert_int_equal(st1.connects, 1);
+    assert_int_equal(st1.idle, 1);
+    assert_int_equal(primary.checkouts, 0); /* the engine's own pool: not used */
+    assert_int_equal(dbal_engine_replica_stats_get(e, 2, &st0), DBAL_EINVAL);
+    assert_int_equal(dbal_engine_replica_stats_get(NULL, 0, &st0), DBAL_EINVAL);
+    assert_int_equal(dbal_engine_replica_count(NULL), 0);
+    dbal_engine_close(e);
+    dbal_session_close(held);
+    dbal_engine_close(holder);
+}
+
+/* Every replica full (the standby, named twice): the checkout waits it out
+ * within one pool_timeout, not one per replica, then fails with the
+ * server's SQLSTATE; a full replica is up, so the primary does not serve.
+ * And every replica's pool in use: one pool_timeout too. */
+static void test_replica_one_deadline(void **state)
+{
+    (void)state;
+    dbal_session *held;
+    dbal_engine *holder = fill_standby(&held);
+    char replicas[128];
+    snprintf(replicas, sizeof replicas, "replica=127.0.0.1:%s&replica=127.0.0.1:%s", standby_port,
+             standby_port);
+    dbal_engine *e = open_limited(replicas, "pool_size=1&pool_timeout=1");
+    double t0 = test_now();
+    dbal_session *r = open_ro(e);
+    EXPECT_RC(r, dbal_exec(r, "SELECT 1", DBAL_NOARGS, NULL), DBAL_ECONNECT);
+    double took = test_now() - t0;
+    assert_string_equal(dbal_session_error(r)->sqlstate, "53300");
+    dbal_session_close(r);
+    printf("# every replica full: the blocking checkout failed after %.2fs (pool_timeout=1)\n", took);
+    assert_true(took >= 0.9 && took < 1.8);
+
+    outcome o[2];
+    t0 = test_now();
+    async_where(e, DBAL_SESSION_READ_ONLY, o);
+    took = test_now() - t0;
+    printf("# every replica full: the async checkout failed after %.2fs (pool_timeout=1)\n", took);
+    assert_int_equal(o[0].code, DBAL_ECONNECT);
+    assert_string_equal(o[0].sqlstate, "53300");
+    assert_true(took >= 0.9 && took < 1.8);
+    dbal_engine_close(e);
+    dbal_session_close(held);
+    dbal_engine_close(holder);
+
+    /* Both replicas' pools in use (one connection each). */
+    snprintf(replicas, sizeof replicas,
+             "replica=127.0.0.1:%s&replica=127.0.0.1:%s&pool_size=1&max_overflow=0"
+             "&pool_timeout=0.5",
+             standby_port, standby_port);
+    e = open_at(primary_port, replicas);
+    dbal_session *a = open_ro(e), *b = open_ro(e);
+    assert_int_equal(on_standby(a), 1);
+    assert_int_equal(on_standby(b), 1);
+    t0 = test_now();
+    r = open_ro(e);
+    EXPECT_RC(r, dbal_exec(r, "SELECT 1", DBAL_NOARGS, NULL), DBAL_EPOOLTIMEOUT);
+    took = test_now() - t0;
+    dbal_session_close(r);
+    assert_true(took >= 0.4 && took < 0.9);
+    dbal_session_close(a);
+    dbal_session_close(b);
     dbal_engine_close(e);
 }
 
@@ -388,8 +606,10 @@ int main(void)
     }
     dbal_set_log(NULL, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replica_reads),      cmocka_unit_test(test_replica_down_is_skipped),
-        cmocka_unit_test(test_replicas_from_code), cmocka_unit_test(test_failover),
+        cmocka_unit_test(test_replica_reads),          cmocka_unit_test(test_replica_down_is_skipped),
+        cmocka_unit_test(test_replicas_from_code),     cmocka_unit_test(test_async_replica_reads),
+        cmocka_unit_test(test_async_replica_fallback), cmocka_unit_test(test_full_replica_skipped),
+        cmocka_unit_test(test_replica_one_deadline),   cmocka_unit_test(test_failover),
         cmocka_unit_test(test_replica_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,6 +124,28 @@ static inline const char *test_scalar_text(dbal_session *s, const char *sql, cha
     return buf;
 }
 
+#ifdef fail_msg
+#include <sys/epoll.h>
+#include <unistd.h>
+
+/* Runs an asynchronous context until nothing is pending (fails the test
+ * after limit seconds). Needs cmocka. */
+static inline void test_async_run(dbal_async *a, double limit)
+{
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN};
+    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
+    double end = test_now() + limit;
+    while (dbal_async_pending(a) > 0) {
+        if (test_now() > end)
+            fail_msg("%d operations still pending after %.0f s", dbal_async_pending(a), limit);
+        epoll_wait(ep, &ev, 1, 200);
+        assert_int_equal(dbal_async_process(a), DBAL_OK);
+    }
+    close(ep);
+}
+#endif
+
 /* Writes made under a fault: outcome[seq] is 1 when the commit returned
  * DBAL_OK, 0 when the transaction failed before its commit, 2 when the
  * commit's answer was lost. count_sql ("SELECT count(*) FROM t WHERE
