@@ -41,7 +41,7 @@ log() { printf '\n=== %s\n' "$*"; }
 
 # ---------------------------------------------------------------- packages
 PACKAGES=(build-essential cmake pkg-config file libsqlite3-dev libpq-dev libcmocka-dev postgresql valgrind
-          libmicrohttpd-dev libjansson-dev curl python3 clang libclang-rt-dev clang-format groff-base man-db pgbouncer libuv1-dev)
+          libmicrohttpd-dev libjansson-dev curl python3 clang libclang-rt-dev clang-format groff-base man-db pgbouncer libuv1-dev patroni python3-etcd etcd-server haproxy)
 
 # Only for the bare-debian pass, on this machine: not part of what dbal needs,
 # so not in PACKAGES (which the pass proves on a bare Debian 12).
