@@ -331,7 +331,7 @@ static void verify(void)
         for (int c = 0; c < NCODES; c++)
             if (codes[c])
                 snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s%s %d", seen[0] ? ", " : "",
-                         dbal_code_name(c), codes[c]);
+                         dbal_code_name(c) + strlen("DBAL_"), codes[c]);
         char back[64];
         if (g->last_fail == 0)
             snprintf(back, sizeof back, "no failure");
@@ -339,9 +339,9 @@ static void verify(void)
             snprintf(back, sizeof back, "writes ok again %.2f s after the fault", g->back - fault_at);
         else
             snprintf(back, sizeof back, "NOT BACK within %.0f s", RECOVERY_BOUND);
-        printf("# ha %-10s %-15s %s; %d committed, %d failed (%s), %d unknown (%d applied); "
+        printf("# ha %-10s %-16s %s; %d committed, %d failed, %d unknown (%d applied); codes: %s; "
                "lost %d, failed-but-applied %d, applied twice %d\n",
-               scenario, g->name, back, counts[1], counts[0], seen[0] ? seen : "-", counts[2], unknown_in,
+               scenario, g->name, back, counts[1], counts[0], counts[2], unknown_in, seen[0] ? seen : "-",
                missing, applied, twice);
         failures += missing + applied + twice + (g->last_fail > 0 && g->back == 0) + (counts[1] == 0);
     }
