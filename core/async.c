@@ -653,6 +653,8 @@ static void release_session(dbal_async_session *as)
         return; /* the checkout's end (have) comes back here */
     if (as->checkout == CO_HAVE && a->native)
         dbal__async_native_detach(as);
+    if (a->native)
+        dbal__async_native_unwatch(as); /* closes the duplicate socket it watched, if any */
     DBAL__LIST_REMOVE(a->sessions, as, prev, next);
     dbal_session_close(as->s);
     dbal__free(as);

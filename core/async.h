@@ -70,7 +70,7 @@ struct dbal_async_session {
     dbal_driver_conn *connecting; /* CO_CONNECTING: the connection being made */
     int granted;                  /* the pool served the waiter (on the context's granted list) */
     dbal_async_session *gnext;
-    int fd;          /* native: the connection's socket in the epoll set, or -1 */
+    int fd;          /* native: a duplicate of the connection's socket, in the epoll set, or -1 */
     unsigned events; /* native: the epoll events asked for */
     int job;         /* worker: a job of this session is queued or running */
     dbal_async_session *jnext;

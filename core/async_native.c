@@ -8,7 +8,10 @@
 
 #include "errors.h"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const dbal_driver *driver_of(dbal_async_session *as)
 {
@@ -38,27 +41,56 @@ static uint32_t events_of(unsigned want)
     return (want & DBAL_ASYNC_WANT_WRITE ? EPOLLOUT : 0) | (want & DBAL_ASYNC_WANT_READ ? EPOLLIN : 0);
 }
 
+/*
+ * The epoll set watches a duplicate of the connection's socket, owned here:
+ * libpq closes its socket on its own (a failed host, a lost connection),
+ * after which its number may belong to another thread's socket, or to
+ * another session's in this very set, so that removing it by number would
+ * be a stale descriptor's use and could unwatch someone else. The duplicate
+ * keeps its registration (and the socket) until unwatch removes and closes
+ * it.
+ */
 static void unwatch(dbal_async_session *as)
 {
     if (as->fd >= 0) {
         struct epoll_event ev = {0};
         epoll_ctl(as->a->epfd, EPOLL_CTL_DEL, as->fd, &ev);
+        close(as->fd);
         as->fd = -1;
     }
 }
 
-/* Watches fd for want, replacing what was watched (a connect may move to
- * another socket: several hosts, a retried SSL negotiation). */
+/* Whether two descriptors are the same socket. */
+static int same_socket(int a, int b)
+{
+    struct stat sa, sb;
+    return a == b ||
+           (fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+}
+
+/* Watches fd (the driver's, or the duplicate itself) for want, replacing
+ * what was watched: a connect may move to another socket (several hosts, a
+ * retried SSL negotiation), possibly under the same number. */
 static int watch(dbal_async_session *as, int fd, unsigned want)
 {
     struct epoll_event ev = {.events = events_of(want), .data.ptr = as};
-    if (fd == as->fd && ev.events == as->events)
+    if (as->fd >= 0 && same_socket(fd, as->fd)) {
+        if (ev.events == as->events)
+            return 0;
+        if (epoll_ctl(as->a->epfd, EPOLL_CTL_MOD, as->fd, &ev) != 0)
+            return -1;
+        as->events = ev.events;
         return 0;
-    if (fd != as->fd)
-        unwatch(as);
-    if (epoll_ctl(as->a->epfd, as->fd == fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0)
+    }
+    unwatch(as);
+    int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0)
         return -1;
-    as->fd = fd;
+    if (epoll_ctl(as->a->epfd, EPOLL_CTL_ADD, own, &ev) != 0) {
+        close(own);
+        return -1;
+    }
+    as->fd = own;
     as->events = ev.events;
     return 0;
 }
@@ -117,11 +149,6 @@ static void connect_step(dbal_async_session *as)
     int fd = -1, done = 0;
     unsigned want = 0;
     int rc = d->async_connect_poll(as->connecting, &fd, &want, &done, &err);
-    /* The socket may be another one with the same number (the next host
-     * of a list, a retry without SSL): the closed one left the epoll set
-     * with its close, so it is added again whatever its number. */
-    if (rc == DBAL_OK && !done)
-        unwatch(as);
     if (rc == DBAL_OK && !done && (fd < 0 || watch(as, fd, want) != 0))
         rc = dbal__error_set(&err, DBAL_ECONNECT, "08001", 0, "cannot watch the connection's socket");
     if (rc != DBAL_OK) {
