@@ -63,7 +63,7 @@ typedef struct group {
 static group groups[GROUPS];
 static const char *scenario;
 static atomic_int writing;
-static double fault_at;
+static _Atomic double fault_at; /* written by the main thread, read by the writers */
 
 /* A failure on a writer thread, where cmocka cannot fail the test. */
 static void die(const char *what, const char *msg)
@@ -114,7 +114,7 @@ static void finish_tx(group *g, int seq, int code, int at_commit)
     t->code = code;
     int outcome = code == DBAL_OK ? 1 : code == DBAL_ECONNLOST && at_commit ? 2 : 0;
     pthread_mutex_lock(&g->lock);
-    if (code != DBAL_OK && t->end > fault_at) {
+    if (code != DBAL_OK && t->end > atomic_load(&fault_at)) {
         if (t->end > g->last_fail)
             g->last_fail = t->end;
         g->back = 0;
@@ -262,13 +262,13 @@ static void write_while(void (*fault)(const char *leader), void (*after)(const c
         atomic_store(&g->ntx, 0);
         g->last_fail = g->back = 0;
     }
-    fault_at = 1e300; /* no failure counts before the fault */
+    atomic_store(&fault_at, 1e300); /* no failure counts before the fault */
     atomic_store(&writing, 1);
     for (int i = 0; i < GROUPS; i++)
         for (int k = 0; k < (groups[i].async ? 1 : THREADS); k++)
             pthread_create(&t[i][k], NULL, groups[i].async ? async_writer : blocking_writer, &groups[i]);
     usleep(1000000);
-    fault_at = test_now();
+    atomic_store(&fault_at, test_now());
     fault(leader);
     while (!all_back(1.0) && test_now() - fault_at < RECOVERY_BOUND)
         usleep(20000);
