@@ -20,8 +20,11 @@
 # leader agrees with Patroni's sync key).
 #
 # Ports (environment, defaults): DBAL_HA_PG_PORT (55821: nodes on 55821..),
-# DBAL_HA_REST_PORT (55841..), DBAL_HA_PROXY_PORT (55831: the leader; +1:
+# DBAL_HA_REST_PORT (8008..), DBAL_HA_PROXY_PORT (55831: the leader; +1:
 # the replicas), DBAL_HA_ETCD_PORT (23791; peer 23801). DBAL_HA_NODES (3).
+# Ports from 32768 up are also the kernel's for outgoing connections, so a
+# program that could not bind at start (a client's socket had the port for
+# a moment) is started again, up to 3 times.
 #
 # Patroni's timing (DCS settings): ttl 10 s, loop_wait 1 s, retry_timeout
 # 4 s (Patroni wants loop_wait + 2 * retry_timeout <= ttl): a leader that
@@ -40,7 +43,7 @@ readonly DB='dbal_test'
 readonly SCOPE='dbal-ha'
 NODES=${DBAL_HA_NODES:-3}
 PG_PORT=${DBAL_HA_PG_PORT:-55821}
-REST_PORT=${DBAL_HA_REST_PORT:-55841}
+REST_PORT=${DBAL_HA_REST_PORT:-8008}
 PROXY_PORT=${DBAL_HA_PROXY_PORT:-55831}
 ETCD_PORT=${DBAL_HA_ETCD_PORT:-23791}
 ETCD_PEER_PORT=$((ETCD_PORT + 10))
@@ -173,9 +176,28 @@ healthy() {
     echo "$lead"
 }
 
+# During start: a program that exited (most likely a port taken for a
+# moment, see the top) is started again, up to 3 times each.
+RESPAWN=0
+respawn_dead() {
+    local i n
+    [ "$RESPAWN" = 1 ] || return 0
+    for ((i = 1; i <= NODES; i++)); do
+        # Not started yet, or running.
+        [ -f "$DIR/node$i/patroni.pid" ] || continue
+        alive "$DIR/node$i/patroni.pid" && continue
+        n=$(cat "$DIR/node$i/respawned" 2>/dev/null || echo 0)
+        [ "$n" -lt 3 ] || die "node$i's Patroni keeps exiting: $(tail -n 5 "$DIR/node$i/patroni.log")"
+        echo $((n + 1)) > "$DIR/node$i/respawned"
+        sleep 1
+        start_node "node$i"
+    done
+}
+
 wait_healthy() { # SECONDS
     local deadline=$((SECONDS + $1)) lead
     until lead=$(healthy); do
+        respawn_dead
         if [ "$SECONDS" -ge "$deadline" ]; then
             echo "ha_cluster.sh: not healthy within $1 s; members:" >&2
             members >&2 || true
@@ -339,10 +361,11 @@ start() {
     done
 
     # The first node bootstraps (initdb) and leads; the others clone it.
+    RESPAWN=1
     start_node node1
     deadline=$((SECONDS + 60))
     until [ "$(leader)" = node1 ] && [ "$(psql_at node1 "SELECT pg_is_in_recovery()")" = f ]; do
-        alive "$DIR/node1/patroni.pid" || { tail -n 40 "$DIR/node1/patroni.log" >&2; die "patroni exited"; }
+        respawn_dead
         [ "$SECONDS" -lt "$deadline" ] || { tail -n 40 "$DIR/node1/patroni.log" >&2; die "node1 did not lead"; }
         sleep 0.2
     done
@@ -357,11 +380,16 @@ start() {
         for ((i = 1; i <= NODES; i++)); do tail -n 20 "$DIR/node$i/patroni.log" >&2 || true; done
         die "the cluster did not become healthy"
     fi
-    spawn "$DIR/haproxy.pid" "$DIR/haproxy.log" "$(command -v haproxy || echo /usr/sbin/haproxy)" -db \
-        -f "$DIR/haproxy.cfg"
+    RESPAWN=0
+    local tries=0
     deadline=$((SECONDS + 20))
-    until "$(bindir)/pg_isready" -q -h 127.0.0.1 -p "$PROXY_PORT" -t 1; do
-        alive "$DIR/haproxy.pid" || { cat "$DIR/haproxy.log" >&2; die "haproxy exited"; }
+    until alive "$DIR/haproxy.pid" && "$(bindir)/pg_isready" -q -h 127.0.0.1 -p "$PROXY_PORT" -t 1; do
+        if ! alive "$DIR/haproxy.pid"; then
+            [ "$tries" -lt 3 ] || { cat "$DIR/haproxy.log" >&2; die "haproxy keeps exiting"; }
+            tries=$((tries + 1))
+            spawn "$DIR/haproxy.pid" "$DIR/haproxy.log" "$(command -v haproxy || echo /usr/sbin/haproxy)" -db \
+                -f "$DIR/haproxy.cfg"
+        fi
         [ "$SECONDS" -lt "$deadline" ] || { cat "$DIR/haproxy.log" >&2; die "haproxy routes nowhere"; }
         sleep 0.2
     done
@@ -380,6 +408,21 @@ start() {
     chmod 644 "$DIR/env"
 }
 
+# The children of a process, from /proc (procps may not be installed).
+children() { # PID
+    local f rest
+    for f in /proc/[0-9]*/stat; do
+        rest=$(cat "$f" 2>/dev/null) || continue
+        rest=${rest##*) } # "state ppid ...", after "pid (comm) "
+        rest=${rest#* }
+        if [ "${rest%% *}" = "$1" ]; then
+            f=${f#/proc/}
+            echo "${f%/stat}"
+        fi
+    done
+    return 0
+}
+
 node_pids() { # NODE: Patroni, the postmaster, its children
     local nd="$DIR/$1" pm
     [ -f "$nd/patroni.pid" ] && cat "$nd/patroni.pid"
@@ -387,7 +430,7 @@ node_pids() { # NODE: Patroni, the postmaster, its children
         pm=$(head -n 1 "$nd/data/postmaster.pid")
         if kill -0 "$pm" 2>/dev/null; then
             echo "$pm"
-            pgrep -P "$pm" || true
+            children "$pm"
         fi
     fi
 }
@@ -447,9 +490,24 @@ stop_all() {
         pm=$(head -n 1 "$nd/data/postmaster.pid")
         kill -0 "$pm" 2>/dev/null || continue
         as_owner "$bin/pg_ctl" stop -m immediate -w -t 10 -D "$nd/data" >/dev/null 2>&1 || true
-        kill -0 "$pm" 2>/dev/null && { pkill -KILL -P "$pm" 2>/dev/null || true; kill -KILL "$pm" 2>/dev/null || true; }
+        if kill -0 "$pm" 2>/dev/null; then
+            # shellcheck disable=SC2046
+            kill -KILL $(children "$pm") "$pm" 2>/dev/null || true
+        fi
     done
     stop_pid "$DIR/etcd.pid" 5
+    # A safety net: anything still running from this run's directory (its
+    # path is in every command line we start).
+    local f pid
+    for f in /proc/[0-9]*/cmdline; do
+        pid=${f#/proc/}
+        pid=${pid%/cmdline}
+        [ "$pid" != $$ ] || continue
+        if tr '\0' ' ' < "$f" 2>/dev/null | grep -qF "$DIR/"; then
+            kill -CONT "$pid" 2>/dev/null || true
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
 }
 
 cmd=${1:-}
