@@ -1039,7 +1039,9 @@ DBAL_API int dbal_migrate_status(dbal_engine *engine, const char *dir, const dba
  * statements of one session travel back to back, new connections are
  * opened without blocking (within pool_timeout), no thread is started
  * (only pool_pre_ping's check of an idle connection runs on a worker
- * thread). On SQLite (and any driver without asynchronous slots) a few
+ * thread, and so do new connections of an engine whose URL names several
+ * hosts: libpq's non-blocking connect has no connect_timeout to move on
+ * from a host that does not answer). On SQLite (and any driver without asynchronous slots) a few
  * worker threads of the context run the blocking calls. The application
  * code is the same for both.
  *
