@@ -194,6 +194,18 @@ respawn_dead() {
     done
 }
 
+# What a failed wait shows: each node's replication view and the end of
+# its Patroni log, since the directory goes when the test stops.
+explain_unhealthy() {
+    local i
+    for ((i = 1; i <= NODES; i++)); do
+        echo "--- node$i: recovery $(psql_at "node$i" "SELECT pg_is_in_recovery()" || echo '?');" \
+            "replication: $(psql_at "node$i" "SELECT string_agg(application_name || ' ' || state || ' ' ||
+                                                 sync_state, '; ') FROM pg_stat_replication" || echo '?')"
+        tail -n 8 "$DIR/node$i/patroni.log" 2>/dev/null || true
+    done
+}
+
 wait_healthy() { # SECONDS
     local deadline=$((SECONDS + $1)) lead
     until lead=$(healthy); do
@@ -201,6 +213,7 @@ wait_healthy() { # SECONDS
         if [ "$SECONDS" -ge "$deadline" ]; then
             echo "ha_cluster.sh: not healthy within $1 s; members:" >&2
             members >&2 || true
+            explain_unhealthy >&2
             return 1
         fi
         sleep 0.2
@@ -220,8 +233,8 @@ log:
 restapi:
   listen: 127.0.0.1:$(node_rest_port "$n")
   connect_address: 127.0.0.1:$(node_rest_port "$n")
-etcd3:
-  hosts: 127.0.0.1:$ETCD_PORT
+etcd:
+  host: 127.0.0.1:$ETCD_PORT
 watchdog:
   mode: off
 bootstrap:
@@ -352,7 +365,7 @@ start() {
         --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
         --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
         --initial-cluster "ha0=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
-        --initial-cluster-token dbal-ha
+        --initial-cluster-token dbal-ha --enable-v2=true
     local deadline=$((SECONDS + 20))
     until [ -n "$(rest "$ETCD_PORT" /health)" ]; do
         alive "$DIR/etcd.pid" || { tail -n 30 "$DIR/etcd.log" >&2; die "etcd exited"; }
@@ -409,10 +422,13 @@ start() {
 }
 
 # The children of a process, from /proc (procps may not be installed).
+# With read, not cat: a fork per process of the machine made a fault take
+# seconds on a busy host, so the faults hit late and the times measured
+# from the call were too long.
 children() { # PID
     local f rest
     for f in /proc/[0-9]*/stat; do
-        rest=$(cat "$f" 2>/dev/null) || continue
+        read -r rest 2>/dev/null < "$f" || continue
         rest=${rest##*) } # "state ppid ...", after "pid (comm) "
         rest=${rest#* }
         if [ "${rest%% *}" = "$1" ]; then
@@ -503,7 +519,7 @@ stop_all() {
         pid=${f#/proc/}
         pid=${pid%/cmdline}
         [ "$pid" != $$ ] || continue
-        if tr '\0' ' ' < "$f" 2>/dev/null | grep -qF "$DIR/"; then
+        if tr '\0' ' ' 2>/dev/null < "$f" | grep -qF "$DIR/"; then
             kill -CONT "$pid" 2>/dev/null || true
             kill -KILL "$pid" 2>/dev/null || true
         fi
