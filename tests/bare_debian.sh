@@ -47,7 +47,7 @@
 #                               the .debs apt downloads (bind-mounted onto the
 #                               chroot's /var/cache/apt/archives)
 #   DBAL_BARE_MAX_AGE_DAYS=N    a cached tree older than that is made anew (30)
-#   DBAL_BARE_TIMEOUT=S         the whole job's limit in seconds (900)
+#   DBAL_BARE_TIMEOUT=S         the whole job's limit in seconds (1200: a cold cache, test_ha and a busy host fit)
 #   DBAL_BARE_KEEP_GOING=1      run every phase even after a failure
 set -euo pipefail
 
@@ -56,7 +56,7 @@ SUITE=bookworm
 VARIANT=minbase
 CACHE=${DBAL_BARE_CACHE:-/var/cache/dbal-bare}
 MAX_AGE_DAYS=${DBAL_BARE_MAX_AGE_DAYS:-30}
-TIMEOUT=${DBAL_BARE_TIMEOUT:-900}
+TIMEOUT=${DBAL_BARE_TIMEOUT:-1200}
 WORKBASE=/var/tmp
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
