@@ -40,11 +40,22 @@ void dbal__async_signal(dbal_async *a)
         ;
 }
 
-static void drain(int fd)
+int dbal__async_wake(dbal_async *a)
+{
+    if (a->signaled)
+        return 0;
+    a->signaled = 1;
+    return 1;
+}
+
+/* One read empties an eventfd or a timerfd; 1 when it was readable. */
+static int drain(int fd)
 {
     uint64_t n;
-    while (read(fd, &n, sizeof n) > 0)
+    ssize_t got;
+    while ((got = read(fd, &n, sizeof n)) < 0 && errno == EINTR)
         ;
+    return got > 0;
 }
 
 static void destroy(dbal_async *a)
@@ -56,6 +67,7 @@ static void destroy(dbal_async *a)
     if (a->tfd >= 0)
         close(a->tfd);
     dbal__free(a->spare_rows);
+    dbal__async_worker_free(a);
     pthread_cond_destroy(&a->work);
     pthread_mutex_destroy(&a->lock);
     dbal__engine_unref(a->e);
@@ -594,21 +606,10 @@ static void kick(dbal_async_session *as)
         return;
     if (a->native) {
         dbal__async_native_run(as, 0);
-    } else if (!as->job && as->unsent) {
-        if (!as->s->conn && as->s->depth == 0) {
-            /* A broken connection was given back: take another. */
-            as->checkout = CO_NONE;
-            start_checkout(as);
-            return;
-        }
-        if (dbal__async_decide(as, as->unsent)) {
-            settle_head(as);
-            kick(as);
-            return;
-        }
-        as->unsent->state = OP_SENT;
-        as->unsent = as->unsent->next;
-        dbal__async_worker_submit(as);
+    } else if (as->unsent && dbal__async_worker_send(as) != DBAL_OK) {
+        /* A broken connection was given back: take another. */
+        as->checkout = CO_NONE;
+        start_checkout(as);
     }
 }
 
@@ -798,13 +799,17 @@ int dbal_async_rollback(dbal_async_session *s, dbal_async_fn cb, void *userdata,
     return queue(s, DBAL_ASYNC_ROLLBACK, 0, NULL, DBAL_NOARGS, cb, userdata, op);
 }
 
-/* Interrupts an op the database has (or will have next). */
-static void interrupt(dbal_async_op *op)
+/* Marks an op the database has (or will have next) canceled (1) or timed
+ * out (2) and interrupts it. */
+static void interrupt(dbal_async_op *op, int why)
 {
-    if (op->as->a->native)
+    if (op->as->a->native) {
+        if (!op->cancel || why == 2)
+            op->cancel = why;
         dbal__async_native_cancel(op);
-    else
-        dbal__async_worker_cancel(op);
+    } else {
+        dbal__async_worker_cancel(op, why); /* the worker reads op->cancel */
+    }
 }
 
 int dbal_async_cancel(dbal_async_op *op)
@@ -821,9 +826,7 @@ int dbal_async_cancel(dbal_async_op *op)
     }
     if (!DBAL_DRIVER_HAS(op->as->a->e->driver, cancel))
         return DBAL_EUNSUPPORTED;
-    if (!op->cancel)
-        op->cancel = 1;
-    interrupt(op);
+    interrupt(op, 1);
     return DBAL_OK;
 }
 
@@ -911,9 +914,10 @@ static void expire(dbal_async *a, double now)
                 continue;
             if (op->kind == DBAL_ASYNC_ROLLBACK && op->state == OP_QUEUED)
                 continue; /* a rollback always runs */
-            op->cancel = 2;
             if (op->state != OP_QUEUED)
-                interrupt(op);
+                interrupt(op, 2);
+            else
+                op->cancel = 2;
         }
         settle_head(as);
     }
@@ -951,53 +955,44 @@ static void arm(dbal_async *a)
 
 /* ---- the loop's entry point ---------------------------------------------------- */
 
-static void worker_results(dbal_async *a)
-{
-    dbal_async_session *list = dbal__async_worker_done(a);
-    while (list) {
-        dbal_async_session *as = list;
-        list = as->jnext;
-        as->job = 0;
-        if (as->checkout == CO_FINISHING) {
-            dbal_error e = as->s->err;
-            if (as->job_rc == DBAL_OK || !dbal__async_retry(as, as->job_rc, &e))
-                have(as, as->job_rc, as->job_conn, &e);
-            continue;
-        }
-        dbal_async_op *op = as->head;
-        dbal__async_complete(op, op->code);
-        if (!as->s->conn)
-            as->checkout = CO_NONE;
-        kick(as);
-    }
-}
-
 int dbal_async_process(dbal_async *a)
 {
     if (!a || a->in_process)
         return DBAL_EMISUSE;
     a->in_process = 1;
-    struct epoll_event evs[64];
-    int n = epoll_wait(a->epfd, evs, 64, 0);
     int woken = 0, fired = 0;
-    /* Sockets first: hand-overs and expiries can free a session, whose
-     * event may still be further on in evs. */
-    for (int i = 0; i < n; i++) {
-        void *what = evs[i].data.ptr;
-        if (what == &a->evfd)
-            woken = 1;
-        else if (what == &a->tfd)
-            fired = 1;
-        else
-            dbal__async_native_event(what, evs[i].events);
+    if (a->native) {
+        struct epoll_event evs[64];
+        int n = epoll_wait(a->epfd, evs, 64, 0);
+        /* Sockets first: hand-overs and expiries can free a session, whose
+         * event may still be further on in evs. */
+        for (int i = 0; i < n; i++) {
+            void *what = evs[i].data.ptr;
+            if (what == &a->evfd)
+                woken = 1;
+            else if (what == &a->tfd)
+                fired = 1;
+            else
+                dbal__async_native_event(what, evs[i].events);
+        }
+        if (woken)
+            drain(a->evfd);
+        if (fired)
+            drain(a->tfd);
+    } else {
+        /* Only the eventfd and the timer are in the set: one read (before
+         * the lists are taken, see dbal__async_wake) and the clock say
+         * which woke the loop, without asking epoll. */
+        woken = drain(a->evfd);
+        fired = a->armed > 0 && dbal__now() >= a->armed;
+        if (fired || !woken)
+            fired = drain(a->tfd) || fired; /* it may be readable a little before our clock says so */
     }
     if (woken) {
-        drain(a->evfd);
         take_granted(a);
-        worker_results(a);
+        dbal__async_worker_results(a);
     }
     if (fired) {
-        drain(a->tfd);
         a->armed = 0; /* fired: set it again below */
         expire(a, dbal__now());
     }
@@ -1015,38 +1010,16 @@ int dbal_async_process(dbal_async *a)
  * in flight is discarded rather than waited for. */
 static void close_interrupt(dbal_async *a)
 {
+    if (!a->native)
+        return; /* dbal__async_worker_close interrupts what the workers run */
     for (dbal_async_session *as = a->sessions; as; as = as->next) {
         dbal_async_op *op = as->head;
         if (op && op->state == OP_SENT) {
             op->cancel = op->cancel ? op->cancel : 1;
-            if (a->native && as->s->conn)
+            if (as->s->conn)
                 as->s->conn->discard = 1;
-            else if (!a->native)
-                dbal_session_cancel(as->s);
         }
     }
-}
-
-/* Step 2: the workers stop; a checkout they had not finished is finished
- * here, an op they had not started never ran. */
-static void close_workers(dbal_async *a)
-{
-    dbal_async_session *unstarted = dbal__async_worker_stop(a);
-    while (unstarted) {
-        dbal_async_session *as = unstarted;
-        unstarted = as->jnext;
-        as->job = 0;
-        if (as->checkout == CO_FINISHING) {
-            dbal__conn *conn = NULL;
-            int rc = dbal__pool_finish(as->pool, as->s->label, as->job_conn, as->job_slot, &conn,
-                                       &as->s->err);
-            dbal_error e = as->s->err;
-            have(as, rc, conn, &e);
-        } else {
-            as->head->state = OP_QUEUED;
-        }
-    }
-    worker_results(a);
 }
 
 /* Step 3: every checkout under way ends without a connection. */
@@ -1112,7 +1085,7 @@ void dbal_async_close(dbal_async *a)
     a->stopping = 1;
     pthread_mutex_unlock(&a->lock);
     close_interrupt(a);
-    close_workers(a);
+    dbal__async_worker_close(a); /* step 2 */
     close_checkouts(a);
     close_ops(a);
     call_ready(a);

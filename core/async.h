@@ -1,7 +1,8 @@
 /*
  * The asynchronous API's shared state. A context (dbal_async) is owned by
  * its loop thread; what other threads touch (worker jobs, their results,
- * pool hand-overs) goes through `lock` and a write to the eventfd.
+ * pool hand-overs) goes through `lock` and a write to the eventfd (see
+ * dbal__async_wake: one write until the loop has taken what was published).
  *
  * Two engines drive a session's operations: the driver's asynchronous
  * slots (async_native.c) or, for drivers without them, the context's
@@ -14,11 +15,13 @@
 #include "session.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 enum { OP_QUEUED, OP_SENT, OP_DONE };
 
 struct dbal_async_op {
-    dbal_async_op *next; /* in the session's queue, then in the context's ready list */
+    dbal_async_op *next;  /* in the session's queue, then in the context's ready list */
+    dbal_async_op *wnext; /* worker: in the session's inbox, then in the context's published list */
     dbal_async_session *as;
     int kind;       /* DBAL_ASYNC_* */
     int wire;       /* the kind sent: a COMMIT of a failed transaction goes as a ROLLBACK */
@@ -34,7 +37,9 @@ struct dbal_async_op {
     double deadline; /* monotonic seconds; 0: none */
     double sent;     /* when it was sent, for echo=1 */
     int state;
-    int cancel;      /* asked to cancel (1) or timed out (2); applied when it runs */
+    /* Asked to cancel (1) or timed out (2); applied when it runs. Once a
+     * worker has the op (OP_SENT), written and read under the lock. */
+    int cancel;
     int interrupted; /* the driver's cancel was called for it */
     int gave_up;     /* timed out, interrupted, unanswered: the driver was told to give up */
     int local;       /* failed before reaching the database: its code is final */
@@ -72,7 +77,16 @@ struct dbal_async_session {
     dbal_async_session *gnext;
     int fd;          /* native: a duplicate of the connection's socket, in the epoll set, or -1 */
     unsigned events; /* native: the epoll events asked for */
-    int job;         /* worker: a job of this session is queued or running */
+    /* Worker sessions. Under the lock: job (a job of this session is
+     * queued or running: while it is, only the worker touches s and the
+     * decision state, open_tx and doomed), the inbox (ops handed over, not
+     * yet started, in queue order), running (the op a worker runs) and
+     * stalled (the job stopped at an op because the connection was given
+     * up: the loop takes the inbox back and checks out another). */
+    int job;
+    int stalled;
+    dbal_async_op *inbox, *inbox_tail;
+    dbal_async_op *running;
     dbal_async_session *jnext;
     dbal__conn *job_conn; /* worker: a finished checkout's connection; CO_CHECKING: the one checked */
     int job_slot;
@@ -100,17 +114,28 @@ struct dbal_async {
 
     pthread_mutex_t lock; /* guards what follows */
     pthread_cond_t work;
+    int signaled;                         /* the eventfd was written since the loop last took the lists */
     dbal_async_session *granted;          /* served by the pool */
     dbal_async_session *jobs, *jobs_tail; /* for the workers */
-    dbal_async_session *done;             /* jobs finished by the workers */
-    int nworkers, stopping;
+    dbal_async_session *done;             /* checkouts finished and stalled jobs */
+    dbal_async_op *published, *published_tail; /* ops run (or decided) by the workers, in that order */
+    dbal_driver_rows *spare_bufs;              /* buffered cursors closed, for the workers to fill again */
+    int nspare_bufs;
+    int nworkers, idle, njobs, stopping;
     pthread_t workers[4];
+    atomic_uint posted; /* bumped with each job queued (and at stop): what idle workers spin on */
 
-    dbal_rows *spare_rows; /* a closed result cursor kept for the next */
+    dbal_rows *spare_rows;         /* a closed result cursor kept for the next */
+    dbal_driver_rows *closed_bufs; /* buffered cursors closed by callbacks, for spare_bufs */
+    int nclosed_bufs;
 };
 
 /* async.c */
 void dbal__async_complete(dbal_async_op *op, int code);
+/* Wakes the loop: with the lock held, 1 when the caller must write the
+ * eventfd (dbal__async_signal) once it has let go of the lock; 0 when a
+ * write is already waiting for the loop. */
+int dbal__async_wake(dbal_async *a);
 void dbal__async_signal(dbal_async *a);
 /* Moves a session forward: a checkout, then its ops to the database. */
 void dbal__async_kick(dbal_async_session *as);
@@ -148,19 +173,39 @@ int dbal__async_native_watch_read(dbal_async_session *as, int fd);
 void dbal__async_native_unwatch(dbal_async_session *as);
 
 /* async_worker.c */
-/* Queues a job (a checkout to finish, or the session's head op to run). */
+/* Queues a job that finishes the session's checkout (CO_FINISHING). */
 void dbal__async_worker_submit(dbal_async_session *as);
-/* Sessions whose job is done, taken off the context's list. */
-dbal_async_session *dbal__async_worker_done(dbal_async *a);
-void dbal__async_worker_cancel(dbal_async_op *op);
-/* Stops the workers after their current job; queued jobs are returned. */
-dbal_async_session *dbal__async_worker_stop(dbal_async *a);
+/* Hands the session's unsent ops to its worker job (starting one when none
+ * runs); 0, or DBAL_ECONNLOST when no job runs and the session has no
+ * connection any more (a broken one was given back): the caller checks out
+ * another. */
+int dbal__async_worker_send(dbal_async_session *as);
+/* Takes what the workers published and completes it, in the order they
+ * published it; finished checkouts end (have). */
+void dbal__async_worker_results(dbal_async *a);
+/* Marks op canceled (1) or timed out (2) and interrupts it if it runs. */
+void dbal__async_worker_cancel(dbal_async_op *op, int why);
+/* Closing: interrupts what the workers run, stops them after it, finishes
+ * the checkouts they had not started and takes back the ops they had not
+ * started (OP_QUEUED again: they never ran). */
+void dbal__async_worker_close(dbal_async *a);
+/* Frees the buffered cursors kept for reuse. */
+void dbal__async_worker_free(dbal_async *a);
 
 /* async_rows.c */
 extern const dbal__cursor_methods dbal__buffered_methods;
 /* Reads every row of r (a cursor of the blocking API) into a buffered
- * cursor; on failure, the code of the read that failed (the session's error
- * says why). */
-int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows **out);
+ * cursor, in spare's memory when spare (one kept for reuse) is given; on
+ * failure (spare freed), the code of the read that failed (the session's
+ * error says why). Closing the cursor keeps it on home's closed_bufs
+ * (loop thread) when it is small and fewer than DBAL__KEEP_BUFS are kept. */
+int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows *spare, dbal_async *home, dbal_driver_rows **out);
+enum { DBAL__KEEP_BUFS = 16 };
+/* Cursors kept for reuse are a list: takes its first (NULL when empty). */
+dbal_driver_rows *dbal__rows_buffer_take(dbal_driver_rows **list);
+/* Moves every cursor of *from to the front of *to. */
+void dbal__rows_buffer_move(dbal_driver_rows **to, dbal_driver_rows **from);
+/* Frees a list of kept cursors. */
+void dbal__rows_buffer_free(dbal_driver_rows *list);
 
 #endif

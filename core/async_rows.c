@@ -2,7 +2,9 @@
  * Buffered cursors: the rows of a query that a worker thread read to the
  * end, handed to a callback on the loop thread. They are one more cursor
  * methods table (rows.h), so that the getters of rows.c, with their one set
- * of conversion rules, read them as they read any driver's rows.
+ * of conversion rules, read them as they read any driver's rows. A closed
+ * one is kept by its context and filled again by a worker: four
+ * allocations fewer per query.
  */
 #include "async.h"
 
@@ -10,6 +12,7 @@
 #include "buf.h"
 #include "errors.h"
 
+#include <stdint.h>
 #include <string.h>
 
 typedef struct cell {
@@ -27,28 +30,45 @@ typedef struct cell {
 typedef struct buffered {
     dbal_driver_rows base;
     size_t *name_off; /* ncols offsets of the names in data */
-    cell *cells;      /* nrows * ncols */
-    size_t nrows, cap_rows;
+    int cap_cols;
+    cell *cells; /* nrows * ncols */
+    size_t nrows, cap_cells;
     size_t at;      /* 1 + the current row; 0 before the first */
     dbal__buf data; /* the bytes of names and values, each followed by a NUL */
+    dbal_async *home;
+    struct buffered *next; /* in a list of kept ones */
 } buffered;
 
+/* What a kept cursor may hold on to: a big result's memory is given back. */
+enum { KEEP_CELLS = 256, KEEP_BYTES = 16384 };
+
+/* The bytes and a NUL after them. */
 static int add_bytes(buffered *b, const void *p, size_t n, size_t *off)
 {
-    *off = b->data.len;
-    return dbal__buf_append(&b->data, p, n) && dbal__buf_append(&b->data, "", 1) ? DBAL_OK : DBAL_ENOMEM;
+    dbal__buf *d = &b->data;
+    *off = d->len;
+    if (n == SIZE_MAX || !dbal__buf_reserve(d, n + 1))
+        return DBAL_ENOMEM;
+    if (n)
+        memcpy(d->data + d->len, p, n);
+    d->len += n + 1;
+    d->data[d->len - 1] = '\0';
+    d->data[d->len] = '\0';
+    return DBAL_OK;
 }
 
 static int add_row(buffered *b, dbal_rows *r)
 {
     size_t ncols = (size_t)b->base.ncols;
-    if (b->nrows == b->cap_rows) {
-        size_t cap = b->cap_rows ? b->cap_rows * 2 : 8;
-        cell *c = dbal__realloc(b->cells, cap * (ncols ? ncols : 1) * sizeof *c);
+    if ((b->nrows + 1) * ncols > b->cap_cells) {
+        size_t cap = b->cap_cells ? b->cap_cells * 2 : 8 * ncols;
+        while (cap < (b->nrows + 1) * ncols)
+            cap *= 2;
+        cell *c = dbal__realloc(b->cells, cap * sizeof *c);
         if (!c)
             return DBAL_ENOMEM;
         b->cells = c;
-        b->cap_rows = cap;
+        b->cap_cells = cap;
     }
     cell *row = b->cells + b->nrows * ncols;
     for (size_t col = 0; col < ncols; col++) {
@@ -81,9 +101,8 @@ static int add_row(buffered *b, dbal_rows *r)
     return DBAL_OK;
 }
 
-static void buffered_close(dbal_driver_rows *base)
+static void buffered_free(buffered *b)
 {
-    buffered *b = (buffered *)base;
     if (!b)
         return;
     dbal__free(b->name_off);
@@ -92,19 +111,42 @@ static void buffered_close(dbal_driver_rows *base)
     dbal__free(b);
 }
 
-int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows **out)
+static void buffered_close(dbal_driver_rows *base)
 {
-    buffered *b = dbal__calloc(1, sizeof *b);
-    if (b)
+    buffered *b = (buffered *)base;
+    dbal_async *a = b ? b->home : NULL;
+    if (a && a->nclosed_bufs < DBAL__KEEP_BUFS && b->cap_cells <= KEEP_CELLS && b->data.cap <= KEEP_BYTES) {
+        b->next = (buffered *)a->closed_bufs;
+        a->closed_bufs = &b->base;
+        a->nclosed_bufs++;
+        return;
+    }
+    buffered_free(b);
+}
+
+int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows *spare, dbal_async *home, dbal_driver_rows **out)
+{
+    buffered *b = (buffered *)spare;
+    if (b) {
+        b->nrows = b->at = 0;
+        dbal__buf_clear(&b->data);
+    } else if ((b = dbal__calloc(1, sizeof *b)) != NULL) {
         b->data = (dbal__buf)DBAL__BUF_INIT(&dbal__alloc_core);
+    }
     int ncols = dbal_col_count(r);
-    if (b && ncols > 0)
-        b->name_off = dbal__calloc((size_t)ncols, sizeof *b->name_off);
-    if (!b || (ncols > 0 && !b->name_off)) {
-        buffered_close(b ? &b->base : NULL);
+    if (b && ncols > b->cap_cols) {
+        size_t *n = dbal__realloc(b->name_off, (size_t)ncols * sizeof *n);
+        if (n) {
+            b->name_off = n;
+            b->cap_cols = ncols;
+        }
+    }
+    if (!b || ncols > b->cap_cols) {
+        buffered_free(b);
         return dbal__error_set(r->err, DBAL_ENOMEM, NULL, 0, NULL);
     }
     b->base.ncols = ncols;
+    b->home = home;
     int rc = DBAL_OK;
     for (int col = 0; col < ncols && rc == DBAL_OK; col++) {
         const char *name = dbal_col_name(r, col);
@@ -121,8 +163,36 @@ int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows **out)
     }
     if (rc == DBAL_ENOMEM)
         dbal__error_set(r->err, DBAL_ENOMEM, NULL, 0, NULL);
-    buffered_close(&b->base);
+    buffered_free(b);
     return rc;
+}
+
+dbal_driver_rows *dbal__rows_buffer_take(dbal_driver_rows **list)
+{
+    buffered *b = (buffered *)*list;
+    if (b)
+        *list = b->next ? &b->next->base : NULL;
+    return b ? &b->base : NULL;
+}
+
+void dbal__rows_buffer_move(dbal_driver_rows **to, dbal_driver_rows **from)
+{
+    buffered *last = (buffered *)*from;
+    if (!last)
+        return;
+    while (last->next)
+        last = last->next;
+    last->next = (buffered *)*to;
+    *to = *from;
+    *from = NULL;
+}
+
+void dbal__rows_buffer_free(dbal_driver_rows *list)
+{
+    for (buffered *b = (buffered *)list, *next; b; b = next) {
+        next = b->next;
+        buffered_free(b);
+    }
 }
 
 static int buffered_next(dbal_driver_rows *base, dbal_error *err)

@@ -425,10 +425,11 @@ static void settle(dbal_async *a, double seconds)
 /* A long query no other test runs, so that pg_stat_activity tells it apart. */
 #define MARKED_SLEEP "SELECT pg_sleep(60) AS close_with_work_pending"
 
-/* Runs the loop until PostgreSQL runs MARKED_SLEEP (seen from a connection
- * of another engine), at most 30 s: on a loaded machine 0.2 s may not be
- * enough for the query to be sent. SQLite: settle(a, 0.2). */
-static void settle_running(dbal_async *a)
+/* Runs the loop until PostgreSQL runs `marked`, a long query no other test
+ * runs (seen from a connection of another engine), at most 30 s: on a
+ * loaded machine 0.2 s may not be enough for the query to be sent. SQLite:
+ * settle(a, 0.2). */
+static void settle_running(dbal_async *a, const char *marked)
 {
     if (!is_pg) {
         settle(a, 0.2);
@@ -441,8 +442,10 @@ static void settle_running(dbal_async *a)
     int64_t running = 0;
     while (running == 0 && test_now() < end) {
         settle(a, 0.05);
-        running = test_scalar(ws, "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                                  "AND query = '" MARKED_SLEEP "'");
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query = '%s'", marked);
+        running = test_scalar(ws, sql);
     }
     assert_int_equal(running, 1);
     dbal_session_close(ws);
@@ -715,7 +718,7 @@ static void test_close_with_work_pending(void **state)
     dbal_async_query(s[0], is_pg ? MARKED_SLEEP : long_query(), DBAL_NOARGS, record, &o[0], NULL);
     for (int i = 1; i < N; i++)
         dbal_async_query(s[i % 4], "SELECT 1", DBAL_NOARGS, record, &o[i], NULL);
-    settle_running(a);
+    settle_running(a, MARKED_SLEEP);
     dbal_async_close(a); /* sessions still open: closed with it */
     for (int i = 0; i < N; i++) {
         assert_int_equal(o[i].called, 1);
@@ -1118,6 +1121,284 @@ static void test_server_restart(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+/* ---- a session's queue as one batch ---- */
+
+/* Creates table `name` anew with the given columns. */
+static void fresh_table(dbal_engine *e, const char *name, const char *columns)
+{
+    dbal_session *bs;
+    char sql[200];
+    assert_int_equal(dbal_session_open(e, &bs, NULL), DBAL_OK);
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", name);
+    dbal_exec(bs, sql, DBAL_NOARGS, NULL);
+    snprintf(sql, sizeof sql, "CREATE TABLE %s(%s)", name, columns);
+    OK(bs, dbal_exec(bs, sql, DBAL_NOARGS, NULL));
+    dbal_session_close(bs);
+}
+
+/* The table's row count (WHERE `where` when not NULL), then the table
+ * dropped when drop is set. */
+static int64_t count_rows(dbal_engine *e, const char *name, const char *where, int drop)
+{
+    dbal_session *bs;
+    char sql[200];
+    assert_int_equal(dbal_session_open(e, &bs, NULL), DBAL_OK);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s%s%s", name, where ? " WHERE " : "",
+             where ? where : "");
+    int64_t n = test_scalar(bs, sql);
+    if (drop) {
+        snprintf(sql, sizeof sql, "DROP TABLE %s", name);
+        OK(bs, dbal_exec(bs, sql, DBAL_NOARGS, NULL));
+    }
+    dbal_session_close(bs);
+    return n;
+}
+
+/* What an op of a batch must answer: kind 0 an insert of id with v = id *
+ * 7 (dup: the id is taken, DBAL_EUNIQUE), 1 the count of rows so far, 2
+ * the v of an earlier id, 3 three texts of `len` bytes (another shape of
+ * result; long ones are too big for a kept buffer). */
+typedef struct bop {
+    int kind, dup, seq, code;
+    int64_t id, want;
+    size_t len;
+    char sqlstate[6];
+} bop;
+
+static int bop_seq;
+
+static void check_bop(void *ud, const dbal_async_result *res)
+{
+    bop *b = ud;
+    b->seq = ++bop_seq;
+    b->code = res->code;
+    memcpy(b->sqlstate, res->error->sqlstate, sizeof b->sqlstate);
+    if (res->code != DBAL_OK || b->kind == 0)
+        return;
+    if (dbal_rows_next(res->rows) != DBAL_ROW)
+        fail_msg("op %d: no row", b->seq);
+    if (b->kind == 3) {
+        assert_int_equal(dbal_col_count(res->rows), 3);
+        assert_string_equal(dbal_col_name(res->rows, 2), "c");
+        for (int c = 0; c < 3; c++) {
+            const char *t = dbal_col_text(res->rows, c);
+            assert_non_null(t);
+            assert_int_equal(strlen(t), b->len);
+            assert_int_equal(t[0], 'a' + c);
+        }
+    } else {
+        assert_int_equal(dbal_col_count(res->rows), 1);
+        assert_int_equal(dbal_col_int64(res->rows, 0), b->want);
+    }
+    assert_int_equal(dbal_rows_next(res->rows), DBAL_DONE);
+}
+
+/* Hundreds of ops queued at once on one session run in queue order (each
+ * query sees exactly the inserts queued before it), answer in that order,
+ * and a failure in the middle fails that op alone; in a transaction it
+ * fails the transaction. One session's ops never take more than one worker
+ * thread. */
+static void test_batch_in_order(void **state)
+{
+    (void)state;
+    enum { N = 400 };
+    dbal_engine *e = open_engine("pool_size=2&max_overflow=0");
+    fresh_table(e, "batch_t", "id BIGINT PRIMARY KEY, v BIGINT NOT NULL");
+    int threads_before = thread_count();
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    assert_int_equal(dbal_async_session_open(a, &s, NULL), DBAL_OK);
+    static bop b[N];
+    static char text[3][6001];
+    int64_t inserted = 0, last_id = -1;
+    bop_seq = 0;
+    for (int i = 0; i < N; i++) {
+        b[i] = (bop){.kind = i % 4};
+        if (i == 200) {
+            b[i] = (bop){.kind = 0, .dup = 1, .id = 0}; /* the first id again */
+        } else if (b[i].kind == 0) {
+            b[i].id = last_id = i;
+            inserted++;
+        } else if (b[i].kind == 1) {
+            b[i].want = inserted;
+        } else if (b[i].kind == 2) {
+            b[i].want = last_id * 7;
+        } else {
+            b[i].len = (size_t)(i * 15 % 6000) + 1;
+        }
+        int rc;
+        if (b[i].kind == 0)
+            rc = dbal_async_exec(s, "INSERT INTO batch_t(id, v) VALUES (?, ?)",
+                                 DBAL_ARGS(dbal_int64(b[i].id), dbal_int64(b[i].id * 7)), check_bop, &b[i],
+                                 NULL);
+        else if (b[i].kind == 1)
+            rc = dbal_async_query(s, "SELECT count(*) FROM batch_t", DBAL_NOARGS, check_bop, &b[i], NULL);
+        else if (b[i].kind == 2)
+            rc = dbal_async_query(s, "SELECT v FROM batch_t WHERE id = ?", DBAL_ARGS(dbal_int64(last_id)),
+                                  check_bop, &b[i], NULL);
+        else {
+            for (int c = 0; c < 3; c++) {
+                memset(text[c], 'a' + c, b[i].len);
+                text[c][b[i].len] = '\0';
+            }
+            rc = dbal_async_query(s, "SELECT ? AS a, ? AS b, ? AS c",
+                                  DBAL_ARGS(dbal_text(text[0]), dbal_text(text[1]), dbal_text(text[2])),
+                                  check_bop, &b[i], NULL);
+        }
+        assert_int_equal(rc, DBAL_OK);
+    }
+    /* A transaction queued behind them, failing in its middle. */
+    bop t[5] = {{.kind = 0, .id = 100000}, {.kind = 0, .dup = 1, .id = 4}, {.kind = 0, .id = 100001}};
+    assert_int_equal(dbal_async_begin(s, 0, check_bop, &t[3], NULL), DBAL_OK);
+    for (int i = 0; i < 3; i++)
+        dbal_async_exec(s, "INSERT INTO batch_t(id, v) VALUES (?, ?)",
+                        DBAL_ARGS(dbal_int64(t[i].id), dbal_int64(t[i].id * 7)), check_bop, &t[i], NULL);
+    dbal_async_commit(s, check_bop, &t[4], NULL);
+    run_until_idle(a, 120);
+    for (int i = 0; i < N; i++) {
+        if (b[i].seq != i + 1)
+            fail_msg("op %d called back as number %d", i, b[i].seq);
+        if (b[i].dup) {
+            assert_int_equal(b[i].code, DBAL_EUNIQUE);
+            assert_string_equal(b[i].sqlstate, "23505");
+        } else if (b[i].code != DBAL_OK) {
+            fail_msg("op %d: %s", i, dbal_code_name(b[i].code));
+        }
+    }
+    assert_int_equal(t[3].seq, N + 1); /* the begin */
+    assert_int_equal(t[3].code, DBAL_OK);
+    assert_int_equal(t[0].code, DBAL_OK);
+    assert_int_equal(t[1].code, DBAL_EUNIQUE);
+    assert_int_equal(t[2].code, DBAL_ETXFAILED);
+    assert_int_equal(t[4].code, DBAL_ETXFAILED);
+    assert_int_equal(t[4].seq, N + 5);
+    /* A session's ops run one after the other: never on two threads. */
+    assert_int_equal(thread_count(), threads_before + (is_pg ? 0 : 1));
+    dbal_async_session_close(s);
+    dbal_async_close(a);
+    int64_t stored = count_rows(e, "batch_t", NULL, 1);
+    if (stored != inserted)
+        fail_msg("%lld rows stored, %lld inserted", (long long)stored, (long long)inserted);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* Cancels and timeouts of ops a worker has been handed but has not
+ * started (queued behind a long query on a connection), and of the one it
+ * runs: each fails alone, in its turn, and what was canceled never ran;
+ * inside a transaction it fails the transaction. SQLite: PostgreSQL sends
+ * the whole queue at once (a cancel there interrupts the connection). */
+static void test_cancel_and_timeout_in_batch(void **state)
+{
+    (void)state;
+    if (is_pg)
+        skip();
+    dbal_engine *e = open_engine("pool_size=1&max_overflow=0");
+    fresh_table(e, "batch_c", "id INTEGER PRIMARY KEY");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    assert_int_equal(dbal_async_session_open(a, &s, NULL), DBAL_OK);
+    enum { N = 16 };
+    ordered r[N];
+    dbal_async_op *op[N];
+    memset(r, 0, sizeof r);
+    order_seq = 0;
+    /* 0: a long query, canceled while it runs; 1..9: inserts, 5 canceled
+     * before it starts. */
+    assert_int_equal(dbal_async_query(s, long_query(), DBAL_NOARGS, record_ordered, &r[0], &op[0]), DBAL_OK);
+    for (int i = 1; i < 10; i++)
+        dbal_async_exec(s, "INSERT INTO batch_c(id) VALUES (?)", DBAL_ARGS(dbal_int64(i)), record_ordered,
+                        &r[i], &op[i]);
+    settle(a, 0.2); /* the worker runs op 0 and has the others */
+    assert_int_equal(dbal_async_cancel(op[5]), DBAL_OK);
+    assert_int_equal(dbal_async_cancel(op[0]), DBAL_OK);
+    run_until_idle(a, 30);
+    /* 10: a long query that times out; 11..15 a transaction whose 13 (a
+     * long query) times out, queued behind it. */
+    dbal_async_session_set_timeout(s, 300);
+    dbal_async_query(s, long_query(), DBAL_NOARGS, record_ordered, &r[10], &op[10]);
+    dbal_async_session_set_timeout(s, 0);
+    dbal_async_begin(s, 0, record_ordered, &r[11], &op[11]);
+    dbal_async_exec(s, "INSERT INTO batch_c(id) VALUES (12)", DBAL_NOARGS, record_ordered, &r[12], &op[12]);
+    dbal_async_session_set_timeout(s, 300);
+    dbal_async_query(s, long_query(), DBAL_NOARGS, record_ordered, &r[13], &op[13]);
+    dbal_async_session_set_timeout(s, 0);
+    dbal_async_exec(s, "INSERT INTO batch_c(id) VALUES (14)", DBAL_NOARGS, record_ordered, &r[14], &op[14]);
+    dbal_async_commit(s, record_ordered, &r[15], &op[15]);
+    run_until_idle(a, 30);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].o.called, 1);
+        assert_int_equal(r[i].seq, i + 1);
+    }
+    assert_int_equal(r[0].o.code, DBAL_ECANCELED);
+    assert_int_equal(r[5].o.code, DBAL_ECANCELED);
+    assert_non_null(strstr(r[5].message, "before it reached the database"));
+    for (int i = 1; i < 10; i++)
+        if (i != 5)
+            assert_int_equal(r[i].o.code, DBAL_OK);
+    assert_int_equal(r[10].o.code, DBAL_ETIMEOUT);
+    assert_int_equal(r[11].o.code, DBAL_OK);
+    assert_int_equal(r[12].o.code, DBAL_OK);
+    assert_int_equal(r[13].o.code, DBAL_ETIMEOUT);
+    assert_int_equal(r[14].o.code, DBAL_ETXFAILED);
+    assert_int_equal(r[15].o.code, DBAL_ETXFAILED);
+    dbal_async_session_close(s);
+    dbal_async_close(a);
+    /* 1..9 but 5; nothing of the failed transaction. */
+    assert_int_equal(count_rows(e, "batch_c", "id IN (5, 12, 14)", 0), 0);
+    assert_int_equal(count_rows(e, "batch_c", NULL, 1), 8);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
+/* Closing the context while sessions have long queues: every op is called
+ * back once; an insert that says DBAL_OK is stored, one that says
+ * DBAL_ECANCELED is not (DBAL_ECONNLOST: either). */
+static void test_close_during_batch(void **state)
+{
+    (void)state;
+    enum { PER = 40 };
+    dbal_engine *e = open_engine("pool_size=2&max_overflow=0");
+    fresh_table(e, "batch_x", "id INTEGER PRIMARY KEY");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s[2];
+    outcome slow = {0}, o[2 * PER];
+    memset(o, 0, sizeof o);
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(dbal_async_session_open(a, &s[k], NULL), DBAL_OK);
+    const char *marked = "SELECT pg_sleep(60) AS close_during_batch";
+    dbal_async_query(s[0], is_pg ? marked : long_query(), DBAL_NOARGS, record, &slow, NULL);
+    for (int i = 0; i < 2 * PER; i++)
+        dbal_async_exec(s[i % 2], "INSERT INTO batch_x(id) VALUES (?)", DBAL_ARGS(dbal_int64(i)), record,
+                        &o[i], NULL);
+    settle_running(a, marked);
+    dbal_async_close(a);
+    assert_int_equal(slow.called, 1);
+    int stored_at_least = 0, stored_at_most = 0;
+    for (int i = 0; i < 2 * PER; i++) {
+        assert_int_equal(o[i].called, 1);
+        if (o[i].code == DBAL_OK) {
+            stored_at_least++;
+            stored_at_most++;
+        } else if (o[i].code == DBAL_ECONNLOST) {
+            stored_at_most++;
+        } else if (o[i].code != DBAL_ECANCELED) {
+            fail_msg("insert %d: %s", i, dbal_code_name(o[i].code));
+        }
+        if (!is_pg && i % 2 == 0)
+            assert_int_equal(o[i].code, DBAL_ECANCELED); /* behind the long query: never ran */
+    }
+    dbal_engine_stats st;
+    dbal_engine_stats_get(e, &st);
+    assert_int_equal(st.in_use, 0);
+    int64_t stored = count_rows(e, "batch_x", NULL, 1);
+    if (stored < stored_at_least || stored > stored_at_most)
+        fail_msg("%lld stored; %d said DBAL_OK, %d may have run", (long long)stored, stored_at_least,
+                 stored_at_most);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
 int main(int argc, char **argv)
 {
     kind = argc > 1 ? argv[1] : "sqlite-memory";
@@ -1153,6 +1434,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pool_timeout),
         cmocka_unit_test(test_close_with_work_pending),
         cmocka_unit_test(test_close_from_callback),
+        cmocka_unit_test(test_batch_in_order),
+        cmocka_unit_test(test_cancel_and_timeout_in_batch),
+        cmocka_unit_test(test_close_during_batch),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_connect_server_full),
         cmocka_unit_test(test_statement_names_taken),
