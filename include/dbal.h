@@ -1042,8 +1042,9 @@ DBAL_API int dbal_migrate_status(dbal_engine *engine, const char *dir, const dba
  * thread, and so do new connections of an engine whose URL names several
  * hosts: libpq's non-blocking connect has no connect_timeout to move on
  * from a host that does not answer). On SQLite (and any driver without asynchronous slots) a few
- * worker threads of the context run the blocking calls. The application
- * code is the same for both.
+ * worker threads of the context run the blocking calls, a session's queued
+ * operations one after the other on one worker, and signal completions in
+ * batches. The application code is the same for both.
  *
  * Rules:
  *   - A context, its sessions and operations are used by the thread that
