@@ -997,6 +997,16 @@ int dbal_async_process(dbal_async *a)
         expire(a, dbal__now());
     }
     call_ready(a);
+    /* Worker completions that came while the callbacks ran are taken now
+     * rather than after another trip through the application's poll; a
+     * few rounds at most, so that the loop's other descriptors wait no
+     * longer than that. */
+    for (int round = 0; !a->native && round < 4 && dbal__async_worker_published(a); round++) {
+        drain(a->evfd);
+        take_granted(a);
+        dbal__async_worker_results(a);
+        call_ready(a);
+    }
     arm(a);
     a->in_process = 0;
     if (a->close_asked)

@@ -183,6 +183,8 @@ int dbal__async_worker_send(dbal_async_session *as);
 /* Takes what the workers published and completes it, in the order they
  * published it; finished checkouts end (have). */
 void dbal__async_worker_results(dbal_async *a);
+/* Whether the workers have published anything the loop has not taken. */
+int dbal__async_worker_published(dbal_async *a);
 /* Marks op canceled (1) or timed out (2) and interrupts it if it runs. */
 void dbal__async_worker_cancel(dbal_async_op *op, int why);
 /* Closing: interrupts what the workers run, stops them after it, finishes

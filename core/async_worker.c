@@ -307,6 +307,14 @@ void dbal__async_worker_results(dbal_async *a)
     }
 }
 
+int dbal__async_worker_published(dbal_async *a)
+{
+    pthread_mutex_lock(&a->lock);
+    int any = a->published || a->done;
+    pthread_mutex_unlock(&a->lock);
+    return any;
+}
+
 void dbal__async_worker_cancel(dbal_async_op *op, int why)
 {
     dbal_async_session *as = op->as;
