@@ -54,7 +54,7 @@ static void usage(FILE *f)
                "  --rounds N      timed rounds per workload, the median is printed (default 5)\n"
                "  --quick         small counts: a smoke run of a few seconds\n"
                "  --rows N        rows of the W3 scan table (default 1000000; W6 scans N/10 and N)\n"
-               "  --workload LIST only these of W1..W6 and W3t (default all)\n"
+               "  --workload LIST only these of W1..W8 and W3t (default all)\n"
                "  --side S        run only the dbal or only the raw side (for profiling)\n");
 }
 
@@ -75,12 +75,12 @@ static unsigned parse_workloads(const char *list)
     char buf[128];
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-        if (strcasecmp(w, "W3t") == 0) {
-            mask |= 1u << BENCH_W3T;
+        if (strcasecmp(w, "W3t") == 0 || strcasecmp(w, "W7") == 0 || strcasecmp(w, "W8") == 0) {
+            mask |= 1u << (w[2] == 't' || w[2] == 'T' ? BENCH_W3T : w[1] == '7' ? BENCH_W7 : BENCH_W8);
             continue;
         }
         if ((w[0] != 'W' && w[0] != 'w') || w[1] < '1' || w[1] > '0' + BENCH_NWORKLOADS || w[2]) {
-            fprintf(stderr, "dbal_bench: unknown workload '%s' (W1..W6, W3t)\n", w);
+            fprintf(stderr, "dbal_bench: unknown workload '%s' (W1..W8, W3t)\n", w);
             exit(2);
         }
         mask |= 1u << (w[1] - '1');
@@ -93,7 +93,8 @@ static void parse_args(int argc, char **argv, bench_opts *o)
     int quick = 0;
     long rows = 0;
     *o = (bench_opts){.rounds = 5,
-                      .workloads = ((1u << BENCH_NWORKLOADS) - 1) | 1u << BENCH_W3T,
+                      .workloads = ((1u << BENCH_NWORKLOADS) - 1) | 1u << BENCH_W3T | 1u << BENCH_W7 |
+                                   1u << BENCH_W8,
                       .dbal = 1,
                       .raw = 1};
     for (int i = 1; i < argc; i++) {
@@ -144,6 +145,8 @@ static void parse_args(int argc, char **argv, bench_opts *o)
         .w4 = quick ? 500 : 10000,
         .w4_connect = quick ? 10 : 200,
         .w5 = quick ? 2000 : 100000,
+        .w7 = quick ? 80 : 2000,
+        .w7_scale = quick ? 1 : 8,
     };
 }
 
@@ -213,9 +216,10 @@ static void print_header(const bench_opts *o)
 #endif
     printf("; %ld cpus (%s)\n", sysconf(_SC_NPROCESSORS_ONLN), cpu);
     printf("# rounds %d%s; W1 %ld (sqlite) / %ld (postgresql) lookups in %ld rows, W2 %ld, W3 %ld rows, "
-           "W4 %ld (connect: %ld), W5 %ld, W6 %ld and %ld rows\n",
+           "W4 %ld (connect: %ld), W5 %ld, W6 %ld and %ld rows, W7 %ld transactions at scale %ld\n",
            o->rounds, o->quick ? " (quick)" : "", o->n.w1_sqlite, o->n.w1_pg, o->n.kv_rows, o->n.w2,
-           o->n.w3_rows, o->n.w4, o->n.w4_connect, o->n.w5, o->n.w3_rows / 10, o->n.w3_rows);
+           o->n.w3_rows, o->n.w4, o->n.w4_connect, o->n.w5, o->n.w3_rows / 10, o->n.w3_rows, o->n.w7,
+           o->n.w7_scale);
     printf("# ratio = dbal time / raw time per operation, median of paired rounds (< 1: dbal faster)\n");
     printf("# workload backend dbal_ops_s raw_ops_s ratio\n");
     fflush(stdout);

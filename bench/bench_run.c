@@ -385,7 +385,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double median(double *v, int n)
+double bench_median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -395,7 +395,7 @@ static double ops_per_s(const contender *c, int rounds)
 {
     double t[BENCH_MAX_ROUNDS];
     memcpy(t, c->t, (size_t)rounds * sizeof *t);
-    return (double)c->n / median(t, rounds);
+    return (double)c->n / bench_median(t, rounds);
 }
 
 static void print_line(const plan *p, const line *l, int rounds)
@@ -416,7 +416,7 @@ static void print_line(const plan *p, const line *l, int rounds)
         double ratio[BENCH_MAX_ROUNDS];
         for (int r = 0; r < rounds; r++)
             ratio[r] = (a->t[r] / (double)a->n) / (b->t[r] / (double)b->n);
-        printf("%.3f\n", median(ratio, rounds));
+        printf("%.3f\n", bench_median(ratio, rounds));
     } else {
         printf("-\n");
     }
@@ -484,6 +484,8 @@ int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *nam
         if (o->workloads & (1u << BENCH_W3T))
             rc |= run_workload(&b, o, cfg, BENCH_W3T);
     }
+    if (rc == 0 && (o->workloads & (1u << BENCH_W7)))
+        rc = bench_w7_run(o, name, pg_url, strcmp(name, "sqlite-file") == 0 ? b.file : NULL);
     /* W6 runs in child processes, which open the database themselves. */
     if (rc == 0 && (o->workloads & (1u << 5))) {
         /* sqlite-memory's children make their own databases. */

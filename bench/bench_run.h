@@ -7,6 +7,10 @@
 #define BENCH_NWORKLOADS 6
 /* W3t, the scan of a timestamptz and a numeric: bit 6 of workloads. */
 #define BENCH_W3T 6
+/* W7, the web request pattern, and W8, memory per connection and per
+ * cached statement: bits 7 and 8. */
+#define BENCH_W7 7
+#define BENCH_W8 8
 #define BENCH_MAX_ROUNDS 101
 #define BENCH_MAX_BACKENDS 8
 
@@ -17,6 +21,7 @@ typedef struct bench_counts {
     long w3_rows;          /* W3 rows; W6 scans a tenth and all of them */
     long w4, w4_connect;   /* W4 sessions; raw connect-per-request iterations */
     long w5;               /* W5 rows */
+    long w7, w7_scale;     /* W7 transactions per run (split over the clients); pgbench's scale */
 } bench_counts;
 
 typedef struct bench_opts {
@@ -31,6 +36,8 @@ typedef struct bench_opts {
 } bench_opts;
 
 double bench_now(void);
+/* Sorts v and returns its median. */
+double bench_median(double *v, int n);
 
 /* bench_run.c */
 int bench_backend_known(const char *name);
@@ -41,6 +48,10 @@ int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *nam
 int bench_setup(const bench_side_ops *ops, void *ctx, const bench_dialect *d, const bench_cfg *cfg,
                 int scan_only);
 extern const bench_dialect bench_sqlite_dialect, bench_pg_dialect;
+
+/* bench_w7.c: the W7 lines of one backend; pg_url is the PostgreSQL
+ * server's, file the sqlite-file database (NULL for the others). */
+int bench_w7_run(const bench_opts *o, const char *backend, const char *pg_url, const char *file);
 
 /* bench_w6.c */
 /* Where a backend's W6 children find their database. */
