@@ -147,6 +147,8 @@ static void parse_args(int argc, char **argv, bench_opts *o)
         .w5 = quick ? 2000 : 100000,
         .w7 = quick ? 80 : 2000,
         .w7_scale = quick ? 1 : 8,
+        .w8_conns = quick ? 5 : 20,
+        .w8_stmts = quick ? 20 : 100,
     };
 }
 
@@ -229,6 +231,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--w6-child") == 0)
         return bench_w6_child(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "--w8-child") == 0)
+        return bench_w8_child(argc - 2, argv + 2);
 
     bench_opts o;
     parse_args(argc, argv, &o);

@@ -492,6 +492,8 @@ int bench_run_backend(const bench_opts *o, const bench_cfg *cfg, const char *nam
         bench_w6_target t = {.backend = name, .file = strcmp(name, "sqlite-file") == 0 ? b.file : NULL};
         rc = bench_w6_run(o, cfg, &t);
     }
+    if (rc == 0 && (o->workloads & (1u << BENCH_W8)))
+        rc = bench_w8_run(o, name, strcmp(name, "sqlite-file") == 0 ? b.file : NULL);
     backend_close(&b);
     return rc;
 }

@@ -15,13 +15,14 @@
 #define BENCH_MAX_BACKENDS 8
 
 typedef struct bench_counts {
-    long w1_sqlite, w1_pg; /* W1 lookups */
-    long kv_rows;          /* rows W1 looks up in */
-    long w2;               /* W2 inserts */
-    long w3_rows;          /* W3 rows; W6 scans a tenth and all of them */
-    long w4, w4_connect;   /* W4 sessions; raw connect-per-request iterations */
-    long w5;               /* W5 rows */
-    long w7, w7_scale;     /* W7 transactions per run (split over the clients); pgbench's scale */
+    long w1_sqlite, w1_pg;   /* W1 lookups */
+    long kv_rows;            /* rows W1 looks up in */
+    long w2;                 /* W2 inserts */
+    long w3_rows;            /* W3 rows; W6 scans a tenth and all of them */
+    long w4, w4_connect;     /* W4 sessions; raw connect-per-request iterations */
+    long w5;                 /* W5 rows */
+    long w7, w7_scale;       /* W7 transactions per run (split over the clients); pgbench's scale */
+    long w8_conns, w8_stmts; /* W8: idle connections added, statements cached */
 } bench_counts;
 
 typedef struct bench_opts {
@@ -52,6 +53,18 @@ extern const bench_dialect bench_sqlite_dialect, bench_pg_dialect;
 /* bench_w7.c: the W7 lines of one backend; pg_url is the PostgreSQL
  * server's, file the sqlite-file database (NULL for the others). */
 int bench_w7_run(const bench_opts *o, const char *backend, const char *pg_url, const char *file);
+
+/* bench_child.c: runs this program again with argv (argv[1] is its
+ * --wN-child flag) and reads nvals numbers from its output. Returns 0, or
+ * -1 when it failed or printed fewer. */
+int bench_child(const char *self, char *const argv[], long *vals, int nvals);
+/* A field of /proc/self/status in kB ("VmRSS", "VmHWM"), or -1. */
+long bench_status_kb(const char *field);
+
+/* bench_w8.c: the W8 lines of one backend (file: sqlite-file's database),
+ * and the child's side (main() hands it argv after "--w8-child"). */
+int bench_w8_run(const bench_opts *o, const char *backend, const char *file);
+int bench_w8_child(int argc, char **argv);
 
 /* bench_w6.c */
 /* Where a backend's W6 children find their database. */

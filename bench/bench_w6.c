@@ -8,27 +8,10 @@
  */
 #include "bench_run.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-/* A field of /proc/self/status in kB, or -1. */
-static long status_kb(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':')
-            kb = strtol(line + n + 1, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb;
-}
 
 /* "5" resets VmHWM to the current RSS (Linux 4.0 and later). */
 static int reset_peak(void)
@@ -89,9 +72,9 @@ int bench_w6_child(int argc, char **argv)
     uint64_t sum = 0;
     if (rc == 0) {
         int reset = reset_peak();
-        before = status_kb("VmRSS");
+        before = bench_status_kb("VmRSS");
         rc = fn(ctx, &cfg, rows, &sum);
-        peak = status_kb("VmHWM");
+        peak = bench_status_kb("VmHWM");
         if (reset)
             fprintf(stderr, "bench: w6-child: cannot reset VmHWM; the peak includes the set-up\n");
     }
@@ -117,41 +100,10 @@ static int measure(const char *self, const bench_w6_target *t, const char *varia
                           fill_s,
                           (char *)(t->file ? t->file : ""),
                           NULL};
-    int fds[2];
-    if (pipe(fds))
-        return bench_fail("W6", "pipe", strerror(errno));
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return bench_fail("W6", "fork", strerror(errno));
-    }
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        /* argv[0] rather than /proc/self/exe, which is valgrind itself
-         * when the parent runs under it. */
-        if (strchr(self, '/'))
-            execv(self, argv);
-        else
-            execvp(self, argv);
-        execv("/proc/self/exe", argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    int got = f && fscanf(f, "%ld %ld", before, peak) == 2;
-    if (f)
-        fclose(f);
-    else
-        close(fds[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!got || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    long vals[2];
+    if (bench_child(self, argv, vals, 2))
         return bench_fail("W6", variant, "the measuring child process failed");
+    *before = vals[0], *peak = vals[1];
     return 0;
 }
 
