@@ -58,6 +58,7 @@ static inline uint64_t bench_w7_sum(const w7_txn *t, int rows)
  * time. state reads W7_SQL_STATE.
  */
 typedef struct w7_side_ops {
+    int (*exec)(void *ctx, const char *sql); /* untimed; NULL for pgbench */
     int (*run_client)(void *ctx, int client, long count, int scale, uint64_t *sum);
     int (*run_all)(void *ctx, int clients, long per_client, double *seconds);
     int (*state)(void *ctx, int64_t st[W7_STATE_FIELDS]);

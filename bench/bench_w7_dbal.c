@@ -139,6 +139,7 @@ static int w7_dbal_state(void *ctx, int64_t st[W7_STATE_FIELDS])
 }
 
 const w7_side_ops bench_w7_dbal_ops = {
+    .exec = bench_w7_dbal_exec,
     .run_client = w7_dbal_client,
     .state = w7_dbal_state,
     .close = w7_dbal_close,

@@ -159,6 +159,7 @@ static int w7pg_state(void *ctx, int64_t st[W7_STATE_FIELDS])
 }
 
 const w7_side_ops bench_w7_pg_ops = {
+    .exec = bench_w7_pg_exec,
     .run_client = w7pg_client,
     .state = w7pg_state,
     .close = w7pg_close,

@@ -108,6 +108,7 @@ static int w7sq_state(void *ctx, int64_t st[W7_STATE_FIELDS])
 }
 
 const w7_side_ops bench_w7_sqlite_ops = {
+    .exec = bench_w7_sqlite_exec,
     .run_client = w7sq_client,
     .state = w7sq_state,
     .close = w7sq_close,

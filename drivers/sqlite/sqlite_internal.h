@@ -79,6 +79,8 @@ typedef struct sq_conn {
     int guard;                   /* the application's SQL is being prepared (sqlite_guard.c) */
     const char *refused;         /* why the guard refused it */
     struct sq_rows *spare;       /* a closed cursor kept for the next query */
+    /* The engine's BEGIN, COMMIT and ROLLBACK, prepared on first use. */
+    sqlite3_stmt *tx[3];
     /* fork(): who opened it, its file, and its place among the process's
      * connections (sqlite_fork.c). */
     pid_t pid;
