@@ -71,12 +71,16 @@ static int dbal_measure(const char *url, int memory, int conns, long n, w8_mark 
     if (rc == 0) {
         bench_w8_mark(&marks[0]);
         long opened = 0;
-        for (; conns && rc == 0 && opened < n; opened++)
-            if (dbal_session_open(e, &more[opened], &err) != DBAL_OK)
+        /* All of them connected before any goes back, or they would share one. */
+        for (; conns && rc == 0 && opened < n; opened++) {
+            if (dbal_session_open(e, &more[opened], &err) != DBAL_OK) {
                 rc = bench_fail("dbal", "W8 session", err.message);
-            else if (dbal_exec(more[opened], "SELECT 1", DBAL_NOARGS, NULL) != DBAL_OK)
+                break;
+            }
+            if (dbal_exec(more[opened], "SELECT 1", DBAL_NOARGS, NULL) != DBAL_OK)
                 rc = fail_s(more[opened], "W8 connection");
-        for (long i = 0; i < opened - (rc != 0); i++)
+        }
+        for (long i = 0; i < opened; i++)
             dbal_session_close(more[i]);
         if (rc == 0 && !conns)
             rc = dbal_statements(base, n);
