@@ -101,6 +101,7 @@ static int measure(const char *self, const bench_w6_target *t, const char *varia
                           (char *)(t->file ? t->file : ""),
                           NULL};
     long vals[2];
+    *before = *peak = -1;
     if (bench_child(self, argv, vals, 2))
         return bench_fail("W6", variant, "the measuring child process failed");
     *before = vals[0], *peak = vals[1];
