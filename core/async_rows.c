@@ -244,10 +244,48 @@ static dbal_type buffered_type(dbal_driver_rows *base, int col)
     return current((buffered *)base, col)->logical;
 }
 
+/* The typed reads answer for the forms the getters take as they are
+ * (driver.h's col_int64 ...); every other cell goes through
+ * buffered_value and the getters' rules. */
+static int buffered_int64(dbal_driver_rows *base, int col, int64_t *out)
+{
+    const cell *c = current((buffered *)base, col);
+    if (c->form != DBAL_TYPE_INT64)
+        return DBAL_ETYPE;
+    *out = c->u.i;
+    return DBAL_OK;
+}
+
+static int buffered_double(dbal_driver_rows *base, int col, double *out)
+{
+    const cell *c = current((buffered *)base, col);
+    if (c->form == DBAL_TYPE_DOUBLE)
+        *out = c->u.d;
+    else if (c->form == DBAL_TYPE_INT64 && c->logical != DBAL_TYPE_BOOL)
+        *out = (double)c->u.i;
+    else
+        return DBAL_ETYPE;
+    return DBAL_OK;
+}
+
+static int buffered_text(dbal_driver_rows *base, int col, const char **out, size_t *len)
+{
+    buffered *b = (buffered *)base;
+    const cell *c = current(b, col);
+    if (c->form != DBAL_TYPE_TEXT && c->form != DBAL_TYPE_NUMERIC && c->form != DBAL_TYPE_JSON)
+        return DBAL_ETYPE;
+    *out = b->data.data + c->u.off;
+    *len = c->len;
+    return DBAL_OK;
+}
+
 const dbal__cursor_methods dbal__buffered_methods = {
     .next = buffered_next,
     .close = buffered_close,
     .name = buffered_name,
     .value = buffered_value,
     .type = buffered_type,
+    .int64 = buffered_int64,
+    .dbl = buffered_double,
+    .text = buffered_text,
 };

@@ -7,6 +7,7 @@
 #include "convert.h"
 #include "decimal.h"
 #include "errors.h"
+#include "fork.h"
 #include "values.h"
 
 #include <string.h>
@@ -21,9 +22,30 @@ void dbal__rows_open(dbal_rows *r, const dbal__cursor_methods *m, dbal_driver_ro
     r->owner = owner;
     r->prev = r->next = NULL;
     r->on_row = 0;
+    r->pid = dbal__pid();
     r->ncols = dr->ncols;
     r->numbuf = NULL;
     r->blobtext = NULL;
+}
+
+/* What a driver without the typed slots (older than ABI 5) answers for
+ * every value: not in that form, read it through col_value. */
+static int no_int64(dbal_driver_rows *dr, int col, int64_t *out)
+{
+    (void)dr, (void)col, (void)out;
+    return DBAL_ETYPE;
+}
+
+static int no_double(dbal_driver_rows *dr, int col, double *out)
+{
+    (void)dr, (void)col, (void)out;
+    return DBAL_ETYPE;
+}
+
+static int no_text(dbal_driver_rows *dr, int col, const char **out, size_t *len)
+{
+    (void)dr, (void)col, (void)out, (void)len;
+    return DBAL_ETYPE;
 }
 
 void dbal__cursor_methods_of(const dbal_driver *d, dbal__cursor_methods *out)
@@ -32,14 +54,27 @@ void dbal__cursor_methods_of(const dbal_driver *d, dbal__cursor_methods *out)
                                   .close = d->rows_close,
                                   .name = d->col_name,
                                   .value = d->col_value,
-                                  .type = d->col_type};
+                                  .type = d->col_type,
+                                  .int64 = DBAL_DRIVER_HAS(d, col_int64) ? d->col_int64 : no_int64,
+                                  .dbl = DBAL_DRIVER_HAS(d, col_double) ? d->col_double : no_double,
+                                  .text = DBAL_DRIVER_HAS(d, col_text) ? d->col_text : no_text};
+}
+
+/* Whether the owner lets the cursor be read here. Only a process other
+ * than the one that opened it (a forked child) needs to ask: no call per
+ * row otherwise. */
+static int usable(dbal_rows *r, int report)
+{
+    if (r->pid == dbal__pid() || !r->hooks->usable)
+        return DBAL_OK;
+    return r->hooks->usable(r, report);
 }
 
 int dbal_rows_next(dbal_rows *r)
 {
     if (!r)
         return DBAL_EMISUSE;
-    int rc = r->hooks->usable ? r->hooks->usable(r, 1) : DBAL_OK;
+    int rc = usable(r, 1);
     if (rc != DBAL_OK)
         return rc;
     rc = r->m->next(r->dr, r->err);
@@ -55,7 +90,7 @@ void dbal_rows_close(dbal_rows *r)
         return;
     /* Rows the owner says may not be read here (the parent's, in a forked
      * child) are left as they are: closing may read the rest of them. */
-    if (!r->hooks->usable || r->hooks->usable(r, 0) == DBAL_OK)
+    if (usable(r, 0) == DBAL_OK)
         r->m->close(r->dr);
     dbal__free(r->numbuf);
     for (int i = 0; r->blobtext && i < r->ncols; i++)
@@ -179,19 +214,36 @@ static int int64_from(dbal_rows *r, int col, const dbal_value *v, int64_t *out)
     return rc ? dbal__rows_conversion_error(r, col, rc, "an integer") : DBAL_OK;
 }
 
-/* The getters' common case, a value already of the wanted type, inline;
- * the rest out of line so that the fast path stays short. */
-static inline int get_int64(dbal_rows *r, int col, int64_t *out)
+/* The getters' common case first: a valid column of the current row whose
+ * value the driver reads straight into the wanted type (the typed slots).
+ * Anything else goes the general way, out of line, through a dbal_value
+ * and the conversion rules above, which the typed slots never bypass:
+ * they answer only for values those rules would take as they are. */
+#if defined(__GNUC__)
+/* Kept out of the getters that call it, so that their typed path needs no
+ * stack frame of the general one's size. */
+#define OUT_OF_LINE __attribute__((noinline, cold))
+#else
+#define OUT_OF_LINE
+#endif
+
+static inline int current(const dbal_rows *r, int col)
+{
+    return r && r->on_row && (unsigned)col < (unsigned)r->ncols;
+}
+
+OUT_OF_LINE static int int64_general(dbal_rows *r, int col, int64_t *out)
 {
     dbal_value v;
     int rc = raw(r, col, &v);
-    if (rc)
-        return rc;
-    if (v.type == DBAL_TYPE_INT64) {
-        *out = v.u.i;
+    return rc ? rc : int64_from(r, col, &v, out);
+}
+
+static inline int get_int64(dbal_rows *r, int col, int64_t *out)
+{
+    if (current(r, col) && r->m->int64(r->dr, col, out) == DBAL_OK)
         return DBAL_OK;
-    }
-    return int64_from(r, col, &v, out);
+    return int64_general(r, col, out);
 }
 
 int dbal_col_get_int64(dbal_rows *r, int col, int64_t *out)
@@ -223,17 +275,18 @@ static int double_from(dbal_rows *r, int col, const dbal_value *v, double *out)
     return rc ? dbal__rows_conversion_error(r, col, rc, "a double") : DBAL_OK;
 }
 
-static inline int get_double(dbal_rows *r, int col, double *out)
+OUT_OF_LINE static int double_general(dbal_rows *r, int col, double *out)
 {
     dbal_value v;
     int rc = raw(r, col, &v);
-    if (rc)
-        return rc;
-    if (v.type == DBAL_TYPE_DOUBLE) {
-        *out = v.u.d;
+    return rc ? rc : double_from(r, col, &v, out);
+}
+
+static inline int get_double(dbal_rows *r, int col, double *out)
+{
+    if (current(r, col) && r->m->dbl(r->dr, col, out) == DBAL_OK)
         return DBAL_OK;
-    }
-    return double_from(r, col, &v, out);
+    return double_general(r, col, out);
 }
 
 int dbal_col_get_double(dbal_rows *r, int col, double *out)
@@ -317,7 +370,7 @@ static const char *blob_as_text(dbal_rows *r, int col, const dbal_value *v)
 
 /* The bytes of a value: as they are for text and blobs, the decimal form of
  * numbers; want_nul asks for a terminator after blob bytes too. */
-static int bytes_of(dbal_rows *r, int col, int want_nul, const char **out, size_t *len)
+OUT_OF_LINE static int bytes_general(dbal_rows *r, int col, int want_nul, const char **out, size_t *len)
 {
     dbal_value v;
     size_t n = 0;
@@ -344,6 +397,17 @@ static int bytes_of(dbal_rows *r, int col, int want_nul, const char **out, size_
     if (len)
         *len = n;
     return DBAL_OK;
+}
+
+static inline int bytes_of(dbal_rows *r, int col, int want_nul, const char **out, size_t *len)
+{
+    size_t n;
+    if (current(r, col) && r->m->text(r->dr, col, out, &n) == DBAL_OK) {
+        if (len)
+            *len = n;
+        return DBAL_OK;
+    }
+    return bytes_general(r, col, want_nul, out, len);
 }
 
 int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len)

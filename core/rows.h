@@ -15,6 +15,7 @@
 #include "buf.h"
 
 #include <dbal/driver.h>
+#include <sys/types.h>
 
 typedef struct dbal__cursor_methods {
     int (*next)(dbal_driver_rows *dr, dbal_error *err); /* DBAL_ROW, DBAL_DONE or a code */
@@ -22,6 +23,13 @@ typedef struct dbal__cursor_methods {
     const char *(*name)(dbal_driver_rows *dr, int col);
     void (*value)(dbal_driver_rows *dr, int col, dbal_value *out); /* the value's form */
     dbal_type (*type)(dbal_driver_rows *dr, int col);              /* its logical type */
+    /* The value read straight into a C type, or DBAL_ETYPE when it is not
+     * in that form (driver.h's col_int64 ...): then value and the core's
+     * rules decide. Never NULL: a driver without the slots gets a stub
+     * that always says DBAL_ETYPE. */
+    int (*int64)(dbal_driver_rows *dr, int col, int64_t *out);
+    int (*dbl)(dbal_driver_rows *dr, int col, double *out);
+    int (*text)(dbal_driver_rows *dr, int col, const char **out, size_t *len);
 } dbal__cursor_methods;
 
 typedef struct dbal__rows_hooks {
@@ -44,6 +52,7 @@ struct dbal_rows {
     void *owner;            /* the session or async context, for the hooks */
     dbal_rows *prev, *next; /* in the owner's list of open cursors */
     int on_row;             /* next returned DBAL_ROW and the row is current */
+    pid_t pid;              /* the process that opened it; in another, hooks->usable decides */
     int ncols;              /* dr->ncols, fixed for the cursor's life */
     char (*numbuf)[48];     /* per-column text of numbers, dates, UUIDs, made on first use */
     dbal__buf *blobtext;    /* per-column NUL-terminated copies of blobs read as text */

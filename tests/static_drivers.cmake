@@ -33,11 +33,17 @@ if(TARGET dbal_postgresql)
   list(APPEND _dbal_static_libs dbal_postgresql_static)
 endif()
 
+# dbal_add_linked_drivers_test(NAME): the test program NAME.c with both
+# drivers linked in (HAVE_POSTGRESQL when the PostgreSQL one is built) and
+# DBAL_DRIVER_PATH on an empty directory, so that no module is loaded.
 file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/tests/no-drivers)
-dbal_add_test(test_static_drivers SOURCES test_static_drivers.c LIBS ${_dbal_static_libs})
-target_include_directories(test_static_drivers PRIVATE ${PROJECT_SOURCE_DIR}/include)
-if(TARGET dbal_postgresql)
-  target_compile_definitions(test_static_drivers PRIVATE HAVE_POSTGRESQL)
-endif()
-set_tests_properties(test_static_drivers PROPERTIES
-  ENVIRONMENT "DBAL_DRIVER_PATH=${PROJECT_BINARY_DIR}/tests/no-drivers")
+function(dbal_add_linked_drivers_test name)
+  dbal_add_test(${name} SOURCES ${name}.c LIBS ${_dbal_static_libs})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/include)
+  if(TARGET dbal_postgresql)
+    target_compile_definitions(${name} PRIVATE HAVE_POSTGRESQL)
+  endif()
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "DBAL_DRIVER_PATH=${PROJECT_BINARY_DIR}/tests/no-drivers")
+endfunction()
+
+dbal_add_linked_drivers_test(test_static_drivers)

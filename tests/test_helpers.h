@@ -34,6 +34,20 @@ static inline dbal_engine *test_engine_opts(const char *url, const char *opts)
     return e;
 }
 
+/* DBAL_TEST_PG_URL, or NULL when it is not set (the caller skips its
+ * PostgreSQL part); fails the test when DBAL_TEST_REQUIRE_PG=1 asks for
+ * PostgreSQL and it is not set. */
+static inline const char *test_pg_url(void)
+{
+    const char *url = getenv("DBAL_TEST_PG_URL");
+    if (url && *url)
+        return url;
+    const char *req = getenv("DBAL_TEST_REQUIRE_PG");
+    if (req && strcmp(req, "1") == 0)
+        fail_msg("DBAL_TEST_REQUIRE_PG=1 but DBAL_TEST_PG_URL is not set");
+    return NULL;
+}
+
 static inline dbal_session *test_session(dbal_engine *e)
 {
     dbal_session *s;

@@ -319,6 +319,19 @@ static void test_slot_versions(void **state)
     assert_int_equal(checks_on_reuse("vone"), 0);
     assert_int_equal(checks_on_reuse("vtwo"), 1);
 
+    /* The typed column slots (ABI 5) by the same rule: a version-4 table,
+     * or one whose size ends before them, does not have them, whatever
+     * lies there (test_typed_columns reads real rows through both). */
+    dbal_driver t = fake_table;
+    t.col_int64 = (int (*)(dbal_driver_rows *, int, int64_t *))1;
+    assert_true(DBAL_DRIVER_HAS(&t, col_int64));
+    assert_false(DBAL_DRIVER_HAS(&t, col_text)); /* not filled */
+    t.abi_version = 4;
+    assert_false(DBAL_DRIVER_HAS(&t, col_int64));
+    t.abi_version = 5;
+    t.size = offsetof(dbal_driver, col_int64);
+    assert_false(DBAL_DRIVER_HAS(&t, col_int64));
+
     /* The host table by the same rule, as a driver's entry point tests it. */
     dbal_host h = {.abi_version = 1, .size = sizeof h, .set_error = NULL};
     assert_false(DBAL_HOST_HAS(&h, set_error)); /* not filled */

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_helpers.h"
+
 #include <dbal.h>
 #include <dbal/driver.h>
 #include <link.h>
@@ -102,14 +104,11 @@ static void postgresql_linked_in(void **state)
 {
     (void)state;
 #ifdef HAVE_POSTGRESQL
-    const char *url = getenv("DBAL_TEST_PG_URL");
-    if (url && *url) {
+    const char *url = test_pg_url();
+    if (url) {
         run_statement(url, "postgresql");
         return;
     }
-    const char *req = getenv("DBAL_TEST_REQUIRE_PG");
-    if (req && strcmp(req, "1") == 0)
-        fail_msg("DBAL_TEST_REQUIRE_PG=1 but DBAL_TEST_PG_URL is not set");
 #endif
     skip();
 }

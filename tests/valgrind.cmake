@@ -4,8 +4,10 @@
 # Included from tests/CMakeLists.txt; label "valgrind".
 #
 #   valgrind_conformance_{sqlite_memory,sqlite_file,postgresql}
-#   valgrind_test_{sqlite,url,hostile,fork} (test_fork's children are
-#   checked too: valgrind follows fork(), and their exit status counts)
+#   valgrind_test_{sqlite,url,hostile,fork,typed_columns} (test_fork's
+#   children are checked too: valgrind follows fork(), and their exit
+#   status counts; test_typed_columns runs PostgreSQL when
+#   DBAL_TEST_PG_URL is set)
 # (test_misuse forks a child per case: too slow under valgrind, and ASan
 # covers it.)
 #
@@ -26,7 +28,8 @@ foreach(pair "conformance_sqlite_memory;dbal_conformance;sqlite::memory:"
              "test_sqlite;test_sqlite;"
              "test_url;test_url;"
              "test_hostile;test_hostile;sqlite::memory:"
-             "test_fork;test_fork;")
+             "test_fork;test_fork;"
+             "test_typed_columns;test_typed_columns;")
   list(GET pair 0 name)
   list(GET pair 1 exe)
   list(GET pair 2 arg)

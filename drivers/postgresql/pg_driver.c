@@ -39,6 +39,9 @@ static const dbal_driver pg_driver = {
     .async_connect_start = pg_async_connect_start,
     .async_connect_poll = pg_async_connect_poll,
     .check = pg_check,
+    .col_int64 = pg_col_int64,
+    .col_double = pg_col_double,
+    .col_text = pg_col_text,
 };
 
 /* The module's one export (a prototype, as every function outside a

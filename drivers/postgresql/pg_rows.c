@@ -330,3 +330,60 @@ dbal_type pg_col_type(dbal_driver_rows *base, int col)
     int len;
     return cell(r, col, &len) ? pg_type_of(r->types[col])->type : DBAL_TYPE_NULL;
 }
+
+/* The typed slots (driver.h): numbers in binary rows only, since text
+ * rows would need parsing, which is the core's; text where col_value
+ * hands the bytes as they are. */
+int pg_col_int64(dbal_driver_rows *base, int col, int64_t *out)
+{
+    pg_rows *r = (pg_rows *)base;
+    int len;
+    const char *p = cell(r, col, &len);
+    return p && r->binary ? pg_binary_int64(r->types[col], p, len, out) : DBAL_ETYPE;
+}
+
+int pg_col_double(dbal_driver_rows *base, int col, double *out)
+{
+    pg_rows *r = (pg_rows *)base;
+    int len;
+    int64_t i;
+    const char *p = cell(r, col, &len);
+    if (!p || !r->binary)
+        return DBAL_ETYPE;
+    if (pg_binary_double(r->types[col], p, len, out) == DBAL_OK)
+        return DBAL_OK;
+    if (pg_binary_int64(r->types[col], p, len, &i) != DBAL_OK) /* bool is a type of its own */
+        return DBAL_ETYPE;
+    *out = (double)i;
+    return DBAL_OK;
+}
+
+/* Binary rows: the text types, whose binary form is their text
+ * (pg_value_binary's last branch). Text rows: every type but bytea and
+ * the dates and times, which pg_value_text decodes. */
+static int text_as_is(const pg_rows *r, int col)
+{
+    Oid t = r->types[col];
+    if (r->binary)
+        return t == PG_TEXTOID || t == PG_VARCHAROID || t == PG_BPCHAROID || t == PG_JSONOID;
+    switch (pg_type_of(t)->type) {
+    case DBAL_TYPE_BLOB:
+    case DBAL_TYPE_TIMESTAMP:
+    case DBAL_TYPE_TIMESTAMPTZ:
+    case DBAL_TYPE_DATE:
+    case DBAL_TYPE_TIME: return 0;
+    default: return 1;
+    }
+}
+
+int pg_col_text(dbal_driver_rows *base, int col, const char **out, size_t *len)
+{
+    pg_rows *r = (pg_rows *)base;
+    int n;
+    const char *p = cell(r, col, &n);
+    if (!p || !text_as_is(r, col))
+        return DBAL_ETYPE;
+    *out = p;
+    *len = (size_t)n;
+    return DBAL_OK;
+}

@@ -202,6 +202,9 @@ void pg_rows_close(dbal_driver_rows *r);
 const char *pg_col_name(dbal_driver_rows *r, int col);
 void pg_col_value(dbal_driver_rows *r, int col, dbal_value *out);
 dbal_type pg_col_type(dbal_driver_rows *r, int col);
+int pg_col_int64(dbal_driver_rows *r, int col, int64_t *out);
+int pg_col_double(dbal_driver_rows *r, int col, double *out);
+int pg_col_text(dbal_driver_rows *r, int col, const char **out, size_t *len);
 
 /* The current row's value of col as col_value hands it (pg_values.c),
  * from its binary form or its text (p, len bytes, not NULL): numbers,
@@ -209,6 +212,10 @@ dbal_type pg_col_type(dbal_driver_rows *r, int col);
  * what needs decoding is decoded into the column's buffer (r->blobs). */
 void pg_value_binary(pg_rows *r, int col, const char *p, int len, dbal_value *out);
 void pg_value_text(pg_rows *r, int col, const char *text, int len, dbal_value *out);
+/* A binary value of an integer type (int2, int4, int8) or of float8 as
+ * pg_value_binary reads it: DBAL_OK, or DBAL_ETYPE for another type. */
+int pg_binary_int64(Oid type, const char *p, int len, int64_t *out);
+int pg_binary_double(Oid type, const char *p, int len, double *out);
 
 /* Decodes bytea text output (hex "\x..." or the old escape format) into b,
  * followed by a NUL byte. DBAL_OK or DBAL_ENOMEM. */

@@ -91,23 +91,39 @@ static void numeric_value(pg_rows *r, int col, const char *p, int len, dbal_valu
                out);
 }
 
+int pg_binary_int64(Oid type, const char *p, int len, int64_t *out)
+{
+    if (type == PG_INT8OID && len == 8)
+        *out = (int64_t)be(p, 8);
+    else if (type == PG_INT4OID && len == 4)
+        *out = (int32_t)(uint32_t)be(p, 4);
+    else if (type == PG_INT2OID && len == 2)
+        *out = (int16_t)(uint16_t)be(p, 2);
+    else
+        return DBAL_ETYPE;
+    return DBAL_OK;
+}
+
+int pg_binary_double(Oid type, const char *p, int len, double *out)
+{
+    if (type != PG_FLOAT8OID || len != 8)
+        return DBAL_ETYPE;
+    uint64_t u = be(p, 8);
+    memcpy(out, &u, sizeof u);
+    return DBAL_OK;
+}
+
 void pg_value_binary(pg_rows *r, int col, const char *p, int len, dbal_value *out)
 {
     Oid type = r->types[col];
     out->len = 0;
-    if ((type == PG_INT8OID || type == PG_TIMEOID) && len == 8) {
-        out->type = type == PG_INT8OID ? DBAL_TYPE_INT64 : DBAL_TYPE_TIME;
-        out->u.i = (int64_t)be(p, 8);
-    } else if (type == PG_FLOAT8OID && len == 8) {
-        uint64_t u = be(p, 8);
+    if (pg_binary_int64(type, p, len, &out->u.i) == DBAL_OK) {
+        out->type = DBAL_TYPE_INT64;
+    } else if (pg_binary_double(type, p, len, &out->u.d) == DBAL_OK) {
         out->type = DBAL_TYPE_DOUBLE;
-        memcpy(&out->u.d, &u, sizeof u);
-    } else if (type == PG_INT4OID && len == 4) {
-        out->type = DBAL_TYPE_INT64;
-        out->u.i = (int32_t)(uint32_t)be(p, 4);
-    } else if (type == PG_INT2OID && len == 2) {
-        out->type = DBAL_TYPE_INT64;
-        out->u.i = (int16_t)(uint16_t)be(p, 2);
+    } else if (type == PG_TIMEOID && len == 8) {
+        out->type = DBAL_TYPE_TIME;
+        out->u.i = (int64_t)be(p, 8);
     } else if (type == PG_BOOLOID && len == 1) {
         *out = dbal_bool(p[0] != 0);
     } else if ((type == PG_TIMESTAMPOID || type == PG_TIMESTAMPTZOID) && len == 8) {

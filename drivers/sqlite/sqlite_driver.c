@@ -29,6 +29,9 @@ static const dbal_driver driver = {
     .set_timeout = sq_set_timeout,
     .set_read_only = sq_set_read_only,
     .check = sq_check,
+    .col_int64 = sq_col_int64,
+    .col_double = sq_col_double,
+    .col_text = sq_col_text,
 };
 
 /* The module's one export (a prototype, as every function outside a

@@ -132,6 +132,9 @@ void sq_rows_close(dbal_driver_rows *r);
 const char *sq_col_name(dbal_driver_rows *r, int col);
 void sq_col_value(dbal_driver_rows *r, int col, dbal_value *out);
 dbal_type sq_col_type(dbal_driver_rows *r, int col);
+int sq_col_int64(dbal_driver_rows *r, int col, int64_t *out);
+int sq_col_double(dbal_driver_rows *r, int col, double *out);
+int sq_col_text(dbal_driver_rows *r, int col, const char **out, size_t *len);
 
 int sq_begin(dbal_driver_conn *c, unsigned options, dbal_error *err);
 int sq_set_read_only(dbal_driver_conn *c, int on, dbal_error *err);

@@ -163,6 +163,9 @@ void tw_rows_close(dbal_driver_rows *r);
 const char *tw_col_name(dbal_driver_rows *r, int col);
 void tw_col_value(dbal_driver_rows *r, int col, dbal_value *out);
 dbal_type tw_col_type(dbal_driver_rows *r, int col);
+int tw_col_int64(dbal_driver_rows *r, int col, int64_t *out);
+int tw_col_double(dbal_driver_rows *r, int col, double *out);
+int tw_col_text(dbal_driver_rows *r, int col, const char **out, size_t *len);
 int tw_exec_batch(dbal_driver_conn *c, const char *sql, size_t nparams,
                   int (*next)(void *ud, size_t i, const dbal_value **row), void *ud, int64_t *affected,
                   size_t *failed_row, dbal_error *err);

@@ -53,6 +53,9 @@ static const dbal_driver table = {
     .set_read_only = tw_set_read_only,
     .check = tw_check,
     .control = tw_control,
+    .col_int64 = tw_col_int64,
+    .col_double = tw_col_double,
+    .col_text = tw_col_text,
 };
 
 DBAL_API const dbal_driver *DBAL_DRIVER_ENTRY(testing)(const dbal_host *h);

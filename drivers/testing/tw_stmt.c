@@ -228,6 +228,29 @@ dbal_type tw_col_type(dbal_driver_rows *base, int col)
     return t;
 }
 
+/* The typed slots forward to the wrapped driver's, under the same turn as
+ * col_value; a wrapped driver without them (older than ABI 5) answers
+ * DBAL_ETYPE for every value, which sends the core to col_value, as it
+ * would go without the testing driver. One definition for the three: they
+ * differ only in the out parameters. */
+#define FORWARD_TYPED(slot, params, args)               \
+    int tw_##slot params                                \
+    {                                                   \
+        tw_rows *r = (tw_rows *)base;                   \
+        const dbal_driver *inner = r->conn->eng->inner; \
+        if (!DBAL_DRIVER_HAS(inner, slot))              \
+            return DBAL_ETYPE;                          \
+        int taken = turn_take(r->conn);                 \
+        int rc = inner->slot args;                      \
+        turn_give(r->conn, taken);                      \
+        return rc;                                      \
+    }
+FORWARD_TYPED(col_int64, (dbal_driver_rows * base, int col, int64_t *out), (r->inner, col, out))
+FORWARD_TYPED(col_double, (dbal_driver_rows * base, int col, double *out), (r->inner, col, out))
+FORWARD_TYPED(col_text, (dbal_driver_rows * base, int col, const char **out, size_t *len),
+              (r->inner, col, out, len))
+#undef FORWARD_TYPED
+
 /* The core's fallback for a driver without exec_batch: one exec per row. */
 static int batch_by_rows(tw_conn *c, const char *sql, size_t nparams,
                          int (*next)(void *ud, size_t i, const dbal_value **row), void *ud, int64_t *affected,

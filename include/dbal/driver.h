@@ -46,7 +46,7 @@ extern "C" {
 /* The ABI version this header describes, which a driver puts in
  * dbal_driver.abi_version, and DBAL_DRIVER_ENTRY_SYMBOL, the name of the
  * entry point the core looks up with dlsym(). */
-#define DBAL_DRIVER_ABI_VERSION 4
+#define DBAL_DRIVER_ABI_VERSION 5
 #define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
 
 /* The ABI version from which a driver takes and gives the value types
@@ -433,6 +433,41 @@ typedef struct dbal_driver {
      * command is DBAL_EINVAL. Core fallback when NULL: DBAL_EUNSUPPORTED.
      */
     int (*control)(void *ctx, const char *command, char *reply, size_t cap, dbal_error *err);
+
+    /* ---- ABI version 5: optional, typed column access ---- */
+
+    /*
+     * The current row's value of col read straight into a C type, without
+     * a dbal_value: what the getters try first (dbal_col_int64 and
+     * dbal_col_get_int64 ask col_int64; the double getters col_double; the
+     * text and blob getters col_text), so that a scan pays for a value
+     * what the database's own column call costs. col is in range and the
+     * row current (the core checks); the same thread rules as col_value.
+     *
+     * Each answers DBAL_OK with *out (and *len) only for a value that
+     * col_value would hand in that very form, so that the core would take
+     * it as it is:
+     *   col_int64:  a value col_value hands as DBAL_TYPE_INT64;
+     *   col_double: one it hands as DBAL_TYPE_DOUBLE, or as
+     *               DBAL_TYPE_INT64 when col_type is not DBAL_TYPE_BOOL
+     *               (then *out = (double)the integer);
+     *   col_text:   one it hands as DBAL_TYPE_TEXT, NUMERIC or JSON: the
+     *               same bytes, NUL at [len], valid as long as col_value's.
+     * For any other value (NULL, another form, one that would need
+     * decoding or converting: a date's text, a bytea, a number as text)
+     * it returns DBAL_ETYPE and leaves *out alone. That answer is never
+     * shown to the application: the core then reads the value through
+     * col_value and converts it by its one set of rules, so the result
+     * and the error are those of a driver without these slots. A slot
+     * never parses text, formats a number or fails otherwise; answering
+     * DBAL_ETYPE for everything is correct, only slower.
+     *
+     * Core fallback when NULL (each on its own): col_value for every
+     * value.
+     */
+    int (*col_int64)(dbal_driver_rows *r, int col, int64_t *out);
+    int (*col_double)(dbal_driver_rows *r, int col, double *out);
+    int (*col_text)(dbal_driver_rows *r, int col, const char **out, size_t *len);
 } dbal_driver;
 
 /* DBAL_DRIVER_SINCE_*: the ABI version that added each slot of dbal_driver,
@@ -467,6 +502,9 @@ typedef struct dbal_driver {
 #define DBAL_DRIVER_SINCE_async_connect_poll 1
 #define DBAL_DRIVER_SINCE_check 2
 #define DBAL_DRIVER_SINCE_control 4
+#define DBAL_DRIVER_SINCE_col_int64 5
+#define DBAL_DRIVER_SINCE_col_double 5
+#define DBAL_DRIVER_SINCE_col_text 5
 
 /* Kinds of asynchronous statements: DBAL_ASYNC_EXEC, DBAL_ASYNC_QUERY,
  * DBAL_ASYNC_BEGIN, DBAL_ASYNC_COMMIT, DBAL_ASYNC_ROLLBACK. */
