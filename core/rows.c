@@ -419,16 +419,32 @@ int dbal_col_get_text(dbal_rows *r, int col, const char **out, size_t *len)
     return bytes_of(r, col, 1, out, len);
 }
 
-int64_t dbal_col_int64(dbal_rows *r, int col)
+OUT_OF_LINE static int64_t int64_or_zero(dbal_rows *r, int col)
 {
     int64_t v = 0;
-    return get_int64(r, col, &v) == DBAL_OK ? v : 0;
+    return int64_general(r, col, &v) == DBAL_OK ? v : 0;
+}
+
+int64_t dbal_col_int64(dbal_rows *r, int col)
+{
+    int64_t v;
+    if (current(r, col) && r->m->int64(r->dr, col, &v) == DBAL_OK)
+        return v;
+    return int64_or_zero(r, col);
+}
+
+OUT_OF_LINE static double double_or_zero(dbal_rows *r, int col)
+{
+    double v = 0;
+    return double_general(r, col, &v) == DBAL_OK ? v : 0;
 }
 
 double dbal_col_double(dbal_rows *r, int col)
 {
-    double v = 0;
-    return get_double(r, col, &v) == DBAL_OK ? v : 0;
+    double v;
+    if (current(r, col) && r->m->dbl(r->dr, col, &v) == DBAL_OK)
+        return v;
+    return double_or_zero(r, col);
 }
 
 int dbal_col_bool(dbal_rows *r, int col)

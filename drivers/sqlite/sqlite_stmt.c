@@ -300,15 +300,18 @@ dbal_type sq_col_type(dbal_driver_rows *base, int col)
  * values sq_typed_value never changes) and a storage class that is the
  * wanted form: the type is read first, because sqlite3_value_int64 would
  * convert text silently by SQLite's rules, not dbal's. */
-static inline sqlite3_value *plain(const sq_rows *r, int col)
+static inline int has_kind(const sq_rows *r, int col)
 {
-    return r->cols && r->cols[col].kind ? NULL : sqlite3_column_value(r->st, col);
+    return r->cols && r->cols[col].kind;
 }
 
 int sq_col_int64(dbal_driver_rows *base, int col, int64_t *out)
 {
-    sqlite3_value *v = plain((sq_rows *)base, col);
-    if (!v || sqlite3_value_type(v) != SQLITE_INTEGER)
+    sq_rows *r = (sq_rows *)base;
+    if (has_kind(r, col))
+        return DBAL_ETYPE;
+    sqlite3_value *v = sqlite3_column_value(r->st, col);
+    if (sqlite3_value_type(v) != SQLITE_INTEGER)
         return DBAL_ETYPE;
     *out = sqlite3_value_int64(v);
     return DBAL_OK;
@@ -316,8 +319,11 @@ int sq_col_int64(dbal_driver_rows *base, int col, int64_t *out)
 
 int sq_col_double(dbal_driver_rows *base, int col, double *out)
 {
-    sqlite3_value *v = plain((sq_rows *)base, col);
-    int storage = v ? sqlite3_value_type(v) : SQLITE_NULL;
+    sq_rows *r = (sq_rows *)base;
+    if (has_kind(r, col))
+        return DBAL_ETYPE;
+    sqlite3_value *v = sqlite3_column_value(r->st, col);
+    int storage = sqlite3_value_type(v);
     if (storage == SQLITE_FLOAT)
         *out = sqlite3_value_double(v);
     else if (storage == SQLITE_INTEGER) /* no kind: not a BOOLEAN column */
@@ -329,11 +335,14 @@ int sq_col_double(dbal_driver_rows *base, int col, double *out)
 
 int sq_col_text(dbal_driver_rows *base, int col, const char **out, size_t *len)
 {
-    sqlite3_value *v = plain((sq_rows *)base, col);
+    sq_rows *r = (sq_rows *)base;
+    if (has_kind(r, col))
+        return DBAL_ETYPE;
+    sqlite3_value *v = sqlite3_column_value(r->st, col);
     const char *t;
     /* NULL from sqlite3_value_text is out of memory: the general path
      * reports it. */
-    if (!v || sqlite3_value_type(v) != SQLITE_TEXT || !(t = (const char *)sqlite3_value_text(v)))
+    if (sqlite3_value_type(v) != SQLITE_TEXT || !(t = (const char *)sqlite3_value_text(v)))
         return DBAL_ETYPE;
     *out = t;
     *len = (size_t)sqlite3_value_bytes(v);
