@@ -12,6 +12,14 @@
 
 #include <string.h>
 
+#if defined(__GNUC__)
+/* The getters' general path, kept out of the getters that call it, so
+ * that their typed path needs no stack frame of the general one's size. */
+#define OUT_OF_LINE __attribute__((noinline, cold))
+#else
+#define OUT_OF_LINE
+#endif
+
 void dbal__rows_open(dbal_rows *r, const dbal__cursor_methods *m, dbal_driver_rows *dr, dbal_error *err,
                      const dbal__rows_hooks *hooks, void *owner)
 {
@@ -219,14 +227,6 @@ static int int64_from(dbal_rows *r, int col, const dbal_value *v, int64_t *out)
  * Anything else goes the general way, out of line, through a dbal_value
  * and the conversion rules above, which the typed slots never bypass:
  * they answer only for values those rules would take as they are. */
-#if defined(__GNUC__)
-/* Kept out of the getters that call it, so that their typed path needs no
- * stack frame of the general one's size. */
-#define OUT_OF_LINE __attribute__((noinline, cold))
-#else
-#define OUT_OF_LINE
-#endif
-
 static inline int current(const dbal_rows *r, int col)
 {
     return r && r->on_row && (unsigned)col < (unsigned)r->ncols;
