@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 static char url_buf[512];
@@ -655,6 +656,141 @@ static void test_memory_engines(void **state)
     }
 }
 
+/* sqlite::memory: keeps a read snapshot between the statements of its only
+ * connection: a second connection ends it as it opens (an idle session's
+ * snapshot would hold the WAL back), the holder's own writes, transactions,
+ * ATTACH and cursors work as without it, and a reader never misses a
+ * commit made before its statement began. */
+static void test_memory_snapshot(void **state)
+{
+    dbal_engine *e;
+    dbal_session *a, *b;
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", NULL), DBAL_OK);
+    dbal_session_open(e, &a, NULL);
+    OK(a, dbal_exec(a, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    OK(a, dbal_exec(a, "INSERT INTO t VALUES (1)", DBAL_NOARGS, NULL));
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 1);
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 1); /* a keeps its snapshot */
+    /* b's connection ends a's snapshot while a sits idle: a checkpoint
+     * that must wait for every reader is not kept waiting (busy = 0). */
+    dbal_session_open(e, &b, NULL);
+    OK(b, dbal_exec(b, "INSERT INTO t VALUES (2)", DBAL_NOARGS, NULL));
+    double t0 = test_now();
+    assert_int_equal(test_scalar(b, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+    assert_true(test_now() - t0 < 1.0);
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 2);
+    dbal_session_close(b);
+    dbal_session_close(a);
+    dbal_engine_close(e);
+
+    /* The holder's own work. pool_size=1, max_overflow=0: one connection. */
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:?pool_size=1&max_overflow=0", NULL), DBAL_OK);
+    dbal_session_open(e, &a, NULL);
+    OK(a, dbal_exec(a, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), i - 1);
+        assert_int_equal(test_scalar(a, "  /* c */ select count(*) FROM t"), i - 1);
+        OK(a, dbal_exec(a, "INSERT INTO t VALUES (?)", DBAL_ARGS(dbal_int64(i)), NULL));
+    }
+    /* a transaction of the application's after reads, and its rollback */
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 3);
+    OK(a, dbal_begin(a));
+    OK(a, dbal_exec(a, "INSERT INTO t VALUES (4)", DBAL_NOARGS, NULL));
+    OK(a, dbal_rollback(a));
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 3);
+    /* a write while a cursor of the snapshot is open: the cursor reads on */
+    dbal_rows *r;
+    OK(a, dbal_query(a, "SELECT x FROM t ORDER BY x", DBAL_NOARGS, &r));
+    assert_int_equal(dbal_rows_next(r), DBAL_ROW);
+    OK(a, dbal_exec(a, "INSERT INTO t VALUES (5)", DBAL_NOARGS, NULL));
+    int rows = 1;
+    while (dbal_rows_next(r) == DBAL_ROW)
+        rows++;
+    assert_int_equal(rows, 3);
+    dbal_rows_close(r);
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 4);
+    /* statements that cannot run inside a transaction */
+    OK(a, dbal_exec(a, "ATTACH ':memory:' AS other", DBAL_NOARGS, NULL));
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 4);
+    OK(a, dbal_exec(a, "DETACH other", DBAL_NOARGS, NULL));
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 4);
+    OK(a, dbal_exec(a, "VACUUM", DBAL_NOARGS, NULL));
+    OK(a, dbal_exec(a, "PRAGMA foreign_keys=OFF", DBAL_NOARGS, NULL));
+    assert_int_equal(test_scalar(a, "PRAGMA foreign_keys"), 0);
+    /* A connection that opens while a's cursor keeps a busy (nothing to
+     * end then): a's snapshot ends with the cursor. */
+    dbal_session_close(a);
+    dbal_engine_close(e);
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:?pool_size=1&max_overflow=1", NULL), DBAL_OK);
+    dbal_session_open(e, &a, NULL);
+    OK(a, dbal_exec(a, "CREATE TABLE t(x INTEGER)", DBAL_NOARGS, NULL));
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 0);
+    OK(a, dbal_query(a, "SELECT count(*) FROM t", DBAL_NOARGS, &r));
+    dbal_session_open(e, &b, NULL); /* a second connection */
+    OK(b, dbal_exec(b, "INSERT INTO t VALUES (1)", DBAL_NOARGS, NULL));
+    dbal_session_close(b);
+    dbal_rows_close(r);
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 1);
+    OK(a, dbal_exec(a, "INSERT INTO t VALUES (2), (3), (4)", DBAL_NOARGS, NULL));
+    dbal_session_close(a);
+    /* what a wrote was committed: a new session sees it */
+    dbal_session_open(e, &a, NULL);
+    assert_int_equal(test_scalar(a, "SELECT count(*) FROM t"), 4);
+    dbal_session_close(a);
+    dbal_engine_close(e);
+}
+
+/* A reader that holds the engine's one pooled connection and writers that
+ * each open an overflow connection (max_overflow connections are closed when
+ * given back), over and over: every commit a writer published before a read
+ * began is seen by that read. */
+typedef struct {
+    dbal_engine *e;
+    atomic_llong published;
+    atomic_int stop;
+    int failures;
+} snapshot_race;
+
+static void *snapshot_writer(void *p)
+{
+    snapshot_race *w = p;
+    for (int i = 1; i <= 200; i++) {
+        dbal_session *s;
+        if (dbal_session_open(w->e, &s, NULL) != DBAL_OK ||
+            dbal_exec(s, "UPDATE v SET n = ?", DBAL_ARGS(dbal_int64(i)), NULL) != DBAL_OK)
+            w->failures++;
+        dbal_session_close(s);
+        atomic_store(&w->published, i);
+    }
+    atomic_store(&w->stop, 1);
+    return NULL;
+}
+
+static void test_memory_snapshot_threads(void **state)
+{
+    snapshot_race w = {0};
+    dbal_session *a;
+    assert_int_equal(dbal_engine_open(&w.e, "sqlite::memory:?pool_size=1&max_overflow=1", NULL), DBAL_OK);
+    dbal_session_open(w.e, &a, NULL);
+    OK(a, dbal_exec(a, "CREATE TABLE v(n INTEGER)", DBAL_NOARGS, NULL));
+    OK(a, dbal_exec(a, "INSERT INTO v VALUES (0)", DBAL_NOARGS, NULL));
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, snapshot_writer, &w), 0);
+    long reads = 0;
+    while (!atomic_load(&w.stop) || reads < 1000) {
+        long long before = atomic_load(&w.published);
+        int64_t n = test_scalar(a, "SELECT n FROM v");
+        if (n < before)
+            fail_msg("read %lld after %lld was committed", (long long)n, before);
+        reads++;
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(w.failures, 0);
+    assert_int_equal(test_scalar(a, "SELECT n FROM v"), 200);
+    dbal_session_close(a);
+    dbal_engine_close(w.e);
+}
+
 /* Writers that read first then write: with BEGIN DEFERRED two of them can
  * both hold read locks and neither can upgrade (SQLite answers BUSY at once,
  * its busy handler cannot wait this out). BEGIN IMMEDIATE makes them queue. */
@@ -1168,6 +1304,8 @@ int main(void)
         cmocka_unit_test(test_busy_timeout_is_dbal_s),
         cmocka_unit_test(test_new_file_opened_at_once),
         cmocka_unit_test(test_declared_types),
+        cmocka_unit_test(test_memory_snapshot),
+        cmocka_unit_test(test_memory_snapshot_threads),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }

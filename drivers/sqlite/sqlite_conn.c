@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void release_stmt(void *stmt, void *userdata)
 {
@@ -97,6 +98,8 @@ int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
         sq_host->free(c);
         return rc;
     }
+    /* Counted before anything it runs can commit (an _pragma may). */
+    sq_snap_join(c);
     rc = configure(c, err);
     if (rc == DBAL_OK && e->cache_size > 0) {
         c->cache = stmt_cache_new(sq_host, e->cache_size, release_stmt, NULL);
@@ -106,11 +109,13 @@ int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
         }
     }
     if (rc != DBAL_OK) {
+        sq_snap_leave(c);
         sq_fork_forget(c);
         sqlite3_close_v2(c->db);
         sq_host->free(c);
         return rc;
     }
+    sq_snap_exit(c);
     *out = &c->base;
     return DBAL_OK;
 }
@@ -120,6 +125,11 @@ void sq_disconnect(dbal_driver_conn *base)
     sq_conn *c = (sq_conn *)base;
     if (!sq_fork_may_close(c))
         return; /* a parent's, in a child: kept untouched (sqlite_fork.c) */
+    /* In a forked child nothing else of the parent's runs on c (driver.h),
+     * and a copy of another thread's state could never change. */
+    if (c->pid == getpid())
+        sq_snap_enter(c);
+    sq_snap_leave(c);
     sq_host->free(c->spare);
     stmt_cache_free(c->cache);
     for (size_t i = 0; i < sizeof c->tx / sizeof c->tx[0]; i++)
@@ -130,9 +140,11 @@ void sq_disconnect(dbal_driver_conn *base)
     sq_host->free(c);
 }
 
-int sq_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
+static int begin(sq_conn *c, unsigned options, dbal_error *err)
 {
-    sq_conn *c = (sq_conn *)base;
+    int rc = sq_snap_end(c, err);
+    if (rc != DBAL_OK)
+        return rc;
     if (options & (DBAL_TX_READ_COMMITTED | DBAL_TX_REPEATABLE_READ)) {
         sq_host->set_error(err, DBAL_EUNSUPPORTED, "0A000", 0,
                            "SQLite transactions are always serializable; READ COMMITTED and REPEATABLE "
@@ -142,13 +154,22 @@ int sq_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
     if (options & DBAL_TX_READ_ONLY || c->read_only) {
         /* A read-only transaction takes no write lock, so DEFERRED; query_only
          * makes writes fail as PostgreSQL's READ ONLY does (25006). */
-        int rc = run(c, "BEGIN DEFERRED", err);
+        rc = run(c, "BEGIN DEFERRED", err);
         if (rc == DBAL_OK && (rc = run(c, "PRAGMA query_only=1", err)) != DBAL_OK)
             sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
         c->read_only_tx = rc == DBAL_OK;
         return rc;
     }
     return run_tx(c, TX_BEGIN, c->engine->begin_sql, err);
+}
+
+int sq_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
+{
+    sq_conn *c = (sq_conn *)base;
+    sq_snap_enter(c);
+    int rc = begin(c, options, err);
+    sq_snap_exit(c);
+    return rc;
 }
 
 static void end_read_only(sq_conn *c)
@@ -163,28 +184,36 @@ static void end_read_only(sq_conn *c)
 int sq_set_read_only(dbal_driver_conn *base, int on, dbal_error *err)
 {
     sq_conn *c = (sq_conn *)base;
-    int rc = run(c, on ? "PRAGMA query_only=1" : "PRAGMA query_only=0", err);
+    sq_snap_enter(c);
+    int rc = sq_snap_end(c, err);
+    if (rc == DBAL_OK)
+        rc = run(c, on ? "PRAGMA query_only=1" : "PRAGMA query_only=0", err);
     if (rc == DBAL_OK)
         c->read_only = on;
+    sq_snap_exit(c);
     return rc;
 }
 
 int sq_commit(dbal_driver_conn *base, dbal_error *err)
 {
     sq_conn *c = (sq_conn *)base;
+    sq_snap_enter(c);
     int rc = run_tx(c, TX_COMMIT, "COMMIT", err);
     if (rc == DBAL_OK)
         end_read_only(c);
+    sq_snap_exit(c);
     return rc;
 }
 
 int sq_rollback(dbal_driver_conn *base, dbal_error *err)
 {
     sq_conn *c = (sq_conn *)base;
+    sq_snap_enter(c);
     /* Some errors (SQLITE_FULL, IOERR, BUSY in places) end the transaction
      * themselves; rolling back nothing is then success. */
     int rc = sqlite3_get_autocommit(c->db) ? DBAL_OK : run_tx(c, TX_ROLLBACK, "ROLLBACK", err);
     end_read_only(c);
+    sq_snap_exit(c);
     return rc;
 }
 
@@ -192,7 +221,10 @@ int sq_last_insert_id(dbal_driver_conn *base, int64_t *out, dbal_error *err)
 {
     /* 0 means nothing was inserted on this connection: answer as
      * PostgreSQL's lastval() does, rather than with an id that is no row's. */
-    int64_t id = sqlite3_last_insert_rowid(((sq_conn *)base)->db);
+    sq_conn *c = (sq_conn *)base;
+    sq_snap_enter(c);
+    int64_t id = sqlite3_last_insert_rowid(c->db);
+    sq_snap_exit(c);
     if (id == 0) {
         sq_host->set_error(err, DBAL_EMISUSE, "55000", 0, "no row has been inserted on this connection yet");
         return DBAL_EMISUSE;

@@ -328,6 +328,14 @@ int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
         sq_host->set_error(err, DBAL_ENOMEM, NULL, 0, "out of memory");
         return DBAL_ENOMEM;
     }
+    atomic_init(&e->nconn, 0);
+    atomic_init(&e->opened, 0);
+    if (pthread_mutex_init(&e->conns_lock, NULL) != 0) {
+        pthread_mutex_destroy(&e->file_lock);
+        sq_host->free(e);
+        sq_host->set_error(err, DBAL_ENOMEM, NULL, 0, "out of memory");
+        return DBAL_ENOMEM;
+    }
     e->flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     e->busy_timeout = 5000;
     e->foreign_keys = 1;
@@ -378,5 +386,6 @@ void sq_engine_close(void *ctx)
     sq_host->free(e->uri);
     sq_host->free(e->path);
     pthread_mutex_destroy(&e->file_lock);
+    pthread_mutex_destroy(&e->conns_lock);
     sq_host->free(e);
 }

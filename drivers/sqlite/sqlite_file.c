@@ -98,7 +98,10 @@ int sq_check(dbal_driver_conn *base, int wait, int *fd, dbal_error *err)
     /* One stat() of the path in SQLite's unix VFS; other VFSes answer
      * SQLITE_NOTFOUND and are taken as not moved. */
     int moved = 0;
-    if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || !moved)
+    sq_snap_enter(c);
+    int rc = sqlite3_file_control(c->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved);
+    sq_snap_exit(c);
+    if (rc != SQLITE_OK || !moved)
         return DBAL_OK;
     base->broken = 1;
     sq_host->set_error(err, DBAL_ECONNLOST, "08006", SQLITE_READONLY_DBMOVED,

@@ -37,6 +37,13 @@ typedef struct sq_engine {
     int file_known;
     dev_t file_dev;
     ino_t file_ino;
+    /* sqlite::memory:'s connections, for the snapshots they keep
+     * (sqlite_snapshot.c): how many are open, how many were ever opened,
+     * and the list of them. */
+    atomic_int nconn;
+    atomic_uint opened;
+    pthread_mutex_t conns_lock;
+    struct sq_conn *conns;
 } sq_engine;
 
 /* What a result column's declared type says (sqlite_types.c): the
@@ -62,6 +69,7 @@ typedef struct sq_stmt {
     int ncols;
     int described;
     int reprepared;
+    int plain_read; /* sq_plain_read: may run in the snapshot kept between statements */
 } sq_stmt;
 
 typedef struct sq_conn {
@@ -88,6 +96,14 @@ typedef struct sq_conn {
     dev_t dev;
     ino_t ino;
     struct sq_conn *live_prev, *live_next;
+    /* The snapshot kept between statements (sqlite_snapshot.c). */
+    int snapshots;     /* the engine is sqlite::memory: */
+    int held;          /* a transaction of the driver's own holds it */
+    unsigned held_gen; /* engine->opened when it was taken */
+    int cursors;       /* open cursors */
+    atomic_int state;  /* SQ_ACTIVE, SQ_PARKED or SQ_EVICTING */
+    sqlite3_stmt *begin_st, *end_st;
+    struct sq_conn *next_conn; /* in engine->conns */
 } sq_conn;
 
 struct sq_rows;
@@ -175,6 +191,26 @@ int sq_fork_may_connect(const sq_engine *e, dbal_error *err);
 int sq_fork_admit(sq_conn *c, dbal_error *err);
 int sq_fork_may_close(sq_conn *c);
 void sq_fork_forget(sq_conn *c);
+
+/* The snapshot sqlite::memory: keeps between statements while the
+ * connection is the engine's only one (sqlite_snapshot.c).
+ * sq_plain_read: whether a prepared statement may run in it.
+ * sq_snap_enter / sq_snap_exit: around every slot that uses c->db (exit
+ * keeps c active while a cursor is open). sq_snap_before: at a statement's
+ * start, ends the snapshot unless the statement is a plain read and no
+ * other connection came, and takes one for a plain read. sq_snap_end: ends
+ * it (before BEGIN and PRAGMA query_only). sq_snap_join / sq_snap_leave: a
+ * connection of the engine opens (ending the others' snapshots) or closes. */
+int sq_plain_read(sqlite3_stmt *st, const char *sql);
+/* sql past whitespace, comments and the character `also` (0: none); NULL
+ * at a comment that never ends (sqlite_stmt.c). */
+const char *sq_skip_noise(const char *sql, char also);
+void sq_snap_enter(sq_conn *c);
+void sq_snap_exit(sq_conn *c);
+int sq_snap_before(sq_conn *c, int plain_read, dbal_error *err);
+int sq_snap_end(sq_conn *c, dbal_error *err);
+void sq_snap_join(sq_conn *c);
+void sq_snap_leave(sq_conn *c);
 
 /* Finalizes a statement and frees what it holds. */
 void sq_stmt_free(sq_stmt *s);

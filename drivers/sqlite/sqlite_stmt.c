@@ -4,27 +4,32 @@
 
 #include <string.h>
 
+const char *sq_skip_noise(const char *sql, char also)
+{
+    for (;;) {
+        if (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || (also && *sql == also)) {
+            sql++;
+        } else if (sql[0] == '-' && sql[1] == '-') {
+            while (*sql && *sql != '\n')
+                sql++;
+        } else if (sql[0] == '/' && sql[1] == '*') {
+            const char *end = strstr(sql + 2, "*/");
+            if (!end)
+                return NULL;
+            sql = end + 2;
+        } else {
+            return sql;
+        }
+    }
+}
+
 /* Only whitespace and comments may follow the one statement of a call:
  * PostgreSQL refuses several statements with parameters, and running the
  * first of them silently would lose the rest. */
 static int only_trailing_noise(const char *tail)
 {
-    while (*tail) {
-        if (*tail == ' ' || *tail == '\t' || *tail == '\n' || *tail == '\r' || *tail == ';') {
-            tail++;
-        } else if (tail[0] == '-' && tail[1] == '-') {
-            while (*tail && *tail != '\n')
-                tail++;
-        } else if (tail[0] == '/' && tail[1] == '*') {
-            const char *end = strstr(tail + 2, "*/");
-            if (!end)
-                return 1;
-            tail = end + 2;
-        } else {
-            return 0;
-        }
-    }
-    return 1;
+    const char *rest = sq_skip_noise(tail, ';');
+    return !rest || !*rest;
 }
 
 static int prepare_new(sq_conn *c, const char *sql, size_t len, int cached, sq_stmt **out, dbal_error *err)
@@ -50,7 +55,7 @@ static int prepare_new(sq_conn *c, const char *sql, size_t len, int cached, sq_s
         sq_host->set_error(err, DBAL_ENOMEM, "53200", 0, "out of memory");
         return DBAL_ENOMEM;
     }
-    *s = (sq_stmt){.st = st, .cached = cached};
+    *s = (sq_stmt){.st = st, .cached = cached, .plain_read = c->snapshots && sq_plain_read(st, sql)};
     if (cached && stmt_cache_put(c->cache, sql, len, NULL, 0, s) != DBAL_OK)
         s->cached = 0; /* still usable, just not kept */
     *out = s;
@@ -135,6 +140,10 @@ static int start(sq_conn *c, const char *sql, const dbal_value *params, size_t n
     if (rc != DBAL_OK)
         return rc;
     s->busy = 1;
+    if ((rc = sq_snap_before(c, s->plain_read, err)) != DBAL_OK) {
+        done_with(s);
+        return rc;
+    }
     sq_start_clock(c);
     rc = bind(c, s, params, n, err);
     if (rc != DBAL_OK) {
@@ -145,10 +154,9 @@ static int start(sq_conn *c, const char *sql, const dbal_value *params, size_t n
     return DBAL_OK;
 }
 
-int sq_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t n, int64_t *affected,
-            dbal_error *err)
+static int exec_stmt(sq_conn *c, const char *sql, const dbal_value *params, size_t n, int64_t *affected,
+                     dbal_error *err)
 {
-    sq_conn *c = (sq_conn *)base;
     sq_stmt *s;
     int rc = start(c, sql, params, n, &s, err);
     if (rc != DBAL_OK)
@@ -167,10 +175,19 @@ int sq_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
     return rc;
 }
 
-int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t n,
-             dbal_driver_rows **out, dbal_error *err)
+int sq_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t n, int64_t *affected,
+            dbal_error *err)
 {
     sq_conn *c = (sq_conn *)base;
+    sq_snap_enter(c);
+    int rc = exec_stmt(c, sql, params, n, affected, err);
+    sq_snap_exit(c);
+    return rc;
+}
+
+static int query_stmt(sq_conn *c, const char *sql, const dbal_value *params, size_t n, dbal_driver_rows **out,
+                      dbal_error *err)
+{
     sq_rows *r = c->spare;
     c->spare = NULL;
     if (!r && !(r = sq_host->malloc(sizeof *r))) {
@@ -199,8 +216,19 @@ int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, 
     /* After the first step, which prepares again after a schema change. */
     sq_types_describe(r->stmt);
     r->cols = r->stmt->cols;
+    c->cursors++;
     *out = &r->base;
     return DBAL_OK;
+}
+
+int sq_query(dbal_driver_conn *base, const char *sql, const dbal_value *params, size_t n,
+             dbal_driver_rows **out, dbal_error *err)
+{
+    sq_conn *c = (sq_conn *)base;
+    sq_snap_enter(c);
+    int rc = query_stmt(c, sql, params, n, out, err);
+    sq_snap_exit(c); /* an open cursor keeps the connection active */
+    return rc;
 }
 
 int sq_rows_next(dbal_driver_rows *base, dbal_error *err)
@@ -224,11 +252,14 @@ int sq_rows_next(dbal_driver_rows *base, dbal_error *err)
 void sq_rows_close(dbal_driver_rows *base)
 {
     sq_rows *r = (sq_rows *)base;
+    sq_conn *c = r->conn;
     done_with(r->stmt);
-    if (!r->conn->spare)
-        r->conn->spare = r; /* reused by the next query: no allocation per query */
+    c->cursors--;
+    if (!c->spare)
+        c->spare = r; /* reused by the next query: no allocation per query */
     else
         sq_host->free(r);
+    sq_snap_exit(c);
 }
 
 const char *sq_col_name(dbal_driver_rows *base, int col)

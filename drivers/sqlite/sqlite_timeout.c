@@ -102,8 +102,10 @@ int sq_cancel(dbal_driver_conn *base)
 int sq_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)
 {
     sq_conn *c = (sq_conn *)base;
+    sq_snap_enter(c);
     c->timeout_ms = milliseconds;
     sqlite3_progress_handler(c->db, milliseconds > 0 ? 4000 : 0, milliseconds > 0 ? past_deadline : NULL, c);
+    sq_snap_exit(c);
     return DBAL_OK;
 }
 
