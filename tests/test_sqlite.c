@@ -14,6 +14,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <sys/time.h>
+#include <sys/stat.h>
+#include <sys/file.h>
+#include <fcntl.h>
 
 static char url_buf[512];
 
@@ -791,6 +797,147 @@ static void test_memory_snapshot_threads(void **state)
     dbal_engine_close(w.e);
 }
 
+/* A stale in-memory directory under /dev/shm: made as dbal makes one, with
+ * its lock file held by `holder` (a child process) or by no one, and last
+ * touched `age` seconds ago. */
+static void make_memdir(char *dir, size_t cap, long pid, int with_lock, time_t age)
+{
+    snprintf(dir, cap, "/dev/shm/dbal-memory-%ld-XXXXXX", pid);
+    assert_non_null(mkdtemp(dir));
+    char path[640];
+    snprintf(path, sizeof path, "%s/memory.db", dir);
+    close(open(path, O_CREAT | O_WRONLY, 0600));
+    if (with_lock) {
+        snprintf(path, sizeof path, "%s/lock", dir);
+        close(open(path, O_CREAT | O_WRONLY, 0600));
+    }
+    struct timeval tv[2] = {{time(NULL) - age, 0}, {time(NULL) - age, 0}};
+    assert_int_equal(utimes(dir, tv), 0);
+}
+
+static int exists(const char *dir)
+{
+    struct stat st;
+    return stat(dir, &st) == 0;
+}
+
+static void open_memory_engine(void)
+{
+    dbal_engine *e;
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", NULL), DBAL_OK);
+    dbal_engine_close(e);
+}
+
+/* Holds dir's lock in a child until its end of `go` is closed. */
+static pid_t hold_lock(const char *dir, int *go)
+{
+    int ready[2], wait_for[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(wait_for), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char path[640];
+        snprintf(path, sizeof path, "%s/lock", dir);
+        int fd = open(path, O_RDONLY);
+        char c = fd >= 0 && flock(fd, LOCK_EX) == 0 ? 'y' : 'n';
+        close(wait_for[1]);
+        if (write(ready[1], &c, 1) != 1 || read(wait_for[0], &c, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    close(ready[1]);
+    close(wait_for[0]);
+    char c = 0;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    assert_int_equal(c, 'y');
+    close(ready[0]);
+    *go = wait_for[1];
+    return pid;
+}
+
+/* Opening a memory engine removes the directories of dead processes'
+ * engines (their lock is free) and leaves those a live process holds,
+ * those just made, and an older dbal's whose process lives; an engine made
+ * by a process that died keeps its directory while a child it forked runs. */
+static void test_memory_stale_swept(void **state)
+{
+    if (access("/dev/shm", W_OK) != 0)
+        skip();
+    char stale[512], held[512], fresh[512], old_dead[512], old_live[512];
+    make_memdir(stale, sizeof stale, 1, 1, 3600);
+    make_memdir(held, sizeof held, 1, 1, 3600);
+    make_memdir(fresh, sizeof fresh, 1, 1, 0);
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    make_memdir(old_dead, sizeof old_dead, dead, 0, 3600);
+    make_memdir(old_live, sizeof old_live, getpid(), 0, 3600);
+    int go;
+    pid_t holder = hold_lock(held, &go);
+    open_memory_engine();
+    assert_false(exists(stale));
+    assert_true(exists(held));
+    assert_true(exists(fresh));
+    assert_false(exists(old_dead));
+    assert_true(exists(old_live));
+    close(go);
+    waitpid(holder, NULL, 0);
+    open_memory_engine();
+    assert_false(exists(held));
+    test_rmdir(strdup(fresh));
+    test_rmdir(strdup(old_live));
+
+    /* A process opens an engine, forks, and dies without closing it. */
+    int pfd[2], gfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    assert_int_equal(pipe(gfd), 0);
+    pid_t parent = fork();
+    if (parent == 0) {
+        dbal_engine *e;
+        dbal_session *s;
+        if (dbal_engine_open(&e, "sqlite::memory:", NULL) != DBAL_OK ||
+            dbal_session_open(e, &s, NULL) != DBAL_OK ||
+            dbal_exec(s, "CREATE TABLE t(x)", DBAL_NOARGS, NULL) != DBAL_OK)
+            _exit(1);
+        if (fork() == 0) { /* the child runs on until gfd is closed */
+            char c;
+            close(gfd[1]);
+            close(pfd[0]);
+            close(pfd[1]);
+            if (read(gfd[0], &c, 1) < 0)
+                _exit(1);
+            _exit(0);
+        }
+        _exit(0); /* no engine close */
+    }
+    close(gfd[0]);
+    close(pfd[1]);
+    close(pfd[0]);
+    int status;
+    waitpid(parent, &status, 0);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char pattern[64], left[512] = "";
+    snprintf(pattern, sizeof pattern, "dbal-memory-%ld-", (long)parent);
+    DIR *d = opendir("/dev/shm");
+    for (struct dirent *ent; d && (ent = readdir(d));)
+        if (strncmp(ent->d_name, pattern, strlen(pattern)) == 0)
+            snprintf(left, sizeof left, "/dev/shm/%s", ent->d_name);
+    closedir(d);
+    assert_true(left[0]);
+    struct timeval tv[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
+    assert_int_equal(utimes(left, tv), 0);
+    open_memory_engine();
+    assert_true(exists(left)); /* the child still holds it */
+    close(gfd[1]);
+    for (int i = 0; i < 500 && exists(left); i++) { /* until the child has exited */
+        open_memory_engine();
+        usleep(10000);
+    }
+    assert_false(exists(left));
+}
+
 /* Writers that read first then write: with BEGIN DEFERRED two of them can
  * both hold read locks and neither can upgrade (SQLite answers BUSY at once,
  * its busy handler cannot wait this out). BEGIN IMMEDIATE makes them queue. */
@@ -1306,6 +1453,7 @@ int main(void)
         cmocka_unit_test(test_declared_types),
         cmocka_unit_test(test_memory_snapshot),
         cmocka_unit_test(test_memory_snapshot_threads),
+        cmocka_unit_test(test_memory_stale_swept),
     };
     return cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
 }

@@ -208,44 +208,8 @@ static int apply_param(sq_engine *e, buf *uri_params, const char *k, const char 
  * PostgreSQL isolates them: a reader does not wait for a writer and sees only
  * committed rows. Neither shared cache (table locks, SQLITE_LOCKED) nor the
  * memdb VFS (readers blocked by any writer) does that; WAL does. So the
- * database is a WAL file in a private directory on tmpfs (RAM), made with
- * mkdtemp (0700, so no other user can plant files in it) and removed when
- * the engine closes.
+ * database is a WAL file in a private directory on tmpfs (sqlite_memdir.c).
  */
-static char *make_memdir(int *oom)
-{
-    const char *tmp = getenv("TMPDIR");
-    const char *bases[] = {"/dev/shm", tmp && *tmp ? tmp : "/tmp", "/tmp"};
-    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
-        char dir[512];
-        /* The pid in the name tells whose it is (one left by a crash can be
-         * told from one in use). */
-        if (snprintf(dir, sizeof dir, "%s/dbal-memory-%ld-XXXXXX", bases[i], (long)getpid()) >=
-            (int)sizeof dir)
-            continue;
-        if (access(bases[i], W_OK) == 0 && mkdtemp(dir)) {
-            char *copy = sq_strdup(dir);
-            if (!copy) {
-                rmdir(dir);
-                *oom = 1;
-            }
-            return copy;
-        }
-    }
-    return NULL;
-}
-
-static void remove_memdir(const char *dir)
-{
-    static const char *const files[] = {"memory.db", "memory.db-wal", "memory.db-shm", "memory.db-journal"};
-    char path[600];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
-}
-
 static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_error *err)
 {
     buf b = {0};
@@ -253,7 +217,7 @@ static int build_uri(sq_engine *e, const dbal_url *url, buf *uri_params, dbal_er
     if (strcmp(path, ":memory:") == 0) {
         e->memory = 1;
         int oom = 0;
-        if (!(e->memdir = make_memdir(&oom))) {
+        if (!(e->memdir = sq_memdir_make(&e->lock_fd, &oom))) {
             if (oom) {
                 sq_host->set_error(err, DBAL_ENOMEM, NULL, 0, "out of memory");
                 return DBAL_ENOMEM;
@@ -323,6 +287,7 @@ int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
     }
     memset(e, 0, sizeof *e);
     e->pid = getpid();
+    e->lock_fd = -1;
     if (pthread_mutex_init(&e->file_lock, NULL) != 0) {
         sq_host->free(e);
         sq_host->set_error(err, DBAL_ENOMEM, NULL, 0, "out of memory");
@@ -376,7 +341,9 @@ void sq_engine_close(void *ctx)
         /* Only the process that made it: in a forked child the database
          * is still the parent's. */
         if (e->pid == getpid())
-            remove_memdir(e->memdir);
+            sq_memdir_remove(e->memdir, e->lock_fd);
+        else if (e->lock_fd >= 0)
+            close(e->lock_fd); /* the parent's copy keeps its lock */
         sq_host->free(e->memdir);
     }
     for (int i = 0; i < e->npragmas; i++)

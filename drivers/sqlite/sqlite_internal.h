@@ -19,6 +19,7 @@ typedef struct sq_engine {
     char *uri;        /* what sqlite3_open_v2 gets */
     int memory;       /* sqlite::memory: one RAM database for all the engine's connections */
     char *memdir;     /* its private directory on tmpfs, removed at engine close */
+    int lock_fd;      /* memdir's lock, held while the engine is open (sqlite_memdir.c) */
     int vfs_named;    /* the URL chose a VFS */
     int flags;        /* SQLITE_OPEN_* */
     int busy_timeout; /* milliseconds */
@@ -211,6 +212,15 @@ int sq_snap_before(sq_conn *c, int plain_read, dbal_error *err);
 int sq_snap_end(sq_conn *c, dbal_error *err);
 void sq_snap_join(sq_conn *c);
 void sq_snap_leave(sq_conn *c);
+
+/* sqlite::memory:'s directory (sqlite_memdir.c). sq_memdir_make: makes it
+ * under /dev/shm (else $TMPDIR, /tmp) with its lock held on *lock_fd, and
+ * sweeps that base of stale ones; NULL when none could be made (*oom set
+ * when for want of memory). sq_memdir_remove: removes it and drops the
+ * lock. sq_memdir_sweep: removes the stale directories under base. */
+char *sq_memdir_make(int *lock_fd, int *oom);
+void sq_memdir_remove(const char *dir, int lock_fd);
+void sq_memdir_sweep(const char *base);
 
 /* Finalizes a statement and frees what it holds. */
 void sq_stmt_free(sq_stmt *s);
