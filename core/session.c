@@ -224,8 +224,14 @@ int dbal__statement_check(const dbal_driver *d, const char *sql, dbal_params par
     if (params.count && !params.values)
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "params.values is NULL");
     for (size_t i = 0; i < params.count; i++) {
+        const dbal_value *v = &params.values[i];
+        /* Numbers and text or bytes somewhere: nothing more to check, and
+         * the common case, so no call for them. */
+        if ((unsigned)v->type <= DBAL_TYPE_DOUBLE ||
+            ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && v->u.p))
+            continue;
         const char *why, *sqlstate;
-        int rc = dbal__value_check(d, &params.values[i], &why, &sqlstate);
+        int rc = dbal__value_check(d, v, &why, &sqlstate);
         if (rc)
             return dbal__error_set(err, rc, sqlstate, 0, "parameter %zu %s", i + 1, why);
     }

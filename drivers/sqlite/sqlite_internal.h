@@ -103,6 +103,7 @@ typedef struct sq_conn {
     unsigned held_gen; /* engine->opened when it was taken */
     int cursors;       /* open cursors */
     atomic_int state;  /* SQ_ACTIVE, SQ_PARKED or SQ_EVICTING */
+    int parked;        /* this connection's thread left it PARKED */
     sqlite3_stmt *begin_st, *end_st;
     struct sq_conn *next_conn; /* in engine->conns */
 } sq_conn;

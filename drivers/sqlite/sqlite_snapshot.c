@@ -21,7 +21,8 @@
  * (its session may stay open and unused for hours, and while it holds a
  * snapshot the WAL cannot be checkpointed past it), so the new connection
  * ends that snapshot itself, on the holder's handle: each connection is
- * PARKED while no statement or cursor of its own runs, and the new
+ * PARKED while it holds a snapshot and no statement or cursor of its own
+ * runs (ACTIVE otherwise), and the new
  * connection takes it from PARKED to EVICTING (a compare-and-swap) before it
  * touches the handle; the holder takes it from PARKED to ACTIVE at each
  * call, waiting while it is EVICTING. Store-then-load on both sides (the
@@ -82,11 +83,12 @@ static int still_alone(const sq_conn *c)
 
 void sq_snap_enter(sq_conn *c)
 {
-    if (!c->snapshots)
+    if (!c->parked)
         return;
+    c->parked = 0;
     for (;;) {
         int s = SQ_PARKED;
-        if (atomic_compare_exchange_weak(&c->state, &s, SQ_ACTIVE) || s == SQ_ACTIVE)
+        if (atomic_compare_exchange_weak(&c->state, &s, SQ_ACTIVE))
             return;
         if (s == SQ_EVICTING)
             sched_yield(); /* a COMMIT on a RAM database: microseconds */
@@ -95,10 +97,13 @@ void sq_snap_enter(sq_conn *c)
 
 void sq_snap_exit(sq_conn *c)
 {
-    if (!c->snapshots || c->cursors > 0)
+    /* Only a connection that holds a snapshot parks: the others have
+     * nothing a newcomer must end. */
+    if (!c->held || c->cursors > 0)
         return;
+    c->parked = 1;
     atomic_store(&c->state, SQ_PARKED);
-    if (!c->held || still_alone(c))
+    if (still_alone(c))
         return;
     /* A connection came while this one ran: end the snapshot here, unless
      * the newcomer is already ending it. */

@@ -140,7 +140,7 @@ static int start(sq_conn *c, const char *sql, const dbal_value *params, size_t n
     if (rc != DBAL_OK)
         return rc;
     s->busy = 1;
-    if ((rc = sq_snap_before(c, s->plain_read, err)) != DBAL_OK) {
+    if ((c->held || s->plain_read) && (rc = sq_snap_before(c, s->plain_read, err)) != DBAL_OK) {
         done_with(s);
         return rc;
     }
