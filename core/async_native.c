@@ -316,8 +316,10 @@ void dbal__async_native_run(dbal_async_session *as, unsigned ready)
         return;
     dbal_driver_conn *dc = s->conn->dc;
     const dbal_driver *d = driver_of(as);
-    dbal_error lost = {0};
-    dbal__error_set(&lost, DBAL_ECONNLOST, "08006", 0, "connection to the database lost");
+    /* What the driver says when the connection goes; made only then, as
+     * this runs twice per statement. */
+    dbal_error lost;
+    lost.code = DBAL_OK;
     unsigned want = DBAL_ASYNC_WANT_READ;
     /* Nothing more goes to a connection about to be given up. */
     if (!(ready & DBAL_ASYNC_GIVE_UP))
@@ -326,6 +328,8 @@ void dbal__async_native_run(dbal_async_session *as, unsigned ready)
         d->async_io(dc, ready, &want, &lost);
     collect(as, dc, &lost);
     if (dc->broken) {
+        if (lost.code == DBAL_OK)
+            dbal__error_set(&lost, DBAL_ECONNLOST, "08006", 0, "connection to the database lost");
         after_loss(as, &lost);
         if (as->head && as->checkout == CO_NONE)
             dbal__async_kick(as); /* outside a transaction: another connection */

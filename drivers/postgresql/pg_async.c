@@ -28,8 +28,10 @@ typedef struct pg_entry {
     int ends_tx;  /* a statement whose SQL ends a block for good (pg_wire_ends_tx) */
     int prepared; /* a prepare for it was sent first: its first command */
     int prepare_failed;
-    char *key; /* its statement cache key, when the cache is on: the SQL, a
-                * NUL, the parameters' type letters */
+    int keyed; /* key holds its statement cache key (the cache is on): the
+                * SQL, a NUL, the parameters' type letters */
+    char *key; /* the slot's buffer, kept for the slot's next statements */
+    size_t key_cap;
     size_t sql_len, nparams;
     uint64_t id; /* the cached statement it runs (0: unnamed) */
 } pg_entry;
@@ -48,8 +50,8 @@ void pg_async_free(pg_conn *c)
     pg_async *a = c->async;
     if (!a)
         return;
-    for (size_t i = 0; i < a->count; i++)
-        pg_host->free(a->ring[(a->head + i) % a->cap].key);
+    for (size_t i = 0; i < a->cap; i++)
+        pg_host->free(a->ring[i].key);
     PQclear(a->keep);
     pg_host->free(a->ring);
     pg_host->free(a);
@@ -101,7 +103,9 @@ void pg_async_stop(dbal_driver_conn *base)
         c->wire.base.broken = 1;
 }
 
-/* Room for one more entry, which the caller fills at ring[(head + count) % cap]. */
+/* Room for one more entry, which the caller fills at ring[(head + count) %
+ * cap]. Each slot keeps its key buffer, so that a connection in its steady
+ * state sends without allocating. */
 static pg_entry *next_entry(pg_async *a)
 {
     if (a->count == a->cap) {
@@ -109,16 +113,36 @@ static pg_entry *next_entry(pg_async *a)
         pg_entry *r = pg_host->malloc(cap * sizeof *r);
         if (!r)
             return NULL;
-        for (size_t i = 0; i < a->count; i++)
+        /* The ring is full: every old slot moves, its buffer with it. */
+        for (size_t i = 0; i < a->cap; i++)
             r[i] = a->ring[(a->head + i) % a->cap];
+        memset(r + a->cap, 0, (cap - a->cap) * sizeof *r);
         pg_host->free(a->ring);
         a->ring = r;
         a->head = 0;
         a->cap = cap;
     }
     pg_entry *e = &a->ring[(a->head + a->count) % a->cap];
+    char *key = e->key;
+    size_t key_cap = e->key_cap;
     memset(e, 0, sizeof *e);
+    e->key = key;
+    e->key_cap = key_cap;
     return e;
+}
+
+/* Makes e's key buffer hold at least len bytes; 0 when out of memory. */
+static int key_room(pg_entry *e, size_t len)
+{
+    if (len <= e->key_cap)
+        return 1;
+    char *key = pg_host->malloc(len);
+    if (!key)
+        return 0;
+    pg_host->free(e->key);
+    e->key = key;
+    e->key_cap = len;
+    return 1;
 }
 
 /* A command the connection owes (a pg_runner), queued as an entry of the
@@ -147,13 +171,13 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
     char name[PG_STMT_NAME_LEN], *text = NULL;
     if (rc == DBAL_OK)
         rc = pg_stmt_lookup(&c->stmts, sql, n, sql_len, name, &e->id, &text, err);
-    if (rc == DBAL_OK && c->stmts.cache && !(e->key = pg_host->malloc(key_len)))
+    if (rc == DBAL_OK && c->stmts.cache && !(e->keyed = key_room(e, key_len)))
         rc = pg_error_nomem(err);
     if (rc != DBAL_OK) {
         pg_host->free(text);
         return rc;
     }
-    if (e->key) {
+    if (e->keyed) {
         memcpy(e->key, sql, sql_len + 1);
         memcpy(e->key + sql_len + 1, c->stmts.sig, n);
         e->sql_len = sql_len;
@@ -169,11 +193,8 @@ static int send_statement(pg_conn *c, pg_entry *e, const char *sql, const dbal_v
         ok = PQsendQueryParams(c->wire.pg, text, (int)n, p->types, p->values, p->lengths, p->formats, 0);
     }
     pg_host->free(text);
-    if (!ok) {
-        pg_host->free(e->key);
-        e->key = NULL;
+    if (!ok)
         return lost(c, err);
-    }
     return DBAL_OK;
 }
 
@@ -210,10 +231,8 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
     }
     if (rc != DBAL_OK)
         return rc;
-    if (!PQpipelineSync(c->wire.pg)) {
-        pg_host->free(e->key);
+    if (!PQpipelineSync(c->wire.pg))
         return lost(c, err);
-    }
     a->count++;
     return DBAL_OK;
 }
@@ -368,7 +387,7 @@ static void take(pg_conn *c, pg_async *a, PGresult *res)
  * met it fails (it cannot be sent again in its place in the pipeline). */
 static void forget_stale(pg_conn *c, const pg_entry *e, const dbal_error *err)
 {
-    if (!e->key || e->prepared)
+    if (!e->keyed || e->prepared)
         return;
     if (strcmp(err->sqlstate, "26000") == 0 || strcmp(err->sqlstate, "0A000") == 0)
         pg_stmt_forget(&c->stmts, e->key, e->sql_len, e->nparams, e->id, strcmp(err->sqlstate, "26000") == 0);
@@ -394,7 +413,7 @@ static pg_entry pop(pg_async *a, PGresult **keep)
 }
 
 /* The outcome of the application's statement e, complete (its sync read)
- * or lost with the connection (bad); takes keep and e's key. */
+ * or lost with the connection (bad); takes keep. */
 static int complete(pg_conn *c, const pg_entry *e, PGresult *keep, int bad, dbal_driver_rows **rows,
                     int64_t *affected, dbal_error *err)
 {
@@ -412,7 +431,6 @@ static int complete(pg_conn *c, const pg_entry *e, PGresult *keep, int bad, dbal
             forget_stale(c, e, err);
         track_block(c->async, e, rc);
     }
-    pg_host->free(e->key);
     return rc;
 }
 

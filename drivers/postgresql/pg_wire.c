@@ -290,8 +290,14 @@ int pg_wire_ends_tx(const char *sql)
     while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r')
         sql++;
     /* PREPARE TRANSACTION makes the block durable; a plain PREPARE is
-     * taken for one too, which only costs a more careful answer. */
-    return starts_with(sql, "COMMIT") || starts_with(sql, "END") || starts_with(sql, "PREPARE");
+     * taken for one too, which only costs a more careful answer. The first
+     * letter settles most statements: this runs for every asynchronous one. */
+    switch (*sql | 0x20) {
+    case 'c': return starts_with(sql, "COMMIT");
+    case 'e': return starts_with(sql, "END");
+    case 'p': return starts_with(sql, "PREPARE");
+    default: return 0;
+    }
 }
 
 int pg_wire_in_doubt(const pg_wire *w, const char *sql)
