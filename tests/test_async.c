@@ -873,6 +873,74 @@ static void test_evicted_in_flight(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+/* More statements in flight on one connection than its first ring of
+ * entries holds (16), each with its statement cache key, the ring growing
+ * under them: a cached statement that DDL made stale (0A000) fails where
+ * it was already sent and is forgotten by its key; the next ones prepare
+ * it again and answer with the new columns. */
+static int columns_seen;
+
+static void record_columns(void *ud, const dbal_async_result *res)
+{
+    record(ud, res);
+    if (res->rows)
+        columns_seen = dbal_col_count(res->rows);
+}
+
+static void test_stale_statement_many_in_flight(void **state)
+{
+    (void)state;
+    if (!is_pg)
+        skip();
+    dbal_engine *e = open_engine("pool_size=2");
+    dbal_session *bs;
+    OK(NULL, dbal_session_open(e, &bs, NULL));
+    dbal_exec(bs, "DROP TABLE IF EXISTS async_stale", DBAL_NOARGS, NULL);
+    OK(bs, dbal_exec(bs, "CREATE TABLE async_stale(id BIGINT PRIMARY KEY)", DBAL_NOARGS, NULL));
+    OK(bs, dbal_exec(bs, "INSERT INTO async_stale VALUES (1)", DBAL_NOARGS, NULL));
+    dbal_async *a;
+    OK(NULL, dbal_async_open(e, &a, NULL));
+    dbal_async_session *s;
+    OK(NULL, dbal_async_session_open(a, &s, NULL));
+    const char *sql = "SELECT * FROM async_stale WHERE id >= ?";
+    enum { N = 40 };
+    outcome o[N];
+    memset(o, 0, sizeof o);
+    dbal_async_query(s, sql, DBAL_ARGS(dbal_int64(0)), record_columns, &o[0], NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(o[0].code, DBAL_OK);
+    assert_int_equal(columns_seen, 1);
+
+    /* The session keeps its connection: the cached statement is stale. */
+    OK(bs, dbal_exec(bs, "ALTER TABLE async_stale ADD COLUMN extra TEXT", DBAL_NOARGS, NULL));
+    for (int i = 1; i < N / 2; i++)
+        dbal_async_query(s, sql, DBAL_ARGS(dbal_int64(0)), record_columns, &o[i], NULL);
+    run_until_idle(a, 30);
+    int stale = 0;
+    for (int i = 1; i < N / 2; i++) {
+        assert_int_equal(o[i].called, 1);
+        if (o[i].code != DBAL_OK) {
+            assert_string_equal(o[i].sqlstate, "0A000");
+            stale++;
+        }
+    }
+    assert_true(stale >= 1);
+    columns_seen = 0;
+    for (int i = N / 2; i < N; i++)
+        dbal_async_query(s, sql, DBAL_ARGS(dbal_int64(0)), record_columns, &o[i], NULL);
+    dbal_async_session_close(s);
+    run_until_idle(a, 30);
+    for (int i = N / 2; i < N; i++) {
+        assert_int_equal(o[i].code, DBAL_OK);
+        assert_int_equal(o[i].value, 1);
+    }
+    assert_int_equal(columns_seen, 2);
+    dbal_async_close(a);
+    dbal_exec(bs, "DROP TABLE async_stale", DBAL_NOARGS, NULL);
+    dbal_session_close(bs);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
 /* ---- a server that refuses connections (PostgreSQL) ---- */
 
 static void test_connect_refused(void **state)
@@ -1441,6 +1509,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_connect_server_full),
         cmocka_unit_test(test_statement_names_taken),
         cmocka_unit_test(test_evicted_in_flight),
+        cmocka_unit_test(test_stale_statement_many_in_flight),
         cmocka_unit_test(test_connection_lost_in_transaction),
         cmocka_unit_test(test_server_restart),
     };
