@@ -940,16 +940,21 @@ static void arm(dbal_async *a)
                 next = g;
         }
     }
-    if (next == a->armed)
+    /* The timer may ring early, for a deadline that has gone (its op
+     * completed): expire() then finds nothing due and it is set again here.
+     * So it is only set when nothing is set or the next deadline comes
+     * sooner: each op of a session with a timeout has a later deadline than
+     * the one before, and moving the timer forward for each cost a
+     * timerfd_settime per op. Left set with nothing to wait for, it rings
+     * once, for nothing. */
+    if (!next || (a->armed > 0 && a->armed <= next))
         return;
     a->armed = next;
     struct itimerspec its = {{0, 0}, {0, 0}};
-    if (next > 0) {
-        its.it_value.tv_sec = (time_t)next;
-        its.it_value.tv_nsec = (long)((next - (double)its.it_value.tv_sec) * 1e9);
-        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-            its.it_value.tv_nsec = 1;
-    }
+    its.it_value.tv_sec = (time_t)next;
+    its.it_value.tv_nsec = (long)((next - (double)its.it_value.tv_sec) * 1e9);
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1;
     timerfd_settime(a->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 

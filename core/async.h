@@ -105,7 +105,7 @@ struct dbal_async {
     dbal_engine *e;
     int native; /* the driver has the asynchronous slots */
     int epfd, evfd, tfd;
-    double armed; /* the timer's deadline; 0: disarmed */
+    double armed; /* when the timer rings: at or before the next deadline (see arm); 0: not set */
     dbal_async_session *sessions;
     int pending;
     int in_process;

@@ -518,6 +518,65 @@ static void test_timeout(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+/* The context has one timer, set for the soonest deadline and moved only
+ * when a sooner one comes (not once per op): a deadline later than the
+ * timer's is met after the timer rings early, for an op that completed
+ * meanwhile; a deadline sooner than the timer's moves it. */
+static void test_deadlines_later_and_sooner(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("pool_size=2");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s1, *s2;
+    assert_int_equal(dbal_async_session_open(a, &s1, NULL), DBAL_OK);
+
+    /* The timer is set for the quick op's deadline and left there. */
+    outcome quick = {0}, later = {0};
+    assert_int_equal(dbal_async_session_set_timeout(s1, 200), DBAL_OK);
+    dbal_async_query(s1, "SELECT 1", DBAL_NOARGS, record, &quick, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(quick.code, DBAL_OK);
+    assert_int_equal(dbal_async_session_set_timeout(s1, 400), DBAL_OK);
+    dbal_async_query(s1, long_query(), DBAL_NOARGS, record, &later, NULL);
+    run_until_idle(a, 30);
+    assert_int_equal(later.code, DBAL_ETIMEOUT);
+    dbal_async_session_close(s1);
+    dbal_async_close(a);
+
+    /* A new context (its timer not set): a far deadline first, then a near
+     * one on another session. */
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    assert_int_equal(dbal_async_session_open(a, &s1, NULL), DBAL_OK);
+    assert_int_equal(dbal_async_session_open(a, &s2, NULL), DBAL_OK);
+    outcome far = {0}, near = {0};
+    dbal_async_op *far_op;
+    assert_int_equal(dbal_async_session_set_timeout(s2, 20000), DBAL_OK);
+    dbal_async_query(s2, long_query(), DBAL_NOARGS, record, &far, &far_op);
+    settle(a, 0.1);
+    assert_int_equal(dbal_async_session_set_timeout(s1, 200), DBAL_OK);
+    dbal_async_query(s1, long_query(), DBAL_NOARGS, record, &near, NULL);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN};
+    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
+    double end = test_now() + 15;
+    while (!near.called && test_now() < end) {
+        epoll_wait(ep, &ev, 1, 200);
+        dbal_async_process(a);
+    }
+    close(ep);
+    assert_int_equal(near.called, 1);
+    assert_int_equal(near.code, DBAL_ETIMEOUT);
+    assert_int_equal(far.called, 0); /* its deadline is still far off */
+    assert_int_equal(dbal_async_cancel(far_op), DBAL_OK);
+    run_until_idle(a, 30);
+    assert_int_equal(far.code, DBAL_ECANCELED);
+    dbal_async_session_close(s1);
+    dbal_async_session_close(s2);
+    dbal_async_close(a);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
 /* ---- cancel and timeouts inside a transaction ---- */
 
 static int order_seq;
@@ -1497,6 +1556,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_handover_from_a_thread),
         cmocka_unit_test(test_cancel_mid_flight),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_deadlines_later_and_sooner),
         cmocka_unit_test(test_cancel_inside_transaction),
         cmocka_unit_test(test_close_reports_sent_as_unknown),
         cmocka_unit_test(test_pool_timeout),
