@@ -1094,9 +1094,10 @@ DBAL_API int dbal_async_open(dbal_engine *engine, dbal_async **out, dbal_error *
 
 /*
  * The descriptor to watch for readability (level-triggered: it stays
- * readable while there is work for dbal_async_process). Owned by the
- * context; valid until dbal_async_close. Never watch it for writability.
- * -1 when a is NULL. Loop thread.
+ * readable while there is work for dbal_async_process; it may also be
+ * readable once with none, when a deadline's timer rings for an operation
+ * that has completed). Owned by the context; valid until dbal_async_close.
+ * Never watch it for writability. -1 when a is NULL. Loop thread.
  */
 DBAL_API int dbal_async_fd(const dbal_async *a);
 
