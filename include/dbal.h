@@ -118,6 +118,7 @@ extern "C" {
     X(EDATA, 29, "invalid data for the column type")                            \
     X(EUNSUPPORTED, 30, "not supported by this driver")                         \
     X(EMIGRATION, 31, "applied migrations do not match the migration files")    \
+    X(ENOTREPLICATED, 32, "committed, but the standby did not confirm it")      \
     X(ROW, 100, "a row is ready")                                               \
     X(DONE, 101, "no more rows")
 

@@ -83,6 +83,7 @@ int pg_async_start(dbal_driver_conn *base, int *fd, dbal_error *err)
         return lost(c, err);
     c->async->in_block = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
     atomic_store(&c->wire.cancel_requested, 0);
+    c->wire.syncrep[0] = '\0';
     if (ts == PQTRANS_IDLE) {
         int rc = pg_conn_owed(c, queue_own, err);
         if (rc != DBAL_OK)
@@ -276,8 +277,11 @@ int pg_async_io(dbal_driver_conn *base, unsigned ready, unsigned *want, dbal_err
         return pg_wire_give_up(&c->wire, DBAL_TIMEOUT_GRACE_MS,
                                "to the cancel of an operation past its timeout", err);
     }
+    /* After the WARNING that ends a commit's wait for the synchronous
+     * standby, the server may close the session: the commit's outcome is
+     * pg_async_result's to tell. */
     if ((ready & DBAL_ASYNC_WANT_READ) && !PQconsumeInput(c->wire.pg))
-        return lost(c, err);
+        return c->wire.syncrep[0] ? DBAL_OK : lost(c, err);
     int f = PQflush(c->wire.pg);
     if (f < 0)
         return lost(c, err);
@@ -431,7 +435,7 @@ static int complete(pg_conn *c, const pg_entry *e, PGresult *keep, int bad, dbal
             forget_stale(c, e, err);
         track_block(c->async, e, rc);
     }
-    return rc;
+    return pg_error_syncrep(&c->wire, rc, err);
 }
 
 int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows, int64_t *affected,
@@ -465,6 +469,7 @@ int pg_async_result(dbal_driver_conn *base, int *ready, dbal_driver_rows **rows,
         PGresult *keep;
         pg_entry e = pop(a, &keep);
         if (e.kind == PG_ASYNC_OWN) {
+            c->wire.syncrep[0] = '\0';
             PQclear(keep); /* nobody waits for it; a failure shows in what follows */
             continue;
         }

@@ -97,6 +97,13 @@ int pg_cancel(dbal_driver_conn *base)
     if (!w || !w->canceller)
         return DBAL_ERROR;
     atomic_store(&w->cancel_requested, 1);
+    return pg_cancel_send(w);
+}
+
+int pg_cancel_send(pg_wire *w)
+{
+    if (!w->canceller)
+        return DBAL_ERROR;
     pg_canceller *k = w->canceller;
     int idle = 0;
     if (!atomic_compare_exchange_strong(&k->sending, &idle, 1))

@@ -197,6 +197,8 @@ int pg_conn_ready(pg_conn *c, dbal_error *err)
     if (!c->wire.gave_up && !c->wire.base.broken)
         pg_cancel_settle(&c->wire);
     atomic_store(&c->wire.cancel_requested, 0);
+    c->wire.cancel_sent = 0;
+    c->wire.syncrep[0] = '\0';
     /* Given up while pulling a cursor's rows or on the bookkeeping: what
      * the caller was about to send never went out. */
     if (c->wire.gave_up)

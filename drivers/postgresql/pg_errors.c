@@ -180,6 +180,27 @@ int pg_error_result(pg_wire *w, const PGresult *res, dbal_error *err)
     return code;
 }
 
+int pg_error_syncrep(pg_wire *w, int rc, dbal_error *err)
+{
+    if (!w->syncrep[0])
+        return rc;
+    char state[6];
+    memcpy(state, w->syncrep, sizeof state);
+    w->syncrep[0] = '\0';
+    if (rc != DBAL_OK && rc != DBAL_ECONNLOST)
+        return rc;
+    /* 57P01: the server's session was terminated during the wait; it
+     * closes the connection after the commit. */
+    int terminated = strcmp(state, "57P01") == 0;
+    pg_host
+        ->set_error(err, DBAL_ENOTREPLICATED, state, 0,
+                    "the transaction committed on the primary, but its wait for the synchronous standby was "
+                    "%s before the standby confirmed it: a failover may lose it%s",
+                    terminated ? "ended by the termination of the server session" : "canceled",
+                    w->base.broken || terminated ? "; the connection is closed" : "");
+    return DBAL_ENOTREPLICATED;
+}
+
 int pg_wire_error(const pg_wire *w, dbal_error *err)
 {
     *err = w->gave_up_err;

@@ -89,7 +89,10 @@ int pg_exec(dbal_driver_conn *base, const char *sql, const dbal_value *params, s
         *err = commit_err;
         rc = crc;
     }
-    if (rc == DBAL_OK && affected)
+    /* A COMMIT run as SQL, or an autocommit statement: its commit may
+     * have ended the wait for the synchronous standby early. */
+    rc = pg_error_syncrep(&c->wire, rc, err);
+    if ((rc == DBAL_OK || rc == DBAL_ENOTREPLICATED) && affected)
         *affected = count;
     return rc;
 }

@@ -8,19 +8,53 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-/* libpq prints notices (WARNING, NOTICE) to stderr by default; a library
- * must not write to the application's stderr. A FATAL one that comes while
- * the connection is idle is the server's goodbye (pg_check). */
-static void on_notice(void *arg, const PGresult *res)
+/*
+ * Whether a notice is the WARNING with which PostgreSQL ends a commit's
+ * wait for the synchronous standby (a cancel: 01000; the session
+ * terminated: 57P01, then the connection closes): the commit stands on
+ * this server, the standby may not have it. Its SQLSTATE is the generic
+ * one and its text is translated with lc_messages, so it is known by the
+ * place the server raised it, which every server since 9.1 reports in
+ * every language: the function SyncRepWaitForLSN of syncrep.c. Without
+ * that place (a proxy that drops the field): by the English text, or as a
+ * WARNING that came while a command that commits waited after a cancel.
+ */
+static int is_syncrep_warning(const pg_wire *w, const PGresult *res)
 {
     const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (!severity || strcmp(severity, "WARNING") != 0)
+        return 0;
+    const char *function = PQresultErrorField(res, PG_DIAG_SOURCE_FUNCTION);
+    const char *file = PQresultErrorField(res, PG_DIAG_SOURCE_FILE);
+    if (function || file)
+        return (function && strcmp(function, "SyncRepWaitForLSN") == 0) ||
+               (file && strcmp(file, "syncrep.c") == 0);
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    if (primary && strstr(primary, "wait for synchronous replication"))
+        return 1;
+    return w->in_doubt && (w->cancel_sent || atomic_load(&w->cancel_requested));
+}
+
+/* libpq prints notices (WARNING, NOTICE) to stderr by default; a library
+ * must not write to the application's stderr. A FATAL one that comes while
+ * the connection is idle is the server's goodbye (pg_check); the one that
+ * ends a wait for the synchronous standby changes the command's outcome. */
+static void on_notice(void *arg, const PGresult *res)
+{
+    pg_wire *w = arg;
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
     if (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
-        ((pg_wire *)arg)->notice_fatal = 1;
+        w->notice_fatal = 1;
+    if (is_syncrep_warning(w, res)) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        snprintf(w->syncrep, sizeof w->syncrep, "%s", state && strlen(state) == 5 ? state : "01000");
+    }
 }
 
 void pg_wire_init(pg_wire *w, PGconn *pg)

@@ -63,10 +63,15 @@ int pg_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
 
 int pg_commit(dbal_driver_conn *base, dbal_error *err)
 {
-    PGresult *res;
-    int rc = pg_simple((pg_conn *)base, "COMMIT", PGRES_COMMAND_OK, &res, err);
-    if (rc != DBAL_OK)
+    pg_wire *w = &((pg_conn *)base)->wire;
+    PGresult *res = NULL;
+    /* The commit may have ended its wait for the synchronous standby
+     * early: it stands here, the standby may not have it. */
+    int rc = pg_error_syncrep(w, pg_simple((pg_conn *)base, "COMMIT", PGRES_COMMAND_OK, &res, err), err);
+    if (rc != DBAL_OK) {
+        PQclear(res);
         return rc;
+    }
     /* COMMIT of a failed transaction succeeds with the tag ROLLBACK. */
     int rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
     PQclear(res);

@@ -76,9 +76,9 @@ static int tls_pending(const pg_wire *w)
 }
 
 /* One poll() of the socket for events: 1 when something happened (*revents),
- * 0 when the bound passed in silence, -1 when there is no socket to wait
- * on (libpq then reports the failure itself, without blocking). */
-static int wait_socket(pg_wire *w, short events, short *revents)
+ * 0 when ms (-1: no bound) passed in silence, -1 when there is no socket to
+ * wait on (libpq then reports the failure itself, without blocking). */
+static int wait_socket_ms(pg_wire *w, short events, short *revents, int ms)
 {
     int fd = PQsocket(w->pg);
     if (fd < 0)
@@ -87,7 +87,6 @@ static int wait_socket(pg_wire *w, short events, short *revents)
         *revents = POLLIN; /* readable, though the socket is not */
         return 1;
     }
-    int ms = bound_ms(w);
     double end = ms >= 0 ? now() + ms / 1e3 : 0;
     for (;;) {
         struct pollfd p = {.fd = fd, .events = events};
@@ -103,6 +102,36 @@ static int wait_socket(pg_wire *w, short events, short *revents)
             ms = left <= 0 ? 0 : left * 1e3 >= INT_MAX - 1 ? INT_MAX : (int)(left * 1e3) + 1;
         }
     }
+}
+
+static int wait_socket(pg_wire *w, short events, short *revents)
+{
+    return wait_socket_ms(w, events, revents, bound_ms(w));
+}
+
+/*
+ * A command that commits goes on after the server has turned its
+ * statement timeout off: the commit's wait for a synchronous standby (and
+ * deferred constraints) is bounded by nothing on the server, and a standby
+ * that does not answer keeps it waiting for good, committed here but not
+ * visible, holding its locks, even after the client has gone. So once such
+ * a command has been silent for the statement timeout, the driver cancels
+ * it itself, and waits the grace for the answer: the server then ends the
+ * wait with a WARNING and the commit's success (DBAL_ENOTREPLICATED, see
+ * pg_error_syncrep), or fails a deferred constraint's work
+ * (DBAL_ETIMEOUT). The bound stays the statement timeout plus the grace.
+ * Returns what wait_socket would have: 0 when both passed in silence.
+ */
+static int wait_commit(pg_wire *w, short events, short *revents)
+{
+    if (!w->in_doubt || w->cancel_sent || w->check_ms > 0 || w->timeout_ms <= 0)
+        return wait_socket(w, events, revents);
+    int r = wait_socket_ms(w, events, revents, w->timeout_ms);
+    if (r != 0)
+        return r;
+    w->cancel_sent = 1;
+    pg_cancel_send(w);
+    return wait_socket_ms(w, events, revents, DBAL_TIMEOUT_GRACE_MS);
 }
 
 static int give_up(pg_wire *w, dbal_error *err)
@@ -147,7 +176,7 @@ static int wait_busy(pg_wire *w, dbal_error *err)
         if (pending < 0)
             return DBAL_OK; /* a failure is reported by the result libpq makes of it */
         short ev = 0;
-        int r = wait_socket(w, (short)(POLLIN | (pending ? POLLOUT : 0)), &ev);
+        int r = wait_commit(w, (short)(POLLIN | (pending ? POLLOUT : 0)), &ev);
         if (r == 0)
             return give_up(w, err);
         if (r < 0 || ((ev & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(w->pg)))
@@ -263,6 +292,7 @@ int pg_wire_command(pg_wire *w, const char *sql, ExecStatusType want, PGresult *
 {
     /* The driver's own commands apply nothing but a COMMIT. */
     w->in_doubt = pg_wire_ends_tx(sql);
+    w->cancel_sent = 0;
     PGresult *res = pg_wire_last(w, PQsendQuery(w->pg, sql));
     if (PQresultStatus(res) != want) {
         int rc = pg_error_result(w, res, err);

@@ -48,7 +48,14 @@ typedef struct pg_wire {
      * gave up on it: set before each command is sent. */
     int in_doubt;
     int notice_fatal; /* the server sent a FATAL or PANIC notice: it is closing */
-    int gave_up;      /* the code the connection was given up with; 0: it was not */
+    /* The SQLSTATE of the server's WARNING that it stopped waiting for the
+     * synchronous standby during the command in flight ("": none): that
+     * command's commit is on this server only (pg_error_syncrep). */
+    char syncrep[6];
+    /* The driver canceled the command in flight itself: a commit silent
+     * for the statement timeout (see pg_wire.c). */
+    int cancel_sent;
+    int gave_up; /* the code the connection was given up with; 0: it was not */
     dbal_error gave_up_err;
 } pg_wire;
 
@@ -121,6 +128,12 @@ void pg_error_clean(dbal_error *err, int code, const char *sqlstate, const char 
 void pg_error_redacted(dbal_error *err, int code, const char *sqlstate, const char *msg,
                        const char *const *keywords, const char *const *values);
 int pg_error_nomem(dbal_error *err);
+/* rc as the command that just ended returns it, unless the server stopped
+ * waiting for the synchronous standby during it (w->syncrep): then its
+ * commit is on this server only, and a success or the connection's loss
+ * (a WARNING, then the session's end) is DBAL_ENOTREPLICATED. Clears
+ * w->syncrep. */
+int pg_error_syncrep(pg_wire *w, int rc, dbal_error *err);
 /* err = why the connection was given up (pg_wire_give_up); returns its
  * code, 0 when it was not. */
 int pg_wire_error(const pg_wire *w, dbal_error *err);
@@ -144,5 +157,8 @@ void pg_canceller_drop(pg_canceller *k);
 void pg_cancel_settle(pg_wire *w);
 /* The cancel slot: returns at once, the request is sent by a thread. */
 int pg_cancel(dbal_driver_conn *c);
+/* As pg_cancel, for a cancel of the driver's own: the statement it
+ * interrupts keeps the code its own timeout would give. */
+int pg_cancel_send(pg_wire *w);
 
 #endif
