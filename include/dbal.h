@@ -769,7 +769,10 @@ DBAL_API int dbal_begin_with(dbal_session *s, unsigned options);
  * transaction, it is rolled back instead and DBAL_ETXFAILED is returned, as
  * PostgreSQL does on both drivers. Without a transaction: DBAL_EMISUSE.
  * Otherwise returns DBAL_OK or the database's error (a deferred constraint,
- * a serialization failure, a lost connection: DBAL_ECONNLOST).
+ * a serialization failure, a lost connection: DBAL_ECONNLOST), or
+ * DBAL_ENOTREPLICATED: committed on the primary, but its wait for the
+ * synchronous standby was cut short (timeout, cancel) before the standby
+ * confirmed it, so a failover may lose it (README: Failover).
  */
 DBAL_API int dbal_commit(dbal_session *s);
 /* Rolls back the innermost level (to its savepoint when nested). Returns

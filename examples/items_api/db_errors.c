@@ -15,6 +15,7 @@ int db_error_status(int code)
     case DBAL_ERANGE: return HTTP_UNPROCESSABLE;
     case DBAL_ECONNECT:
     case DBAL_ECONNLOST:
+    case DBAL_ENOTREPLICATED:
     case DBAL_EPOOLTIMEOUT:
     case DBAL_EBUSY:
     case DBAL_ETIMEOUT:
