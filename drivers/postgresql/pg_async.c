@@ -435,6 +435,10 @@ static int complete(pg_conn *c, const pg_entry *e, PGresult *keep, int bad, dbal
             forget_stale(c, e, err);
         track_block(c->async, e, rc);
     }
+    /* A query's rows are out already: like the blocking query, it keeps
+     * its success (README: not covered yet). */
+    if (e->kind == DBAL_ASYNC_QUERY)
+        c->wire.syncrep[0] = '\0';
     return pg_error_syncrep(&c->wire, rc, err);
 }
 
