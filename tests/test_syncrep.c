@@ -112,7 +112,7 @@ static void test_commit_past_timeout(void **state)
     dbal_session_close(s);
 }
 
-/* COMMIT run as SQL, and an autocommit statement, commit too. */
+/* COMMIT run as SQL, an autocommit statement and a batch commit too. */
 static void test_sql_commit_and_autocommit_past_timeout(void **state)
 {
     (void)state;
@@ -129,6 +129,13 @@ static void test_sql_commit_and_autocommit_past_timeout(void **state)
                           t0);
     assert_int_equal(affected, 2);
     assert_int_equal(rows_with(3), 2);
+    /* A batch outside a transaction commits one of its own. */
+    const dbal_value rows[] = {dbal_int64(11), dbal_int64(11), dbal_int64(11)};
+    size_t failed_row = 0;
+    t0 = test_now();
+    expect_not_replicated(s, dbal_exec_batch(s, "INSERT INTO t VALUES (?)", rows, 1, 3, NULL, &failed_row),
+                          "01000", t0);
+    assert_int_equal(rows_with(11), 3);
     still_works(s, 103);
     dbal_session_close(s);
 }
@@ -172,7 +179,7 @@ static void *act(void *arg)
     a->failed = pid <= 0 || (strcmp(a->action, "terminate") == 0 &&
                              dbal_exec(s, "SELECT pg_terminate_backend(?::int)", DBAL_ARGS(dbal_int64(pid)),
                                        NULL) != DBAL_OK);
-    if (a->failed || strcmp(a->action, "cancel") == 0)
+    if (a->victim && (a->failed || strcmp(a->action, "cancel") == 0))
         dbal_session_cancel(a->victim); /* never leave the victim waiting */
     dbal_session_close(s);
     return NULL;
@@ -307,6 +314,40 @@ static void test_async_commit_past_deadline(void **state)
     dbal_async_close(a);
 }
 
+/* The server session terminated during the wait: the WARNING, then the
+ * connection closes. */
+static void test_async_commit_terminated(void **state)
+{
+    (void)state;
+    dbal_async *a;
+    dbal_async_session *as;
+    dbal_error err;
+    assert_int_equal(dbal_async_open(engine, &a, &err), DBAL_OK);
+    assert_int_equal(dbal_async_session_open(a, &as, &err), DBAL_OK);
+    outcome o[4] = {{0}};
+    assert_int_equal(dbal_async_begin(as, 0, record, &o[0], NULL), DBAL_OK);
+    assert_int_equal(dbal_async_exec(as, "INSERT INTO t VALUES (12)", DBAL_NOARGS, record, &o[1], NULL),
+                     DBAL_OK);
+    assert_int_equal(dbal_async_commit(as, record, &o[2], NULL), DBAL_OK);
+    actor act_on = {.action = "terminate"};
+    assert_int_equal(pthread_create(&act_on.thread, NULL, act, &act_on), 0);
+    test_async_run(a, 30);
+    pthread_join(act_on.thread, NULL);
+    if (act_on.failed)
+        fail_msg("could not terminate the waiting backend");
+    if (o[2].code != DBAL_ENOTREPLICATED)
+        fail_msg("async commit: %s (%s)", dbal_code_name(o[2].code), o[2].message);
+    assert_string_equal(o[2].sqlstate, "57P01");
+    printf("# async: DBAL_ENOTREPLICATED: %s\n", o[2].message);
+    assert_int_equal(rows_with(12), 1);
+    /* The session goes on, on a new connection. */
+    assert_int_equal(dbal_async_exec(as, "SELECT 1", DBAL_NOARGS, record, &o[3], NULL), DBAL_OK);
+    test_async_run(a, 30);
+    assert_int_equal(o[3].code, DBAL_OK);
+    dbal_async_session_close(as);
+    dbal_async_close(a);
+}
+
 int main(void)
 {
     url = getenv("DBAL_TEST_SYNCREP_URL");
@@ -322,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_local_commit_is_ok),
         cmocka_unit_test(test_other_warning_at_commit_is_ok),
         cmocka_unit_test(test_async_commit_past_deadline),
+        cmocka_unit_test(test_async_commit_terminated),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
