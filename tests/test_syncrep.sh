@@ -27,11 +27,15 @@ fi
 
 dir=$(mktemp -d /tmp/dbal-syncrep-XXXXXX)
 chmod 755 "$dir"
+child=
 cleanup() {
+    [ -z "$child" ] || kill "$child" 2>/dev/null || true
     "$cluster" stop "$dir" >/dev/null 2>&1 || true
     rm -rf "$dir"
 }
 trap cleanup EXIT
+# ctest's timeout, or ^C: the cluster is stopped all the same.
+trap 'exit 143' TERM INT HUP
 
 # A port of its own: never the one a developer's PGPORT names.
 env -u PGPORT "$cluster" start "$dir" >/dev/null
@@ -45,4 +49,6 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-DBAL_TEST_SYNCREP_URL="$DBAL_TEST_PG_URL" "$prog"
+DBAL_TEST_SYNCREP_URL="$DBAL_TEST_PG_URL" "$prog" &
+child=$!
+wait "$child"
