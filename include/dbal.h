@@ -724,7 +724,9 @@ DBAL_API int dbal_session_cancel(dbal_session *s);
  * all: after the timeout plus 1000 ms of silence the connection is given up
  * and the call fails with DBAL_ETIMEOUT when the statement cannot have been
  * applied (inside a transaction), else DBAL_ECONNLOST (README: a hung
- * server). Returns DBAL_OK, DBAL_EINVAL (negative milliseconds) or
+ * server). A commit still waiting for a synchronous standby when the
+ * timeout passes is canceled by the driver and returns DBAL_ENOTREPLICATED
+ * (README: Failover). Returns DBAL_OK, DBAL_EINVAL (negative milliseconds) or
  * DBAL_EMISUSE (NULL session).
  */
 DBAL_API int dbal_session_set_timeout(dbal_session *s, int milliseconds);
