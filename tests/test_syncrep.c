@@ -255,6 +255,34 @@ static void test_other_warning_at_commit_is_ok(void **state)
     dbal_session_close(s);
 }
 
+/* The server's statement timeout does not cover the work of COMMIT: a
+ * deferred trigger that outlasts the timeout is interrupted by the
+ * driver's cancel, and the commit fails, rolled back. */
+static void test_slow_deferred_trigger_times_out(void **state)
+{
+    (void)state;
+    dbal_session *s = test_session(engine);
+    local_exec(s, "CREATE OR REPLACE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
+                  "$$BEGIN PERFORM pg_sleep(10); RETURN NULL; END$$");
+    local_exec(s, "DROP TABLE IF EXISTS slow_t");
+    local_exec(s, "CREATE TABLE slow_t (id bigint)");
+    local_exec(s, "CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON slow_t DEFERRABLE INITIALLY DEFERRED "
+                  "FOR EACH ROW EXECUTE FUNCTION slow()");
+    OK(s, dbal_session_set_timeout(s, TIMEOUT_MS));
+    OK(s, dbal_begin(s));
+    OK(s, dbal_exec(s, "SET LOCAL synchronous_commit = local", DBAL_NOARGS, NULL));
+    OK(s, dbal_exec(s, "INSERT INTO slow_t VALUES (13)", DBAL_NOARGS, NULL));
+    double t0 = test_now();
+    EXPECT_RC(s, dbal_commit(s), DBAL_ETIMEOUT);
+    double took = test_now() - t0;
+    if (took > BOUND)
+        fail_msg("took %.2f s", took);
+    printf("# a slow deferred trigger: DBAL_ETIMEOUT in %.2f s: %s\n", took, dbal_session_error(s)->message);
+    assert_int_equal(test_scalar(admin, "SELECT count(*) FROM slow_t"), 0);
+    still_works(s, 113);
+    dbal_session_close(s);
+}
+
 /* ---- asynchronous: the operation's deadline ------------------------------ */
 
 typedef struct outcome {
@@ -362,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_commit_terminated),
         cmocka_unit_test(test_local_commit_is_ok),
         cmocka_unit_test(test_other_warning_at_commit_is_ok),
+        cmocka_unit_test(test_slow_deferred_trigger_times_out),
         cmocka_unit_test(test_async_commit_past_deadline),
         cmocka_unit_test(test_async_commit_terminated),
     };
