@@ -232,25 +232,43 @@ static void test_local_commit_is_ok(void **state)
     dbal_session_close(s);
 }
 
+/* A table whose rows fire, at COMMIT, a deferred trigger running body;
+ * then, under the timeout, a transaction that does not wait for the
+ * standby and inserts one row into it, left for the caller to commit. */
+static void deferred_insert(dbal_session *s, const char *table, const char *body)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "CREATE OR REPLACE FUNCTION %s_fn() RETURNS trigger LANGUAGE plpgsql AS "
+             "$$BEGIN %s; RETURN NULL; END$$",
+             table, body);
+    local_exec(s, sql);
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table);
+    local_exec(s, sql);
+    snprintf(sql, sizeof sql, "CREATE TABLE %s (id bigint)", table);
+    local_exec(s, sql);
+    snprintf(sql, sizeof sql,
+             "CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON %s DEFERRABLE INITIALLY DEFERRED "
+             "FOR EACH ROW EXECUTE FUNCTION %s_fn()",
+             table, table);
+    local_exec(s, sql);
+    OK(s, dbal_session_set_timeout(s, TIMEOUT_MS));
+    OK(s, dbal_begin(s));
+    OK(s, dbal_exec(s, "SET LOCAL synchronous_commit = local", DBAL_NOARGS, NULL));
+    snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (1)", table);
+    OK(s, dbal_exec(s, sql, DBAL_NOARGS, NULL));
+}
+
 /* A WARNING raised by the commit itself (a deferred constraint trigger) is
  * not the standby's, with or without a cancel asked for meanwhile. */
 static void test_other_warning_at_commit_is_ok(void **state)
 {
     (void)state;
     dbal_session *s = test_session(engine);
-    local_exec(s, "CREATE OR REPLACE FUNCTION warn() RETURNS trigger LANGUAGE plpgsql AS "
-                  "$$BEGIN RAISE WARNING 'checked at commit'; RETURN NULL; END$$");
-    local_exec(s, "DROP TABLE IF EXISTS w");
-    local_exec(s, "CREATE TABLE w (id bigint)");
-    local_exec(s, "CREATE CONSTRAINT TRIGGER warn AFTER INSERT ON w DEFERRABLE INITIALLY DEFERRED "
-                  "FOR EACH ROW EXECUTE FUNCTION warn()");
-    OK(s, dbal_session_set_timeout(s, TIMEOUT_MS));
-    OK(s, dbal_begin(s));
-    OK(s, dbal_exec(s, "SET LOCAL synchronous_commit = local", DBAL_NOARGS, NULL));
-    OK(s, dbal_exec(s, "INSERT INTO w VALUES (7)", DBAL_NOARGS, NULL));
+    deferred_insert(s, "w", "RAISE WARNING 'checked at commit'");
     OK(s, dbal_commit(s));
     OK(s, dbal_exec(s, "SET synchronous_commit = local", DBAL_NOARGS, NULL));
-    OK(s, dbal_exec(s, "INSERT INTO w VALUES (8)", DBAL_NOARGS, NULL)); /* autocommit */
+    OK(s, dbal_exec(s, "INSERT INTO w VALUES (2)", DBAL_NOARGS, NULL)); /* autocommit */
     OK(s, dbal_exec(s, "RESET synchronous_commit", DBAL_NOARGS, NULL));
     dbal_session_close(s);
 }
@@ -262,16 +280,7 @@ static void test_slow_deferred_trigger_times_out(void **state)
 {
     (void)state;
     dbal_session *s = test_session(engine);
-    local_exec(s, "CREATE OR REPLACE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
-                  "$$BEGIN PERFORM pg_sleep(10); RETURN NULL; END$$");
-    local_exec(s, "DROP TABLE IF EXISTS slow_t");
-    local_exec(s, "CREATE TABLE slow_t (id bigint)");
-    local_exec(s, "CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON slow_t DEFERRABLE INITIALLY DEFERRED "
-                  "FOR EACH ROW EXECUTE FUNCTION slow()");
-    OK(s, dbal_session_set_timeout(s, TIMEOUT_MS));
-    OK(s, dbal_begin(s));
-    OK(s, dbal_exec(s, "SET LOCAL synchronous_commit = local", DBAL_NOARGS, NULL));
-    OK(s, dbal_exec(s, "INSERT INTO slow_t VALUES (13)", DBAL_NOARGS, NULL));
+    deferred_insert(s, "slow_t", "PERFORM pg_sleep(10)");
     double t0 = test_now();
     EXPECT_RC(s, dbal_commit(s), DBAL_ETIMEOUT);
     double took = test_now() - t0;
