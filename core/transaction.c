@@ -133,6 +133,12 @@ static int commit_claimed(dbal_session *s)
         return dbal__tx_rolled_back(&s->err);
     }
     rc = s->engine->driver->commit(s->conn->dc, &s->err);
+    if (rc == DBAL_ENOTREPLICATED) {
+        /* Committed (on the primary): nothing is left to roll back. */
+        s->depth = 0;
+        dbal__session_drop_broken(s);
+        return rc;
+    }
     if (rc) {
         /* A commit that failed must not leave the transaction open (SQLite
          * keeps it open after SQLITE_BUSY): roll back, keep commit's error. */

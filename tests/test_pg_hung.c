@@ -571,6 +571,68 @@ static void test_async_cancel(void **state)
     async_close_fixture(&f);
 }
 
+/* Stops the postmaster alone: the backends run on, and a cancel request,
+ * which the postmaster passes on, waits. */
+static void stop_postmaster(void)
+{
+    pid_t pm = postmaster_pid();
+    assert_true(pm > 0);
+    nstopped = 0;
+    assert_int_equal(kill(pm, SIGSTOP), 0);
+    stopped[nstopped++] = pm;
+    start_watchdog();
+}
+
+/* A cancel request still on its way when its op completes stays with its
+ * connection: the next async session does not get that connection until
+ * the request has arrived (here it does not, so the connection goes and a
+ * new one is made), and the request cannot interrupt the next session's
+ * statement. Without that, the late request lands on the next statement
+ * the connection runs: DBAL_ECANCELED for a session that cancelled
+ * nothing. */
+static void test_async_late_cancel_stays_behind(void **state)
+{
+    (void)state;
+    dbal_error err;
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung&pool_size=1&max_overflow=0");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, &err), DBAL_OK);
+    dbal_async_session *as = async_session(a, 0);
+    stop_postmaster();
+    double t0 = test_now();
+    outcome first = {0};
+    dbal_async_op *op;
+    assert_int_equal(dbal_async_exec(as, "SELECT pg_sleep(0.5)", DBAL_NOARGS, record, &first, &op), DBAL_OK);
+    assert_int_equal(dbal_async_process(a), DBAL_OK);
+    assert_int_equal(dbal_async_cancel(op), DBAL_OK); /* its request waits for the postmaster */
+    loop_until(a, &first, 10);
+    printf("# the cancelled op: %s after %.3f s\n", dbal_code_name(first.code), first.at - t0);
+    dbal_async_session_close(as);
+
+    dbal_async_session *next;
+    assert_int_equal(dbal_async_session_open(a, &next, &err), DBAL_OK);
+    outcome o = {0};
+    assert_int_equal(dbal_async_exec(next, "SELECT pg_sleep(2)", DBAL_NOARGS, record, &o, NULL), DBAL_OK);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN};
+    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
+    while (!o.called && test_now() - t0 < 15) {
+        if (nstopped > 0 && test_now() - t0 > 2.0)
+            resume_server(); /* the request arrives: on a statement, if one of ours runs there */
+        epoll_wait(ep, &ev, 1, 20);
+        assert_int_equal(dbal_async_process(a), DBAL_OK);
+    }
+    close(ep);
+    printf("# the next session's statement: %s after %.3f s: %s\n", dbal_code_name(o.code), o.at - t0,
+           o.message);
+    assert_int_equal(o.called, 1);
+    assert_int_equal(o.code, DBAL_OK);
+    dbal_async_session_close(next);
+    dbal_async_close(a);
+    works_again(e);
+    dbal_engine_close(e);
+}
+
 /* What a connection owes before its next statement (the RESET ALL of a
  * session that ran SET, a changed statement timeout) never makes the loop
  * wait: it travels ahead of the statements. Nor does giving a connection
@@ -651,6 +713,7 @@ int main(void)
         cmocka_unit_test_teardown(test_async_timeout_in_transaction, teardown),
         cmocka_unit_test_teardown(test_async_cancel, teardown),
         cmocka_unit_test_teardown(test_async_bookkeeping, teardown),
+        cmocka_unit_test_teardown(test_async_late_cancel_stays_behind, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

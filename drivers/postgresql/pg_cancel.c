@@ -70,13 +70,19 @@ void pg_canceller_drop(pg_canceller *k)
  * blocking command first lets it arrive: PQcancel returns once the server
  * has signalled its backend. Bounded, for a server that does not answer
  * the request. */
-void pg_cancel_settle(pg_wire *w)
+int pg_cancel_settle(pg_wire *w)
 {
     pg_canceller *k = w->canceller;
     for (int i = 0; k && i < DBAL_TIMEOUT_GRACE_MS && atomic_load(&k->sending); i++) {
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
     }
+    return !pg_cancel_in_flight(w);
+}
+
+int pg_cancel_in_flight(const pg_wire *w)
+{
+    return w->canceller && atomic_load(&w->canceller->sending);
 }
 
 static void *send_request(void *arg)

@@ -219,6 +219,17 @@ int pg_check(dbal_driver_conn *base, int wait, int *fd, dbal_error *err)
         *fd = PQsocket(c->wire.pg);
     if (rc != DBAL_OK)
         return rc;
+    /* A cancel request still on its way (an async deadline's, a commit's
+     * own) would interrupt the next holder's command: an async checkout
+     * (wait 0) lets a worker wait for it; one that never arrives within
+     * the grace goes with the connection, whose backend then exits. The
+     * blocking path settles before every command (pg_conn_ready). */
+    if (pg_cancel_in_flight(&c->wire)) {
+        if (!wait)
+            return DBAL_EBUSY;
+        if (!pg_cancel_settle(&c->wire))
+            return failed(c, "a cancel request to it did not reach the server", err);
+    }
     /* Input on an idle connection: the server's goodbye. */
     if (pg_wire_closed_while_idle(&c->wire)) {
         c->wire.base.broken = 1;

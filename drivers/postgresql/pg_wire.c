@@ -126,12 +126,16 @@ static int wait_commit(pg_wire *w, short events, short *revents)
 {
     if (!w->in_doubt || w->cancel_sent || w->check_ms > 0 || w->timeout_ms <= 0)
         return wait_socket(w, events, revents);
-    int r = wait_socket_ms(w, events, revents, w->timeout_ms);
+    /* A quarter of the grace first: the server's own statement_timeout
+     * (the same value) ends a statement that is still running, and a
+     * second cancel racing it could arrive after it, at the next command. */
+    int margin = DBAL_TIMEOUT_GRACE_MS / 4;
+    int r = wait_socket_ms(w, events, revents, w->timeout_ms + margin);
     if (r != 0)
         return r;
     w->cancel_sent = 1;
     pg_cancel_send(w);
-    return wait_socket_ms(w, events, revents, DBAL_TIMEOUT_GRACE_MS);
+    return wait_socket_ms(w, events, revents, DBAL_TIMEOUT_GRACE_MS - margin);
 }
 
 static int give_up(pg_wire *w, dbal_error *err)

@@ -153,8 +153,10 @@ void pg_canceller_release(pg_canceller *k);
 void pg_canceller_drop(pg_canceller *k);
 /* Before a blocking command: waits (up to DBAL_TIMEOUT_GRACE_MS) for a
  * cancel request on its way to arrive, so that it cannot interrupt the
- * command. */
-void pg_cancel_settle(pg_wire *w);
+ * command; 0 when one is still on its way after that. */
+int pg_cancel_settle(pg_wire *w);
+/* Whether a cancel request is still on its way to the server. */
+int pg_cancel_in_flight(const pg_wire *w);
 /* The cancel slot: returns at once, the request is sent by a thread. */
 int pg_cancel(dbal_driver_conn *c);
 /* As pg_cancel, for a cancel of the driver's own: the statement it

@@ -138,6 +138,10 @@ int sq_snap_before(sq_conn *c, int plain_read, dbal_error *err)
     /* An attached file may have writers in other processes. */
     if (sqlite3_db_name(c->db, 2) != NULL)
         return DBAL_OK;
+#else
+    /* Before 3.39 an attached database cannot be seen from here: no
+     * snapshot, rather than one that could hide another process's commit. */
+    return DBAL_OK;
 #endif
     if (!c->begin_st) {
         if (sqlite3_prepare_v3(c->db, "BEGIN DEFERRED", -1, SQLITE_PREPARE_PERSISTENT, &c->begin_st, NULL) !=
