@@ -124,15 +124,23 @@ static void start_watchdog(void)
     watchdog_pipe = fds[1];
 }
 
-/* Stops the postmaster first (it then forks no one new), then each of its
- * children: the backends, checkpointer, walwriter, ... */
-static void stop_server(void)
+/* Stops the postmaster alone: the backends run on, and a cancel request,
+ * which the postmaster passes on, waits. Returns its pid. */
+static pid_t stop_postmaster(void)
 {
     pid_t pm = postmaster_pid();
     assert_true(pm > 0);
     nstopped = 0;
     assert_int_equal(kill(pm, SIGSTOP), 0);
     stopped[nstopped++] = pm;
+    return pm;
+}
+
+/* Stops the postmaster first (it then forks no one new), then each of its
+ * children: the backends, checkpointer, walwriter, ... */
+static void stop_server(void)
+{
+    pid_t pm = stop_postmaster();
     DIR *d = opendir("/proc");
     assert_non_null(d);
     struct dirent *de;
@@ -571,18 +579,6 @@ static void test_async_cancel(void **state)
     async_close_fixture(&f);
 }
 
-/* Stops the postmaster alone: the backends run on, and a cancel request,
- * which the postmaster passes on, waits. */
-static void stop_postmaster(void)
-{
-    pid_t pm = postmaster_pid();
-    assert_true(pm > 0);
-    nstopped = 0;
-    assert_int_equal(kill(pm, SIGSTOP), 0);
-    stopped[nstopped++] = pm;
-    start_watchdog();
-}
-
 /* A cancel request still on its way when its op completes stays with its
  * connection: the next async session does not get that connection until
  * the request has arrived (here it does not, so the connection goes and a
@@ -599,6 +595,7 @@ static void test_async_late_cancel_stays_behind(void **state)
     assert_int_equal(dbal_async_open(e, &a, &err), DBAL_OK);
     dbal_async_session *as = async_session(a, 0);
     stop_postmaster();
+    start_watchdog();
     double t0 = test_now();
     outcome first = {0};
     dbal_async_op *op;
