@@ -45,12 +45,30 @@ static void append(dbal_async_op **head, dbal_async_op **tail, dbal_async_op *op
     *tail = op;
 }
 
+/* The op's deadline is also its statement's timeout, which the driver
+ * enforces itself: a cancel that comes between the hand-over and the
+ * statement's start reaches no statement, and the driver forgets it. The
+ * engine's statement_timeout (s->timeout_ms -1) when shorter or no
+ * deadline. */
+static void deadline_as_timeout(dbal_session *s, const dbal_async_op *op)
+{
+    s->timeout_ms = -1;
+    if (op->deadline <= 0 || !DBAL_DRIVER_HAS(s->engine->driver, set_timeout))
+        return;
+    double left = op->deadline - dbal__now();
+    int ms = left < 0.001 ? 1 : (int)(left * 1e3) + 1;
+    int engine_ms = s->engine->pool.opts.statement_timeout;
+    if (engine_ms <= 0 || ms < engine_ms)
+        s->timeout_ms = ms;
+}
+
 static void run_op(dbal_async *a, dbal_async_op *op, dbal_driver_rows *spare)
 {
     dbal_session *s = op->as->s;
     dbal_params params = dbal_params_array(op->params, op->nparams);
     dbal_rows *r = NULL;
     int rc;
+    deadline_as_timeout(s, op);
     switch (op->wire) {
     case DBAL_ASYNC_EXEC: rc = dbal_exec(s, op->sql, params, &op->affected); break;
     case DBAL_ASYNC_QUERY:
