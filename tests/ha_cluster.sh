@@ -19,12 +19,13 @@
 # from it, one of them the synchronous standby (pg_stat_replication on the
 # leader agrees with Patroni's sync key).
 #
-# Ports (environment, defaults): DBAL_HA_PG_PORT (55821: nodes on 55821..),
-# DBAL_HA_REST_PORT (8008..), DBAL_HA_PROXY_PORT (55831: the leader; +1:
+# Ports (environment, defaults): DBAL_HA_PG_PORT (25821: nodes on 25821..),
+# DBAL_HA_REST_PORT (8008..), DBAL_HA_PROXY_PORT (25831: the leader; +1:
 # the replicas), DBAL_HA_ETCD_PORT (23791; peer 23801). DBAL_HA_NODES (3).
-# Ports from 32768 up are also the kernel's for outgoing connections, so a
-# program that could not bind at start (a client's socket had the port for
-# a moment) is started again, up to 3 times.
+# All below Linux's ephemeral range (32768 up), which the kernel also hands
+# to outgoing connections: with 55832 a client's long-lived socket on the
+# same host once held the port through every retry. A program that could
+# not bind at start is still started again, up to 3 times.
 #
 # Patroni's timing (DCS settings): ttl 10 s, loop_wait 1 s, retry_timeout
 # 4 s (Patroni wants loop_wait + 2 * retry_timeout <= ttl): a leader that
@@ -42,9 +43,9 @@ readonly ROLE='dbal'
 readonly DB='dbal_test'
 readonly SCOPE='dbal-ha'
 NODES=${DBAL_HA_NODES:-3}
-PG_PORT=${DBAL_HA_PG_PORT:-55821}
+PG_PORT=${DBAL_HA_PG_PORT:-25821}
 REST_PORT=${DBAL_HA_REST_PORT:-8008}
-PROXY_PORT=${DBAL_HA_PROXY_PORT:-55831}
+PROXY_PORT=${DBAL_HA_PROXY_PORT:-25831}
 ETCD_PORT=${DBAL_HA_ETCD_PORT:-23791}
 ETCD_PEER_PORT=$((ETCD_PORT + 10))
 PY=/usr/bin/python3

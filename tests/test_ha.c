@@ -11,8 +11,10 @@
  *
  * What the client saw is counted per group: every transaction is
  * committed (DBAL_OK from the commit), failed (any other answer, except
- * DBAL_ECONNLOST from the commit) or unknown (DBAL_ECONNLOST from the
- * commit: it was sent, and the server may have applied it). After the
+ * DBAL_ECONNLOST and DBAL_ENOTREPLICATED from the commit) or unknown
+ * (DBAL_ECONNLOST from the commit: it was sent, and the server may have
+ * applied it; DBAL_ENOTREPLICATED: the old leader applied it, shut down
+ * while it waited for its standby, so the new leader may not have it). After the
  * cluster is healthy again the leader's table must hold every committed
  * transaction once and whole, no failed one, and nothing twice (no silent
  * re-execution); unknown ones are counted as found or not, never as lost or
@@ -114,7 +116,8 @@ static void finish_tx(group *g, int seq, int code, int at_commit)
     tx_rec *t = &g->tx[seq];
     t->end = test_now();
     t->code = code;
-    int outcome = code == DBAL_OK ? 1 : code == DBAL_ECONNLOST && at_commit ? 2 : 0;
+    int unknown = (code == DBAL_ECONNLOST || code == DBAL_ENOTREPLICATED) && at_commit;
+    int outcome = code == DBAL_OK ? 1 : unknown ? 2 : 0;
     pthread_mutex_lock(&g->lock);
     if (code != DBAL_OK && t->end > atomic_load(&fault_at)) {
         if (t->end > g->last_fail)
@@ -193,10 +196,12 @@ static void on_commit(void *ud, const dbal_async_result *res)
 {
     slot *sl = ud;
     sl->pending--;
-    /* The commit's own answer decides: DBAL_ECONNLOST from it means it was
-     * sent and its outcome is unknown; any other failure, that nothing was
-     * committed. The code counted is the transaction's first failure. */
-    tx_over(sl, sl->code != DBAL_OK ? sl->code : res->code, res->code == DBAL_ECONNLOST);
+    /* The commit's own answer decides: DBAL_ECONNLOST or
+     * DBAL_ENOTREPLICATED from it means its outcome is unknown; any other
+     * failure, that nothing was committed. The code counted is the
+     * transaction's first failure. */
+    tx_over(sl, sl->code != DBAL_OK ? sl->code : res->code,
+            res->code == DBAL_ECONNLOST || res->code == DBAL_ENOTREPLICATED);
 }
 
 static void start_async_tx(dbal_async *a, slot *sl)
