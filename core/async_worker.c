@@ -24,6 +24,7 @@
 
 #include "errors.h"
 
+#include <limits.h>
 #include <sched.h>
 #include <time.h>
 
@@ -56,7 +57,8 @@ static void deadline_as_timeout(dbal_session *s, const dbal_async_op *op)
     if (op->deadline <= 0 || !DBAL_DRIVER_HAS(s->engine->driver, set_timeout))
         return;
     double left = op->deadline - dbal__now();
-    int ms = left < 0.001 ? 1 : (int)(left * 1e3) + 1;
+    double want = left * 1e3 + 1;
+    int ms = left < 0.001 ? 1 : want >= INT_MAX ? INT_MAX : (int)want;
     int engine_ms = s->engine->pool.opts.statement_timeout;
     if (engine_ms <= 0 || ms < engine_ms)
         s->timeout_ms = ms;

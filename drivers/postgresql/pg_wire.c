@@ -130,7 +130,8 @@ static int wait_commit(pg_wire *w, short events, short *revents)
      * (the same value) ends a statement that is still running, and a
      * second cancel racing it could arrive after it, at the next command. */
     int margin = DBAL_TIMEOUT_GRACE_MS / 4;
-    int r = wait_socket_ms(w, events, revents, w->timeout_ms + margin);
+    int first = w->timeout_ms > INT_MAX - margin ? INT_MAX : w->timeout_ms + margin;
+    int r = wait_socket_ms(w, events, revents, first);
     if (r != 0)
         return r;
     w->cancel_sent = 1;
