@@ -793,7 +793,9 @@ DBAL_API int dbal_tx_depth(const dbal_session *s);
  * are discarded. `affected` (optional) receives the rows inserted, updated or
  * deleted. A placeholder count that does not match params.count is
  * DBAL_EMISUSE, before anything is sent.
- * Returns DBAL_OK or an error code (details in dbal_session_error()).
+ * Returns DBAL_OK or an error code (details in dbal_session_error()); an
+ * autocommit statement, or COMMIT/END run as SQL, can return
+ * DBAL_ENOTREPLICATED as dbal_commit does (committed on the primary only).
  */
 DBAL_API int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *affected);
 
