@@ -134,11 +134,11 @@ static int run_batch_claimed(dbal_session *s, const char *sql, size_t ncols, row
         *failed_row = (size_t)-1;
     if (rc == DBAL_OK && own_tx)
         rc = dbal_commit(s);
-    if (rc == DBAL_OK) {
-        if (affected)
-            *affected = total;
+    /* Not replicated is still committed (on the primary): its rows count. */
+    if (affected && (rc == DBAL_OK || rc == DBAL_ENOTREPLICATED))
+        *affected = total;
+    if (rc == DBAL_OK)
         return DBAL_OK;
-    }
     dbal__session_failed(s, rc);
     if (own_tx && s->depth > 0) {
         dbal_error keep = s->err;

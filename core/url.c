@@ -99,7 +99,7 @@ static int parse_query(dbal__url *u, const char *q, size_t len, dbal_error *err)
         const char *eq = memchr(p, '=', (size_t)(stop - p));
         if (!eq || eq == p)
             return URL_ERR(err, "query option %zu is not key=value", u->pub.nparams + 1);
-        char *k, *v;
+        char *k = NULL, *v = NULL; /* -O3 cannot see that decode() sets them on success */
         if (decode(p, (size_t)(eq - p), "option name", &k, err))
             return err ? err->code : DBAL_EURL;
         if (decode(eq + 1, (size_t)(stop - eq - 1), "option value", &v, err)) {

@@ -812,7 +812,9 @@ DBAL_API int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int
  * a lock or serialization conflict, a statement refused whatever its
  * values).
  * Returns DBAL_OK or the code of the failure (details in
- * dbal_session_error()); a NULL rows or fn is DBAL_EINVAL.
+ * dbal_session_error()); a NULL rows or fn is DBAL_EINVAL. Outside a
+ * transaction it can return DBAL_ENOTREPLICATED as dbal_commit does: the
+ * batch committed on the primary only, and `affected` has its total.
  *
  * dbal_exec_batch takes nrows * ncols values, row after row.
  */
@@ -1077,7 +1079,9 @@ typedef struct dbal_async_op dbal_async_op;
 
 /* What a callback receives; valid only during the callback. */
 typedef struct dbal_async_result {
-    int code;                    /* DBAL_OK or an error code */
+    int code;                    /* DBAL_OK or an error code; a commit (or an autocommit
+                                    exec) can end DBAL_ENOTREPLICATED as the blocking
+                                    API's: committed on the primary only */
     const dbal_error *error;     /* the details; code DBAL_OK on success */
     dbal_rows *rows;             /* dbal_async_query: every row, read with dbal_rows_next and
                                     the dbal_col_* getters; owned by dbal, do not close it.

@@ -133,8 +133,12 @@ static void test_sql_commit_and_autocommit_past_timeout(void **state)
     const dbal_value rows[] = {dbal_int64(11), dbal_int64(11), dbal_int64(11)};
     size_t failed_row = 0;
     t0 = test_now();
-    expect_not_replicated(s, dbal_exec_batch(s, "INSERT INTO t VALUES (?)", rows, 1, 3, NULL, &failed_row),
+    affected = -1;
+    expect_not_replicated(s,
+                          dbal_exec_batch(s, "INSERT INTO t VALUES (?)", rows, 1, 3, &affected, &failed_row),
                           "01000", t0);
+    assert_int_equal(affected, 3); /* committed on the primary: its rows count */
+    assert_int_equal(failed_row, (size_t)-1);
     assert_int_equal(rows_with(11), 3);
     still_works(s, 103);
     dbal_session_close(s);
