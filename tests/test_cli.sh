@@ -8,6 +8,7 @@
 # DBAL_TEST_VALGRIND=1 runs every command under valgrind (leaks and memory
 # errors make it exit 99).
 set -uo pipefail
+. "$(dirname "$0")/pg_require.sh"
 mode=$1
 dbal=$2
 [ -x "$dbal" ] || { echo "usage: $0 sqlite|postgresql PATH/TO/dbal"; exit 2; }
@@ -564,12 +565,7 @@ case "$mode" in
         ;;
     postgresql)
         if [ -z "${DBAL_TEST_PG_URL:-}" ]; then
-            if [ "${DBAL_TEST_REQUIRE_PG:-0}" = 1 ]; then
-                echo "FAIL: DBAL_TEST_REQUIRE_PG=1 but DBAL_TEST_PG_URL is not set"
-                exit 1
-            fi
-            echo "skipped: DBAL_TEST_PG_URL is not set"
-            exit 77
+            pg_skip_or_fail "$(basename "$0" .sh)" "DBAL_TEST_PG_URL is not set"
         fi
         pg_cases
         ;;

@@ -8,6 +8,7 @@
 # any output; and 6 `dbal migrate up` processes started together on one
 # database: all succeed, each version applied once.
 set -uo pipefail
+. "$(dirname "$0")/pg_require.sh"
 mode=$1
 dbal=$2
 [ -x "$dbal" ] || { echo "usage: $0 sqlite|postgresql PATH/TO/dbal"; exit 2; }
@@ -226,12 +227,7 @@ case $mode in
         ;;
     postgresql)
         if [ -z "${DBAL_TEST_PG_URL:-}" ]; then
-            if [ "${DBAL_TEST_REQUIRE_PG:-0}" = 1 ]; then
-                echo "FAIL: DBAL_TEST_REQUIRE_PG=1 but DBAL_TEST_PG_URL is not set"
-                exit 1
-            fi
-            echo "skipped: DBAL_TEST_PG_URL is not set"
-            exit 77
+            pg_skip_or_fail "$(basename "$0" .sh)" "DBAL_TEST_PG_URL is not set"
         fi
         schema="cli_migrate_$$"
         "$dbal" exec "$DBAL_TEST_PG_URL" "CREATE SCHEMA $schema" >/dev/null || exit 1

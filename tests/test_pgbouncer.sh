@@ -12,16 +12,8 @@
 set -euo pipefail
 
 conformance=${1:?usage: $0 path/to/dbal-conformance}
-require=${DBAL_TEST_REQUIRE_PG:-0}
-
-skip_or_fail() {
-    if [ "$require" = 1 ]; then
-        echo "test_pgbouncer: $* (DBAL_TEST_REQUIRE_PG=1)" >&2
-        exit 1
-    fi
-    echo "test_pgbouncer: $*, skipped"
-    exit 77
-}
+. "$(dirname "$0")/pg_require.sh"
+skip_or_fail() { pg_skip_or_fail test_pgbouncer "$1"; }
 
 [ -n "${DBAL_TEST_PG_URL:-}" ] || skip_or_fail "DBAL_TEST_PG_URL is not set"
 PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)

@@ -15,15 +15,8 @@ set -euo pipefail
 prog=${1:?usage: $0 path/to/test_syncrep}
 here=$(cd "$(dirname "$0")" && pwd -P)
 cluster="$here/pg_cluster.sh"
-
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    if [ "${DBAL_TEST_REQUIRE_PG:-0}" = 1 ]; then
-        echo "test_syncrep: no PostgreSQL server programs (DBAL_TEST_REQUIRE_PG=1)" >&2
-        exit 1
-    fi
-    echo "test_syncrep: no PostgreSQL server programs, skipped"
-    exit 77
-fi
+. "$here/pg_require.sh"
+pg_require_programs test_syncrep initdb
 
 dir=$(mktemp -d /tmp/dbal-syncrep-XXXXXX)
 chmod 755 "$dir"
