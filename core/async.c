@@ -108,6 +108,8 @@ int dbal_async_open(dbal_engine *e, dbal_async **out, dbal_error *err)
     }
     a->e = e;
     a->native = has_async_slots(e->driver);
+    if (!a->native && DBAL_DRIVER_HAS(e->driver, inline_budget))
+        a->inline_us = e->pool.opts.async_inline;
     a->epfd = epoll_create1(EPOLL_CLOEXEC);
     a->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -606,6 +608,8 @@ static void kick(dbal_async_session *as)
         return;
     if (a->native) {
         dbal__async_native_run(as, 0);
+    } else if (as->unsent && dbal__async_inline_wanted(as)) {
+        dbal__async_inline_queue(as);
     } else if (as->unsent && dbal__async_worker_send(as) != DBAL_OK) {
         /* A broken connection was given back: take another. */
         as->checkout = CO_NONE;
@@ -656,6 +660,7 @@ static void release_session(dbal_async_session *as)
         dbal__async_native_detach(as);
     if (a->native)
         dbal__async_native_unwatch(as); /* closes the duplicate socket it watched, if any */
+    dbal__async_inline_forget(as);
     DBAL__LIST_REMOVE(a->sessions, as, prev, next);
     dbal_session_close(as->s);
     dbal__free(as);
@@ -960,6 +965,30 @@ static void arm(dbal_async *a)
 
 /* ---- the loop's entry point ---------------------------------------------------- */
 
+/* Inline execution's bound per dbal_async_process: what is left then waits
+ * for the next call, which the eventfd, left readable, brings at once, so
+ * that the application's other descriptors get their turn. */
+#define INLINE_MAX_OPS 64
+#define INLINE_MAX_SECONDS 0.001
+
+/* Runs the sessions on the inline list, and the ops their callbacks queue
+ * meanwhile (a chain of dependent queries runs to its end without a trip
+ * through the application's poll), within the bound; dbal_async_process
+ * leaves the eventfd readable for what is left. */
+static void run_inline(dbal_async *a)
+{
+    double until = dbal__now() + INLINE_MAX_SECONDS;
+    int left = INLINE_MAX_OPS;
+    dbal_async_session *as;
+    while (left > 0 && (as = dbal__async_inline_take(a)) != NULL) {
+        left -= dbal__async_inline_run(as, left, until);
+        kick(as); /* what is left: back on the list, or to a worker */
+        call_ready(a);
+        if (dbal__now() >= until)
+            break;
+    }
+}
+
 int dbal_async_process(dbal_async *a)
 {
     if (!a || a->in_process)
@@ -989,6 +1018,7 @@ int dbal_async_process(dbal_async *a)
          * the lists are taken, see dbal__async_wake) and the clock say
          * which woke the loop, without asking epoll. */
         woken = drain(a->evfd);
+        a->inline_signaled = 0;
         fired = a->armed > 0 && dbal__now() >= a->armed;
         if (fired || !woken)
             fired = drain(a->tfd) || fired; /* it may be readable a little before our clock says so */
@@ -1002,6 +1032,8 @@ int dbal_async_process(dbal_async *a)
         expire(a, dbal__now());
     }
     call_ready(a);
+    if (a->inline_head)
+        run_inline(a);
     /* Worker completions that came while the callbacks ran are taken now
      * rather than after another trip through the application's poll; a
      * few rounds at most, so that the loop's other descriptors wait no
@@ -1011,6 +1043,10 @@ int dbal_async_process(dbal_async *a)
         take_granted(a);
         dbal__async_worker_results(a);
         call_ready(a);
+    }
+    if (a->inline_head) {
+        a->inline_signaled = 1;
+        dbal__async_signal(a);
     }
     arm(a);
     a->in_process = 0;

@@ -43,6 +43,7 @@ struct dbal_async_op {
     int interrupted; /* the driver's cancel was called for it */
     int gave_up;     /* timed out, interrupted, unanswered: the driver was told to give up */
     int local;       /* failed before reaching the database: its code is final */
+    int no_inline;   /* not to be tried on the loop thread (again): async_inline.c */
     /* The outcome. */
     int code;
     dbal_error err;
@@ -99,6 +100,8 @@ struct dbal_async_session {
     int open_tx;
     int doomed;
     int timeout_ms;
+    int inline_queued; /* on the context's inline list, through inext */
+    dbal_async_session *inext;
 };
 
 struct dbal_async {
@@ -111,6 +114,15 @@ struct dbal_async {
     int in_process;
     int close_asked;                        /* dbal_async_close was called from a callback */
     dbal_async_op *ready_head, *ready_tail; /* completed, to call back */
+    /* Inline execution (async_inline.c): the budget in microseconds (0:
+     * never), the sessions whose next op may run on the loop thread, and
+     * whether the eventfd was written for them outside dbal_async_process.
+     * Counted for tests and benchmarks: ops run inline, ops handed over
+     * after a first attempt, and (under the lock) ops run by workers. */
+    int inline_us;
+    dbal_async_session *inline_head, *inline_tail;
+    int inline_signaled;
+    uint64_t inline_ops, inline_handed_over;
 
     pthread_mutex_t lock; /* guards what follows */
     pthread_cond_t work;
@@ -122,6 +134,7 @@ struct dbal_async {
     dbal_driver_rows *spare_bufs;              /* buffered cursors closed, for the workers to fill again */
     int nspare_bufs;
     int nworkers, idle, njobs, stopping;
+    uint64_t worker_ops;
     pthread_t workers[4];
     atomic_uint posted; /* bumped with each job queued (and at stop): what idle workers spin on */
 
@@ -172,7 +185,27 @@ void dbal__async_native_connect_abort(dbal_async_session *as, const dbal_error *
 int dbal__async_native_watch_read(dbal_async_session *as, int fd);
 void dbal__async_native_unwatch(dbal_async_session *as);
 
+/* async_inline.c */
+/* Whether the session's next op may be tried on the loop thread now. */
+int dbal__async_inline_wanted(const dbal_async_session *as);
+/* Onto the context's inline list (once), waking the loop when outside
+ * dbal_async_process. */
+void dbal__async_inline_queue(dbal_async_session *as);
+/* Takes the list's first session (NULL when empty). */
+dbal_async_session *dbal__async_inline_take(dbal_async *a);
+/* Off the list (a session freed). */
+void dbal__async_inline_forget(dbal_async_session *as);
+/* Runs the session's ops on the loop thread while they may run there, at
+ * most max and, after the first, until `until` (monotonic seconds);
+ * returns how many completed. An op the driver stopped is left at the
+ * head, never to be tried inline again: the caller hands it to a worker
+ * (dbal__async_kick). */
+int dbal__async_inline_run(dbal_async_session *as, int max, double until);
+
 /* async_worker.c */
+/* Runs op on the blocking session (the op's turn, decided): a query's rows
+ * buffered, in spare's memory when given. On a worker, or inline. */
+void dbal__async_run_op(dbal_async *a, dbal_async_op *op, dbal_driver_rows *spare);
 /* Queues a job that finishes the session's checkout (CO_FINISHING). */
 void dbal__async_worker_submit(dbal_async_session *as);
 /* Hands the session's unsent ops to its worker job (starting one when none

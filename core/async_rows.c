@@ -170,9 +170,11 @@ int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows *spare, dbal_async *home, d
 dbal_driver_rows *dbal__rows_buffer_take(dbal_driver_rows **list)
 {
     buffered *b = (buffered *)*list;
-    if (b)
-        *list = b->next ? &b->next->base : NULL;
-    return b ? &b->base : NULL;
+    if (!b)
+        return NULL;
+    *list = b->next ? &b->next->base : NULL;
+    b->next = NULL; /* one cursor: freeing it as a list (a failed query) frees no other */
+    return &b->base;
 }
 
 void dbal__rows_buffer_move(dbal_driver_rows **to, dbal_driver_rows **from)

@@ -64,7 +64,7 @@ static void deadline_as_timeout(dbal_session *s, const dbal_async_op *op)
         s->timeout_ms = ms;
 }
 
-static void run_op(dbal_async *a, dbal_async_op *op, dbal_driver_rows *spare)
+void dbal__async_run_op(dbal_async *a, dbal_async_op *op, dbal_driver_rows *spare)
 {
     dbal_session *s = op->as->s;
     dbal_params params = dbal_params_array(op->params, op->nparams);
@@ -140,9 +140,10 @@ static int run_ops(dbal_async *a, dbal_async_session *as)
             if (wake)
                 dbal__async_signal(a);
             wake = 0;
-            run_op(a, op, spare);
+            dbal__async_run_op(a, op, spare);
             pthread_mutex_lock(&a->lock);
             as->running = NULL;
+            a->worker_ops++;
         }
         append(&a->published, &a->published_tail, op);
         wake |= dbal__async_wake(a);

@@ -66,7 +66,11 @@
     X(echo, echo, BOOL, 0, 0, 0, NULL, 0, URL,                                                         \
       "log each statement (`exec`/`query`, its duration, parameter count, outcome, session label; "    \
       "never parameter values) at `DBAL_LOG_INFO` through the log hook (default: stderr). "            \
-      "`DBAL_ECHO=1` in the environment turns it on for every engine")
+      "`DBAL_ECHO=1` in the environment turns it on for every engine")                                 \
+    X(async_inline, async_inline, COUNT, 0, 1000000, 0, "off", 100, URL,                               \
+      "microseconds an asynchronous operation may run on the loop thread itself, when the driver "     \
+      "allows it (SQLite): longer ones, and ones that would wait for a lock, are run again from the "  \
+      "start on a worker; 0 runs every one on a worker (see [Asynchronous](#asynchronous))")
 
 /* pool_reset's values: X(word in a URL, constant in code). */
 #define DBAL__POOL_RESET_MAP(X)          \

@@ -32,6 +32,7 @@ static const dbal_driver driver = {
     .col_int64 = sq_col_int64,
     .col_double = sq_col_double,
     .col_text = sq_col_text,
+    .inline_budget = sq_inline_budget,
 };
 
 /* The module's one export (a prototype, as every function outside a

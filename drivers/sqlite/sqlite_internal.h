@@ -77,13 +77,17 @@ typedef struct sq_conn {
     dbal_driver_conn base;
     sqlite3 *db;
     sq_engine *engine;
-    stmt_cache *cache;           /* NULL when statement_cache_size is 0 */
-    int read_only_tx;            /* query_only was set by begin */
-    int read_only;               /* query_only set for the session (set_read_only) */
-    int timeout_ms;              /* statement timeout, 0 = none */
-    double deadline;             /* monotonic seconds the running statement must end by */
-    int stopped;                 /* SQ_STOPPED_*: why the running statement was stopped */
-    double busy_since;           /* when the current wait for a lock began */
+    stmt_cache *cache; /* NULL when statement_cache_size is 0 */
+    int read_only_tx;  /* query_only was set by begin */
+    int read_only;     /* query_only set for the session (set_read_only) */
+    int timeout_ms;    /* statement timeout, 0 = none */
+    double deadline;   /* monotonic seconds the running statement must end by */
+    int stopped;       /* SQ_STOPPED_*: why the running statement was stopped */
+    double busy_since; /* when the current wait for a lock began */
+    /* Inline execution (sqlite_inline.c): armed until (monotonic seconds,
+     * 0: not armed), and whether a statement was stopped since it was. */
+    double inline_until;
+    int inline_stopped;
     atomic_int cancel_requested; /* set by sq_cancel, from any thread */
     int guard;                   /* the application's SQL is being prepared (sqlite_guard.c) */
     const char *refused;         /* why the guard refused it */
@@ -162,6 +166,7 @@ int sq_last_insert_id(dbal_driver_conn *c, int64_t *out, dbal_error *err);
 int sq_ping(dbal_driver_conn *c, dbal_error *err);
 int sq_cancel(dbal_driver_conn *c);
 int sq_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
+int sq_inline_budget(dbal_driver_conn *c, int budget_us);
 
 /* Why a statement was stopped before its end: its deadline passed, or
  * sq_cancel was called (sqlite3_interrupt reports that one itself unless
@@ -171,6 +176,10 @@ int sq_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
 /* Installs the busy handler that waits up to the engine's busy_timeout but
  * stops at a cancel or the statement's deadline; once per connection. */
 void sq_install_handlers(sq_conn *c);
+/* Installs the progress handler the connection needs now: the statement
+ * timeout's check, and inline execution's budget while it is armed. */
+void sq_install_progress(sq_conn *c);
+double sq_now(void);
 /* Runs one of the driver's own statements in autocommit mode, again and
  * again while SQLite refuses it with SQLITE_BUSY without asking the busy
  * handler (a read lock it cannot upgrade), as long as a wait for a lock

@@ -14,23 +14,44 @@
  * cancel or a deadline is seen within it and a freed lock soon after. */
 #define BUSY_STEP_MAX 0.020
 
-static double now(void)
+/* How many virtual machine steps between two looks at the clock: the
+ * statement timeout's few milliseconds allow a coarse one; inline
+ * execution's budget of some microseconds a finer one (a step is a few
+ * nanoseconds, a look at the clock some tens). */
+#define TIMEOUT_STEPS 4000
+#define INLINE_STEPS 500
+
+double sq_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Called every few thousand virtual machine steps while a timeout is set:
- * interrupts a statement past its deadline. */
-static int past_deadline(void *p)
+/* Called every few hundred or thousand virtual machine steps while a
+ * timeout is set or inline execution armed: interrupts a statement past
+ * its deadline (DBAL_ETIMEOUT, the op's own answer) or past the inline
+ * budget (handed over, see sqlite_inline.c). The deadline is looked at
+ * first: a statement past both has timed out. */
+static int progress(void *p)
 {
     sq_conn *c = p;
-    if (c->deadline > 0 && now() > c->deadline) {
+    double t = sq_now();
+    if (c->deadline > 0 && t > c->deadline) {
         c->stopped = SQ_STOPPED_TIMEOUT;
         return 1;
     }
+    if (c->inline_until > 0 && t > c->inline_until) {
+        c->inline_stopped = 1;
+        return 1;
+    }
     return 0;
+}
+
+void sq_install_progress(sq_conn *c)
+{
+    int steps = c->inline_until > 0 ? INLINE_STEPS : c->timeout_ms > 0 ? TIMEOUT_STEPS : 0;
+    sqlite3_progress_handler(c->db, steps, steps ? progress : NULL, c);
 }
 
 /* One step of a wait for a lock that began at `since`, the count-th: sleeps
@@ -38,7 +59,13 @@ static int past_deadline(void *p)
  * whether for a cancel or a timeout rather than busy_timeout). */
 static int wait_step(sq_conn *c, double since, int count)
 {
-    double t = now();
+    if (c->inline_until > 0) {
+        /* Inline: the loop thread never waits for a lock; the statement
+         * goes to a worker, which waits. */
+        c->inline_stopped = 1;
+        return 0;
+    }
+    double t = sq_now();
     if (atomic_load_explicit(&c->cancel_requested, memory_order_relaxed)) {
         c->stopped = SQ_STOPPED_CANCEL;
         return 0;
@@ -68,13 +95,13 @@ static int busy_wait(void *p, int count)
 {
     sq_conn *c = p;
     if (count == 0)
-        c->busy_since = now();
+        c->busy_since = sq_now();
     return wait_step(c, c->busy_since, count);
 }
 
 int sq_exec_retrying(sq_conn *c, const char *sql)
 {
-    double since = now();
+    double since = sq_now();
     int rc;
     for (int n = 0;
          ((rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL)) & 0xff) == SQLITE_BUSY && wait_step(c, since, n);
@@ -104,7 +131,7 @@ int sq_set_timeout(dbal_driver_conn *base, int milliseconds, dbal_error *err)
     sq_conn *c = (sq_conn *)base;
     sq_snap_enter(c);
     c->timeout_ms = milliseconds;
-    sqlite3_progress_handler(c->db, milliseconds > 0 ? 4000 : 0, milliseconds > 0 ? past_deadline : NULL, c);
+    sq_install_progress(c);
     sq_snap_exit(c);
     return DBAL_OK;
 }
@@ -115,13 +142,18 @@ void sq_start_clock(sq_conn *c)
      * (SQLite forgets an interrupt that finds no statement running, too). */
     atomic_store_explicit(&c->cancel_requested, 0, memory_order_relaxed);
     c->stopped = 0;
-    c->deadline = c->timeout_ms > 0 ? now() + c->timeout_ms / 1000.0 : 0;
+    c->deadline = c->timeout_ms > 0 ? sq_now() + c->timeout_ms / 1000.0 : 0;
 }
 
 int sq_fail(sq_conn *c, int rc, dbal_error *err)
 {
     int code = sq_error(c->db, rc, err);
     int gave_up = (rc & 0xff) == SQLITE_BUSY;
+    /* A lock refused without asking the busy handler (a WAL snapshot too
+     * old to write from, a recovery under way) also goes to a worker when
+     * inline: what the worker then meets is the op's answer. */
+    if (c->inline_until > 0 && gave_up)
+        c->inline_stopped = 1;
     if (c->stopped == SQ_STOPPED_TIMEOUT && (code == DBAL_ECANCELED || gave_up))
         sq_host->set_error(err, DBAL_ETIMEOUT, "57014", rc,
                            "canceling statement due to statement timeout (%d ms)", c->timeout_ms);

@@ -46,7 +46,7 @@ extern "C" {
 /* The ABI version this header describes, which a driver puts in
  * dbal_driver.abi_version, and DBAL_DRIVER_ENTRY_SYMBOL, the name of the
  * entry point the core looks up with dlsym(). */
-#define DBAL_DRIVER_ABI_VERSION 5
+#define DBAL_DRIVER_ABI_VERSION 6
 #define DBAL_DRIVER_ENTRY_SYMBOL "dbal_driver_entry"
 
 /* The ABI version from which a driver takes and gives the value types
@@ -468,7 +468,41 @@ typedef struct dbal_driver {
     int (*col_int64)(dbal_driver_rows *r, int col, int64_t *out);
     int (*col_double)(dbal_driver_rows *r, int col, double *out);
     int (*col_text)(dbal_driver_rows *r, int col, const char **out, size_t *len);
+
+    /* ---- ABI version 6: optional ---- */
+
+    /*
+     * Inline execution: lets the asynchronous API run a statement on its
+     * loop thread, where a thread hand-over would cost more than the
+     * statement, when the driver can promise the statement will not hold
+     * the loop. Only for drivers without the async_* slots.
+     *
+     * With budget_us > 0 it arms the connection: until it is called again
+     * with 0, the driver stops any statement (exec, query and the query's
+     * rows) that would wait for another connection's lock, run past
+     * budget_us microseconds from now, or wait for the disk when the driver
+     * chooses so, and guarantees that a statement it stopped changed
+     * nothing (no row, no transaction state, nothing the next statement
+     * would see). It returns DBAL_OK when armed, or DBAL_DRIVER_HAND_OVER
+     * when it cannot promise that in the connection's state (a
+     * transaction the application opened with SQL, say): nothing armed.
+     * With budget_us 0 it disarms and returns DBAL_DRIVER_HAND_OVER when
+     * it stopped a statement for one of those reasons (the statement's
+     * own code and error are then meaningless: the core runs it again
+     * from the start on a worker), else DBAL_OK.
+     *
+     * The core arms only a connection with no transaction open (depth 0),
+     * calls only exec, query, rows_next, col_* and rows_close while armed,
+     * on the loop thread, and reads a query's rows to the end before it
+     * disarms. Cancel may come from another thread meanwhile, as always.
+     * Core fallback when NULL: every statement runs on a worker thread.
+     */
+    int (*inline_budget)(dbal_driver_conn *c, int budget_us);
 } dbal_driver;
+
+/* What inline_budget returns for "cannot promise" and "stopped a statement,
+ * nothing applied": never a dbal result code. */
+#define DBAL_DRIVER_HAND_OVER (-1)
 
 /* DBAL_DRIVER_SINCE_*: the ABI version that added each slot of dbal_driver,
  * which DBAL_DRIVER_HAS compares with a driver's version. */
@@ -505,6 +539,7 @@ typedef struct dbal_driver {
 #define DBAL_DRIVER_SINCE_col_int64 5
 #define DBAL_DRIVER_SINCE_col_double 5
 #define DBAL_DRIVER_SINCE_col_text 5
+#define DBAL_DRIVER_SINCE_inline_budget 6
 
 /* Kinds of asynchronous statements: DBAL_ASYNC_EXEC, DBAL_ASYNC_QUERY,
  * DBAL_ASYNC_BEGIN, DBAL_ASYNC_COMMIT, DBAL_ASYNC_ROLLBACK. */

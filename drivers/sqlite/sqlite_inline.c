@@ -1,0 +1,71 @@
+/*
+ * Inline execution (driver.h's inline_budget): the asynchronous API runs a
+ * statement on its loop thread when the driver promises that it cannot
+ * hold the loop, because a thread hand-over (~10 us on a VM) costs more
+ * than a point select (~1 us).
+ *
+ * What the promise rests on, while armed:
+ * - no wait for another connection's lock: the busy handler gives up at
+ *   once (sqlite_timeout.c's wait_step), and any SQLITE_BUSY counts as
+ *   stopped;
+ * - no unbounded CPU: the progress handler interrupts the statement past
+ *   the budget (composed with the statement timeout's, sqlite_timeout.c);
+ * - no wait for the disk: a file database's commit (an fsync in the
+ *   rollback journal and in WAL with synchronous=FULL) is refused by the
+ *   commit hook, which makes SQLite roll it back. sqlite::memory: commits
+ *   to a WAL on tmpfs, where nothing waits for a disk. Reading a file
+ *   database goes through the page cache.
+ * - nothing applied when stopped: the core arms only outside a transaction
+ *   (checked here too: an application's BEGIN sent as SQL, whose writes an
+ *   interrupt would roll back whole, is refused), so a stopped statement
+ *   ran in its own implicit transaction, which SQLite rolls back (an
+ *   interrupted, busy or hook-refused write), or was a read in the
+ *   snapshot sqlite::memory: keeps (sqlite_snapshot.c), which an interrupt
+ *   of a read-only statement leaves as it was.
+ */
+#include "sqlite_internal.h"
+
+#include <string.h>
+
+/* The commit hook while armed on a database whose commit may wait for the
+ * disk: non-zero turns the commit into a rollback. */
+static int refuse_commit(void *p)
+{
+    sq_conn *c = p;
+    c->inline_stopped = 1;
+    return 1;
+}
+
+/* Whether a commit waits for no disk: sqlite::memory:'s directory on
+ * tmpfs (sqlite_memdir.c falls back to $TMPDIR or /tmp, which may not be). */
+static int commits_in_ram(const sq_engine *e)
+{
+    return e->memory && e->memdir && strncmp(e->memdir, "/dev/shm/", 9) == 0;
+}
+
+int sq_inline_budget(dbal_driver_conn *base, int budget_us)
+{
+    sq_conn *c = (sq_conn *)base;
+    sq_snap_enter(c);
+    int rc = DBAL_OK;
+    if (budget_us <= 0) {
+        if (c->inline_until > 0) {
+            rc = c->inline_stopped ? DBAL_DRIVER_HAND_OVER : DBAL_OK;
+            c->inline_until = 0;
+            c->inline_stopped = 0;
+            if (!commits_in_ram(c->engine))
+                sqlite3_commit_hook(c->db, NULL, NULL);
+            sq_install_progress(c);
+        }
+    } else if (!sqlite3_get_autocommit(c->db) && !c->held) {
+        rc = DBAL_DRIVER_HAND_OVER; /* a transaction the application began with SQL */
+    } else {
+        c->inline_until = sq_now() + budget_us / 1e6;
+        c->inline_stopped = 0;
+        if (!commits_in_ram(c->engine))
+            sqlite3_commit_hook(c->db, refuse_commit, c);
+        sq_install_progress(c);
+    }
+    sq_snap_exit(c);
+    return rc;
+}
