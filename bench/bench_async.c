@@ -9,7 +9,8 @@
  *
  * Backends: sqlite-memory, sqlite-file (always) and postgresql (when
  * DBAL_BENCH_PG_URL, or else DBAL_TEST_PG_URL, is set). On SQLite the loop
- * side is the worker-thread path. One line per figure (bench/README.md):
+ * side runs each query on the loop thread itself (inline, async_inline;
+ * --inline 0 measures the worker-thread path). One line per figure (bench/README.md):
  *
  *   workload backend loop_q_s threads_q_s ratio
  *
@@ -42,6 +43,10 @@ static int rounds = 3;
 static long count;
 static int only_n;            /* --n: only this N, without the 64-on-8 run */
 static const char *side = ""; /* --side loop or threads: that side only */
+/* --inline US: the engines' async_inline option (-1: the default). Under
+ * callgrind a statement runs some 50 times slower than its budget allows,
+ * so profiling the inline path wants a larger one. */
+static long inline_us = -1;
 static atomic_int wrong;
 
 static double now(void)
@@ -65,9 +70,11 @@ static void fill(dbal_engine *e);
 
 static dbal_engine *open_engine(int pool)
 {
-    char url[1024];
-    snprintf(url, sizeof url, "%s%spool_size=%d&max_overflow=0", base_url, strchr(base_url, '?') ? "&" : "?",
-             pool);
+    char url[1024], opt[48] = "";
+    if (inline_us >= 0)
+        snprintf(opt, sizeof opt, "&async_inline=%ld", inline_us);
+    snprintf(url, sizeof url, "%s%spool_size=%d&max_overflow=0%s", base_url,
+             strchr(base_url, '?') ? "&" : "?", pool, opt);
     dbal_engine *e;
     dbal_error err;
     if (dbal_engine_open(&e, url, &err) != DBAL_OK) {
@@ -334,7 +341,9 @@ static void usage(FILE *f)
                "                  all (postgresql when DBAL_BENCH_PG_URL or DBAL_TEST_PG_URL is set)\n"
                "  --count Q       each chain or thread runs Q queries instead of S seconds\n"
                "  --n N           only N = 1, 8 or 64, without the 64-on-8 figure\n"
-               "  --side S        only the loop or only the threads side (for profiling)\n");
+               "  --side S        only the loop or only the threads side (for profiling)\n"
+               "  --inline US     the engines' async_inline option (0: every op on a worker; under\n"
+               "                  callgrind give a large budget, e.g. 100000)\n");
 }
 
 int main(int argc, char **argv)
@@ -352,6 +361,8 @@ int main(int argc, char **argv)
             only_n = atoi(argv[++i]);
         else if (strcmp(argv[i], "--side") == 0 && i + 1 < argc)
             side = argv[++i];
+        else if (strcmp(argv[i], "--inline") == 0 && i + 1 < argc)
+            inline_us = atol(argv[++i]);
         else if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc && nbackends < 3 &&
                  (strcmp(argv[i + 1], "sqlite-memory") == 0 || strcmp(argv[i + 1], "sqlite-file") == 0 ||
                   strcmp(argv[i + 1], "postgresql") == 0))

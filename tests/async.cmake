@@ -35,3 +35,11 @@ if(NOT DBAL_SANITIZING)
            ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
   dbal_test_properties(test_readme_async)
 endif()
+
+# Inline execution on the loop thread (core/async_inline.c): linked with the
+# core's objects, whose counters say where each op ran.
+#   test_async_inline                  sqlite::memory:
+#   test_async_inline_sqlite_file      a real SQLite file
+dbal_add_test(test_async_inline SOURCES test_async_inline.c LIBS dbal_core LABELS threads PROPERTIES TIMEOUT 300)
+add_test(NAME test_async_inline_sqlite_file COMMAND test_async_inline sqlite-file)
+dbal_test_properties(test_async_inline_sqlite_file LABELS threads PROPERTIES TIMEOUT 300)
