@@ -55,7 +55,6 @@ int sq_inline_budget(dbal_driver_conn *base, int budget_us)
             c->inline_stopped = 0;
             if (!commits_in_ram(c->engine))
                 sqlite3_commit_hook(c->db, NULL, NULL);
-            sq_install_progress(c);
         }
     } else if (!sqlite3_get_autocommit(c->db) && !c->held) {
         rc = DBAL_DRIVER_HAND_OVER; /* a transaction the application began with SQL */
@@ -64,7 +63,10 @@ int sq_inline_budget(dbal_driver_conn *base, int budget_us)
         c->inline_stopped = 0;
         if (!commits_in_ram(c->engine))
             sqlite3_commit_hook(c->db, refuse_commit, c);
-        sq_install_progress(c);
+        if (!c->inline_used) {
+            c->inline_used = 1;
+            sq_install_progress(c);
+        }
     }
     sq_snap_exit(c);
     return rc;

@@ -88,6 +88,8 @@ typedef struct sq_conn {
      * 0: not armed), and whether a statement was stopped since it was. */
     double inline_until;
     int inline_stopped;
+    int inline_used;             /* armed once: the progress handler stays at inline's period */
+    int progress_steps;          /* the progress handler's period as installed (0: none) */
     atomic_int cancel_requested; /* set by sq_cancel, from any thread */
     int guard;                   /* the application's SQL is being prepared (sqlite_guard.c) */
     const char *refused;         /* why the guard refused it */

@@ -36,6 +36,8 @@ double sq_now(void)
 static int progress(void *p)
 {
     sq_conn *c = p;
+    if (c->deadline <= 0 && c->inline_until <= 0)
+        return 0;
     double t = sq_now();
     if (c->deadline > 0 && t > c->deadline) {
         c->stopped = SQ_STOPPED_TIMEOUT;
@@ -48,9 +50,16 @@ static int progress(void *p)
     return 0;
 }
 
+/* A connection once used inline keeps the inline period: arming and
+ * disarming then cost no call into SQLite (whose setter takes the
+ * connection's mutex), and a statement with neither a deadline nor a
+ * budget pays one early return every INLINE_STEPS steps. */
 void sq_install_progress(sq_conn *c)
 {
-    int steps = c->inline_until > 0 ? INLINE_STEPS : c->timeout_ms > 0 ? TIMEOUT_STEPS : 0;
+    int steps = c->inline_used ? INLINE_STEPS : c->timeout_ms > 0 ? TIMEOUT_STEPS : 0;
+    if (steps == c->progress_steps)
+        return;
+    c->progress_steps = steps;
     sqlite3_progress_handler(c->db, steps, steps ? progress : NULL, c);
 }
 
