@@ -980,7 +980,7 @@ static void run_inline(dbal_async *a)
     double until = dbal__now() + INLINE_MAX_SECONDS;
     int left = INLINE_MAX_OPS;
     dbal_async_session *as;
-    while (left > 0 && (as = dbal__async_inline_take(a)) != NULL) {
+    while (left > 0 && !a->close_asked && (as = dbal__async_inline_take(a)) != NULL) {
         left -= dbal__async_inline_run(as, left, until);
         kick(as); /* what is left: back on the list, or to a worker */
         call_ready(a);
