@@ -29,7 +29,8 @@ foreach(pair "conformance_sqlite_memory;dbal_conformance;sqlite::memory:"
              "test_url;test_url;"
              "test_hostile;test_hostile;sqlite::memory:"
              "test_fork;test_fork;"
-             "test_typed_columns;test_typed_columns;")
+             "test_typed_columns;test_typed_columns;"
+             "test_async_inline;test_async_inline;sqlite-memory")
   list(GET pair 0 name)
   list(GET pair 1 exe)
   list(GET pair 2 arg)
