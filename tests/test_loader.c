@@ -332,6 +332,16 @@ static void test_slot_versions(void **state)
     t.size = offsetof(dbal_driver, col_int64);
     assert_false(DBAL_DRIVER_HAS(&t, col_int64));
 
+    /* inline_budget (ABI 6) likewise: an ABI-5 table never has it. */
+    t = fake_table;
+    t.inline_budget = (int (*)(dbal_driver_conn *, int))1;
+    assert_true(DBAL_DRIVER_HAS(&t, inline_budget));
+    t.abi_version = 5;
+    assert_false(DBAL_DRIVER_HAS(&t, inline_budget));
+    t.abi_version = 6;
+    t.size = offsetof(dbal_driver, inline_budget);
+    assert_false(DBAL_DRIVER_HAS(&t, inline_budget));
+
     /* The host table by the same rule, as a driver's entry point tests it. */
     dbal_host h = {.abi_version = 1, .size = sizeof h, .set_error = NULL};
     assert_false(DBAL_HOST_HAS(&h, set_error)); /* not filled */
