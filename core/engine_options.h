@@ -70,7 +70,7 @@
     X(async_inline, async_inline, COUNT, 0, 1000000, 0, "off", 100, URL,                               \
       "microseconds an asynchronous operation may run on the loop thread itself, when the driver "     \
       "allows it (SQLite): longer ones, and ones that would wait for a lock, are run again from the "  \
-      "start on a worker; 0 runs every one on a worker (see [Asynchronous](#asynchronous))")
+      "start on a worker; 0 runs every one on a worker (see [Asynchronous API](#asynchronous-api))")
 
 /* pool_reset's values: X(word in a URL, constant in code). */
 #define DBAL__POOL_RESET_MAP(X)          \
