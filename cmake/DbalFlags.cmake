@@ -8,6 +8,8 @@
 #                   DBAL_FUZZ (clang) the fuzzing build's instrumentation,
 #                   and DBAL_FUZZING is set
 #   dbal_build      both: what every dbal target links
+#   dbal_shipped    what the shipped code (libdbal, the util library in it
+#                   and in the drivers, the in-tree drivers) adds: -fno-plt
 #
 # Included from the top-level CMakeLists.txt after the options are set.
 
@@ -53,4 +55,19 @@ if(DBAL_SANITIZING AND CMAKE_C_COMPILER_ID MATCHES "Clang")
   set(DBAL_NO_UNDEFINED "")
 else()
   set(DBAL_NO_UNDEFINED -Wl,--no-undefined)
+endif()
+
+# -fno-plt: a call into another shared object (sqlite3, libpq, libc) goes
+# through its GOT entry, one indirect call, where the PLT adds a jump: a
+# driver makes several per row and per statement (bench W3: 19
+# instructions a row). The GOT entries are then bound when the object
+# loads, not at first call: every symbol must resolve then, which
+# -Wl,--no-undefined already guarantees at link time; interposition
+# (LD_PRELOAD, sanitizer interceptors) works the same. Calls within an
+# object never used the PLT (hidden symbols).
+include(CheckCCompilerFlag)
+check_c_compiler_flag(-fno-plt DBAL_HAVE_NO_PLT)
+add_library(dbal_shipped INTERFACE)
+if(DBAL_HAVE_NO_PLT)
+  target_compile_options(dbal_shipped INTERFACE -fno-plt)
 endif()

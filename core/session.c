@@ -93,9 +93,14 @@ int dbal__session_failed(dbal_session *s, int rc)
     return rc;
 }
 
+static inline int wanted_timeout(const dbal_session *s)
+{
+    return s->timeout_ms >= 0 ? s->timeout_ms : s->engine->pool.opts.statement_timeout;
+}
+
 static int apply_timeout(dbal_session *s)
 {
-    int want = s->timeout_ms >= 0 ? s->timeout_ms : s->engine->pool.opts.statement_timeout;
+    int want = wanted_timeout(s);
     if (s->conn->timeout_ms == want)
         return DBAL_OK;
     const dbal_driver *d = s->engine->driver;
@@ -217,6 +222,25 @@ void dbal_session_close(dbal_session *s)
     dbal__engine_unref(e);
 }
 
+/* Numbers, and text or bytes somewhere: nothing more to check. */
+static inline int plain_value(const dbal_value *v)
+{
+    return (unsigned)v->type <= DBAL_TYPE_DOUBLE ||
+           ((unsigned)v->type - DBAL_TYPE_TEXT <= DBAL_TYPE_BLOB - DBAL_TYPE_TEXT && v->u.p);
+}
+
+/* A statement that dbal__statement_check passes without a closer look: the
+ * common case, inline in the statement calls, no call for it. */
+static inline int plain_statement(const char *sql, dbal_params params)
+{
+    if (!sql || (params.count && !params.values))
+        return 0;
+    for (const dbal_value *v = params.values, *end = v + params.count; v < end; v++)
+        if (!plain_value(v))
+            return 0;
+    return 1;
+}
+
 int dbal__statement_check(const dbal_driver *d, const char *sql, dbal_params params, dbal_error *err)
 {
     if (!sql)
@@ -225,10 +249,7 @@ int dbal__statement_check(const dbal_driver *d, const char *sql, dbal_params par
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "params.values is NULL");
     for (size_t i = 0; i < params.count; i++) {
         const dbal_value *v = &params.values[i];
-        /* Numbers and text or bytes somewhere: nothing more to check, and
-         * the common case, so no call for them. */
-        if ((unsigned)v->type <= DBAL_TYPE_DOUBLE ||
-            ((v->type == DBAL_TYPE_TEXT || v->type == DBAL_TYPE_BLOB) && v->u.p))
+        if (plain_value(v))
             continue;
         const char *why, *sqlstate;
         int rc = dbal__value_check(d, v, &why, &sqlstate);
@@ -238,15 +259,24 @@ int dbal__statement_check(const dbal_driver *d, const char *sql, dbal_params par
     return DBAL_OK;
 }
 
-/* Checks common to statements; sets the session error. */
-static int check_statement(dbal_session *s, const char *sql, dbal_params params)
+/* Checks common to statements; sets the session error. A session that
+ * holds its connection with the statement timeout it wants (every
+ * statement after the first) needs no call for it. */
+static inline int check_statement(dbal_session *s, const char *sql, dbal_params params)
 {
-    dbal__error_clear(&s->err);
-    int rc = dbal__statement_check(s->engine->driver, sql, params, &s->err);
-    if (rc)
+    /* Every writer of an error sets its code or its message (dbal__error_set
+     * both): one that shows neither is clear already, as it is after every
+     * success. */
+    if (s->err.code != DBAL_OK || s->err.message[0])
+        dbal__error_clear(&s->err);
+    int rc;
+    if (!plain_statement(sql, params) &&
+        (rc = dbal__statement_check(s->engine->driver, sql, params, &s->err)))
         return rc;
     if (s->failed)
         return dbal__tx_refuse(&s->err);
+    if (s->conn && s->conn->timeout_ms == wanted_timeout(s))
+        return DBAL_OK;
     return dbal__session_conn(s);
 }
 

@@ -1243,6 +1243,48 @@ static void test_same_sql_nested(void **state)
     dbal_engine_close(e);
 }
 
+/* The statement run last is found again by its SQL's content, never by
+ * its address: an application that writes other SQL into the same buffer
+ * (longer, shorter, one that the last one begins) gets that SQL run, also
+ * after the cache let the last statement go and with no cache at all. */
+static void test_same_buffer_other_sql(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {"sqlite::memory:", "sqlite::memory:?statement_cache_size=1",
+                                       "sqlite::memory:?statement_cache_size=0"};
+    static const char *const texts[] = {"SELECT 1",      "SELECT 2", "SELECT 12", "SELECT 3",
+                                        "SELECT 3 + 10", "SELECT 3", "SELECT 3 ", "SELECT 1"};
+    static const int64_t want[] = {1, 2, 12, 3, 13, 3, 3, 1};
+    for (size_t u = 0; u < sizeof urls / sizeof urls[0]; u++) {
+        dbal_engine *e;
+        dbal_session *s;
+        assert_int_equal(dbal_engine_open(&e, urls[u], NULL), DBAL_OK);
+        assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+        char sql[32];
+        for (int round = 0; round < 2; round++)
+            for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+                snprintf(sql, sizeof sql, "%s", texts[i]);
+                assert_int_equal(test_scalar(s, sql), want[i]);
+                assert_int_equal(test_scalar(s, sql), want[i]); /* again: the last statement */
+                if (i == 3)
+                    assert_int_equal(test_scalar(s, "SELECT 7"), 7); /* another one in between */
+            }
+        /* Writes through the same buffer: each INSERT lands in its table. */
+        OK(s, dbal_exec(s, "CREATE TABLE a(x INTEGER)", DBAL_NOARGS, NULL));
+        OK(s, dbal_exec(s, "CREATE TABLE ab(x INTEGER)", DBAL_NOARGS, NULL));
+        for (int i = 0; i < 6; i++) {
+            snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (?)", i % 3 == 2 ? "ab" : "a");
+            int64_t affected = 0;
+            OK(s, dbal_exec(s, sql, DBAL_ARGS(dbal_int64(i)), &affected));
+            assert_int_equal(affected, 1);
+        }
+        assert_int_equal(test_scalar(s, "SELECT count(*) FROM a"), 4);
+        assert_int_equal(test_scalar(s, "SELECT sum(x) FROM ab"), 2 + 5);
+        dbal_session_close(s);
+        dbal_engine_close(e);
+    }
+}
+
 static void test_path_with_special_characters(void **state)
 {
     char *dir = test_tmpdir();
@@ -1440,6 +1482,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_busy_timeout),
         cmocka_unit_test(test_same_sql_nested),
+        cmocka_unit_test(test_same_buffer_other_sql),
         cmocka_unit_test(test_path_with_special_characters),
         cmocka_unit_test(test_lock_wait_timeout),
         cmocka_unit_test(test_lock_wait_cancel),

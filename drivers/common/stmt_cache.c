@@ -162,6 +162,11 @@ void *stmt_cache_get(stmt_cache *c, const char *sql, size_t len, const char *sig
     return e->stmt;
 }
 
+const char *stmt_cache_head_sql(const stmt_cache *c)
+{
+    return c->head ? c->head->sql : NULL;
+}
+
 int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen, void *stmt)
 {
     uint64_t h = hash_key(sql, len, sig, siglen);

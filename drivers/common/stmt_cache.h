@@ -32,6 +32,12 @@ void stmt_cache_free(stmt_cache *c);
 /* The statement cached for the key, made most recently used; NULL on a miss. */
 void *stmt_cache_get(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen);
 
+/* The SQL of the most recently used entry (the one get returned or put
+ * added last), NUL-terminated: the cache's own copy, valid until the entry
+ * is released. NULL when the cache is empty. A driver keeps it to see the
+ * same statement come again with one strcmp (no strlen, no hash). */
+const char *stmt_cache_head_sql(const stmt_cache *c);
+
 /* Adds stmt for the key (not already present), evicting the least recently
  * used entry when full. Returns DBAL_OK or DBAL_ENOMEM (then stmt is not
  * taken). */

@@ -8,7 +8,9 @@
 static void release_stmt(void *stmt, void *userdata)
 {
     sq_stmt *s = stmt;
-    (void)userdata;
+    sq_conn *c = userdata;
+    if (c->last == s)
+        c->last = NULL; /* its key goes with the entry */
     if (s->busy) {
         s->evicted = 1; /* the cursor reading it finalizes it */
         return;
@@ -26,22 +28,33 @@ static int run(sq_conn *c, const char *sql, dbal_error *err)
     return rc == SQLITE_OK ? DBAL_OK : sq_fail(c, rc, err);
 }
 
-enum { TX_BEGIN, TX_COMMIT, TX_ROLLBACK };
-
 /* BEGIN, COMMIT and ROLLBACK come with every transaction: prepared once per
  * connection, they cost a step and a reset, where sqlite3_exec parsed and
  * finalized their text each time (≈ 8,000 instructions a transaction in
- * bench W7). On the statement clock, as run()'s. */
-static int run_tx(sq_conn *c, int which, const char *sql, dbal_error *err)
+ * bench W7). */
+sqlite3_stmt *sq_tx_stmt(sq_conn *c, int which)
 {
+    static const char *const text[] =
+        {[SQ_TX_DEFERRED] = "BEGIN DEFERRED", [SQ_TX_COMMIT] = "COMMIT", [SQ_TX_ROLLBACK] = "ROLLBACK"};
     sqlite3_stmt **st = &c->tx[which];
-    int rc = *st ? SQLITE_OK : sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
-    if (rc != SQLITE_OK)
-        return sq_fail(c, rc, err);
+    const char *sql = which == SQ_TX_BEGIN ? c->engine->begin_sql : text[which];
+    if (!*st && sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+    }
+    return *st;
+}
+
+/* On the statement clock, as run()'s. */
+static int run_tx(sq_conn *c, int which, dbal_error *err)
+{
+    sqlite3_stmt *st = sq_tx_stmt(c, which);
+    if (!st)
+        return sq_fail(c, sqlite3_errcode(c->db), err);
     sq_start_clock(c);
-    rc = sqlite3_step(*st);
+    int rc = sqlite3_step(st);
     int out = rc == SQLITE_DONE ? DBAL_OK : sq_fail(c, rc, err);
-    sqlite3_reset(*st);
+    sqlite3_reset(st);
     return out;
 }
 
@@ -102,7 +115,7 @@ int sq_connect(void *ctx, dbal_driver_conn **out, dbal_error *err)
     sq_snap_join(c);
     rc = configure(c, err);
     if (rc == DBAL_OK && e->cache_size > 0) {
-        c->cache = stmt_cache_new(sq_host, e->cache_size, release_stmt, NULL);
+        c->cache = stmt_cache_new(sq_host, e->cache_size, release_stmt, c);
         if (!c->cache) {
             sq_host->set_error(err, DBAL_ENOMEM, "53200", 0, "out of memory");
             rc = DBAL_ENOMEM;
@@ -154,13 +167,13 @@ static int begin(sq_conn *c, unsigned options, dbal_error *err)
     if (options & DBAL_TX_READ_ONLY || c->read_only) {
         /* A read-only transaction takes no write lock, so DEFERRED; query_only
          * makes writes fail as PostgreSQL's READ ONLY does (25006). */
-        rc = run(c, "BEGIN DEFERRED", err);
+        rc = run_tx(c, SQ_TX_DEFERRED, err);
         if (rc == DBAL_OK && (rc = run(c, "PRAGMA query_only=1", err)) != DBAL_OK)
             sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
         c->read_only_tx = rc == DBAL_OK;
         return rc;
     }
-    return run_tx(c, TX_BEGIN, c->engine->begin_sql, err);
+    return run_tx(c, SQ_TX_BEGIN, err);
 }
 
 int sq_begin(dbal_driver_conn *base, unsigned options, dbal_error *err)
@@ -198,7 +211,7 @@ int sq_commit(dbal_driver_conn *base, dbal_error *err)
 {
     sq_conn *c = (sq_conn *)base;
     sq_snap_enter(c);
-    int rc = run_tx(c, TX_COMMIT, "COMMIT", err);
+    int rc = run_tx(c, SQ_TX_COMMIT, err);
     if (rc == DBAL_OK)
         end_read_only(c);
     sq_snap_exit(c);
@@ -211,7 +224,7 @@ int sq_rollback(dbal_driver_conn *base, dbal_error *err)
     sq_snap_enter(c);
     /* Some errors (SQLITE_FULL, IOERR, BUSY in places) end the transaction
      * themselves; rolling back nothing is then success. */
-    int rc = sqlite3_get_autocommit(c->db) ? DBAL_OK : run_tx(c, TX_ROLLBACK, "ROLLBACK", err);
+    int rc = sqlite3_get_autocommit(c->db) ? DBAL_OK : run_tx(c, SQ_TX_ROLLBACK, err);
     end_read_only(c);
     sq_snap_exit(c);
     return rc;

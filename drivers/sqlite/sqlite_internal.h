@@ -71,6 +71,7 @@ typedef struct sq_stmt {
     int described;
     int reprepared;
     int plain_read; /* sq_plain_read: may run in the snapshot kept between statements */
+    int nparams;    /* its placeholders: fixed by the SQL text, which a re-preparation keeps */
 } sq_stmt;
 
 typedef struct sq_conn {
@@ -78,6 +79,12 @@ typedef struct sq_conn {
     sqlite3 *db;
     sq_engine *engine;
     stmt_cache *cache; /* NULL when statement_cache_size is 0 */
+    /* The cache's most recent entry when it is free to run again, and its
+     * key (the cache's copy of its SQL): the statement that comes back is
+     * found with one strcmp. NULL when not known; the cache's release
+     * forgets it. */
+    struct sq_stmt *last;
+    const char *last_sql;
     int read_only_tx;  /* query_only was set by begin */
     int read_only;     /* query_only set for the session (set_read_only) */
     int timeout_ms;    /* statement timeout, 0 = none */
@@ -94,8 +101,9 @@ typedef struct sq_conn {
     int guard;                   /* the application's SQL is being prepared (sqlite_guard.c) */
     const char *refused;         /* why the guard refused it */
     struct sq_rows *spare;       /* a closed cursor kept for the next query */
-    /* The engine's BEGIN, COMMIT and ROLLBACK, prepared on first use. */
-    sqlite3_stmt *tx[3];
+    /* The driver's own transaction statements (SQ_TX_*), prepared on
+     * first use (sq_tx_stmt). */
+    sqlite3_stmt *tx[4];
     /* fork(): who opened it, its file, and its place among the process's
      * connections (sqlite_fork.c). */
     pid_t pid;
@@ -104,13 +112,12 @@ typedef struct sq_conn {
     ino_t ino;
     struct sq_conn *live_prev, *live_next;
     /* The snapshot kept between statements (sqlite_snapshot.c). */
-    int snapshots;     /* the engine is sqlite::memory: */
-    int held;          /* a transaction of the driver's own holds it */
-    unsigned held_gen; /* engine->opened when it was taken */
-    int cursors;       /* open cursors */
-    atomic_int state;  /* SQ_ACTIVE, SQ_PARKED or SQ_EVICTING */
-    int parked;        /* this connection's thread left it PARKED */
-    sqlite3_stmt *begin_st, *end_st;
+    int snapshots;             /* the engine is sqlite::memory: */
+    int held;                  /* a transaction of the driver's own holds it */
+    unsigned held_gen;         /* engine->opened when it was taken */
+    int cursors;               /* open cursors */
+    atomic_int state;          /* SQ_ACTIVE, SQ_PARKED or SQ_EVICTING */
+    int parked;                /* this connection's thread left it PARKED */
     struct sq_conn *next_conn; /* in engine->conns */
 } sq_conn;
 
@@ -124,6 +131,14 @@ typedef struct sq_rows {
     int pending;      /* query() stepped onto the first row already */
     int done;
 } sq_rows;
+
+/* The transaction statements the driver runs itself, one set per
+ * connection for begin, commit and rollback and for the snapshot
+ * (sqlite_snapshot.c): the engine's BEGIN (its begin_sql), BEGIN DEFERRED,
+ * COMMIT and ROLLBACK. sq_tx_stmt: c->tx[which], prepared on first use
+ * (reset after each step); NULL when it cannot be prepared. */
+enum { SQ_TX_BEGIN, SQ_TX_DEFERRED, SQ_TX_COMMIT, SQ_TX_ROLLBACK };
+sqlite3_stmt *sq_tx_stmt(struct sq_conn *c, int which);
 
 /* Fills err from the connection's last error, with the SQLSTATE PostgreSQL
  * would give. Returns the dbal code. */
@@ -218,8 +233,22 @@ int sq_plain_read(sqlite3_stmt *st, const char *sql);
 /* sql past whitespace, comments and the character `also` (0: none); NULL
  * at a comment that never ends (sqlite_stmt.c). */
 const char *sq_skip_noise(const char *sql, char also);
-void sq_snap_enter(sq_conn *c);
-void sq_snap_exit(sq_conn *c);
+void sq_snap_unpark(sq_conn *c);
+void sq_snap_park(sq_conn *c);
+/* Inline: a connection without a snapshot (every one but sqlite::memory:'s
+ * and, there, any with a write) pays a test, not a call, per slot. */
+static inline void sq_snap_enter(sq_conn *c)
+{
+    if (c->parked)
+        sq_snap_unpark(c);
+}
+static inline void sq_snap_exit(sq_conn *c)
+{
+    /* Only a connection that holds a snapshot parks: the others have
+     * nothing a newcomer must end. */
+    if (c->held && c->cursors == 0)
+        sq_snap_park(c);
+}
 int sq_snap_before(sq_conn *c, int plain_read, dbal_error *err);
 int sq_snap_end(sq_conn *c, dbal_error *err);
 void sq_snap_join(sq_conn *c);

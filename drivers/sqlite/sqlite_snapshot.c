@@ -66,8 +66,11 @@ static int end_held(sq_conn *c)
 {
     if (!c->held)
         return SQLITE_OK;
-    int rc = sqlite3_step(c->end_st);
-    sqlite3_reset(c->end_st);
+    /* Prepared before the snapshot was taken (sq_snap_before): a newcomer
+     * ending it from its own thread never prepares on this handle. */
+    sqlite3_stmt *commit = c->tx[SQ_TX_COMMIT];
+    int rc = sqlite3_step(commit);
+    sqlite3_reset(commit);
     if (rc == SQLITE_DONE || sqlite3_get_autocommit(c->db)) {
         c->held = 0;
         return SQLITE_OK;
@@ -81,10 +84,8 @@ static int still_alone(const sq_conn *c)
     return atomic_load(&e->nconn) == 1 && atomic_load(&e->opened) == c->held_gen;
 }
 
-void sq_snap_enter(sq_conn *c)
+void sq_snap_unpark(sq_conn *c)
 {
-    if (!c->parked)
-        return;
     c->parked = 0;
     for (;;) {
         int s = SQ_PARKED;
@@ -95,12 +96,8 @@ void sq_snap_enter(sq_conn *c)
     }
 }
 
-void sq_snap_exit(sq_conn *c)
+void sq_snap_park(sq_conn *c)
 {
-    /* Only a connection that holds a snapshot parks: the others have
-     * nothing a newcomer must end. */
-    if (!c->held || c->cursors > 0)
-        return;
     c->parked = 1;
     atomic_store(&c->state, SQ_PARKED);
     if (still_alone(c))
@@ -143,18 +140,14 @@ int sq_snap_before(sq_conn *c, int plain_read, dbal_error *err)
      * snapshot, rather than one that could hide another process's commit. */
     return DBAL_OK;
 #endif
-    if (!c->begin_st) {
-        if (sqlite3_prepare_v3(c->db, "BEGIN DEFERRED", -1, SQLITE_PREPARE_PERSISTENT, &c->begin_st, NULL) !=
-                SQLITE_OK ||
-            sqlite3_prepare_v3(c->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &c->end_st, NULL) !=
-                SQLITE_OK) {
-            /* Not worth failing the statement for: it runs without. */
-            c->snapshots = 0;
-            return DBAL_OK;
-        }
+    sqlite3_stmt *begin = sq_tx_stmt(c, SQ_TX_DEFERRED);
+    if (!begin || !sq_tx_stmt(c, SQ_TX_COMMIT)) {
+        /* Not worth failing the statement for: it runs without. */
+        c->snapshots = 0;
+        return DBAL_OK;
     }
-    int rc = sqlite3_step(c->begin_st);
-    sqlite3_reset(c->begin_st);
+    int rc = sqlite3_step(begin);
+    sqlite3_reset(begin);
     if (rc == SQLITE_DONE) {
         c->held = 1;
         c->held_gen = gen;
@@ -208,7 +201,4 @@ void sq_snap_leave(sq_conn *c)
         }
     pthread_mutex_unlock(&e->conns_lock);
     atomic_fetch_sub(&e->nconn, 1);
-    sqlite3_finalize(c->begin_st);
-    sqlite3_finalize(c->end_st);
-    c->begin_st = c->end_st = NULL;
 }
