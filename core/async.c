@@ -770,8 +770,8 @@ static int queue(dbal_async_session *as, int kind, unsigned options, const char 
         *out = op;
     kick(as);
     /* A deadline, or a wait for the pool, that nothing else would wake. */
-    if (!as->a->in_process && (op->deadline || as->checkout == CO_WAITING || as->checkout == CO_CONNECTING ||
-                               as->checkout == CO_CHECKING))
+    if (!as->a->in_process && (op->deadline || as->hold_until > 0 || as->checkout == CO_WAITING ||
+                               as->checkout == CO_CONNECTING || as->checkout == CO_CHECKING))
         arm(as->a);
     return DBAL_OK;
 }
@@ -905,6 +905,10 @@ static void expire(dbal_async *a, double now)
                 }
             }
         }
+        if (as->hold_until > 0 && as->hold_until <= now) {
+            as->hold_until = 0;
+            dbal__async_native_run(as, 0); /* offers the held op again */
+        }
         for (dbal_async_op *op = as->head, *onext; op; op = onext) {
             onext = op->next;
             if (give_up_at(a, op) > 0 && give_up_at(a, op) <= now) {
@@ -936,6 +940,8 @@ static void arm(dbal_async *a)
              as->checkout == CO_BACKOFF) &&
             as->co_deadline > 0 && (!next || as->co_deadline < next))
             next = as->co_deadline;
+        if (as->hold_until > 0 && (!next || as->hold_until < next))
+            next = as->hold_until;
         /* Deadlines armed before the timeout was changed still hold. */
         for (dbal_async_op *op = as->head; op; op = op->next) {
             if (op->deadline && op->cancel != 2 && (!next || op->deadline < next))

@@ -78,6 +78,10 @@ struct dbal_async_session {
     dbal_async_session *gnext;
     int fd;          /* native: a duplicate of the connection's socket, in the epoll set, or -1 */
     unsigned events; /* native: the epoll events asked for */
+    /* native: the driver held the next op back (async_send answered
+     * DBAL_EBUSY): when to offer it again (0: not held), and the step. */
+    double hold_until;
+    int hold_ms;
     /* Worker sessions. Under the lock: job (a job of this session is
      * queued or running: while it is, only the worker touches s and the
      * decision state, open_tx and doomed), the inbox (ops handed over, not

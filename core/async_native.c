@@ -289,6 +289,24 @@ static void collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lo
     }
 }
 
+/* The driver said "not yet" (DBAL_EBUSY: a cancel request on its way
+ * could interrupt op in place of the op it was meant for): op goes back
+ * to the unsent ones, undecided, so that a cancel or its deadline meanwhile
+ * is decided as for any op not sent; offered again after 1, 2, 4 ... 16
+ * ms (the timer; expire). */
+static void hold(dbal_async_session *as, dbal_async_op *op, int open_tx, int doomed)
+{
+    op->state = OP_QUEUED;
+    op->decided = 0;
+    op->wire = op->kind;
+    op->fails_as = 0;
+    as->open_tx = open_tx;
+    as->doomed = doomed;
+    as->unsent = op;
+    as->hold_ms = as->hold_ms ? (as->hold_ms < 16 ? as->hold_ms * 2 : 16) : 1;
+    as->hold_until = dbal__now() + as->hold_ms / 1e3;
+}
+
 static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
 {
     const dbal_driver *d = driver_of(as);
@@ -296,11 +314,17 @@ static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
     while (!dc->broken && (op = as->unsent) != NULL) {
         op->state = OP_SENT;
         as->unsent = op->next;
+        int open_tx = as->open_tx, doomed = as->doomed;
         if (dbal__async_decide(as, op))
             continue; /* completed in its turn by collect */
         if (as->a->e->pool.opts.echo)
             op->sent = dbal__now();
         int rc = d->async_send(dc, op->wire, op->options, op->sql, op->params, op->nparams, &op->err);
+        if (rc == DBAL_EBUSY) {
+            hold(as, op, open_tx, doomed);
+            return;
+        }
+        as->hold_ms = 0;
         if (rc != DBAL_OK) {
             /* Completed in its turn, after the ops before it. */
             op->local = 1;

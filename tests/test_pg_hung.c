@@ -630,6 +630,71 @@ static void test_async_late_cancel_stays_behind(void **state)
     dbal_engine_close(e);
 }
 
+/* Queues the next op from the callback of the first, as a request/response
+ * loop does. */
+typedef struct {
+    outcome first, next;
+    dbal_async_session *as;
+    const char *sql;
+} chained;
+
+static void record_then_queue(void *ud, const dbal_async_result *res)
+{
+    chained *c = ud;
+    record(&c->first, res);
+    assert_int_equal(dbal_async_exec(c->as, c->sql, DBAL_NOARGS, record, &c->next, NULL), DBAL_OK);
+}
+
+/* Within one session: a cancel request still on its way when its op
+ * completes must not reach the op sent next. The postmaster is stopped, so
+ * the request waits; the canceled op completes on its own (OK); the next
+ * op, queued from its callback, must not start before the request has
+ * arrived, which it does once the postmaster is resumed (before the 1000 ms
+ * grace). Without the hold, the next op's pg_sleep(2) is running when the
+ * request arrives: DBAL_ECANCELED for an op nobody canceled. */
+static void test_async_late_cancel_same_session(void **state)
+{
+    (void)state;
+    dbal_error err;
+    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung&pool_size=1&max_overflow=0");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, &err), DBAL_OK);
+    chained c = {.as = async_session(a, 0), .sql = "SELECT pg_sleep(2)"};
+    stop_postmaster();
+    start_watchdog();
+    double t0 = test_now();
+    dbal_async_op *op;
+    assert_int_equal(dbal_async_exec(c.as, "SELECT pg_sleep(0.3)", DBAL_NOARGS, record_then_queue, &c, &op),
+                     DBAL_OK);
+    assert_int_equal(dbal_async_process(a), DBAL_OK);
+    assert_int_equal(dbal_async_cancel(op), DBAL_OK); /* its request waits for the postmaster */
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN};
+    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
+    double slowest = 0;
+    while (!c.next.called && test_now() - t0 < 15) {
+        if (nstopped > 0 && c.first.called && test_now() - c.first.at > 0.3)
+            resume_server(); /* the request arrives: on a statement, if one of ours runs there */
+        epoll_wait(ep, &ev, 1, 20);
+        double t1 = test_now();
+        assert_int_equal(dbal_async_process(a), DBAL_OK);
+        if (test_now() - t1 > slowest)
+            slowest = test_now() - t1;
+    }
+    close(ep);
+    printf("# the cancelled op: %s after %.3f s; the next op: %s after %.3f s: %s; slowest process %.3f s\n",
+           dbal_code_name(c.first.code), c.first.at - t0, dbal_code_name(c.next.code), c.next.at - t0,
+           c.next.message, slowest);
+    assert_int_equal(c.first.code, DBAL_OK); /* done before its request could arrive */
+    assert_int_equal(c.next.called, 1);
+    assert_int_equal(c.next.code, DBAL_OK);
+    assert_true(slowest < INSTANT); /* held without blocking the loop */
+    dbal_async_session_close(c.as);
+    dbal_async_close(a);
+    works_again(e);
+    dbal_engine_close(e);
+}
+
 /* What a connection owes before its next statement (the RESET ALL of a
  * session that ran SET, a changed statement timeout) never makes the loop
  * wait: it travels ahead of the statements. Nor does giving a connection
@@ -711,6 +776,7 @@ int main(void)
         cmocka_unit_test_teardown(test_async_cancel, teardown),
         cmocka_unit_test_teardown(test_async_bookkeeping, teardown),
         cmocka_unit_test_teardown(test_async_late_cancel_stays_behind, teardown),
+        cmocka_unit_test_teardown(test_async_late_cancel_same_session, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -208,6 +208,12 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
         pg_host->set_error(err, DBAL_EMISUSE, NULL, 0, "async_send before async_start");
         return DBAL_EMISUSE;
     }
+    /* A cancel request on its way reaches whatever statement runs when it
+     * arrives (an idle server ignores it): a statement sent now could be
+     * interrupted in place of the one the request was meant for, which
+     * completed first. The core asks again shortly. */
+    if (pg_cancel_holds(&c->wire))
+        return DBAL_EBUSY;
     /* Room first: a statement sent but not remembered would shift every
      * later outcome by one. */
     pg_entry *e = next_entry(a);

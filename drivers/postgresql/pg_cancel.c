@@ -23,7 +23,15 @@ struct pg_canceller {
     PGcancel *cancel;
     atomic_int refs;    /* the connection's, and the thread's while one runs */
     atomic_int sending; /* a thread is sending a request */
+    atomic_llong since; /* when it began (CLOCK_MONOTONIC, ms) */
 };
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 pg_canceller *pg_canceller_new(PGconn *pg)
 {
@@ -37,6 +45,7 @@ pg_canceller *pg_canceller_new(PGconn *pg)
     }
     atomic_init(&k->refs, 1);
     atomic_init(&k->sending, 0);
+    atomic_init(&k->since, 0);
     return k;
 }
 
@@ -85,6 +94,14 @@ int pg_cancel_in_flight(const pg_wire *w)
     return w->canceller && atomic_load(&w->canceller->sending);
 }
 
+/* The asynchronous path cannot wait as pg_cancel_settle does: its next
+ * command is held back instead, for as long as the blocking path would
+ * wait, and then sent all the same. */
+int pg_cancel_holds(const pg_wire *w)
+{
+    return pg_cancel_in_flight(w) && now_ms() - atomic_load(&w->canceller->since) < DBAL_TIMEOUT_GRACE_MS;
+}
+
 static void *send_request(void *arg)
 {
     pg_canceller *k = arg;
@@ -114,6 +131,7 @@ int pg_cancel_send(pg_wire *w)
     int idle = 0;
     if (!atomic_compare_exchange_strong(&k->sending, &idle, 1))
         return DBAL_OK; /* the request on its way interrupts the same statement */
+    atomic_store(&k->since, now_ms());
     atomic_fetch_add(&k->refs, 1);
     pthread_attr_t attr;
     pthread_t t;

@@ -157,6 +157,9 @@ void pg_canceller_drop(pg_canceller *k);
 int pg_cancel_settle(pg_wire *w);
 /* Whether a cancel request is still on its way to the server. */
 int pg_cancel_in_flight(const pg_wire *w);
+/* Whether an asynchronous command must wait for a request on its way (for
+ * at most DBAL_TIMEOUT_GRACE_MS from its start, as pg_cancel_settle). */
+int pg_cancel_holds(const pg_wire *w);
 /* The cancel slot: returns at once, the request is sent by a thread. */
 int pg_cancel(dbal_driver_conn *c);
 /* As pg_cancel, for a cancel of the driver's own: the statement it

@@ -368,7 +368,10 @@ typedef struct dbal_driver {
     void (*async_stop)(dbal_driver_conn *c);
     /* Queues one statement of `kind` (DBAL_ASYNC_*; options are BEGIN's
      * DBAL_TX_* flags, sql and params are those of EXEC and QUERY and may be
-     * used only during the call). An error means nothing was queued. */
+     * used only during the call). An error means nothing was queued;
+     * DBAL_EBUSY means "not yet" (a cancel request of c's still on its way,
+     * which could interrupt this statement instead): the core keeps the
+     * statement and asks again a few milliseconds later. */
     int (*async_send)(dbal_driver_conn *c, int kind, unsigned options, const char *sql,
                       const dbal_value *params, size_t nparams, dbal_error *err);
     /* Does the I/O that can be done now: reads when `ready` (the events
