@@ -579,6 +579,20 @@ static void test_async_cancel(void **state)
     async_close_fixture(&f);
 }
 
+/* An asynchronous session without a timeout, on an engine of one
+ * connection, whose postmaster is then stopped: a cancel request waits,
+ * the backend runs on. */
+static dbal_async_session *one_connection_postmaster_stopped(dbal_engine **e, dbal_async **a)
+{
+    dbal_error err;
+    *e = test_engine_opts(pg_url, "application_name=dbal_hung&pool_size=1&max_overflow=0");
+    assert_int_equal(dbal_async_open(*e, a, &err), DBAL_OK);
+    dbal_async_session *as = async_session(*a, 0);
+    stop_postmaster();
+    start_watchdog();
+    return as;
+}
+
 /* A cancel request still on its way when its op completes stays with its
  * connection: the next async session does not get that connection until
  * the request has arrived (here it does not, so the connection goes and a
@@ -590,12 +604,9 @@ static void test_async_late_cancel_stays_behind(void **state)
 {
     (void)state;
     dbal_error err;
-    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung&pool_size=1&max_overflow=0");
+    dbal_engine *e;
     dbal_async *a;
-    assert_int_equal(dbal_async_open(e, &a, &err), DBAL_OK);
-    dbal_async_session *as = async_session(a, 0);
-    stop_postmaster();
-    start_watchdog();
+    dbal_async_session *as = one_connection_postmaster_stopped(&e, &a);
     double t0 = test_now();
     outcome first = {0};
     dbal_async_op *op;
@@ -655,13 +666,9 @@ static void record_then_queue(void *ud, const dbal_async_result *res)
 static void test_async_late_cancel_same_session(void **state)
 {
     (void)state;
-    dbal_error err;
-    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung&pool_size=1&max_overflow=0");
+    dbal_engine *e;
     dbal_async *a;
-    assert_int_equal(dbal_async_open(e, &a, &err), DBAL_OK);
-    chained c = {.as = async_session(a, 0), .sql = "SELECT pg_sleep(2)"};
-    stop_postmaster();
-    start_watchdog();
+    chained c = {.as = one_connection_postmaster_stopped(&e, &a), .sql = "SELECT pg_sleep(2)"};
     double t0 = test_now();
     dbal_async_op *op;
     assert_int_equal(dbal_async_exec(c.as, "SELECT pg_sleep(0.3)", DBAL_NOARGS, record_then_queue, &c, &op),
