@@ -20,11 +20,42 @@ static const dbal_driver *driver_of(dbal_async_session *as)
 
 static int watch(dbal_async_session *as, int fd, unsigned want);
 
+/*
+ * The statement timeout an op's statement gets on the server: its own
+ * timeout (the session's when it was queued), or the engine's
+ * statement_timeout when that is shorter or the op has none. The server
+ * then ends a statement running past it itself, counting from the
+ * statement's start, which is never before the op was queued: never too
+ * soon, and right on time for the op at the head. The core's cancel at the
+ * deadline is still sent (an op that waited behind others in the pipeline
+ * starts late), but it is no longer what a deadline of a few milliseconds
+ * depends on: such a cancel can reach the server before the statement does
+ * and is ignored there. The driver applies a change only when the
+ * connection is idle outside a transaction block.
+ */
+static int timeout_of(const dbal_async_session *as, int op_ms)
+{
+    int engine_ms = as->a->e->pool.opts.statement_timeout;
+    return op_ms > 0 && (engine_ms <= 0 || op_ms < engine_ms) ? op_ms : engine_ms;
+}
+
+static void give_timeout(dbal_async_session *as, dbal_driver_conn *dc, const dbal_async_op *op)
+{
+    dbal__conn *conn = as->s->conn;
+    int want = timeout_of(as, op->timeout_ms);
+    if (conn->timeout_ms == want || !DBAL_DRIVER_HAS(driver_of(as), set_timeout))
+        return;
+    dbal_error ignored;
+    if (driver_of(as)->set_timeout(dc, want, &ignored) == DBAL_OK)
+        conn->timeout_ms = want;
+}
+
 int dbal__async_native_attach(dbal_async_session *as)
 {
     dbal_session *s = as->s;
-    /* Applies the statement timeout the session wants, as a blocking
-     * statement would. */
+    /* Applies the statement timeout the first op wants, as a blocking
+     * statement would (see timeout_of). */
+    s->timeout_ms = timeout_of(as, as->head ? as->head->timeout_ms : as->timeout_ms);
     int rc = dbal__session_conn(s);
     int fd = -1;
     if (rc == DBAL_OK)
@@ -319,6 +350,7 @@ static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
             continue; /* completed in its turn by collect */
         if (as->a->e->pool.opts.echo)
             op->sent = dbal__now();
+        give_timeout(as, dc, op);
         int rc = d->async_send(dc, op->wire, op->options, op->sql, op->params, op->nparams, &op->err);
         if (rc == DBAL_EBUSY) {
             hold(as, op, open_tx, doomed);
