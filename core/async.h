@@ -82,6 +82,9 @@ struct dbal_async_session {
      * DBAL_EBUSY): when to offer it again (0: not held), and the step. */
     double hold_until;
     int hold_ms;
+    /* native: when the driver was last asked to cancel an op, while the
+     * request may still reach a later op (see stray_hit); 0: none can. */
+    double cancel_at;
     /* Worker sessions. Under the lock: job (a job of this session is
      * queued or running: while it is, only the worker touches s and the
      * decision state, open_tx and doomed), the inbox (ops handed over, not

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
 static const dbal_driver *driver_of(dbal_async_session *as)
@@ -244,6 +245,7 @@ void dbal__async_native_cancel(dbal_async_op *op)
     if (op != as->head || op->state != OP_SENT || op->local || op->interrupted || !as->s->conn)
         return;
     op->interrupted = 1;
+    as->cancel_at = dbal__now();
     driver_of(as)->cancel(as->s->conn->dc);
 }
 
@@ -291,7 +293,52 @@ static void after_loss(dbal_async_session *as, const dbal_error *lost)
         dbal__async_release_conn(as);
 }
 
-static void collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lost)
+/*
+ * Whether op's failure is the cancel request of an op before it: a request
+ * reaches whatever statement runs when it arrives, and the op it was meant
+ * for may have completed first (done, or ended by its own statement
+ * timeout), with op already in the pipeline behind it. A statement sent
+ * later cannot be hit: the driver holds it back while the request is on
+ * its way (DBAL_EBUSY), and an idle server drops the request. So a 57014
+ * on an op nobody canceled, before its own deadline and sooner after the
+ * request than the engine's statement_timeout could explain, is taken to
+ * be the request's (someone else's pg_cancel_backend cannot be told from
+ * it).
+ */
+static int stray_hit(const dbal_async_session *as, const dbal_async_op *op, int rc)
+{
+    if (as->cancel_at <= 0 || op->interrupted || op->cancel ||
+        (rc != DBAL_ECANCELED && rc != DBAL_ETIMEOUT) || strcmp(op->err.sqlstate, "57014") != 0)
+        return 0;
+    double now = dbal__now();
+    int engine_ms = as->a->e->pool.opts.statement_timeout;
+    return (!op->deadline || now < op->deadline) &&
+           (engine_ms <= 0 || (now - as->cancel_at) * 1e3 < engine_ms);
+}
+
+/* What becomes of an op hit by another's cancel request (stray_hit): a
+ * statement outside a transaction failed with nothing done, and when
+ * nothing was sent after it, it is sent again in its place (1). Otherwise
+ * (a transaction's statement: its transaction failed; or ops already sent
+ * after it, which running it again would overtake) it fails, saying why. */
+static int after_stray(dbal_async_session *as, dbal_async_op *op)
+{
+    if ((op->kind == DBAL_ASYNC_EXEC || op->kind == DBAL_ASYNC_QUERY) && as->s->depth == 0 &&
+        (!op->next || op->next->state != OP_SENT)) {
+        op->state = OP_QUEUED;
+        as->unsent = op;
+        dbal__error_clear(&op->err);
+        return 1;
+    }
+    dbal__error_set(&op->err, DBAL_ECANCELED, "57014", 0,
+                    "canceled by a cancel request meant for an earlier operation of the session, which "
+                    "completed before the request reached the server");
+    return 0;
+}
+
+/* Completes what the driver has answered; 1 when an op was put back to be
+ * sent again (after_stray). */
+static int collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lost)
 {
     const dbal_driver *d = driver_of(as);
     while (as->head && as->head->state == OP_SENT && !dc->broken) {
@@ -307,6 +354,12 @@ static void collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lo
             op->rows_m = &as->a->e->cursor;
             if (rc == DBAL_ECONNLOST)
                 *lost = op->err;
+            if (stray_hit(as, op, rc)) {
+                as->cancel_at = 0; /* one request interrupts one statement */
+                if (after_stray(as, op))
+                    return 1;
+                rc = DBAL_ECANCELED;
+            }
             /* The blocking calls' echo=1 lines, timed from the send. */
             if (op->sent > 0 && op->sql)
                 dbal__session_echo(as->s, op->kind == DBAL_ASYNC_QUERY ? "async query" : "async exec",
@@ -318,6 +371,7 @@ static void collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lo
         if (next && next->state == OP_SENT && next->cancel)
             dbal__async_native_cancel(next);
     }
+    return 0;
 }
 
 /* The driver said "not yet" (DBAL_EBUSY: a cancel request on its way
@@ -357,6 +411,8 @@ static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
             return;
         }
         as->hold_ms = 0;
+        if (op == as->head)
+            as->cancel_at = 0; /* sent to an idle server, after any request settled */
         if (rc != DBAL_OK) {
             /* Completed in its turn, after the ops before it. */
             op->local = 1;
@@ -382,7 +438,10 @@ void dbal__async_native_run(dbal_async_session *as, unsigned ready)
         send_unsent(as, dc);
     if (!dc->broken)
         d->async_io(dc, ready, &want, &lost);
-    collect(as, dc, &lost);
+    if (collect(as, dc, &lost) && !dc->broken) {
+        send_unsent(as, dc); /* the op hit by another's cancel, again */
+        d->async_io(dc, 0, &want, &lost);
+    }
     if (dc->broken) {
         if (lost.code == DBAL_OK)
             dbal__error_set(&lost, DBAL_ECONNLOST, "08006", 0, "connection to the database lost");

@@ -641,6 +641,28 @@ static void test_async_late_cancel_stays_behind(void **state)
     dbal_engine_close(e);
 }
 
+/* Runs the loop until o is called back, resuming the server `resume`
+ * seconds after `after` was called back (the cancel request then arrives);
+ * returns the slowest dbal_async_process. */
+static double loop_resuming(dbal_async *a, const outcome *o, const outcome *after, double resume)
+{
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN};
+    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
+    double end = test_now() + 15, slowest = 0;
+    while (!o->called && test_now() < end) {
+        if (nstopped > 0 && after->called && test_now() - after->at > resume)
+            resume_server(); /* the request arrives: on a statement, if one of ours runs there */
+        epoll_wait(ep, &ev, 1, 20);
+        double t1 = test_now();
+        assert_int_equal(dbal_async_process(a), DBAL_OK);
+        if (test_now() - t1 > slowest)
+            slowest = test_now() - t1;
+    }
+    close(ep);
+    return slowest;
+}
+
 /* Queues the next op from the callback of the first, as a request/response
  * loop does. */
 typedef struct {
@@ -675,20 +697,7 @@ static void test_async_late_cancel_same_session(void **state)
                      DBAL_OK);
     assert_int_equal(dbal_async_process(a), DBAL_OK);
     assert_int_equal(dbal_async_cancel(op), DBAL_OK); /* its request waits for the postmaster */
-    int ep = epoll_create1(0);
-    struct epoll_event ev = {.events = EPOLLIN};
-    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
-    double slowest = 0;
-    while (!c.next.called && test_now() - t0 < 15) {
-        if (nstopped > 0 && c.first.called && test_now() - c.first.at > 0.3)
-            resume_server(); /* the request arrives: on a statement, if one of ours runs there */
-        epoll_wait(ep, &ev, 1, 20);
-        double t1 = test_now();
-        assert_int_equal(dbal_async_process(a), DBAL_OK);
-        if (test_now() - t1 > slowest)
-            slowest = test_now() - t1;
-    }
-    close(ep);
+    double slowest = loop_resuming(a, &c.next, &c.first, 0.3);
     printf("# the cancelled op: %s after %.3f s; the next op: %s after %.3f s: %s; slowest process %.3f s\n",
            dbal_code_name(c.first.code), c.first.at - t0, dbal_code_name(c.next.code), c.next.at - t0,
            c.next.message, slowest);
@@ -697,6 +706,68 @@ static void test_async_late_cancel_same_session(void **state)
     assert_int_equal(c.next.code, DBAL_OK);
     assert_true(slowest < INSTANT); /* held without blocking the loop */
     dbal_async_session_close(c.as);
+    dbal_async_close(a);
+    works_again(e);
+    dbal_engine_close(e);
+}
+
+/* The same with the next op already in the pipeline when the cancel is
+ * asked for: it cannot be held back, and the late request interrupts it.
+ * An autocommit statement with nothing sent after it did nothing and is
+ * sent again in its place: DBAL_OK. Before, DBAL_ECANCELED. */
+static void test_async_late_cancel_pipelined(void **state)
+{
+    (void)state;
+    dbal_engine *e;
+    dbal_async *a;
+    dbal_async_session *as = one_connection_postmaster_stopped(&e, &a);
+    double t0 = test_now();
+    outcome first = {0}, next = {0};
+    dbal_async_op *op;
+    assert_int_equal(dbal_async_exec(as, "SELECT pg_sleep(0.3)", DBAL_NOARGS, record, &first, &op), DBAL_OK);
+    assert_int_equal(dbal_async_exec(as, "SELECT pg_sleep(2)", DBAL_NOARGS, record, &next, NULL), DBAL_OK);
+    assert_int_equal(dbal_async_process(a), DBAL_OK);
+    assert_int_equal(dbal_async_cancel(op), DBAL_OK); /* its request waits for the postmaster */
+    double slowest = loop_resuming(a, &next, &first, 0.3);
+    printf("# the cancelled op: %s after %.3f s; the next op: %s after %.3f s: %s; slowest process %.3f s\n",
+           dbal_code_name(first.code), first.at - t0, dbal_code_name(next.code), next.at - t0, next.message,
+           slowest);
+    assert_int_equal(first.code, DBAL_OK);
+    assert_int_equal(next.called, 1);
+    assert_int_equal(next.code, DBAL_OK);
+    assert_true(next.at - t0 > 2.5); /* it ran again, from its start, after the request arrived */
+    assert_true(slowest < INSTANT);
+    dbal_async_session_close(as);
+    dbal_async_close(a);
+    works_again(e);
+    dbal_engine_close(e);
+}
+
+/* Inside a transaction the statement the late request interrupted failed
+ * its transaction, and cannot run again: it fails saying the cancel was
+ * another op's, and the commit rolls back. */
+static void test_async_late_cancel_in_transaction(void **state)
+{
+    (void)state;
+    dbal_engine *e;
+    dbal_async *a;
+    dbal_async_session *as = one_connection_postmaster_stopped(&e, &a);
+    outcome begun = {0}, first = {0}, next = {0}, committed = {0};
+    dbal_async_op *op;
+    assert_int_equal(dbal_async_begin(as, 0, record, &begun, NULL), DBAL_OK);
+    assert_int_equal(dbal_async_exec(as, "SELECT pg_sleep(0.3)", DBAL_NOARGS, record, &first, &op), DBAL_OK);
+    assert_int_equal(dbal_async_exec(as, "SELECT pg_sleep(2)", DBAL_NOARGS, record, &next, NULL), DBAL_OK);
+    assert_int_equal(dbal_async_commit(as, record, &committed, NULL), DBAL_OK);
+    assert_int_equal(dbal_async_process(a), DBAL_OK);
+    assert_int_equal(dbal_async_cancel(op), DBAL_OK);
+    loop_resuming(a, &committed, &first, 0.3);
+    printf("# the cancelled op: %s; the next op: %s: %s; the commit: %s\n", dbal_code_name(first.code),
+           dbal_code_name(next.code), next.message, dbal_code_name(committed.code));
+    assert_int_equal(first.code, DBAL_OK);
+    assert_int_equal(next.code, DBAL_ECANCELED);
+    assert_non_null(strstr(next.message, "meant for an earlier operation"));
+    assert_int_equal(committed.code, DBAL_ETXFAILED);
+    dbal_async_session_close(as);
     dbal_async_close(a);
     works_again(e);
     dbal_engine_close(e);
@@ -844,6 +915,8 @@ int main(void)
         cmocka_unit_test_teardown(test_async_bookkeeping, teardown),
         cmocka_unit_test_teardown(test_async_late_cancel_stays_behind, teardown),
         cmocka_unit_test_teardown(test_async_late_cancel_same_session, teardown),
+        cmocka_unit_test_teardown(test_async_late_cancel_pipelined, teardown),
+        cmocka_unit_test_teardown(test_async_late_cancel_in_transaction, teardown),
         cmocka_unit_test_teardown(test_async_deadline_overtaken_by_its_cancel, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
