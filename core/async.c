@@ -12,6 +12,7 @@
 #include "list.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -67,6 +68,11 @@ static void destroy(dbal_async *a)
     if (a->tfd >= 0)
         close(a->tfd);
     dbal__free(a->spare_rows);
+    while (a->spare_ops) {
+        dbal_async_op *op = a->spare_ops;
+        a->spare_ops = op->next;
+        dbal__free(op);
+    }
     dbal__async_worker_free(a);
     pthread_cond_destroy(&a->work);
     pthread_mutex_destroy(&a->lock);
@@ -315,6 +321,22 @@ static dbal_rows *wrap_rows(dbal_async *a, dbal_async_op *op)
     return r;
 }
 
+/* An op called back is kept for the next (a malloc and a free per op cost
+ * some 220 instructions, a twentieth of an inline point select): a few,
+ * each with room for usual SQL and parameters. */
+enum { KEEP_OPS = 16, OP_ROOM = 512 };
+
+static void op_free(dbal_async *a, dbal_async_op *op)
+{
+    if (a->nspare_ops < KEEP_OPS && op->cap == sizeof(dbal_async_op) + OP_ROOM) {
+        op->next = a->spare_ops;
+        a->spare_ops = op;
+        a->nspare_ops++;
+    } else {
+        dbal__free(op);
+    }
+}
+
 static void call_back(dbal_async *a, dbal_async_op *op)
 {
     dbal_async_session *as = op->as;
@@ -331,7 +353,7 @@ static void call_back(dbal_async *a, dbal_async_op *op)
     dbal_rows_close(rows);
     as->nops--;
     a->pending--;
-    dbal__free(op);
+    op_free(a, op);
     if (as->closing && as->nops == 0)
         release_session(as);
 }
@@ -690,17 +712,27 @@ static int has_bytes(const dbal_value *v)
 }
 
 /* One allocation: the op, its parameters, the SQL and the parameters'
- * bytes, so that the caller's may go away at once. */
-static dbal_async_op *op_new(const char *sql, dbal_params params)
+ * bytes, so that the caller's may go away at once; a kept one (op_free)
+ * when they fit in its room. */
+
+static dbal_async_op *op_new(dbal_async *a, const char *sql, dbal_params params)
 {
     size_t sql_len = sql ? strlen(sql) + 1 : 0, bytes = 0;
     for (size_t i = 0; i < params.count; i++)
         if (has_bytes(&params.values[i]))
             bytes += params.values[i].len + 1;
     size_t head = sizeof(dbal_async_op) + params.count * sizeof(dbal_value);
-    dbal_async_op *op = dbal__calloc(1, head + sql_len + bytes);
-    if (!op)
+    size_t need = head + sql_len + bytes, room = sizeof(dbal_async_op) + OP_ROOM;
+    dbal_async_op *op = a->spare_ops;
+    if (op && need <= room) {
+        a->spare_ops = op->next;
+        a->nspare_ops--;
+        memset(op, 0, offsetof(dbal_async_op, err));
+        dbal__error_clear(&op->err);
+    } else if (!(op = dbal__calloc(1, need > room ? need : room))) {
         return NULL;
+    }
+    op->cap = need > room ? need : room;
     op->params = (dbal_value *)(op + 1);
     op->nparams = params.count;
     char *p = (char *)op + head;
@@ -741,7 +773,7 @@ static int queue(dbal_async_session *as, int kind, unsigned options, const char 
     if ((kind == DBAL_ASYNC_BEGIN) != (as->depth == 0) &&
         (kind == DBAL_ASYNC_BEGIN || kind == DBAL_ASYNC_COMMIT || kind == DBAL_ASYNC_ROLLBACK))
         return DBAL_EMISUSE;
-    dbal_async_op *op = op_new(sql, params);
+    dbal_async_op *op = op_new(as->a, sql, params);
     if (!op)
         return DBAL_ENOMEM;
     op->as = as;

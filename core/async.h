@@ -44,12 +44,13 @@ struct dbal_async_op {
     int gave_up;     /* timed out, interrupted, unanswered: the driver was told to give up */
     int local;       /* failed before reaching the database: its code is final */
     int no_inline;   /* not to be tried on the loop thread (again): async_inline.c */
+    size_t cap;      /* bytes allocated for the op, its parameters and SQL (kept for reuse: op_new) */
     /* The outcome. */
     int code;
-    dbal_error err;
     int64_t affected;
     dbal_driver_rows *dr;               /* a query's rows: the driver's, or buffered by a worker */
     const dbal__cursor_methods *rows_m; /* what reads dr */
+    dbal_error err;                     /* last: a kept op is zeroed up to here, err only cleared */
 };
 
 /* Checkout: none, in the pool's line, finished by a worker (connect,
@@ -145,7 +146,9 @@ struct dbal_async {
     pthread_t workers[4];
     atomic_uint posted; /* bumped with each job queued (and at stop): what idle workers spin on */
 
-    dbal_rows *spare_rows;         /* a closed result cursor kept for the next */
+    dbal_rows *spare_rows;    /* a closed result cursor kept for the next */
+    dbal_async_op *spare_ops; /* ops called back, kept for the next (linked by next) */
+    int nspare_ops;
     dbal_driver_rows *closed_bufs; /* buffered cursors closed by callbacks, for spare_bufs */
     int nclosed_bufs;
 };

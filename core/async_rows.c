@@ -33,8 +33,9 @@ typedef struct buffered {
     int cap_cols;
     cell *cells; /* nrows * ncols */
     size_t nrows, cap_cells;
-    size_t at;      /* 1 + the current row; 0 before the first */
-    dbal__buf data; /* the bytes of names and values, each followed by a NUL */
+    size_t at;        /* 1 + the current row; 0 before the first */
+    dbal__buf data;   /* the bytes of names and values, each followed by a NUL */
+    size_t names_len; /* the names' bytes, at the start of data */
     dbal_async *home;
     struct buffered *next; /* in a list of kept ones */
 } buffered;
@@ -124,12 +125,37 @@ static void buffered_close(dbal_driver_rows *base)
     buffered_free(b);
 }
 
+/* The column names at the start of data. A kept cursor that holds the same
+ * names keeps them (a session mostly repeats its statements, and comparing
+ * costs less than copying). */
+static int add_names(buffered *b, dbal_rows *r, int ncols)
+{
+    int same = b->names_len > 0 && b->base.ncols == ncols;
+    for (int col = 0; same && col < ncols; col++) {
+        const char *name = r->m->name(r->dr, col);
+        same = strcmp(b->data.data + b->name_off[col], name ? name : "") == 0;
+    }
+    b->base.ncols = ncols;
+    if (same) {
+        b->data.len = b->names_len;
+        return DBAL_OK;
+    }
+    dbal__buf_clear(&b->data);
+    b->names_len = 0;
+    int rc = DBAL_OK;
+    for (int col = 0; col < ncols && rc == DBAL_OK; col++) {
+        const char *name = r->m->name(r->dr, col);
+        rc = add_bytes(b, name ? name : "", name ? strlen(name) : 0, &b->name_off[col]);
+    }
+    b->names_len = b->data.len;
+    return rc;
+}
+
 int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows *spare, dbal_async *home, dbal_driver_rows **out)
 {
     buffered *b = (buffered *)spare;
     if (b) {
         b->nrows = b->at = 0;
-        dbal__buf_clear(&b->data);
     } else if ((b = dbal__calloc(1, sizeof *b)) != NULL) {
         b->data = (dbal__buf)DBAL__BUF_INIT(&dbal__alloc_core);
     }
@@ -145,13 +171,8 @@ int dbal__rows_buffer(dbal_rows *r, dbal_driver_rows *spare, dbal_async *home, d
         buffered_free(b);
         return dbal__error_set(r->err, DBAL_ENOMEM, NULL, 0, NULL);
     }
-    b->base.ncols = ncols;
     b->home = home;
-    int rc = DBAL_OK;
-    for (int col = 0; col < ncols && rc == DBAL_OK; col++) {
-        const char *name = dbal_col_name(r, col);
-        rc = add_bytes(b, name ? name : "", name ? strlen(name) : 0, &b->name_off[col]);
-    }
+    int rc = add_names(b, r, ncols);
     while (rc == DBAL_OK) {
         rc = dbal_rows_next(r);
         if (rc == DBAL_DONE) {

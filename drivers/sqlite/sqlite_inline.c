@@ -53,20 +53,21 @@ int sq_inline_budget(dbal_driver_conn *base, int budget_us)
             rc = c->inline_stopped ? DBAL_DRIVER_HAND_OVER : DBAL_OK;
             c->inline_until = 0;
             c->inline_stopped = 0;
-            if (!commits_in_ram(c->engine))
+            if (!c->inline_ram)
                 sqlite3_commit_hook(c->db, NULL, NULL);
         }
     } else if (!sqlite3_get_autocommit(c->db) && !c->held) {
         rc = DBAL_DRIVER_HAND_OVER; /* a transaction the application began with SQL */
     } else {
-        c->inline_until = sq_now() + budget_us / 1e6;
-        c->inline_stopped = 0;
-        if (!commits_in_ram(c->engine))
-            sqlite3_commit_hook(c->db, refuse_commit, c);
         if (!c->inline_used) {
             c->inline_used = 1;
+            c->inline_ram = commits_in_ram(c->engine); /* a string compare: once */
             sq_install_progress(c);
         }
+        c->inline_until = sq_now() + budget_us / 1e6;
+        c->inline_stopped = 0;
+        if (!c->inline_ram)
+            sqlite3_commit_hook(c->db, refuse_commit, c);
     }
     sq_snap_exit(c);
     return rc;

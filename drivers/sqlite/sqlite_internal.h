@@ -96,6 +96,7 @@ typedef struct sq_conn {
     double inline_until;
     int inline_stopped;
     int inline_used;             /* armed once: the progress handler stays at inline's period */
+    int inline_ram;              /* its commits wait for no disk (sqlite_inline.c), known once armed */
     int progress_steps;          /* the progress handler's period as installed (0: none) */
     atomic_int cancel_requested; /* set by sq_cancel, from any thread */
     int guard;                   /* the application's SQL is being prepared (sqlite_guard.c) */
