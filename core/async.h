@@ -205,8 +205,12 @@ void dbal__async_inline_queue(dbal_async_session *as);
 dbal_async_session *dbal__async_inline_take(dbal_async *a);
 /* Off the list (a session freed). */
 void dbal__async_inline_forget(dbal_async_session *as);
+/* How many ops run inline between two looks at the clock (async.c's
+ * run_inline says why not after each). */
+enum { DBAL__INLINE_CLOCK_OPS = 8 };
 /* Runs the session's ops on the loop thread while they may run there, at
- * most max and, after the first, until `until` (monotonic seconds);
+ * most max and, looking at the clock every DBAL__INLINE_CLOCK_OPS, until
+ * `until` (monotonic seconds);
  * returns how many completed. An op the driver stopped is left at the
  * head, never to be tried inline again: the caller hands it to a worker
  * (dbal__async_kick). */

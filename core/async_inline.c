@@ -102,7 +102,8 @@ int dbal__async_inline_run(dbal_async_session *as, int max, double until)
     dbal_async *a = as->a;
     const dbal_driver *d = a->e->driver;
     int n = 0;
-    while (n < max && dbal__async_inline_wanted(as) && (n == 0 || dbal__now() < until)) {
+    while (n < max && dbal__async_inline_wanted(as) &&
+           (n % DBAL__INLINE_CLOCK_OPS != 0 || n == 0 || dbal__now() < until)) {
         dbal_async_op *op = as->head;
         if (dbal__async_decide(as, op)) {
             dbal__async_complete(op, op->code);
