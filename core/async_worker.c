@@ -287,6 +287,11 @@ void dbal__async_worker_results(dbal_async *a)
     a->done = NULL;
     a->published = a->published_tail = NULL;
     a->signaled = 0;
+    /* The first closed cursor stays with the loop, for the next query run
+     * inline (async_inline.c); the others go to the workers. */
+    dbal_driver_rows *keep = dbal__rows_buffer_take(&a->closed_bufs);
+    if (keep)
+        a->nclosed_bufs--;
     if (a->closed_bufs) {
         if (a->nspare_bufs < DBAL__KEEP_BUFS) {
             dbal__rows_buffer_move(&a->spare_bufs, &a->closed_bufs);
@@ -296,6 +301,10 @@ void dbal__async_worker_results(dbal_async *a)
             a->closed_bufs = NULL;
         }
         a->nclosed_bufs = 0;
+    }
+    if (keep) {
+        a->closed_bufs = keep;
+        a->nclosed_bufs = 1;
     }
     /* In the order they finished. */
     while (list) {

@@ -46,6 +46,17 @@ static int commits_in_ram(const sq_engine *e)
 int sq_inline_budget(dbal_driver_conn *base, int budget_us)
 {
     sq_conn *c = (sq_conn *)base;
+    if (budget_us <= 0 && c->inline_ram) {
+        /* Disarming touches no SQLite state here (no commit hook to take
+         * off), only two fields of ours that a connection ending this
+         * one's snapshot (sqlite_snapshot.c) never reaches: its COMMIT of
+         * a read is too short for the progress handler and waits for no
+         * lock. So no need to take the connection back from it first. */
+        int rc = c->inline_stopped ? DBAL_DRIVER_HAND_OVER : DBAL_OK;
+        c->inline_until = 0;
+        c->inline_stopped = 0;
+        return rc;
+    }
     sq_snap_enter(c);
     int rc = DBAL_OK;
     if (budget_us <= 0) {
