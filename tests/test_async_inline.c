@@ -20,6 +20,7 @@
 #include "test_helpers.h"
 
 #include <pthread.h>
+#include <string.h>
 #include <sys/epoll.h>
 
 static const char *kind;
@@ -451,6 +452,94 @@ static void test_chain_bounded_per_process(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+/* ---- what is kept for reuse: ops, buffered cursors and their names ---- */
+
+/* Statements whose column names differ in count, length and by one letter,
+ * and parameters from none to more than a kept op's room, one after the
+ * other on one session: each answer is what was asked, so no op reuses a
+ * room its SQL and parameters do not fit and no cursor keeps the names of
+ * the statement before. */
+static const char *const reuse_sql[] = {
+    "SELECT ? AS a", "SELECT ? AS b", "SELECT ? AS ab, length(?) AS n", "SELECT ? AS ab, length(?) AS m",
+    "SELECT ? AS a",
+};
+enum { NREUSE = sizeof reuse_sql / sizeof reuse_sql[0], REUSE_ROUNDS = 40 };
+static const char *const reuse_names[NREUSE][2] = {{"a", NULL},
+                                                   {"b", NULL},
+                                                   {"ab", "n"},
+                                                   {"ab", "m"},
+                                                   {"a", NULL}};
+
+typedef struct reuser {
+    dbal_async_session *s;
+    int i, checked;
+    char text[3000];
+} reuser;
+
+static void reuse_ask(reuser *r);
+
+/* The text of the i-th query's parameter, len bytes. */
+static void reuse_text(char *out, int i, size_t len)
+{
+    for (size_t k = 0; k < len; k++)
+        out[k] = (char)('a' + (i + (int)k) % 26);
+    out[len] = '\0';
+}
+
+static void reuse_check(void *ud, const dbal_async_result *res)
+{
+    reuser *r = ud;
+    int which = r->i % NREUSE;
+    size_t len = (size_t)(r->i * 97 % 2000);
+    assert_int_equal(res->code, DBAL_OK);
+    assert_int_equal(dbal_col_count(res->rows), reuse_names[which][1] ? 2 : 1);
+    assert_string_equal(dbal_col_name(res->rows, 0), reuse_names[which][0]);
+    if (reuse_names[which][1])
+        assert_string_equal(dbal_col_name(res->rows, 1), reuse_names[which][1]);
+    assert_int_equal(dbal_rows_next(res->rows), DBAL_ROW);
+    const char *t = NULL;
+    size_t got = 0;
+    assert_int_equal(dbal_col_get_text(res->rows, 0, &t, &got), DBAL_OK);
+    char want[sizeof r->text];
+    reuse_text(want, r->i, len);
+    assert_int_equal(got, len);
+    assert_memory_equal(t, want, len);
+    if (reuse_names[which][1])
+        assert_int_equal(dbal_col_int64(res->rows, 1), (int64_t)len);
+    assert_int_equal(dbal_rows_next(res->rows), DBAL_DONE);
+    r->checked++;
+    if (++r->i < NREUSE * REUSE_ROUNDS)
+        reuse_ask(r);
+}
+
+static void reuse_ask(reuser *r)
+{
+    int which = r->i % NREUSE;
+    size_t len = (size_t)(r->i * 97 % 2000);
+    reuse_text(r->text, r->i, len);
+    dbal_value v[2] = {dbal_textn(r->text, len), dbal_textn(r->text, len)};
+    dbal_params params = dbal_params_array(v, reuse_names[which][1] ? 2 : 1);
+    assert_int_equal(dbal_async_query(r->s, reuse_sql[which], params, reuse_check, r, NULL), DBAL_OK);
+    memset(r->text, '#', len); /* the caller's bytes may change at once: the op has its copy */
+}
+
+static void test_reuse_keeps_answers_apart(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("async_inline=100000");
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    reuser r = {0};
+    assert_int_equal(dbal_async_session_open(a, &r.s, NULL), DBAL_OK);
+    reuse_ask(&r);
+    while (dbal_async_pending(a) > 0)
+        dbal_async_process(a);
+    assert_int_equal(r.checked, NREUSE * REUSE_ROUNDS);
+    assert_true(a->inline_ops >= (uint64_t)r.checked - 1);
+    dbal_async_close(a);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
 int main(int argc, char **argv)
 {
     kind = argc > 1 ? argv[1] : "sqlite-memory";
@@ -470,6 +559,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cancel_before_process),
         cmocka_unit_test(test_close_with_inline_ops_pending),
         cmocka_unit_test(test_chain_bounded_per_process),
+        cmocka_unit_test(test_reuse_keeps_answers_apart),
     };
     int rc = cmocka_run_group_tests_name(kind, tests, NULL, NULL);
     if (tmpdir)
