@@ -21,49 +21,11 @@ static const dbal_driver *driver_of(dbal_async_session *as)
 
 static int watch(dbal_async_session *as, int fd, unsigned want);
 
-/*
- * The statement timeout an op's statement gets on the server: its own
- * timeout (the session's when it was queued) when that is short, or the
- * engine's statement_timeout when that is shorter or the op's is not
- * short. The server then ends a statement running past it itself,
- * counting from the statement's start, which is never before the op was
- * queued: never too soon, and right on time for the op at the head. The
- * core's cancel at the deadline is still sent (an op that waited behind
- * others in the pipeline starts late), but a short deadline no longer
- * depends on it: its request can reach the server before the statement
- * does, and is ignored there. Only short timeouts: applied to every
- * timeout, test_ha's hung-leader scenario (multi-host URL, 2000 ms) failed
- * in every run (ops timing out every 2 s for 45 s after the failover),
- * for a reason not found yet; a timeout of a second or more is in no race
- * with its statement's start. The driver applies a change only when the
- * connection is idle outside a transaction block.
- */
-#define SERVER_TIMEOUT_BELOW_MS DBAL_TIMEOUT_GRACE_MS
-
-static int timeout_of(const dbal_async_session *as, int op_ms)
-{
-    int engine_ms = as->a->e->pool.opts.statement_timeout;
-    return op_ms > 0 && op_ms < SERVER_TIMEOUT_BELOW_MS && (engine_ms <= 0 || op_ms < engine_ms) ? op_ms
-                                                                                                 : engine_ms;
-}
-
-static void give_timeout(dbal_async_session *as, dbal_driver_conn *dc, const dbal_async_op *op)
-{
-    dbal__conn *conn = as->s->conn;
-    int want = timeout_of(as, op->timeout_ms);
-    if (conn->timeout_ms == want || !DBAL_DRIVER_HAS(driver_of(as), set_timeout))
-        return;
-    dbal_error ignored;
-    if (driver_of(as)->set_timeout(dc, want, &ignored) == DBAL_OK)
-        conn->timeout_ms = want;
-}
-
 int dbal__async_native_attach(dbal_async_session *as)
 {
     dbal_session *s = as->s;
-    /* Applies the statement timeout the first op wants, as a blocking
-     * statement would (see timeout_of). */
-    s->timeout_ms = timeout_of(as, as->head ? as->head->timeout_ms : as->timeout_ms);
+    /* Applies the statement timeout the session wants, as a blocking
+     * statement would. */
     int rc = dbal__session_conn(s);
     int fd = -1;
     if (rc == DBAL_OK)
@@ -411,7 +373,6 @@ static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
             continue; /* completed in its turn by collect */
         if (as->a->e->pool.opts.echo)
             op->sent = dbal__now();
-        give_timeout(as, dc, op);
         int rc = d->async_send(dc, op->wire, op->options, op->sql, op->params, op->nparams, &op->err);
         if (rc == DBAL_EBUSY) {
             hold(as, op, open_tx, doomed);

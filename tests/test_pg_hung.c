@@ -773,66 +773,6 @@ static void test_async_late_cancel_in_transaction(void **state)
     dbal_engine_close(e);
 }
 
-static void record_int(void *ud, const dbal_async_result *res)
-{
-    int64_t *v = ud;
-    *v = res->code == DBAL_OK && dbal_rows_next(res->rows) == DBAL_ROW ? dbal_col_int64(res->rows, 0) : -1;
-}
-
-/* The server process of as's connection. */
-static int64_t backend_of(dbal_async *a, dbal_async_session *as)
-{
-    int64_t pid = 0;
-    outcome o = {0};
-    assert_int_equal(dbal_async_query(as, "SELECT pg_backend_pid()", DBAL_NOARGS, record_int, &pid, NULL),
-                     DBAL_OK);
-    assert_int_equal(dbal_async_exec(as, "SELECT 1", DBAL_NOARGS, record, &o, NULL), DBAL_OK);
-    loop_until(a, &o, 10);
-    assert_true(pid > 0);
-    return pid;
-}
-
-/* A deadline of a few milliseconds whose cancel request reaches the server
- * before its statement does: the server ignores a cancel with nothing
- * running. Made certain here by stopping the connection's backend alone
- * while the op is sent and its deadline passes: the request arrives (a
- * signal pending on the stopped backend), then the backend resumes, drops
- * the cancel as it is idle, and reads the statement. Before, the endless
- * statement ran until the op was given up with its connection after the
- * grace (DBAL_ECONNLOST after 1 s); the op's timeout is now also the
- * statement's statement_timeout, so the server ends it (DBAL_ETIMEOUT) and
- * the connection is kept. */
-static void test_async_deadline_overtaken_by_its_cancel(void **state)
-{
-    (void)state;
-    dbal_error err;
-    dbal_engine *e = test_engine_opts(pg_url, "application_name=dbal_hung&pool_size=1&max_overflow=0");
-    dbal_async *a;
-    assert_int_equal(dbal_async_open(e, &a, &err), DBAL_OK);
-    dbal_async_session *as = async_session(a, 0);
-    int64_t backend = backend_of(a, as);
-    nstopped = 0;
-    assert_int_equal(kill((pid_t)backend, SIGSTOP), 0);
-    stopped[nstopped++] = (pid_t)backend;
-    start_watchdog();
-    assert_int_equal(dbal_async_session_set_timeout(as, 5), DBAL_OK);
-    outcome o = {0};
-    double t0 = test_now();
-    assert_int_equal(dbal_async_exec(as, "SELECT pg_sleep(30)", DBAL_NOARGS, record, &o, NULL), DBAL_OK);
-    loop_until(a, &o, 0.3); /* the deadline passes, the request is delivered */
-    assert_int_equal(o.called, 0);
-    resume_server();
-    loop_until(a, &o, WATCHDOG_SECONDS);
-    printf("# the op: %s after %.3f s: %s\n", dbal_code_name(o.code), o.at - t0, o.message);
-    assert_int_equal(o.called, 1);
-    assert_int_equal(o.code, DBAL_ETIMEOUT);
-    assert_int_equal(dbal_async_session_set_timeout(as, 0), DBAL_OK);
-    assert_true(backend_of(a, as) == backend); /* the connection was kept */
-    dbal_async_session_close(as);
-    dbal_async_close(a);
-    dbal_engine_close(e);
-}
-
 /* What a connection owes before its next statement (the RESET ALL of a
  * session that ran SET, a changed statement timeout) never makes the loop
  * wait: it travels ahead of the statements. Nor does giving a connection
@@ -917,7 +857,6 @@ int main(void)
         cmocka_unit_test_teardown(test_async_late_cancel_same_session, teardown),
         cmocka_unit_test_teardown(test_async_late_cancel_pipelined, teardown),
         cmocka_unit_test_teardown(test_async_late_cancel_in_transaction, teardown),
-        cmocka_unit_test_teardown(test_async_deadline_overtaken_by_its_cancel, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,24 +214,10 @@ int pg_async_send(dbal_driver_conn *base, int kind, unsigned options, const char
      * completed first. The core asks again shortly. */
     if (pg_cancel_holds(&c->wire))
         return DBAL_EBUSY;
-    if (a->count == 0) {
-        /* Nothing in flight and no request on its way: a cancel asked for
-         * before is not this statement's (its 57014 is a timeout's). */
-        if (atomic_load(&c->wire.cancel_requested))
-            atomic_store(&c->wire.cancel_requested, 0);
-        /* A statement timeout changed since the connection's last (the
-         * core gives each op's own, see async_native.c) goes ahead of the
-         * statement at session level, only while the server is known to be
-         * idle outside a block: a SET inside one would be undone by its
-         * rollback, unknown to timeout_applied. Until then the op's
-         * deadline is the core's cancel alone. */
-        if (c->settings.timeout_applied != c->wire.timeout_ms &&
-            PQtransactionStatus(c->wire.pg) == PQTRANS_IDLE) {
-            int rc = pg_settings_timeout_owed(c, queue_own, err);
-            if (rc != DBAL_OK)
-                return rc;
-        }
-    }
+    /* Nothing in flight and no request on its way: a cancel asked for
+     * before is not this statement's (its 57014 is a timeout's). */
+    if (a->count == 0 && atomic_load(&c->wire.cancel_requested))
+        atomic_store(&c->wire.cancel_requested, 0);
     /* Room first: a statement sent but not remembered would shift every
      * later outcome by one. */
     pg_entry *e = next_entry(a);

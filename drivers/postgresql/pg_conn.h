@@ -98,8 +98,6 @@ int pg_run(pg_conn *c, const char *sql, dbal_error *err);
  * asked for and the policy has session settings, through run (see
  * pg_conn_owed). */
 int pg_settings_owed(pg_conn *c, pg_runner run, dbal_error *err);
-/* The statement timeout part of pg_settings_owed alone. */
-int pg_settings_timeout_owed(pg_conn *c, pg_runner run, dbal_error *err);
 /* Inside a transaction block: SET LOCAL of a timeout changed in it. */
 int pg_settings_in_block(pg_conn *c, dbal_error *err);
 /* Without session settings: before a statement outside a transaction

@@ -45,13 +45,7 @@ int pg_settings_owed(pg_conn *c, pg_runner run, dbal_error *err)
             return rc;
         s->read_only_set = s->read_only;
     }
-    return pg_settings_timeout_owed(c, run, err);
-}
-
-int pg_settings_timeout_owed(pg_conn *c, pg_runner run, dbal_error *err)
-{
-    pg_settings *s = &c->settings;
-    if (!c->policy->session_settings || c->wire.timeout_ms < 0 || s->timeout_applied == c->wire.timeout_ms)
+    if (c->wire.timeout_ms < 0 || s->timeout_applied == c->wire.timeout_ms)
         return DBAL_OK;
     char sql[64];
     timeout_sql(c, "SESSION", sql, sizeof sql);
