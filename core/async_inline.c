@@ -118,7 +118,11 @@ int dbal__async_inline_run(dbal_async_session *as, int max, double until)
         if (op->kind == DBAL_ASYNC_QUERY && (spare = dbal__rows_buffer_take(&a->closed_bufs)) != NULL)
             a->nclosed_bufs--;
         dbal__async_run_op(a, op, spare);
-        if (d->inline_budget(dc, 0) != DBAL_OK) {
+        /* A statement that left its connection unusable gave it back (and
+         * closed it) inside the run: nothing to disarm, and it ran to its
+         * end, so its answer stands. */
+        int kept = as->s->conn && as->s->conn->dc == dc;
+        if (kept && d->inline_budget(dc, 0) != DBAL_OK) {
             forget_attempt(op);
             op->no_inline = 1;
             a->inline_handed_over++;

@@ -285,29 +285,19 @@ static int stray_hit(const dbal_async_session *as, const dbal_async_op *op, int 
            (engine_ms <= 0 || (now - as->cancel_at) * 1e3 < engine_ms);
 }
 
-/* What becomes of an op hit by another's cancel request (stray_hit): a
- * statement outside a transaction failed with nothing done, and when
- * nothing was sent after it, it is sent again in its place (1). Otherwise
- * (a transaction's statement: its transaction failed; or ops already sent
- * after it, which running it again would overtake) it fails, saying why. */
-static int after_stray(dbal_async_session *as, dbal_async_op *op)
+/* An op hit by another's cancel request (stray_hit) fails, saying why.
+ * It is never sent again: a statement that failed outside a transaction
+ * did not always do nothing (a procedure that commits inside, nextval, a
+ * session advisory lock, dblink), and inside one its transaction failed. */
+static void after_stray(dbal_async_op *op)
 {
-    if ((op->kind == DBAL_ASYNC_EXEC || op->kind == DBAL_ASYNC_QUERY) && as->s->depth == 0 &&
-        (!op->next || op->next->state != OP_SENT)) {
-        op->state = OP_QUEUED;
-        as->unsent = op;
-        dbal__error_clear(&op->err);
-        return 1;
-    }
     dbal__error_set(&op->err, DBAL_ECANCELED, "57014", 0,
                     "canceled by a cancel request meant for an earlier operation of the session, which "
                     "completed before the request reached the server");
-    return 0;
 }
 
-/* Completes what the driver has answered; 1 when an op was put back to be
- * sent again (after_stray). */
-static int collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lost)
+/* Completes what the driver has answered. */
+static void collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *lost)
 {
     const dbal_driver *d = driver_of(as);
     while (as->head && as->head->state == OP_SENT && !dc->broken) {
@@ -324,11 +314,13 @@ static int collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *los
             if (rc == DBAL_ECONNLOST)
                 *lost = op->err;
             if (stray_hit(as, op, rc)) {
-                as->cancel_at = 0; /* one request interrupts one statement */
-                if (after_stray(as, op))
-                    return 1;
+                after_stray(op);
                 rc = DBAL_ECANCELED;
             }
+            /* One request interrupts one statement: this one's, or the
+             * canceled op's own. */
+            if (rc == DBAL_ECANCELED || rc == DBAL_ETIMEOUT)
+                as->cancel_at = 0;
             /* The blocking calls' echo=1 lines, timed from the send. */
             if (op->sent > 0 && op->sql)
                 dbal__session_echo(as->s, op->kind == DBAL_ASYNC_QUERY ? "async query" : "async exec",
@@ -340,7 +332,6 @@ static int collect(dbal_async_session *as, dbal_driver_conn *dc, dbal_error *los
         if (next && next->state == OP_SENT && next->cancel)
             dbal__async_native_cancel(next);
     }
-    return 0;
 }
 
 /* The driver said "not yet" (DBAL_EBUSY: a cancel request on its way
@@ -374,7 +365,7 @@ static void send_unsent(dbal_async_session *as, dbal_driver_conn *dc)
         if (as->a->e->pool.opts.echo)
             op->sent = dbal__now();
         int rc = d->async_send(dc, op->wire, op->options, op->sql, op->params, op->nparams, &op->err);
-        if (rc == DBAL_EBUSY) {
+        if (rc == DBAL_EBUSY && d->abi_version >= DBAL_DRIVER_SINCE_ASYNC_SEND_BUSY) {
             hold(as, op, open_tx, doomed);
             return;
         }
@@ -406,10 +397,7 @@ void dbal__async_native_run(dbal_async_session *as, unsigned ready)
         send_unsent(as, dc);
     if (!dc->broken)
         d->async_io(dc, ready, &want, &lost);
-    if (collect(as, dc, &lost) && !dc->broken) {
-        send_unsent(as, dc); /* the op hit by another's cancel, again */
-        d->async_io(dc, 0, &want, &lost);
-    }
+    collect(as, dc, &lost);
     if (dc->broken) {
         if (lost.code == DBAL_OK)
             dbal__error_set(&lost, DBAL_ECONNLOST, "08006", 0, "connection to the database lost");

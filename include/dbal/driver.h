@@ -369,9 +369,12 @@ typedef struct dbal_driver {
     /* Queues one statement of `kind` (DBAL_ASYNC_*; options are BEGIN's
      * DBAL_TX_* flags, sql and params are those of EXEC and QUERY and may be
      * used only during the call). An error means nothing was queued;
-     * DBAL_EBUSY means "not yet" (a cancel request of c's still on its way,
-     * which could interrupt this statement instead): the core keeps the
-     * statement and asks again a few milliseconds later. */
+     * since ABI 6 (DBAL_DRIVER_SINCE_ASYNC_SEND_BUSY), DBAL_EBUSY means
+     * "not yet" (a cancel request of c's still on its way, which could
+     * interrupt this statement instead): the core keeps the statement and
+     * asks again a few milliseconds later, for as long as the driver says
+     * so, so the driver must bound it (the PostgreSQL driver: the 1000 ms
+     * grace). From a driver built for an older ABI it is an error. */
     int (*async_send)(dbal_driver_conn *c, int kind, unsigned options, const char *sql,
                       const dbal_value *params, size_t nparams, dbal_error *err);
     /* Does the I/O that can be done now: reads when `ready` (the events
@@ -543,6 +546,9 @@ typedef struct dbal_driver {
 #define DBAL_DRIVER_SINCE_col_double 5
 #define DBAL_DRIVER_SINCE_col_text 5
 #define DBAL_DRIVER_SINCE_inline_budget 6
+/* Not a slot: async_send's DBAL_EBUSY answer ("not yet") means so from
+ * this version on. */
+#define DBAL_DRIVER_SINCE_ASYNC_SEND_BUSY 6
 
 /* Kinds of asynchronous statements: DBAL_ASYNC_EXEC, DBAL_ASYNC_QUERY,
  * DBAL_ASYNC_BEGIN, DBAL_ASYNC_COMMIT, DBAL_ASYNC_ROLLBACK. */
