@@ -761,7 +761,7 @@ static int queue(dbal_async_session *as, int kind, unsigned options, const char 
     if (!as || as->closing || as->a->stopping)
         return DBAL_EMISUSE;
     dbal_error refused; /* the call answers with the code alone */
-    int rc = kind == DBAL_ASYNC_EXEC || kind == DBAL_ASYNC_QUERY
+    int rc = (kind == DBAL_ASYNC_EXEC || kind == DBAL_ASYNC_QUERY) && !dbal__plain_statement(sql, params)
                  ? dbal__statement_check(as->a->e->driver, sql, params, &refused)
                  : DBAL_OK;
     if (rc)

@@ -72,9 +72,9 @@ void dbal__async_run_op(dbal_async *a, dbal_async_op *op, dbal_driver_rows *spar
     int rc;
     deadline_as_timeout(s, op);
     switch (op->wire) {
-    case DBAL_ASYNC_EXEC: rc = dbal_exec(s, op->sql, params, &op->affected); break;
+    case DBAL_ASYNC_EXEC: rc = dbal__exec_checked(s, op->sql, params, &op->affected); break;
     case DBAL_ASYNC_QUERY:
-        rc = dbal_query(s, op->sql, params, &r);
+        rc = dbal__query_checked(s, op->sql, params, &r);
         if (rc == DBAL_OK) {
             rc = dbal__rows_buffer(r, spare, a, &op->dr);
             spare = NULL;

@@ -222,25 +222,6 @@ void dbal_session_close(dbal_session *s)
     dbal__engine_unref(e);
 }
 
-/* Numbers, and text or bytes somewhere: nothing more to check. */
-static inline int plain_value(const dbal_value *v)
-{
-    return (unsigned)v->type <= DBAL_TYPE_DOUBLE ||
-           ((unsigned)v->type - DBAL_TYPE_TEXT <= DBAL_TYPE_BLOB - DBAL_TYPE_TEXT && v->u.p);
-}
-
-/* A statement that dbal__statement_check passes without a closer look: the
- * common case, inline in the statement calls, no call for it. */
-static inline int plain_statement(const char *sql, dbal_params params)
-{
-    if (!sql || (params.count && !params.values))
-        return 0;
-    for (const dbal_value *v = params.values, *end = v + params.count; v < end; v++)
-        if (!plain_value(v))
-            return 0;
-    return 1;
-}
-
 int dbal__statement_check(const dbal_driver *d, const char *sql, dbal_params params, dbal_error *err)
 {
     if (!sql)
@@ -249,7 +230,7 @@ int dbal__statement_check(const dbal_driver *d, const char *sql, dbal_params par
         return dbal__error_set(err, DBAL_EINVAL, NULL, 0, "params.values is NULL");
     for (size_t i = 0; i < params.count; i++) {
         const dbal_value *v = &params.values[i];
-        if (plain_value(v))
+        if (dbal__plain_value(v))
             continue;
         const char *why, *sqlstate;
         int rc = dbal__value_check(d, v, &why, &sqlstate);
@@ -261,8 +242,10 @@ int dbal__statement_check(const dbal_driver *d, const char *sql, dbal_params par
 
 /* Checks common to statements; sets the session error. A session that
  * holds its connection with the statement timeout it wants (every
- * statement after the first) needs no call for it. */
-static inline int check_statement(dbal_session *s, const char *sql, dbal_params params)
+ * statement after the first) needs no call for it. checked: the SQL and
+ * parameters passed dbal__statement_check already (the asynchronous API
+ * checks them when an op is queued, and keeps its own copy). */
+static inline int check_statement(dbal_session *s, const char *sql, dbal_params params, int checked)
 {
     /* Every writer of an error sets its code or its message (dbal__error_set
      * both): one that shows neither is clear already, as it is after every
@@ -270,7 +253,7 @@ static inline int check_statement(dbal_session *s, const char *sql, dbal_params 
     if (s->err.code != DBAL_OK || s->err.message[0])
         dbal__error_clear(&s->err);
     int rc;
-    if (!plain_statement(sql, params) &&
+    if (!checked && !dbal__plain_statement(sql, params) &&
         (rc = dbal__statement_check(s->engine->driver, sql, params, &s->err)))
         return rc;
     if (s->failed)
@@ -289,13 +272,13 @@ void dbal__session_echo(dbal_session *s, const char *what, const char *sql, size
               s->label[0] ? ", session " : "", s->label, 600, sql);
 }
 
-static int exec_claimed(dbal_session *s, const char *sql, dbal_params params, int64_t *affected)
+static int exec_claimed(dbal_session *s, const char *sql, dbal_params params, int64_t *affected, int checked)
 {
     if (!s)
         return DBAL_EMISUSE;
     if (affected)
         *affected = 0;
-    int rc = check_statement(s, sql, params);
+    int rc = check_statement(s, sql, params, checked);
     if (rc)
         return rc;
     double t0 = s->engine->pool.opts.echo ? dbal__now() : 0;
@@ -338,12 +321,12 @@ static const dbal__rows_hooks session_rows = {.usable = rows_usable,
                                               .failed = rows_failed,
                                               .closed = rows_closed};
 
-static int query_claimed(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out)
+static int query_claimed(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out, int checked)
 {
     if (!s || !out)
         return s ? dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "dbal_query: out is NULL") : DBAL_EMISUSE;
     *out = NULL;
-    int rc = check_statement(s, sql, params);
+    int rc = check_statement(s, sql, params, checked);
     if (rc)
         return rc;
     dbal_rows *r = s->spare;
@@ -367,7 +350,14 @@ static int query_claimed(dbal_session *s, const char *sql, dbal_params params, d
 int dbal_exec(dbal_session *s, const char *sql, dbal_params params, int64_t *affected)
 {
     int rc;
-    DBAL__CLAIMED(rc, s, exec_claimed(s, sql, params, affected));
+    DBAL__CLAIMED(rc, s, exec_claimed(s, sql, params, affected, 0));
+    return rc;
+}
+
+int dbal__exec_checked(dbal_session *s, const char *sql, dbal_params params, int64_t *affected)
+{
+    int rc;
+    DBAL__CLAIMED(rc, s, exec_claimed(s, sql, params, affected, 1));
     return rc;
 }
 
@@ -376,7 +366,15 @@ int dbal_query(dbal_session *s, const char *sql, dbal_params params, dbal_rows *
     if (out)
         *out = NULL;
     int rc;
-    DBAL__CLAIMED(rc, s, query_claimed(s, sql, params, out));
+    DBAL__CLAIMED(rc, s, query_claimed(s, sql, params, out, 0));
+    return rc;
+}
+
+int dbal__query_checked(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out)
+{
+    *out = NULL;
+    int rc;
+    DBAL__CLAIMED(rc, s, query_claimed(s, sql, params, out, 1));
     return rc;
 }
 

@@ -71,6 +71,31 @@ void dbal__session_hold(dbal_session *s, dbal__conn *c, dbal__pool *pool);
  * err saying which. */
 int dbal__statement_check(const dbal_driver *d, const char *sql, dbal_params params, dbal_error *err);
 
+/* Numbers, and text or bytes somewhere: nothing more to check. */
+static inline int dbal__plain_value(const dbal_value *v)
+{
+    return (unsigned)v->type <= DBAL_TYPE_DOUBLE ||
+           ((unsigned)v->type - DBAL_TYPE_TEXT <= DBAL_TYPE_BLOB - DBAL_TYPE_TEXT && v->u.p);
+}
+
+/* A statement that dbal__statement_check passes without a closer look: the
+ * common case, inline in the statement calls, no call for it. */
+static inline int dbal__plain_statement(const char *sql, dbal_params params)
+{
+    if (!sql || (params.count && !params.values))
+        return 0;
+    for (const dbal_value *v = params.values, *end = v + params.count; v < end; v++)
+        if (!dbal__plain_value(v))
+            return 0;
+    return 1;
+}
+
+/* dbal_exec and dbal_query for SQL and parameters that passed
+ * dbal__statement_check already and have not changed since (the
+ * asynchronous API's own copy of them): the same but that check. */
+int dbal__exec_checked(dbal_session *s, const char *sql, dbal_params params, int64_t *affected);
+int dbal__query_checked(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out);
+
 /*
  * The failed-transaction rule, PostgreSQL's, which the core enforces on
  * every driver (transaction.c): a statement that fails inside a transaction
