@@ -73,11 +73,18 @@ static int add_row(buffered *b, dbal_rows *r)
     }
     cell *row = b->cells + b->nrows * ncols;
     for (size_t col = 0; col < ncols; col++) {
+        cell *c = &row[col];
+        c->logical = r->m->type(r->dr, (int)col);
+        /* An integer the typed slot hands is one col_value hands as
+         * DBAL_TYPE_INT64 (driver.h): the same cell, for less. */
+        if (c->logical == DBAL_TYPE_INT64 && r->m->int64(r->dr, (int)col, &c->u.i) == DBAL_OK) {
+            c->form = DBAL_TYPE_INT64;
+            c->len = 0;
+            continue;
+        }
         dbal_value v;
         r->m->value(r->dr, (int)col, &v);
-        cell *c = &row[col];
         c->form = v.type;
-        c->logical = r->m->type(r->dr, (int)col);
         c->len = v.len;
         switch (v.type) {
         case DBAL_TYPE_BOOL: c->u.b = v.u.b; break;

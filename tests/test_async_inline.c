@@ -540,6 +540,101 @@ static void test_reuse_keeps_answers_apart(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+/* ---- typed values: the buffered cursor answers as the blocking one ---- */
+
+/* Columns with a declared kind (BOOLEAN, DATE, NUMERIC: the driver
+ * converts their values), plain ones holding an integer, a text that looks
+ * like a number, a real, a blob and NULLs. */
+static const char *const typed_rows[] = {
+    "INSERT INTO tv VALUES (1, 1, '2024-02-29', 19.5, '42', x'00ff', 2.5, 7)",
+    "INSERT INTO tv VALUES (NULL, 0, NULL, 3, 'abc', NULL, NULL, '8')",
+    "INSERT INTO tv VALUES (9007199254740993, NULL, '2024-01-01', NULL, '1e3', x'', 1e300, x'41')",
+    "INSERT INTO tv VALUES (-5, 2, 'not a date', '12.50', '', 'text in a blob column', 0.0, -0.5)",
+};
+static const char typed_sql[] = "SELECT i, b, d, n, t, x, r, u FROM tv ORDER BY rowid";
+
+/* Every getter's answer for every value, as one string. */
+static void typed_digest(dbal_rows *r, char *out, size_t cap)
+{
+    size_t len = 0;
+    while (dbal_rows_next(r) == DBAL_ROW)
+        for (int c = 0; c < dbal_col_count(r) && len < cap; c++) {
+            int64_t i = 0;
+            double d = 0;
+            int b = 0, ts_rc;
+            int64_t ts = 0;
+            const char *t = NULL;
+            size_t n = 0;
+            int i_rc = dbal_col_get_int64(r, c, &i), d_rc = dbal_col_get_double(r, c, &d);
+            int b_rc = dbal_col_get_bool(r, c, &b), t_rc = dbal_col_get_text(r, c, &t, &n);
+            ts_rc = dbal_col_get_timestamp(r, c, &ts);
+            len += (size_t)snprintf(out + len, cap - len,
+                                    "%s:%d null=%d int=%d/%lld dbl=%d/%.17g bool=%d/%d ts=%d/%lld "
+                                    "text=%d/%.*s bytes=%zu|",
+                                    dbal_col_name(r, c), dbal_col_type(r, c), dbal_col_is_null(r, c), i_rc,
+                                    (long long)i, d_rc, d, b_rc, b, ts_rc, (long long)ts, t_rc,
+                                    t_rc == DBAL_OK ? (int)n : 0, t_rc == DBAL_OK ? t : "",
+                                    dbal_col_bytes(r, c));
+        }
+}
+
+typedef struct typed_got {
+    int called;
+    char digest[2][8192];
+} typed_got;
+
+static void on_typed(void *ud, const dbal_async_result *res)
+{
+    typed_got *g = ud;
+    assert_int_equal(res->code, DBAL_OK);
+    typed_digest(res->rows, g->digest[g->called++ % 2], sizeof g->digest[0]);
+}
+
+static void test_typed_values_like_blocking(void **state)
+{
+    (void)state;
+    dbal_engine *e = open_engine("async_inline=100000");
+    dbal_session *bs;
+    assert_int_equal(dbal_session_open(e, &bs, NULL), DBAL_OK);
+    assert_int_equal(dbal_exec(bs,
+                               "CREATE TABLE tv(i INTEGER, b BOOLEAN, d DATE, n NUMERIC(10,2), t TEXT, x "
+                               "BLOB, "
+                               "r REAL, u)",
+                               DBAL_NOARGS, NULL),
+                     DBAL_OK);
+    for (size_t k = 0; k < sizeof typed_rows / sizeof typed_rows[0]; k++)
+        assert_int_equal(dbal_exec(bs, typed_rows[k], DBAL_NOARGS, NULL), DBAL_OK);
+    static char want[8192];
+    dbal_rows *r;
+    assert_int_equal(dbal_query(bs, typed_sql, DBAL_NOARGS, &r), DBAL_OK);
+    typed_digest(r, want, sizeof want);
+    dbal_rows_close(r);
+    dbal_session_close(bs);
+
+    dbal_async *a;
+    assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+    dbal_async_session *s;
+    assert_int_equal(dbal_async_session_open(a, &s, NULL), DBAL_OK);
+    static typed_got got;
+    memset(&got, 0, sizeof got);
+    /* Twice: the second fills the cursor the first one left. */
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(dbal_async_query(s, typed_sql, DBAL_NOARGS, on_typed, &got, NULL), DBAL_OK);
+        test_async_run(a, 30);
+    }
+    assert_int_equal(got.called, 2);
+    assert_string_equal(got.digest[0], want);
+    assert_string_equal(got.digest[1], want);
+    assert_true(strstr(want, "b:1 null=0") != NULL); /* the BOOLEAN column is read as one */
+    dbal_async_session_close(s);
+    dbal_async_close(a);
+    bs = NULL;
+    assert_int_equal(dbal_session_open(e, &bs, NULL), DBAL_OK);
+    assert_int_equal(dbal_exec(bs, "DROP TABLE tv", DBAL_NOARGS, NULL), DBAL_OK);
+    dbal_session_close(bs);
+    assert_int_equal(dbal_engine_close(e), DBAL_OK);
+}
+
 int main(int argc, char **argv)
 {
     kind = argc > 1 ? argv[1] : "sqlite-memory";
@@ -560,6 +655,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_close_with_inline_ops_pending),
         cmocka_unit_test(test_chain_bounded_per_process),
         cmocka_unit_test(test_reuse_keeps_answers_apart),
+        cmocka_unit_test(test_typed_values_like_blocking),
     };
     int rc = cmocka_run_group_tests_name(kind, tests, NULL, NULL);
     if (tmpdir)
