@@ -11,6 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__GNUC__)
+/* A statement's body, in each entry that calls it with a constant
+ * `checked`: no call and no test of the flag on dbal_query's path. */
+#define STATEMENT_BODY static inline __attribute__((always_inline))
+#else
+#define STATEMENT_BODY static inline
+#endif
+
 static const dbal_error null_session_error = {.code = DBAL_EMISUSE, .message = "the session is NULL"};
 
 int dbal_session_open(dbal_engine *e, dbal_session **out, dbal_error *err)
@@ -272,7 +280,8 @@ void dbal__session_echo(dbal_session *s, const char *what, const char *sql, size
               s->label[0] ? ", session " : "", s->label, 600, sql);
 }
 
-static int exec_claimed(dbal_session *s, const char *sql, dbal_params params, int64_t *affected, int checked)
+STATEMENT_BODY int exec_claimed(dbal_session *s, const char *sql, dbal_params params, int64_t *affected,
+                                int checked)
 {
     if (!s)
         return DBAL_EMISUSE;
@@ -321,7 +330,8 @@ static const dbal__rows_hooks session_rows = {.usable = rows_usable,
                                               .failed = rows_failed,
                                               .closed = rows_closed};
 
-static int query_claimed(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out, int checked)
+STATEMENT_BODY int query_claimed(dbal_session *s, const char *sql, dbal_params params, dbal_rows **out,
+                                 int checked)
 {
     if (!s || !out)
         return s ? dbal__error_set(&s->err, DBAL_EINVAL, NULL, 0, "dbal_query: out is NULL") : DBAL_EMISUSE;
