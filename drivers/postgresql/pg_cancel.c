@@ -18,6 +18,7 @@
 
 #include <pthread.h>
 #include <time.h>
+#include <unistd.h>
 
 struct pg_canceller {
     PGcancel *cancel;
@@ -57,20 +58,26 @@ void pg_canceller_release(pg_canceller *k)
     }
 }
 
-/* The connection lets go of its handle. A request still on its way gets
- * a moment to finish (it takes a few milliseconds from a live server):
- * cut short by the process exiting right after, it reaches a pooler as a
- * half-made connection, and PgBouncer 1.18 exits on that ("bad client
- * state"). Bounded, so that a hung server costs at most that moment. */
+/* Requests on their way in this process (its threads: a forked child has
+ * none of them). */
+static atomic_int requests_on_way;
+static atomic_int requests_pid;
+
+/* A request still on its way when the process exits is cut short, and
+ * reaches a pooler as a half-made connection (PgBouncer 1.18 exits on
+ * that: "bad client state"). So the exit, not the close of a connection,
+ * gives such requests a moment to finish (a few milliseconds from a live
+ * server); bounded, so that a hung server costs at most that moment. */
 #define CANCEL_GRACE_MS 50
 
-void pg_canceller_drop(pg_canceller *k)
+__attribute__((destructor)) static void let_requests_finish(void)
 {
-    for (int i = 0; k && i < CANCEL_GRACE_MS && atomic_load(&k->sending); i++) {
+    if (atomic_load(&requests_pid) != (int)getpid())
+        return;
+    for (int i = 0; i < CANCEL_GRACE_MS && atomic_load(&requests_on_way) > 0; i++) {
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
     }
-    pg_canceller_release(k);
 }
 
 /* A request still on its way when the next command goes out could reach
@@ -111,6 +118,7 @@ static void *send_request(void *arg)
     PQcancel(k->cancel, errbuf, (int)sizeof errbuf);
     atomic_store(&k->sending, 0);
     pg_canceller_release(k);
+    atomic_fetch_sub(&requests_on_way, 1);
     return NULL;
 }
 
@@ -133,6 +141,8 @@ int pg_cancel_send(pg_wire *w)
         return DBAL_OK; /* the request on its way interrupts the same statement */
     atomic_store(&k->since, now_ms());
     atomic_fetch_add(&k->refs, 1);
+    atomic_store(&requests_pid, (int)getpid());
+    atomic_fetch_add(&requests_on_way, 1);
     pthread_attr_t attr;
     pthread_t t;
     int rc = pthread_attr_init(&attr);
@@ -144,6 +154,7 @@ int pg_cancel_send(pg_wire *w)
     if (rc != 0) {
         atomic_store(&k->sending, 0);
         pg_canceller_release(k);
+        atomic_fetch_sub(&requests_on_way, 1);
         return DBAL_ERROR;
     }
     return DBAL_OK;

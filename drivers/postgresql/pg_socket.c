@@ -105,7 +105,7 @@ static int detach_from_parent(PGconn *pg)
 
 void pg_wire_close(pg_wire *w)
 {
-    pg_canceller_drop(w->canceller); /* a request on its way keeps it */
+    pg_canceller_release(w->canceller); /* never waits: it may run on an event loop */
     if (w->pid == getpid() || detach_from_parent(w->pg))
         PQfinish(w->pg);
 }

@@ -146,11 +146,10 @@ int pg_server_sqlstate(const char *msg, char out[6]);
 /* The cancel handle of pg, with the connection's reference; NULL when out
  * of memory. */
 pg_canceller *pg_canceller_new(PGconn *pg);
-/* Lets go of one reference (NULL: nothing); the last frees it. */
+/* Lets go of one reference (NULL: nothing); the last frees it. A
+ * connection closing lets go of its own and never waits: a request on its
+ * way keeps the handle (the process's exit gives it a moment, pg_cancel.c). */
 void pg_canceller_release(pg_canceller *k);
-/* The connection lets go of its handle, giving a request on its way up to
- * 50 ms to finish first. */
-void pg_canceller_drop(pg_canceller *k);
 /* Before a blocking command: waits (up to DBAL_TIMEOUT_GRACE_MS) for a
  * cancel request on its way to arrive, so that it cannot interrupt the
  * command; 0 when one is still on its way after that. */
