@@ -180,11 +180,7 @@ void dbal__async_complete(dbal_async_op *op, int code)
         dbal__error_set(&op->err, code, NULL, 0, NULL);
     op->code = code;
     op->state = OP_DONE;
-    if (a->ready_tail)
-        a->ready_tail->next = op;
-    else
-        a->ready_head = op;
-    a->ready_tail = op;
+    DBAL__QUEUE_APPEND(a->ready_head, a->ready_tail, op, next);
     if (!a->in_process)
         dbal__async_signal(a);
     /* With nothing queued any more, the depth is what the database says. */

@@ -26,6 +26,7 @@
 #include "async.h"
 
 #include "errors.h"
+#include "list.h"
 
 int dbal__async_inline_wanted(const dbal_async_session *as)
 {
@@ -41,12 +42,7 @@ void dbal__async_inline_queue(dbal_async_session *as)
     if (as->inline_queued)
         return;
     as->inline_queued = 1;
-    as->inext = NULL;
-    if (a->inline_tail)
-        a->inline_tail->inext = as;
-    else
-        a->inline_head = as;
-    a->inline_tail = as;
+    DBAL__QUEUE_APPEND(a->inline_head, a->inline_tail, as, inext);
     if (!a->in_process && !a->inline_signaled) {
         a->inline_signaled = 1;
         dbal__async_signal(a);

@@ -23,6 +23,7 @@
 #include "async.h"
 
 #include "errors.h"
+#include "list.h"
 
 #include <limits.h>
 #include <sched.h>
@@ -34,17 +35,6 @@
  * bench/README.md: a futex sleep and wake per op cost more CPU than this
  * wait, which yields the CPU). */
 #define SPIN_NS 30000
-
-/* Onto the end of a list linked by wnext. */
-static void append(dbal_async_op **head, dbal_async_op **tail, dbal_async_op *op)
-{
-    op->wnext = NULL;
-    if (*tail)
-        (*tail)->wnext = op;
-    else
-        *head = op;
-    *tail = op;
-}
 
 /* The op's deadline is also its statement's timeout, which the driver
  * enforces itself: a cancel that comes between the hand-over and the
@@ -145,7 +135,7 @@ static int run_ops(dbal_async *a, dbal_async_session *as)
             as->running = NULL;
             a->worker_ops++;
         }
-        append(&a->published, &a->published_tail, op);
+        DBAL__QUEUE_APPEND(a->published, a->published_tail, op, wnext);
         wake |= dbal__async_wake(a);
     }
 }
@@ -221,12 +211,7 @@ static void enqueue(dbal_async_session *as)
 {
     dbal_async *a = as->a;
     as->job = 1;
-    as->jnext = NULL;
-    if (a->jobs_tail)
-        a->jobs_tail->jnext = as;
-    else
-        a->jobs = as;
-    a->jobs_tail = as;
+    DBAL__QUEUE_APPEND(a->jobs, a->jobs_tail, as, jnext);
     a->njobs++;
     if (a->njobs > a->idle && a->nworkers < MAX_WORKERS &&
         pthread_create(&a->workers[a->nworkers], NULL, worker, a) == 0)
@@ -253,7 +238,7 @@ int dbal__async_worker_send(dbal_async_session *as)
     }
     for (dbal_async_op *op = as->unsent; op; op = op->next) {
         op->state = OP_SENT;
-        append(&as->inbox, &as->inbox_tail, op);
+        DBAL__QUEUE_APPEND(as->inbox, as->inbox_tail, op, wnext);
     }
     as->unsent = NULL;
     int queued = !as->job;

@@ -240,14 +240,9 @@ static int timeout_error(dbal__pool *p, dbal_error *err)
 /* Called with the lock held. */
 static void enqueue(dbal__pool *p, dbal__waiter *w)
 {
-    w->next = NULL;
     w->conn = NULL;
     w->slot = w->failed = 0;
-    if (p->wait_tail)
-        p->wait_tail->next = w;
-    else
-        p->wait_head = w;
-    p->wait_tail = w;
+    DBAL__QUEUE_APPEND(p->wait_head, p->wait_tail, w, next);
     p->nwaiting++;
 }
 
