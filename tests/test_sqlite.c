@@ -98,6 +98,9 @@ static void test_file_defaults(void **state)
      * says 0 (test_busy_timeout and the lock_wait tests check the waits). */
     assert_int_equal(test_scalar(s, "PRAGMA busy_timeout"), 0);
     assert_int_equal(test_scalar(s, "PRAGMA synchronous"), 1); /* NORMAL */
+    /* A file is read with pread(): an I/O error on a mapped page would be
+     * a SIGBUS instead of an error. */
+    assert_int_equal(test_scalar(s, "PRAGMA mmap_size"), 0);
     dbal_session_close(s);
     dbal_engine_close(e);
 
@@ -105,16 +108,52 @@ static void test_file_defaults(void **state)
     assert_int_equal(dbal_engine_open(&e,
                                       file_url(dir, "b.db",
                                                "?journal_mode=delete&busy_timeout=250"
-                                               "&foreign_keys=off&_pragma=cache_size(-4000)"),
+                                               "&foreign_keys=off&_pragma=cache_size(-4000)"
+                                               "&mmap_size=1048576"),
                                       NULL),
                      DBAL_OK);
     assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
     assert_string_equal(test_scalar_text(s, "PRAGMA journal_mode", buf, sizeof buf), "delete");
     assert_int_equal(test_scalar(s, "PRAGMA foreign_keys"), 0);
     assert_int_equal(test_scalar(s, "PRAGMA cache_size"), -4000);
+    assert_int_equal(test_scalar(s, "PRAGMA mmap_size"), 1048576);
     dbal_session_close(s);
     dbal_engine_close(e);
     test_rmdir(dir);
+}
+
+/* The RAM database is read through a memory map (no pread() copy per page
+ * read), also once it has grown past the map's first size, and while
+ * another session of the pool writes to it. */
+static void test_memory_mmap(void **state)
+{
+    dbal_engine *e;
+    dbal_session *s, *w;
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &w, NULL), DBAL_OK);
+    assert_int_equal(test_scalar(s, "PRAGMA mmap_size"), 256 << 20);
+    EXPECT_RC(w, dbal_exec(w, "CREATE TABLE big(id INTEGER PRIMARY KEY, pad TEXT)", DBAL_NOARGS, NULL),
+              DBAL_OK);
+    for (int round = 1; round <= 3; round++) {
+        /* 2.5 MB a round: more than the page cache holds. */
+        EXPECT_RC(w,
+                  dbal_exec(w,
+                            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                            "INSERT INTO big(pad) SELECT printf('%01200d', i) FROM n",
+                            DBAL_NOARGS, NULL),
+                  DBAL_OK);
+        assert_int_equal(test_scalar(s, "SELECT count(*) FROM big WHERE length(pad) = 1200"), round * 2000);
+    }
+    dbal_session_close(w);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:?mmap_size=0", NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    assert_int_equal(test_scalar(s, "PRAGMA mmap_size"), 0);
+    dbal_session_close(s);
+    dbal_engine_close(e);
 }
 
 static void test_bad_options(void **state)
@@ -129,6 +168,10 @@ static void test_bad_options(void **state)
         "sqlite:///tmp/x.db?begin=later",
         "sqlite:///tmp/x.db?_pragma=query_only(1)",
         "sqlite:///tmp/x.db?_pragma=busy_timeout(soon)",
+        "sqlite:///tmp/x.db?mmap_size=-1",
+        "sqlite:///tmp/x.db?mmap_size=1G",
+        "sqlite:///tmp/x.db?mmap_size=",
+        "sqlite:///tmp/x.db?mmap_size=1099511627777",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         dbal_engine *e;
@@ -1472,6 +1515,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_defaults),
+        cmocka_unit_test(test_memory_mmap),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_cannot_open),
         cmocka_unit_test(test_read_only_mode),

@@ -82,6 +82,10 @@ static int configure(sq_conn *c, dbal_error *err)
         snprintf(sql, sizeof sql, "PRAGMA synchronous=%s", e->synchronous);
         rc = run(c, sql, err);
     }
+    if (rc == DBAL_OK && e->mmap_size >= 0) {
+        snprintf(sql, sizeof sql, "PRAGMA mmap_size=%lld", e->mmap_size);
+        rc = run(c, sql, err);
+    }
     for (int i = 0; rc == DBAL_OK && i < e->npragmas; i++)
         rc = run(c, e->pragmas[i], err);
     sq_guard_install(c);

@@ -13,6 +13,10 @@
 extern const dbal_host *sq_host;
 
 #define SQ_MAX_PRAGMAS 16
+/* mmap_size: the default for sqlite::memory:, and the largest accepted
+ * (SQLite lowers it further to its compile-time SQLITE_MAX_MMAP_SIZE). */
+#define SQ_MMAP_MEMORY (256LL << 20)
+#define SQ_MMAP_MAX (1LL << 40)
 
 /* Per-engine settings, parsed once from the URL. */
 typedef struct sq_engine {
@@ -24,8 +28,9 @@ typedef struct sq_engine {
     int flags;        /* SQLITE_OPEN_* */
     int busy_timeout; /* milliseconds */
     int foreign_keys;
-    char *journal_mode; /* NULL: leave as is */
-    char *synchronous;  /* NULL: leave as is */
+    long long mmap_size; /* bytes read through a memory map; -1: SQLite's default */
+    char *journal_mode;  /* NULL: leave as is */
+    char *synchronous;   /* NULL: leave as is */
     const char *begin_sql;
     char *pragmas[SQ_MAX_PRAGMAS]; /* "PRAGMA name(value)" from _pragma= */
     int npragmas;
