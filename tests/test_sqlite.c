@@ -156,6 +156,48 @@ static void test_memory_mmap(void **state)
     dbal_engine_close(e);
 }
 
+/* A statement timeout that runs out while a write commits (fsyncs of a
+ * rollback journal with synchronous=extra) must not be reported for the
+ * committed write: SQLite calls the progress handler once more as the
+ * statement returns, after the commit. Each insert is either DBAL_OK and
+ * there, or DBAL_ETIMEOUT and not there. */
+static void test_timeout_never_after_commit(void **state)
+{
+    char *dir = test_tmpdir();
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, file_url(dir, "t.db", "?journal_mode=delete&synchronous=extra"),
+                                      NULL),
+                     DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    EXPECT_RC(s, dbal_exec(s, "CREATE TABLE w(x INTEGER)", DBAL_NOARGS, NULL), DBAL_OK);
+    assert_int_equal(dbal_session_set_timeout(s, 1), DBAL_OK);
+    int ok = 0, timed_out = 0;
+    for (int i = 0; i < 1200; i++) {
+        int rc = dbal_exec(s, "INSERT INTO w VALUES (?)", DBAL_ARGS(dbal_int64(i)), NULL);
+        assert_true(rc == DBAL_OK || rc == DBAL_ETIMEOUT);
+        ok += rc == DBAL_OK;
+        timed_out += rc == DBAL_ETIMEOUT;
+        if (rc == DBAL_ETIMEOUT) {
+            assert_int_equal(dbal_session_set_timeout(s, 0), DBAL_OK);
+            dbal_rows *r;
+            EXPECT_RC(s, dbal_query(s, "SELECT count(*) FROM w WHERE x = ?", DBAL_ARGS(dbal_int64(i)), &r),
+                      DBAL_OK);
+            assert_int_equal(dbal_rows_next(r), DBAL_ROW);
+            if (dbal_col_int64(r, 0) != 0)
+                fail_msg("insert %d: DBAL_ETIMEOUT, but its row was committed", i);
+            dbal_rows_close(r);
+            assert_int_equal(dbal_session_set_timeout(s, 1), DBAL_OK);
+        }
+    }
+    assert_int_equal(dbal_session_set_timeout(s, 0), DBAL_OK);
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM w"), ok);
+    print_message("# %d inserts committed, %d timed out\n", ok, timed_out);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+    test_rmdir(dir);
+}
+
 static void test_bad_options(void **state)
 {
     static const char *const bad[] = {
@@ -1516,6 +1558,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_defaults),
         cmocka_unit_test(test_memory_mmap),
+        cmocka_unit_test(test_timeout_never_after_commit),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_cannot_open),
         cmocka_unit_test(test_read_only_mode),

@@ -12,7 +12,7 @@
  *   the budget (composed with the statement timeout's, sqlite_timeout.c);
  * - no wait for the disk: a file database's commit (an fsync in the
  *   rollback journal and in WAL with synchronous=FULL) is refused by the
- *   commit hook, which makes SQLite roll it back. sqlite::memory: commits
+ *   commit hook (sqlite_timeout.c), which makes SQLite roll it back. sqlite::memory: commits
  *   to a WAL on tmpfs, where nothing waits for a disk. Reading a file
  *   database goes through the page cache.
  * - nothing applied when stopped: the core arms only outside a transaction
@@ -21,20 +21,13 @@
  *   ran in its own implicit transaction, which SQLite rolls back (an
  *   interrupted, busy or hook-refused write), or was a read in the
  *   snapshot sqlite::memory: keeps (sqlite_snapshot.c), which an interrupt
- *   of a read-only statement leaves as it was.
+ *   of a read-only statement leaves as it was. A statement whose write
+ *   committed is never stopped after (the progress handler's last call,
+ *   sqlite_timeout.c): it is done, and must not run again.
  */
 #include "sqlite_internal.h"
 
 #include <string.h>
-
-/* The commit hook while armed on a database whose commit may wait for the
- * disk: non-zero turns the commit into a rollback. */
-static int refuse_commit(void *p)
-{
-    sq_conn *c = p;
-    c->inline_stopped = 1;
-    return 1;
-}
 
 /* Whether a commit waits for no disk: sqlite::memory:'s directory on
  * tmpfs (sqlite_memdir.c falls back to $TMPDIR or /tmp, which may not be). */
@@ -46,28 +39,20 @@ static int commits_in_ram(const sq_engine *e)
 int sq_inline_budget(dbal_driver_conn *base, int budget_us)
 {
     sq_conn *c = (sq_conn *)base;
-    if (budget_us <= 0 && c->inline_ram) {
-        /* Disarming touches no SQLite state here (no commit hook to take
-         * off), only two fields of ours that a connection ending this
-         * one's snapshot (sqlite_snapshot.c) never reaches: its COMMIT of
-         * a read is too short for the progress handler and waits for no
-         * lock. So no need to take the connection back from it first. */
-        int rc = c->inline_stopped ? DBAL_DRIVER_HAND_OVER : DBAL_OK;
+    if (budget_us <= 0) {
+        /* Disarming touches no SQLite state, only two fields of ours that
+         * a connection ending this one's snapshot (sqlite_snapshot.c)
+         * never reaches: its COMMIT of a read is too short for the
+         * progress handler and waits for no lock. So no need to take the
+         * connection back from it first. */
+        int rc = c->inline_until > 0 && c->inline_stopped ? DBAL_DRIVER_HAND_OVER : DBAL_OK;
         c->inline_until = 0;
         c->inline_stopped = 0;
         return rc;
     }
     sq_snap_enter(c);
     int rc = DBAL_OK;
-    if (budget_us <= 0) {
-        if (c->inline_until > 0) {
-            rc = c->inline_stopped ? DBAL_DRIVER_HAND_OVER : DBAL_OK;
-            c->inline_until = 0;
-            c->inline_stopped = 0;
-            if (!c->inline_ram)
-                sqlite3_commit_hook(c->db, NULL, NULL);
-        }
-    } else if (!sqlite3_get_autocommit(c->db) && !c->held) {
+    if (!sqlite3_get_autocommit(c->db) && !c->held) {
         rc = DBAL_DRIVER_HAND_OVER; /* a transaction the application began with SQL */
     } else {
         if (!c->inline_used) {
@@ -77,8 +62,6 @@ int sq_inline_budget(dbal_driver_conn *base, int budget_us)
         }
         c->inline_until = sq_now() + budget_us / 1e6;
         c->inline_stopped = 0;
-        if (!c->inline_ram)
-            sqlite3_commit_hook(c->db, refuse_commit, c);
     }
     sq_snap_exit(c);
     return rc;

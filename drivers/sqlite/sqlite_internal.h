@@ -95,6 +95,7 @@ typedef struct sq_conn {
     int timeout_ms;    /* statement timeout, 0 = none */
     double deadline;   /* monotonic seconds the running statement must end by */
     int stopped;       /* SQ_STOPPED_*: why the running statement was stopped */
+    int committed;     /* the running statement committed a write: never interrupted after */
     double busy_since; /* when the current wait for a lock began */
     /* Inline execution (sqlite_inline.c): armed until (monotonic seconds,
      * 0: not armed), and whether a statement was stopped since it was. */

@@ -36,7 +36,11 @@ double sq_now(void)
 static int progress(void *p)
 {
     sq_conn *c = p;
-    if (c->deadline <= 0 && c->inline_until <= 0)
+    /* SQLite calls the handler once more as a statement returns, after its
+     * autocommit transaction committed: an interrupt there would answer
+     * SQLITE_INTERRUPT for a write that is applied (a timeout reported
+     * for a committed row; inline, the write run again on a worker). */
+    if (c->committed || (c->deadline <= 0 && c->inline_until <= 0))
         return 0;
     double t = sq_now();
     if (c->deadline > 0 && t > c->deadline) {
@@ -119,10 +123,26 @@ int sq_exec_retrying(sq_conn *c, const char *sql)
     return rc;
 }
 
+/* SQLite's commit hook, called as a write transaction commits: non-zero
+ * turns the commit into a rollback. */
+static int on_commit(void *p)
+{
+    sq_conn *c = p;
+    /* Inline on a database whose commit may wait for the disk (an fsync):
+     * rolled back, and run again on a worker (sqlite_inline.c). */
+    if (c->inline_until > 0 && !c->inline_ram) {
+        c->inline_stopped = 1;
+        return 1;
+    }
+    c->committed = 1;
+    return 0;
+}
+
 void sq_install_handlers(sq_conn *c)
 {
     atomic_init(&c->cancel_requested, 0);
     sqlite3_busy_handler(c->db, busy_wait, c);
+    sqlite3_commit_hook(c->db, on_commit, c);
 }
 
 int sq_cancel(dbal_driver_conn *base)
@@ -151,6 +171,7 @@ void sq_start_clock(sq_conn *c)
      * (SQLite forgets an interrupt that finds no statement running, too). */
     atomic_store_explicit(&c->cancel_requested, 0, memory_order_relaxed);
     c->stopped = 0;
+    c->committed = 0;
     c->deadline = c->timeout_ms > 0 ? sq_now() + c->timeout_ms / 1000.0 : 0;
 }
 
