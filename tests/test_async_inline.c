@@ -20,6 +20,7 @@
 #include "test_helpers.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 
@@ -31,6 +32,20 @@ static int is_file;
 static dbal_engine *open_engine(const char *options)
 {
     return test_engine_opts(url_base, options);
+}
+
+/* An engine with a fresh one-column table. */
+static dbal_engine *engine_with_table(const char *options, const char *table)
+{
+    dbal_engine *e = open_engine(options);
+    dbal_session *bs = test_session(e);
+    char sql[96];
+    snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s", table);
+    OK(bs, dbal_exec(bs, sql, DBAL_NOARGS, NULL));
+    snprintf(sql, sizeof sql, "CREATE TABLE %s(x INTEGER)", table);
+    OK(bs, dbal_exec(bs, sql, DBAL_NOARGS, NULL));
+    dbal_session_close(bs);
+    return e;
 }
 
 /* ---- a mixed chain: the same answers with inline execution on and off ---- */
@@ -228,11 +243,7 @@ static void test_long_read_handed_over(void **state)
 static void test_transaction_never_inline(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("async_inline=100000");
-    dbal_session *bs = test_session(e);
-    OK(bs, dbal_exec(bs, "DROP TABLE IF EXISTS w", DBAL_NOARGS, NULL));
-    OK(bs, dbal_exec(bs, "CREATE TABLE w(x INTEGER)", DBAL_NOARGS, NULL));
-    dbal_session_close(bs);
+    dbal_engine *e = engine_with_table("async_inline=100000", "w");
     dbal_async *a;
     assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
     dbal_async_session *s;
@@ -262,7 +273,7 @@ static void test_transaction_never_inline(void **state)
     test_async_run(a, 30);
     assert_int_equal(an[4].code, DBAL_OK);
     dbal_async_close(a);
-    bs = test_session(e);
+    dbal_session *bs = test_session(e);
     assert_int_equal(test_scalar(bs, "SELECT count(*) FROM w"), 1);
     dbal_session_close(bs);
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
@@ -274,11 +285,7 @@ static void test_transaction_never_inline(void **state)
 static void test_autocommit_write_applied_once(void **state)
 {
     (void)state;
-    dbal_engine *e = open_engine("async_inline=50");
-    dbal_session *bs = test_session(e);
-    OK(bs, dbal_exec(bs, "DROP TABLE IF EXISTS big", DBAL_NOARGS, NULL));
-    OK(bs, dbal_exec(bs, "CREATE TABLE big(x INTEGER)", DBAL_NOARGS, NULL));
-    dbal_session_close(bs);
+    dbal_engine *e = engine_with_table("async_inline=50", "big");
     dbal_async *a;
     assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
     dbal_async_session *s;
@@ -303,7 +310,7 @@ static void test_autocommit_write_applied_once(void **state)
     assert_int_equal(small.affected, 1);
     assert_int_equal(a->inline_handed_over, is_file ? 2 : 1);
     dbal_async_close(a);
-    bs = test_session(e);
+    dbal_session *bs = test_session(e);
     assert_int_equal(test_scalar(bs, "SELECT count(*) FROM big"), 200001);
     dbal_session_close(bs);
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
@@ -319,11 +326,7 @@ static void test_short_writes_applied_once(void **state)
 {
     (void)state;
     enum { N = 600 };
-    dbal_engine *e = open_engine("async_inline=1");
-    dbal_session *bs = test_session(e);
-    OK(bs, dbal_exec(bs, "DROP TABLE IF EXISTS small", DBAL_NOARGS, NULL));
-    OK(bs, dbal_exec(bs, "CREATE TABLE small(x INTEGER)", DBAL_NOARGS, NULL));
-    dbal_session_close(bs);
+    dbal_engine *e = engine_with_table("async_inline=1", "small");
     dbal_async *a;
     assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
     dbal_async_session *s;
@@ -341,7 +344,7 @@ static void test_short_writes_applied_once(void **state)
         assert_int_equal(an[i].affected, 1);
     }
     dbal_async_close(a);
-    bs = test_session(e);
+    dbal_session *bs = test_session(e);
     assert_int_equal(test_scalar(bs, "SELECT count(*) FROM small"), N);
     assert_int_equal(test_scalar(bs, "SELECT count(DISTINCT x) FROM small"), N);
     dbal_session_close(bs);
