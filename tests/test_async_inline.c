@@ -180,9 +180,10 @@ static void test_same_answers_inline_or_not(void **state)
     assert_int_equal(off_workers, NSTEPS);
     /* Inside the transactions (steps 4-7, 10-12) everything goes to a
      * worker; outside, reads and (on the RAM database) writes run inline.
-     * A file's writes (steps 0-2, 14, 15) are handed over at their commit;
-     * the failed one (8) never gets there, and its failure is its answer. */
-    assert_int_equal(on_inline, is_file ? 6 : 11);
+     * A file's writes (steps 0-2, 8, 14, 15) are handed over before they
+     * run (their commit could wait for the disk), the failing one (8) too:
+     * it fails on the worker, once. */
+    assert_int_equal(on_inline, is_file ? 5 : 11);
     assert_int_equal(on_inline + on_workers, NSTEPS);
 }
 
@@ -309,6 +310,15 @@ static void test_autocommit_write_applied_once(void **state)
     assert_int_equal(small.code, DBAL_OK);
     assert_int_equal(small.affected, 1);
     assert_int_equal(a->inline_handed_over, is_file ? 2 : 1);
+    /* A file's write goes to a worker before it runs, not at its commit:
+     * one that fails at run time (integer overflow) fails there, once. */
+    answer bad = {0};
+    dbal_async_exec(s, "INSERT INTO big VALUES (abs(-9223372036854775807 - 1))", DBAL_NOARGS, record, &bad,
+                    NULL);
+    test_async_run(a, 30);
+    assert_int_equal(bad.called, 1);
+    assert_int_not_equal(bad.code, DBAL_OK);
+    assert_int_equal(a->inline_handed_over, is_file ? 3 : 1);
     dbal_async_close(a);
     dbal_session *bs = test_session(e);
     assert_int_equal(test_scalar(bs, "SELECT count(*) FROM big"), 200001);

@@ -168,6 +168,14 @@ static SQ_INLINE int start(sq_conn *c, const char *sql, const dbal_value *params
     if (rc != DBAL_OK)
         return rc;
     s->busy = 1;
+    /* Inline on a file, a write would run only to have its commit refused
+     * (sqlite_inline.c) and run again on a worker: it goes there at once. */
+    if (c->inline_until > 0 && !c->inline_ram && !sqlite3_stmt_readonly(s->st)) {
+        c->inline_stopped = 1;
+        done_with(s);
+        sq_host->set_error(err, DBAL_EBUSY, NULL, 0, "a write on a file: handed over to a worker");
+        return DBAL_EBUSY;
+    }
     if ((c->held || s->plain_read) && (rc = sq_snap_before(c, s->plain_read, err)) != DBAL_OK) {
         done_with(s);
         return rc;
