@@ -25,8 +25,8 @@
  * applied. The recovery time is from the fault to the end of the first
  * commit that succeeded after the group's last failure.
  *
- * Environment (from test_ha.sh): DBAL_HA_SCRIPT, DBAL_HA_DIR, DBAL_HA_URL,
- * DBAL_HA_PROXY_URL.
+ * Environment (from test_ha.sh and ha_cluster.sh's env file): DBAL_HA_SCRIPT,
+ * DBAL_HA_DIR, DBAL_HA_URL, DBAL_HA_HOSTS, DBAL_HA_PG_PORT, DBAL_HA_PROXY_URL.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -278,6 +278,43 @@ static void *async_writer(void *p)
     return NULL;
 }
 
+static int via_url(const group *g)
+{
+    return (g - groups) % KINDS < 2;
+}
+
+/* The multi-host URL with node `first`'s host moved to the front of its
+ * list (NULL: the list as ha_cluster.sh wrote it, node1 first). */
+static void multi_host_url(const char *first, char *url, size_t cap)
+{
+    const char *base = getenv("DBAL_HA_URL"), *hosts = getenv("DBAL_HA_HOSTS"), *at = strstr(base, hosts);
+    char lead[64] = "", rest[512] = "";
+    if (first)
+        snprintf(lead, sizeof lead, "127.0.0.1:%d", atoi(getenv("DBAL_HA_PG_PORT")) + atoi(first + 4) - 1);
+    char list[512];
+    snprintf(list, sizeof list, "%s", hosts);
+    for (char *h = strtok(list, ","); h; h = strtok(NULL, ","))
+        if (strcmp(h, lead) != 0)
+            snprintf(rest + strlen(rest), sizeof rest - strlen(rest), ",%s", h);
+    snprintf(url, cap, "%.*s%s%s%s", (int)(at - base), base, lead, lead[0] ? rest : rest + 1,
+             at + strlen(hosts));
+}
+
+/* The multi-host URL asks libpq for the node that takes writes; HAProxy
+ * routes to the one Patroni's REST API calls the primary. */
+static void open_engine(group *g, const char *first)
+{
+    char url[1024], base[768];
+    if (via_url(g))
+        multi_host_url(first, base, sizeof base);
+    snprintf(url, sizeof url, "%s?connect_timeout=2&pool_size=5&pool_timeout=10&application_name=dbal_ha%s",
+             via_url(g) ? base : getenv("DBAL_HA_PROXY_URL"),
+             via_url(g) ? "&target_session_attrs=read-write" : "");
+    dbal_error err;
+    if (dbal_engine_open(&g->e, url, &err) != DBAL_OK)
+        fail_msg("engine: %s", err.message);
+}
+
 /* ---- a scenario ----------------------------------------------------------- */
 
 static int all_back(double min_quiet)
@@ -439,10 +476,20 @@ static void resume(const char *leader)
 }
 
 static void run_scenario(const char *name, void (*fault)(const char *), void (*after)(const char *),
-                         int revive)
+                         int revive, int leader_first)
 {
     char leader[64];
     healthy_leader(leader, sizeof leader);
+    for (int i = 0; leader_first && i < GROUPS; i++)
+        if (via_url(&groups[i])) {
+            dbal_engine_close(groups[i].e);
+            open_engine(&groups[i], leader);
+        }
+    if (leader_first) {
+        char url[768];
+        multi_host_url(leader, url, sizeof url);
+        printf("# ha %-10s the multi-host URL tries %s first: %s\n", name, leader, strrchr(url, '@') + 1);
+    }
     scenario = name;
     write_while(fault, after, leader);
     if (revive)
@@ -456,42 +503,44 @@ static void run_scenario(const char *name, void (*fault)(const char *), void (*a
 static void test_switchover(void **state)
 {
     (void)state;
-    run_scenario("switchover", switchover, NULL, 0);
+    run_scenario("switchover", switchover, NULL, 0, 0);
 }
 
 static void test_crash(void **state)
 {
     (void)state;
-    run_scenario("kill", crash, NULL, 1);
+    run_scenario("kill", crash, NULL, 1, 0);
 }
 
 static void test_hang(void **state)
 {
     (void)state;
-    run_scenario("stop", hang, resume, 0);
+    /* The leader to be frozen goes first in the multi-host URL, whichever
+     * node it is: every new connection then waits connect_timeout (2 s) on
+     * it before it reaches the new leader, longer than either timeout, so
+     * the ops of a checkout time out before its connection comes, and what
+     * becomes of that connection decides the recovery. (021d48a's
+     * server-side timeout made each such connection be discarded: the
+     * timeout's SET, queued when it was attached to the session whose ops
+     * had all failed, was still in its pipeline when the session gave it
+     * back. The url async groups then never got a connection.) With the
+     * frozen node later in the list, the new leader may come before it,
+     * connections come at once, and that case went untested. */
+    run_scenario("stop", hang, resume, 0, 1);
 }
 
 static int setup(void **state)
 {
     (void)state;
-    char url[1024];
-    /* The multi-host URL asks libpq for the node that takes writes; HAProxy
-     * routes to the one Patroni's REST API calls the primary. */
-    const char *opts = "connect_timeout=2&pool_size=5&pool_timeout=10&application_name=dbal_ha";
     for (int i = 0; i < GROUPS; i++) {
         group *g = &groups[i];
-        int via_url = i % KINDS < 2;
         g->async = i % 2;
         g->timeout_ms = TIMEOUTS_MS[i / KINDS];
-        snprintf(g->name, sizeof g->name, "%s %s %dms", via_url ? "url" : "haproxy",
+        snprintf(g->name, sizeof g->name, "%s %s %dms", via_url(g) ? "url" : "haproxy",
                  g->async ? "async" : "blocking", g->timeout_ms);
         g->tx = calloc(MAX_TX, sizeof *g->tx);
         pthread_mutex_init(&g->lock, NULL);
-        snprintf(url, sizeof url, "%s?%s%s", via_url ? getenv("DBAL_HA_URL") : getenv("DBAL_HA_PROXY_URL"),
-                 opts, via_url ? "&target_session_attrs=read-write" : "");
-        dbal_error err;
-        if (dbal_engine_open(&g->e, url, &err) != DBAL_OK)
-            fail_msg("engine: %s", err.message);
+        open_engine(g, NULL);
     }
     dbal_session *s = test_session(groups[0].e);
     OK(s, dbal_exec(s, "CREATE TABLE IF NOT EXISTS ha_writes(scenario TEXT, grp INT, seq INT, twice BOOL)",
@@ -513,7 +562,9 @@ static int teardown(void **state)
 
 int main(void)
 {
-    if (!getenv("DBAL_HA_SCRIPT") || !getenv("DBAL_HA_DIR") || !getenv("DBAL_HA_URL")) {
+    if (!getenv("DBAL_HA_SCRIPT") || !getenv("DBAL_HA_DIR") || !getenv("DBAL_HA_URL") ||
+        !getenv("DBAL_HA_HOSTS") || !getenv("DBAL_HA_PG_PORT") ||
+        !strstr(getenv("DBAL_HA_URL"), getenv("DBAL_HA_HOSTS"))) {
         fprintf(stderr, "test_ha: run it through tests/test_ha.sh\n");
         return 1;
     }
