@@ -3,7 +3,7 @@
 # switchover, a crash and a hang of the leader under steady writes
 # (tests/test_ha.c). Included from tests/CMakeLists.txt.
 #
-# About 65 s. Not in the sanitizer builds (run-all.sh's CI budget): the
+# About 65-70 s (60 s before the 900 ms groups were added). Not in the sanitizer builds (run-all.sh's CI budget): the
 # code paths it drives are the ones test_cluster, test_pg_faults and
 # test_pg_hung run there.
 
