@@ -175,6 +175,35 @@ static void test_prepared_statements(void **state)
     dbal_engine_close(e);
 }
 
+/* The reset sends the statement timeout's statement only for a session
+ * that had a timeout: a connection first given back without one, then by a
+ * session with one, must still be reset (the statement prepared by the
+ * reset that first sends it) and keep its server session. */
+static void test_timeout_after_resets_without(void **state)
+{
+    (void)state;
+    dbal_engine *e = test_engine_opts(pg_url, "pool_size=1&max_overflow=0");
+    dbal_session *s = test_session(e);
+    int64_t pid = test_scalar(s, "SELECT pg_backend_pid()");
+    dbal_session_close(s);
+    for (int i = 0; i < 3; i++) {
+        s = test_session(e);
+        assert_int_equal(dbal_session_set_timeout(s, 900 + i), DBAL_OK);
+        assert_int_equal(test_scalar(s, "SELECT pg_backend_pid()"), pid);
+        dbal_session_close(s);
+    }
+    s = test_session(e);
+    assert_int_equal(test_scalar(s, "SELECT pg_backend_pid()"), pid);
+    char buf[32];
+    assert_string_equal(test_scalar_text(s, "SHOW statement_timeout", buf, sizeof buf), "0");
+    dbal_session_close(s);
+    dbal_engine_stats st;
+    assert_int_equal(dbal_engine_stats_get(e, &st), DBAL_OK);
+    assert_int_equal(st.connects, 1);
+    assert_int_equal(st.discarded, 0);
+    dbal_engine_close(e);
+}
+
 /* pool_reset=rollback: the application said its sessions change nothing,
  * and a SET then stays (documented). */
 static void test_rollback_only_reset(void **state)
@@ -260,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_settings_however_made),
         cmocka_unit_test(test_objects_locks_and_listens),
         cmocka_unit_test(test_prepared_statements),
+        cmocka_unit_test(test_timeout_after_resets_without),
         cmocka_unit_test(test_rollback_only_reset),
         cmocka_unit_test(test_terminated_inside_pre_ping_window),
     };

@@ -47,9 +47,10 @@ typedef struct pg_settings {
 #define PG_RESET_SENT 1         /* the reset was sent, its answer not read */
 #define PG_RESET_DEALLOCATING 2 /* then a DEALLOCATE ALL */
 typedef struct pg_reset_state {
-    int state;        /* PG_RESET_*: an answer still to read */
-    int prepared;     /* the reset's statements are prepared on the server */
-    int sql_prepared; /* the last reset found statements made with SQL PREPARE */
+    int state;            /* PG_RESET_*: an answer still to read */
+    int prepared;         /* the reset's statements are prepared on the server */
+    int timeout_prepared; /* and its timeout statement, sent only by some resets */
+    int sql_prepared;     /* the last reset found statements made with SQL PREPARE */
 } pg_reset_state;
 
 typedef struct pg_conn {

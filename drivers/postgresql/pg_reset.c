@@ -91,7 +91,8 @@ static int send_one(pg_conn *c, size_t i, const char *value)
     if (!c->policy->named_statements)
         return PQsendQueryParams(c->wire.pg, sql, n, NULL, values, NULL, NULL, 0);
     const char *name = stmt_names[i];
-    if (!c->reset.prepared && !PQsendPrepare(c->wire.pg, name, sql, n, NULL))
+    int prepared = i == TIMEOUT_STMT ? c->reset.timeout_prepared : c->reset.prepared;
+    if (!prepared && !PQsendPrepare(c->wire.pg, name, sql, n, NULL))
         return 0;
     return PQsendQueryPrepared(c->wire.pg, name, n, values, NULL, NULL, 0);
 }
@@ -134,6 +135,11 @@ int pg_reset(dbal_driver_conn *base, dbal_error *err)
     if (!send_reset(c) || PQflush(c->wire.pg) < 0)
         return failed(c, PQerrorMessage(c->wire.pg), err);
     c->reset.prepared = c->policy->named_statements;
+    /* The timeout's statement is sent only for a connection whose session
+     * had a timeout: prepared by the first reset that sent it, not by an
+     * earlier one without it. */
+    if (c->settings.timeout_applied >= 0)
+        c->reset.timeout_prepared = c->policy->named_statements;
     c->stmts.npending = 0;
     /* RESET ALL took the session's default back to read-write. */
     c->settings.read_only_set = 0;
@@ -149,6 +155,7 @@ static void forget_statements(pg_conn *c)
 {
     pg_stmts_forget_all(&c->stmts);
     c->reset.prepared = 0;
+    c->reset.timeout_prepared = 0;
 }
 
 /* Reads the reset's results as far as they have come: DBAL_EBUSY until
