@@ -198,6 +198,37 @@ static void test_timeout_never_after_commit(void **state)
     test_rmdir(dir);
 }
 
+/* A commit between a cursor's rows (a write per row read, in autocommit)
+ * is not the cursor's: its statement timeout still ends it. */
+static void test_cursor_timeout_after_a_commit(void **state)
+{
+    dbal_engine *e;
+    dbal_session *s;
+    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", NULL), DBAL_OK);
+    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    EXPECT_RC(s, dbal_exec(s, "CREATE TABLE w(x INTEGER)", DBAL_NOARGS, NULL), DBAL_OK);
+    assert_int_equal(dbal_session_set_timeout(s, 200), DBAL_OK);
+    dbal_rows *r;
+    EXPECT_RC(s,
+              dbal_query(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n",
+                         DBAL_NOARGS, &r),
+              DBAL_OK);
+    assert_int_equal(dbal_rows_next(r), DBAL_ROW);
+    EXPECT_RC(s, dbal_exec(s, "INSERT INTO w VALUES (1)", DBAL_NOARGS, NULL), DBAL_OK);
+    /* The query never ends by itself: only its timeout (200 ms) stops it;
+     * 30 s means it never will. */
+    int rc;
+    double give_up = test_now() + 30;
+    while ((rc = dbal_rows_next(r)) == DBAL_ROW)
+        if (test_now() > give_up)
+            fail_msg("the cursor ran on past its statement timeout");
+    assert_int_equal(rc, DBAL_ETIMEOUT);
+    dbal_rows_close(r);
+    assert_int_equal(test_scalar(s, "SELECT count(*) FROM w"), 1);
+    dbal_session_close(s);
+    dbal_engine_close(e);
+}
+
 static void test_bad_options(void **state)
 {
     static const char *const bad[] = {
@@ -1559,6 +1590,7 @@ int main(void)
         cmocka_unit_test(test_file_defaults),
         cmocka_unit_test(test_memory_mmap),
         cmocka_unit_test(test_timeout_never_after_commit),
+        cmocka_unit_test(test_cursor_timeout_after_a_commit),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_cannot_open),
         cmocka_unit_test(test_read_only_mode),

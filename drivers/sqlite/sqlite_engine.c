@@ -326,10 +326,12 @@ int sq_engine_open(const dbal_engine_config *cfg, void **ctx, dbal_error *err)
     if (rc == DBAL_OK && !e->journal_mode && !(e->flags & SQLITE_OPEN_READONLY))
         rc = set_string(&e->journal_mode, "WAL");
     /* A scan of a RAM database reads its pages in place instead of copying
-     * each into the page cache with a pread(): W3 1.22 -> 1.07 of raw
-     * :memory:. Not for files by default: there an I/O error while reading
-     * a mapped page is a SIGBUS, not an error code (SQLite's mmap.html). */
-    if (rc == DBAL_OK && e->mmap_size < 0 && e->memory)
+     * each into the page cache with a pread(): W3 1.22 -> 1.13 of raw
+     * :memory:. Not on a disk (files, and sqlite::memory:'s fallback
+     * directory when there is no /dev/shm): there an I/O error while
+     * reading a mapped page is a SIGBUS, not an error code (SQLite's
+     * mmap.html). */
+    if (rc == DBAL_OK && e->mmap_size < 0 && sq_memdir_in_ram(e))
         e->mmap_size = SQ_MMAP_MEMORY;
     /* A RAM database has nothing to make durable: no syncs at all. */
     if (rc == DBAL_OK && !e->synchronous && e->memory)

@@ -10,9 +10,11 @@
  *   stopped;
  * - no unbounded CPU: the progress handler interrupts the statement past
  *   the budget (composed with the statement timeout's, sqlite_timeout.c);
- * - no wait for the disk: a file database's commit (an fsync in the
- *   rollback journal and in WAL with synchronous=FULL) is refused by the
- *   commit hook (sqlite_timeout.c), which makes SQLite roll it back. sqlite::memory: commits
+ * - no wait for the disk: on a file database a statement that writes
+ *   (its commit is an fsync in the rollback journal and in WAL with
+ *   synchronous=FULL) is handed over before it runs (sqlite_stmt.c's
+ *   start), and the commit hook (sqlite_timeout.c) refuses any commit
+ *   while armed, which makes SQLite roll it back. sqlite::memory: commits
  *   to a WAL on tmpfs, where nothing waits for a disk. Reading a file
  *   database goes through the page cache.
  * - nothing applied when stopped: the core arms only outside a transaction
@@ -26,15 +28,6 @@
  *   sqlite_timeout.c): it is done, and must not run again.
  */
 #include "sqlite_internal.h"
-
-#include <string.h>
-
-/* Whether a commit waits for no disk: sqlite::memory:'s directory on
- * tmpfs (sqlite_memdir.c falls back to $TMPDIR or /tmp, which may not be). */
-static int commits_in_ram(const sq_engine *e)
-{
-    return e->memory && e->memdir && strncmp(e->memdir, "/dev/shm/", 9) == 0;
-}
 
 int sq_inline_budget(dbal_driver_conn *base, int budget_us)
 {
@@ -57,7 +50,7 @@ int sq_inline_budget(dbal_driver_conn *base, int budget_us)
     } else {
         if (!c->inline_used) {
             c->inline_used = 1;
-            c->inline_ram = commits_in_ram(c->engine); /* a string compare: once */
+            c->inline_ram = sq_memdir_in_ram(c->engine); /* a string compare: once */
             sq_install_progress(c);
         }
         c->inline_until = sq_now() + budget_us / 1e6;

@@ -90,13 +90,14 @@ typedef struct sq_conn {
      * forgets it. */
     struct sq_stmt *last;
     const char *last_sql;
-    int read_only_tx;  /* query_only was set by begin */
-    int read_only;     /* query_only set for the session (set_read_only) */
-    int timeout_ms;    /* statement timeout, 0 = none */
-    double deadline;   /* monotonic seconds the running statement must end by */
-    int stopped;       /* SQ_STOPPED_*: why the running statement was stopped */
-    int committed;     /* the running statement committed a write: never interrupted after */
-    double busy_since; /* when the current wait for a lock began */
+    int read_only_tx;    /* query_only was set by begin */
+    int read_only;       /* query_only set for the session (set_read_only) */
+    int timeout_ms;      /* statement timeout, 0 = none */
+    double deadline;     /* monotonic seconds the running statement must end by */
+    int stopped;         /* SQ_STOPPED_*: why the running statement was stopped */
+    int committed;       /* the running statement committed a write: never interrupted after */
+    int ending_snapshot; /* end_held's COMMIT is running, maybe on a newcomer's thread */
+    double busy_since;   /* when the current wait for a lock began */
     /* Inline execution (sqlite_inline.c): armed until (monotonic seconds,
      * 0: not armed), and whether a statement was stopped since it was. */
     double inline_until;
@@ -269,6 +270,9 @@ void sq_snap_leave(sq_conn *c);
 char *sq_memdir_make(int *lock_fd, int *oom);
 void sq_memdir_remove(const char *dir, int lock_fd);
 void sq_memdir_sweep(const char *base);
+/* Whether e is sqlite::memory: in RAM: its directory on /dev/shm (the
+ * fallbacks may be on a disk), where nothing waits for or fails on one. */
+int sq_memdir_in_ram(const sq_engine *e);
 
 /* Finalizes a statement and frees what it holds. */
 void sq_stmt_free(sq_stmt *s);

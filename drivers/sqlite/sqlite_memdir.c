@@ -132,3 +132,8 @@ void sq_memdir_remove(const char *dir, int lock_fd)
     if (lock_fd >= 0)
         close(lock_fd);
 }
+
+int sq_memdir_in_ram(const sq_engine *e)
+{
+    return e->memory && e->memdir && strncmp(e->memdir, "/dev/shm/", 9) == 0;
+}

@@ -69,7 +69,13 @@ static int end_held(sq_conn *c)
     /* Prepared before the snapshot was taken (sq_snap_before): a newcomer
      * ending it from its own thread never prepares on this handle. */
     sqlite3_stmt *commit = c->tx[SQ_TX_COMMIT];
+    /* Never interrupted: the progress handler, which SQLite may call here
+     * too (it counts a statement's steps across its runs), returns at once
+     * without reading the connection's clock or inline fields, which the
+     * owner may be writing meanwhile when a newcomer ends the snapshot. */
+    c->ending_snapshot = 1;
     int rc = sqlite3_step(commit);
+    c->ending_snapshot = 0;
     sqlite3_reset(commit);
     if (rc == SQLITE_DONE || sqlite3_get_autocommit(c->db)) {
         c->held = 0;

@@ -276,6 +276,9 @@ int sq_rows_next(dbal_driver_rows *base, dbal_error *err)
     }
     if (r->done)
         return DBAL_DONE;
+    /* The cursor's statement runs again: a commit of a statement run
+     * meanwhile (sqlite_timeout.c) is not this one's. */
+    r->conn->committed = 0;
     int step = sqlite3_step(r->st);
     if (step == SQLITE_ROW)
         return DBAL_ROW;

@@ -40,7 +40,7 @@ static int progress(void *p)
      * autocommit transaction committed: an interrupt there would answer
      * SQLITE_INTERRUPT for a write that is applied (a timeout reported
      * for a committed row; inline, the write run again on a worker). */
-    if (c->committed || (c->deadline <= 0 && c->inline_until <= 0))
+    if (c->ending_snapshot || c->committed || (c->deadline <= 0 && c->inline_until <= 0))
         return 0;
     double t = sq_now();
     if (c->deadline > 0 && t > c->deadline) {
