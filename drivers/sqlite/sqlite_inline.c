@@ -34,10 +34,10 @@ int sq_inline_budget(dbal_driver_conn *base, int budget_us)
     sq_conn *c = (sq_conn *)base;
     if (budget_us <= 0) {
         /* Disarming touches no SQLite state, only two fields of ours that
-         * a connection ending this one's snapshot (sqlite_snapshot.c)
-         * never reaches: its COMMIT of a read is too short for the
-         * progress handler and waits for no lock. So no need to take the
-         * connection back from it first. */
+         * a connection ending this one's snapshot (sqlite_snapshot.c's
+         * end_held) never reaches: during its COMMIT of a read the progress
+         * handler returns at once, and the COMMIT waits for no lock. So no
+         * need to take the connection back from it first. */
         int rc = c->inline_until > 0 && c->inline_stopped ? DBAL_DRIVER_HAND_OVER : DBAL_OK;
         c->inline_until = 0;
         c->inline_stopped = 0;
