@@ -128,29 +128,24 @@ static void test_file_defaults(void **state)
 static void test_memory_mmap(void **state)
 {
     dbal_engine *e;
-    dbal_session *s, *w;
     assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", NULL), DBAL_OK);
-    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
-    assert_int_equal(dbal_session_open(e, &w, NULL), DBAL_OK);
+    dbal_session *s = test_session(e), *w = test_session(e);
     assert_int_equal(test_scalar(s, "PRAGMA mmap_size"), 256 << 20);
-    EXPECT_RC(w, dbal_exec(w, "CREATE TABLE big(id INTEGER PRIMARY KEY, pad TEXT)", DBAL_NOARGS, NULL),
-              DBAL_OK);
+    OK(w, dbal_exec(w, "CREATE TABLE big(id INTEGER PRIMARY KEY, pad TEXT)", DBAL_NOARGS, NULL));
     for (int round = 1; round <= 3; round++) {
         /* 2.5 MB a round: more than the page cache holds. */
-        EXPECT_RC(w,
-                  dbal_exec(w,
-                            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
-                            "INSERT INTO big(pad) SELECT printf('%01200d', i) FROM n",
-                            DBAL_NOARGS, NULL),
-                  DBAL_OK);
+        OK(w, dbal_exec(w,
+                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                        "INSERT INTO big(pad) SELECT printf('%01200d', i) FROM n",
+                        DBAL_NOARGS, NULL));
         assert_int_equal(test_scalar(s, "SELECT count(*) FROM big WHERE length(pad) = 1200"), round * 2000);
     }
     dbal_session_close(w);
     dbal_session_close(s);
     dbal_engine_close(e);
 
-    assert_int_equal(dbal_engine_open(&e, "sqlite::memory:?mmap_size=0", NULL), DBAL_OK);
-    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
+    e = test_engine_opts("sqlite::memory:", "mmap_size=0");
+    s = test_session(e);
     assert_int_equal(test_scalar(s, "PRAGMA mmap_size"), 0);
     dbal_session_close(s);
     dbal_engine_close(e);
@@ -165,12 +160,11 @@ static void test_timeout_never_after_commit(void **state)
 {
     char *dir = test_tmpdir();
     dbal_engine *e;
-    dbal_session *s;
     assert_int_equal(dbal_engine_open(&e, file_url(dir, "t.db", "?journal_mode=delete&synchronous=extra"),
                                       NULL),
                      DBAL_OK);
-    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
-    EXPECT_RC(s, dbal_exec(s, "CREATE TABLE w(x INTEGER)", DBAL_NOARGS, NULL), DBAL_OK);
+    dbal_session *s = test_session(e);
+    OK(s, dbal_exec(s, "CREATE TABLE w(x INTEGER)", DBAL_NOARGS, NULL));
     assert_int_equal(dbal_session_set_timeout(s, 1), DBAL_OK);
     int ok = 0, timed_out = 0;
     for (int i = 0; i < 1200; i++) {
@@ -181,8 +175,7 @@ static void test_timeout_never_after_commit(void **state)
         if (rc == DBAL_ETIMEOUT) {
             assert_int_equal(dbal_session_set_timeout(s, 0), DBAL_OK);
             dbal_rows *r;
-            EXPECT_RC(s, dbal_query(s, "SELECT count(*) FROM w WHERE x = ?", DBAL_ARGS(dbal_int64(i)), &r),
-                      DBAL_OK);
+            OK(s, dbal_query(s, "SELECT count(*) FROM w WHERE x = ?", DBAL_ARGS(dbal_int64(i)), &r));
             assert_int_equal(dbal_rows_next(r), DBAL_ROW);
             if (dbal_col_int64(r, 0) != 0)
                 fail_msg("insert %d: DBAL_ETIMEOUT, but its row was committed", i);
@@ -203,18 +196,15 @@ static void test_timeout_never_after_commit(void **state)
 static void test_cursor_timeout_after_a_commit(void **state)
 {
     dbal_engine *e;
-    dbal_session *s;
     assert_int_equal(dbal_engine_open(&e, "sqlite::memory:", NULL), DBAL_OK);
-    assert_int_equal(dbal_session_open(e, &s, NULL), DBAL_OK);
-    EXPECT_RC(s, dbal_exec(s, "CREATE TABLE w(x INTEGER)", DBAL_NOARGS, NULL), DBAL_OK);
+    dbal_session *s = test_session(e);
+    OK(s, dbal_exec(s, "CREATE TABLE w(x INTEGER)", DBAL_NOARGS, NULL));
     assert_int_equal(dbal_session_set_timeout(s, 200), DBAL_OK);
     dbal_rows *r;
-    EXPECT_RC(s,
-              dbal_query(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n",
-                         DBAL_NOARGS, &r),
-              DBAL_OK);
+    OK(s, dbal_query(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n",
+                     DBAL_NOARGS, &r));
     assert_int_equal(dbal_rows_next(r), DBAL_ROW);
-    EXPECT_RC(s, dbal_exec(s, "INSERT INTO w VALUES (1)", DBAL_NOARGS, NULL), DBAL_OK);
+    OK(s, dbal_exec(s, "INSERT INTO w VALUES (1)", DBAL_NOARGS, NULL));
     /* The query never ends by itself: only its timeout (200 ms) stops it;
      * 30 s means it never will. */
     int rc;

@@ -204,11 +204,11 @@ static int apply_param(sq_engine *e, buf *uri_params, const char *k, const char 
     }
     if (strcmp(k, "_pragma") == 0)
         return add_pragma(e, v, err);
-    sq_host
-        ->set_error(err, DBAL_EURL, NULL, 0,
-                    "bad database URL: unknown sqlite option '%s' (known: mode, cache, immutable, nolock, "
-                    "vfs, busy_timeout, foreign_keys, mmap_size, journal_mode, synchronous, begin, _pragma)",
-                    k);
+    static const char unknown[] =
+        "bad database URL: unknown sqlite option '%s' (known: mode, cache, immutable, "
+        "nolock, vfs, busy_timeout, foreign_keys, mmap_size, journal_mode, "
+        "synchronous, begin, _pragma)";
+    sq_host->set_error(err, DBAL_EURL, NULL, 0, unknown, k);
     return DBAL_EURL;
 }
 

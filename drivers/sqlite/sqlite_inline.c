@@ -38,7 +38,7 @@ int sq_inline_budget(dbal_driver_conn *base, int budget_us)
          * end_held) never reaches: during its COMMIT of a read the progress
          * handler returns at once, and the COMMIT waits for no lock. So no
          * need to take the connection back from it first. */
-        int rc = c->inline_until > 0 && c->inline_stopped ? DBAL_DRIVER_HAND_OVER : DBAL_OK;
+        int rc = c->inline_stopped ? DBAL_DRIVER_HAND_OVER : DBAL_OK; /* set only while armed */
         c->inline_until = 0;
         c->inline_stopped = 0;
         return rc;
