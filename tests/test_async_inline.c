@@ -20,6 +20,8 @@
 #include "test_helpers.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -260,8 +262,9 @@ static void test_transaction_never_inline(void **state)
     assert_int_equal(an[2].value, 1);
     assert_int_equal(a->inline_ops, 0);
     assert_int_equal(a->inline_handed_over, 0);
-    /* A transaction the application began with SQL: the driver refuses to
-     * arm, so its write goes to the worker without a first attempt. */
+    /* A transaction the application began with SQL: the driver refuses
+     * the statement at its start, before it runs (the arming itself reads
+     * nothing of the connection), so its write goes to the worker, once. */
     dbal_async_exec(s, "BEGIN", DBAL_NOARGS, record, &an[4], NULL);
     test_async_run(a, 30);
     uint64_t before = a->inline_ops;
@@ -269,7 +272,7 @@ static void test_transaction_never_inline(void **state)
     test_async_run(a, 30);
     assert_int_equal(an[5].code, DBAL_OK);
     assert_int_equal(a->inline_ops, before);
-    assert_int_equal(a->inline_handed_over, 0);
+    assert_int_equal(a->inline_handed_over, 1);
     dbal_async_exec(s, "ROLLBACK", DBAL_NOARGS, record, &an[4], NULL);
     test_async_run(a, 30);
     assert_int_equal(an[4].code, DBAL_OK);
@@ -687,6 +690,108 @@ static void test_typed_values_like_blocking(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
+/* ---- inline reads while another connection comes and writes ---- */
+
+/* The loop thread runs a chain of point reads inline; another thread opens
+ * a second connection of the engine (which, on sqlite::memory:, ends the
+ * first one's kept snapshot, possibly while the loop arms it for the next
+ * read: the arming reads and writes nothing that ending it touches) and
+ * writes a row. Every read queued after the writer's commit returned must
+ * see the row, and every answer is 0 or 1, never an error. */
+typedef struct meet {
+    dbal_async_session *s;
+    atomic_int written; /* the writer's commit returned */
+    atomic_int reads;   /* answers so far: the writer starts after some */
+    int after;          /* reads queued after the commit, answered */
+    int stale;          /* of those, ones that did not see the row */
+    int bad;            /* answers other than 0 or 1, or errors */
+    int queued_after;   /* the read in flight was queued after the commit returned */
+    int stop;
+} meet;
+
+static void ask_count(meet *m);
+
+static void on_count(void *ud, const dbal_async_result *res)
+{
+    meet *m = ud;
+    int64_t n = -1;
+    if (res->code == DBAL_OK && res->rows && dbal_rows_next(res->rows) == DBAL_ROW)
+        n = dbal_col_int64(res->rows, 0);
+    if (n != 0 && n != 1)
+        m->bad++;
+    if (m->queued_after) {
+        m->after++;
+        m->stale += n != 1;
+    }
+    atomic_fetch_add(&m->reads, 1);
+    if (m->after < 200)
+        ask_count(m);
+    else
+        m->stop = 1;
+}
+
+static void ask_count(meet *m)
+{
+    m->queued_after = atomic_load(&m->written);
+    assert_int_equal(dbal_async_query(m->s, "SELECT count(*) FROM met", DBAL_NOARGS, on_count, m, NULL),
+                     DBAL_OK);
+}
+
+typedef struct writer_arg {
+    dbal_engine *e;
+    meet *m;
+} writer_arg;
+
+static void *writer(void *p)
+{
+    writer_arg *w = p;
+    while (atomic_load(&w->m->reads) < 50)
+        sched_yield();
+    dbal_session *bs;
+    if (dbal_session_open(w->e, &bs, NULL) == DBAL_OK) {
+        if (dbal_exec(bs, "INSERT INTO met VALUES (1)", DBAL_NOARGS, NULL) == DBAL_OK)
+            atomic_store(&w->m->written, 1);
+        dbal_session_close(bs);
+    }
+    return NULL;
+}
+
+static void test_reads_meet_a_new_connection(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        dbal_engine *e = engine_with_table("async_inline=100000", "met");
+        dbal_async *a;
+        assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
+        static meet m;
+        memset(&m, 0, sizeof m);
+        assert_int_equal(dbal_async_session_open(a, &m.s, NULL), DBAL_OK);
+        writer_arg w = {e, &m};
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, writer, &w), 0);
+        ask_count(&m);
+        int ep = epoll_create1(0);
+        struct epoll_event ev = {.events = EPOLLIN};
+        assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
+        double end = test_now() + 30;
+        while (!m.stop && test_now() < end) {
+            epoll_wait(ep, &ev, 1, 10);
+            assert_int_equal(dbal_async_process(a), DBAL_OK);
+        }
+        close(ep);
+        pthread_join(t, NULL);
+        assert_int_equal(atomic_load(&m.written), 1);
+        assert_true(m.stop);
+        assert_int_equal(m.bad, 0);
+        assert_int_equal(m.stale, 0);
+        assert_true(a->inline_ops > 0);
+        test_async_run(a, 30);
+        dbal_async_session_close(m.s);
+        dbal_async_close(a);
+        assert_int_equal(dbal_engine_close(e), DBAL_OK);
+    }
+}
+
 int main(int argc, char **argv)
 {
     kind = argc > 1 ? argv[1] : "sqlite-memory";
@@ -709,6 +814,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_chain_bounded_per_process),
         cmocka_unit_test(test_reuse_keeps_answers_apart),
         cmocka_unit_test(test_typed_values_like_blocking),
+        cmocka_unit_test(test_reads_meet_a_new_connection),
     };
     int rc = cmocka_run_group_tests_name(kind, tests, NULL, NULL);
     if (tmpdir)

@@ -29,33 +29,39 @@
  */
 #include "sqlite_internal.h"
 
+/* Arming touches no SQLite state and reads no clock, so it needs neither
+ * sq_snap_enter nor a time: what needs the handle waits for the statement
+ * (sq_inline_start, inside its own enter), and the budget's end is taken at
+ * the progress handler's first look (sqlite_timeout.c), at most
+ * INLINE_STEPS virtual machine steps into the statement. A point select
+ * never gets there: an op on sqlite::memory: then pays no clock read and no
+ * park for being inline. Neither side touches a field that a connection
+ * ending this one's snapshot (sqlite_snapshot.c's end_held) reaches: during
+ * its COMMIT of a read the progress handler returns at once, and the
+ * COMMIT waits for no lock and fires no commit hook. */
 int sq_inline_budget(dbal_driver_conn *base, int budget_us)
 {
     sq_conn *c = (sq_conn *)base;
-    if (budget_us <= 0) {
-        /* Disarming touches no SQLite state, only two fields of ours that
-         * a connection ending this one's snapshot (sqlite_snapshot.c's
-         * end_held) never reaches: during its COMMIT of a read the progress
-         * handler returns at once, and the COMMIT waits for no lock. So no
-         * need to take the connection back from it first. */
-        int rc = c->inline_stopped ? DBAL_DRIVER_HAND_OVER : DBAL_OK; /* set only while armed */
-        c->inline_until = 0;
-        c->inline_stopped = 0;
-        return rc;
-    }
-    sq_snap_enter(c);
     int rc = DBAL_OK;
-    if (!sqlite3_get_autocommit(c->db) && !c->held) {
-        rc = DBAL_DRIVER_HAND_OVER; /* a transaction the application began with SQL */
-    } else {
-        if (!c->inline_used) {
-            c->inline_used = 1;
-            c->inline_ram = sq_memdir_in_ram(c->engine); /* a string compare: once */
-            sq_install_progress(c);
-        }
-        c->inline_until = sq_now() + budget_us / 1e6;
-        c->inline_stopped = 0;
-    }
-    sq_snap_exit(c);
+    if (budget_us <= 0 && c->inline_stopped)
+        rc = DBAL_DRIVER_HAND_OVER; /* set only while armed */
+    c->inline_budget = budget_us > 0 ? budget_us / 1e6 : 0;
+    c->inline_until = 0;
+    c->inline_stopped = 0;
     return rc;
+}
+
+int sq_inline_start(sq_conn *c, dbal_error *err)
+{
+    if (!c->inline_used) {
+        c->inline_used = 1;
+        c->inline_ram = sq_memdir_in_ram(c->engine); /* a string compare: once */
+        sq_install_progress(c);
+    }
+    if (sqlite3_get_autocommit(c->db) || c->held)
+        return DBAL_OK;
+    c->inline_stopped = 1;
+    sq_host->set_error(err, DBAL_EBUSY, NULL, 0,
+                       "a transaction the application began with SQL: handed over to a worker");
+    return DBAL_EBUSY;
 }

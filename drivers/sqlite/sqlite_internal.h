@@ -100,8 +100,11 @@ typedef struct sq_conn {
     int committed;       /* the running statement committed a write: never interrupted after */
     int ending_snapshot; /* end_held's COMMIT is running, maybe on a newcomer's thread */
     double busy_since;   /* when the current wait for a lock began */
-    /* Inline execution (sqlite_inline.c): armed until (monotonic seconds,
-     * 0: not armed), and whether a statement was stopped since it was. */
+    /* Inline execution (sqlite_inline.c): the budget in seconds (> 0 while
+     * armed), its end (monotonic seconds, 0 until the progress handler's
+     * first look while armed), and whether a statement was stopped since
+     * the connection was armed. */
+    double inline_budget;
     double inline_until;
     int inline_stopped;
     int inline_used;             /* armed once: the progress handler stays at inline's period */
@@ -194,6 +197,10 @@ int sq_ping(dbal_driver_conn *c, dbal_error *err);
 int sq_cancel(dbal_driver_conn *c);
 int sq_set_timeout(dbal_driver_conn *c, int milliseconds, dbal_error *err);
 int sq_inline_budget(dbal_driver_conn *c, int budget_us);
+/* At the start of a statement on an armed connection (between
+ * sq_snap_enter and sq_snap_exit): DBAL_OK, or DBAL_EBUSY with
+ * inline_stopped set when it cannot run inline. */
+int sq_inline_start(sq_conn *c, dbal_error *err);
 
 /* Why a statement was stopped before its end: its deadline passed, or
  * sq_cancel was called (sqlite3_interrupt reports that one itself unless

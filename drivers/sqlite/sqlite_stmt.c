@@ -164,13 +164,15 @@ static SQ_INLINE int start(sq_conn *c, const char *sql, const dbal_value *params
                            dbal_error *err)
 {
     sq_stmt *s;
-    int rc = prepare(c, sql, &s, err);
-    if (rc != DBAL_OK)
+    int rc;
+    if (c->inline_budget > 0 && (rc = sq_inline_start(c, err)) != DBAL_OK)
+        return rc;
+    if ((rc = prepare(c, sql, &s, err)) != DBAL_OK)
         return rc;
     s->busy = 1;
     /* Inline on a file, a write would run only to have its commit refused
      * (sqlite_inline.c) and run again on a worker: it goes there at once. */
-    if (c->inline_until > 0 && !c->inline_ram && !sqlite3_stmt_readonly(s->st)) {
+    if (c->inline_budget > 0 && !c->inline_ram && !sqlite3_stmt_readonly(s->st)) {
         c->inline_stopped = 1;
         done_with(s);
         sq_host->set_error(err, DBAL_EBUSY, NULL, 0, "a write on a file: handed over to a worker");

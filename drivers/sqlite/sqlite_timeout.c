@@ -40,16 +40,22 @@ static int progress(void *p)
      * autocommit transaction committed: an interrupt there would answer
      * SQLITE_INTERRUPT for a write that is applied (a timeout reported
      * for a committed row; inline, the write run again on a worker). */
-    if (c->ending_snapshot || c->committed || (c->deadline <= 0 && c->inline_until <= 0))
+    if (c->ending_snapshot || c->committed || (c->deadline <= 0 && c->inline_budget <= 0))
         return 0;
     double t = sq_now();
     if (c->deadline > 0 && t > c->deadline) {
         c->stopped = SQ_STOPPED_TIMEOUT;
         return 1;
     }
-    if (c->inline_until > 0 && t > c->inline_until) {
-        c->inline_stopped = 1;
-        return 1;
+    if (c->inline_budget > 0) {
+        /* Armed without a clock read (sqlite_inline.c): the budget runs
+         * from this first look. */
+        if (c->inline_until <= 0) {
+            c->inline_until = t + c->inline_budget;
+        } else if (t > c->inline_until) {
+            c->inline_stopped = 1;
+            return 1;
+        }
     }
     return 0;
 }
@@ -72,7 +78,7 @@ void sq_install_progress(sq_conn *c)
  * whether for a cancel or a timeout rather than busy_timeout). */
 static int wait_step(sq_conn *c, double since, int count)
 {
-    if (c->inline_until > 0) {
+    if (c->inline_budget > 0) {
         /* Inline: the loop thread never waits for a lock; the statement
          * goes to a worker, which waits. */
         c->inline_stopped = 1;
@@ -130,7 +136,7 @@ static int on_commit(void *p)
     sq_conn *c = p;
     /* Inline on a database whose commit may wait for the disk (an fsync):
      * rolled back, and run again on a worker (sqlite_inline.c). */
-    if (c->inline_until > 0 && !c->inline_ram) {
+    if (c->inline_budget > 0 && !c->inline_ram) {
         c->inline_stopped = 1;
         return 1;
     }
@@ -182,7 +188,7 @@ int sq_fail(sq_conn *c, int rc, dbal_error *err)
     /* A lock refused without asking the busy handler (a WAL snapshot too
      * old to write from, a recovery under way) also goes to a worker when
      * inline: what the worker then meets is the op's answer. */
-    if (c->inline_until > 0 && gave_up)
+    if (c->inline_budget > 0 && gave_up)
         c->inline_stopped = 1;
     if (c->stopped == SQ_STOPPED_TIMEOUT && (code == DBAL_ECANCELED || gave_up))
         sq_host->set_error(err, DBAL_ETIMEOUT, "57014", rc,

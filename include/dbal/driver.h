@@ -486,12 +486,17 @@ typedef struct dbal_driver {
      * With budget_us > 0 it arms the connection: until it is called again
      * with 0, the driver stops any statement (exec, query and the query's
      * rows) that would wait for another connection's lock, run past
-     * budget_us microseconds from now, or wait for the disk when the driver
-     * chooses so, and guarantees that a statement it stopped changed
-     * nothing (no row, no transaction state, nothing the next statement
-     * would see). It returns DBAL_OK when armed, or DBAL_DRIVER_HAND_OVER
-     * when it cannot promise that in the connection's state (a
-     * transaction the application opened with SQL, say): nothing armed.
+     * budget_us microseconds from now (or from its first look at the clock
+     * once the statement runs, which a driver may defer: the bound then
+     * stretches by the work done before that look), or wait for the disk
+     * when the driver chooses so, and guarantees that a statement it
+     * stopped changed nothing (no row, no transaction state, nothing the
+     * next statement would see). It returns DBAL_OK when armed, or
+     * DBAL_DRIVER_HAND_OVER when it cannot promise that in the connection's
+     * state (a transaction the application opened with SQL, say): nothing
+     * armed. A driver may also find that out at the statement's start
+     * instead, and stop the statement there, before it runs (the SQLite
+     * driver does: arming then costs no call into the database).
      * With budget_us 0 it disarms and returns DBAL_DRIVER_HAND_OVER when
      * it stopped a statement for one of those reasons (the statement's
      * own code and error are then meaningless: the core runs it again
