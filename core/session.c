@@ -348,7 +348,12 @@ STATEMENT_BODY int query_claimed(dbal_session *s, const char *sql, dbal_params p
     if (t0)
         dbal__session_echo(s, "query", sql, params.count, t0, rc);
     if (rc) {
-        dbal__free(r);
+        if (!s->spare) {
+            memset(r, 0, sizeof *r); /* kept as rows_closed keeps one */
+            s->spare = r;
+        } else {
+            dbal__free(r);
+        }
         return dbal__session_failed(s, rc);
     }
     dbal__rows_open(r, &s->engine->cursor, r->dr, &s->err, &session_rows, s);

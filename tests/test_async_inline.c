@@ -690,22 +690,26 @@ static void test_typed_values_like_blocking(void **state)
     assert_int_equal(dbal_engine_close(e), DBAL_OK);
 }
 
-/* ---- inline reads while another connection comes and writes ---- */
+/* ---- inline reads while other connections come and write ---- */
 
 /* The loop thread runs a chain of point reads inline; another thread opens
- * a second connection of the engine (which, on sqlite::memory:, ends the
- * first one's kept snapshot, possibly while the loop arms it for the next
- * read: the arming reads and writes nothing that ending it touches) and
- * writes a row. Every read queued after the writer's commit returned must
- * see the row, and every answer is 0 or 1, never an error. */
+ * sessions of the same engine one after another (pool_recycle=0: each gets
+ * a new connection, which on sqlite::memory: ends the loop connection's
+ * kept snapshot, possibly while the loop arms it for the next read: the
+ * arming reads and writes nothing that ending it touches), each writing a
+ * row. A read queued after the k-th write returned must see at least k
+ * rows; every answer is a count, never an error. */
+enum { MEET_WRITES = 8, MEET_READS_AFTER = 200 };
+
 typedef struct meet {
     dbal_async_session *s;
-    atomic_int written; /* the writer's commit returned */
+    atomic_int written; /* writes whose commit returned */
     atomic_int reads;   /* answers so far: the writer starts after some */
-    int after;          /* reads queued after the commit, answered */
-    int stale;          /* of those, ones that did not see the row */
-    int bad;            /* answers other than 0 or 1, or errors */
-    int queued_after;   /* the read in flight was queued after the commit returned */
+    atomic_int quit;    /* the test is over: the writer stops waiting */
+    int queued_with;    /* `written` when the read in flight was queued */
+    int after;          /* reads queued after the last write, answered */
+    int stale;          /* reads that missed a write that returned before they were queued */
+    int bad;            /* errors, or counts out of range */
     int stop;
 } meet;
 
@@ -717,14 +721,14 @@ static void on_count(void *ud, const dbal_async_result *res)
     int64_t n = -1;
     if (res->code == DBAL_OK && res->rows && dbal_rows_next(res->rows) == DBAL_ROW)
         n = dbal_col_int64(res->rows, 0);
-    if (n != 0 && n != 1)
+    if (n < 0 || n > MEET_WRITES)
         m->bad++;
-    if (m->queued_after) {
+    else if (n < m->queued_with)
+        m->stale++;
+    if (m->queued_with == MEET_WRITES)
         m->after++;
-        m->stale += n != 1;
-    }
     atomic_fetch_add(&m->reads, 1);
-    if (m->after < 200)
+    if (m->after < MEET_READS_AFTER && m->bad == 0)
         ask_count(m);
     else
         m->stop = 1;
@@ -732,58 +736,73 @@ static void on_count(void *ud, const dbal_async_result *res)
 
 static void ask_count(meet *m)
 {
-    m->queued_after = atomic_load(&m->written);
-    assert_int_equal(dbal_async_query(m->s, "SELECT count(*) FROM met", DBAL_NOARGS, on_count, m, NULL),
-                     DBAL_OK);
+    m->queued_with = atomic_load(&m->written);
+    if (dbal_async_query(m->s, "SELECT count(*) FROM met", DBAL_NOARGS, on_count, m, NULL) != DBAL_OK)
+        m->bad++;
 }
 
 typedef struct writer_arg {
     dbal_engine *e;
     meet *m;
+    int failed;
 } writer_arg;
 
 static void *writer(void *p)
 {
     writer_arg *w = p;
-    while (atomic_load(&w->m->reads) < 50)
-        sched_yield();
-    dbal_session *bs;
-    if (dbal_session_open(w->e, &bs, NULL) == DBAL_OK) {
+    for (int k = 0; k < MEET_WRITES; k++) {
+        /* Some reads between two writes, so that a new connection meets a
+         * kept snapshot each time. */
+        int from = atomic_load(&w->m->reads);
+        while (atomic_load(&w->m->reads) < from + 20 && !atomic_load(&w->m->quit))
+            sched_yield();
+        dbal_session *bs;
+        if (atomic_load(&w->m->quit) || dbal_session_open(w->e, &bs, NULL) != DBAL_OK) {
+            w->failed = 1;
+            return NULL;
+        }
         if (dbal_exec(bs, "INSERT INTO met VALUES (1)", DBAL_NOARGS, NULL) == DBAL_OK)
-            atomic_store(&w->m->written, 1);
+            atomic_fetch_add(&w->m->written, 1);
+        else
+            w->failed = 1;
         dbal_session_close(bs);
     }
     return NULL;
 }
 
-static void test_reads_meet_a_new_connection(void **state)
+static void test_reads_meet_new_connections(void **state)
 {
     (void)state;
-    for (int round = 0; round < 20; round++) {
-        dbal_engine *e = engine_with_table("async_inline=100000", "met");
+    for (int round = 0; round < 10; round++) {
+        dbal_engine *e = engine_with_table("async_inline=100000&pool_recycle=0", "met");
         dbal_async *a;
         assert_int_equal(dbal_async_open(e, &a, NULL), DBAL_OK);
         static meet m;
         memset(&m, 0, sizeof m);
         assert_int_equal(dbal_async_session_open(a, &m.s, NULL), DBAL_OK);
-        writer_arg w = {e, &m};
+        static writer_arg w;
+        w = (writer_arg){e, &m, 0};
         pthread_t t;
         assert_int_equal(pthread_create(&t, NULL, writer, &w), 0);
         ask_count(&m);
         int ep = epoll_create1(0);
         struct epoll_event ev = {.events = EPOLLIN};
-        assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev), 0);
+        epoll_ctl(ep, EPOLL_CTL_ADD, dbal_async_fd(a), &ev);
         double end = test_now() + 30;
         while (!m.stop && test_now() < end) {
             epoll_wait(ep, &ev, 1, 10);
-            assert_int_equal(dbal_async_process(a), DBAL_OK);
+            if (dbal_async_process(a) != DBAL_OK)
+                break;
         }
         close(ep);
+        atomic_store(&m.quit, 1); /* a failed read chain must not leave the writer waiting */
         pthread_join(t, NULL);
-        assert_int_equal(atomic_load(&m.written), 1);
+        assert_int_equal(w.failed, 0);
+        assert_int_equal(atomic_load(&m.written), MEET_WRITES);
         assert_true(m.stop);
         assert_int_equal(m.bad, 0);
         assert_int_equal(m.stale, 0);
+        assert_int_equal(m.after, MEET_READS_AFTER);
         assert_true(a->inline_ops > 0);
         test_async_run(a, 30);
         dbal_async_session_close(m.s);
@@ -814,7 +833,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_chain_bounded_per_process),
         cmocka_unit_test(test_reuse_keeps_answers_apart),
         cmocka_unit_test(test_typed_values_like_blocking),
-        cmocka_unit_test(test_reads_meet_a_new_connection),
+        cmocka_unit_test(test_reads_meet_new_connections),
     };
     int rc = cmocka_run_group_tests_name(kind, tests, NULL, NULL);
     if (tmpdir)

@@ -71,6 +71,7 @@ static void test_signature_is_part_of_the_key(void **state)
     (void)state;
     memset(released, 0, sizeof released);
     stmt_cache *c = stmt_cache_new(&host, 4, on_release, NULL);
+    assert_non_null(c);
     const char *sql = "SELECT $1";
     assert_int_equal(stmt_cache_put(c, sql, strlen(sql), "i", 1, (void *)1), DBAL_OK);
     assert_int_equal(stmt_cache_put(c, sql, strlen(sql), "t", 1, (void *)2), DBAL_OK);
@@ -89,8 +90,12 @@ static void test_signature_is_part_of_the_key(void **state)
 static void test_oversized_key_refused(void **state)
 {
     (void)state;
+#if SIZE_MAX <= UINT32_MAX
+    skip(); /* no such length on a 32-bit size_t */
+#endif
     memset(released, 0, sizeof released);
     stmt_cache *c = stmt_cache_new(&host, 4, on_release, NULL);
+    assert_non_null(c);
     const char *sql = "SELECT 1";
     assert_int_equal(stmt_cache_put(c, sql, (size_t)UINT32_MAX + 1, NULL, 0, (void *)1), DBAL_ENOMEM);
     assert_int_equal(stmt_cache_put(c, sql, strlen(sql), sql, (size_t)UINT32_MAX + 1, (void *)1),

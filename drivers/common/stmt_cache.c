@@ -171,8 +171,10 @@ const char *stmt_cache_head_sql(const stmt_cache *c)
 
 int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen, void *stmt)
 {
+#if SIZE_MAX > UINT32_MAX
     if (len > UINT32_MAX || siglen > UINT32_MAX)
-        return DBAL_ENOMEM; /* not kept: the caller runs it uncached */
+        return DBAL_ENOMEM; /* not kept: see stmt_cache.h */
+#endif
     uint64_t h = hash_key(sql, len, sig, siglen);
     entry *e = c->host->malloc(sizeof *e + len + 1 + siglen);
     if (!e)

@@ -40,7 +40,9 @@ const char *stmt_cache_head_sql(const stmt_cache *c);
 
 /* Adds stmt for the key (not already present), evicting the least recently
  * used entry when full. Returns DBAL_OK or DBAL_ENOMEM (then stmt is not
- * taken: out of memory, or a key of 4 GiB or more). */
+ * taken: out of memory, or a key of 4 GiB or more, which the SQLite driver
+ * runs uncached and the PostgreSQL driver fails with DBAL_ENOMEM; the server
+ * refuses a message over 1 GB anyway). */
 int stmt_cache_put(stmt_cache *c, const char *sql, size_t len, const char *sig, size_t siglen, void *stmt);
 
 /* Drops the entry for the key, releasing its statement, if there is one. */

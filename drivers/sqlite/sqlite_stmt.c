@@ -234,7 +234,7 @@ static int query_stmt(sq_conn *c, const char *sql, const dbal_value *params, siz
     }
     int rc = start(c, sql, params, n, &r->stmt, err);
     if (rc != DBAL_OK) {
-        sq_host->free(r);
+        c->spare = r; /* nothing of it was used: kept for the next query (a hand-over's rerun) */
         return rc;
     }
     r->conn = c;
