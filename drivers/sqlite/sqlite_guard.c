@@ -12,6 +12,8 @@
  */
 #include "sqlite_internal.h"
 
+#include <limits.h>
+
 #include <strings.h>
 
 static const char query_only_refused[] =
@@ -48,7 +50,10 @@ int sq_prepare_guarded(sq_conn *c, const char *sql, size_t len, unsigned flags, 
 {
     c->guard = 1;
     c->refused = NULL;
-    int rc = sqlite3_prepare_v3(c->db, sql, (int)len + 1, flags, st, tail);
+    /* sql ends with a NUL (its length came from strlen): past INT_MAX the
+     * int length would wrap, so SQLite reads to the NUL instead and refuses
+     * the text itself (SQLITE_TOOBIG past its 1 GB SQL limit). */
+    int rc = sqlite3_prepare_v3(c->db, sql, len < INT_MAX ? (int)len + 1 : -1, flags, st, tail);
     c->guard = 0;
     if (rc == SQLITE_OK)
         return DBAL_OK;
