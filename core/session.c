@@ -313,16 +313,22 @@ static int rows_failed(dbal_rows *r, int rc)
     return dbal__session_failed(r->owner, rc);
 }
 
-static void rows_closed(dbal_rows *r)
+/* One cursor kept for the session's next query: no allocation per query. */
+static void keep_spare(dbal_session *s, dbal_rows *r)
 {
-    dbal_session *s = r->owner;
-    DBAL__LIST_REMOVE(s->rows, r, prev, next);
     if (!s->spare) {
         memset(r, 0, sizeof *r);
         s->spare = r;
     } else {
         dbal__free(r);
     }
+}
+
+static void rows_closed(dbal_rows *r)
+{
+    dbal_session *s = r->owner;
+    DBAL__LIST_REMOVE(s->rows, r, prev, next);
+    keep_spare(s, r);
     dbal__session_drop_broken(s);
 }
 
@@ -348,12 +354,7 @@ STATEMENT_BODY int query_claimed(dbal_session *s, const char *sql, dbal_params p
     if (t0)
         dbal__session_echo(s, "query", sql, params.count, t0, rc);
     if (rc) {
-        if (!s->spare) {
-            memset(r, 0, sizeof *r); /* kept as rows_closed keeps one */
-            s->spare = r;
-        } else {
-            dbal__free(r);
-        }
+        keep_spare(s, r); /* unused: a query refused at its start (an inline hand-over) reruns at once */
         return dbal__session_failed(s, rc);
     }
     dbal__rows_open(r, &s->engine->cursor, r->dr, &s->err, &session_rows, s);
